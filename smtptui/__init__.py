@@ -1,0 +1,3 @@
+"""smtptui: an interactive terminal debugger for SMTP."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,203 @@
+"""SMTP replies (RFC 5321 4.2) and an incremental parser for them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from smtptui.protocol.errors import ProtocolError
+
+MAX_LINE_LENGTH = 8192
+"""Longest reply line accepted, in bytes (smtplib's limit; RFC 5321 asks for 512)."""
+
+MAX_REPLY_LINES = 1000
+"""Most lines one multi-line reply may have before it is treated as runaway."""
+
+_ENHANCED = re.compile(rb"([245])\.(\d{1,3})\.(\d{1,3})(?=[ \t]|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class EnhancedCode:
+    """An enhanced mail system status code (RFC 3463), such as ``5.1.1``."""
+
+    klass: int
+    subject: int
+    detail: int
+
+    def __str__(self) -> str:
+        return f"{self.klass}.{self.subject}.{self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One complete reply: a code and its lines of text, with the bytes it came from.
+
+    ``lines`` hold each line's text after ``NNN-`` or ``NNN `` with the line ending removed
+    and nothing else touched; ``raw`` holds every byte of the reply as received.
+    """
+
+    code: int
+    lines: tuple[bytes, ...]
+    raw: bytes
+    bare_lf: bool = False
+    enhanced: EnhancedCode | None = field(default=None, compare=False)
+
+    @property
+    def message(self) -> bytes:
+        """The text as smtplib returns it: lines stripped and joined with LF."""
+        return b"\n".join(line.strip(b" \t") for line in self.lines)
+
+    @property
+    def text(self) -> str:
+        """The text for display; bytes that are not UTF-8 appear as ``\\xNN``."""
+        return self.message.decode("utf-8", "backslashreplace")
+
+    @property
+    def utf8(self) -> bool:
+        """Whether every byte of the reply is valid UTF-8."""
+        try:
+            self.raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    @property
+    def kind(self) -> int:
+        """The reply's class: 2 (done), 3 (go on), 4 (try later) or 5 (failed)."""
+        return self.code // 100
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.code < 400
+
+    def as_tuple(self) -> tuple[int, bytes]:
+        """``(code, message)``, the shape smtplib's methods return."""
+        return self.code, self.message
+
+
+def parse_enhanced(code: int, text: bytes) -> EnhancedCode | None:
+    """The enhanced status code at the start of ``text``, if its class matches ``code``."""
+    match = _ENHANCED.match(text.lstrip(b" "))
+    if match is None or int(match[1]) != code // 100:
+        return None
+    return EnhancedCode(int(match[1]), int(match[2]), int(match[3]))
+
+
+class ReplyParser:
+    """Turns received bytes into :class:`Reply` objects, however the bytes are split.
+
+    >>> parser = ReplyParser()
+    >>> parser.feed(b"250-hello\\r\\n250 OK\\r")
+    []
+    >>> parser.feed(b"\\n")[0].lines
+    (b'hello', b'OK')
+    """
+
+    def __init__(
+        self, *, max_line_length: int = MAX_LINE_LENGTH, max_lines: int = MAX_REPLY_LINES
+    ) -> None:
+        self.max_line_length = max_line_length
+        self.max_lines = max_lines
+        self._buffer = bytearray()
+        self._lines: list[bytes] = []
+        self._raw: list[bytes] = []
+        self._code = 0
+        self._bare_lf = False
+
+    @property
+    def pending(self) -> bytes:
+        """Bytes received but not yet part of a complete reply."""
+        return b"".join(self._raw) + bytes(self._buffer)
+
+    def clear(self) -> bytes:
+        """Forget everything buffered (as after STARTTLS) and return what was dropped."""
+        dropped = self.pending
+        self._buffer.clear()
+        self._reset()
+        return dropped
+
+    def feed(self, data: bytes) -> list[Reply]:
+        """Add received bytes; return the replies they complete, in order.
+
+        After a :class:`ProtocolError` the parser is empty again; the caller decides whether
+        the connection is still worth reading.
+        """
+        try:
+            return self._feed(data)
+        except ProtocolError:
+            self.clear()
+            raise
+
+    def _feed(self, data: bytes) -> list[Reply]:
+        buffer = self._buffer
+        buffer += data
+        replies: list[Reply] = []
+        start = 0
+        while (end := buffer.find(b"\n", start)) >= 0:
+            line = bytes(buffer[start : end + 1])
+            start = end + 1
+            reply = self._line(line)
+            if reply is not None:
+                replies.append(reply)
+        del buffer[:start]
+        if len(buffer) > self.max_line_length:
+            raise ProtocolError(
+                f"reply line longer than {self.max_line_length} bytes", bytes(buffer[:200])
+            )
+        return replies
+
+    def eof(self) -> None:
+        """Note that the connection closed; raise if it closed in the middle of a reply."""
+        pending = self.pending
+        if pending:
+            self.clear()
+            raise ProtocolError("connection closed in the middle of a reply", pending)
+
+    def _line(self, line: bytes) -> Reply | None:
+        if len(line) > self.max_line_length:
+            raise ProtocolError(f"reply line longer than {self.max_line_length} bytes", line)
+        if line.endswith(b"\r\n"):
+            content = line[:-2]
+        else:
+            content = line[:-1]
+            self._bare_lf = True
+        code_bytes = content[:3]
+        separator = content[3:4]
+        if not (
+            len(code_bytes) == 3
+            and code_bytes.isdigit()
+            and b"1" <= code_bytes[:1] <= b"5"
+            and separator in (b"-", b" ", b"")
+        ):
+            raise ProtocolError("not an SMTP reply line (no 3-digit code)", line)
+        code = int(code_bytes)
+        if self._lines and code != self._code:
+            raise ProtocolError(
+                f"multi-line reply changes its code from {self._code} to {code}",
+                b"".join(self._raw) + line,
+            )
+        self._code = code
+        self._lines.append(content[4:])
+        self._raw.append(line)
+        if separator == b"-":
+            if len(self._lines) >= self.max_lines:
+                raise ProtocolError(
+                    f"multi-line reply longer than {self.max_lines} lines", b"".join(self._raw[:5])
+                )
+            return None
+        lines = tuple(self._lines)
+        reply = Reply(
+            code=code,
+            lines=lines,
+            raw=b"".join(self._raw),
+            bare_lf=self._bare_lf,
+            enhanced=parse_enhanced(code, lines[0]),
+        )
+        self._reset()
+        return reply
+
+    def _reset(self) -> None:
+        self._lines = []
+        self._raw = []
+        self._code = 0
+        self._bare_lf = False
