@@ -1,0 +1,229 @@
+"""SASL mechanisms for SMTP AUTH (RFC 4954) as small step machines, with safe descriptions.
+
+A mechanism deals in raw bytes: the engine base64-encodes responses with :func:`encode_sasl`
+and decodes the server's 334 challenges with :func:`decode_challenge`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import ClassVar
+
+from smtptui.protocol.errors import ProtocolError
+
+MASK = "•" * 8
+"""What a secret looks like in a description; fixed length, so it says nothing about it."""
+
+MAX_CHALLENGES = 5
+"""Most 334 challenges to answer in one exchange (smtplib's ``_MAXCHALLENGE``)."""
+
+SMTP_AUTO_ORDER = ("CRAM-MD5", "PLAIN", "LOGIN")
+"""Password mechanisms in smtplib's order of preference (``SMTP.login``)."""
+
+
+class NoMechanismError(ValueError):
+    """No mechanism fits: none supported is advertised, or the name is unknown."""
+
+
+def encode_sasl(raw: bytes, *, initial: bool = False) -> bytes:
+    """``raw`` in base64 on one line; an empty initial response is ``=`` (RFC 4954 section 4).
+
+    An empty response to a challenge stays empty: it is sent as an empty line.
+    """
+    if initial and not raw:
+        return b"="
+    return base64.b64encode(raw)
+
+
+def decode_challenge(text: bytes) -> bytes:
+    """The raw challenge in a 334 reply's text; :class:`ProtocolError` unless strict base64."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise ProtocolError("challenge is not valid base64", text) from exc
+
+
+def _quote(text: str) -> str:
+    """``text`` in double quotes, with quotes and control characters escaped."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _opaque(response: bytes, reveal: bool) -> str:
+    """A response this mechanism did not produce: shown only when revealing."""
+    return response.decode("utf-8", "backslashreplace") if reveal else MASK
+
+
+class Mechanism(ABC):
+    """One SASL exchange for one set of credentials.
+
+    Call :meth:`initial_response` at most once, and only if its result is sent with AUTH;
+    then call :meth:`respond` for each 334 challenge. The secret never appears in ``repr``.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, username: str, secret: str) -> None:
+        self.username = username
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(username={self.username!r})"
+
+    def initial_response(self) -> bytes | None:
+        """The raw response to send with AUTH, or None if the mechanism waits for the server."""
+        return None
+
+    @abstractmethod
+    def respond(self, challenge: bytes) -> bytes:
+        """The raw response to a decoded challenge."""
+
+    @abstractmethod
+    def describe(self, response: bytes, *, reveal: bool = False) -> str:
+        """A readable decoding of ``response``, with the secret masked unless ``reveal``."""
+
+    def _secret_text(self, reveal: bool) -> str:
+        return self._secret if reveal else MASK
+
+
+class _Scripted(Mechanism):
+    """A mechanism whose responses are fixed, sent in order; the last one repeats."""
+
+    _script: tuple[bytes, ...]
+    _sent = 0
+
+    def initial_response(self) -> bytes | None:
+        return self._next()
+
+    def respond(self, challenge: bytes) -> bytes:
+        return self._next()
+
+    def _next(self) -> bytes:
+        response = self._script[min(self._sent, len(self._script) - 1)]
+        self._sent += 1
+        return response
+
+
+class Plain(_Scripted):
+    """PLAIN (RFC 4616): ``authzid NUL username NUL password`` in UTF-8, sent at once."""
+
+    name = "PLAIN"
+
+    def __init__(self, username: str, password: str, authzid: str = "") -> None:
+        super().__init__(username, password)
+        self.authzid = authzid
+        self._script = ("\0".join((authzid, username, password)).encode(),)
+
+    def describe(self, response: bytes, *, reveal: bool = False) -> str:
+        if response != self._script[0]:
+            return _opaque(response, reveal)
+        password = _quote(self._secret) if reveal else MASK
+        return f"authzid={_quote(self.authzid)} user={_quote(self.username)} password={password}"
+
+
+class Login(_Scripted):
+    """LOGIN: the username, then the password.
+
+    The username goes with AUTH as an initial response, as smtplib sends it; if the engine
+    does not send an initial response, the first challenge gets the username instead.
+    """
+
+    name = "LOGIN"
+
+    def __init__(self, username: str, password: str) -> None:
+        super().__init__(username, password)
+        self._script = (username.encode(), password.encode())
+
+    def describe(self, response: bytes, *, reveal: bool = False) -> str:
+        username, password = self._script
+        if response == password:
+            return f"password: {self._secret_text(reveal)}"
+        if response == username:
+            return f"username: {self.username}"
+        return _opaque(response, reveal)
+
+
+class XOAuth2(_Scripted):
+    """XOAUTH2 (Google's OAuth 2.0 SASL): ``user=U^Aauth=Bearer T^A^A``.
+
+    A 334 after it carries a JSON error; the client answers with an empty response and the
+    server then sends the final failure.
+    """
+
+    name = "XOAUTH2"
+
+    def __init__(self, username: str, token: str) -> None:
+        super().__init__(username, token)
+        self._script = (f"user={username}\x01auth=Bearer {token}\x01\x01".encode(), b"")
+
+    def describe(self, response: bytes, *, reveal: bool = False) -> str:
+        if response == self._script[0]:
+            return f"user={self.username} auth=Bearer {self._secret_text(reveal)}"
+        if not response:
+            return "(empty response after an error)"
+        return _opaque(response, reveal)
+
+
+class CramMD5(Mechanism):
+    """CRAM-MD5 (RFC 2195): ``username SP hex(HMAC-MD5(password, challenge))``."""
+
+    name = "CRAM-MD5"
+
+    def __init__(self, username: str, password: str) -> None:
+        super().__init__(username, password)
+
+    def respond(self, challenge: bytes) -> bytes:
+        digest = hmac.new(self._secret.encode(), challenge, "md5").hexdigest()
+        return f"{self.username} {digest}".encode()
+
+    def describe(self, response: bytes, *, reveal: bool = False) -> str:
+        username, space, digest = response.rpartition(b" ")
+        if not space or username != self.username.encode():
+            return _opaque(response, reveal)
+        shown = digest.decode("ascii", "backslashreplace") if reveal else MASK
+        return f"user={_quote(self.username)} hmac-md5={shown}"
+
+
+_MECHANISMS: dict[str, type[Mechanism]] = {
+    cls.name: cls for cls in (Plain, Login, CramMD5, XOAuth2)
+}
+
+SUPPORTED = tuple(_MECHANISMS)
+"""The mechanisms :func:`create_mechanism` knows: PLAIN, LOGIN, CRAM-MD5, XOAUTH2."""
+
+
+def choose_mechanism(
+    advertised: Iterable[str], *, requested: str | None = None, have_token: bool = False
+) -> str:
+    """The mechanism to use: ``requested`` if given, advertised or not (a deliberate try);
+    else XOAUTH2 when there is a token and the server offers it; else smtplib's choice.
+
+    Raises :class:`NoMechanismError`, naming what was advertised, when nothing fits.
+    """
+    if requested:
+        return requested.upper()
+    offered = [name.upper() for name in advertised]
+    if have_token and "XOAUTH2" in offered:
+        return "XOAUTH2"
+    for name in SMTP_AUTO_ORDER:
+        if name in offered:
+            return name
+    listed = " ".join(offered) if offered else "nothing"
+    raise NoMechanismError(
+        f"no usable AUTH mechanism: the server advertises {listed}; "
+        f"supported without a token: {', '.join(SMTP_AUTO_ORDER)}"
+    )
+
+
+def create_mechanism(name: str, username: str, password: str = "", token: str = "") -> Mechanism:
+    """A fresh :class:`Mechanism` for ``name`` (any case); XOAUTH2 takes the token."""
+    cls = _MECHANISMS.get(name.upper())
+    if cls is None:
+        raise NoMechanismError(f"unsupported AUTH mechanism {name!r}; supported: {SUPPORTED}")
+    if cls is XOAuth2:
+        return XOAuth2(username, token)
+    return cls(username, password)
