@@ -1,0 +1,210 @@
+"""The aiosmtpd handler behind the embedded server: AUTH, refusals and storage."""
+
+from __future__ import annotations
+
+import binascii
+import datetime as dt
+import hmac
+import json
+import logging
+import secrets
+import time
+from base64 import b64decode
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from aiosmtpd.smtp import (
+    MISSING,
+    SMTP,
+    AuthResult,
+    Envelope,
+    LoginPassword,
+    Session,
+    TLSSetupException,
+    auth_mechanism,
+)
+
+log = logging.getLogger(__name__)
+
+DEMO_USERS: Mapping[str, str] = {"alice": "wonderland"}
+
+XOAUTH2_ERROR = json.dumps(
+    {"status": "401", "schemes": "Bearer", "scope": "https://mail.google.com/"},
+    separators=(",", ":"),
+)
+XOAUTH2_REFUSED = (
+    "535-5.7.8 Username and Password not accepted. Learn more at\r\n"
+    "535 5.7.8 https://support.google.com/mail/?p=BadCredentials"
+)
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """One message as the server accepted it; `data` is exactly what DATA delivered
+    (dot-unstuffed, CRLF line ends, the final CRLF included)."""
+
+    peer: str
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    data: bytes
+    mail_options: tuple[str, ...]
+    rcpt_options: tuple[str, ...]
+    authenticated_as: str | None
+    tls: bool
+    received_at: dt.datetime
+
+
+class DemoHandler:
+    """aiosmtpd hooks with Postfix-like replies.
+
+    Senders whose local part is ``reject`` or starts with ``reject-`` are refused (553),
+    as are recipients whose local part starts with ``reject`` or ``unknown`` (550).
+    """
+
+    def __init__(
+        self,
+        users: Mapping[str, str],
+        store: Callable[[ReceivedMessage], None],
+    ) -> None:
+        self.users = users
+        self.store = store
+
+    def authenticator(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object
+    ) -> AuthResult:
+        """Check PLAIN and LOGIN credentials (aiosmtpd's `authenticator` callback)."""
+        assert isinstance(auth_data, LoginPassword)
+        user = auth_data.login.decode("utf-8", "replace")
+        password = self.users.get(user)
+        if password is not None and hmac.compare_digest(password.encode(), auth_data.password):
+            return AuthResult(success=True, auth_data=user)
+        return AuthResult(success=False, handled=False)
+
+    @auth_mechanism("CRAM-MD5")
+    async def auth_CRAM_MD5(self, server: SMTP, args: list[str]) -> AuthResult:
+        """RFC 2195: challenge with a fresh msg-id, expect ``user hex(HMAC-MD5)``."""
+        if len(args) > 1:
+            await server.push("501 5.7.0 CRAM-MD5 takes no initial response")
+            return AuthResult(success=False, handled=True)
+        challenge = f"<{secrets.randbits(64)}.{int(time.time())}@{server.hostname}>".encode()
+        response = await server.challenge_auth(challenge)
+        if response is MISSING:
+            return AuthResult(success=False, handled=True)
+        assert isinstance(response, bytes)
+        user, _, digest = response.decode("utf-8", "replace").rpartition(" ")
+        password = self.users.get(user)
+        if password is not None:
+            expected = hmac.new(password.encode(), challenge, "md5").hexdigest()
+            if hmac.compare_digest(expected.encode(), digest.encode()):
+                return AuthResult(success=True, auth_data=user)
+        return AuthResult(success=False, handled=False)
+
+    @auth_mechanism("XOAUTH2")
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        """Google's XOAUTH2: the token is the user's password here. A wrong one gets
+        Gmail's answer: a 334 carrying a JSON error, then 535 after the client's reply."""
+        if len(args) > 1:
+            try:
+                blob: object = b64decode(args[1], validate=True)
+            except binascii.Error:
+                await server.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        else:
+            blob = await server.challenge_auth("")
+        if blob is MISSING:
+            return AuthResult(success=False, handled=True)
+        assert isinstance(blob, bytes)
+        user, token = _parse_xoauth2(blob)
+        if user in self.users and hmac.compare_digest(self.users[user].encode(), token.encode()):
+            return AuthResult(success=True, auth_data=user)
+        if await server.challenge_auth(XOAUTH2_ERROR) is MISSING:
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False, message=XOAUTH2_REFUSED)
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        local = _local_part(address)
+        if local == "reject" or local.startswith("reject-"):
+            return f"553 5.7.1 <{address}>: Sender address rejected: Access denied"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 2.1.0 Ok"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if _unknown_recipient(address):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 2.1.5 Ok"
+
+    async def handle_VRFY(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str
+    ) -> str:
+        if _unknown_recipient(address):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        return f"252 2.0.0 {address}"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert envelope.mail_from is not None and envelope.original_content is not None
+        transport = server.transport
+        message = ReceivedMessage(
+            peer=_format_peer(session.peer),
+            mail_from=envelope.mail_from,
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            data=envelope.original_content,
+            mail_options=tuple(envelope.mail_options),
+            rcpt_options=tuple(envelope.rcpt_options),
+            authenticated_as=session.auth_data if session.authenticated else None,
+            tls=transport is not None and transport.get_extra_info("ssl_object") is not None,
+            received_at=dt.datetime.now(dt.UTC),
+        )
+        try:
+            self.store(message)
+        except Exception:
+            log.exception("storing a received message failed")
+        return f"250 2.0.0 Ok: queued as {secrets.token_hex(5).upper()}"
+
+    async def handle_exception(self, error: Exception) -> str:
+        if isinstance(error, TLSSetupException):  # aiosmtpd closes without a reply
+            log.info("TLS handshake failed: %s", error.__cause__)
+            return "421 4.7.0 TLS handshake failed"
+        log.exception("error in an SMTP session")
+        return "451 4.3.0 Error: internal error"
+
+    async def handle_RSET(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return "250 2.0.0 Ok"
+
+    async def handle_NOOP(
+        self, server: SMTP, session: Session, envelope: Envelope, arg: str
+    ) -> str:
+        return "250 2.0.0 Ok"
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return "221 2.0.0 Bye"
+
+
+def _local_part(address: str) -> str:
+    return (address.rpartition("@")[0] or address).lower()
+
+
+def _unknown_recipient(address: str) -> bool:
+    return _local_part(address).startswith(("reject", "unknown"))
+
+
+def _parse_xoauth2(blob: bytes) -> tuple[str, str]:
+    """``user=U^Aauth=Bearer T^A^A`` -> (U, T); empty strings where a field is missing."""
+    fields = dict(
+        field.partition("=")[::2] for field in blob.decode("utf-8", "replace").split("\x01")
+    )
+    scheme, _, token = fields.get("auth", "").partition(" ")
+    return fields.get("user", ""), token if scheme.lower() == "bearer" else ""
+
+
+def _format_peer(peer: object) -> str:
+    if isinstance(peer, tuple):
+        host, port = peer[:2]
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return str(peer)

@@ -1,0 +1,101 @@
+"""Shared fixtures: a trustme CA and real aiosmtpd servers to test against."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import trustme
+
+from smtptui.server import EmbeddedServer
+
+SERVER_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def _server_context(cert: trustme.LeafCert) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    return context
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    """The test CA; `client_tls_context` trusts it and nothing else."""
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def server_tls_context(ca: trustme.CA) -> ssl.SSLContext:
+    """A server context with a certificate from `ca` for localhost, 127.0.0.1 and ::1."""
+    return _server_context(ca.issue_cert(*SERVER_NAMES))
+
+
+@pytest.fixture(scope="session")
+def expired_tls_context(ca: trustme.CA) -> ssl.SSLContext:
+    """Like `server_tls_context`, but the certificate expired yesterday."""
+    now = dt.datetime.now(dt.UTC)
+    cert = ca.issue_cert(
+        *SERVER_NAMES,
+        not_before=now - dt.timedelta(days=30),
+        not_after=now - dt.timedelta(days=1),
+    )
+    return _server_context(cert)
+
+
+@pytest.fixture
+def client_tls_context(ca: trustme.CA) -> ssl.SSLContext:
+    """A client context trusting only `ca`, with hostname checking on (a fresh one per test)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ca.configure_trust(context)
+    return context
+
+
+@pytest.fixture
+def make_server(
+    server_tls_context: ssl.SSLContext,
+) -> Iterator[Callable[..., EmbeddedServer]]:
+    """`make_server(**kwargs)`: a started `EmbeddedServer` on 127.0.0.1 and a free port,
+    with the `ca`-issued certificate unless `tls_context` is given; all are stopped at
+    teardown."""
+    servers: list[EmbeddedServer] = []
+
+    def make(**kwargs: Any) -> EmbeddedServer:
+        kwargs.setdefault("tls_context", server_tls_context)
+        server = EmbeddedServer(**kwargs)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def server(make_server: Callable[..., EmbeddedServer]) -> EmbeddedServer:
+    """STARTTLS offered; AUTH (PLAIN LOGIN CRAM-MD5 XOAUTH2) only after it, DEMO_USERS."""
+    return make_server()
+
+
+@pytest.fixture
+def tls_server(make_server: Callable[..., EmbeddedServer]) -> EmbeddedServer:
+    """Implicit TLS (like port 465): TLS from the first byte, AUTH offered at once."""
+    return make_server(implicit_tls=True)
+
+
+@pytest.fixture
+def untrusted_server(make_server: Callable[..., EmbeddedServer]) -> EmbeddedServer:
+    """STARTTLS with the server's own self-signed certificate (`.self_signed`), which
+    `client_tls_context` rejects."""
+    return make_server(tls_context=None)
+
+
+@pytest.fixture
+def expired_server(
+    make_server: Callable[..., EmbeddedServer], expired_tls_context: ssl.SSLContext
+) -> EmbeddedServer:
+    """STARTTLS with a certificate from `ca` that has expired."""
+    return make_server(tls_context=expired_tls_context)
