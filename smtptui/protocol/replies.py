@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from smtptui.protocol.errors import ProtocolError
 
@@ -40,7 +40,11 @@ class Reply:
     lines: tuple[bytes, ...]
     raw: bytes
     bare_lf: bool = False
-    enhanced: EnhancedCode | None = field(default=None, compare=False)
+
+    @property
+    def enhanced(self) -> EnhancedCode | None:
+        """The enhanced status code the first line starts with, if any (RFC 2034)."""
+        return parse_enhanced(self.code, self.lines[0]) if self.lines else None
 
     @property
     def message(self) -> bytes:
@@ -186,13 +190,7 @@ class ReplyParser:
                 )
             return None
         lines = tuple(self._lines)
-        reply = Reply(
-            code=code,
-            lines=lines,
-            raw=b"".join(self._raw),
-            bare_lf=self._bare_lf,
-            enhanced=parse_enhanced(code, lines[0]),
-        )
+        reply = Reply(code, lines, b"".join(self._raw), self._bare_lf)
         self._reset()
         return reply
 

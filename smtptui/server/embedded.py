@@ -17,8 +17,19 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, syntax
 
+from smtptui.engine.hosts import format_host
 from smtptui.server.certs import SelfSigned, make_self_signed
 from smtptui.server.handler import DEMO_USERS, DemoHandler, ReceivedMessage
+
+
+class _HideOwnDeprecations(logging.Filter):
+    """aiosmtpd warns on every AUTH about an attribute it sets itself; nobody can act on it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "is deprecated" not in record.getMessage()
+
+
+logging.getLogger("mail.log").addFilter(_HideOwnDeprecations())
 
 __all__ = ["DEMO_USERS", "EmbeddedServer", "ReceivedMessage", "describe", "serve"]
 
@@ -170,9 +181,6 @@ def describe(message: ReceivedMessage) -> str:
 def serve(host: str, port: int, *, implicit_tls: bool, echo: Callable[[str], None]) -> None:
     """Run a demo server with a self-signed certificate until KeyboardInterrupt, echoing
     where it listens and one line per message received."""
-    mail_log = logging.getLogger("mail.log")
-    level = mail_log.level
-    mail_log.setLevel(logging.ERROR)  # aiosmtpd warns about its own deprecations on AUTH
     server = EmbeddedServer(
         host, port, implicit_tls=implicit_tls, on_message=lambda m: echo(describe(m))
     )
@@ -180,7 +188,7 @@ def serve(host: str, port: int, *, implicit_tls: bool, echo: Callable[[str], Non
     credentials = ", ".join(f"{user} / {password}" for user, password in DEMO_USERS.items())
     try:
         with server:
-            where = f"[{host}]:{server.port}" if ":" in host else f"{host}:{server.port}"
+            where = format_host(host, server.port)
             mode = "implicit TLS" if implicit_tls else "STARTTLS"
             echo(
                 f"Listening on {where} ({mode}); log in as {credentials}; "
@@ -190,5 +198,3 @@ def serve(host: str, port: int, *, implicit_tls: bool, echo: Callable[[str], Non
                 time.sleep(3600)
     except KeyboardInterrupt:
         pass
-    finally:
-        mail_log.setLevel(level)

@@ -1,0 +1,68 @@
+"""The session: settings, actions, state and transcript, driven by one controller.
+
+Nothing here imports Textual: the TUI and the headless commands drive the same controller.
+"""
+
+from smtptui.session.actions import (
+    Action,
+    Authenticate,
+    Connect,
+    Disconnect,
+    Ehlo,
+    Expand,
+    Helo,
+    Help,
+    MailFrom,
+    Noop,
+    Outcome,
+    Quit,
+    Raw,
+    RcptTo,
+    Reset,
+    RunAll,
+    SendData,
+    SendMessage,
+    StartTls,
+    Verify,
+)
+from smtptui.session.controller import SessionController, Update
+from smtptui.session.export import swaks_lines, to_jsonl, to_swaks
+from smtptui.session.settings import Security, SessionSettings
+from smtptui.session.state import Phase, SessionState, suggestions
+from smtptui.session.transcript import Entry, EntryKind, Transcript
+
+__all__ = [
+    "Action",
+    "Authenticate",
+    "Connect",
+    "Disconnect",
+    "Ehlo",
+    "Entry",
+    "EntryKind",
+    "Expand",
+    "Helo",
+    "Help",
+    "MailFrom",
+    "Noop",
+    "Outcome",
+    "Phase",
+    "Quit",
+    "Raw",
+    "RcptTo",
+    "Reset",
+    "RunAll",
+    "Security",
+    "SendData",
+    "SendMessage",
+    "SessionController",
+    "SessionSettings",
+    "SessionState",
+    "StartTls",
+    "Transcript",
+    "Update",
+    "Verify",
+    "suggestions",
+    "swaks_lines",
+    "to_jsonl",
+    "to_swaks",
+]

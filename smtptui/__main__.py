@@ -1,0 +1,3 @@
+from smtptui.cli import main
+
+main()

@@ -1,0 +1,775 @@
+"""``SMTPClient``: smtplib's interface, async, with every byte published to listeners."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.message
+import socket
+import ssl
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+
+from smtptui.engine import errors
+from smtptui.engine.events import (
+    ClientEvent,
+    Closed,
+    Connected,
+    Connecting,
+    Direction,
+    Finding,
+    Listener,
+    Received,
+    Sent,
+    SentKind,
+    TlsEstablished,
+    WireEvent,
+)
+from smtptui.engine.hosts import SMTP_PORT, SMTPS_PORT, parse_host
+from smtptui.engine.tls import TlsInfo
+from smtptui.protocol import commands
+from smtptui.protocol.auth import (
+    MAX_CHALLENGES,
+    SMTP_AUTO_ORDER,
+    Mechanism,
+    create_mechanism,
+    decode_challenge,
+    encode_sasl,
+)
+from smtptui.protocol.capabilities import Capabilities, parse_ehlo
+from smtptui.protocol.data import (
+    DEFAULT_CHUNK_SIZE,
+    data_payload,
+    encode_message,
+    iter_data_payload,
+    prepare_message,
+)
+from smtptui.protocol.errors import ProtocolError
+from smtptui.protocol.replies import Reply, ReplyParser
+
+Response = tuple[int, bytes]
+AuthObject = Mechanism | Callable[[bytes | None], str | None]
+
+
+class _Wire(asyncio.Protocol):
+    """The asyncio protocol: hands bytes and connection changes to its client."""
+
+    def __init__(self, client: SMTPClient) -> None:
+        self.client = client
+        self.writable: asyncio.Future[None] | None = None
+
+    @property
+    def current(self) -> bool:
+        """Whether this is still the client's connection (not one it has since replaced)."""
+        return self.client._wire is self
+
+    def data_received(self, data: bytes) -> None:
+        if self.current:
+            self.client._on_data(data)
+
+    def eof_received(self) -> bool:
+        if self.current:
+            self.client._on_eof()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.current:
+            self.client._on_lost(exc)
+        self.resume_writing()
+
+    def pause_writing(self) -> None:
+        self.writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self.writable is not None and not self.writable.done():
+            self.writable.set_result(None)
+        self.writable = None
+
+
+class SMTPClient:
+    """An async SMTP client with the methods, arguments and return values of ``smtplib.SMTP``.
+
+    ``implicit_tls`` makes it ``SMTP_SSL`` (port 465 by default). ``timeout`` bounds the
+    wait for each reply, ``connect_timeout`` the TCP connection and TLS handshake. Every
+    await can be cancelled; a cancelled or timed-out exchange closes the connection, since
+    the dialogue is out of step after it.
+    """
+
+    def __init__(
+        self,
+        host: str = "",
+        port: int = 0,
+        local_hostname: str | None = None,
+        *,
+        implicit_tls: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+        verify: bool = True,
+        server_hostname: str | None = None,
+        client_cert: str | None = None,
+        client_key: str | None = None,
+        connect_timeout: float = 10.0,
+        timeout: float = 30.0,
+        listener: Listener | None = None,
+    ) -> None:
+        self.host, self.port = host, port
+        self.local_hostname = local_hostname
+        self.implicit_tls = implicit_tls
+        self.ssl_context = ssl_context
+        self.verify_certificate = verify
+        self.server_hostname = server_hostname
+        self.client_cert, self.client_key = client_cert, client_key
+        self.connect_timeout = connect_timeout
+        self.timeout = timeout
+        self._listeners: list[Listener] = [listener] if listener else []
+        self._wire = _Wire(self)
+        self._transport: asyncio.Transport | None = None
+        self._parser = ReplyParser()
+        self._replies: deque[Reply] = deque()
+        self._waiter: asyncio.Future[Reply] | None = None
+        self._failure: Exception | None = None
+        self._expected = 0
+        self._sent_at = 0.0
+        self._step: bytes | str = ""
+        self._starttls_pending = False
+        self.tls: TlsInfo | None = None
+        self.last_reply: Reply | None = None
+        self.authenticated_as: str | None = None
+        self._forget_session()
+
+    def _forget_session(self) -> None:
+        self.capabilities: Capabilities | None = None
+        self.esmtp_features: dict[str, str] = {}
+        self.does_esmtp = False
+        self.ehlo_resp: bytes | None = None
+        self.helo_resp: bytes | None = None
+
+    # -- listeners ---------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Publish every event to ``listener``; returns a function that unsubscribes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, event: ClientEvent) -> None:
+        for listener in self._listeners:
+            listener(event)
+
+    # -- state -------------------------------------------------------------------------
+
+    @property
+    def step(self) -> str:
+        """What was under way: a phase ("connect", "greeting") or the command's verb."""
+        step = self._step
+        if isinstance(step, bytes):
+            return step.split(b" ", 1)[0].strip().decode("ascii", "replace").upper()
+        return step
+
+    @property
+    def connected(self) -> bool:
+        return self._transport is not None and not self._transport.is_closing()
+
+    def has_extn(self, opt: str) -> bool:
+        """Whether the server advertised the extension ``opt`` in its EHLO reply."""
+        return opt.lower() in self.esmtp_features
+
+    # -- connection --------------------------------------------------------------------
+
+    async def connect(
+        self, host: str = "localhost", port: int = 0, source_address: tuple[str, int] | None = None
+    ) -> Response:
+        """Open the connection and read the greeting; return it as ``(code, message)``."""
+        if self.connected:
+            self.close()
+        default = SMTPS_PORT if self.implicit_tls else SMTP_PORT
+        try:
+            host, parsed_port = parse_host(host or self.host or "localhost", port or default)
+        except ValueError as error:
+            raise errors.SMTPConnectError.at(-1, str(error), host, port or default) from None
+        port = port or parsed_port
+        self.host, self.port = host, port
+        self._reset_connection()
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        self._emit(Connecting(host, port, self.implicit_tls, started))
+        context = self._tls_context() if self.implicit_tls else None
+        self._step = "connect"
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                transport, _ = await loop.create_connection(
+                    lambda: self._wire,
+                    host,
+                    port,
+                    ssl=context,
+                    server_hostname=(self.server_hostname or host) if context else None,
+                    local_addr=source_address,
+                )
+        except TimeoutError:
+            raise errors.SMTPTimeoutError.at(self.connect_timeout, host, port, "connect") from None
+        except ssl.SSLError as error:
+            raise self._tls_error(error) from None
+        except socket.gaierror as error:
+            text = f"cannot resolve host name {host!r}: {error.strerror}"
+            raise errors.SMTPConnectError.at(-1, text, host, port) from None
+        except OSError as error:
+            text = (error.strerror or str(error)).lower()
+            raise errors.SMTPConnectError.at(-1, text, host, port) from None
+        self._transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername") or (host, port)
+        self._emit(
+            Connected(host, port, tuple(peer[:2]), time.monotonic() - started, time.monotonic())
+        )
+        if context is not None:
+            self._tls_established(transport)
+        self._expected = 1
+        self._sent_at = time.monotonic()
+        self._step = "greeting"
+        return (await self._read_reply()).as_tuple()
+
+    def _reset_connection(self) -> None:
+        self._wire = _Wire(self)
+        self._parser = ReplyParser()
+        self._replies.clear()
+        self._failure = None
+        self._expected = 0
+        self.tls = None
+        self.authenticated_as = None
+        self._forget_session()
+
+    def close(self) -> None:
+        """Close the connection at once, without QUIT (smtplib's ``close``)."""
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            self._fail(
+                self._failure
+                or errors.SMTPServerDisconnected.at(
+                    "not connected: the connection was closed", self.host, self.port, self.step
+                )
+            )
+            transport.close()
+
+    async def quit(self) -> Response:
+        """Send QUIT, read its reply, close."""
+        try:
+            return await self.docmd("QUIT")
+        finally:
+            self._forget_session()
+            self.close()
+
+    # -- TLS ---------------------------------------------------------------------------
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self.ssl_context is not None:
+            return self.ssl_context
+        context = ssl.create_default_context()
+        if not self.verify_certificate:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if self.client_cert:
+            context.load_cert_chain(self.client_cert, self.client_key)
+        return context
+
+    def _tls_established(self, transport: asyncio.BaseTransport) -> None:
+        ssl_object = transport.get_extra_info("ssl_object")
+        verified = ssl_object.context.verify_mode != ssl.CERT_NONE
+        note = (
+            f"certificate verified for {ssl_object.server_hostname}"
+            if verified
+            else "certificate not verified: verification is turned off"
+        )
+        self.tls = TlsInfo.from_ssl_object(ssl_object, verified=verified, note=note)
+        self._emit(TlsEstablished(self.tls, time.monotonic()))
+
+    def _tls_error(self, error: ssl.SSLError) -> errors.SMTPTLSError:
+        if isinstance(error, ssl.SSLCertVerificationError):
+            reason = f"certificate verification failed: {error.verify_message}"
+        else:
+            reason = error.reason or str(error)
+        self.close()
+        return errors.SMTPTLSError.at(reason.lower(), self.host, self.port, self.step)
+
+    async def starttls(
+        self, context: ssl.SSLContext | None = None, *, require_advertised: bool = True
+    ) -> Response:
+        """Send STARTTLS and upgrade the connection; forget what EHLO said before.
+
+        Plaintext the server sent after its 220 is discarded and reported as a finding.
+        ``require_advertised=False`` sends it even when EHLO did not offer it.
+        """
+        if require_advertised:
+            await self.ehlo_or_helo_if_needed()
+            if not self.has_extn("starttls"):
+                raise errors.SMTPNotSupportedError("STARTTLS extension not supported by server.")
+        self._starttls_pending = True
+        try:
+            reply = await self._command(commands.STARTTLS)
+        finally:
+            self._starttls_pending = False
+        if reply.code != 220:
+            raise errors.SMTPResponseException(reply.code, reply.message)
+        self._discard_plaintext()
+        context = context or self._tls_context()
+        assert self._transport is not None
+        self._step = "TLS handshake"
+        loop = asyncio.get_running_loop()
+        try:
+            transport = await loop.start_tls(
+                self._transport,
+                self._wire,
+                context,
+                server_hostname=self.server_hostname or self.host,
+                ssl_handshake_timeout=self.connect_timeout,
+            )
+        except ssl.SSLError as error:
+            raise self._tls_error(error) from None
+        except (TimeoutError, ConnectionError) as error:
+            self.close()
+            text = "the server closed the connection" if isinstance(error, ConnectionError) else ""
+            if text:
+                raise errors.SMTPServerDisconnected.at(
+                    text, self.host, self.port, self.step
+                ) from None
+            raise errors.SMTPTimeoutError.at(
+                self.connect_timeout, self.host, self.port, self.step
+            ) from None
+        if transport is None:
+            raise errors.SMTPServerDisconnected.at(
+                "the connection closed during the handshake", self.host, self.port, self.step
+            )
+        self._transport = transport  # type: ignore[assignment]
+        self._discard_plaintext()
+        self._forget_session()
+        self._tls_established(transport)
+        return reply.as_tuple()
+
+    def _discard_plaintext(self) -> None:
+        dropped = b"".join(reply.raw for reply in self._replies) + self._parser.clear()
+        self._replies.clear()
+        self._expected = 0
+        if dropped:
+            text = (
+                f"discarded {len(dropped)} bytes of plaintext the server sent after its 220 "
+                "to STARTTLS (they could be injected commands' replies, CVE-2011-0411)"
+            )
+            self._emit(Finding(text, dropped, time.monotonic()))
+
+    # -- bytes in ----------------------------------------------------------------------
+
+    def _on_data(self, data: bytes) -> None:
+        now = time.monotonic()
+        tls = self.tls is not None
+        if self._listeners:
+            self._emit(WireEvent(Direction.RECEIVED, data, now, tls))
+        try:
+            replies = self._parser.feed(data)
+        except ProtocolError as error:
+            self._fail(
+                errors.SMTPProtocolError.at(str(error), error.data, self.host, self.port, self.step)
+            )
+            self.close()
+            return
+        for reply in replies:
+            unsolicited = self._expected == 0
+            if not unsolicited:
+                self._expected -= 1
+            if self._listeners:
+                latency = None if unsolicited else now - self._sent_at
+                self._emit(Received(reply, now, tls, latency, unsolicited))
+            self._deliver(reply)
+            if self._starttls_pending and reply.code == 220 and self._transport is not None:
+                self._transport.pause_reading()  # what follows must not be read as plaintext
+
+    def _deliver(self, reply: Reply) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            self._waiter = None
+            waiter.set_result(reply)
+        else:
+            self._replies.append(reply)
+
+    def _fail(self, error: Exception) -> None:
+        self._failure = error
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            self._waiter = None
+            waiter.set_exception(error)
+
+    def _on_eof(self) -> None:
+        try:
+            self._parser.eof()
+        except ProtocolError as error:
+            text = f"the server closed the connection in the middle of a reply: {error}"
+            self._fail(
+                errors.SMTPProtocolError.at(text, error.data, self.host, self.port, self.step)
+            )
+
+    def _on_lost(self, exc: Exception | None) -> None:
+        by_us = self._transport is None
+        if self._failure is None:
+            reason = f"connection lost: {exc}" if exc else "the server closed the connection"
+            self._fail(errors.SMTPServerDisconnected.at(reason, self.host, self.port, self.step))
+        self._transport = None
+        reason = "closed by the client" if by_us else str(self._failure)
+        self._emit(Closed(reason, time.monotonic()))
+
+    async def _read_reply(self) -> Reply:
+        """The next reply; raises the connection's failure, or on timeout closes and raises."""
+        if self._replies:
+            reply = self._replies.popleft()
+        elif self._transport is None:
+            raise self._failure or errors.SMTPServerDisconnected.at(
+                "not connected: run connect() first", self.host, self.port, self.step
+            )
+        else:
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(self.timeout, self._expire, waiter)
+            try:
+                reply = await waiter
+            except asyncio.CancelledError:
+                self.close()
+                raise
+            finally:
+                timer.cancel()
+                self._waiter = None
+        self.last_reply = reply
+        return reply
+
+    def _expire(self, waiter: asyncio.Future[Reply]) -> None:
+        if not waiter.done():
+            waiter.set_exception(
+                errors.SMTPTimeoutError.at(self.timeout, self.host, self.port, self.step)
+            )
+            self.close()
+
+    # -- bytes out ---------------------------------------------------------------------
+
+    def _write(self, data: bytes, kind: SentKind, note: str = "", *, expect: bool = True) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            raise self._failure or errors.SMTPServerDisconnected.at(
+                "not connected: run connect() first", self.host, self.port, self.step
+            )
+        transport.write(data)
+        self._sent_at = now = time.monotonic()
+        self._expected += expect
+        if self._listeners:
+            tls = self.tls is not None
+            self._emit(WireEvent(Direction.SENT, data, now, tls))
+            self._emit(Sent(kind, data, time.monotonic(), tls, note))
+
+    async def _command(
+        self, line: bytes, kind: SentKind = SentKind.COMMAND, note: str = ""
+    ) -> Reply:
+        self._step = line  # named lazily, only if something fails
+        self._write(line, kind, note)
+        return await self._read_reply()
+
+    async def send_raw(self, data: bytes) -> Reply:
+        """Send ``data`` exactly as given and read one reply."""
+        self._step = "raw command"
+        self._write(commands.raw(data), SentKind.RAW)
+        return await self._read_reply()
+
+    async def docmd(self, cmd: str, args: str = "") -> Response:
+        """Send ``cmd args`` (checked for CR/LF/NUL) and return the reply."""
+        return (await self._command(commands.line(cmd, args))).as_tuple()
+
+    async def _body(self, message: bytes) -> Reply:
+        """Send message data after a 354, stuffed and terminated, in flow-controlled chunks."""
+        self._step = "message data"
+        transport = self._transport
+        if transport is None:
+            raise self._failure or errors.SMTPServerDisconnected.at(
+                "not connected", self.host, self.port, self.step
+            )
+        tls = self.tls is not None
+        listeners = self._listeners
+        small = len(message) <= DEFAULT_CHUNK_SIZE  # one write, as smtplib makes
+        for chunk in (data_payload(message),) if small else iter_data_payload(message):
+            transport.write(chunk)
+            if listeners:
+                self._emit(WireEvent(Direction.SENT, chunk, time.monotonic(), tls))
+            if self._wire.writable is not None:
+                await self._wire.writable
+                if self._transport is None:
+                    break
+        self._sent_at = time.monotonic()
+        self._expected += 1
+        if listeners:
+            self._emit(Sent(SentKind.BODY, message, time.monotonic(), tls))
+        return await self._read_reply()
+
+    # -- greeting and capabilities -----------------------------------------------------
+
+    async def _default_name(self) -> str:
+        if self.local_hostname is None:
+            self.local_hostname = await asyncio.get_running_loop().run_in_executor(
+                None, _local_hostname
+            )
+        return self.local_hostname
+
+    async def helo(self, name: str = "") -> Response:
+        reply = await self._command(commands.helo(name or await self._default_name()))
+        self.helo_resp = reply.message
+        return reply.as_tuple()
+
+    async def ehlo(self, name: str = "") -> Response:
+        """Send EHLO; on 250, parse the capabilities into ``esmtp_features``."""
+        reply = await self._command(commands.ehlo(name or await self._default_name()))
+        self.ehlo_resp = reply.message
+        if reply.code == 250:
+            self.does_esmtp = True
+            self.capabilities = parse_ehlo(reply)
+            self.esmtp_features = dict(self.capabilities.features)
+        return reply.as_tuple()
+
+    async def ehlo_or_helo_if_needed(self) -> None:
+        """EHLO (then HELO) unless one was done since connect or STARTTLS."""
+        if self.helo_resp is not None or self.ehlo_resp is not None:
+            return
+        if not 200 <= (await self.ehlo())[0] <= 299:
+            code, resp = await self.helo()
+            if not 200 <= code <= 299:
+                raise errors.SMTPHeloError(code, resp)
+
+    # -- simple commands ---------------------------------------------------------------
+
+    async def noop(self) -> Response:
+        return (await self._command(commands.NOOP)).as_tuple()
+
+    async def rset(self) -> Response:
+        return (await self._command(commands.RSET)).as_tuple()
+
+    async def verify(self, address: str) -> Response:
+        return (await self._command(commands.vrfy(address))).as_tuple()
+
+    vrfy = verify
+
+    async def expn(self, address: str) -> Response:
+        return (await self._command(commands.expn(address))).as_tuple()
+
+    async def help(self, args: str = "") -> bytes:
+        return (await self._command(commands.help(args))).message
+
+    # -- authentication ----------------------------------------------------------------
+
+    async def login(
+        self,
+        user: str,
+        password: str,
+        *,
+        initial_response_ok: bool = True,
+        mechanism: str | None = None,
+        token: str = "",
+    ) -> Response:
+        """Authenticate. Without ``mechanism``, try the advertised ones in smtplib's order."""
+        if mechanism is None:
+            await self.ehlo_or_helo_if_needed()
+            if not self.has_extn("auth"):
+                raise errors.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+            advertised = self.esmtp_features["auth"].upper().split()
+            names = [name for name in SMTP_AUTO_ORDER if name in advertised]
+            if token and "XOAUTH2" in advertised:
+                names.insert(0, "XOAUTH2")
+            if not names:
+                raise errors.SMTPException("No suitable authentication method found.")
+        else:
+            names = [mechanism.upper()]
+        last: errors.SMTPAuthenticationError | None = None
+        for name in names:
+            try:
+                code, resp = await self.auth(
+                    name,
+                    create_mechanism(name, user, password, token),
+                    initial_response_ok=initial_response_ok,
+                )
+            except errors.SMTPAuthenticationError as error:
+                last = error
+                continue
+            if code == 235:
+                self.authenticated_as = user
+            return code, resp
+        assert last is not None
+        raise last
+
+    async def auth(
+        self, mechanism: str, authobject: AuthObject, *, initial_response_ok: bool = True
+    ) -> Response:
+        """Run one SASL exchange (smtplib's ``auth``); ``authobject`` may be a Mechanism."""
+        sasl = authobject if isinstance(authobject, Mechanism) else _Callback(authobject)
+        initial = sasl.initial_response() if initial_response_ok else None
+        if initial is None:
+            reply = await self._command(commands.auth(mechanism))
+        else:
+            note = f"AUTH {mechanism.upper()} {sasl.describe(initial)}"
+            reply = await self._command(
+                commands.auth(mechanism, encode_sasl(initial, initial=True)), SentKind.SASL, note
+            )
+        challenges = 0
+        while reply.code == 334:
+            challenges += 1
+            if challenges > MAX_CHALLENGES:
+                raise errors.SMTPException(
+                    f"Server AUTH mechanism infinite loop. Last response: {reply.as_tuple()}"
+                )
+            try:
+                challenge = decode_challenge(reply.message)
+            except ProtocolError as error:
+                await self._command(commands.sasl(b"*"), SentKind.SASL, "* (cancel)")
+                raise errors.SMTPProtocolError.at(
+                    str(error), error.data, self.host, self.port, f"AUTH {mechanism}"
+                ) from None
+            response = sasl.respond(challenge)
+            reply = await self._command(
+                commands.sasl(encode_sasl(response)),
+                SentKind.SASL,
+                sasl.describe(response),
+            )
+        if reply.code in (235, 503):
+            return reply.as_tuple()
+        raise errors.SMTPAuthenticationError(reply.code, reply.message)
+
+    # -- the mail transaction ----------------------------------------------------------
+
+    def _check_smtputf8(self, options: Iterable[str]) -> None:
+        if any(option.lower() == "smtputf8" for option in options) and not self.has_extn(
+            "smtputf8"
+        ):
+            raise errors.SMTPNotSupportedError("SMTPUTF8 not supported by server")
+
+    async def mail(self, sender: str, options: Sequence[str] = ()) -> Response:
+        """``MAIL FROM``; options are sent only when the server speaks ESMTP (as smtplib)."""
+        self._check_smtputf8(options)
+        line = commands.mail(sender, options if self.does_esmtp else ())
+        return (await self._command(line)).as_tuple()
+
+    async def rcpt(self, recip: str, options: Sequence[str] = ()) -> Response:
+        line = commands.rcpt(recip, options if self.does_esmtp else ())
+        return (await self._command(line)).as_tuple()
+
+    async def data(self, msg: bytes | str) -> Response:
+        """DATA, then the message; raises SMTPDataError unless the server said 354."""
+        reply = await self._command(commands.DATA)
+        if reply.code != 354:
+            raise errors.SMTPDataError(reply.code, reply.message)
+        return (await self._body(encode_message(msg))).as_tuple()
+
+    async def bdat(self, chunk: bytes, last: bool = False) -> Response:
+        """One BDAT chunk (RFC 3030): the command and its bytes, then the reply."""
+        self._write(commands.bdat(len(chunk), last), SentKind.COMMAND, expect=False)
+        self._step = "BDAT"
+        self._write(chunk, SentKind.BODY)
+        return (await self._read_reply()).as_tuple()
+
+    async def _rset_quietly(self) -> None:
+        with contextlib.suppress(errors.SMTPServerDisconnected):
+            await self.rset()
+
+    async def sendmail(
+        self,
+        from_addr: str,
+        to_addrs: str | Sequence[str],
+        msg: bytes | str,
+        mail_options: Sequence[str] = (),
+        rcpt_options: Sequence[str] = (),
+    ) -> dict[str, Response]:
+        """The whole transaction with smtplib's semantics; returns the refused recipients."""
+        await self.ehlo_or_helo_if_needed()
+        msg = encode_message(msg)
+        options: list[str] = []
+        if self.does_esmtp:
+            if self.has_extn("size"):
+                options.append(f"size={len(msg)}")
+            options.extend(mail_options)
+        code, resp = await self.mail(from_addr, options)
+        if code != 250:
+            await self._abandon(code)
+            raise errors.SMTPSenderRefused(code, resp, from_addr)
+        recipients = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
+        refused: dict[str, Response] = {}
+        for recipient in recipients:
+            code, resp = await self.rcpt(recipient, rcpt_options)
+            if code not in (250, 251):
+                refused[recipient] = (code, resp)
+            if code == 421:
+                self.close()
+                raise errors.SMTPRecipientsRefused(refused)
+        if len(refused) == len(recipients):
+            await self._rset_quietly()
+            raise errors.SMTPRecipientsRefused(refused)
+        code, resp = await self.data(msg)
+        if code != 250:
+            await self._abandon(code)
+            raise errors.SMTPDataError(code, resp)
+        return refused
+
+    async def _abandon(self, code: int) -> None:
+        if code == 421:
+            self.close()
+        else:
+            await self._rset_quietly()
+
+    async def send_message(
+        self,
+        msg: email.message.Message,
+        from_addr: str | None = None,
+        to_addrs: str | Sequence[str] | None = None,
+        mail_options: Sequence[str] = (),
+        rcpt_options: Sequence[str] = (),
+    ) -> dict[str, Response]:
+        """Send an ``email.message.Message`` (smtplib's ``send_message``)."""
+        await self.ehlo_or_helo_if_needed()
+        prepared = prepare_message(msg, from_addr, to_addrs, mail_options)
+        if prepared.international and not self.has_extn("smtputf8"):
+            raise errors.SMTPNotSupportedError(
+                "One or more source or delivery addresses require internationalized "
+                "email support, but the server does not advertise the required "
+                "SMTPUTF8 capability"
+            )
+        return await self.sendmail(
+            prepared.sender,
+            prepared.recipients,
+            prepared.data,
+            prepared.mail_options,
+            rcpt_options,
+        )
+
+    async def __aenter__(self) -> SMTPClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self.connected:
+            with contextlib.suppress(errors.SMTPException):
+                await self.quit()
+        self.close()
+
+
+class _Callback(Mechanism):
+    """An smtplib-style ``authobject(challenge)`` callable seen as a Mechanism."""
+
+    name = "callback"
+
+    def __init__(self, authobject: Callable[[bytes | None], str | None]) -> None:
+        self.authobject = authobject
+
+    def initial_response(self) -> bytes | None:
+        response = self.authobject(None)
+        return None if response is None else response.encode("utf-8")
+
+    def respond(self, challenge: bytes) -> bytes:
+        return (self.authobject(challenge) or "").encode("utf-8")
+
+    def describe(self, response: bytes, *, reveal: bool = False) -> str:
+        return response.decode("utf-8", "replace") if reveal else "••••••••"
+
+
+def _local_hostname() -> str:
+    """The name smtplib would send in EHLO: the FQDN, or ``[address]`` without a dot."""
+    fqdn = socket.getfqdn()
+    if "." in fqdn:
+        return fqdn
+    try:
+        return f"[{socket.gethostbyname(socket.gethostname())}]"
+    except socket.gaierror:
+        return "[127.0.0.1]"

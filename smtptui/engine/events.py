@@ -1,0 +1,101 @@
+"""What the client publishes while it works: raw wire chunks and the dialogue they carry.
+
+Listeners receive every event synchronously, in order, on the event loop's thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from smtptui.engine.tls import TlsInfo
+from smtptui.protocol.replies import Reply
+
+
+class Direction(StrEnum):
+    SENT = "sent"
+    RECEIVED = "received"
+
+
+class SentKind(StrEnum):
+    COMMAND = "command"  # one command line built by a builder
+    SASL = "sasl"  # a SASL response line (base64); show it through the mechanism's describe()
+    BODY = "body"  # message data after 354, or a BDAT chunk
+    RAW = "raw"  # bytes the user asked to send exactly as typed
+
+
+@dataclass(frozen=True, slots=True)
+class WireEvent:
+    """One chunk of bytes as it crossed the socket."""
+
+    direction: Direction
+    data: bytes
+    time: float  # time.monotonic()
+    tls: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Connecting:
+    host: str
+    port: int
+    implicit_tls: bool
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    host: str
+    port: int
+    peer: tuple[str, int]  # the address actually reached
+    elapsed: float  # seconds from the start of connect to the open socket (TLS included)
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """Something the client sent. ``data`` is the command line, or the unstuffed message."""
+
+    kind: SentKind
+    data: bytes
+    time: float
+    tls: bool
+    note: str = ""  # readable form where the bytes need one (a masked SASL step)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A complete reply. ``latency`` runs from the end of what it answers to its last byte."""
+
+    reply: Reply
+    time: float
+    tls: bool
+    latency: float | None
+    unsolicited: bool = False  # no command was waiting for it
+
+
+@dataclass(frozen=True, slots=True)
+class TlsEstablished:
+    info: TlsInfo
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something odd the client noticed, e.g. plaintext injected after STARTTLS's 220."""
+
+    text: str
+    data: bytes
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    reason: str
+    time: float
+
+
+ClientEvent = (
+    WireEvent | Connecting | Connected | Sent | Received | TlsEstablished | Finding | Closed
+)
+Listener = Callable[[ClientEvent], None]

@@ -1,0 +1,43 @@
+"""Host strings: ``host``, ``host:port``, ``[v6]:port`` and bare IPv6 addresses."""
+
+from __future__ import annotations
+
+SMTP_PORT = 25
+SMTPS_PORT = 465
+
+
+def parse_host(text: str, default_port: int = SMTP_PORT) -> tuple[str, int]:
+    """Split a host string into host and port; raise ValueError saying what is wrong.
+
+    >>> parse_host("[::1]:2525"), parse_host("::1"), parse_host("mx.example:587")
+    (('::1', 2525), ('::1', 25), ('mx.example', 587))
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError("no host given")
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or not host:
+            raise ValueError(f"{text!r}: an IPv6 address in brackets needs its closing ']'")
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"{text!r}: expected ':port' after ']'")
+        return host, parse_port(rest[1:], text) if rest else default_port
+    if text.count(":") == 1:
+        host, _, port = text.partition(":")
+        if not host:
+            raise ValueError(f"{text!r}: no host before ':'")
+        return host, parse_port(port, text)
+    return text, default_port
+
+
+def parse_port(text: str, context: str = "") -> int:
+    """A TCP port number from text, 1 to 65535."""
+    where = f"{context!r}: " if context else ""
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"{where}port must be a number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+def format_host(host: str, port: int) -> str:
+    """``host:port``, with brackets around an IPv6 address."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

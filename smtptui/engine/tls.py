@@ -1,0 +1,91 @@
+"""TLS details as data: protocol, cipher, the peer's certificates and the verification result."""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateInfo:
+    subject: str
+    issuer: str
+    common_name: str
+    sans: tuple[str, ...]
+    not_before: datetime
+    not_after: datetime
+    serial: int
+    sha256: str  # colon-separated upper-case hex
+    self_signed: bool
+
+    @classmethod
+    def from_der(cls, der: bytes) -> CertificateInfo:
+        cert = x509.load_der_x509_certificate(der)
+        try:
+            san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            sans = tuple(
+                [f"DNS:{name}" for name in san.get_values_for_type(x509.DNSName)]
+                + [f"IP:{ip}" for ip in san.get_values_for_type(x509.IPAddress)]
+            )
+        except x509.ExtensionNotFound:
+            sans = ()
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return cls(
+            subject=cert.subject.rfc4514_string(),
+            issuer=cert.issuer.rfc4514_string(),
+            common_name=str(names[0].value) if names else "",
+            sans=sans,
+            not_before=cert.not_valid_before_utc,
+            not_after=cert.not_valid_after_utc,
+            serial=cert.serial_number,
+            sha256=hashlib.sha256(der).hexdigest().upper(),
+            self_signed=cert.issuer == cert.subject,
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """The SHA-256 fingerprint as ``AB:CD:…``."""
+        return ":".join(self.sha256[i : i + 2] for i in range(0, len(self.sha256), 2))
+
+
+@dataclass(frozen=True, slots=True)
+class TlsInfo:
+    version: str  # "TLSv1.3"
+    cipher: str  # "TLS_AES_256_GCM_SHA384"
+    bits: int
+    server_hostname: str | None  # the SNI / name checked
+    chain: tuple[CertificateInfo, ...]  # leaf first; only the leaf where Python cannot show more
+    verified: bool
+    verify_note: str  # "certificate verified", or why it was not
+
+    @classmethod
+    def from_ssl_object(
+        cls, ssl_object: ssl.SSLObject | ssl.SSLSocket, *, verified: bool, note: str
+    ) -> TlsInfo:
+        name, _, bits = ssl_object.cipher() or ("", "", 0)
+        get_chain = getattr(ssl_object, "get_unverified_chain", None)  # Python 3.13+
+        if get_chain is not None:
+            ders = [
+                cert if isinstance(cert, bytes) else cert.public_bytes() for cert in get_chain()
+            ]
+        else:
+            leaf = ssl_object.getpeercert(binary_form=True)
+            ders = [leaf] if leaf else []
+        return cls(
+            version=ssl_object.version() or "",
+            cipher=name,
+            bits=bits or 0,
+            server_hostname=ssl_object.server_hostname,
+            chain=tuple(CertificateInfo.from_der(der) for der in ders),
+            verified=verified,
+            verify_note=note,
+        )
+
+    @property
+    def leaf(self) -> CertificateInfo | None:
+        return self.chain[0] if self.chain else None

@@ -1,0 +1,175 @@
+"""Every user intent as a small frozen dataclass, and what running one came to.
+
+Actions hold what the user typed, unchecked: the controller checks it when it runs the
+action, so a bad value becomes an error in the transcript rather than an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from smtptui.protocol.replies import Reply
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """Open a new connection with the current settings (closing any open one)."""
+
+    label: ClassVar[str] = "CONNECT"
+
+
+@dataclass(frozen=True, slots=True)
+class Ehlo:
+    name: str | None = None  # None: the settings' EHLO name
+    label: ClassVar[str] = "EHLO"
+
+
+@dataclass(frozen=True, slots=True)
+class Helo:
+    name: str | None = None
+    label: ClassVar[str] = "HELO"
+
+
+@dataclass(frozen=True, slots=True)
+class StartTls:
+    """Send STARTTLS and upgrade the connection (EHLO is then needed again)."""
+
+    label: ClassVar[str] = "STARTTLS"
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticate:
+    """AUTH with the settings' credentials."""
+
+    mechanism: str | None = None  # None: the settings' mechanism, else the best offered
+    label: ClassVar[str] = "AUTH"
+
+
+@dataclass(frozen=True, slots=True)
+class MailFrom:
+    address: str
+    options: tuple[str, ...] = ()
+    label: ClassVar[str] = "MAIL FROM"
+
+
+@dataclass(frozen=True, slots=True)
+class RcptTo:
+    address: str
+    options: tuple[str, ...] = ()
+    label: ClassVar[str] = "RCPT TO"
+
+
+@dataclass(frozen=True, slots=True)
+class SendData:
+    """DATA, then the message (str as smtplib encodes it, bytes untouched)."""
+
+    message: str | bytes
+    label: ClassVar[str] = "DATA"
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    label: ClassVar[str] = "RSET"
+
+
+@dataclass(frozen=True, slots=True)
+class Noop:
+    label: ClassVar[str] = "NOOP"
+
+
+@dataclass(frozen=True, slots=True)
+class Verify:
+    address: str
+    label: ClassVar[str] = "VRFY"
+
+
+@dataclass(frozen=True, slots=True)
+class Expand:
+    address: str
+    label: ClassVar[str] = "EXPN"
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    topic: str = ""
+    label: ClassVar[str] = "HELP"
+
+
+@dataclass(frozen=True, slots=True)
+class Raw:
+    """One line sent as typed (UTF-8) with CRLF added; CR, LF and NUL are refused."""
+
+    line: str
+    label: ClassVar[str] = "RAW"
+
+
+@dataclass(frozen=True, slots=True)
+class Quit:
+    label: ClassVar[str] = "QUIT"
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """Close the connection at once, without QUIT."""
+
+    label: ClassVar[str] = "DISCONNECT"
+
+
+@dataclass(frozen=True, slots=True)
+class SendMessage:
+    """MAIL, every RCPT, DATA, with smtplib's ``sendmail`` semantics: it goes ahead if at
+    least one recipient is accepted, and reports the refused ones."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    message: str | bytes
+    mail_options: tuple[str, ...] = ()
+    rcpt_options: tuple[str, ...] = ()
+    label: ClassVar[str] = "SEND"
+
+
+@dataclass(frozen=True, slots=True)
+class RunAll:
+    """The whole dialogue: connect, EHLO, STARTTLS and EHLO again (security STARTTLS),
+    AUTH (when a username is set), ``send`` if given, QUIT. Stops at the first failure."""
+
+    send: SendMessage | None = None
+    label: ClassVar[str] = "RUN ALL"
+
+
+Action = (
+    Connect
+    | Ehlo
+    | Helo
+    | StartTls
+    | Authenticate
+    | MailFrom
+    | RcptTo
+    | SendData
+    | Reset
+    | Noop
+    | Verify
+    | Expand
+    | Help
+    | Raw
+    | Quit
+    | Disconnect
+    | SendMessage
+    | RunAll
+)
+
+Refused = Mapping[str, tuple[int, bytes]]
+"""Refused recipients: address -> (code, message), as smtplib's ``sendmail`` returns them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What running an action came to. ``error`` says what went wrong and what to try."""
+
+    action: Action
+    ok: bool
+    reply: Reply | None = None
+    error: str = ""
+    refused: Refused = field(default_factory=dict)

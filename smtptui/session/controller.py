@@ -1,0 +1,302 @@
+"""The session controller: runs actions one at a time against one client, and keeps the
+transcript and the state that the UI and the headless commands show."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable
+
+from smtptui.engine import errors
+from smtptui.engine.client import SMTPClient
+from smtptui.engine.events import ClientEvent, Closed, Connected, Connecting, Received
+from smtptui.engine.hosts import format_host
+from smtptui.protocol.commands import check
+from smtptui.protocol.errors import CommandError
+from smtptui.protocol.replies import Reply
+from smtptui.session import advice
+from smtptui.session.actions import (
+    Action,
+    Authenticate,
+    Connect,
+    Disconnect,
+    Ehlo,
+    Expand,
+    Helo,
+    Help,
+    MailFrom,
+    Noop,
+    Outcome,
+    Quit,
+    Raw,
+    RcptTo,
+    Refused,
+    Reset,
+    RunAll,
+    SendData,
+    SendMessage,
+    StartTls,
+    Verify,
+)
+from smtptui.session.recorder import Recorder
+from smtptui.session.settings import Security, SessionSettings
+from smtptui.session.state import Phase, SessionState, after_reply
+from smtptui.session.transcript import Entry, EntryKind, Transcript
+
+ClientFactory = Callable[..., SMTPClient]
+"""Makes a client from :class:`SMTPClient`'s keyword arguments (tests may wrap it)."""
+
+Update = Entry | SessionState
+Subscriber = Callable[[Update], None]
+
+
+class SessionController:
+    """Runs :mod:`actions <smtptui.session.actions>` and records what happened.
+
+    :meth:`run` never raises for what a server, the network or the user's input can do
+    wrong: it records an error entry (what happened, what to try) and returns a failed
+    :class:`Outcome`. Cancelling it records that, closes the connection and re-raises.
+    Subscribers get every new transcript entry and every new state.
+    """
+
+    def __init__(
+        self,
+        settings: SessionSettings | None = None,
+        *,
+        client_factory: ClientFactory = SMTPClient,
+        transcript: Transcript | None = None,
+    ) -> None:
+        self.settings = settings or SessionSettings()
+        self.transcript = transcript or Transcript()
+        self._client_factory = client_factory
+        self._client: SMTPClient | None = None
+        self._detach: Callable[[], None] | None = None  # unsubscribes from the client
+        self._open = False  # between the client's Connected and Closed events
+        self._state = SessionState()
+        self._recorder = Recorder()
+        self._reply: Reply | None = None  # the last reply to the action under way
+        self._lock = asyncio.Lock()
+        self._subscribers: list[Subscriber] = []
+        self.transcript.subscribe(self._publish)
+
+    @property
+    def state(self) -> SessionState:
+        return self._state
+
+    @property
+    def client(self) -> SMTPClient | None:
+        """The current client (a new one per Connect), for inspection."""
+        return self._client
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback`` with each new entry and each new state; returns an unsubscribe."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def _publish(self, update: Update) -> None:
+        for subscriber in list(self._subscribers):
+            subscriber(update)
+
+    def _update(self, state: SessionState) -> None:
+        if state != self._state:
+            self._state = state
+            self._publish(state)
+
+    def _set(self, **changes: object) -> None:
+        self._update(dataclasses.replace(self._state, **changes))  # type: ignore[arg-type]
+
+    # -- running actions ---------------------------------------------------------------
+
+    async def run(self, action: Action) -> Outcome:
+        """Run ``action`` once the previous one is done; see the class docstring."""
+        async with self._lock:
+            self._set(busy=True, running=action.label)
+            try:
+                if isinstance(action, RunAll):
+                    return await self._run_all(action)
+                return await self._step(action)
+            finally:
+                self._set(busy=False, running="")
+
+    async def _step(self, action: Action) -> Outcome:
+        """One action other than RunAll: its outcome, with a failure recorded."""
+        self._reply = None
+        try:
+            outcome = await self._dispatch(action)
+        except asyncio.CancelledError:
+            self._record(EntryKind.ERROR, f"cancelled during {action.label}")
+            self._abort()
+            raise
+        except advice.FAILURES as error:
+            refused = error.recipients if isinstance(error, errors.SMTPRecipientsRefused) else {}
+            text = advice.explain(error, action.label)
+            outcome = Outcome(action, False, self._reply, text, refused)
+        finally:
+            self._sync()
+        if outcome.error:
+            self._record(EntryKind.ERROR, outcome.error)
+        return outcome
+
+    async def _run_all(self, action: RunAll) -> Outcome:
+        steps: list[Action] = [Connect(), Ehlo()]
+        if self.settings.security is Security.STARTTLS:
+            steps += [StartTls(), Ehlo()]
+        if self.settings.username:
+            steps.append(Authenticate())
+        if action.send is not None:
+            steps.append(action.send)
+        steps.append(Quit())
+        refused: Refused = {}
+        for step in steps:
+            self._set(running=f"{action.label}: {step.label}")
+            outcome = await self._step(step)
+            refused = outcome.refused or refused
+            if not outcome.ok:
+                return dataclasses.replace(outcome, action=action)
+        return Outcome(action, True, self._reply, refused=refused)
+
+    async def _dispatch(self, action: Action) -> Outcome:
+        match action:
+            case Connect():
+                await self._connect()
+                return self._judge(action)
+            case Disconnect():
+                self._abort()
+                return Outcome(action, True)
+        client = self._client
+        if client is None or not client.connected:
+            raise errors.SMTPServerDisconnected("not connected")
+        match action:
+            case Ehlo(name=name):
+                await client.ehlo(self.settings.helo_name if name is None else name)
+            case Helo(name=name):
+                await client.helo(self.settings.helo_name if name is None else name)
+            case StartTls():
+                await client.starttls(require_advertised=False)
+            case Authenticate(mechanism=mechanism):
+                await self._authenticate(client, mechanism or self.settings.mechanism)
+            case MailFrom(address=address, options=options):
+                await client.mail(address, options)
+            case RcptTo(address=address, options=options):
+                await client.rcpt(address, options)
+            case SendData(message=message):
+                await client.data(message)
+            case Reset():
+                await client.rset()
+            case Noop():
+                await client.noop()
+            case Verify(address=address):
+                await client.vrfy(address)  # client.verify is shadowed by the verify flag
+            case Expand(address=address):
+                await client.expn(address)
+            case Help(topic=topic):
+                await client.help(topic)
+            case Raw(line=line):
+                await client.send_raw(check("raw command", line).encode("utf-8") + b"\r\n")
+            case Quit():
+                await client.quit()
+            case SendMessage():
+                return await self._send(client, action)
+        return self._judge(action)
+
+    def _judge(self, action: Action) -> Outcome:
+        """The outcome of a one-command action, from the reply it got."""
+        reply = self._reply
+        if reply is None or reply.ok:
+            return Outcome(action, True, reply)
+        return Outcome(action, False, reply, advice.refused(action.label, reply))
+
+    async def _connect(self) -> None:
+        settings = self.settings
+        host, port = settings.address()
+        self._abort()
+        client = self._client_factory(
+            local_hostname=settings.helo_name or None,
+            implicit_tls=settings.implicit_tls,
+            ssl_context=settings.tls_context(),
+            verify=settings.verify,
+            client_cert=settings.client_cert,
+            client_key=settings.client_key,
+            connect_timeout=settings.connect_timeout,
+            timeout=settings.reply_timeout,
+        )
+        self._client = client
+        self._detach = client.add_listener(self._on_event)
+        self._set(address=format_host(host, port))
+        await client.connect(host, port)
+
+    async def _authenticate(self, client: SMTPClient, mechanism: str | None) -> None:
+        settings = self.settings
+        if not settings.username:
+            raise CommandError("username", "is empty; set it before AUTH")
+        await client.login(
+            settings.username, settings.password, mechanism=mechanism, token=settings.oauth_token
+        )
+
+    async def _send(self, client: SMTPClient, action: SendMessage) -> Outcome:
+        refused = await client.sendmail(
+            action.sender,
+            list(action.recipients),
+            action.message,
+            action.mail_options,
+            action.rcpt_options,
+        )
+        if refused:
+            self._record(EntryKind.ERROR, f"sent, but refused: {advice.recipients(refused)}")
+        return Outcome(action, True, self._reply, refused=refused)
+
+    # -- the client and its events -----------------------------------------------------
+
+    def _abort(self) -> None:
+        """Close the connection at once, without QUIT, and stop listening to its client;
+        its "closed" event would come later, maybe amid the next connection's, so the
+        closing is recorded now."""
+        client = self._client
+        if client is None:
+            return
+        client.close()
+        if self._detach is not None:
+            self._detach()
+            self._detach = None
+        if self._open:
+            self._on_event(Closed("closed by the client", time.monotonic()))
+        self._sync()
+
+    def _on_event(self, event: ClientEvent) -> None:
+        verb = self._recorder.verb
+        entry = self._recorder.entry(event)
+        if entry is not None:
+            self.transcript.append(entry)
+        match event:
+            case Connecting():
+                self._update(self._state.without_connection(Phase.CONNECTING))
+            case Received(reply=reply, unsolicited=unsolicited):
+                self._reply = reply
+                phase = (
+                    self._state.phase
+                    if unsolicited
+                    else after_reply(self._state.phase, verb, reply)
+                )
+                self._set(phase=phase, last_reply=reply)
+            case Connected():
+                self._open = True
+            case Closed():
+                self._open = False
+                self._update(self._state.without_connection())
+
+    def _sync(self) -> None:
+        """Copy what the client knows (TLS, EHLO's extensions, the user) into the state."""
+        client = self._client
+        if client is None or not client.connected:
+            self._update(self._state.without_connection())
+            return
+        self._set(
+            tls=client.tls,
+            esmtp=client.does_esmtp,
+            extensions=frozenset(name.upper() for name in client.esmtp_features),
+            user=client.authenticated_as,
+        )
+
+    def _record(self, kind: EntryKind, text: str) -> None:
+        self.transcript.append(Entry.now(kind, text))

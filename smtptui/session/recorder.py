@@ -1,0 +1,144 @@
+"""Turns the client's events into transcript entries, following the dialogue as it goes:
+which command a reply answers, and which lines sent are SASL responses (secrets)."""
+
+from __future__ import annotations
+
+from smtptui.engine.events import (
+    ClientEvent,
+    Closed,
+    Connected,
+    Connecting,
+    Finding,
+    Received,
+    Sent,
+    SentKind,
+    TlsEstablished,
+)
+from smtptui.engine.hosts import format_host
+from smtptui.engine.tls import TlsInfo
+from smtptui.protocol.auth import MASK, decode_challenge
+from smtptui.protocol.errors import ProtocolError
+from smtptui.protocol.replies import Reply
+from smtptui.session.transcript import (
+    Entry,
+    EntryKind,
+    display,
+    display_line,
+    reply_text,
+    wall_clock,
+)
+
+
+class Recorder:
+    """Makes one entry per event (none for raw wire chunks).
+
+    ``verb`` is the command the next reply answers: ``None`` for the greeting, ``"."`` for
+    the end of message data, ``"AUTH"`` for every step of a SASL exchange.
+    """
+
+    def __init__(self) -> None:
+        self.verb: str | None = None
+        self._challenged = False  # the last reply was a 334 to AUTH: a SASL response is due
+
+    def entry(self, event: ClientEvent) -> Entry | None:
+        match event:
+            case Connecting(host=host, port=port, implicit_tls=implicit_tls):
+                self.verb, self._challenged = None, False
+                how = " with implicit TLS" if implicit_tls else ""
+                return _info(event.time, f"Connecting to {format_host(host, port)}{how}…")
+            case Connected(host=host, port=port, peer=peer, elapsed=elapsed):
+                where = format_host(host, port)
+                reached = format_host(*peer)
+                via = f" ({reached})" if reached != where else ""
+                return _info(event.time, f"Connected to {where}{via} in {elapsed * 1000:.1f} ms")
+            case Sent():
+                return self._sent(event)
+            case Received():
+                return self._received(event)
+            case TlsEstablished(info=info):
+                return Entry(
+                    EntryKind.TLS, event.time, wall_clock(event.time), _tls(info), tls=True
+                )
+            case Finding(text=text, data=data):
+                return Entry(EntryKind.ERROR, event.time, wall_clock(event.time), text, data)
+            case Closed(reason=reason):
+                self.verb, self._challenged = None, False
+                return _info(event.time, f"Connection closed: {reason}")
+        return None
+
+    def _sent(self, event: Sent) -> Entry:
+        data = event.data
+        if event.kind is SentKind.BODY:
+            self.verb = "." if self.verb == "DATA" else self.verb
+            text = display(data.replace(b"\r\n", b"\n").removesuffix(b"\n"))
+            return Entry(
+                EntryKind.SENT, event.time, wall_clock(event.time), text, data, event.tls, body=True
+            )
+        words = data.split(None, 2)
+        first = words[0].decode("ascii", "replace").upper() if words else ""
+        auth_command = first == "AUTH" and len(words) > 1
+        sasl_response = (event.kind is SentKind.SASL or self._challenged) and not auth_command
+        if not sasl_response:
+            self.verb = first
+        initial_response = auth_command and len(words) > 2
+        redacted = None
+        if sasl_response or initial_response:
+            mechanism = words[1].decode("ascii", "replace") if initial_response else ""
+            redacted = event.note or (f"AUTH {mechanism} {MASK}" if initial_response else MASK)
+        self._challenged = False
+        text = display_line(data)
+        return Entry(
+            EntryKind.SENT,
+            event.time,
+            wall_clock(event.time),
+            text,
+            data,
+            event.tls,
+            redacted=redacted,
+        )
+
+    def _received(self, event: Received) -> Entry:
+        reply = event.reply
+        self._challenged = self.verb == "AUTH" and reply.code == 334
+        notes = []
+        if self._challenged:
+            notes.append(_challenge(reply))
+        if event.unsolicited:
+            notes.append("unsolicited: no command was waiting for it")
+        return Entry(
+            EntryKind.RECEIVED,
+            event.time,
+            wall_clock(event.time),
+            reply_text(reply),
+            reply.raw,
+            event.tls,
+            event.latency,
+            reply,
+            note="; ".join(note for note in notes if note),
+        )
+
+
+def _info(when: float, text: str) -> Entry:
+    return Entry(EntryKind.INFO, when, wall_clock(when), text)
+
+
+def _challenge(reply: Reply) -> str:
+    """A 334 challenge decoded for reading, or "" if it is not base64."""
+    try:
+        challenge = decode_challenge(reply.message)
+    except ProtocolError:
+        return ""
+    return f"challenge: {display(challenge)}" if challenge else "challenge: (empty)"
+
+
+def _tls(info: TlsInfo) -> str:
+    """One line about a handshake: protocol, cipher, certificate, verification."""
+    text = f"TLS established: {info.version} {info.cipher} ({info.bits} bits)"
+    leaf = info.leaf
+    if leaf is not None:
+        text += f"; certificate {leaf.subject or leaf.common_name}"
+        if leaf.self_signed:
+            text += " (self-signed)"
+        elif leaf.issuer:
+            text += f" issued by {leaf.issuer}"
+    return f"{text}; {info.verify_note}"

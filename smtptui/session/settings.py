@@ -1,0 +1,106 @@
+"""What a session connects to and with: the server, the security, the credentials."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from smtptui.engine.hosts import SMTP_PORT, SMTPS_PORT, parse_host
+from smtptui.protocol.commands import check
+from smtptui.protocol.errors import CommandError
+
+
+class Security(StrEnum):
+    """How the connection is protected."""
+
+    NONE = "none"  # plain TCP throughout
+    STARTTLS = "starttls"  # plain TCP, upgraded with STARTTLS
+    TLS = "tls"  # implicit TLS from the first byte (SMTPS)
+
+
+_LABELS = {
+    "host": "host",
+    "cafile": "CA file",
+    "client_cert": "client certificate",
+    "client_key": "client key",
+    "helo_name": "EHLO name",
+    "username": "username",
+    "password": "password",
+    "mechanism": "mechanism",
+    "oauth_token": "OAuth token",
+}
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Everything a session needs to connect; invalid values raise :class:`CommandError`
+    whose ``field`` names the setting (``"port"``, ``"EHLO name"``, …).
+
+    The port: ``port`` when given; else the port written in ``host`` (``h:p``, ``[v6]:p``);
+    else 465 for implicit TLS and 25 otherwise. ``ssl_context``, when given, is used as is
+    (``verify``, ``cafile`` and the client certificate are then its owner's business).
+    """
+
+    host: str = ""
+    port: int | None = None
+    security: Security = Security.STARTTLS
+    verify: bool = True
+    cafile: str | None = None
+    ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
+    client_cert: str | None = None
+    client_key: str | None = None
+    helo_name: str = ""  # "" lets the engine use this machine's name
+    connect_timeout: float = 10.0
+    reply_timeout: float = 30.0
+    username: str = ""
+    password: str = field(default="", repr=False)
+    mechanism: str | None = None  # None: the best one the server offers
+    oauth_token: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "security", Security(self.security))
+        for name, label in _LABELS.items():
+            if value := getattr(self, name):
+                check(label, value)
+        if self.host:
+            self.address()
+        if self.port is not None and not 0 < self.port < 65536:
+            raise CommandError("port", f"must be from 1 to 65535, not {self.port}")
+        for name, label in (
+            ("connect_timeout", "connect timeout"),
+            ("reply_timeout", "reply timeout"),
+        ):
+            if getattr(self, name) <= 0:
+                raise CommandError(label, "must be more than 0 seconds")
+        if self.mechanism is not None and not self.mechanism.strip():
+            raise CommandError("mechanism", "is empty; leave it unset to choose automatically")
+
+    @property
+    def implicit_tls(self) -> bool:
+        return self.security is Security.TLS
+
+    @property
+    def default_port(self) -> int:
+        return SMTPS_PORT if self.implicit_tls else SMTP_PORT
+
+    def address(self) -> tuple[str, int]:
+        """The host and port to connect to, by the rule above."""
+        try:
+            host, port = parse_host(self.host, self.default_port)
+        except ValueError as error:
+            raise CommandError("host", str(error)) from None
+        return host, self.port or port
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        """The context to hand the engine: the injected one, one trusting ``cafile``, or
+        None for the engine's default (system CAs; ``verify`` and client certificate applied)."""
+        if self.ssl_context is not None or not self.cafile:
+            return self.ssl_context
+        context = ssl.create_default_context(cafile=self.cafile)
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if self.client_cert:
+            context.load_cert_chain(self.client_cert, self.client_key)
+        return context

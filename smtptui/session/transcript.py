@@ -1,0 +1,115 @@
+"""The transcript: an append-only list of entries that tells its subscribers what is added."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from smtptui.protocol.replies import Reply
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class EntryKind(StrEnum):
+    INFO = "info"  # what the session did: connecting, connected, closed
+    SENT = "sent"
+    RECEIVED = "received"
+    TLS = "tls"  # a TLS handshake and its result
+    ERROR = "error"  # what failed and what to try; also the engine's findings
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line (or block) of the transcript.
+
+    ``text`` is for display: a reply's raw lines without line endings, a command without
+    CRLF, a message body with LF line ends; bytes that are not UTF-8 and control characters
+    appear as ``\\xNN``. ``data`` holds the exact bytes. A secret entry (a SASL response) has
+    ``redacted``, its masked form; ``text`` and ``data`` then hold the secret, so show
+    :meth:`shown`. ``note`` is a gloss shown beside the text (a decoded 334 challenge).
+    A message body is one entry: ``data`` is the message as given (before dot-stuffing).
+    """
+
+    kind: EntryKind
+    time: float  # time.monotonic()
+    wall: datetime  # aware, UTC
+    text: str
+    data: bytes = b""
+    tls: bool = False
+    latency: float | None = None  # seconds, for replies to a command
+    reply: Reply | None = None
+    redacted: str | None = None
+    note: str = ""
+    body: bool = False  # message data sent after DATA's 354 (one entry, however long)
+
+    @classmethod
+    def now(cls, kind: EntryKind, text: str) -> Entry:
+        """An entry stamped now, holding only text (what the session itself says)."""
+        when = time.monotonic()
+        return cls(kind, when, wall_clock(when), text)
+
+    @property
+    def secret(self) -> bool:
+        return self.redacted is not None
+
+    def shown(self, redact: bool = True) -> str:
+        """The text to show: the masked form of a secret unless ``redact`` is False."""
+        return self.redacted if redact and self.redacted is not None else self.text
+
+
+def wall_clock(when: float) -> datetime:
+    """The UTC wall-clock time of monotonic time ``when``."""
+    return datetime.now(UTC) - timedelta(seconds=time.monotonic() - when)
+
+
+def display(data: bytes) -> str:
+    """Bytes as display text: UTF-8, with other bytes and control characters as ``\\xNN``
+    (tab and LF are kept)."""
+    text = data.decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
+
+
+def display_line(data: bytes) -> str:
+    """One line for display, its CRLF (or bare LF) removed."""
+    return display(data.removesuffix(b"\n").removesuffix(b"\r"))
+
+
+def reply_text(reply: Reply) -> str:
+    """A reply as received, one line per line, without line endings."""
+    lines = reply.raw.removesuffix(b"\n").split(b"\n")
+    return "\n".join(display_line(line) for line in lines)
+
+
+class Transcript:
+    """Entries in the order they happened. Subscribers are called with each new entry."""
+
+    def __init__(self) -> None:
+        self._entries: list[Entry] = []
+        self._subscribers: list[Callable[[Entry], None]] = []
+
+    def append(self, entry: Entry) -> None:
+        self._entries.append(entry)
+        for subscriber in list(self._subscribers):
+            subscriber(entry)
+
+    def subscribe(self, callback: Callable[[Entry], None]) -> Callable[[], None]:
+        """Call ``callback`` with every entry appended from now on; returns an unsubscribe."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def clear(self) -> None:
+        """Forget every entry (subscribers are not told: whoever clears redraws)."""
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._entries)
+
+    def __getitem__(self, index: int) -> Entry:
+        return self._entries[index]

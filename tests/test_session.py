@@ -1,0 +1,418 @@
+"""The session controller against the real embedded server."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+
+import pytest
+
+from smtptui.server import EmbeddedServer
+from smtptui.session import (
+    Authenticate,
+    Connect,
+    Disconnect,
+    Ehlo,
+    Entry,
+    EntryKind,
+    Expand,
+    Help,
+    MailFrom,
+    Noop,
+    Phase,
+    Quit,
+    Raw,
+    RcptTo,
+    RunAll,
+    Security,
+    SendData,
+    SendMessage,
+    SessionController,
+    SessionSettings,
+    SessionState,
+    StartTls,
+    Verify,
+)
+
+MESSAGE = "From: a@example.com\nTo: b@example.org\nSubject: hello\n\nHi Bob.\n.leading dot\n"
+
+
+def settings_for(server: EmbeddedServer, context: ssl.SSLContext, **changes: object):
+    """Settings for ``server`` (STARTTLS, trusting ``context``) as alice, with ``changes``."""
+    settings = SessionSettings(
+        host=f"{server.host}:{server.port}",
+        ssl_context=context,
+        helo_name="client.example",
+        username="alice",
+        password="wonderland",
+    )
+    return replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def errors_of(controller: SessionController) -> list[str]:
+    return [entry.text for entry in controller.transcript if entry.kind is EntryKind.ERROR]
+
+
+def sent_texts(controller: SessionController) -> list[str]:
+    return [entry.text for entry in controller.transcript if entry.kind is EntryKind.SENT]
+
+
+async def ready(controller: SessionController) -> None:
+    """Connect, EHLO, STARTTLS, EHLO again."""
+    for action in (Connect(), Ehlo(), StartTls(), Ehlo()):
+        outcome = await controller.run(action)
+        assert outcome.ok, outcome.error
+
+
+@pytest.fixture
+async def silent_port() -> AsyncIterator[int]:
+    """A server that accepts connections and never says a word."""
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    yield server.sockets[0].getsockname()[1]
+    server.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_run_all_with_starttls_auth_and_send(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    send = SendMessage("a@example.com", ("b@example.org",), MESSAGE)
+    outcome = await controller.run(RunAll(send))
+
+    assert outcome.ok, outcome.error
+    assert outcome.reply is not None and outcome.reply.code == 221
+    [message] = server.messages
+    assert message.mail_from == "a@example.com"
+    assert message.rcpt_tos == ("b@example.org",)
+    assert message.authenticated_as == "alice" and message.tls
+    assert b".leading dot" in message.data
+    kinds = [entry.kind for entry in controller.transcript]
+    assert EntryKind.TLS in kinds and EntryKind.ERROR not in kinds
+    texts = sent_texts(controller)
+    assert texts[:2] == ["EHLO client.example", "STARTTLS"]
+    assert any(entry.body and "Hi Bob." in entry.text for entry in controller.transcript)
+    assert controller.state.phase is Phase.DISCONNECTED and not controller.state.busy
+
+
+async def test_info_entries_and_latency(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await ready(controller)
+    entries = list(controller.transcript)
+    infos = [entry.text for entry in entries if entry.kind is EntryKind.INFO]
+    assert infos[0].startswith(f"Connecting to 127.0.0.1:{server.port}")
+    assert infos[1].startswith(f"Connected to 127.0.0.1:{server.port} in ")
+    [tls] = [entry for entry in entries if entry.kind is EntryKind.TLS]
+    assert "TLSv1" in tls.text and "certificate verified" in tls.text
+    replies = [entry for entry in entries if entry.kind is EntryKind.RECEIVED]
+    assert all(entry.latency is not None and entry.latency >= 0 for entry in replies)
+    assert all(entry.wall.tzinfo is not None for entry in entries)
+    state = controller.state
+    assert state.phase is Phase.READY and state.tls is not None and state.esmtp
+    assert "AUTH" in state.extensions and "STARTTLS" not in state.extensions
+    await controller.run(Disconnect())
+    assert "closed by the client" in controller.transcript[-1].text
+    assert controller.state.phase is Phase.DISCONNECTED
+
+
+async def test_out_of_order_steps_are_sent_and_recorded(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await controller.run(Connect())
+    outcome = await controller.run(MailFrom("a@example.com"))
+
+    assert not outcome.ok
+    assert outcome.reply is not None and outcome.reply.code == 503
+    assert sent_texts(controller)[-1] == "MAIL FROM:<a@example.com>"
+    assert errors_of(controller)[-1].startswith("MAIL FROM refused: 503")
+    assert controller.state.phase is Phase.CONNECTED
+    assert (await controller.run(Ehlo())).ok
+    assert controller.state.phase is Phase.READY
+
+
+async def test_stepping_through_a_transaction(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await ready(controller)
+    assert (await controller.run(Authenticate("PLAIN"))).ok
+    assert controller.state.user == "alice"
+    assert (await controller.run(MailFrom("a@example.com"))).ok
+    assert controller.state.phase is Phase.MAIL
+    assert (await controller.run(RcptTo("b@example.org"))).ok
+    assert controller.state.phase is Phase.RCPT
+    outcome = await controller.run(SendData(MESSAGE))
+    assert outcome.ok and outcome.reply is not None and outcome.reply.code == 250
+    assert controller.state.phase is Phase.READY
+    assert len(server.messages) == 1
+    assert (await controller.run(Quit())).ok
+    assert controller.state.phase is Phase.DISCONNECTED
+
+
+async def test_wrong_password(server, client_tls_context) -> None:
+    settings = settings_for(server, client_tls_context, password="not-it")
+    controller = SessionController(settings)
+    await ready(controller)
+    outcome = await controller.run(Authenticate())
+
+    assert not outcome.ok
+    assert outcome.reply is not None and outcome.reply.code == 535
+    assert "authentication failed: 535" in outcome.error
+    assert "check the username, password" in errors_of(controller)[-1]
+    assert controller.state.phase is Phase.READY and controller.state.user is None
+    assert (await controller.run(Noop())).ok
+
+
+async def test_authenticate_without_username(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context, username=""))
+    await ready(controller)
+    outcome = await controller.run(Authenticate())
+    assert not outcome.ok and outcome.error.startswith("username: is empty")
+
+
+async def test_refused_sender(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await ready(controller)
+    outcome = await controller.run(SendMessage("reject@example.com", ("b@example.org",), MESSAGE))
+
+    assert not outcome.ok
+    assert outcome.error.startswith("sender reject@example.com refused: 553")
+    assert controller.state.phase is Phase.READY
+    outcome = await controller.run(MailFrom("reject@example.com"))
+    assert not outcome.ok and outcome.error.startswith("MAIL FROM refused: 553")
+    assert server.messages == []
+
+
+async def test_some_recipients_refused(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await ready(controller)
+    recipients = ("b@example.org", "unknown@example.org")
+    outcome = await controller.run(SendMessage("a@example.com", recipients, MESSAGE))
+
+    assert outcome.ok
+    assert list(outcome.refused) == ["unknown@example.org"]
+    assert outcome.refused["unknown@example.org"][0] == 550
+    assert errors_of(controller)[-1].startswith("sent, but refused: unknown@example.org (550")
+    assert server.messages[0].rcpt_tos == ("b@example.org",)
+
+
+async def test_all_recipients_refused(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await ready(controller)
+    recipients = ("reject@example.org", "unknown@example.org")
+    outcome = await controller.run(SendMessage("a@example.com", recipients, MESSAGE))
+
+    assert not outcome.ok
+    assert set(outcome.refused) == set(recipients)
+    assert outcome.error.startswith("every recipient refused: reject@example.org (550")
+    assert server.messages == []
+    assert "DATA" not in sent_texts(controller)
+    assert controller.state.phase is Phase.READY  # smtplib's RSET after the refusals
+
+
+async def test_closed_port_then_live_server(server, client_tls_context) -> None:
+    port = closed_port()
+    controller = SessionController(SessionSettings(host=f"127.0.0.1:{port}"))
+    outcome = await controller.run(Connect())
+
+    assert not outcome.ok
+    assert outcome.error == (
+        f"connection refused by 127.0.0.1:{port} — is a server listening? check host and port"
+    )
+    assert errors_of(controller) == [outcome.error]
+    assert controller.state.phase is Phase.DISCONNECTED and not controller.state.busy
+    assert not (await controller.run(Noop())).ok
+
+    controller.settings = settings_for(server, client_tls_context)
+    assert (await controller.run(Connect())).ok
+    assert controller.state.phase is Phase.CONNECTED
+
+
+async def test_commands_without_a_connection(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    outcome = await controller.run(Ehlo())
+    assert not outcome.ok and outcome.error == "not connected — connect again"
+    assert sent_texts(controller) == []
+
+
+async def test_certificate_that_fails_verification(untrusted_server, client_tls_context) -> None:
+    controller = SessionController(settings_for(untrusted_server, client_tls_context))
+    await controller.run(Connect())
+    await controller.run(Ehlo())
+    outcome = await controller.run(StartTls())
+
+    assert not outcome.ok
+    assert "certificate verification failed" in outcome.error
+    assert "self-signed" in outcome.error or "self signed" in outcome.error
+    assert "turn verification off" in outcome.error
+    assert controller.state.phase is Phase.DISCONNECTED
+
+
+async def test_implicit_tls_untrusted_then_unverified(tls_server) -> None:
+    settings = SessionSettings(host=f"127.0.0.1:{tls_server.port}", security=Security.TLS)
+    controller = SessionController(settings)
+    outcome = await controller.run(Connect())
+    assert not outcome.ok and "certificate verification failed" in outcome.error
+
+    controller.settings = replace(settings, verify=False)
+    outcome = await controller.run(Connect())
+    assert outcome.ok, outcome.error
+    [tls] = [entry for entry in controller.transcript if entry.kind is EntryKind.TLS]
+    assert "not verified" in tls.text
+    assert controller.transcript[-1].tls  # the greeting came inside TLS
+
+
+async def test_raw_line(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await controller.run(Connect())
+    outcome = await controller.run(Raw("NOOP"))
+    assert outcome.ok and outcome.reply is not None and outcome.reply.code == 250
+
+    for line in ("NOOP\r\nRSET", "NOOP\n", "NO\0OP"):
+        outcome = await controller.run(Raw(line))
+        assert not outcome.ok
+        assert outcome.error.startswith("raw command: contains a")
+        assert outcome.error.endswith("nothing was sent")
+    assert sent_texts(controller) == ["NOOP"]
+    assert controller.state.phase is Phase.CONNECTED
+
+
+async def test_raw_commands_move_the_phase(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await controller.run(Connect())
+    for line, phase in (
+        ("EHLO me.example", Phase.READY),
+        ("MAIL FROM:<a@example.com>", Phase.MAIL),
+        ("RCPT TO:<b@example.org>", Phase.RCPT),
+        ("RSET", Phase.READY),
+    ):
+        assert (await controller.run(Raw(line))).ok
+        assert controller.state.phase is phase
+
+
+async def test_cancel_while_waiting_for_a_silent_server(silent_port: int) -> None:
+    settings = SessionSettings(host=f"127.0.0.1:{silent_port}", reply_timeout=30)
+    controller = SessionController(settings)
+    task = asyncio.create_task(controller.run(Connect()))
+    async with asyncio.timeout(5):
+        while not controller.state.busy or controller.state.phase is not Phase.CONNECTING:
+            await asyncio.sleep(0.01)
+        while not any(entry.text.startswith("Connected") for entry in controller.transcript):
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    assert errors_of(controller) == ["cancelled during CONNECT"]
+    assert controller.state.phase is Phase.DISCONNECTED and not controller.state.busy
+    assert "closed by the client" in controller.transcript[-1].text
+
+
+async def test_reply_timeout(silent_port: int) -> None:
+    settings = SessionSettings(host=f"127.0.0.1:{silent_port}", reply_timeout=0.2)
+    controller = SessionController(settings)
+    async with asyncio.timeout(5):
+        outcome = await controller.run(Connect())
+    assert not outcome.ok
+    assert outcome.error.startswith("no answer within 0.2 s")
+    assert "raise the reply timeout" in outcome.error
+    assert controller.state.phase is Phase.DISCONNECTED
+
+
+async def test_one_action_at_a_time(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await ready(controller)
+    start = len(controller.transcript)
+    outcomes = await asyncio.gather(*(controller.run(Noop()) for _ in range(3)))
+    assert all(outcome.ok for outcome in outcomes)
+    kinds = [entry.kind for entry in list(controller.transcript)[start:]]
+    assert kinds == [EntryKind.SENT, EntryKind.RECEIVED] * 3
+
+
+async def test_subscribers_see_entries_and_states(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    updates: list[Entry | SessionState] = []
+    unsubscribe: Callable[[], None] = controller.subscribe(updates.append)
+    await controller.run(Connect())
+    unsubscribe()
+    await controller.run(Noop())
+
+    states = [update for update in updates if isinstance(update, SessionState)]
+    entries = [update for update in updates if isinstance(update, Entry)]
+    assert states[0].busy and states[0].running == "CONNECT"
+    assert Phase.CONNECTING in [state.phase for state in states]
+    assert states[-1].phase is Phase.CONNECTED and not states[-1].busy
+    assert entries == list(controller.transcript)[: len(entries)]
+    assert len(controller.transcript) == len(entries) + 2  # NOOP and its reply, unseen
+
+
+def test_importing_the_core_does_not_import_textual() -> None:
+    code = (
+        "import sys, smtptui.protocol, smtptui.engine, smtptui.session;"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'textual'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+async def test_run_all_stops_at_the_first_failure(server, client_tls_context) -> None:
+    settings = settings_for(server, client_tls_context, security=Security.NONE)
+    controller = SessionController(settings)
+    outcome = await controller.run(RunAll(SendMessage("a@example.com", ("b@example.org",), "Hi")))
+
+    assert not outcome.ok and isinstance(outcome.action, RunAll)
+    assert outcome.error.startswith("SMTP AUTH extension not supported by server.")
+    assert "STARTTLS" not in sent_texts(controller) and "QUIT" not in sent_texts(controller)
+    assert server.messages == []
+    assert controller.state.phase is Phase.READY and not controller.state.busy
+
+
+async def test_ca_file_setting(server, ca, tmp_path) -> None:
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    settings = SessionSettings(host=f"localhost:{server.port}", cafile=str(cafile))
+    controller = SessionController(settings)
+    await ready(controller)
+    assert controller.state.tls is not None and controller.state.tls.verified
+
+
+async def test_verify_expand_and_help(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await ready(controller)
+    assert (await controller.run(Verify("b@example.org"))).ok
+    outcome = await controller.run(Verify("unknown@example.org"))
+    assert not outcome.ok and outcome.error.startswith("VRFY refused: 550 5.1.1")
+    assert not (await controller.run(Expand("list@example.org"))).ok
+    outcome = await controller.run(Help())
+    assert outcome.ok and outcome.reply is not None  # aiosmtpd answers 250, not 214
+    assert outcome.reply.text.startswith("Supported commands")
+
+
+async def test_connect_again_closes_the_old_connection_first(server, client_tls_context) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await ready(controller)
+    assert (await controller.run(Connect())).ok
+    await asyncio.sleep(0.05)  # let the old connection's own "closed" event arrive, if it would
+
+    infos = [entry.text for entry in controller.transcript if entry.kind is EntryKind.INFO]
+    assert [text.split(" ")[0] for text in infos] == [
+        "Connecting",
+        "Connected",
+        "Connection",
+        "Connecting",
+        "Connected",
+    ]
+    assert infos[2] == "Connection closed: closed by the client"
+    assert controller.state.phase is Phase.CONNECTED and controller.state.tls is None
