@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
@@ -86,42 +85,46 @@ def run_demo(color: bool | None) -> bool:
     return ok
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _DefaultToSession(click.Group):
+    """``smtptui [OPTIONS] [HOST]`` means ``smtptui session …``; ``serve`` is a command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or args[0] not in {*self.commands, "-h", "--help", "--version"}:
+            args = ["session", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DefaultToSession, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="smtptui")
+def main() -> None:
+    """smtptui: see and step through SMTP sessions.
+
+    \b
+    smtptui --demo                 a whole session against the embedded server
+    smtptui HOST[:PORT] [OPTIONS]  a whole session against HOST (see: smtptui session -h)
+    smtptui serve                  the embedded server, in the foreground
+    """
+
+
+@main.command()
 @click.argument("host", required=False)
 @click.option("--demo", is_flag=True, help="Start the embedded server and run a session on it.")
 @click.option(
-    "--starttls",
-    "security",
-    flag_value="starttls",
-    default=True,
-    help="Upgrade with STARTTLS (default).",
+    "--starttls", "security", flag_value="starttls", default=True, help="Upgrade with STARTTLS."
 )
-@click.option(
-    "--tls", "security", flag_value="tls", help="Implicit TLS from the first byte (port 465)."
-)
+@click.option("--tls", "security", flag_value="tls", help="Implicit TLS (port 465 by default).")
 @click.option("--plain", "security", flag_value="none", help="No TLS at all.")
 @click.option("--no-verify", is_flag=True, help="Do not verify the server's certificate.")
-@click.option(
-    "--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust this CA bundle."
-)
+@click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust this CA file.")
 @click.option("--ehlo", "helo_name", default="", help="The name to send in EHLO/HELO.")
-@click.option(
-    "--user",
-    default="",
-    help="Authenticate as this user (password from $SMTPTUI_PASSWORD or a prompt).",
-)
-@click.option(
-    "--auth", "mechanism", default=None, help="SASL mechanism (default: the best offered)."
-)
-@click.option(
-    "--from", "sender", default="", help="Envelope sender; with --to, send a test message."
-)
-@click.option("--to", "recipients", multiple=True, help="Envelope recipient (repeatable).")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for each reply.")
+@click.option("--user", default="", help="AUTH as this user (password: $SMTPTUI_PASSWORD or ask).")
+@click.option("--auth", "mechanism", default=None, help="SASL mechanism (default: best offered).")
+@click.option("--from", "sender", default="", help="Envelope sender of the test message.")
+@click.option("--to", "recipients", multiple=True, help="Send a test message to (repeatable).")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
 @click.option("--no-color", is_flag=True, help="Plain text output.")
-@click.version_option(__version__, prog_name="smtptui")
 @click.pass_context
-def main(
+def session(
     ctx: click.Context,
     host: str | None,
     demo: bool,
@@ -136,17 +139,14 @@ def main(
     timeout: float,
     no_color: bool,
 ) -> None:
-    """smtptui: see and step through SMTP sessions.
+    """Run a whole session and print every command and reply.
 
-    With HOST[:PORT], run a whole session against that server (connect, EHLO, STARTTLS,
-    AUTH with --user, a test message with --from/--to, QUIT) and print every command and
-    reply. With --demo, do that against the embedded server.
+    Connect to HOST[:PORT] (or [IPv6]:PORT), EHLO, STARTTLS, AUTH with --user, send a test
+    message with --to, QUIT. With --demo, do that against the embedded server.
     """
-    if ctx.invoked_subcommand is not None:
-        return
     color = False if no_color else None
     if demo:
-        sys.exit(0 if run_demo(color) else 1)
+        ctx.exit(0 if run_demo(color) else 1)
     if not host:
         click.echo(ctx.get_help())
         return
@@ -175,7 +175,7 @@ def main(
     if recipients:
         sender = sender or DEMO_SENDER
         send = SendMessage(sender, recipients, demo_message(sender, recipients[0]))
-    sys.exit(0 if run(run_session(settings, send, color=color)) else 1)
+    ctx.exit(0 if run(run_session(settings, send, color=color)) else 1)
 
 
 @main.command()
