@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.message
+import os
+import re
 import socket
 import ssl
 import time
@@ -176,11 +178,16 @@ class SMTPClient:
     # -- connection --------------------------------------------------------------------
 
     async def connect(
-        self, host: str = "localhost", port: int = 0, source_address: tuple[str, int] | None = None
+        self, host: str = "", port: int = 0, source_address: tuple[str, int] | None = None
     ) -> Response:
-        """Open the connection and read the greeting; return it as ``(code, message)``."""
+        """Open the connection and read the greeting; return it as ``(code, message)``.
+
+        Without ``host``, connect to the host and port given to the constructor (else
+        localhost)."""
         if self.connected:
             self.close()
+        if not host:
+            host, port = self.host or "localhost", port or self.port
         default = SMTPS_PORT if self.implicit_tls else SMTP_PORT
         try:
             host, parsed_port = parse_host(host or self.host or "localhost", port or default)
@@ -212,8 +219,7 @@ class SMTPClient:
             text = f"cannot resolve host name {host!r}: {error.strerror}"
             raise errors.SMTPConnectError.at(-1, text, host, port) from None
         except OSError as error:
-            text = (error.strerror or str(error)).lower()
-            raise errors.SMTPConnectError.at(-1, text, host, port) from None
+            raise errors.SMTPConnectError.at(-1, _os_error_text(error), host, port) from None
         self._transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername") or (host, port)
         self._emit(
@@ -313,13 +319,16 @@ class SMTPClient:
         self._step = "TLS handshake"
         loop = asyncio.get_running_loop()
         try:
-            transport = await loop.start_tls(
-                self._transport,
-                self._wire,
-                context,
-                server_hostname=self.server_hostname or self.host,
-                ssl_handshake_timeout=self.connect_timeout,
-            )
+            # Our own deadline: asyncio's handshake timeout raises ConnectionAbortedError,
+            # which would read as the server hanging up. Theirs is a backstop, set later.
+            async with asyncio.timeout(self.connect_timeout):
+                transport = await loop.start_tls(
+                    self._transport,
+                    self._wire,
+                    context,
+                    server_hostname=self.server_hostname or self.host,
+                    ssl_handshake_timeout=self.connect_timeout * 2,
+                )
         except ssl.SSLError as error:
             raise self._tls_error(error) from None
         except (TimeoutError, ConnectionError) as error:
@@ -461,7 +470,8 @@ class SMTPClient:
     async def _command(
         self, line: bytes, kind: SentKind = SentKind.COMMAND, note: str = ""
     ) -> Reply:
-        self._step = line  # named lazily, only if something fails
+        if kind is not SentKind.SASL:  # a SASL line is a secret: the step stays "AUTH …"
+            self._step = line  # named lazily, only if something fails
         self._write(line, kind, note)
         return await self._read_reply()
 
@@ -491,7 +501,7 @@ class SMTPClient:
             if listeners:
                 self._emit(WireEvent(Direction.SENT, chunk, time.monotonic(), tls))
             if self._wire.writable is not None:
-                await self._wire.writable
+                await self._drain()
                 if self._transport is None:
                     break
         self._sent_at = time.monotonic()
@@ -499,6 +509,24 @@ class SMTPClient:
         if listeners:
             self._emit(Sent(SentKind.BODY, message, time.monotonic(), tls))
         return await self._read_reply()
+
+    async def _drain(self) -> None:
+        """Wait until the transport takes more data: at most ``timeout``; a timeout or a
+        cancellation closes the connection, since the message is then half sent."""
+        writable = self._wire.writable
+        if writable is None:
+            return
+        try:
+            async with asyncio.timeout(self.timeout):
+                await asyncio.shield(writable)
+        except TimeoutError:
+            self.close()
+            raise errors.SMTPTimeoutError.at(
+                self.timeout, self.host, self.port, self.step
+            ) from None
+        except asyncio.CancelledError:
+            self.close()
+            raise
 
     # -- greeting and capabilities -----------------------------------------------------
 
@@ -516,7 +544,9 @@ class SMTPClient:
 
     async def ehlo(self, name: str = "") -> Response:
         """Send EHLO; on 250, parse the capabilities into ``esmtp_features``."""
-        reply = await self._command(commands.ehlo(name or await self._default_name()))
+        line = commands.ehlo(name or await self._default_name())
+        self.esmtp_features, self.capabilities = {}, None  # as smtplib: none unless this works
+        reply = await self._command(line)
         self.ehlo_resp = reply.message
         if reply.code == 250:
             self.does_esmtp = True
@@ -598,6 +628,7 @@ class SMTPClient:
     ) -> Response:
         """Run one SASL exchange (smtplib's ``auth``); ``authobject`` may be a Mechanism."""
         sasl = authobject if isinstance(authobject, Mechanism) else _Callback(authobject)
+        self._step = f"AUTH {mechanism.upper()}"
         initial = sasl.initial_response() if initial_response_ok else None
         if initial is None:
             reply = await self._command(commands.auth(mechanism))
@@ -762,6 +793,15 @@ class _Callback(Mechanism):
 
     def describe(self, response: bytes, *, reveal: bool = False) -> str:
         return response.decode("utf-8", "replace") if reveal else "••••••••"
+
+
+def _os_error_text(error: OSError) -> str:
+    """Why a connection failed, in words: asyncio's own text ("Connect call failed (…)")
+    hides the reason, which the errno (or, for several addresses, their errnos) gives."""
+    numbers = {error.errno} if error.errno else set(re.findall(r"\[Errno (\d+)\]", str(error)))
+    if len(numbers) == 1:
+        return os.strerror(int(numbers.pop())).lower()
+    return str(error).lower()
 
 
 def _local_hostname() -> str:

@@ -20,7 +20,7 @@ class CertificateInfo:
     not_before: datetime
     not_after: datetime
     serial: int
-    sha256: str  # colon-separated upper-case hex
+    sha256: str  # upper-case hex, no separators (see .fingerprint for AB:CD:…)
     self_signed: bool
 
     @classmethod

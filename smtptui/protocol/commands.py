@@ -27,7 +27,8 @@ def check(field: str, value: str) -> str:
 
 
 def line(verb: str, argument: str = "", *, field: str = "argument") -> bytes:
-    """``VERB argument`` as one command line; the argument is checked, UTF-8 encoded."""
+    """``VERB argument`` as one command line; verb and argument are checked, UTF-8 encoded."""
+    check("command", verb)
     text = f"{verb} {check(field, argument)}" if argument else verb
     return text.encode("utf-8") + CRLF
 
@@ -49,10 +50,11 @@ def quote_address(address: str) -> str:
 
 
 def xtext(value: str) -> str:
-    """Encode ``value`` as RFC 3461 xtext (``+`` and ``=`` and non-printables as ``+HH``)."""
+    """Encode ``value`` as RFC 3461 xtext: its UTF-8 octets, with ``+``, ``=`` and
+    non-printables as ``+HH``."""
     return "".join(
-        char if 33 <= ord(char) <= 126 and char not in "+=" else f"+{ord(char):02X}"
-        for char in value
+        chr(octet) if 33 <= octet <= 126 and octet not in b"+=" else f"+{octet:02X}"
+        for octet in value.encode("utf-8")
     )
 
 
