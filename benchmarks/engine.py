@@ -3,9 +3,10 @@
     python benchmarks/engine.py [--messages 500] [--noops 2000] [--big-mb 20]
 
 The sink runs in its own process so that it does not share the GIL with the client being
-measured. Each figure is printed beside smtplib's, with the ratio ours / smtplib's. Targets:
-throughput >= 1.0x, NOOP latency <= 1.2x, the big message <= 1.2x smtplib's time with peak
-memory under 3x the message size.
+measured. Each figure is printed beside smtplib's, with the ratio ours / smtplib's; each is
+the best of a few alternating rounds, since a 2-core machine is noisy. Targets: throughput
+>= 1.0x, NOOP latency <= 1.2x, the big message <= 1.2x smtplib's time with peak memory
+under 3x the message size.
 """
 
 from __future__ import annotations
@@ -105,11 +106,20 @@ def peak_sync(run: Callable[[], object]) -> float:
     return peak
 
 
+def best(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """The best of several rounds: the most throughput, the least time and memory."""
+    return {
+        key: (max if key == "throughput" else min)(figures[key] for figures in rounds)
+        for key in rounds[0]
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--noops", type=int, default=2000)
     parser.add_argument("--big-mb", type=float, default=20)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; best kept")
     args = parser.parse_args()
 
     ports: multiprocessing.Queue = multiprocessing.Queue()
@@ -119,11 +129,14 @@ def main() -> None:
     port = ports.get(timeout=30)
     big = message(int(args.big_mb * 1024 * 1024))
     try:
-        # Warm both up once, then measure smtplib and ours on the same sink in this run.
+        # Warm both up once, then alternate rounds on the same sink; keep each one's best.
         smtplib_figures(port, 20, 20, message(1024))
         run(client_figures(port, 20, 20, message(1024)))
-        ref = smtplib_figures(port, args.messages, args.noops, big)
-        ours = run(client_figures(port, args.messages, args.noops, big))
+        refs, ourses = [], []
+        for _ in range(args.rounds):
+            refs.append(smtplib_figures(port, args.messages, args.noops, big))
+            ourses.append(run(client_figures(port, args.messages, args.noops, big)))
+        ref, ours = best(refs), best(ourses)
     finally:
         stop.set()
         sink.join(10)

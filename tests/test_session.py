@@ -315,7 +315,8 @@ async def test_cancel_while_waiting_for_a_silent_server(silent_port: int) -> Non
 
     assert errors_of(controller) == ["cancelled during CONNECT"]
     assert controller.state.phase is Phase.DISCONNECTED and not controller.state.busy
-    assert "closed by the client" in controller.transcript[-1].text
+    closings = [entry for entry in controller.transcript if "closed by the client" in entry.text]
+    assert len(closings) == 1
 
 
 async def test_reply_timeout(silent_port: int) -> None:
@@ -373,7 +374,8 @@ async def test_run_all_stops_at_the_first_failure(server, client_tls_context) ->
     outcome = await controller.run(RunAll(SendMessage("a@example.com", ("b@example.org",), "Hi")))
 
     assert not outcome.ok and isinstance(outcome.action, RunAll)
-    assert outcome.error.startswith("SMTP AUTH extension not supported by server.")
+    assert outcome.error.startswith("no usable AUTH mechanism: the server advertises nothing")
+    assert "only after STARTTLS" in outcome.error
     assert "STARTTLS" not in sent_texts(controller) and "QUIT" not in sent_texts(controller)
     assert server.messages == []
     assert controller.state.phase is Phase.READY and not controller.state.busy
@@ -416,3 +418,18 @@ async def test_connect_again_closes_the_old_connection_first(server, client_tls_
     ]
     assert infos[2] == "Connection closed: closed by the client"
     assert controller.state.phase is Phase.CONNECTED and controller.state.tls is None
+
+
+async def test_wrong_password_with_automatic_choice_is_one_attempt(
+    server, client_tls_context
+) -> None:
+    settings = settings_for(server, client_tls_context, password="not-the-password")
+    controller = SessionController(settings)
+    await ready(controller)
+    outcome = await controller.run(Authenticate())
+    assert not outcome.ok
+    auth_lines = [
+        e for e in controller.transcript if e.kind is EntryKind.SENT and e.text.startswith("AUTH")
+    ]
+    assert [e.text for e in auth_lines] == ["AUTH CRAM-MD5"]
+    assert controller.state.connected

@@ -17,6 +17,7 @@ from smtplib import (
     SMTPResponseException,
     SMTPSenderRefused,
 )
+from typing import TypeVar
 
 from smtptui.engine.hosts import format_host
 
@@ -44,17 +45,16 @@ class _Located:
     port: int = 0
     step: str = ""
 
-    def locate(self, host: str, port: int, step: str) -> None:
-        self.host, self.port, self.step = host, port, step
-
     @property
     def where(self) -> str:
         return _where(self.host, self.port, self.step)
 
 
-def _located(cls: type[_Located], text: str, host: str, port: int, step: str, *args: object):
-    error = cls(*args) if args else cls(text)
-    error.locate(host, port, step)
+E = TypeVar("E", bound=_Located)
+
+
+def _place(error: E, host: str, port: int, step: str) -> E:
+    error.host, error.port, error.step = host, port, step
     return error
 
 
@@ -63,19 +63,26 @@ class SMTPServerDisconnected(_Located, smtplib.SMTPServerDisconnected):
 
     @classmethod
     def at(cls, text: str, host: str, port: int, step: str) -> SMTPServerDisconnected:
-        return _located(cls, f"{text} ({_where(host, port, step)})", host, port, step)
+        return _place(cls(f"{text} ({_where(host, port, step)})"), host, port, step)
 
 
 class SMTPConnectError(_Located, smtplib.SMTPConnectError):
-    """No connection: refused, unreachable, no such name, or a greeting that was not 220.
+    """No connection. ``cause`` says why in a word: ``"refused"``, ``"unresolved"`` (no such
+    host name), ``"address"`` (the host string itself is wrong) or ``"network"``.
 
-    ``smtp_code`` is -1 when no greeting was read (smtplib's convention).
+    ``smtp_code`` is -1, smtplib's code for "no reply was read"; ``str()`` is the message.
     """
 
+    cause: str = "network"
+
     @classmethod
-    def at(cls, code: int, text: str, host: str, port: int) -> SMTPConnectError:
-        message = f"{text} ({_where(host, port, 'connect')})"
-        return _located(cls, message, host, port, "connect", code, message)
+    def at(cls, cause: str, text: str, host: str, port: int) -> SMTPConnectError:
+        error = _place(cls(-1, f"{text} ({_where(host, port, 'connect')})"), host, port, "connect")
+        error.cause = cause
+        return error
+
+    def __str__(self) -> str:
+        return str(self.smtp_error)
 
 
 class SMTPTimeoutError(_Located, SMTPException, TimeoutError):
@@ -84,7 +91,7 @@ class SMTPTimeoutError(_Located, SMTPException, TimeoutError):
     @classmethod
     def at(cls, seconds: float, host: str, port: int, step: str) -> SMTPTimeoutError:
         text = f"no answer within {seconds:g} s ({_where(host, port, step)})"
-        return _located(cls, text, host, port, step)
+        return _place(cls(text), host, port, step)
 
 
 class SMTPProtocolError(_Located, SMTPException):
@@ -94,24 +101,24 @@ class SMTPProtocolError(_Located, SMTPException):
 
     @classmethod
     def at(cls, text: str, data: bytes, host: str, port: int, step: str) -> SMTPProtocolError:
-        error = _located(
-            cls, f"{text} ({_where(host, port, step)}): {data[:80]!r}", host, port, step
-        )
+        error = _place(cls(f"{text} ({_where(host, port, step)}): {data[:80]!r}"), host, port, step)
         error.data = data
         return error
 
 
 class SMTPTLSError(_Located, SMTPException):
-    """The TLS handshake failed; ``reason`` is OpenSSL's verdict (expired, self-signed, …)."""
+    """The TLS handshake failed. ``reason`` is OpenSSL's verdict (expired, self-signed, …);
+    ``certificate`` is True when it was the certificate's verification that failed."""
 
     reason: str = ""
+    certificate: bool = False
 
     @classmethod
-    def at(cls, reason: str, host: str, port: int, step: str) -> SMTPTLSError:
-        error = _located(
-            cls, f"TLS failed: {reason} ({_where(host, port, step)})", host, port, step
-        )
-        error.reason = reason
+    def at(
+        cls, reason: str, host: str, port: int, step: str, *, certificate: bool = False
+    ) -> SMTPTLSError:
+        error = _place(cls(f"TLS failed: {reason} ({_where(host, port, step)})"), host, port, step)
+        error.reason, error.certificate = reason, certificate
         return error
 
 

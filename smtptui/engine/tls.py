@@ -89,3 +89,21 @@ class TlsInfo:
     @property
     def leaf(self) -> CertificateInfo | None:
         return self.chain[0] if self.chain else None
+
+
+def make_tls_context(
+    *,
+    verify: bool = True,
+    cafile: str | None = None,
+    client_cert: str | None = None,
+    client_key: str | None = None,
+) -> ssl.SSLContext:
+    """A client context: the system's CAs (plus ``cafile``), hostname checks unless
+    ``verify`` is False, and a client certificate when given."""
+    context = ssl.create_default_context(cafile=cafile)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if client_cert:
+        context.load_cert_chain(client_cert, client_key)
+    return context

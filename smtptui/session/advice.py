@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-import ssl
-
 from smtptui.engine import errors
 from smtptui.engine.hosts import format_host
+from smtptui.protocol.auth import NoMechanismError
 from smtptui.protocol.errors import CommandError
 from smtptui.protocol.replies import Reply
 
@@ -29,8 +27,10 @@ def explain(error: Failure, label: str) -> str:
     match error:
         case CommandError():
             return f"{error} — nothing was sent"
+        case NoMechanismError():
+            return f"{error} — many servers offer AUTH only after STARTTLS; or name a mechanism"
         case errors.SMTPTLSError():
-            if isinstance(error.__context__, ssl.SSLCertVerificationError):
+            if error.certificate:
                 advice = "trust its CA (CA file), or turn verification off to look anyway"
             else:
                 advice = "does this port speak TLS? implicit TLS is usually 465, STARTTLS 25/587"
@@ -72,16 +72,15 @@ def recipients(refused: dict[str, tuple[int, bytes]]) -> str:
 
 
 def _connect_failure(error: errors.SMTPConnectError) -> str:
-    cause = error.__context__  # the engine raises "from None": the cause is the context
-    if isinstance(cause, ConnectionRefusedError):
-        where = format_host(error.host, error.port)
-        return f"connection refused by {where} — is a server listening? check host and port"
-    text = _text(error.smtp_error)
-    if isinstance(cause, socket.gaierror):
-        return f"{text} — check the host name"
-    if isinstance(cause, ValueError):
-        return f"{text} — write host, host:port or [IPv6 address]:port"
-    return f"{text} — check the host, the port and the network"
+    match error.cause:
+        case "refused":
+            where = format_host(error.host, error.port)
+            return f"connection refused by {where} — is a server listening? check host and port"
+        case "unresolved":
+            return f"{error} — check the host name"
+        case "address":
+            return f"{error} — write host, host:port or [IPv6 address]:port"
+    return f"{error} — check the host, the port and the network"
 
 
 def _text(message: bytes | str) -> str:

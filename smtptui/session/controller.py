@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from collections.abc import Callable
 
 from smtptui.engine import errors
 from smtptui.engine.client import SMTPClient
-from smtptui.engine.events import ClientEvent, Closed, Connected, Connecting, Received
+from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
 from smtptui.engine.hosts import format_host
+from smtptui.protocol.auth import choose_mechanism
 from smtptui.protocol.commands import check
 from smtptui.protocol.errors import CommandError
 from smtptui.protocol.replies import Reply
@@ -72,7 +72,6 @@ class SessionController:
         self._client_factory = client_factory
         self._client: SMTPClient | None = None
         self._detach: Callable[[], None] | None = None  # unsubscribes from the client
-        self._open = False  # between the client's Connected and Closed events
         self._state = SessionState()
         self._recorder = Recorder()
         self._reply: Reply | None = None  # the last reply to the action under way
@@ -214,8 +213,9 @@ class SessionController:
         client = self._client_factory(
             local_hostname=settings.helo_name or None,
             implicit_tls=settings.implicit_tls,
-            ssl_context=settings.tls_context(),
+            ssl_context=settings.ssl_context,
             verify=settings.verify,
+            cafile=settings.cafile,
             client_cert=settings.client_cert,
             client_key=settings.client_key,
             connect_timeout=settings.connect_timeout,
@@ -227,9 +227,15 @@ class SessionController:
         await client.connect(host, port)
 
     async def _authenticate(self, client: SMTPClient, mechanism: str | None) -> None:
+        """One AUTH exchange: the named mechanism, else the best one the server offers
+        (smtplib would try each in turn after a failure; one attempt reads better)."""
         settings = self.settings
         if not settings.username:
             raise CommandError("username", "is empty; set it before AUTH")
+        if mechanism is None:
+            await client.ehlo_or_helo_if_needed()
+            offered = client.capabilities.auth_mechanisms if client.capabilities else ()
+            mechanism = choose_mechanism(offered, have_token=bool(settings.oauth_token))
         await client.login(
             settings.username, settings.password, mechanism=mechanism, token=settings.oauth_token
         )
@@ -249,9 +255,8 @@ class SessionController:
     # -- the client and its events -----------------------------------------------------
 
     def _abort(self) -> None:
-        """Close the connection at once, without QUIT, and stop listening to its client;
-        its "closed" event would come later, maybe amid the next connection's, so the
-        closing is recorded now."""
+        """Close the connection at once, without QUIT (the client records the closing),
+        and stop listening to its client."""
         client = self._client
         if client is None:
             return
@@ -259,8 +264,6 @@ class SessionController:
         if self._detach is not None:
             self._detach()
             self._detach = None
-        if self._open:
-            self._on_event(Closed("closed by the client", time.monotonic()))
         self._sync()
 
     def _on_event(self, event: ClientEvent) -> None:
@@ -279,10 +282,7 @@ class SessionController:
                     else after_reply(self._state.phase, verb, reply)
                 )
                 self._set(phase=phase, last_reply=reply)
-            case Connected():
-                self._open = True
             case Closed():
-                self._open = False
                 self._update(self._state.without_connection())
 
     def _sync(self) -> None:

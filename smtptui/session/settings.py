@@ -91,16 +91,3 @@ class SessionSettings:
         except ValueError as error:
             raise CommandError("host", str(error)) from None
         return host, self.port or port
-
-    def tls_context(self) -> ssl.SSLContext | None:
-        """The context to hand the engine: the injected one, one trusting ``cafile``, or
-        None for the engine's default (system CAs; ``verify`` and client certificate applied)."""
-        if self.ssl_context is not None or not self.cafile:
-            return self.ssl_context
-        context = ssl.create_default_context(cafile=self.cafile)
-        if not self.verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        if self.client_cert:
-            context.load_cert_chain(self.client_cert, self.client_key)
-        return context
