@@ -381,9 +381,10 @@ class SMTPClient:
     # -- bytes in ----------------------------------------------------------------------
 
     def _on_data(self, data: bytes) -> None:
-        now = time.monotonic()
-        tls = self.tls is not None
-        if self._listeners:
+        listeners = self._listeners
+        if listeners:
+            now = time.monotonic()
+            tls = self.tls is not None
             self._emit(WireEvent(Direction.RECEIVED, data, now, tls))
         try:
             replies = self._parser.feed(data)
@@ -397,7 +398,7 @@ class SMTPClient:
             unsolicited = self._expected == 0
             if not unsolicited:
                 self._expected -= 1
-            if self._listeners:
+            if listeners:
                 latency = None if unsolicited else now - self._sent_at
                 self._emit(Received(reply, now, tls, latency, unsolicited))
             self._deliver(reply)
