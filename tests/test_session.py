@@ -114,7 +114,9 @@ async def test_info_entries_and_latency(server, client_tls_context) -> None:
     entries = list(controller.transcript)
     infos = [entry.text for entry in entries if entry.kind is EntryKind.INFO]
     assert infos[0].startswith(f"Connecting to 127.0.0.1:{server.port}")
-    assert infos[1].startswith(f"Connected to 127.0.0.1:{server.port} in ")
+    assert infos[1] == f"Connected to 127.0.0.1:{server.port}"
+    connected = next(entry for entry in entries if entry.text == infos[1])
+    assert connected.latency is not None and connected.latency > 0
     [tls] = [entry for entry in entries if entry.kind is EntryKind.TLS]
     assert "TLSv1" in tls.text and "certificate verified" in tls.text
     replies = [entry for entry in entries if entry.kind is EntryKind.RECEIVED]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import hmac
+import itertools
 import json
 import logging
 import secrets
@@ -68,6 +69,7 @@ class DemoHandler:
     ) -> None:
         self.users = users
         self.store = store
+        self._queue_ids = itertools.count(1)  # sequential: demo screens look the same each run
 
     def authenticator(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object
@@ -165,7 +167,7 @@ class DemoHandler:
             self.store(message)
         except Exception:
             log.exception("storing a received message failed")
-        return f"250 2.0.0 Ok: queued as {secrets.token_hex(5).upper()}"
+        return f"250 2.0.0 Ok: queued as {next(self._queue_ids):010X}"
 
     async def handle_exception(self, error: Exception) -> str:
         if isinstance(error, TLSSetupException):  # aiosmtpd closes without a reply

@@ -3,6 +3,8 @@ which command a reply answers, and which lines sent are SASL responses (secrets)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from smtptui.engine.events import (
     ClientEvent,
     Closed,
@@ -50,7 +52,8 @@ class Recorder:
                 where = format_host(host, port)
                 reached = format_host(*peer)
                 via = f" ({reached})" if reached != where else ""
-                return _info(event.time, f"Connected to {where}{via} in {elapsed * 1000:.1f} ms")
+                entry = _info(event.time, f"Connected to {where}{via}")
+                return replace(entry, latency=elapsed)  # shown where reply latencies are
             case Sent():
                 return self._sent(event)
             case Received():

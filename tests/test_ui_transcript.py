@@ -1,0 +1,396 @@
+"""The transcript pane: what it draws, how it scrolls, and that big sessions stay cheap."""
+
+from __future__ import annotations
+
+import base64
+import ssl
+import time
+from collections.abc import Callable, Iterable
+
+from rich.style import Style
+from textual.app import App, ComposeResult
+from textual.strip import Strip
+
+from smtptui.protocol.auth import MASK
+from smtptui.protocol.replies import ReplyParser
+from smtptui.server import EmbeddedServer
+from smtptui.session import (
+    Authenticate,
+    Connect,
+    Ehlo,
+    Entry,
+    EntryKind,
+    Quit,
+    SendMessage,
+    SessionController,
+    SessionSettings,
+    StartTls,
+    swaks_lines,
+)
+from smtptui.session.transcript import reply_text
+from smtptui.ui.transcript import TranscriptView, entry_lines, format_latency, format_size
+
+_WALL = Entry.now(EntryKind.INFO, "").wall
+
+
+def entry(kind: EntryKind, text: str, **fields: object) -> Entry:
+    return Entry(kind, 0.0, _WALL, text, **fields)  # type: ignore[arg-type]
+
+
+def received(raw: bytes, latency: float | None = None, **fields: object) -> Entry:
+    [reply] = ReplyParser().feed(raw)
+    return entry(
+        EntryKind.RECEIVED, reply_text(reply), data=raw, latency=latency, reply=reply, **fields
+    )
+
+
+def body(text: str) -> Entry:
+    data = text.replace("\n", "\r\n").encode()
+    return entry(EntryKind.SENT, text, data=data, tls=True, body=True)
+
+
+class TranscriptApp(App[None]):
+    """One TranscriptView filling the screen, holding ``entries`` from the start."""
+
+    CSS = "TranscriptView { height: 1fr; }"
+
+    def __init__(self, entries: Iterable[Entry] = (), *, show_timing: bool = True) -> None:
+        super().__init__()
+        self.entries = list(entries)
+        self.show_timing = show_timing
+
+    def compose(self) -> ComposeResult:
+        view = TranscriptView(show_timing=self.show_timing)
+        for item in self.entries:
+            view.add(item)
+        yield view
+
+
+def visible(view: TranscriptView) -> list[str]:
+    """The text of every line in the view, trailing blanks removed."""
+    return [view.render_line(y).text.rstrip() for y in range(view.scrollable_content_region.height)]
+
+
+# -- a real session ------------------------------------------------------------------------
+
+MESSAGE = "".join(f"Line {number} of the message.\n" for number in range(1, 41))
+FOLDED = sum(len(f"Line {number} of the message.\r\n") for number in range(4, 41))
+
+
+async def run_session(
+    server: EmbeddedServer, context: ssl.SSLContext, add: Callable[[Entry], None]
+) -> None:
+    settings = SessionSettings(
+        host=f"{server.host}:{server.port}",
+        ssl_context=context,
+        helo_name="client.example",
+        username="alice",
+        password="wonderland",
+    )
+    controller = SessionController(settings)
+    controller.transcript.subscribe(add)
+    send = SendMessage("alice@example.com", ("bob@example.org",), MESSAGE)
+    for action in (Connect(), Ehlo(), StartTls(), Ehlo(), Authenticate("LOGIN"), send, Quit()):
+        outcome = await controller.run(action)
+        assert outcome.ok, outcome.error
+
+
+async def test_a_real_session_is_drawn_with_swaks_markers(make_server, client_tls_context) -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(110, 60)) as pilot:
+        view = app.query_one(TranscriptView)
+        await run_session(make_server(), client_tls_context, view.add)
+        await pilot.pause(0.1)  # the batch is flushed by a timer
+        lines = visible(view)
+        screen = app.export_screenshot()
+
+    text = "\n".join(lines)
+    assert lines[0].startswith("=== Connecting to 127.0.0.1:")
+    assert lines[2].startswith("<-  220 ") and lines[2].endswith(" ms")
+    assert " -> EHLO client.example" in lines
+    assert " -> STARTTLS" in lines
+    assert any(line.startswith("=== TLS established: TLSv1.") for line in lines)
+    assert " ~> EHLO client.example" in lines
+    assert any(line.startswith("<~  250-") and line.endswith("ms") for line in lines)
+    assert any(line.startswith("<~  250 ") for line in lines)
+    # LOGIN: the challenge decoded beside the reply, the credentials masked.
+    assert any(line.startswith("<~  334 ") and "  challenge: Password" in line for line in lines)
+    assert any(line.startswith(" ~> ") and line.endswith(MASK) for line in lines)
+    for secret in ("wonderland", base64.b64encode(b"wonderland").decode()):
+        assert secret not in text and secret not in screen
+    # The body: three lines, a summary of the other 37, and the dot.
+    start = lines.index(" ~> Line 1 of the message.")
+    assert lines[start + 1 : start + 5] == [
+        " ~> Line 2 of the message.",
+        " ~> Line 3 of the message.",
+        f" ~> … 37 more lines, {FOLDED} B (folded)",
+        " ~> .",
+    ]
+    assert lines[start + 5].startswith("<~  250 ")
+    assert lines[-1] == "" and any(line.startswith("=== Connection closed") for line in lines)
+
+
+# -- lines ------------------------------------------------------------------------------
+
+
+async def test_markers_are_swaks_markers() -> None:
+    entries = [
+        entry(EntryKind.INFO, "Connected"),
+        entry(EntryKind.SENT, "EHLO a"),
+        entry(EntryKind.SENT, "EHLO a", tls=True),
+        received(b"250 OK\r\n"),
+        received(b"250 OK\r\n", tls=True),
+        entry(EntryKind.TLS, "TLS established", tls=True),
+        entry(EntryKind.ERROR, "Refused"),
+    ]
+    app = TranscriptApp(entries)
+    async with app.run_test(size=(40, 10)):
+        lines = visible(app.query_one(TranscriptView))
+    assert lines[:7] == [swaks_lines(item)[0] for item in entries]
+    assert lines[:7] == [
+        "=== Connected",
+        " -> EHLO a",
+        " ~> EHLO a",
+        "<-  250 OK",
+        "<~  250 OK",
+        "=== TLS established",
+        "*** Refused",
+    ]
+
+
+def test_secrets_are_masked() -> None:
+    secret = entry(EntryKind.SENT, "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=", redacted="AUTH PLAIN •")
+    assert entry_lines(secret) == ["AUTH PLAIN •"]
+
+
+def test_bodies_fold_after_three_lines() -> None:
+    assert entry_lines(body("a\nb\nc")) == ["a", "b", "c", "."]
+    assert entry_lines(body("a\nb\nc\nd")) == ["a", "b", "c", "… 1 more line, 1 B (folded)", "."]
+    assert entry_lines(body("")) == ["", "."]
+
+
+def test_a_huge_body_is_not_split() -> None:
+    text = "x" * 69 + ("\n" + "y" * 69) * 300_000  # 21 MB, 300,001 lines
+    started = time.perf_counter()
+    lines = entry_lines(body(text))
+    assert time.perf_counter() - started < 1
+    assert lines[3] == "… 299,998 more lines, 20.3 MB (folded)"
+
+
+def test_latency_and_size_formats() -> None:
+    assert [format_latency(s) for s in (0.0004, 0.0123, 0.4567, 1.23, 31.4)] == [
+        "0.4 ms",
+        "12 ms",
+        "457 ms",
+        "1.2 s",
+        "31 s",
+    ]
+    assert [format_size(n) for n in (137, 58_061, 21 * 1024**2, 5 * 1024**4)] == [
+        "137 B",
+        "56.7 KB",
+        "21.0 MB",
+        "5120.0 GB",
+    ]
+
+
+# -- the view ---------------------------------------------------------------------------
+
+SMALL = [
+    entry(EntryKind.INFO, "Connected to 127.0.0.1:2525 in 1.2 ms"),
+    received(b"220 demo ESMTP\r\n", 0.0008),
+    entry(EntryKind.SENT, "EHLO client.example"),
+    received(b"250-demo\r\n250-SIZE 33554432\r\n250 HELP\r\n", 0.0123),
+    received(b"550 5.1.1 <nobody@example.org>: Recipient address rejected: unknown\r\n", 1.234),
+]
+
+
+async def test_latency_column_is_right_aligned_and_can_be_hidden() -> None:
+    app = TranscriptApp(SMALL)
+    async with app.run_test(size=(50, 10)) as pilot:
+        view = app.query_one(TranscriptView)
+        lines = [view.render_line(y).text for y in range(7)]
+        assert lines[1].endswith(" 0.8 ms") and lines[3].endswith(" 12 ms")
+        assert lines[2].rstrip() == " -> EHLO client.example"
+        assert lines[4].rstrip() == "<-  250-SIZE 33554432"  # latency on the first line only
+        # A long line is cut short of the column, which stays in place.
+        assert lines[6] == "<-  550 5.1.1 <nobody@example.org>: Rec    1.2 s"
+        assert {len(line) for line in lines} == {view.scrollable_content_region.width}
+
+        view.show_timing = False
+        await pilot.pause()
+        lines = [view.render_line(y).text.rstrip() for y in range(7)]
+        assert lines[1] == "<-  220 demo ESMTP"
+        assert lines[6] == "<-  550 5.1.1 <nobody@example.org>: Recipient ad"
+        assert "ms" not in "".join(lines[1:])
+
+
+async def test_long_lines_scroll_sideways() -> None:
+    app = TranscriptApp(SMALL, show_timing=False)
+    async with app.run_test(size=(50, 10)) as pilot:
+        view = app.query_one(TranscriptView)
+        assert view.virtual_size.width == len("<-  " + SMALL[-1].text)
+        view.focus()
+        await pilot.press("end", "right", "right")
+        assert view.render_line(0).text.startswith("= Connected")
+
+
+async def test_notes_are_shown_after_the_text() -> None:
+    note = received(b"334 VXNlcm5hbWU6\r\n", 0.001, note="challenge: Username:")
+    app = TranscriptApp([note], show_timing=False)
+    async with app.run_test(size=(60, 5)):
+        view = app.query_one(TranscriptView)
+        strip = view.render_line(0)
+        assert strip.text.rstrip() == "<-  334 VXNlcm5hbWU6  challenge: Username:"
+        styles = {segment.text.strip(): segment.style for segment in strip}
+        assert styles["challenge: Username:"].italic
+        assert styles["<-"].bold and styles["334"].bold and not styles["VXNlcm5hbWU6"].bold
+
+
+async def test_replies_are_coloured_by_class_from_the_theme() -> None:
+    entries = [received(b"250 OK\r\n"), received(b"354 Go\r\n"), received(b"451 Later\r\n")]
+    entries += [received(b"550 No\r\n"), entry(EntryKind.ERROR, "Refused")]
+    app = TranscriptApp(entries, show_timing=False)
+    async with app.run_test(size=(40, 8)) as pilot:
+        view = app.query_one(TranscriptView)
+
+        def colours() -> list[str]:
+            return [colour(text_style(view.render_line(y), 4)) for y in range(5)]
+
+        dark = colours()
+        expected = ["text-success", "text-accent", "text-warning", "text-error", "text-error"]
+        assert dark == [app.theme_variables[name].upper() for name in expected]
+        assert text_style(view.render_line(4), 4).bold
+
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert colours() != dark
+        assert colours() == [app.theme_variables[name].upper() for name in expected]
+
+
+def text_style(strip: Strip, x: int) -> Style:
+    """The style of the cell at column ``x``."""
+    [[segment, *_]] = strip.divide([x, x + 1])[1:2]
+    return segment.style
+
+
+def colour(style: Style) -> str:
+    assert style.color is not None
+    red, green, blue = style.color.get_truecolor()
+    return f"#{red:02X}{green:02X}{blue:02X}"
+
+
+async def test_follows_the_end_unless_scrolled_up() -> None:
+    app = TranscriptApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TranscriptView)
+        for number in range(50):
+            view.add(entry(EntryKind.SENT, f"NOOP {number}"))
+        await pilot.pause(0.1)
+        assert view.line_count == 50
+        assert view.scroll_y == view.max_scroll_y > 0
+        assert visible(view)[-1] == " -> NOOP 49"
+
+        view.focus()
+        await pilot.press("pageup")
+        kept = view.scroll_y
+        assert kept < view.max_scroll_y
+        shown = visible(view)
+        for number in range(50, 60):
+            view.add(entry(EntryKind.SENT, f"NOOP {number}"))
+        await pilot.pause(0.1)
+        assert view.line_count == 60 and view.scroll_y == kept and visible(view) == shown
+
+        await pilot.press("end")
+        view.add(entry(EntryKind.SENT, "QUIT"))
+        view.flush()
+        await pilot.pause()
+        assert view.scroll_y == view.max_scroll_y and visible(view)[-1] == " -> QUIT"
+
+        await pilot.press("home")
+        assert view.scroll_y == 0 and visible(view)[0] == " -> NOOP 0"
+
+
+async def test_clear_forgets_everything() -> None:
+    app = TranscriptApp(SMALL)
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TranscriptView)
+        view.add(entry(EntryKind.SENT, "pending"))
+        view.clear()
+        await pilot.pause(0.1)
+        assert view.line_count == 0 and set(visible(view)) == {""}
+        view.add(entry(EntryKind.SENT, "QUIT"))
+        view.flush()
+        assert visible(view)[0] == " -> QUIT"
+
+
+class CountingView(TranscriptView):
+    rendered = 0
+
+    def render_line(self, y: int) -> Strip:
+        CountingView.rendered += 1
+        return super().render_line(y)
+
+
+class BigApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield CountingView()
+
+
+async def test_a_hundred_thousand_entries_stay_cheap() -> None:
+    entries = [
+        entry(EntryKind.SENT, f"RCPT TO:<user{number}@example.org>")
+        if number % 2
+        else received(b"250-2.1.5 Ok\r\n250 2.1.5 Ok\r\n", 0.0004)
+        for number in range(100_000)
+    ]
+    app = BigApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(CountingView)
+        await pilot.pause()
+        CountingView.rendered = 0
+        started = time.perf_counter()
+        for item in entries:
+            view.add(item)
+        view.flush()
+        elapsed = time.perf_counter() - started
+        await pilot.pause(0.1)
+
+        assert elapsed < 3, f"100,000 entries took {elapsed:.2f} s"
+        assert view.line_count == 150_000
+        assert 0 < CountingView.rendered <= 4 * 24
+        assert visible(view)[-1] == " -> RCPT TO:<user99999@example.org>"
+
+
+# -- the look ----------------------------------------------------------------------------
+
+DEMO = [
+    entry(EntryKind.INFO, "Connecting to 127.0.0.1:2525…"),
+    entry(EntryKind.INFO, "Connected to 127.0.0.1:2525", latency=0.0003),
+    received(b"220 smtptui.demo ESMTP smtptui\r\n", 0.0002),
+    entry(EntryKind.SENT, "EHLO client.smtptui.demo"),
+    received(b"250-smtptui.demo\r\n250-SIZE 33554432\r\n250 STARTTLS\r\n", 0.0004),
+    entry(EntryKind.SENT, "STARTTLS"),
+    received(b"220 Ready to start TLS\r\n", 0.0003),
+    entry(EntryKind.TLS, "TLS established: TLSv1.3 TLS_AES_256_GCM_SHA384 (256 bits)", tls=True),
+    entry(EntryKind.SENT, "AUTH LOGIN YWxpY2U=", tls=True, redacted="AUTH LOGIN username: alice"),
+    received(b"334 UGFzc3dvcmQ6\r\n", 0.0005, tls=True, note="challenge: Password:"),
+    entry(EntryKind.SENT, "d29uZGVybGFuZA==", tls=True, redacted="password: ••••••••"),
+    received(b"235 2.7.0 Authentication successful\r\n", 0.0005, tls=True),
+    entry(EntryKind.SENT, "MAIL FROM:<alice@smtptui.demo>", tls=True),
+    received(b"250 2.1.0 Ok\r\n", 0.0008, tls=True),
+    entry(EntryKind.SENT, "RCPT TO:<nobody@smtptui.demo>", tls=True),
+    received(b"550 5.1.1 <nobody@smtptui.demo>: Recipient address rejected\r\n", 0.0006, tls=True),
+    entry(EntryKind.SENT, "RCPT TO:<bob@smtptui.demo>", tls=True),
+    received(b"250 2.1.5 Ok\r\n", 0.0006, tls=True),
+    entry(EntryKind.SENT, "DATA", tls=True),
+    received(b"354 End data with <CR><LF>.<CR><LF>\r\n", 0.0003, tls=True),
+    body("From: alice@smtptui.demo\nTo: bob@smtptui.demo\nSubject: Hi\n\n" + "Hi Bob.\n" * 99),
+    received(b"451 4.7.1 Greylisted, try again in 60 seconds\r\n", 0.0123, tls=True),
+    entry(EntryKind.ERROR, "The server deferred the message (451): send it again later"),
+    entry(EntryKind.INFO, "Connection closed: closed by the server"),
+]
+"""A session with every kind of line, taller than the screen (the view follows the end)."""
+
+
+def test_snapshot(snap_compare) -> None:
+    assert snap_compare(TranscriptApp(DEMO, show_timing=False), terminal_size=(80, 24))
