@@ -1,14 +1,24 @@
-"""The one entry point: ``smtptui`` and ``python -m smtptui``."""
+"""The one entry point: ``smtptui`` and ``python -m smtptui``.
+
+``smtptui [HOST[:PORT]]`` opens the interactive UI; ``smtptui run`` runs a whole session
+headless and prints the transcript (like swaks); ``smtptui serve`` runs the embedded server.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
 from smtptui import __version__
+from smtptui.engine.hosts import format_host
 from smtptui.engine.loop import run
 from smtptui.protocol.errors import CommandError
+from smtptui.server import DEMO_USERS, EmbeddedServer, describe
 from smtptui.session import (
     Entry,
     RunAll,
@@ -21,13 +31,172 @@ from smtptui.session import (
 
 DEMO_SENDER = "alice@smtptui.demo"
 DEMO_RECIPIENT = "bob@smtptui.demo"
+DEMO_SUBJECT = "Hello from smtptui"
+DEMO_BODY = "This message went through every step of an SMTP session.\n"
 
 
 def demo_message(sender: str, recipient: str) -> str:
-    return (
-        f"From: {sender}\r\nTo: {recipient}\r\nSubject: Hello from smtptui\r\n\r\n"
-        "This message went through every step of an SMTP session.\r\n"
-    )
+    return f"From: {sender}\r\nTo: {recipient}\r\nSubject: {DEMO_SUBJECT}\r\n\r\n{DEMO_BODY}"
+
+
+@contextlib.contextmanager
+def demo_server() -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
+    """The embedded server, started; settings for it (its certificate trusted for this run
+    only, the demo user) and a line saying where it is."""
+    user, password = next(iter(DEMO_USERS.items()))
+    with EmbeddedServer() as server:
+        assert server.self_signed is not None
+        settings = SessionSettings(
+            host=f"{server.host}:{server.port}",
+            security=Security.STARTTLS,
+            ssl_context=server.self_signed.client_context(),
+            helo_name="client.smtptui.demo",
+            username=user,
+            password=password,
+        )
+        yield server, settings, f"Demo server on {format_host(*settings.address())}, user {user}"
+
+
+DEMO_STEPS = (
+    "Its self-signed certificate is trusted for this run only.",
+    "Try: F2 connect, F3 EHLO, F4 STARTTLS, F3 EHLO, F5 AUTH, F9 send, F10 QUIT.",
+    "F1 lists every key; type any SMTP command on the line below.",
+)
+
+
+def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--starttls / --tls / --plain, --no-verify, --cafile, --ehlo, --user: shared by the UI
+    and ``run``."""
+    options = [
+        click.option(
+            "--starttls", "security", flag_value="starttls", default=True, help="STARTTLS."
+        ),
+        click.option("--tls", "security", flag_value="tls", help="Implicit TLS (port 465)."),
+        click.option("--plain", "security", flag_value="none", help="No TLS at all."),
+        click.option("--no-verify", is_flag=True, help="Do not verify the certificate."),
+        click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust a CA."),
+        click.option("--ehlo", "helo_name", default="", help="The name to send in EHLO/HELO."),
+        click.option("--user", default="", help="The user to AUTH as."),
+        click.option("--auth", "mechanism", default=None, help="SASL mechanism (default: best)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def make_settings(host: str, password: str = "", **options: Any) -> SessionSettings:
+    """Settings from the command line's words; a bad value is a usage error naming it."""
+    try:
+        return SessionSettings(
+            host=host,
+            security=Security(options["security"]),
+            verify=not options["no_verify"],
+            cafile=options["cafile"],
+            helo_name=options["helo_name"],
+            username=options["user"],
+            password=password,
+            mechanism=options["mechanism"],
+        )
+    except CommandError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+class _DefaultToUI(click.Group):
+    """``smtptui [OPTIONS] [HOST]`` means ``smtptui ui …``; ``run`` and ``serve`` are commands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or args[0] not in {*self.commands, "-h", "--help", "--version"}:
+            args = ["ui", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DefaultToUI, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="smtptui")
+def main() -> None:
+    """smtptui: see and step through SMTP sessions.
+
+    \b
+    smtptui [HOST[:PORT]] [OPTIONS]   the interactive UI (see: smtptui ui -h)
+    smtptui --demo                    the UI on the embedded server, filled in
+    smtptui run HOST --to ADDRESS     a whole session, headless, printed like swaks
+    smtptui serve                     the embedded server, in the foreground
+    """
+
+
+@main.command()
+@click.argument("host", required=False, default="")
+@click.option("--demo", is_flag=True, help="Start the embedded server and open it, filled in.")
+@security_options
+def ui(host: str, demo: bool, **options: Any) -> None:
+    """Open the interactive UI, on HOST[:PORT] (or [IPv6]:PORT) if given.
+
+    Keys: F2 connect, F3 EHLO, F4 STARTTLS, F5 AUTH, F6 MAIL, F7 RCPT, F8 DATA, F9 send,
+    F10 QUIT; F1 lists them all.
+    """
+    from smtptui.ui.app import Draft, SmtpTui
+
+    if demo:
+        with demo_server() as (_, settings, where):
+            welcome = (where, *DEMO_STEPS)
+            draft = Draft(DEMO_SENDER, (DEMO_RECIPIENT,), DEMO_SUBJECT, DEMO_BODY)
+            run(SmtpTui(settings, draft=draft, welcome=welcome).run_async())
+        return
+    app = SmtpTui(make_settings(host, **options))
+    run(app.run_async())
+
+
+@main.command(name="run")
+@click.argument("host", required=False)
+@click.option("--demo", is_flag=True, help="Run it against the embedded server.")
+@security_options
+@click.option("--from", "sender", default="", help="Envelope sender of the test message.")
+@click.option("--to", "recipients", multiple=True, help="Send a test message to (repeatable).")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
+@click.option("--no-color", is_flag=True, help="Plain text output.")
+@click.pass_context
+def run_command(
+    ctx: click.Context,
+    host: str | None,
+    demo: bool,
+    sender: str,
+    recipients: tuple[str, ...],
+    timeout: float,
+    no_color: bool,
+    **options: Any,
+) -> None:
+    """Run a whole session headless and print every command and reply.
+
+    Connect to HOST[:PORT], EHLO, STARTTLS, AUTH with --user (password from
+    $SMTPTUI_PASSWORD or a prompt), a test message with --to, QUIT. Exit status 0 when every
+    step worked.
+    """
+    color = False if no_color else None
+    if demo:
+        with demo_server() as (server, settings, where):
+            click.secho(f"=== {where}; {DEMO_STEPS[0].lower()}", fg="cyan", color=color)
+            send = SendMessage(
+                DEMO_SENDER, (DEMO_RECIPIENT,), demo_message(DEMO_SENDER, DEMO_RECIPIENT)
+            )
+            ok = run(run_session(settings, send, color=color))
+            for message in server.messages:
+                click.secho(f"=== The server received: {describe(message)}", fg="cyan", color=color)
+        ctx.exit(0 if ok else 1)
+    if not host:
+        raise click.UsageError("give a HOST[:PORT], or --demo")
+    if sender and not recipients:
+        raise click.UsageError("--from needs at least one --to")
+    password = ""
+    if options["user"]:
+        password = os.environ.get("SMTPTUI_PASSWORD") or click.prompt(
+            f"Password for {options['user']}", hide_input=True, err=True
+        )
+    settings = make_settings(host, password, **options)
+    settings = dataclasses.replace(settings, reply_timeout=timeout)
+    send = None
+    if recipients:
+        sender = sender or DEMO_SENDER
+        send = SendMessage(sender, recipients, demo_message(sender, recipients[0]))
+    ctx.exit(0 if run(run_session(settings, send, color=color)) else 1)
 
 
 async def run_session(
@@ -47,135 +216,6 @@ async def run_session(
 
 
 _COLOURS = {"*** ": "red", "=== ": "cyan", "<-  ": "green", "<~  ": "green"}
-
-
-def run_demo(color: bool | None) -> bool:
-    """Start the embedded server and run a whole session against it."""
-    from smtptui.server import DEMO_USERS, EmbeddedServer
-
-    user, password = next(iter(DEMO_USERS.items()))
-    with EmbeddedServer() as server:
-        assert server.self_signed is not None
-        settings = SessionSettings(
-            host=f"{server.host}:{server.port}",
-            security=Security.STARTTLS,
-            ssl_context=server.self_signed.client_context(),
-            helo_name="client.smtptui.demo",
-            username=user,
-            password=password,
-        )
-        click.secho(
-            f"=== Demo server on {server.host}:{server.port}; its self-signed certificate "
-            f"(SHA-256 {server.self_signed.sha256[:23]}…) is trusted for this run only",
-            fg="cyan",
-            color=color,
-        )
-        send = SendMessage(
-            DEMO_SENDER, (DEMO_RECIPIENT,), demo_message(DEMO_SENDER, DEMO_RECIPIENT)
-        )
-        ok = run(run_session(settings, send, color=color))
-        if ok:
-            received = server.messages[-1]
-            click.secho(
-                f"=== The server received {len(received.data)} bytes from "
-                f"{received.mail_from} for {', '.join(received.rcpt_tos)}",
-                fg="cyan",
-                color=color,
-            )
-    return ok
-
-
-class _DefaultToSession(click.Group):
-    """``smtptui [OPTIONS] [HOST]`` means ``smtptui session …``; ``serve`` is a command."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or args[0] not in {*self.commands, "-h", "--help", "--version"}:
-            args = ["session", *args]
-        return super().parse_args(ctx, args)
-
-
-@click.group(cls=_DefaultToSession, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="smtptui")
-def main() -> None:
-    """smtptui: see and step through SMTP sessions.
-
-    \b
-    smtptui --demo                 a whole session against the embedded server
-    smtptui HOST[:PORT] [OPTIONS]  a whole session against HOST (see: smtptui session -h)
-    smtptui serve                  the embedded server, in the foreground
-    """
-
-
-@main.command()
-@click.argument("host", required=False)
-@click.option("--demo", is_flag=True, help="Start the embedded server and run a session on it.")
-@click.option(
-    "--starttls", "security", flag_value="starttls", default=True, help="Upgrade with STARTTLS."
-)
-@click.option("--tls", "security", flag_value="tls", help="Implicit TLS (port 465 by default).")
-@click.option("--plain", "security", flag_value="none", help="No TLS at all.")
-@click.option("--no-verify", is_flag=True, help="Do not verify the server's certificate.")
-@click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust this CA file.")
-@click.option("--ehlo", "helo_name", default="", help="The name to send in EHLO/HELO.")
-@click.option("--user", default="", help="AUTH as this user (password: $SMTPTUI_PASSWORD or ask).")
-@click.option("--auth", "mechanism", default=None, help="SASL mechanism (default: best offered).")
-@click.option("--from", "sender", default="", help="Envelope sender of the test message.")
-@click.option("--to", "recipients", multiple=True, help="Send a test message to (repeatable).")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
-@click.option("--no-color", is_flag=True, help="Plain text output.")
-@click.pass_context
-def session(
-    ctx: click.Context,
-    host: str | None,
-    demo: bool,
-    security: str,
-    no_verify: bool,
-    cafile: str | None,
-    helo_name: str,
-    user: str,
-    mechanism: str | None,
-    sender: str,
-    recipients: tuple[str, ...],
-    timeout: float,
-    no_color: bool,
-) -> None:
-    """Run a whole session and print every command and reply.
-
-    Connect to HOST[:PORT] (or [IPv6]:PORT), EHLO, STARTTLS, AUTH with --user, send a test
-    message with --to, QUIT. With --demo, do that against the embedded server.
-    """
-    color = False if no_color else None
-    if demo:
-        ctx.exit(0 if run_demo(color) else 1)
-    if not host:
-        click.echo(ctx.get_help())
-        return
-    password = ""
-    if user:
-        password = os.environ.get("SMTPTUI_PASSWORD") or click.prompt(
-            f"Password for {user}", hide_input=True, err=True
-        )
-    try:
-        settings = SessionSettings(
-            host=host,
-            security=Security(security),
-            verify=not no_verify,
-            cafile=cafile,
-            helo_name=helo_name,
-            reply_timeout=timeout,
-            username=user,
-            password=password,
-            mechanism=mechanism,
-        )
-    except CommandError as error:
-        raise click.BadParameter(str(error)) from None
-    if sender and not recipients:
-        raise click.UsageError("--from needs at least one --to")
-    send = None
-    if recipients:
-        sender = sender or DEMO_SENDER
-        send = SendMessage(sender, recipients, demo_message(sender, recipients[0]))
-    ctx.exit(0 if run(run_session(settings, send, color=color)) else 1)
 
 
 @main.command()

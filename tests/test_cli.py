@@ -10,7 +10,7 @@ from smtptui.server import EmbeddedServer
 
 def smtptui(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "smtptui", "--no-color", *args],
+        [sys.executable, "-m", "smtptui", "run", "--no-color", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -66,3 +66,9 @@ def test_bad_host_is_a_usage_error_not_a_traceback() -> None:
     assert result.returncode == 2
     assert "closing ']'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_from_without_to_is_a_usage_error() -> None:
+    result = smtptui("localhost", "--from", "a@example.org")
+    assert result.returncode == 2
+    assert "--from needs at least one --to" in result.stderr

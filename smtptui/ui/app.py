@@ -1,0 +1,317 @@
+"""The Textual app: the panes post actions, one worker group runs them on the session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from smtptui.protocol.errors import CommandError
+from smtptui.session import (
+    Action,
+    Authenticate,
+    Connect,
+    Disconnect,
+    Ehlo,
+    Entry,
+    EntryKind,
+    Expand,
+    Helo,
+    Help,
+    MailFrom,
+    Noop,
+    Quit,
+    RcptTo,
+    Reset,
+    SendData,
+    SessionController,
+    SessionSettings,
+    SessionState,
+    StartTls,
+    Update,
+    Verify,
+    suggestions,
+)
+from smtptui.ui.commandline import CommandLine
+from smtptui.ui.help import HelpScreen
+from smtptui.ui.messages import RunAction
+from smtptui.ui.panes.auth import AuthPane
+from smtptui.ui.panes.capabilities import CapabilitiesView
+from smtptui.ui.panes.compose import ComposePane
+from smtptui.ui.panes.connection import ConnectionPane
+from smtptui.ui.panes.form import FormPane
+from smtptui.ui.status import StatusBar
+from smtptui.ui.transcript import TranscriptView
+
+STEPS: tuple[tuple[str, str, str, str], ...] = (
+    # key, step, footer label, what it does (help screen and command palette)
+    ("f2", "connect", "Connect", "Connect to the server in the Connection pane"),
+    ("f3", "ehlo", "EHLO", "EHLO: greet and ask for the server's extensions"),
+    ("f4", "starttls", "STARTTLS", "STARTTLS: upgrade the connection to TLS"),
+    ("f5", "auth", "AUTH", "AUTH with the Auth pane's mechanism and credentials"),
+    ("f6", "mail", "MAIL", "MAIL FROM: the Compose pane's envelope sender"),
+    ("f7", "rcpt", "RCPT", "RCPT TO: the next of the Compose pane's recipients"),
+    ("f8", "data", "DATA", "DATA, then the composed message"),
+    ("f9", "send", "Send", "Send the composed message: MAIL, every RCPT, DATA"),
+    ("f10", "quit", "QUIT", "QUIT: say goodbye and close"),
+    ("f12", "disconnect", "Drop", "Close the connection at once, without QUIT"),
+    ("ctrl+t", "helo", "HELO", "HELO: greet without extensions"),
+    ("ctrl+r", "rset", "RSET", "RSET: abandon the mail transaction"),
+    ("ctrl+o", "noop", "NOOP", "NOOP: check the server is still there"),
+    ("ctrl+g", "vrfy", "VRFY", "VRFY the first recipient"),
+    ("ctrl+b", "expn", "EXPN", "EXPN the first recipient (a mailing list)"),
+    ("ctrl+l", "smtp_help", "HELP", "HELP: ask the server for help"),
+)
+"""Every step: one key, in the footer (function keys) and the command palette."""
+
+_ADVICE_LABELS = {
+    Connect: "Connect",
+    Ehlo: "EHLO",
+    StartTls: "STARTTLS",
+    Authenticate: "AUTH",
+    MailFrom: "MAIL",
+    RcptTo: "RCPT",
+    SendData: "DATA",
+    Quit: "QUIT",
+}
+
+
+class Draft(NamedTuple):
+    """What the Compose pane starts with."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    body: str
+
+
+class SmtpTui(App[None]):
+    """smtptui: step through an SMTP session and watch every byte of it."""
+
+    TITLE = "smtptui"
+    CSS = """
+    #main { height: 1fr; }
+    #forms { width: 42%; max-width: 56; min-width: 34; }
+    #forms TabPane { padding: 0; }
+    TranscriptView {
+        width: 1fr;
+        border: round $primary 50%;
+        border-title-color: $text-muted;
+    }
+    TranscriptView:focus { border: round $primary; }
+    """
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        *(
+            Binding(key, f"step('{step}')", label, show=key.startswith("f"))
+            for key, step, label, _ in STEPS
+        ),
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("ctrl+underscore,ctrl+slash", "focus_command_line", "Command line", show=False),
+    ]
+
+    def __init__(
+        self,
+        settings: SessionSettings | None = None,
+        *,
+        draft: Draft | None = None,
+        welcome: Sequence[str] = (),
+        show_timing: bool = True,
+    ) -> None:
+        super().__init__()
+        self.controller = SessionController(settings)
+        self.draft = draft
+        self.welcome = welcome
+        self.show_timing = show_timing
+        self._next_recipient = 0  # RCPT (F7) sends the compose pane's recipients in turn
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="main"):
+            with TabbedContent(id="forms"):
+                with TabPane("Connection", id="tab-connection"):
+                    yield ConnectionPane(id="connection")
+                with TabPane("Auth", id="tab-auth"):
+                    yield AuthPane(id="auth")
+                with TabPane("Compose", id="tab-compose"):
+                    yield ComposePane(id="compose")
+                with TabPane("Server", id="tab-server"):
+                    yield CapabilitiesView(id="server")
+            transcript = TranscriptView(show_timing=self.show_timing, id="transcript")
+            transcript.border_title = "Transcript"
+            yield transcript
+        yield CommandLine(id="command")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        settings = self.controller.settings
+        self.query_one(ConnectionPane).load(settings)
+        self.query_one(AuthPane).load(settings)
+        if self.draft is not None:
+            self.query_one(ComposePane).load(*self.draft)
+        self.controller.subscribe(self._on_update)
+        self._show_state(self.controller.state)
+        for line in self.welcome:
+            self.controller.transcript.append(Entry.now(EntryKind.INFO, line))
+
+    # -- the session's news --------------------------------------------------------------
+
+    def _on_update(self, update: Update) -> None:
+        if isinstance(update, Entry):
+            self.query_one(TranscriptView).add(update)
+            if update.kind is EntryKind.ERROR:
+                self.notify(update.text, severity="error", timeout=8)
+        else:
+            self._show_state(update)
+
+    def _show_state(self, state: SessionState) -> None:
+        self.query_one(StatusBar).show(state)
+        advice = [_ADVICE_LABELS[step] for step in suggestions(state) if step in _ADVICE_LABELS]
+        self.query_one(ConnectionPane).show_advice(advice)
+        client = self.controller.client
+        capabilities = client.capabilities if client is not None and state.esmtp else None
+        greeting = f"{capabilities.hostname} {capabilities.greeting}" if capabilities else None
+        self.query_one(CapabilitiesView).show(greeting, capabilities)
+        self.query_one(AuthPane).set_offered(capabilities.auth_mechanisms if capabilities else ())
+
+    # -- running actions -----------------------------------------------------------------
+
+    @on(RunAction)
+    def _run_posted(self, message: RunAction) -> None:
+        message.stop()
+        self.run_step(lambda: message.action)
+
+    @on(FormPane.Invalid)
+    def _form_invalid(self, message: FormPane.Invalid) -> None:
+        message.stop()
+        self._invalid(message.error)
+
+    def run_step(self, build: Callable[[], Action | None]) -> None:
+        """Build an action from the panes (a bad field is reported, nothing is sent) and run
+        it in the session's worker group."""
+        try:
+            action = build()
+        except CommandError as error:
+            self._invalid(error)
+            return
+        if action is not None:
+            self._perform(action)
+
+    def _invalid(self, error: CommandError) -> None:
+        """A field holds something that cannot be sent: say so, and go to the field."""
+        self._report(f"{error} — nothing was sent")
+        for pane in self.query(FormPane):
+            if any(widget.name == error.field for widget in pane.query(Widget)):
+                if isinstance(pane.parent, TabPane) and pane.parent.id:
+                    self.query_one(TabbedContent).active = pane.parent.id
+                self.call_after_refresh(pane.focus_field, error.field)
+                break
+
+    @work(group="session")
+    async def _perform(self, action: Action) -> None:
+        if isinstance(action, Connect | Authenticate):
+            try:
+                self.controller.settings = self._settings()
+            except CommandError as error:
+                self._invalid(error)
+                return
+        if isinstance(action, MailFrom):
+            self._next_recipient = 0
+        await self.controller.run(action)
+
+    def _settings(self) -> SessionSettings:
+        settings = self.query_one(ConnectionPane).apply(self.controller.settings)
+        return self.query_one(AuthPane).apply(settings)
+
+    def _report(self, text: str) -> None:
+        self.controller.transcript.append(Entry.now(EntryKind.ERROR, text))
+
+    def action_cancel(self) -> None:
+        """Esc: cancel the step in flight (the session records it and closes)."""
+        if self.controller.state.busy:
+            self.workers.cancel_group(self, "session")
+
+    def action_step(self, step: str) -> None:
+        self.run_step(getattr(self, f"_build_{step}"))
+
+    def _build_connect(self) -> Action:
+        return Connect()
+
+    def _build_disconnect(self) -> Action:
+        return Disconnect()
+
+    def _build_ehlo(self) -> Action:
+        return Ehlo()
+
+    def _build_helo(self) -> Action:
+        return Helo()
+
+    def _build_starttls(self) -> Action:
+        return StartTls()
+
+    def _build_auth(self) -> Action:
+        return Authenticate()
+
+    def _build_mail(self) -> Action:
+        return MailFrom(self.query_one(ComposePane).envelope_sender())
+
+    def _build_rcpt(self) -> Action:
+        recipients = self.query_one(ComposePane).envelope_recipients()
+        recipient = recipients[self._next_recipient % len(recipients)]
+        self._next_recipient += 1
+        return RcptTo(recipient)
+
+    def _build_data(self) -> Action:
+        return SendData(self.query_one(ComposePane).message())
+
+    def _build_send(self) -> Action:
+        return self.query_one(ComposePane).build()
+
+    def _build_quit(self) -> Action:
+        return Quit()
+
+    def _build_rset(self) -> Action:
+        return Reset()
+
+    def _build_noop(self) -> Action:
+        return Noop()
+
+    def _build_vrfy(self) -> Action:
+        return Verify(self.query_one(ComposePane).envelope_recipients()[0])
+
+    def _build_expn(self) -> Action:
+        return Expand(self.query_one(ComposePane).envelope_recipients()[0])
+
+    def _build_smtp_help(self) -> Action:
+        return Help()
+
+    # -- help, palette, focus ------------------------------------------------------------
+
+    def action_help(self) -> None:
+        keys = [("F1", "This help")]
+        keys += [(_key_name(key), text) for key, _, _, text in STEPS]
+        keys += [("Esc", "Cancel the step in flight"), ("Ctrl+P", "Command palette")]
+        keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+Q", "Quit smtptui")]
+        self.push_screen(HelpScreen(keys))
+
+    def action_focus_command_line(self) -> None:
+        self.query_one(CommandLine).focus()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for key, step, label, text in STEPS:
+            yield SystemCommand(
+                f"SMTP: {label} ({_key_name(key)})", text, lambda step=step: self.action_step(step)
+            )
+
+
+def _key_name(key: str) -> str:
+    """``F2``, ``Ctrl+T``: a key as the help screen and the palette show it."""
+    return key.upper() if key.startswith("f") else "Ctrl+" + key.removeprefix("ctrl+").upper()

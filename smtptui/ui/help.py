@@ -1,0 +1,85 @@
+"""The help screen: the keys, the transcript's markers and what reply codes mean."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+MARKERS = (
+    (" -> ", "sent to the server"),
+    ("<-  ", "received from the server"),
+    (" ~> ", "sent inside TLS"),
+    ("<~  ", "received inside TLS"),
+    ("=== ", "what smtptui did: connect, TLS, timing"),
+    ("*** ", "an error, and what to try"),
+)
+
+REPLY_CLASSES = (
+    ("2xx", "$text-success", "done: the command worked"),
+    ("3xx", "$text-primary", "go on: send the rest (354 after DATA, 334 in AUTH)"),
+    ("4xx", "$text-warning", "try later: a temporary failure"),
+    ("5xx", "$text-error", "failed: a permanent refusal; change something first"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys (as the app passes them), transcript markers and reply classes; Esc, F1 or q
+    closes it."""
+
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+        & > VerticalScroll {
+            width: 72;
+            max-width: 100%;
+            height: auto;
+            max-height: 100%;
+            padding: 0 1;
+            border: round $border;
+            border-title-color: $text-accent;
+            border-subtitle-color: $text-muted;
+            background: $surface;
+            scrollbar-size-vertical: 1;
+        }
+        & .heading { text-style: bold; color: $text-accent; margin-top: 1; }
+        & .note { color: $text-muted; }
+    }
+    """
+
+    def __init__(self, bindings: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self._keys = tuple(bindings)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as body:
+            body.border_title = "smtptui help"
+            body.border_subtitle = "Esc, F1 or q closes"
+            yield Static("Keys", classes="heading")
+            yield Static(_table((key, "$text-accent", text) for key, text in self._keys))
+            yield Static("Transcript", classes="heading")
+            yield Static(_table((mark, "", text) for mark, text in MARKERS))
+            yield Static("Replies", classes="heading")
+            yield Static(_table(REPLY_CLASSES))
+            yield Static(
+                "x.y.z after a code (5.7.1) is an enhanced status code (RFC 3463): "
+                "class, subject, detail.",
+                classes="note",
+            )
+
+
+def _table(rows: Iterable[tuple[str, str, str]]) -> Content:
+    """Rows of ``(left, style of left, right)`` with the right column aligned."""
+    rows = list(rows)
+    width = max((len(left) for left, _, _ in rows), default=0)
+    return Content("\n").join(
+        Content.assemble((left.ljust(width), f"bold {style}".strip()), "  ", right)
+        for left, style, right in rows
+    )

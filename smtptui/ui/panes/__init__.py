@@ -1,0 +1,1 @@
+"""The form panes on the left: connection, auth, compose, server capabilities."""

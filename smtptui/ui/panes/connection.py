@@ -1,0 +1,164 @@
+"""The Connection tab: where to connect, how securely, and how long to wait."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+
+from smtptui.engine.hosts import parse_host
+from smtptui.protocol.errors import CommandError
+from smtptui.session import Connect, Disconnect, Security, SessionSettings
+from smtptui.ui.messages import RunAction
+from smtptui.ui.panes.form import Form, FormPane, field, text_input
+
+_SECURITY = {
+    Security.STARTTLS: "STARTTLS",
+    Security.TLS: "implicit TLS",
+    Security.NONE: "none",
+}
+_CONNECT_TIMEOUT = SessionSettings.connect_timeout
+_REPLY_TIMEOUT = SessionSettings.reply_timeout
+
+
+class ConnectionPane(FormPane):
+    """Host, port, security, certificates, EHLO name and timeouts; Connect and Disconnect."""
+
+    DEFAULT_CSS = """
+    ConnectionPane #connect-timeout, ConnectionPane #reply-timeout { width: 6; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._security = SessionSettings.security  # the RadioSet's choice, known at once
+
+    def compose(self) -> ComposeResult:
+        with Form():
+            yield field("Host", text_input("host", "host", "mail.example.org[:port]"))
+            yield field("Port", text_input("port", "port", type="integer"))
+            yield field(
+                "Security",
+                RadioSet(
+                    *(
+                        RadioButton(label, sec is self._security, id=f"security-{sec}", name=sec)
+                        for sec, label in _SECURITY.items()
+                    ),
+                    id="security",
+                    compact=True,
+                ),
+            )
+            yield field("Verify", Checkbox("certificate", True, id="verify", compact=True))
+            yield field("Client cert", text_input("client-cert", "client certificate", "PEM file"))
+            yield field("Client key", text_input("client-key", "client key", "PEM file"))
+            yield field("EHLO name", text_input("ehlo-name", "EHLO name", "this machine's name"))
+            yield field(
+                "Timeouts",
+                text_input(
+                    "connect-timeout", "connect timeout", _seconds(_CONNECT_TIMEOUT), type="number"
+                ),
+                Label("s to connect", classes="unit"),
+            )
+            yield field(
+                "",
+                text_input(
+                    "reply-timeout", "reply timeout", _seconds(_REPLY_TIMEOUT), type="number"
+                ),
+                Label("s per reply", classes="unit"),
+            )
+        with Horizontal(classes="buttons"):
+            yield Button("Connect", id="connect", variant="primary", compact=True)
+            yield Button("Disconnect", id="disconnect", compact=True)
+        yield Static(id="advice", classes="hint")
+
+    def on_mount(self) -> None:
+        self._show_port()
+
+    def load(self, settings: SessionSettings) -> None:
+        """Show ``settings`` in the fields."""
+        self.text("host", settings.host)
+        self.text("port", str(settings.port) if settings.port else "")
+        self._security = settings.security
+        self.query_one(f"#security-{settings.security}", RadioButton).value = True
+        self.query_one("#verify", Checkbox).value = settings.verify
+        self.text("client-cert", settings.client_cert or "")
+        self.text("client-key", settings.client_key or "")
+        self.text("ehlo-name", settings.helo_name)
+        self.text("connect-timeout", _seconds(settings.connect_timeout))
+        self.text("reply-timeout", _seconds(settings.reply_timeout))
+        self._show_port()
+
+    def apply(self, settings: SessionSettings) -> SessionSettings:
+        """``settings`` with this pane's values; raises :class:`CommandError` naming a bad
+        field (the fields keep what was typed)."""
+        return replace(
+            settings,
+            host=self.text("host").strip(),
+            port=self._port(),
+            security=self._security,
+            verify=self.query_one("#verify", Checkbox).value,
+            client_cert=self.text("client-cert").strip() or None,
+            client_key=self.text("client-key").strip() or None,
+            helo_name=self.text("ehlo-name").strip(),
+            connect_timeout=self._timeout("connect-timeout", "connect timeout", _CONNECT_TIMEOUT),
+            reply_timeout=self._timeout("reply-timeout", "reply timeout", _REPLY_TIMEOUT),
+        )
+
+    def show_advice(self, labels: Sequence[str]) -> None:
+        """Show the steps that make sense next, e.g. ``["EHLO", "STARTTLS", "AUTH"]``."""
+        steps = "  ".join(labels)
+        advice = Content.from_markup("Next: [b $text-accent]$steps", steps=steps) if steps else ""
+        self.query_one("#advice", Static).update(advice)
+
+    @on(Button.Pressed, "#connect")
+    def _connect(self) -> None:
+        self.post_message(RunAction(Connect()))
+
+    @on(Button.Pressed, "#disconnect")
+    def _disconnect(self) -> None:
+        self.post_message(RunAction(Disconnect()))
+
+    @on(RadioSet.Changed, "#security")
+    def _security_changed(self, event: RadioSet.Changed) -> None:
+        self._security = Security(event.pressed.name)
+        self._show_port()
+
+    @on(Input.Changed, "#host")
+    def _show_port(self) -> None:
+        """The Port placeholder says which port an empty Port field means."""
+        try:
+            _, written = parse_host(self.text("host"), 0)  # 0: no port in the host field
+        except ValueError:
+            written = 0
+        default = SessionSettings(security=self._security).default_port
+        placeholder = f"{written} (from host)" if written else f"{default} (default)"
+        self.query_one("#port", Input).placeholder = placeholder
+
+    def _port(self) -> int | None:
+        text = self.text("port").strip()
+        if not text:
+            return None
+        if not text.isdigit():
+            raise CommandError("port", f"must be a number from 1 to 65535, not {text!r}")
+        return int(text)
+
+    def _timeout(self, id: str, name: str, default: float) -> float:
+        text = self.text(id).strip()
+        if not text:
+            return default
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = math.nan
+        if not math.isfinite(seconds):
+            raise CommandError(name, f"must be a number of seconds, not {text!r}")
+        return seconds
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:g}"

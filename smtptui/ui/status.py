@@ -1,0 +1,74 @@
+"""The status line at the top: server, state, TLS, user and the last reply."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from smtptui.session import Phase, SessionState
+
+_PHASES = {
+    Phase.DISCONNECTED: "disconnected",
+    Phase.CONNECTING: "connecting…",
+    Phase.CONNECTED: "connected",
+    Phase.READY: "ready",
+    Phase.MAIL: "in transaction",
+    Phase.RCPT: "in transaction",
+    Phase.DATA: "sending data",
+}
+
+
+class StatusBar(Static):
+    """One line: ``smtptui  host:port  ● state  🔒 TLS  user  last reply``."""
+
+    COMPONENT_CLASSES = {
+        "status--name",
+        "status--on",
+        "status--off",
+        "status--tls",
+        "status--busy",
+        "status--ok",
+        "status--fail",
+        "status--muted",
+    }
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $text;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    StatusBar > .status--name { text-style: bold; color: $accent; }
+    StatusBar > .status--on { color: $success; }
+    StatusBar > .status--off { color: $text-muted; }
+    StatusBar > .status--tls { color: $success; text-style: bold; }
+    StatusBar > .status--busy { color: $warning; text-style: bold; }
+    StatusBar > .status--ok { color: $success; }
+    StatusBar > .status--fail { color: $error; text-style: bold; }
+    StatusBar > .status--muted { color: $text-muted; }
+    """
+
+    def show(self, state: SessionState) -> None:
+        style = self.get_component_rich_style
+        text = Text.assemble(("smtptui", style("status--name")), "  ")
+        if state.address:
+            text.append(f"{state.address}  ")
+        connected = state.phase is not Phase.DISCONNECTED
+        phase_style = style("status--on" if connected else "status--off")
+        text.append("● " + _PHASES[state.phase], phase_style)
+        if state.tls is not None:
+            text.append(f"  🔒 {state.tls.version} {state.tls.cipher}", style("status--tls"))
+        elif connected:
+            text.append("  no TLS", style("status--muted"))
+        if state.user:
+            text.append(f"  👤 {state.user}")
+        if state.busy and state.running:
+            text.append(f"  ⏳ {state.running} (Esc cancels)", style("status--busy"))
+        elif state.last_reply is not None:
+            reply = state.last_reply
+            first = reply.text.split("\n", 1)[0]
+            ok = reply.code < 400
+            text.append(f"  {reply.code} {first}", style("status--ok" if ok else "status--fail"))
+        self.update(text)
