@@ -158,8 +158,17 @@ class SmtpTui(App[None]):
             self.query_one(ComposePane).load(*self.draft)
         self.controller.subscribe(self._on_update)
         self._show_state(self.controller.state)
-        for line in self.welcome:
+        for line in self.welcome or self._hints(settings):
             self.controller.transcript.append(Entry.now(EntryKind.INFO, line))
+
+    @staticmethod
+    def _hints(settings: SessionSettings) -> tuple[str, ...]:
+        first = (
+            f"Press F2 to connect to {settings.host}."
+            if settings.host
+            else "Type a host in the Connection pane, then press F2 to connect."
+        )
+        return first, "F1 lists every key; Ctrl+P finds any action."
 
     # -- the session's news --------------------------------------------------------------
 

@@ -159,7 +159,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._height = 0
         self._width = 0  # the widest line, marker and note included
         self._lines: LRUCache[int, list[str]] = LRUCache(_LINES_CACHE)
-        self._strips: LRUCache[int, tuple[Strip, Strip]] = LRUCache(_STRIP_CACHE)
+        self._strips: LRUCache[int, tuple[Strip, Strip | None]] = LRUCache(_STRIP_CACHE)
         self._styles: dict[str, Style] = {}
 
     @property
@@ -229,12 +229,12 @@ class TranscriptView(ScrollView, can_focus=True):
         if line >= self._height:
             return Strip.blank(width, base)
         text, timing = self._strip(line)
-        if not self.show_timing or width <= TIMING_WIDTH:
+        if timing is None or not self.show_timing or width <= TIMING_WIDTH:
             return text.crop_extend(scroll_x, scroll_x + width, base)
         text = text.crop_extend(scroll_x, scroll_x + width - TIMING_WIDTH, base)
         return Strip.join([text, timing])
 
-    def _strip(self, line: int) -> tuple[Strip, Strip]:
+    def _strip(self, line: int) -> tuple[Strip, Strip | None]:
         """Display line ``line`` uncropped, and its latency cell (cached)."""
         strips = self._strips.get(line)
         if strips is None:
@@ -256,7 +256,7 @@ class TranscriptView(ScrollView, can_focus=True):
             self._styles[name] = style
         return style
 
-    def _render(self, entry: Entry, lines: list[str], row: int) -> tuple[Strip, Strip]:
+    def _render(self, entry: Entry, lines: list[str], row: int) -> tuple[Strip, Strip | None]:
         """Line ``row`` of ``entry``: marker, text and note; and its latency cell."""
         role = _role(entry)
         style = self._style(role)
@@ -273,12 +273,13 @@ class TranscriptView(ScrollView, can_focus=True):
             segments.append(Segment(text, style))
         if entry.note and row == len(lines) - 1:
             segments.append(Segment(f"  {entry.note}", self._style("note")))
-        timing = ""
-        if row == 0 and entry.latency is not None:
-            timing = format_latency(entry.latency)
-        cell = [Segment(" " * (TIMING_WIDTH - len(timing)), self.rich_style)]
-        if timing:
-            cell.append(Segment(timing, self._style("timing")))
+        if row or entry.latency is None:
+            return Strip(segments), None  # no latency: the text may use the whole width
+        timing = format_latency(entry.latency)
+        cell = [
+            Segment(" " * (TIMING_WIDTH - len(timing)), self.rich_style),
+            Segment(timing, self._style("timing")),
+        ]
         return Strip(segments), Strip(cell, TIMING_WIDTH)
 
 
