@@ -71,6 +71,20 @@ STEPS: tuple[tuple[str, str, str, str], ...] = (
 )
 """Every step: one key, in the footer (function keys) and the command palette."""
 
+_SIMPLE_STEPS: dict[str, Callable[[], Action]] = {
+    "connect": Connect,
+    "disconnect": Disconnect,
+    "ehlo": Ehlo,
+    "helo": Helo,
+    "starttls": StartTls,
+    "auth": Authenticate,
+    "quit": Quit,
+    "rset": Reset,
+    "noop": Noop,
+    "smtp_help": Help,
+}
+"""Steps that take nothing from the panes; the others have a ``_build_<step>`` method."""
+
 _ADVICE_LABELS = {
     Connect: "Connect",
     Ehlo: "EHLO",
@@ -248,25 +262,8 @@ class SmtpTui(App[None]):
             self.workers.cancel_group(self, "session")
 
     def action_step(self, step: str) -> None:
-        self.run_step(getattr(self, f"_build_{step}"))
-
-    def _build_connect(self) -> Action:
-        return Connect()
-
-    def _build_disconnect(self) -> Action:
-        return Disconnect()
-
-    def _build_ehlo(self) -> Action:
-        return Ehlo()
-
-    def _build_helo(self) -> Action:
-        return Helo()
-
-    def _build_starttls(self) -> Action:
-        return StartTls()
-
-    def _build_auth(self) -> Action:
-        return Authenticate()
+        simple = _SIMPLE_STEPS.get(step)
+        self.run_step(simple if simple is not None else getattr(self, f"_build_{step}"))
 
     def _build_mail(self) -> Action:
         return MailFrom(self.query_one(ComposePane).envelope_sender())
@@ -283,23 +280,11 @@ class SmtpTui(App[None]):
     def _build_send(self) -> Action:
         return self.query_one(ComposePane).build()
 
-    def _build_quit(self) -> Action:
-        return Quit()
-
-    def _build_rset(self) -> Action:
-        return Reset()
-
-    def _build_noop(self) -> Action:
-        return Noop()
-
     def _build_vrfy(self) -> Action:
         return Verify(self.query_one(ComposePane).envelope_recipients()[0])
 
     def _build_expn(self) -> Action:
         return Expand(self.query_one(ComposePane).envelope_recipients()[0])
-
-    def _build_smtp_help(self) -> Action:
-        return Help()
 
     # -- help, palette, focus ------------------------------------------------------------
 
