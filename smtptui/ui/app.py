@@ -85,16 +85,17 @@ _SIMPLE_STEPS: dict[str, Callable[[], Action]] = {
 }
 """Steps that take nothing from the panes; the others have a ``_build_<step>`` method."""
 
-_ADVICE_LABELS = {
-    Connect: "Connect",
-    Ehlo: "EHLO",
-    StartTls: "STARTTLS",
-    Authenticate: "AUTH",
-    MailFrom: "MAIL",
-    RcptTo: "RCPT",
-    SendData: "DATA",
-    Quit: "QUIT",
+_ADVICE_STEPS = {
+    Connect: "connect",
+    Ehlo: "ehlo",
+    StartTls: "starttls",
+    Authenticate: "auth",
+    MailFrom: "mail",
+    RcptTo: "rcpt",
+    SendData: "data",
+    Quit: "quit",
 }
+"""The session's suggestions, as the steps of :data:`STEPS` that make them."""
 
 
 class Draft(NamedTuple):
@@ -196,8 +197,11 @@ class SmtpTui(App[None]):
 
     def _show_state(self, state: SessionState) -> None:
         self.query_one(StatusBar).show(state)
-        advice = [_ADVICE_LABELS[step] for step in suggestions(state) if step in _ADVICE_LABELS]
-        self.query_one(ConnectionPane).show_advice(advice)
+        steps = {step: (key, label) for key, step, label, _ in STEPS}
+        advice = [steps[_ADVICE_STEPS[s]] for s in suggestions(state) if s in _ADVICE_STEPS]
+        self.query_one(ConnectionPane).show_advice([label for _, label in advice])
+        hint = "  ".join(f"{_key_name(key)} {label}" for key, label in advice)
+        self.query_one(TranscriptView).border_subtitle = f"next: {hint}" if hint else ""
         client = self.controller.client
         capabilities = client.capabilities if client is not None and state.esmtp else None
         greeting = f"{capabilities.hostname} {capabilities.greeting}" if capabilities else None
