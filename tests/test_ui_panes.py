@@ -133,18 +133,13 @@ async def test_connection_bad_value_names_field_and_keeps_it(
         assert app.focused is app.query_one(f"#{field_id}")
 
 
-async def test_connection_buttons_and_advice() -> None:
+async def test_connection_buttons() -> None:
     app = Harness(ConnectionPane)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.click("#connect")
         await pilot.click("#disconnect")
         await pilot.pause()
         assert app.actions == [Connect(), Disconnect()]
-        pane = app.query_one(ConnectionPane)
-        pane.show_advice(["EHLO", "STARTTLS", "AUTH"])
-        assert str(app.query_one("#advice", Static).render()) == "Next: EHLO  STARTTLS  AUTH"
-        pane.show_advice([])
-        assert str(app.query_one("#advice", Static).render()) == ""
 
 
 # -- auth --------------------------------------------------------------------------

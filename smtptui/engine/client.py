@@ -140,6 +140,7 @@ class SMTPClient:
         self._step: bytes | str = ""
         self._starttls_pending = False
         self.tls: TlsInfo | None = None
+        self.greeting: Reply | None = None  # the server's 220 (or whatever it said first)
         self.last_reply: Reply | None = None
         self.authenticated_as: str | None = None
         self._forget_session()
@@ -237,7 +238,8 @@ class SMTPClient:
         self._expected = 1
         self._sent_at = time.monotonic()
         self._step = "greeting"
-        return (await self._read_reply()).as_tuple()
+        self.greeting = await self._read_reply()
+        return self.greeting.as_tuple()
 
     def _reset_connection(self) -> None:
         self._wire.detach()
@@ -247,6 +249,7 @@ class SMTPClient:
         self._failure = None
         self._expected = 0
         self.tls = None
+        self.greeting = None
         self.authenticated_as = None
         self._forget_session()
 

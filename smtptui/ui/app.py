@@ -119,13 +119,16 @@ class SmtpTui(App[None]):
         width: 1fr;
         border: round $primary 50%;
         border-title-color: $text-muted;
+        scrollbar-size: 1 1;
+        scrollbar-background: $surface;
+        scrollbar-color: $primary 40%;
     }
     TranscriptView:focus { border: round $primary; }
     """
     BINDINGS = [
         Binding("f1", "help", "Help"),
         *(
-            Binding(key, f"step('{step}')", label, show=key.startswith("f"))
+            Binding(key, f"step('{step}')", label, show=key.startswith("f"), priority=True)
             for key, step, label, _ in STEPS
         ),
         Binding("escape", "cancel", "Cancel", show=False),
@@ -163,7 +166,7 @@ class SmtpTui(App[None]):
             transcript.border_title = "Transcript"
             yield transcript
         yield CommandLine(id="command")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         settings = self.controller.settings
@@ -191,7 +194,7 @@ class SmtpTui(App[None]):
         if isinstance(update, Entry):
             self.query_one(TranscriptView).add(update)
             if update.kind is EntryKind.ERROR:
-                self.notify(update.text, severity="error", timeout=8)
+                self.notify(update.text, severity="error", timeout=8, markup=False)
         else:
             self._show_state(update)
 
@@ -199,12 +202,11 @@ class SmtpTui(App[None]):
         self.query_one(StatusBar).show(state)
         steps = {step: (key, label) for key, step, label, _ in STEPS}
         advice = [steps[_ADVICE_STEPS[s]] for s in suggestions(state) if s in _ADVICE_STEPS]
-        self.query_one(ConnectionPane).show_advice([label for _, label in advice])
         hint = "  ".join(f"{_key_name(key)} {label}" for key, label in advice)
         self.query_one(TranscriptView).border_subtitle = f"next: {hint}" if hint else ""
         client = self.controller.client
         capabilities = client.capabilities if client is not None and state.esmtp else None
-        greeting = f"{capabilities.hostname} {capabilities.greeting}" if capabilities else None
+        greeting = client.greeting.text if client is not None and client.greeting else None
         self.query_one(CapabilitiesView).show(greeting, capabilities)
         self.query_one(AuthPane).set_offered(capabilities.auth_mechanisms if capabilities else ())
 

@@ -50,6 +50,7 @@ class HelpScreen(ModalScreen[None]):
             scrollbar-size-vertical: 1;
         }
         & .heading { text-style: bold; color: $text-accent; margin-top: 1; }
+        & .heading.first { margin-top: 0; }
         & .note { color: $text-muted; }
     }
     """
@@ -62,7 +63,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as body:
             body.border_title = "smtptui help"
             body.border_subtitle = "Esc, F1 or q closes"
-            yield Static("Keys", classes="heading")
+            yield Static("Keys", classes="heading first")
             yield Static(_table((key, "$text-accent", text) for key, text in self._keys))
             yield Static("Transcript", classes="heading")
             yield Static(_table((mark, "", text) for mark, text in MARKERS))

@@ -52,8 +52,8 @@ class ComposePane(FormPane):
         & #headers { height: 3; }
         & #body-field { height: 1fr; min-height: 6; }
         & #body { height: 1fr; }
-        & #raw-hint { display: none; }
-        &.-raw #raw-hint { display: block; }
+        & #raw-hint-row { display: none; }
+        &.-raw #raw-hint-row { display: block; }
     }
     """
 
@@ -71,7 +71,7 @@ class ComposePane(FormPane):
                 "RCPT TO", text_input("envelope-recipients", "envelope recipients", "To, Cc, Bcc")
             )
             yield field("Raw", Checkbox("body is the message", id="raw", compact=True))
-            yield Static(_RAW_HINT, id="raw-hint", classes="hint")
+            yield field("", Static(_RAW_HINT, id="raw-hint", classes="hint"), id="raw-hint-row")
         with Horizontal(classes="buttons"):
             yield Button("Send", id="send", variant="primary", compact=True)
 

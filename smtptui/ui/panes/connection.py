@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import replace
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.content import Content
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet
 
 from smtptui.engine.hosts import parse_host
 from smtptui.protocol.errors import CommandError
@@ -74,7 +72,6 @@ class ConnectionPane(FormPane):
         with Horizontal(classes="buttons"):
             yield Button("Connect", id="connect", variant="primary", compact=True)
             yield Button("Disconnect", id="disconnect", compact=True)
-        yield Static(id="advice", classes="hint")
 
     def on_mount(self) -> None:
         self._show_port()
@@ -108,12 +105,6 @@ class ConnectionPane(FormPane):
             connect_timeout=self._timeout("connect-timeout", "connect timeout", _CONNECT_TIMEOUT),
             reply_timeout=self._timeout("reply-timeout", "reply timeout", _REPLY_TIMEOUT),
         )
-
-    def show_advice(self, labels: Sequence[str]) -> None:
-        """Show the steps that make sense next, e.g. ``["EHLO", "STARTTLS", "AUTH"]``."""
-        steps = "  ".join(labels)
-        advice = Content.from_markup("Next: [b $text-accent]$steps", steps=steps) if steps else ""
-        self.query_one("#advice", Static).update(advice)
 
     @on(Button.Pressed, "#connect")
     def _connect(self) -> None:

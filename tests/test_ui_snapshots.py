@@ -1,0 +1,153 @@
+"""The look of the app at 80x24 and 120x40: the start screen, a connected session with the
+server's capabilities, a finished send, an error and the help screen.
+
+The scenes run against the embedded server on a fixed port (it shows in the status line)
+with its own certificate, without latencies, with AUTH PLAIN (CRAM-MD5's challenge is
+random) and a raw message (no generated Date or Message-ID), so two runs draw the same.
+Update with ``pytest tests/test_ui_snapshots.py --snapshot-update`` and look at every SVG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Input, TabbedContent, TextArea
+
+from smtptui.server import EmbeddedServer
+from smtptui.session import SessionSettings
+from smtptui.ui.app import Draft, SmtpTui
+from smtptui.ui.transcript import TranscriptView
+
+PORT = 42525
+"""The snapshot server's port: it appears on screen, so it must not vary."""
+
+SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+
+RAW_MESSAGE = (
+    "From: Alice <alice@smtptui.demo>\n"
+    "To: Bob <bob@smtptui.demo>\n"
+    "Subject: Hello from smtptui\n"
+    "Date: Mon, 01 Jan 2024 12:00:00 +0000\n"
+    "Message-ID: <snapshot@smtptui.demo>\n"
+    "\n"
+    "Hi Bob,\n"
+    "this message went through every step of an SMTP session.\n"
+    "Alice\n"
+)
+
+Run = Callable[[Pilot[None]], Awaitable[None]]
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture
+def server() -> Iterator[EmbeddedServer]:
+    """A fresh embedded server on 127.0.0.1:PORT (fresh: its queue ids start at 1)."""
+    server = EmbeddedServer(port=PORT)
+    try:
+        server.start()
+    except OSError as error:
+        pytest.fail(f"the snapshot server needs 127.0.0.1:{PORT}, which is taken: {error}")
+    yield server
+    server.stop()
+
+
+def demo_app(server: EmbeddedServer, **changes: object) -> SmtpTui:
+    """The app filled in for the snapshot server, as ``smtptui --demo`` fills it in."""
+    assert server.self_signed is not None
+    values: dict[str, object] = {
+        "host": f"127.0.0.1:{PORT}",
+        "ssl_context": server.self_signed.client_context(),
+        "helo_name": "client.smtptui.demo",
+        "username": "alice",
+        "password": "wonderland",
+        "mechanism": "PLAIN",
+        **changes,
+    }
+    draft = Draft("Alice <alice@smtptui.demo>", ("bob@smtptui.demo",), "Hello", "Hi Bob\n")
+    return SmtpTui(SessionSettings(**values), draft=draft, show_timing=False)  # type: ignore[arg-type]
+
+
+def no_blink(pilot: Pilot[None]) -> None:
+    """A steady cursor: a blinking one is drawn or not depending on the moment."""
+    for widget in pilot.app.query("Input, TextArea"):
+        assert isinstance(widget, Input | TextArea)
+        widget.cursor_blink = False
+
+
+async def steps(pilot: Pilot[None], *keys: str) -> None:
+    """Press each key and wait for its step to finish, and the transcript to draw it."""
+    for key in keys:
+        await pilot.press(key)
+        await asyncio.wait_for(pilot.app.workers.wait_for_complete(), 10)
+        await pilot.pause()
+    pilot.app.query_one(TranscriptView).flush()
+    await pilot.pause()
+
+
+def scene(
+    *keys: str, tab: str | None = None, before: Callable[[Pilot[None]], None] | None = None
+) -> Run:
+    """``run_before`` for snap_compare: steady cursors, ``before``, the step keys, a tab."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        no_blink(pilot)
+        if before is not None:
+            before(pilot)
+        await steps(pilot, *keys)
+        if tab is not None:
+            pilot.app.query_one(TabbedContent).active = f"tab-{tab}"
+            await pilot.pause()
+
+    return run
+
+
+@SIZES
+def test_start_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """Nothing filled in: the hint says to type a host and press F2."""
+    app = SmtpTui(show_timing=False)
+    assert snap_compare(app, terminal_size=size, run_before=scene())
+
+
+@SIZES
+def test_connected_with_capabilities(
+    snap_compare: SnapCompare, server: EmbeddedServer, size: tuple[int, int]
+) -> None:
+    """Connected, EHLO, STARTTLS, EHLO again: the Server tab explains what was offered."""
+    run = scene("f2", "f3", "f4", "f3", tab="server")
+    assert snap_compare(demo_app(server), terminal_size=size, run_before=run)
+
+
+def raw_message(pilot: Pilot[None]) -> None:
+    pilot.app.query_one("#raw", Checkbox).value = True
+    pilot.app.query_one("#body", TextArea).text = RAW_MESSAGE
+
+
+@SIZES
+def test_finished_send(
+    snap_compare: SnapCompare, server: EmbeddedServer, size: tuple[int, int]
+) -> None:
+    """The whole session by hand up to a sent message: the transcript ends with 250 queued."""
+    run = scene("f2", "f3", "f4", "f3", "f5", "f9", tab="compose", before=raw_message)
+    assert snap_compare(demo_app(server), terminal_size=size, run_before=run)
+    [message] = server.messages
+    assert message.data == RAW_MESSAGE.replace("\n", "\r\n").encode()
+
+
+@SIZES
+def test_wrong_password(
+    snap_compare: SnapCompare, server: EmbeddedServer, size: tuple[int, int]
+) -> None:
+    """AUTH refused: a *** line in the transcript, a toast, the Auth pane as typed."""
+    run = scene("f2", "f3", "f4", "f3", "f5", tab="auth")
+    app = demo_app(server, password="not-the-password")
+    assert snap_compare(app, terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_help_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """F1: the keys, the transcript's markers and what reply codes mean."""
+    app = SmtpTui(show_timing=False)
+    assert snap_compare(app, terminal_size=size, run_before=scene("f1"))
