@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import string
 from collections.abc import Callable
 
 import pytest
@@ -325,3 +326,18 @@ def test_quote_address_like_smtplib(address: str) -> None:
 def test_quote_address_keeps_a_bracketed_source_route() -> None:
     # smtplib's parseaddr drops the route; an address already in brackets is sent as given.
     assert quote_address("<@relay.example:bob@example.org>") == "<@relay.example:bob@example.org>"
+
+
+_ATOM_CHARS = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
+_LABEL_CHARS = string.ascii_letters + string.digits + "-"
+
+
+@given(
+    st.lists(st.text(_ATOM_CHARS, min_size=1, max_size=8), min_size=1, max_size=3),
+    st.lists(
+        st.text(string.ascii_letters + string.digits + "-", min_size=1), min_size=1, max_size=3
+    ),
+)
+def test_plain_addresses_quote_as_smtplib_does(local: list[str], domain: list[str]) -> None:
+    address = ".".join(local) + "@" + ".".join(domain)
+    assert commands.quote_address(address) == smtplib.quoteaddr(address)

@@ -7,6 +7,7 @@ the field, so nothing typed into a form can smuggle a second command onto the wi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -15,6 +16,9 @@ from smtptui.protocol.errors import CommandError
 
 CRLF = b"\r\n"
 _FORBIDDEN = {"\r": "CR", "\n": "LF", "\0": "NUL"}
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOT_ATOM_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+"""A plain ``local@domain``: the common case, quoted without parseaddr (which is slow)."""
 _NOTIFY = frozenset({"NEVER", "SUCCESS", "FAILURE", "DELAY"})
 
 
@@ -43,6 +47,8 @@ def quote_address(address: str) -> str:
     address = address.strip()
     if address.startswith("<") and address.endswith(">"):
         return address
+    if _DOT_ATOM_ADDRESS.fullmatch(address):  # what parseaddr would give back unchanged
+        return f"<{address}>"
     name, parsed = parseaddr(address)
     if (name, parsed) == ("", ""):
         return f"<{address}>" if address else "<>"
