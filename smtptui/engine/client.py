@@ -441,14 +441,18 @@ class SMTPClient:
         self._wire.detach()
         self._emit(Closed(str(self._failure), time.monotonic()))
 
+    def _not_connected(self) -> Exception:
+        """Why there is no connection: what ended the last one, else that none was made."""
+        return self._failure or errors.SMTPServerDisconnected.at(
+            "not connected: run connect() first", self.host, self.port, self.step
+        )
+
     async def _read_reply(self) -> Reply:
         """The next reply; raises the connection's failure, or on timeout closes and raises."""
         if self._replies:
             reply = self._replies.popleft()
         elif self._transport is None:
-            raise self._failure or errors.SMTPServerDisconnected.at(
-                "not connected: run connect() first", self.host, self.port, self.step
-            )
+            raise self._not_connected()
         else:
             loop = asyncio.get_running_loop()
             self._waiter = waiter = loop.create_future()
@@ -492,9 +496,7 @@ class SMTPClient:
     def _write(self, data: bytes, kind: SentKind, note: str = "", *, expect: bool = True) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
-            raise self._failure or errors.SMTPServerDisconnected.at(
-                "not connected: run connect() first", self.host, self.port, self.step
-            )
+            raise self._not_connected()
         transport.write(data)
         self._sent_at = now = time.monotonic()
         self._expected += expect
@@ -528,9 +530,7 @@ class SMTPClient:
         self._step = "message data"
         transport = self._transport
         if transport is None:
-            raise self._failure or errors.SMTPServerDisconnected.at(
-                "not connected", self.host, self.port, self.step
-            )
+            raise self._not_connected()
         tls = self.tls is not None
         listeners = self._listeners
         small = len(message) <= DEFAULT_CHUNK_SIZE  # one write, as smtplib makes
