@@ -37,6 +37,12 @@ class Peer:
         self.writer.write(data)
         await self.writer.drain()
 
+    async def greet(self, ehlo_reply: bytes) -> None:
+        """Send the 220, wait for EHLO, answer it with ``ehlo_reply``."""
+        await self.send(b"220 hi\r\n")
+        await self.expect(b"EHLO")
+        await self.send(ehlo_reply)
+
     async def start_tls(self, context: ssl.SSLContext) -> None:
         await self.writer.start_tls(context)
 

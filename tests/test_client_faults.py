@@ -162,9 +162,7 @@ async def test_close_in_the_middle_of_a_multiline_greeting(good: ScriptedServer)
 
 async def test_close_in_the_middle_of_a_multiline_ehlo_reply(good: ScriptedServer) -> None:
     async def hangs_up(peer: Peer) -> None:
-        await peer.send(b"220 hi\r\n")
-        await peer.expect(b"EHLO")
-        await peer.send(b"250-hi\r\n250-SIZE 100\r\n")
+        await peer.greet(b"250-hi\r\n250-SIZE 100\r\n")
         peer.close()
 
     async with scripted(hangs_up) as server:
@@ -296,9 +294,7 @@ async def test_never_ending_multiline_reply(good: ScriptedServer) -> None:
 
 def _starttls_script(server_tls_context: ssl.SSLContext, after_220: bytes) -> Script:
     async def script(peer: Peer) -> None:
-        await peer.send(b"220 hi\r\n")
-        await peer.expect(b"EHLO")
-        await peer.send(b"250-tls.example\r\n250 STARTTLS\r\n")
+        await peer.greet(b"250-tls.example\r\n250 STARTTLS\r\n")
         await peer.expect(b"STARTTLS")
         await peer.send(b"220 2.0.0 go ahead\r\n" + after_220)  # one write, one packet
         await peer.start_tls(server_tls_context)
@@ -355,9 +351,7 @@ async def test_clean_starttls_reports_no_finding(
 
 async def test_starttls_refused_with_454(good: ScriptedServer) -> None:
     async def refuses(peer: Peer) -> None:
-        await peer.send(b"220 hi\r\n")
-        await peer.expect(b"EHLO")
-        await peer.send(b"250-x\r\n250 STARTTLS\r\n")
+        await peer.greet(b"250-x\r\n250 STARTTLS\r\n")
         await peer.expect(b"STARTTLS")
         await peer.send(b"454 4.7.0 TLS not available due to temporary reason\r\n")
         await peer.expect(b"NOOP")
@@ -380,9 +374,7 @@ async def test_starttls_refused_with_454(good: ScriptedServer) -> None:
 
 async def test_server_hangs_up_during_the_handshake(good: ScriptedServer) -> None:
     async def hangs_up(peer: Peer) -> None:
-        await peer.send(b"220 hi\r\n")
-        await peer.expect(b"EHLO")
-        await peer.send(b"250-x\r\n250 STARTTLS\r\n")
+        await peer.greet(b"250-x\r\n250 STARTTLS\r\n")
         await peer.expect(b"STARTTLS")
         await peer.send(b"220 go ahead\r\n")
         await peer.reader.read(1)  # the ClientHello
@@ -534,9 +526,7 @@ async def test_cancel_while_the_data_is_blocked(good: ScriptedServer) -> None:
 
 async def test_error_during_auth_does_not_reveal_the_password(good: ScriptedServer) -> None:
     async def drops_after_password(peer: Peer) -> None:
-        await peer.send(b"220 hi\r\n")
-        await peer.expect(b"EHLO")
-        await peer.send(b"250-x\r\n250 AUTH LOGIN\r\n")
+        await peer.greet(b"250-x\r\n250 AUTH LOGIN\r\n")
         await peer.expect(b"AUTH LOGIN")
         await peer.send(b"334 UGFzc3dvcmQ6\r\n")
         await peer.line()  # the password, base64
@@ -579,9 +569,7 @@ async def test_connect_timeout(monkeypatch: pytest.MonkeyPatch, good: ScriptedSe
 
 def _transaction(mail: bytes, rcpt: bytes, end: bytes = b"250 ok\r\n") -> Script:
     async def script(peer: Peer) -> None:
-        await peer.send(b"220 hi\r\n")
-        await peer.expect(b"EHLO")
-        await peer.send(b"250 x\r\n")
+        await peer.greet(b"250 x\r\n")
         await peer.expect(b"MAIL")
         await peer.send(mail)
         if mail.startswith(b"250"):
@@ -639,9 +627,7 @@ async def test_refused_data_resets(good: ScriptedServer) -> None:
 
 
 async def _no_handshake(peer: Peer) -> None:
-    await peer.send(b"220 hi\r\n")
-    await peer.expect(b"EHLO")
-    await peer.send(b"250-x\r\n250 STARTTLS\r\n")
+    await peer.greet(b"250-x\r\n250 STARTTLS\r\n")
     await peer.expect(b"STARTTLS")
     await peer.send(b"220 go ahead\r\n")
     await asyncio.sleep(30)  # and never answer the ClientHello
@@ -679,9 +665,7 @@ async def test_cancel_during_the_handshake(good: ScriptedServer) -> None:
 
 async def test_failed_second_ehlo_forgets_features_like_smtplib() -> None:
     async def second_ehlo_fails(peer: Peer) -> None:
-        await peer.send(b"220 hi\r\n")
-        await peer.expect(b"EHLO")
-        await peer.send(b"250-x\r\n250 STARTTLS\r\n")
+        await peer.greet(b"250-x\r\n250 STARTTLS\r\n")
         await peer.expect(b"EHLO")
         await peer.send(b"502 5.5.1 no more EHLO\r\n")
         await peer.expect(b"QUIT")
