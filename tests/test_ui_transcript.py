@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from rich.style import Style
+from test_session import settings_for
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
@@ -23,7 +24,6 @@ from smtptui.session import (
     Quit,
     SendMessage,
     SessionController,
-    SessionSettings,
     StartTls,
     swaks_lines,
 )
@@ -80,14 +80,7 @@ FOLDED = sum(len(f"Line {number} of the message.\r\n") for number in range(4, 41
 async def run_session(
     server: EmbeddedServer, context: ssl.SSLContext, add: Callable[[Entry], None]
 ) -> None:
-    settings = SessionSettings(
-        host=f"{server.host}:{server.port}",
-        ssl_context=context,
-        helo_name="client.example",
-        username="alice",
-        password="wonderland",
-    )
-    controller = SessionController(settings)
+    controller = SessionController(settings_for(server, context))
     controller.transcript.subscribe(add)
     send = SendMessage("alice@example.com", ("bob@example.org",), MESSAGE)
     for action in (Connect(), Ehlo(), StartTls(), Ehlo(), Authenticate("LOGIN"), send, Quit()):
