@@ -5,8 +5,21 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable
+from enum import StrEnum
 
 from smtptui.session.transcript import Entry, EntryKind
+
+
+class ExportFormat(StrEnum):
+    """The formats a transcript is exported in."""
+
+    SWAKS = "swaks"  # swaks-style text
+    JSONL = "jsonl"  # JSON Lines, one object per entry
+
+    @property
+    def suffix(self) -> str:
+        return ".txt" if self is ExportFormat.SWAKS else ".jsonl"
+
 
 _MARKERS = {
     (EntryKind.SENT, False): " -> ",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from smtptui.engine.tls import TlsInfo
 from smtptui.protocol.replies import Reply
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -32,6 +33,9 @@ class Entry:
     ``redacted``, its masked form; ``text`` and ``data`` then hold the secret, so show
     :meth:`shown`. ``note`` is a gloss shown beside the text (a decoded 334 challenge).
     A message body is one entry: ``data`` is the message as given (before dot-stuffing).
+    ``revealed`` is a secret decoded for reading, shown only when the user asks; ``flags``
+    name the protocol oddities seen in the entry (bare LF, text that is not UTF-8, …);
+    ``tls_info`` is a handshake's details, on TLS entries.
     """
 
     kind: EntryKind
@@ -45,6 +49,9 @@ class Entry:
     redacted: str | None = None
     note: str = ""
     body: bool = False  # message data sent after DATA's 354 (one entry, however long)
+    revealed: str | None = None
+    flags: tuple[str, ...] = ()
+    tls_info: TlsInfo | None = None
 
     @classmethod
     def now(cls, kind: EntryKind, text: str) -> Entry:
