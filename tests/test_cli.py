@@ -38,6 +38,10 @@ def test_demo_runs_the_whole_dialogue_and_exits_zero() -> None:
         "=== The server received",
     ):
         assert line in out, f"{line!r} missing from:\n{out}"
+    lines = out.splitlines()
+    connected = next(n for n, line in enumerate(lines) if line.startswith("=== Connected to "))
+    assert lines[connected + 1].startswith("<-  220 ")  # the greeting after the connection
+    assert "unsolicited" not in out
     assert "wonderland" not in out
     assert "Traceback" not in result.stderr
     assert result.stderr == ""

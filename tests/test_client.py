@@ -27,6 +27,8 @@ from smtptui.engine import (
 )
 from smtptui.engine.events import (
     ClientEvent,
+    Connected,
+    Connecting,
     Direction,
     Received,
     Sent,
@@ -34,6 +36,7 @@ from smtptui.engine.events import (
     TlsEstablished,
     WireEvent,
 )
+from smtptui.engine.loop import run
 from smtptui.protocol.data import data_payload
 from smtptui.server import EmbeddedServer
 
@@ -242,6 +245,24 @@ async def test_implicit_tls(tls_server: EmbeddedServer, client_tls_context: ssl.
     await client.quit()
     [message] = tls_server.messages
     assert message.tls and message.authenticated_as == USER and message.data == MESSAGE
+
+
+def test_the_greeting_is_expected_and_comes_after_the_connection(server: EmbeddedServer) -> None:
+    """However soon the greeting arrives, the connection is published first, and the
+    greeting is the awaited reply, not an unsolicited one. (On the app's loop, uvloop, the
+    greeting can be read before ``create_connection`` returns: a race, so try many times.)"""
+
+    async def connect() -> list[ClientEvent]:
+        events: list[ClientEvent] = []
+        for _ in range(40):
+            client = SMTPClient(listener=events.append)
+            await client.connect(server.host, server.port)
+            client.close()
+        return events
+
+    events = [e for e in run(connect()) if isinstance(e, Connecting | Connected | Received)]
+    assert [type(e) for e in events] == [Connecting, Connected, Received] * 40
+    assert not any(e.unsolicited for e in events if isinstance(e, Received))
 
 
 async def test_implicit_tls_default_port_is_465(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -67,6 +67,10 @@ class _Wire(asyncio.Protocol):
         self.client = None
         self.resume_writing()
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self.client is not None:
+            self.client._on_made(transport)  # type: ignore[arg-type]
+
     def data_received(self, data: bytes) -> None:
         if self.client is not None:
             self.client._on_data(data)
@@ -137,6 +141,7 @@ class SMTPClient:
         self._failure: Exception | None = None
         self._expected = 0
         self._sent_at = 0.0
+        self._started = 0.0  # when the connection was asked for
         self._step: bytes | str = ""
         self._starttls_pending = False
         self.tls: TlsInfo | None = None
@@ -203,13 +208,13 @@ class SMTPClient:
         self.host, self.port = host, port
         self._reset_connection()
         loop = asyncio.get_running_loop()
-        started = time.monotonic()
-        self._emit(Connecting(host, port, self.implicit_tls, started))
+        self._started = time.monotonic()
+        self._emit(Connecting(host, port, self.implicit_tls, self._started))
         context = self._tls_context() if self.implicit_tls else None
         self._step = "connect"
         try:
             async with asyncio.timeout(self.connect_timeout):
-                transport, _ = await loop.create_connection(
+                await loop.create_connection(  # the wire hands the transport over: _on_made
                     lambda: self._wire,
                     host,
                     port,
@@ -228,18 +233,21 @@ class SMTPClient:
             cause = "refused" if isinstance(error, ConnectionRefusedError) else "network"
             text = _os_error_text(error)
             raise errors.SMTPConnectError.at(cause, text, host, port) from None
-        self._transport = transport  # type: ignore[assignment]
-        peer = transport.get_extra_info("peername") or (host, port)
-        self._emit(
-            Connected(host, port, tuple(peer[:2]), time.monotonic() - started, time.monotonic())
-        )
-        if context is not None:
-            self._tls_established(transport)
-        self._expected = 1
-        self._sent_at = time.monotonic()
-        self._step = "greeting"
         self.greeting = await self._read_reply()
         return self.greeting.as_tuple()
+
+    def _on_made(self, transport: asyncio.Transport) -> None:
+        """The connection is up (its handshake done, with implicit TLS): say so now, before
+        asyncio hands over the first bytes of the greeting."""
+        self._transport = transport
+        peer = transport.get_extra_info("peername") or (self.host, self.port)
+        now = time.monotonic()
+        self._emit(Connected(self.host, self.port, tuple(peer[:2]), now - self._started, now))
+        if self.implicit_tls:
+            self._tls_established(transport)
+        self._expected = 1
+        self._sent_at = now
+        self._step = "greeting"
 
     def _reset_connection(self) -> None:
         self._wire.detach()
