@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 import pytest
+from scripted_server import Peer, ScriptedServer
 
+from smtptui.engine.tls import TlsInfo
 from smtptui.server import EmbeddedServer
 from smtptui.session import (
     Authenticate,
@@ -36,8 +38,11 @@ from smtptui.session import (
     SessionSettings,
     SessionState,
     StartTls,
+    Transcript,
+    Update,
     Verify,
 )
+from smtptui.session.recorder import FLAG_BARE_LF, FLAG_NOT_UTF8, FLAG_UNSOLICITED
 
 MESSAGE = "From: a@example.com\nTo: b@example.org\nSubject: hello\n\nHi Bob.\n.leading dot\n"
 
@@ -119,6 +124,9 @@ async def test_info_entries_and_latency(server, client_tls_context) -> None:
     assert connected.latency is not None and connected.latency > 0
     [tls] = [entry for entry in entries if entry.kind is EntryKind.TLS]
     assert "TLSv1" in tls.text and "certificate verified" in tls.text
+    assert isinstance(tls.tls_info, TlsInfo) and tls.tls_info.verified
+    assert tls.tls_info.leaf is not None and "DNS:localhost" in tls.tls_info.leaf.sans
+    assert all(entry.tls_info is None for entry in entries if entry is not tls)
     replies = [entry for entry in entries if entry.kind is EntryKind.RECEIVED]
     assert all(entry.latency is not None and entry.latency >= 0 for entry in replies)
     assert all(entry.wall.tzinfo is not None for entry in entries)
@@ -410,15 +418,13 @@ async def test_connect_again_closes_the_old_connection_first(server, client_tls_
     assert (await controller.run(Connect())).ok
     await asyncio.sleep(0.05)  # let the old connection's own "closed" event arrive, if it would
 
-    infos = [entry.text for entry in controller.transcript if entry.kind is EntryKind.INFO]
-    assert [text.split(" ")[0] for text in infos] == [
-        "Connecting",
-        "Connected",
-        "Connection",
-        "Connecting",
-        "Connected",
-    ]
-    assert infos[2] == "Connection closed: closed by the client"
+    first, second = (
+        [entry.text for entry in transcript if entry.kind is EntryKind.INFO]
+        for transcript in controller.transcripts
+    )
+    assert [text.split(" ")[0] for text in first] == ["Connecting", "Connected", "Connection"]
+    assert first[2] == "Connection closed: closed by the client"
+    assert [text.split(" ")[0] for text in second] == ["Connecting", "Connected"]
     assert controller.state.phase is Phase.CONNECTED and controller.state.tls is None
 
 
@@ -435,3 +441,131 @@ async def test_wrong_password_with_automatic_choice_is_one_attempt(
     ]
     assert [e.text for e in auth_lines] == ["AUTH CRAM-MD5"]
     assert controller.state.connected
+
+
+# -- one transcript per connection ---------------------------------------------------------
+
+
+async def test_each_used_connection_gets_its_own_transcript(server, client_tls_context) -> None:
+    hints = Transcript()
+    hints.append(Entry.now(EntryKind.INFO, "Press F2 to connect."))
+    controller = SessionController(settings_for(server, client_tls_context), transcript=hints)
+    updates: list[Update] = []
+    controller.subscribe(updates.append)
+    title = f"127.0.0.1:{server.port}"
+
+    await controller.run(Connect())  # the hints' transcript is kept for the first connection
+    assert controller.transcripts == [hints] and controller.transcript is hints
+    assert hints.title == title and hints[0].text == "Press F2 to connect."
+    assert not any(isinstance(update, Transcript) for update in updates)
+    assert (await controller.run(Noop())).ok
+    assert controller.unsaved
+    hints.mark_saved()
+    assert not controller.unsaved
+
+    updates.clear()
+    assert (await controller.run(Connect())).ok
+    first, second = controller.transcripts
+    assert first is hints and controller.transcript is second
+    assert (second.number, second.title) == (2, title)
+    assert first[-1].text == "Connection closed: closed by the client"
+    assert first[-1] in updates  # the old connection's closing came before the new transcript
+    news = updates.index(second)
+    assert second[0].text.startswith("Connecting to") and updates[news + 1] is second[0]
+    entries = [update for update in updates[news:] if isinstance(update, Entry)]
+    assert entries == list(second)
+    assert controller.unsaved and not first.unsaved and second.unsaved
+    second.mark_saved()
+    assert not controller.unsaved
+
+    await controller.run(Noop())  # the current transcript collects the new dialogue
+    assert len(first) == len(hints) and controller.transcript is second and controller.unsaved
+
+
+async def test_errors_without_a_connection_stay_in_the_current_transcript(
+    server, client_tls_context
+) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await controller.run(Connect())
+    assert (await controller.run(Quit())).ok
+    for action in (Raw("NO\nOP"), Ehlo()):
+        outcome = await controller.run(action)
+        assert not outcome.ok
+        assert controller.transcript[-1].text == outcome.error
+    [transcript] = controller.transcripts
+    assert [entry.kind for entry in transcript][-2:] == [EntryKind.ERROR] * 2
+
+
+async def test_a_failed_connection_keeps_its_transcript_for_the_next(
+    server, client_tls_context
+) -> None:
+    controller = SessionController(SessionSettings(host=f"127.0.0.1:{closed_port()}"))
+    assert not (await controller.run(Connect())).ok
+    controller.settings = settings_for(server, client_tls_context)
+    assert (await controller.run(Connect())).ok
+    [transcript] = controller.transcripts
+    assert transcript.title == f"127.0.0.1:{server.port}"
+    assert [entry.kind for entry in transcript][:2] == [EntryKind.INFO, EntryKind.ERROR]
+
+
+def test_an_empty_transcript_given_is_the_first() -> None:
+    transcript = Transcript()
+    controller = SessionController(transcript=transcript)
+    assert controller.transcripts == [transcript] and not controller.unsaved
+
+
+# -- what the recorder notices, against scripted servers -----------------------------------
+
+
+async def odd_replies(peer: Peer) -> None:
+    await peer.send(b"220 bare greeting\n")
+    await peer.expect(b"EHLO")
+    await peer.send(b"250-caf\xe9.example\r\n250 PIPELINING\r\n")
+    await peer.expect(b"NOOP")
+    await peer.send(b"250 ok\r\n421 4.3.2 going away\r\n")
+    await peer.line()
+
+
+async def test_odd_replies_are_flagged() -> None:
+    async with ScriptedServer(odd_replies) as scripted:
+        controller = SessionController(SessionSettings(host=f"127.0.0.1:{scripted.port}"))
+        for action in (Connect(), Ehlo(), Noop()):  # NOOP's 250, not the 421 after it, counts
+            assert (await controller.run(action)).ok
+        async with asyncio.timeout(5):
+            while not controller.transcript[-1].text.startswith("421"):
+                await asyncio.sleep(0.01)
+    replies = [entry for entry in controller.transcript if entry.kind is EntryKind.RECEIVED]
+    assert [(entry.text, entry.flags) for entry in replies] == [
+        ("220 bare greeting", (FLAG_BARE_LF,)),
+        ("250-caf\\xe9.example\n250 PIPELINING", (FLAG_NOT_UTF8,)),
+        ("250 ok", ()),
+        ("421 4.3.2 going away", (FLAG_UNSOLICITED,)),
+    ]
+    assert all(entry.note == "" for entry in replies)
+
+
+@pytest.mark.parametrize(
+    ("greeting", "ehlo_reply", "says"),
+    [
+        (b"hello there\r\n", b"", "not an SMTP reply line (no 3-digit code)"),
+        (b"220 hi\r\n", b"250-first\r\n251 second\r\n", "changes its code from 250 to 251"),
+    ],
+)
+async def test_a_protocol_error_is_recorded_with_its_bytes(
+    greeting: bytes, ehlo_reply: bytes, says: str
+) -> None:
+    async def script(peer: Peer) -> None:
+        await peer.send(greeting)
+        await peer.expect(b"EHLO")
+        await peer.send(ehlo_reply)
+        await peer.line()
+
+    async with ScriptedServer(script) as scripted:
+        controller = SessionController(SessionSettings(host=f"127.0.0.1:{scripted.port}"))
+        for action in (Connect(), Ehlo()):
+            outcome = await controller.run(action)
+            if not outcome.ok:
+                break
+    [error] = [entry for entry in controller.transcript if entry.kind is EntryKind.ERROR]
+    assert says in error.text and error.text == outcome.error
+    assert error.data == (ehlo_reply or greeting)

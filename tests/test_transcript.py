@@ -1,4 +1,5 @@
-"""Transcript entries from the client's events, and the swaks and JSON Lines exports."""
+"""Transcript entries from the client's events, the transcript itself, and the swaks and
+JSON Lines exports."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from smtptui.session import (
     to_jsonl,
     to_swaks,
 )
-from smtptui.session.recorder import Recorder
+from smtptui.session.recorder import FLAG_BARE_LF, FLAG_NOT_UTF8, FLAG_UNSOLICITED, Recorder
 
 SECRETS = ("wonderland", "d29uZGVybGFuZA==", "AGFsaWNlAHdvbmRlcmxhbmQ=")
 
@@ -59,11 +60,18 @@ def test_reply_text_keeps_raw_lines_and_escapes_what_is_not_text() -> None:
     assert entry.reply is not None and entry.reply.code == 250
     assert entry.latency == 0.002
     assert entry.wall.tzinfo is not None
+    assert entry.flags == (FLAG_BARE_LF, FLAG_NOT_UTF8)
 
 
-def test_unsolicited_reply_is_noted() -> None:
+def test_a_clean_reply_has_no_flags() -> None:
+    [entry] = record(received("250 café ok\r\n".encode()))
+    assert entry.flags == () and entry.note == ""
+
+
+def test_unsolicited_reply_is_flagged() -> None:
     [entry] = record(received(b"421 shutting down\r\n", unsolicited=True))
-    assert entry.latency is None and entry.note.startswith("unsolicited")
+    assert entry.latency is None and entry.note == ""
+    assert entry.flags == (FLAG_UNSOLICITED,)
 
 
 def test_message_body_is_one_entry() -> None:
@@ -119,6 +127,41 @@ def test_sasl_steps_are_masked_and_challenges_decoded() -> None:
     for secret in SECRETS[1:]:
         assert secret not in exports(entries)
         assert secret in exports(entries, redact=False)
+
+
+def test_secrets_are_revealed_decoded_and_only_secrets() -> None:
+    xoauth2 = base64.b64encode(b"user=alice\x01auth=Bearer t0ken\x01\x01")
+    entries = record(
+        sent(b"AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n", SentKind.SASL, "AUTH PLAIN x"),
+        received(b"235 ok\r\n"),
+        sent(b"AUTH LOGIN YWxpY2U=\r\n", SentKind.SASL, "AUTH LOGIN username: alice"),
+        received(b"334 UGFzc3dvcmQ6\r\n"),
+        sent(b"d29uZGVybGFuZA==\r\n", SentKind.SASL, "password: ••••••••"),
+        received(b"535 no\r\n"),
+        sent(b"AUTH XOAUTH2 " + xoauth2 + b"\r\n", SentKind.SASL),
+        received(b"334 eyJzdGF0dXMiOiI0MDEifQ==\r\n"),
+        sent(b"\r\n", SentKind.SASL),
+        received(b"535 no\r\n"),
+        sent(b"AUTH LOGIN\r\n"),
+        received(b"334 VXNlcm5hbWU6\r\n"),
+        sent(b"*\r\n", SentKind.RAW),  # not base64: shown as sent
+        received(b"501 cancelled\r\n"),
+    )
+    revealed = [entry.revealed for entry in entries if entry.kind is EntryKind.SENT]
+    assert revealed == [
+        "AUTH PLAIN \\x00alice\\x00wonderland",
+        "AUTH LOGIN alice",
+        "wonderland",
+        "AUTH XOAUTH2 user=alice\\x01auth=Bearer t0ken\\x01\\x01",
+        "(empty)",
+        None,
+        "*",
+    ]
+    assert all(entry.revealed is None for entry in entries if entry.kind is EntryKind.RECEIVED)
+    assert "t0ken" not in exports(entries)
+    for secret in SECRETS:
+        assert secret not in exports(entries)
+    assert "\\x00alice" not in exports(entries, redact=False)  # revealed is never exported
 
 
 def test_a_334_outside_auth_is_not_decoded() -> None:
@@ -183,6 +226,27 @@ def test_transcript_list_and_subscribers() -> None:
     assert transcript[-1] is second
     transcript.clear()
     assert len(transcript) == 0
+
+
+def test_transcript_number_title_and_unsaved() -> None:
+    transcript = Transcript()
+    assert (transcript.number, transcript.title) == (1, "")
+    assert Transcript(3, "mx.example:25").number == 3
+    for kind in (EntryKind.INFO, EntryKind.ERROR):
+        transcript.append(Entry.now(kind, "not dialogue"))
+    assert not transcript.unsaved and not transcript.has_dialogue
+    for kind in (EntryKind.SENT, EntryKind.RECEIVED, EntryKind.TLS):
+        transcript.mark_saved()
+        transcript.append(Entry.now(kind, "dialogue"))
+        assert transcript.unsaved, kind
+    transcript.mark_saved()
+    assert not transcript.unsaved and transcript.has_dialogue
+    transcript.append(Entry.now(EntryKind.INFO, "closed"))
+    assert not transcript.unsaved
+    transcript.append(Entry.now(EntryKind.SENT, "NOOP"))
+    assert transcript.unsaved == 2  # the entries since the save, once dialogue is among them
+    transcript.clear()
+    assert not transcript.unsaved and not transcript.has_dialogue
 
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN", "CRAM-MD5"])

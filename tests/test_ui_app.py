@@ -12,6 +12,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from scripted_server import Peer, ScriptedServer, well_behaved
@@ -19,7 +20,15 @@ from textual.app import App
 from textual.command import CommandPalette
 from textual.events import Paste
 from textual.pilot import Pilot
-from textual.widgets import Input, Label, Select, Static, TabbedContent, TextArea
+from textual.widgets import (
+    Input,
+    Label,
+    RadioButton,
+    Select,
+    Static,
+    TabbedContent,
+    TextArea,
+)
 from textual.widgets._toast import Toast
 
 from smtptui.server import EmbeddedServer
@@ -33,7 +42,9 @@ from smtptui.session import (
     to_swaks,
 )
 from smtptui.ui.app import Draft, SmtpTui
+from smtptui.ui.certificate import CertificateScreen, certificate_text
 from smtptui.ui.commandline import CommandLine
+from smtptui.ui.export import ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.capabilities import CapabilitiesView
@@ -656,3 +667,121 @@ async def test_server_tab_shows_the_greeting(
         }
         assert rows["EHLO"] == "smtptui.demo"
         assert rows["Greeting"] == "smtptui.demo ESMTP smtptui"
+
+
+# -- 9. the transcript: certificate, connections, export, quitting --------------------------
+
+
+async def test_enter_on_the_handshake_opens_the_certificate_screen(
+    make_server: Callable[..., EmbeddedServer], client_tls_context: ssl.SSLContext
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, client_tls_context))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4")
+        await pilot.press("ctrl+f", *"TLS established", "enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CertificateScreen)
+        text = certificate_text(app.controller.client.tls)
+        assert "✔ verified" in text and "localhost" in text
+        await pilot.press("f2")  # steps wait while a dialog is open
+        await pilot.pause()
+        assert app.controller.state.phase is Phase.CONNECTED
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CertificateScreen)
+
+
+async def test_each_connection_keeps_its_own_transcript(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        await step(pilot, "f2", "f3", "f10", "f2")
+        assert len(app.controller.transcripts) == 2
+        assert "connection 2 of 2" in view.border_title
+        assert " -> EHLO client.example" not in visible(app)  # that was the first connection
+        assert visible(app)[0].startswith("=== Connecting to ")
+        view.focus()
+        await pilot.press("left_square_bracket")
+        assert "connection 1 of 2" in view.border_title and "live" in view.border_title
+        assert " -> EHLO client.example" in visible(app) and " -> QUIT" in visible(app)
+        await step(pilot, "ctrl+o")  # entries of the live connection wait for it
+        assert " -> NOOP" not in visible(app)
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert "connection 2 of 2" in view.border_title
+        assert " -> NOOP" in visible(app)
+
+
+async def test_export_writes_a_redacted_file_and_quitting_asks_first(
+    make_server: Callable[..., EmbeddedServer],
+    client_tls_context: ssl.SSLContext,
+    tmp_path: Path,
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, client_tls_context))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4", "f3", "f5")
+        assert app.controller.state.user == "alice"
+
+        await pilot.press("ctrl+q")  # the dialogue was never exported: ask first
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.return_code is None and not isinstance(app.screen, QuitScreen)
+
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        file = app.screen.query_one("#file", Input)
+        assert file.value.endswith(".txt") and f"-{server.port}-" in file.value
+        file.value = str(tmp_path / "session.txt")
+        await pilot.press("enter")
+        await pilot.pause()
+        written = (tmp_path / "session.txt").read_text()
+        assert " ~> AUTH " in written and "<~  235 " in written
+        for secret in ("wonderland", base64.b64encode(b"\0alice\0wonderland").decode()):
+            assert secret not in written
+        assert (tmp_path / "session.txt").stat().st_mode & 0o777 == 0o600
+
+        await pilot.press("ctrl+q")  # everything exported: quit at once
+        await pilot.pause()
+        assert app.return_code == 0
+
+
+async def test_quit_can_export_then_quits(
+    make_server: Callable[..., EmbeddedServer], tmp_path: Path
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("enter")  # Export…
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        app.screen.query_one("#format-jsonl", RadioButton).value = True
+        app.screen.query_one("#file", Input).value = str(tmp_path / "bad" / "x.jsonl")
+        await pilot.press("enter")  # no such directory: said, and the dialog stays
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen) and app.return_code is None
+        app.screen.query_one("#file", Input).value = str(tmp_path / "x.jsonl")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.return_code == 0
+    records = (tmp_path / "x.jsonl").read_text().splitlines()
+    assert any('"text": "EHLO client.example"' in record for record in records)
+
+
+async def test_transcript_commands_are_in_the_palette() -> None:
+    app = tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p", *"Transcript: Filter")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(TranscriptView).filter == "errors"

@@ -28,7 +28,15 @@ from smtptui.session import (
     swaks_lines,
 )
 from smtptui.session.transcript import reply_text
-from smtptui.ui.transcript import TranscriptView, entry_lines, format_latency, format_size
+from smtptui.ui.transcript import (
+    SearchBar,
+    TranscriptPane,
+    TranscriptView,
+    entry_lines,
+    format_latency,
+    format_size,
+)
+from smtptui.ui.transcript.search import compile_query, spans
 
 _WALL = Entry.now(EntryKind.INFO, "").wall
 
@@ -387,3 +395,267 @@ DEMO = [
 
 def test_snapshot(snap_compare) -> None:
     assert snap_compare(TranscriptApp(DEMO, show_timing=False), terminal_size=(80, 24))
+
+
+# -- reading: the cursor, explanations, unfolding ------------------------------------------
+
+
+class PaneApp(App[None]):
+    """The transcript with its search bar, holding ``entries``; records the messages the
+    transcript sends up."""
+
+    CSS = "TranscriptPane { height: 1fr; }"
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        super().__init__()
+        self.entries = list(entries)
+        self.posted: list[object] = []
+
+    def compose(self) -> ComposeResult:
+        pane = TranscriptPane(show_timing=False)
+        yield pane
+
+    def on_mount(self) -> None:
+        view = self.query_one(TranscriptView)
+        for item in self.entries:
+            view.add(item)
+        view.flush()
+        view.focus()
+
+    def on_transcript_view_certificate_requested(self, message: object) -> None:
+        self.posted.append(message)
+
+    def on_transcript_view_browse(self, message: object) -> None:
+        self.posted.append(message)
+
+
+def cursor_lines(view: TranscriptView) -> list[str]:
+    """The visible lines under the cursor's highlight."""
+    cursor = view.get_component_rich_style("transcript--cursor").bgcolor
+    return [
+        view.render_line(y).text.rstrip()
+        for y in range(view.scrollable_content_region.height)
+        if any(segment.style and segment.style.bgcolor == cursor for segment in view.render_line(y))
+    ]
+
+
+async def test_the_cursor_moves_by_entry() -> None:
+    app = PaneApp(SMALL)
+    async with app.run_test(size=(70, 12)) as pilot:
+        view = app.query_one(TranscriptView)
+        assert view.selected is None and cursor_lines(view) == []
+        await pilot.press("home")
+        assert view.selected is SMALL[0] and cursor_lines(view) == [visible(view)[0]]
+        await pilot.press("down", "down", "down")
+        assert view.selected is SMALL[3]
+        assert cursor_lines(view) == ["<-  250-demo", "<-  250-SIZE 33554432", "<-  250 HELP"]
+        await pilot.press("end", "up")
+        assert view.selected is SMALL[3]
+
+
+async def test_enter_explains_a_reply_and_folds_it_back() -> None:
+    app = PaneApp(SMALL)
+    async with app.run_test(size=(100, 14)) as pilot:
+        view = app.query_one(TranscriptView)
+        before = view.line_count
+        await pilot.press("end", "enter")
+        lines = visible(view)
+        assert view.line_count > before + 2
+        start = lines.index(
+            "<-  550 5.1.1 <nobody@example.org>: Recipient address rejected: unknown"
+        )
+        explained = lines[start + 1 : start + 4]
+        assert explained[0].startswith("      550  ")
+        assert explained[1].startswith("      5.1.1  Permanent failure · Addressing status")
+        assert cursor_lines(view)[0] == lines[start]  # the cursor covers the explanation too
+        await pilot.press("enter")
+        assert view.line_count == before
+
+
+async def test_a_body_unfolds_and_a_million_lines_stay_cheap() -> None:
+    big = body("\n".join(f"line {number}" for number in range(1_000_000)))
+    app = PaneApp([body(MESSAGE.removesuffix("\n")), big])
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.query_one(TranscriptView)
+        assert view.line_count == 10
+        await pilot.press("home", "space")
+        assert view.line_count == 10 - 5 + 41
+        assert visible(view)[:2] == [" ~> Line 1 of the message.", " ~> Line 2 of the message."]
+        await pilot.press("space", "end")
+        started = time.perf_counter()
+        await pilot.press("space")
+        elapsed = time.perf_counter() - started
+        assert elapsed < 2, f"unfolding a million lines took {elapsed:.2f} s"
+        assert view.line_count == 5 + 1_000_001
+        await pilot.press("pagedown")
+        view.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert visible(view)[-3:] == [" ~> line 999998", " ~> line 999999", " ~> ."]
+
+
+async def test_enter_on_a_handshake_asks_for_its_certificate() -> None:
+    handshake = DEMO[7]
+    info = object()
+    app = PaneApp([SMALL[0], Entry(**{**_fields(handshake), "tls_info": info})])
+    async with app.run_test(size=(60, 10)) as pilot:
+        await pilot.press("end", "enter")
+        await pilot.pause()
+        [message] = app.posted
+        assert isinstance(message, TranscriptView.CertificateRequested) and message.info is info
+
+
+def _fields(item: Entry) -> dict[str, object]:
+    return {name: getattr(item, name) for name in Entry.__slots__}
+
+
+# -- using: search, filters, errors, secrets, copying, columns ----------------------------
+
+
+def test_queries_are_literal_and_smart_case() -> None:
+    assert compile_query("") is None
+    assert spans(compile_query("rcpt"), "RCPT TO:<rcpt@x>") == [(0, 4), (9, 13)]
+    assert spans(compile_query("RCPT"), "RCPT TO:<rcpt@x>") == [(0, 4)]
+    assert spans(compile_query("a.b"), "axb a.b") == [(4, 7)]  # not a regular expression
+    assert spans(compile_query("[("), "x [( y") == [(2, 4)]
+    assert spans(None, "anything") == []
+
+
+async def test_search_highlights_matches_and_moves_between_them() -> None:
+    app = PaneApp(DEMO)
+    async with app.run_test(size=(80, 30)) as pilot:
+        view = app.query_one(TranscriptView)
+        bar = app.query_one(SearchBar)
+        await pilot.press("slash")
+        assert bar.has_focus
+        await pilot.press(*"rcpt")
+        assert "/rcpt: 2 matches" in view.border_title
+        assert view.selected is DEMO[14]
+        match = view.get_component_rich_style("transcript--match").bgcolor
+        line = next(
+            view.render_line(y)
+            for y in range(30)
+            if view.render_line(y).text.startswith(" ~> RCPT TO:<nobody")
+        )
+        assert [s.text for s in line if s.style and s.style.bgcolor == match] == ["RCPT"]
+
+        await pilot.press("enter")  # keeps the matches; back in the transcript
+        assert view.has_focus and not bar.display
+        await pilot.press("n")
+        assert view.selected is DEMO[16]
+        await pilot.press("n")
+        assert view.selected is DEMO[14]  # round again
+        await pilot.press("N")
+        assert view.selected is DEMO[16]
+
+        await pilot.press("slash", "escape")
+        assert "/rcpt" not in view.border_title and view.has_focus
+
+
+async def test_search_is_smart_case_and_says_when_nothing_matches() -> None:
+    app = PaneApp(DEMO)
+    async with app.run_test(size=(80, 30)) as pilot:
+        view = app.query_one(TranscriptView)
+        await pilot.press("slash", *"Ok")
+        assert "/Ok: 2 matches" in view.border_title
+        await pilot.press("backspace", "K")
+        assert "/OK: 0 matches" in view.border_title
+
+
+async def test_filters_show_errors_with_their_command_or_only_what_was_sent() -> None:
+    app = PaneApp(DEMO)
+    async with app.run_test(size=(90, 30)) as pilot:
+        view = app.query_one(TranscriptView)
+        await pilot.press("f")
+        assert "errors only" in view.border_title
+        assert [line for line in visible(view) if line] == [
+            " ~> RCPT TO:<nobody@smtptui.demo>",
+            "<~  550 5.1.1 <nobody@smtptui.demo>: Recipient address rejected",
+            " ~> DATA",  # what the reply to the message data answers (the body is not repeated)
+            "<~  451 4.7.1 Greylisted, try again in 60 seconds",
+            "*** The server deferred the message (451): send it again later",
+        ]
+        await pilot.press("f")
+        assert "sent only" in view.border_title
+        assert all(line.startswith((" -> ", " ~> ")) for line in visible(view) if line)
+        lines = view.line_count
+        await pilot.press("f")
+        assert "only" not in view.border_title and view.line_count > lines
+        assert visible(view)[-1] == "=== Connection closed: closed by the server"
+
+
+async def test_e_jumps_between_errors() -> None:
+    app = PaneApp(DEMO)
+    async with app.run_test(size=(90, 30)) as pilot:
+        view = app.query_one(TranscriptView)
+        await pilot.press("e")
+        assert view.selected is DEMO[15]
+        await pilot.press("e")
+        assert view.selected is DEMO[21]
+        await pilot.press("e")
+        assert view.selected is DEMO[22]
+        await pilot.press("E", "E")
+        assert view.selected is DEMO[15]
+
+
+async def test_secrets_are_revealed_only_on_request_and_never_copied_masked_off() -> None:
+    secret = entry(
+        EntryKind.SENT,
+        "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=",
+        redacted=f"AUTH PLAIN alice {MASK}",
+        revealed="AUTH PLAIN \\x00alice\\x00wonderland",
+    )
+    app = PaneApp([secret])
+    async with app.run_test(size=(70, 6)) as pilot:
+        view = app.query_one(TranscriptView)
+        assert visible(view)[0] == f" -> AUTH PLAIN alice {MASK}"
+        await pilot.press("home", "c")
+        assert app.clipboard == f" -> AUTH PLAIN alice {MASK}\n"
+        await pilot.press("r")
+        assert visible(view)[0] == " -> AUTH PLAIN \\x00alice\\x00wonderland"
+        assert "secrets shown" in view.border_title
+        await pilot.press("r")
+        assert "wonderland" not in "".join(visible(view))
+
+
+async def test_copy_the_entry_or_the_whole_transcript() -> None:
+    app = PaneApp(SMALL)
+    async with app.run_test(size=(70, 10)) as pilot:
+        await pilot.press("c")
+        assert app.clipboard == ""  # no entry chosen yet: nothing copied
+        await pilot.press("home", "down", "c")
+        assert app.clipboard == "<-  220 demo ESMTP\n"
+        await pilot.press("C")
+        assert app.clipboard == "".join(line + "\n" for item in SMALL for line in swaks_lines(item))
+
+
+async def test_columns_show_wall_clock_and_time_since_connect() -> None:
+    start = time.monotonic()
+    wall = Entry.now(EntryKind.INFO, "").wall
+    entries = [
+        Entry(EntryKind.INFO, start + 0.002, wall, "Connected", latency=0.002),
+        Entry(EntryKind.SENT, start + 1.5, wall, "EHLO a"),
+    ]
+    app = PaneApp(entries)
+    async with app.run_test(size=(70, 6)) as pilot:
+        view = app.query_one(TranscriptView)
+        await pilot.press("t")  # no columns (as this app starts), then latency only
+        assert visible(view)[0].endswith(" 2.0 ms")
+        await pilot.press("t")  # latency and time since connect
+        lines = visible(view)
+        assert lines[0].startswith("   +0.002s === Connected") and lines[0].endswith(" 2.0 ms")
+        assert lines[1].startswith("   +1.500s  -> EHLO a")
+        await pilot.press("t")  # latency and wall clock
+        local = wall.astimezone()
+        assert visible(view)[1].startswith(f"{local:%H:%M:%S}.{local.microsecond // 1000:03d}  ")
+        await pilot.press("t")  # none
+        assert visible(view)[1] == " -> EHLO a"
+
+
+def test_snapshot_explained_error_and_search(snap_compare) -> None:
+    """The first error explained under the cursor, and a search's matches marked."""
+
+    async def explain_and_search(pilot) -> None:
+        await pilot.press("e", "enter", "slash", *"smtptui.demo", "enter")
+
+    app = PaneApp(DEMO)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=explain_and_search)

@@ -26,7 +26,16 @@ from smtptui.session.actions import (
     Verify,
 )
 from smtptui.session.controller import SessionController, Update
-from smtptui.session.export import swaks_lines, to_jsonl, to_swaks
+from smtptui.session.explain import explanation
+from smtptui.session.export import (
+    ExportFormat,
+    default_filename,
+    export,
+    swaks_lines,
+    to_jsonl,
+    to_swaks,
+    write_export,
+)
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.state import Phase, SessionState, suggestions
 from smtptui.session.transcript import Entry, EntryKind, Transcript
@@ -40,6 +49,7 @@ __all__ = [
     "Entry",
     "EntryKind",
     "Expand",
+    "ExportFormat",
     "Helo",
     "Help",
     "MailFrom",
@@ -61,8 +71,12 @@ __all__ = [
     "Transcript",
     "Update",
     "Verify",
+    "default_filename",
+    "explanation",
+    "export",
     "suggestions",
     "swaks_lines",
     "to_jsonl",
     "to_swaks",
+    "write_export",
 ]

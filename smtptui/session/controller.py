@@ -1,5 +1,5 @@
 """The session controller: runs actions one at a time against one client, and keeps the
-transcript and the state that the UI and the headless commands show."""
+transcripts (one per connection) and the state that the UI and the headless commands show."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ from smtptui.session.transcript import Entry, EntryKind, Transcript
 ClientFactory = Callable[..., SMTPClient]
 """Makes a client from :class:`SMTPClient`'s keyword arguments (tests may wrap it)."""
 
-Update = Entry | SessionState
+Update = Entry | SessionState | Transcript
 Subscriber = Callable[[Update], None]
 
 
@@ -57,7 +57,11 @@ class SessionController:
     :meth:`run` never raises for what a server, the network or the user's input can do
     wrong: it records an error entry (what happened, what to try) and returns a failed
     :class:`Outcome`. Cancelling it records that, closes the connection and re-raises.
-    Subscribers get every new transcript entry and every new state.
+
+    Each connection gets its own :class:`Transcript` in :attr:`transcripts`, except that the
+    first one is kept while it holds only info entries (the hints shown before connecting).
+    Subscribers get every entry of the current transcript, every new state, and each new
+    transcript as it starts (before its first entry).
     """
 
     def __init__(
@@ -68,7 +72,8 @@ class SessionController:
         transcript: Transcript | None = None,
     ) -> None:
         self.settings = settings or SessionSettings()
-        self.transcript = transcript or Transcript()
+        first = transcript if transcript is not None else Transcript()
+        self.transcripts: list[Transcript] = [first]
         self._client_factory = client_factory
         self._client: SMTPClient | None = None
         self._detach: Callable[[], None] | None = None  # unsubscribes from the client
@@ -77,7 +82,17 @@ class SessionController:
         self._reply: Reply | None = None  # the last reply to the action under way
         self._lock = asyncio.Lock()
         self._subscribers: list[Subscriber] = []
-        self.transcript.subscribe(self._publish)
+        self._leave_transcript = first.subscribe(self._publish)
+
+    @property
+    def transcript(self) -> Transcript:
+        """The current connection's transcript (the last one)."""
+        return self.transcripts[-1]
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether any transcript holds dialogue not yet saved."""
+        return any(transcript.unsaved for transcript in self.transcripts)
 
     @property
     def state(self) -> SessionState:
@@ -89,7 +104,8 @@ class SessionController:
         return self._client
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Call ``callback`` with each new entry and each new state; returns an unsubscribe."""
+        """Call ``callback`` with each new entry, state and transcript; returns an
+        unsubscribe."""
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback)
 
@@ -121,6 +137,7 @@ class SessionController:
     async def _step(self, action: Action) -> Outcome:
         """One action other than RunAll: its outcome, with a failure recorded."""
         self._reply = None
+        data = b""  # the offending bytes of a protocol error
         try:
             outcome = await self._dispatch(action)
         except asyncio.CancelledError:
@@ -129,12 +146,14 @@ class SessionController:
             raise
         except advice.FAILURES as error:
             refused = error.recipients if isinstance(error, errors.SMTPRecipientsRefused) else {}
+            if isinstance(error, errors.SMTPProtocolError):
+                data = error.data
             text = advice.explain(error, action.label)
             outcome = Outcome(action, False, self._reply, text, refused)
         finally:
             self._sync()
         if outcome.error:
-            self._record(EntryKind.ERROR, outcome.error)
+            self._record(EntryKind.ERROR, outcome.error, data)
         return outcome
 
     async def _run_all(self, action: RunAll) -> Outcome:
@@ -266,7 +285,21 @@ class SessionController:
             self._detach = None
         self._sync()
 
+    def _begin(self, title: str) -> None:
+        """Start a connection's transcript, titled ``title``: a new one, published, unless
+        the current one holds no dialogue yet."""
+        if not self.transcript.has_dialogue:
+            self.transcript.title = title
+            return
+        self._leave_transcript()
+        transcript = Transcript(len(self.transcripts) + 1, title)
+        self.transcripts.append(transcript)
+        self._leave_transcript = transcript.subscribe(self._publish)
+        self._publish(transcript)
+
     def _on_event(self, event: ClientEvent) -> None:
+        if isinstance(event, Connecting):
+            self._begin(format_host(event.host, event.port))
         verb = self._recorder.verb
         entry = self._recorder.entry(event)
         if entry is not None:
@@ -274,14 +307,11 @@ class SessionController:
         match event:
             case Connecting():
                 self._update(self._state.without_connection(Phase.CONNECTING))
-            case Received(reply=reply, unsolicited=unsolicited):
+            case Received(reply=reply, unsolicited=True):
+                self._set(last_reply=reply)  # it answers no action and moves no phase
+            case Received(reply=reply):
                 self._reply = reply
-                phase = (
-                    self._state.phase
-                    if unsolicited
-                    else after_reply(self._state.phase, verb, reply)
-                )
-                self._set(phase=phase, last_reply=reply)
+                self._set(phase=after_reply(self._state.phase, verb, reply), last_reply=reply)
             case Closed():
                 self._update(self._state.without_connection())
 
@@ -298,5 +328,5 @@ class SessionController:
             user=client.authenticated_as,
         )
 
-    def _record(self, kind: EntryKind, text: str) -> None:
-        self.transcript.append(Entry.now(kind, text))
+    def _record(self, kind: EntryKind, text: str, data: bytes = b"") -> None:
+        self.transcript.append(Entry.now(kind, text, data))

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+import os
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
-from smtptui.session.transcript import Entry, EntryKind
+from smtptui.engine.tls import CertificateInfo, TlsInfo
+from smtptui.session.transcript import Entry, EntryKind, Transcript
 
 
 class ExportFormat(StrEnum):
@@ -30,6 +35,7 @@ _MARKERS = {
     (EntryKind.ERROR, True): "*** ",
 }
 _INFO = "=== "
+_UNSAFE = re.compile(r"[^A-Za-z0-9.-]")  # in a file name
 
 
 def swaks_lines(entry: Entry, *, redact: bool = True) -> list[str]:
@@ -51,7 +57,8 @@ def to_json(entry: Entry, start: float, *, redact: bool = True) -> dict[str, obj
     """One entry as a JSON-ready dict; ``t`` counts seconds from monotonic time ``start``.
 
     ``data`` is text when it is UTF-8 (``encoding`` "utf-8"), else base64; a redacted
-    secret has ``data`` null and ``redacted`` true.
+    secret has ``data`` null and ``redacted`` true. ``flags`` and (on TLS entries)
+    ``tls_info`` appear when there are any; a certificate's ``serial`` is upper-case hex.
     """
     record: dict[str, object] = {
         "kind": str(entry.kind),
@@ -67,6 +74,10 @@ def to_json(entry: Entry, start: float, *, redact: bool = True) -> dict[str, obj
         record["note"] = entry.note
     if entry.body:
         record["body"] = True
+    if entry.flags:
+        record["flags"] = list(entry.flags)
+    if entry.tls_info is not None:
+        record["tls_info"] = _tls_json(entry.tls_info)
     if redact and entry.secret:
         record.update(data=None, redacted=True)
     else:
@@ -81,7 +92,82 @@ def to_jsonl(entries: Iterable[Entry], *, redact: bool = True) -> str:
     """One JSON object per line per entry; ``t`` counts from the first entry."""
     entries = list(entries)
     start = entries[0].time if entries else 0.0
-    return "".join(
-        json.dumps(to_json(entry, start, redact=redact), ensure_ascii=False) + "\n"
-        for entry in entries
-    )
+    return _lines(to_json(entry, start, redact=redact) for entry in entries)
+
+
+def export(entries: Iterable[Entry], fmt: ExportFormat, *, redact: bool = True) -> str:
+    """``entries`` in the format ``fmt``."""
+    convert = to_swaks if fmt is ExportFormat.SWAKS else to_jsonl
+    return convert(entries, redact=redact)
+
+
+def default_filename(transcript: Transcript, fmt: ExportFormat, when: datetime) -> str:
+    """A file name for ``transcript`` saved at ``when``:
+    ``smtptui-127.0.0.1-2525-20261128-233000.txt``."""
+    name = _UNSAFE.sub("-", transcript.title) or "session"
+    return f"smtptui-{name}-{when:%Y%m%d-%H%M%S}{fmt.suffix}"
+
+
+def write_export(
+    path: Path, transcripts: Sequence[Transcript], fmt: ExportFormat, *, redact: bool = True
+) -> int:
+    """Write ``transcripts`` to ``path`` (readable by its owner only) in the format ``fmt``,
+    mark them saved and return how many entries were written; raises OSError.
+
+    swaks text heads each transcript with ``=== connection N: title`` when there are
+    several; each JSON record names its ``connection``, and ``t`` counts from the first.
+    """
+    if fmt is ExportFormat.SWAKS:
+        several = len(transcripts) > 1
+        text = "".join(
+            (_heading(transcript) if several else "") + to_swaks(transcript, redact=redact)
+            for transcript in transcripts
+        )
+    else:
+        start = next((entry.time for transcript in transcripts for entry in transcript), 0.0)
+        text = _lines(
+            {**to_json(entry, start, redact=redact), "connection": transcript.number}
+            for transcript in transcripts
+            for entry in transcript
+        )
+    descriptor = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with open(descriptor, "w", encoding="utf-8", newline="") as file:
+        file.write(text)
+    for transcript in transcripts:
+        transcript.mark_saved()
+    return sum(len(transcript) for transcript in transcripts)
+
+
+def _heading(transcript: Transcript) -> str:
+    title = f": {transcript.title}" if transcript.title else ""
+    return f"{_INFO}connection {transcript.number}{title}\n"
+
+
+def _lines(records: Iterable[dict[str, object]]) -> str:
+    """JSON Lines: one object per line."""
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+
+
+def _tls_json(info: TlsInfo) -> dict[str, object]:
+    return {
+        "version": info.version,
+        "cipher": info.cipher,
+        "bits": info.bits,
+        "server_hostname": info.server_hostname,
+        "verified": info.verified,
+        "verify_note": info.verify_note,
+        "chain": [_certificate_json(certificate) for certificate in info.chain],
+    }
+
+
+def _certificate_json(certificate: CertificateInfo) -> dict[str, object]:
+    return {
+        "subject": certificate.subject,
+        "issuer": certificate.issuer,
+        "sans": list(certificate.sans),
+        "not_before": certificate.not_before.isoformat(),
+        "not_after": certificate.not_after.isoformat(),
+        "serial": f"{certificate.serial:X}",
+        "fingerprint": certificate.fingerprint,
+        "self_signed": certificate.self_signed,
+    }

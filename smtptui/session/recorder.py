@@ -30,6 +30,10 @@ from smtptui.session.transcript import (
     wall_clock,
 )
 
+FLAG_BARE_LF = "bare LF line endings"
+FLAG_NOT_UTF8 = "reply text is not UTF-8"
+FLAG_UNSOLICITED = "unsolicited: arrived before any command asked for it"
+
 
 class Recorder:
     """Makes one entry per event (none for raw wire chunks).
@@ -59,8 +63,9 @@ class Recorder:
             case Received():
                 return self._received(event)
             case TlsEstablished(info=info):
+                when = event.time
                 return Entry(
-                    EntryKind.TLS, event.time, wall_clock(event.time), _tls(info), tls=True
+                    EntryKind.TLS, when, wall_clock(when), _tls(info), tls=True, tls_info=info
                 )
             case Finding(text=text, data=data):
                 return Entry(EntryKind.ERROR, event.time, wall_clock(event.time), text, data)
@@ -84,12 +89,16 @@ class Recorder:
         if not sasl_response:
             self.verb = first
         initial_response = auth_command and len(words) > 2
-        redacted = None
-        if sasl_response or initial_response:
-            mechanism = words[1].decode("ascii", "replace") if initial_response else ""
-            redacted = event.note or (f"AUTH {mechanism} {MASK}" if initial_response else MASK)
-        self._challenged = False
         text = display_line(data)
+        redacted = revealed = None
+        if initial_response:
+            command = f"AUTH {words[1].decode('ascii', 'replace')} "
+            redacted = event.note or command + MASK
+            revealed = _reveal(words[2], command, text)
+        elif sasl_response:
+            redacted = event.note or MASK
+            revealed = _reveal(data, "", text)
+        self._challenged = False
         return Entry(
             EntryKind.SENT,
             event.time,
@@ -98,16 +107,19 @@ class Recorder:
             data,
             event.tls,
             redacted=redacted,
+            revealed=revealed,
         )
 
     def _received(self, event: Received) -> Entry:
         reply = event.reply
         self._challenged = self.verb == "AUTH" and reply.code == 334
-        notes = []
-        if self._challenged:
-            notes.append(_challenge(reply))
+        flags = []
+        if reply.bare_lf:
+            flags.append(FLAG_BARE_LF)
+        if not reply.utf8:
+            flags.append(FLAG_NOT_UTF8)
         if event.unsolicited:
-            notes.append("unsolicited: no command was waiting for it")
+            flags.append(FLAG_UNSOLICITED)
         return Entry(
             EntryKind.RECEIVED,
             event.time,
@@ -117,7 +129,8 @@ class Recorder:
             event.tls,
             event.latency,
             reply,
-            note="; ".join(note for note in notes if note),
+            note=_challenge(reply) if self._challenged else "",
+            flags=tuple(flags),
         )
 
 
@@ -132,6 +145,16 @@ def _challenge(reply: Reply) -> str:
     except ProtocolError:
         return ""
     return f"challenge: {display(challenge)}" if challenge else "challenge: (empty)"
+
+
+def _reveal(response: bytes, prefix: str, text: str) -> str:
+    """A SASL response decoded for reading, secret visible, after ``prefix``; ``text`` (the
+    line as sent) if it is not base64."""
+    try:
+        decoded = decode_challenge(response.strip())
+    except ProtocolError:
+        return text
+    return prefix + (display(decoded) if decoded else "(empty)")
 
 
 def _tls(info: TlsInfo) -> str:

@@ -13,6 +13,7 @@ from smtptui.engine.tls import TlsInfo
 from smtptui.protocol.replies import Reply
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class EntryKind(StrEnum):
@@ -21,6 +22,10 @@ class EntryKind(StrEnum):
     RECEIVED = "received"
     TLS = "tls"  # a TLS handshake and its result
     ERROR = "error"  # what failed and what to try; also the engine's findings
+
+
+DIALOGUE = frozenset({EntryKind.SENT, EntryKind.RECEIVED, EntryKind.TLS})
+"""The kinds of entry that record the dialogue with a server (what is worth saving)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +59,10 @@ class Entry:
     tls_info: TlsInfo | None = None
 
     @classmethod
-    def now(cls, kind: EntryKind, text: str) -> Entry:
-        """An entry stamped now, holding only text (what the session itself says)."""
+    def now(cls, kind: EntryKind, text: str, data: bytes = b"") -> Entry:
+        """An entry stamped now: what the session itself says (and the bytes it is about)."""
         when = time.monotonic()
-        return cls(kind, when, wall_clock(when), text)
+        return cls(kind, when, wall_clock(when), text, data)
 
     @property
     def secret(self) -> bool:
@@ -73,11 +78,12 @@ def wall_clock(when: float) -> datetime:
     return datetime.now(UTC) - timedelta(seconds=time.monotonic() - when)
 
 
-def display(data: bytes) -> str:
+def display(data: bytes, *, one_line: bool = False) -> str:
     """Bytes as display text: UTF-8, with other bytes and control characters as ``\\xNN``
-    (tab and LF are kept)."""
+    (tab and LF are kept, unless ``one_line``)."""
     text = data.decode("utf-8", "backslashreplace")
-    return _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
+    control = _ANY_CONTROL if one_line else _CONTROL
+    return control.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
 
 
 def display_line(data: bytes) -> str:
@@ -92,16 +98,44 @@ def reply_text(reply: Reply) -> str:
 
 
 class Transcript:
-    """Entries in the order they happened. Subscribers are called with each new entry."""
+    """One connection's entries in the order they happened. Subscribers are called with each
+    new entry.
 
-    def __init__(self) -> None:
+    ``number`` counts the connections of a run from 1; ``title`` names the server (empty until
+    the connection starts). It is :attr:`unsaved` once it holds dialogue not yet saved.
+    """
+
+    def __init__(self, number: int = 1, title: str = "") -> None:
+        self.number = number
+        self.title = title
         self._entries: list[Entry] = []
         self._subscribers: list[Callable[[Entry], None]] = []
+        self._dialogue = False
+        self._unsaved = False
+        self._saved = 0  # entries saved (the first ones)
 
     def append(self, entry: Entry) -> None:
         self._entries.append(entry)
+        if entry.kind in DIALOGUE:
+            self._dialogue = self._unsaved = True
         for subscriber in list(self._subscribers):
             subscriber(entry)
+
+    @property
+    def has_dialogue(self) -> bool:
+        """Whether it holds an entry of the dialogue (sent, received or TLS)."""
+        return self._dialogue
+
+    @property
+    def unsaved(self) -> int:
+        """How many entries were appended since it was created, cleared or saved, when
+        dialogue is among them (0 otherwise)."""
+        return len(self._entries) - self._saved if self._unsaved else 0
+
+    def mark_saved(self) -> None:
+        """Note that everything in it so far was saved (exported to a file)."""
+        self._unsaved = False
+        self._saved = len(self._entries)
 
     def subscribe(self, callback: Callable[[Entry], None]) -> Callable[[], None]:
         """Call ``callback`` with every entry appended from now on; returns an unsubscribe."""
@@ -111,6 +145,8 @@ class Transcript:
     def clear(self) -> None:
         """Forget every entry (subscribers are not told: whoever clears redraws)."""
         self._entries.clear()
+        self._dialogue = self._unsaved = False
+        self._saved = 0
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import NamedTuple
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
@@ -35,11 +37,15 @@ from smtptui.session import (
     SessionSettings,
     SessionState,
     StartTls,
+    Transcript,
     Update,
     Verify,
     suggestions,
 )
+from smtptui.session.export import ExportFormat, default_filename, write_export
+from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.commandline import CommandLine
+from smtptui.ui.export import ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.auth import AuthPane
@@ -48,7 +54,7 @@ from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
 from smtptui.ui.status import StatusBar
-from smtptui.ui.transcript import TranscriptView
+from smtptui.ui.transcript import TranscriptPane, TranscriptView
 
 STEPS: tuple[tuple[str, str, str, str], ...] = (
     # key, step, footer label, what it does (help screen and command palette)
@@ -97,6 +103,22 @@ _ADVICE_STEPS = {
 }
 """The session's suggestions, as the steps of :data:`STEPS` that make them."""
 
+TRANSCRIPT_KEYS: tuple[tuple[str, str, str], ...] = (
+    # key, TranscriptView action, what it does (help screen and command palette)
+    ("↑ ↓", "cursor(1)", "Move between entries (Home, End: first, last)"),
+    ("Enter", "open", "Explain a reply or command, unfold a body, open a TLS certificate"),
+    ("/", "search", "Search (n, N: next, previous match; Esc in the bar clears)"),
+    ("n", "next_match(1)", "Next search match"),
+    ("f", "cycle_filter", "Filter: all, errors only, sent only"),
+    ("e E", "next_error(1)", "Next (previous) error"),
+    ("r", "toggle_reveal", "Show or mask passwords and tokens on screen"),
+    ("c", "copy_entry", "Copy the entry to the clipboard"),
+    ("C", "copy_all", "Copy the whole transcript to the clipboard"),
+    ("t", "cycle_columns", "Columns: latency, since connect, wall clock, none"),
+    ("[ ]", "browse(-1)", "Previous (next) connection's transcript"),
+)
+"""The transcript's keys, when it has focus; each also in the command palette."""
+
 
 class Draft(NamedTuple):
     """What the Compose pane starts with."""
@@ -116,7 +138,6 @@ class SmtpTui(App[None]):
     #forms { width: 42%; max-width: 56; min-width: 34; }
     #forms TabPane { padding: 0; }
     TranscriptView {
-        width: 1fr;
         border: round $primary 50%;
         border-title-color: $text-muted;
         scrollbar-size: 1 1;
@@ -132,7 +153,9 @@ class SmtpTui(App[None]):
             for key, step, label, _ in STEPS
         ),
         Binding("escape", "cancel", "Cancel", show=False),
+        Binding("ctrl+s", "export", "Export", show=False, priority=True),
         Binding("ctrl+underscore,ctrl+slash", "focus_command_line", "Command line", show=False),
+        Binding("ctrl+f", "find", "Find", show=False, priority=True),
     ]
 
     def __init__(
@@ -149,6 +172,7 @@ class SmtpTui(App[None]):
         self.welcome = welcome
         self.show_timing = show_timing
         self._next_recipient = 0  # RCPT (F7) sends the compose pane's recipients in turn
+        self._showing = 1  # the number of the connection whose transcript is on screen
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -162,9 +186,7 @@ class SmtpTui(App[None]):
                     yield ComposePane(id="compose")
                 with TabPane("Server", id="tab-server"):
                     yield CapabilitiesView(id="server")
-            transcript = TranscriptView(show_timing=self.show_timing, id="transcript")
-            transcript.border_title = "Transcript"
-            yield transcript
+            yield TranscriptPane(show_timing=self.show_timing, id="transcript-pane")
         yield CommandLine(id="command")
         yield Footer(compact=True)
 
@@ -192,18 +214,51 @@ class SmtpTui(App[None]):
 
     def _on_update(self, update: Update) -> None:
         if isinstance(update, Entry):
-            self.query_one(TranscriptView).add(update)
+            if self._showing == len(self.controller.transcripts):
+                self.query_one(TranscriptView).add(update)
             if update.kind is EntryKind.ERROR:
                 self.notify(update.text, severity="error", timeout=8, markup=False)
+        elif isinstance(update, Transcript):
+            self._show_transcript(update.number)  # a new connection: follow it
         else:
             self._show_state(update)
+            self._retitle()
+
+    def _show_transcript(self, number: int) -> None:
+        """Show connection ``number``'s transcript (the last one is live)."""
+        transcripts = self.controller.transcripts
+        number = min(max(number, 1), len(transcripts))
+        view = self.query_one(TranscriptView)
+        if number != self._showing:
+            self._showing = number
+            view.load(transcripts[number - 1])
+        self._retitle()
+
+    def _retitle(self) -> None:
+        transcripts = self.controller.transcripts
+        shown = transcripts[self._showing - 1]
+        parts = [shown.title] if shown.title else []
+        if len(transcripts) > 1:
+            live = "" if self._showing == len(transcripts) else " (] goes to the live one)"
+            parts.insert(0, f"connection {self._showing} of {len(transcripts)}{live}")
+        self.query_one(TranscriptView).heading = " · ".join(parts)
+
+    @on(TranscriptView.Browse)
+    def _browse(self, message: TranscriptView.Browse) -> None:
+        message.stop()
+        self._show_transcript(self._showing + message.step)
+
+    @on(TranscriptView.CertificateRequested)
+    def _certificate(self, message: TranscriptView.CertificateRequested) -> None:
+        message.stop()
+        self.push_screen(CertificateScreen(message.info))
 
     def _show_state(self, state: SessionState) -> None:
         self.query_one(StatusBar).show(state)
         steps = {step: (key, label) for key, step, label, _ in STEPS}
         advice = [steps[_ADVICE_STEPS[s]] for s in suggestions(state) if s in _ADVICE_STEPS]
         hint = "  ".join(f"{_key_name(key)} {label}" for key, label in advice)
-        self.query_one(TranscriptView).border_subtitle = f"next: {hint}" if hint else ""
+        self.query_one(TranscriptView).advice = f"next: {hint}" if hint else ""
         client = self.controller.client
         capabilities = client.capabilities if client is not None and state.esmtp else None
         greeting = client.greeting.text if client is not None and client.greeting else None
@@ -267,6 +322,11 @@ class SmtpTui(App[None]):
         if self.controller.state.busy:
             self.workers.cancel_group(self, "session")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Steps, export and find wait while a dialog is open (their keys have priority)."""
+        waits = action in ("step", "export", "find")
+        return not (waits and isinstance(self.screen, ModalScreen))
+
     def action_step(self, step: str) -> None:
         simple = _SIMPLE_STEPS.get(step)
         self.run_step(simple if simple is not None else getattr(self, f"_build_{step}"))
@@ -292,23 +352,101 @@ class SmtpTui(App[None]):
     def _build_expn(self) -> Action:
         return Expand(self.query_one(ComposePane).envelope_recipients()[0])
 
+    # -- the transcript: export, clear, quit --------------------------------------------
+
+    def action_export(self, then_quit: bool = False) -> None:
+        """Ask where and how to export the transcript shown (or all of them), then write."""
+        transcripts = self.controller.transcripts
+        shown = transcripts[self._showing - 1]
+        when = datetime.now(UTC)
+        names = {fmt: default_filename(shown, fmt, when) for fmt in ExportFormat}
+        secrets = any(entry.secret for transcript in transcripts for entry in transcript)
+
+        def export(request: ExportRequest | None) -> None:
+            if request is not None and self._write_export(request) and then_quit:
+                self.exit()
+
+        screen = ExportScreen(Path.cwd(), names, len(transcripts), secrets)
+        self.push_screen(screen, export)
+
+    def _write_export(self, request: ExportRequest) -> bool:
+        transcripts = self.controller.transcripts
+        chosen = transcripts if request.everything else [transcripts[self._showing - 1]]
+        try:
+            count = write_export(request.path, chosen, request.fmt, redact=request.redact)
+        except OSError as error:
+            self._report(f"Cannot export to {request.path}: {error.strerror or error}")
+            return False
+        secrets = "" if request.redact else ", passwords included"
+        self.notify(f"Exported {count:,} entries to {request.path}{secrets}", timeout=5)
+        return True
+
+    def action_clear_transcript(self) -> None:
+        """Forget the entries of the transcript shown."""
+        self.controller.transcripts[self._showing - 1].clear()
+        self.query_one(TranscriptView).clear()
+
+    async def action_quit(self) -> None:
+        """Quit; first offer to export entries that were never exported."""
+        unsaved = sum(transcript.unsaved for transcript in self.controller.transcripts)
+        if not unsaved:
+            self.exit()
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "quit":
+                self.exit()
+            elif choice == "export":
+                self.action_export(then_quit=True)
+
+        self.push_screen(QuitScreen(unsaved), answered)
+
     # -- help, palette, focus ------------------------------------------------------------
 
     def action_help(self) -> None:
         keys = [("F1", "This help")]
         keys += [(_key_name(key), text) for key, _, _, text in STEPS]
         keys += [("Esc", "Cancel the step in flight"), ("Ctrl+P", "Command palette")]
+        keys += [("Ctrl+F", "Search the transcript; Enter or Esc there goes to it")]
+        keys += [("Ctrl+S", "Export the transcript to a file")]
         keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+Q", "Quit smtptui")]
-        self.push_screen(HelpScreen(keys))
+        transcript = [(key, text) for key, _, text in TRANSCRIPT_KEYS]
+        self.push_screen(HelpScreen(keys, transcript))
 
     def action_focus_command_line(self) -> None:
         self.query_one(CommandLine).focus()
+
+    def action_find(self) -> None:
+        """Search the transcript (Enter or Esc in the search bar lands in the transcript)."""
+        self.query_one(TranscriptView).action_search()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for key, step, label, text in STEPS:
             yield SystemCommand(
                 f"SMTP: {label} ({_key_name(key)})", text, lambda step=step: self.action_step(step)
+            )
+        view = self.query_one(TranscriptView)
+        for key, action, text in TRANSCRIPT_KEYS[1:]:  # moving the cursor is for keys only
+            title = text.split(" (")[0].split(":")[0]
+            yield SystemCommand(
+                f"Transcript: {title} ({key})",
+                text,
+                lambda action=action: self.run_action(action, view),
+            )
+        yield SystemCommand("Transcript: Export (Ctrl+S)", "Save it to a file", self.action_export)
+        yield SystemCommand(
+            "Transcript: Clear", "Forget the entries shown", self.action_clear_transcript
+        )
+        for column, attribute in (
+            ("latency", "show_timing"),
+            ("wall-clock", "show_wall"),
+            ("since-connect", "show_elapsed"),
+        ):
+            yield SystemCommand(
+                f"Transcript: Toggle the {column} column",
+                f"Show or hide each entry's {column} time",
+                lambda attribute=attribute: setattr(view, attribute, not getattr(view, attribute)),
             )
 
 

@@ -55,9 +55,12 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, bindings: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self, bindings: Sequence[tuple[str, str]], transcript: Sequence[tuple[str, str]] = ()
+    ) -> None:
         super().__init__()
         self._keys = tuple(bindings)
+        self._transcript_keys = tuple(transcript)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as body:
@@ -65,6 +68,10 @@ class HelpScreen(ModalScreen[None]):
             body.border_subtitle = "Esc, F1 or q closes"
             yield Static("Keys", classes="heading first")
             yield Static(_table((key, "$text-accent", text) for key, text in self._keys))
+            if self._transcript_keys:
+                yield Static("In the transcript", classes="heading")
+                keys = self._transcript_keys
+                yield Static(_table((key, "$text-accent", text) for key, text in keys))
             yield Static("Transcript", classes="heading")
             yield Static(_table((mark, "", text) for mark, text in MARKERS))
             yield Static("Replies", classes="heading")

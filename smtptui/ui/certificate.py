@@ -1,0 +1,234 @@
+"""The certificate screen: the TLS session and the server's certificate chain, and a plain-text
+copy of the same facts."""
+
+from __future__ import annotations
+
+import ssl
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from smtptui.engine.tls import CertificateInfo, TlsInfo
+
+FULL_CHAIN = hasattr(ssl.SSLObject, "get_unverified_chain")
+"""Whether this Python hands over every certificate the server sent (3.13+) or only the leaf."""
+
+LABEL_WIDTH = 14
+"""Columns for a label and the space after it."""
+
+PLAIN_WIDTH = 80
+"""The plain text is wrapped to fit this many columns."""
+
+WARN_DAYS = 30
+"""A certificate expiring sooner than this is flagged."""
+
+FINGERPRINT_BYTES = 16
+"""Bytes per line of a fingerprint: 47 columns, so it fits beside the labels at 80 columns."""
+
+ONLY_LEAF = (
+    "Only the server's own certificate is shown: before Python 3.13 the ssl module does not "
+    "give the intermediate certificates the server sent."
+)
+LEAF_ALONE = (
+    "The server sent only its own certificate: a client must already know its issuer to verify it."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading and its labelled values, each value one or more lines."""
+
+    title: Content
+    rows: tuple[tuple[str, Content], ...]
+
+
+def certificate_text(info: TlsInfo, now: datetime | None = None) -> str:
+    """The screen's facts as plain text, wrapped to 80 columns, for the clipboard."""
+    now = now or datetime.now(UTC)
+    indent = " " * (2 + LABEL_WIDTH)
+    lines: list[str] = []
+    for section in sections(info, now):
+        lines.append(section.title.plain)
+        for label, value in section.rows:
+            for number, line in enumerate(value.plain.splitlines()):
+                head = f"  {label:<{LABEL_WIDTH}}" if number == 0 else indent
+                lines += textwrap.wrap(
+                    line,
+                    PLAIN_WIDTH,
+                    initial_indent=head,
+                    subsequent_indent=indent,
+                    break_on_hyphens=False,
+                )
+        lines.append("")
+    if note := chain_note(info):
+        lines += textwrap.wrap(note, PLAIN_WIDTH)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def sections(info: TlsInfo, now: datetime) -> list[Section]:
+    """The TLS session, then each certificate of the chain, leaf first."""
+    if info.verified:
+        verification = Content.styled("✔ verified", "$text-success")
+    else:
+        # The engine's note may repeat what the mark already says.
+        reason = info.verify_note.removeprefix("certificate not verified: ")
+        mark = f"✘ not verified: {reason}" if reason else "✘ not verified"
+        verification = Content.styled(mark, "$text-error")
+    session = Section(
+        Content.styled("TLS session", "bold $text-accent"),
+        (
+            ("Protocol", Content(info.version or "unknown")),
+            ("Cipher", Content(f"{info.cipher} ({info.bits}-bit)" if info.cipher else "unknown")),
+            (
+                "Name checked" if info.verified else "Name (SNI)",
+                Content(info.server_hostname or "none sent"),
+            ),
+            ("Verification", verification),
+        ),
+    )
+    return [
+        session,
+        *(_certificate(cert, _label(info, index), now) for index, cert in enumerate(info.chain)),
+    ]
+
+
+def chain_note(info: TlsInfo) -> str:
+    """Why the chain is shorter than it might be, or "" when there is nothing to say."""
+    if not info.chain:
+        return "The server sent no certificate."
+    if len(info.chain) == 1 and not info.chain[0].self_signed:
+        return LEAF_ALONE if FULL_CHAIN else ONLY_LEAF
+    return ""
+
+
+def _label(info: TlsInfo, index: int) -> str:
+    if index == 0:
+        return "Leaf"
+    if index == len(info.chain) - 1 and info.chain[index].self_signed:
+        return "Root"
+    return f"Intermediate {index}"
+
+
+def _certificate(cert: CertificateInfo, label: str, now: datetime) -> Section:
+    title = Content.assemble(
+        (label, "bold $text-accent"),
+        f"  {cert.common_name}" if cert.common_name else "",
+        ("  (self-signed)" if cert.self_signed else "", "$text-muted"),
+    )
+    valid_from, valid_until = Content(_when(cert.not_before)), Content(_when(cert.not_after))
+    note, style = validity(cert, now)
+    if now < cert.not_before:
+        valid_from += Content.styled(f"  ({note})", style)
+    else:
+        valid_until += Content.styled(f"  ({note})", style)
+    rows = (
+        ("Subject", Content(cert.subject or "(empty)")),
+        ("Issuer", Content(cert.issuer or "(empty)")),
+        ("SANs", Content(", ".join(cert.sans) or "none")),
+        ("Valid from", valid_from),
+        ("Valid until", valid_until),
+        ("Serial", Content(f"0x{cert.serial:X}")),
+        ("SHA-256", Content("\n".join(_fingerprint_lines(cert.fingerprint)))),
+    )
+    return Section(title, rows)
+
+
+def validity(cert: CertificateInfo, now: datetime) -> tuple[str, str]:
+    """How the validity period stands at ``now``, and the style that says how urgent it is."""
+    if now < cert.not_before:
+        return f"not yet valid: starts {_in_days((cert.not_before - now).days)}", "$text-error"
+    if now >= cert.not_after:
+        days = (now - cert.not_after).days
+        return ("EXPIRED today" if days == 0 else f"EXPIRED {_days(days)} ago"), "$text-error"
+    days = (cert.not_after - now).days
+    style = "$text-warning" if days < WARN_DAYS else "$text-success"
+    return f"expires {_in_days(days)}", style
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _days(days: int) -> str:
+    return f"{days} day" if days == 1 else f"{days} days"
+
+
+def _in_days(days: int) -> str:
+    return "today" if days == 0 else f"in {_days(days)}"
+
+
+def _fingerprint_lines(fingerprint: str) -> Iterator[str]:
+    step = FINGERPRINT_BYTES * 3
+    for start in range(0, len(fingerprint), step):
+        yield fingerprint[start : start + step].rstrip(":")
+
+
+class CertificateScreen(ModalScreen[None]):
+    """The TLS session and the certificate chain of a handshake; ``c`` copies it as text,
+    Esc, q or Enter closes it."""
+
+    BINDINGS = [
+        Binding("escape,q,enter", "dismiss", "Close"),
+        Binding("c", "copy", "Copy"),
+    ]
+    AUTO_FOCUS = "VerticalScroll"
+
+    DEFAULT_CSS = f"""
+    CertificateScreen {{
+        align: center middle;
+        & > VerticalScroll {{
+            width: 90%;
+            max-width: 100;
+            height: auto;
+            max-height: 90%;
+            padding: 0 1;
+            border: round $border;
+            border-title-color: $text-accent;
+            border-subtitle-color: $text-muted;
+            background: $surface;
+            scrollbar-size-vertical: 1;
+        }}
+        & .heading {{ margin-top: 1; }}
+        & .heading.first {{ margin-top: 0; }}
+        & Grid {{
+            grid-size: 2;
+            grid-columns: {LABEL_WIDTH} 1fr;
+            grid-rows: auto;
+            height: auto;
+            padding-left: 2;
+        }}
+        & .label {{ color: $text-muted; }}
+        & .note {{ color: $text-muted; margin-top: 1; }}
+    }}
+    """
+
+    def __init__(self, info: TlsInfo, now: datetime | None = None) -> None:
+        super().__init__()
+        self.info = info
+        self.now = now or datetime.now(UTC)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as body:
+            body.border_title = "TLS certificate"
+            body.border_subtitle = "c copy · Esc, q or Enter close"
+            for number, section in enumerate(sections(self.info, self.now)):
+                yield Static(section.title, classes="heading first" if number == 0 else "heading")
+                with Grid():
+                    for label, value in section.rows:
+                        yield Static(label, classes="label", markup=False)
+                        yield Static(value)
+            if note := chain_note(self.info):
+                yield Static(note, classes="note", markup=False)
+
+    def action_copy(self) -> None:
+        """Copy the details as plain text."""
+        self.app.copy_to_clipboard(certificate_text(self.info, self.now))
+        self.notify("Certificate details copied")

@@ -1,0 +1,131 @@
+"""What a transcript entry looks like as lines of text: folded bodies, secrets, columns."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from datetime import datetime
+from typing import overload
+
+from smtptui.session.transcript import Entry
+
+FOLD_AT = 3
+"""Lines of a message body shown before the rest is folded into one summary line."""
+
+MARKER_WIDTH = 4
+TIMING_WIDTH = 9
+"""Cells of the latency column: a gap and the longest latency, ``10.0 ms``."""
+
+WALL_WIDTH = 13
+"""Cells of the wall-clock column: ``23:01:02.123`` and a gap."""
+
+ELAPSED_WIDTH = 11
+"""Cells of the since-connect column: ``+1234.567s`` and a gap."""
+
+
+def format_latency(seconds: float) -> str:
+    """A latency in at most 7 cells: ``0.4 ms``, ``12 ms``, ``1.2 s``, ``31 s``."""
+    ms = seconds * 1000
+    if ms < 10:
+        return f"{ms:.1f} ms"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+def format_size(size: int) -> str:
+    """A byte count for people: ``137 B``, ``56.7 KB``, ``20.0 MB``."""
+    if size < 1024:
+        return f"{size} B"
+    value, units = size / 1024, ["KB", "MB", "GB"]
+    while value >= 1024 and len(units) > 1:
+        value /= 1024
+        units.pop(0)
+    return f"{value:.1f} {units[0]}"
+
+
+def format_wall(when: datetime) -> str:
+    """Local wall-clock time to the millisecond: ``23:01:02.123``."""
+    local = when.astimezone()
+    return f"{local:%H:%M:%S}.{local.microsecond // 1000:03d}"
+
+
+def format_elapsed(seconds: float) -> str:
+    """Time since the connection began: ``+0.012s``, ``+61.250s``."""
+    return f"+{seconds:.3f}s"
+
+
+class BodyLines(Sequence[str]):
+    """Every line of an unfolded message body and the ``.`` that ends it on the wire, cut
+    from the text on demand: a million-line body costs an index of ints, not a million
+    strings."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        starts = array("q", [0])
+        widest = 0
+        find, append = text.find, starts.append
+        end = find("\n")
+        while end >= 0:
+            widest = max(widest, end - starts[-1])
+            append(end + 1)
+            end = find("\n", end + 1)
+        self._starts = starts
+        self.width = max(widest, len(text) - starts[-1])
+        """The longest line's length (in characters; tabs count as one)."""
+
+    def __len__(self) -> int:
+        return len(self._starts) + 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        count = len(self._starts)
+        if index < 0:
+            index += count + 1
+        if index == count:
+            return "."
+        if not 0 <= index < count:
+            raise IndexError(index)
+        start = self._starts[index]
+        end = self._starts[index + 1] - 1 if index + 1 < count else len(self._text)
+        return self._text[start:end].expandtabs()
+
+
+def entry_lines(entry: Entry, *, expanded: bool = False, reveal: bool = False) -> Sequence[str]:
+    """The display lines of ``entry``, without markers.
+
+    A secret shows its masked form unless ``reveal``, then its decoded form. A message body
+    shows its first :data:`FOLD_AT` lines, a summary of the rest, and the ``.`` that ends it
+    on the wire (only its first few line breaks are looked for); ``expanded``, all of it.
+    """
+    if not entry.body:
+        text = entry.revealed if reveal and entry.revealed is not None else entry.shown()
+        return text.expandtabs().split("\n")
+    text = entry.text
+    if expanded:
+        return BodyLines(text)
+    head: list[str] = []
+    start = 0
+    while len(head) < FOLD_AT:
+        end = text.find("\n", start)
+        if end < 0:
+            return [*head, text[start:].expandtabs(), "."]
+        head.append(text[start:end].expandtabs())
+        start = end + 1
+    more = text.count("\n", start) + 1
+    data = entry.data or text.encode()
+    cut = -1
+    for _ in range(FOLD_AT):
+        cut = data.find(b"\n", cut + 1)
+    size = format_size(len(data) - cut - 1)
+    return [*head, f"… {more:,} more line{'s' * (more > 1)}, {size} (folded)", "."]
+
+
+def is_folded(entry: Entry, lines: Sequence[str]) -> bool:
+    """Whether ``lines`` (of ``entry``) hold a fold summary line at :data:`FOLD_AT`."""
+    return entry.body and not isinstance(lines, BodyLines) and len(lines) == FOLD_AT + 2

@@ -1,0 +1,318 @@
+"""The certificate screen: its plain text from real handshakes, its keys, and its look.
+
+Real `TlsInfo` objects come from `SMTPClient` handshakes with the test servers; the snapshots
+use fixed certificate data (dates, serials, fingerprints), so two runs draw the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from collections.abc import Callable
+
+import pytest
+import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from textual.app import App
+from textual.containers import VerticalScroll
+
+from smtptui.engine import SMTPClient
+from smtptui.engine.tls import CertificateInfo, TlsInfo
+from smtptui.server import EmbeddedServer
+from smtptui.ui import certificate
+from smtptui.ui.certificate import CertificateScreen, certificate_text
+
+MakeServer = Callable[..., EmbeddedServer]
+SnapCompare = Callable[..., bool]
+
+NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
+
+
+async def handshake(server: EmbeddedServer, context: ssl.SSLContext) -> TlsInfo:
+    """STARTTLS with ``context``; the client's TLS details."""
+    client = SMTPClient(ssl_context=context, timeout=5, connect_timeout=5)
+    await client.connect(server.host, server.port)
+    await client.starttls()
+    await client.quit()
+    assert client.tls is not None
+    return client.tls
+
+
+def unverified() -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def expired_self_signed() -> ssl.SSLContext:
+    """A server context with a self-signed certificate for mail.test that expired 3 days ago."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=90))
+        .not_valid_after(now - dt.timedelta(days=3, hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("mail.test")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    blob = trustme.Blob(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        + cert.public_bytes(serialization.Encoding.PEM)
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with blob.tempfile() as path:
+        context.load_cert_chain(path)
+    return context
+
+
+def der(pem: bytes) -> bytes:
+    return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+
+
+# -- certificate_text from real handshakes ------------------------------------------------
+
+
+async def test_verified_leaf(server: EmbeddedServer, client_tls_context: ssl.SSLContext) -> None:
+    info = await handshake(server, client_tls_context)
+    assert info.leaf is not None
+    text = certificate_text(info)
+    assert "✔ verified" in text and "not verified" not in text
+    assert f"Name checked  {info.server_hostname}" in text
+    assert info.leaf.subject in text and info.leaf.issuer in text
+    assert "DNS:localhost, IP:127.0.0.1, IP:::1" in text
+    fingerprint = text.split("SHA-256", 1)[1].split()[:2]
+    assert ":".join(fingerprint) == info.leaf.fingerprint
+    assert f"0x{info.leaf.serial:X}" in text
+    assert "(expires in" in text and "self-signed" not in text
+    # Only the leaf from a CA: the screen says why the chain ends there.
+    assert certificate.chain_note(info) in " ".join(text.split())
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+async def test_expired_not_verified(expired_server: EmbeddedServer) -> None:
+    info = await handshake(expired_server, unverified())
+    text = certificate_text(info)
+    assert "✘ not verified: verification is turned off" in text
+    assert "Name (SNI)" in text
+    assert "(EXPIRED 1 day ago)" in text
+
+
+async def test_expired_self_signed(make_server: MakeServer) -> None:
+    server = make_server(tls_context=expired_self_signed())
+    info = await handshake(server, unverified())
+    text = certificate_text(info)
+    assert "Leaf  mail.test  (self-signed)" in text
+    assert "DNS:mail.test" in text
+    assert "(EXPIRED 3 days ago)" in text
+    assert certificate.chain_note(info) == ""
+
+
+async def test_self_signed_expiring_soon(
+    untrusted_server: EmbeddedServer,
+) -> None:
+    """The embedded server's own certificate lasts 30 days: under a month is a warning."""
+    info = await handshake(untrusted_server, unverified())
+    assert info.leaf is not None
+    text = certificate_text(info)
+    assert "(expires in 29 days)" in text
+    assert certificate.validity(info.leaf, dt.datetime.now(dt.UTC))[1] == "$text-warning"
+
+
+# -- certificate_text from fixed data -----------------------------------------------------
+
+
+def test_chain_labels() -> None:
+    """Leaf, intermediates, and Root only for a self-signed last certificate."""
+    root = trustme.CA()
+    intermediate = root.create_child_ca()
+    leaf = intermediate.issue_cert("localhost")
+    chain = [*leaf.cert_chain_pems, root.cert_pem]
+    infos = tuple(CertificateInfo.from_der(der(pem.bytes())) for pem in chain)
+    info = TlsInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "localhost", infos, True, "")
+    headings = [line for line in certificate_text(info).splitlines() if line[:1].isalpha()]
+    assert [heading.split()[0] for heading in headings] == [
+        "TLS",
+        "Leaf",
+        "Intermediate",
+        "Root",
+    ]
+    assert headings[2].startswith("Intermediate 1")
+    without_root = TlsInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "x", infos[:2], True, "")
+    assert "Root" not in certificate_text(without_root)
+    assert certificate.chain_note(info) == certificate.chain_note(without_root) == ""
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "note", "style"),
+    [
+        (-10, 400, "expires in 399 days", "$text-success"),
+        (-10, 1, "expires today", "$text-warning"),
+        (-10, 2, "expires in 1 day", "$text-warning"),
+        (-10, 0, "EXPIRED today", "$text-error"),
+        (-10, -2, "EXPIRED 2 days ago", "$text-error"),
+        (3, 400, "not yet valid: starts in 2 days", "$text-error"),
+    ],
+)
+def test_validity(before: int, after: int, note: str, style: str) -> None:
+    """Days count whole days, with a minute to spare so rounding shows."""
+    minute = dt.timedelta(minutes=1)
+    cert = fixed_certificate(
+        not_before=NOW + dt.timedelta(days=before) - minute,
+        not_after=NOW + dt.timedelta(days=after) - minute,
+    )
+    assert certificate.validity(cert, NOW) == (note, style)
+
+
+def test_only_leaf_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before 3.13 Python shows only the leaf; from 3.13 a lone leaf is what was sent."""
+    info = fixed_info(verified=True)
+    monkeypatch.setattr(certificate, "FULL_CHAIN", False)
+    assert "before Python 3.13" in certificate_text(info, NOW)
+    monkeypatch.setattr(certificate, "FULL_CHAIN", True)
+    assert "sent only its own certificate" in certificate_text(info, NOW)
+    empty = TlsInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, None, (), False, "no certificate")
+    assert "none sent" in certificate_text(empty, NOW)
+    assert "The server sent no certificate." in certificate_text(empty, NOW)
+
+
+# -- the screen ---------------------------------------------------------------------------
+
+
+def fixed_certificate(**changes: object) -> CertificateInfo:
+    values: dict[str, object] = {
+        "subject": "CN=mail.example.org,O=Example Mail Ltd,L=Amsterdam,C=NL",
+        "issuer": "CN=Example Issuing CA R3,O=Example Trust Services,C=US",
+        "common_name": "mail.example.org",
+        "sans": (
+            "DNS:mail.example.org",
+            "DNS:smtp.example.org",
+            "DNS:mx1.example.org",
+            "DNS:mx2.example.org",
+            "DNS:submission.example.org",
+            "DNS:autodiscover.example.org",
+            "IP:192.0.2.25",
+            "IP:2001:db8::25",
+        ),
+        "not_before": dt.datetime(2026, 2, 10, 8, 15, tzinfo=dt.UTC),
+        "not_after": dt.datetime(2026, 5, 11, 8, 14, tzinfo=dt.UTC),
+        "serial": 0x04A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3,
+        "sha256": "3F9A0C7D1E2B4A6F8C0D2E4F6A8B0C1D3E5F7A9B1C3D5E7F9A0B2C4D6E8F0A1B",
+        "self_signed": False,
+        **changes,
+    }
+    return CertificateInfo(**values)  # type: ignore[arg-type]
+
+
+def fixed_info(*, verified: bool, chain: tuple[CertificateInfo, ...] | None = None) -> TlsInfo:
+    note = (
+        "certificate verified for mail.example.org"
+        if verified
+        else "certificate not verified: verification is turned off"
+    )
+    chain = chain or (fixed_certificate(),)
+    return TlsInfo(
+        "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, "mail.example.org", chain, verified, note
+    )
+
+
+def fixed_chain() -> tuple[CertificateInfo, ...]:
+    intermediate = fixed_certificate(
+        subject="CN=Example Issuing CA R3,O=Example Trust Services,C=US",
+        issuer="CN=Example Root CA X1,O=Example Trust Services,C=US",
+        common_name="Example Issuing CA R3",
+        sans=(),
+        not_before=dt.datetime(2024, 3, 13, 0, 0, tzinfo=dt.UTC),
+        not_after=dt.datetime(2027, 3, 12, 23, 59, tzinfo=dt.UTC),
+        serial=0x8A3F1C92D0B47E6A15C3F2E9B8D7A6C5,
+        sha256="A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90",
+    )
+    root = fixed_certificate(
+        subject="CN=Example Root CA X1,O=Example Trust Services,C=US",
+        issuer="CN=Example Root CA X1,O=Example Trust Services,C=US",
+        common_name="Example Root CA X1",
+        sans=(),
+        not_before=dt.datetime(2015, 6, 4, 11, 4, tzinfo=dt.UTC),
+        not_after=dt.datetime(2035, 6, 4, 11, 4, tzinfo=dt.UTC),
+        serial=0x8210CFB0D240E3594463E0BB63828B00,
+        sha256="96BCEC06264976F37460779ACF28C5A7CFE8A3C0AAE11A8FFCEE05C0BDDF08C6",
+        self_signed=True,
+    )
+    return (fixed_certificate(), intermediate, root)
+
+
+class CertificateApp(App[None]):
+    """An empty app that shows the certificate screen for ``info`` on mount."""
+
+    def __init__(self, info: TlsInfo) -> None:
+        super().__init__()
+        self.info = info
+
+    def on_mount(self) -> None:
+        self.push_screen(CertificateScreen(self.info, NOW))
+
+
+@pytest.mark.parametrize("key", ["escape", "q", "enter"])
+async def test_keys_close(key: str) -> None:
+    app = CertificateApp(fixed_info(verified=True))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, CertificateScreen)
+        assert isinstance(app.focused, VerticalScroll)
+        await pilot.press(key)
+        await pilot.pause()
+        assert not isinstance(app.screen, CertificateScreen)
+
+
+async def test_copy() -> None:
+    info = fixed_info(verified=False, chain=fixed_chain())
+    app = CertificateApp(info)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard == certificate_text(info, NOW)
+        assert [n.message for n in app._notifications] == ["Certificate details copied"]
+        assert isinstance(app.screen, CertificateScreen)
+
+
+async def test_scrolls_long_chains() -> None:
+    app = CertificateApp(fixed_info(verified=True, chain=fixed_chain()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        body = app.screen.query_one(VerticalScroll)
+        assert app.focused is body and body.max_scroll_y > 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert body.scroll_y == body.max_scroll_y
+
+
+def test_snapshot_chain(snap_compare: SnapCompare) -> None:
+    """120x40: a verified three-certificate chain; the leaf expires in under a month."""
+    app = CertificateApp(fixed_info(verified=True, chain=fixed_chain()))
+    assert snap_compare(app, terminal_size=(120, 40))
+
+
+def test_snapshot_expired(snap_compare: SnapCompare) -> None:
+    """80x24: an expired self-signed leaf, not verified."""
+    leaf = fixed_certificate(
+        subject="CN=mail.example.org",
+        issuer="CN=mail.example.org",
+        not_before=dt.datetime(2025, 4, 1, 9, 30, tzinfo=dt.UTC),
+        not_after=dt.datetime(2026, 4, 1, 9, 30, tzinfo=dt.UTC),
+        self_signed=True,
+    )
+    app = CertificateApp(fixed_info(verified=False, chain=(leaf,)))
+    assert snap_compare(app, terminal_size=(80, 24))
