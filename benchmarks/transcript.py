@@ -30,7 +30,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.strip import Strip
 from textual.widgets import Log
@@ -38,6 +38,7 @@ from textual.widgets import Log
 from smtptui.protocol.replies import Reply, ReplyParser
 from smtptui.session.export import swaks_lines
 from smtptui.session.transcript import Entry, EntryKind, reply_text, wall_clock
+from smtptui.ui.themes import ThemedApp
 from smtptui.ui.transcript import TranscriptView
 
 SIZE = (120, 40)
@@ -140,7 +141,7 @@ class Contender:
         return sum(map(len, self.batches))
 
 
-class Bench(App[None]):
+class Bench(ThemedApp):
     """One widget filling the screen; ``x`` notes when its action runs."""
 
     CSS = "#pane { height: 1fr; }"

@@ -10,7 +10,7 @@ import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,6 +28,10 @@ from smtptui.session import (
     SessionSettings,
     swaks_lines,
 )
+from smtptui.ui.preferences import config_dir
+
+if TYPE_CHECKING:
+    from smtptui.ui.app import SmtpTui
 
 DEMO_SENDER = "alice@smtptui.demo"
 DEMO_RECIPIENT = "bob@smtptui.demo"
@@ -40,11 +44,11 @@ def demo_message(sender: str, recipient: str) -> str:
 
 
 @contextlib.contextmanager
-def demo_server() -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
-    """The embedded server, started; settings for it (its certificate trusted for this run
-    only, the demo user) and a line saying where it is."""
+def demo_server(port: int = 0) -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
+    """The embedded server, started (on a free port unless ``port``); settings for it (its
+    certificate trusted for this run only, the demo user) and a line saying where it is."""
     user, password = next(iter(DEMO_USERS.items()))
-    with EmbeddedServer() as server:
+    with EmbeddedServer(port=port) as server:
         assert server.self_signed is not None
         settings = SessionSettings(
             host=f"{server.host}:{server.port}",
@@ -59,7 +63,8 @@ def demo_server() -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
 
 DEMO_STEPS = (
     "Its self-signed certificate is trusted for this run only.",
-    "Try: F2 connect, F3 EHLO, F4 STARTTLS, F3 EHLO, F5 AUTH, F9 send, F10 QUIT.",
+    "Try: F2 connect, F3 EHLO, F4 STARTTLS, F3 EHLO again,",
+    "then F5 AUTH, F9 send, F10 QUIT.",
     "F1 lists every key; type any SMTP command on the line below.",
 )
 
@@ -126,23 +131,42 @@ def main() -> None:
 @main.command()
 @click.argument("host", required=False, default="")
 @click.option("--demo", is_flag=True, help="Start the embedded server and open it, filled in.")
+@click.option(
+    "--theme",
+    default=None,
+    help=f"Colour theme, remembered (dark, light, high-contrast, solarized-dark, or your own "
+    f"NAME.toml in {config_dir() / 'themes'}).",
+)
 @security_options
-def ui(host: str, demo: bool, **options: Any) -> None:
+def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
     """Open the interactive UI, on HOST[:PORT] (or [IPv6]:PORT) if given.
 
     Keys: F2 connect, F3 EHLO, F4 STARTTLS, F5 AUTH, F6 MAIL, F7 RCPT, F8 DATA, F9 send,
     F10 QUIT; F1 lists them all.
     """
-    from smtptui.ui.app import Draft, SmtpTui
+    from smtptui.ui.app import SmtpTui
+    from smtptui.ui.themes import load_themes
 
+    if theme is not None:
+        themes, problems = load_themes()
+        if theme not in themes:
+            why = "".join(f"\n  {problem}" for problem in problems)
+            known = ", ".join(sorted(themes))
+            raise click.BadParameter(f"no theme named {theme!r} (themes: {known}){why}")
     if demo:
         with demo_server() as (_, settings, where):
-            welcome = (where, *DEMO_STEPS)
-            draft = Draft(DEMO_SENDER, (DEMO_RECIPIENT,), DEMO_SUBJECT, DEMO_BODY)
-            run(SmtpTui(settings, draft=draft, welcome=welcome).run_async())
+            run(demo_app(settings, where, theme=theme).run_async())
         return
-    app = SmtpTui(make_settings(host, **options))
+    app = SmtpTui(make_settings(host, **options), theme=theme)
     run(app.run_async())
+
+
+def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:
+    """The app as ``--demo`` opens it: every pane filled in, the first steps suggested."""
+    from smtptui.ui.app import Draft, SmtpTui
+
+    draft = Draft(DEMO_SENDER, (DEMO_RECIPIENT,), DEMO_SUBJECT, DEMO_BODY)
+    return SmtpTui(settings, draft=draft, welcome=(where, *DEMO_STEPS), **options)
 
 
 @main.command(name="run")

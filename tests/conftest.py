@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ssl
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,15 @@ import trustme
 from smtptui.server import EmbeddedServer
 
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config directory of the test's own: no test reads or writes the user's themes or
+    remembered choices."""
+    path = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("SMTPTUI_CONFIG_DIR", str(path))
+    return path
 
 
 def _server_context(cert: trustme.LeafCert) -> ssl.SSLContext:

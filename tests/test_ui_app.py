@@ -183,7 +183,8 @@ async def test_hand_stepped_session_with_starttls_and_auth(
         # Everything after the handshake is marked as inside TLS.
         after = lines[lines.index(" -> STARTTLS") + 2 :]
         assert after[0].startswith("=== TLS established")
-        assert after[1] == " ~> EHLO client.example"
+        assert after[1].startswith("=== certificate ")
+        assert after[2] == " ~> EHLO client.example"
         assert "<~  250-AUTH CRAM-MD5 LOGIN PLAIN XOAUTH2" in after
         assert not any(line.startswith((" -> ", "<-  ")) for line in after)
         server_tab = "\n".join(

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 
 from rich.style import Style
 from test_session import settings_for
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.strip import Strip
 
 from smtptui.protocol.auth import MASK
@@ -28,6 +28,7 @@ from smtptui.session import (
     swaks_lines,
 )
 from smtptui.session.transcript import reply_text
+from smtptui.ui.themes import ThemedApp
 from smtptui.ui.transcript import (
     SearchBar,
     TranscriptPane,
@@ -57,7 +58,7 @@ def body(text: str) -> Entry:
     return entry(EntryKind.SENT, text, data=data, tls=True, body=True)
 
 
-class TranscriptApp(App[None]):
+class TranscriptApp(ThemedApp):
     """One TranscriptView filling the screen, holding ``entries`` from the start."""
 
     CSS = "TranscriptView { height: 1fr; }"
@@ -332,7 +333,7 @@ class CountingView(TranscriptView):
         return super().render_line(y)
 
 
-class BigApp(App[None]):
+class BigApp(ThemedApp):
     def compose(self) -> ComposeResult:
         yield CountingView()
 
@@ -400,7 +401,7 @@ def test_snapshot(snap_compare) -> None:
 # -- reading: the cursor, explanations, unfolding ------------------------------------------
 
 
-class PaneApp(App[None]):
+class PaneApp(ThemedApp):
     """The transcript with its search bar, holding ``entries``; records the messages the
     transcript sends up."""
 
@@ -559,6 +560,19 @@ async def test_search_is_smart_case_and_says_when_nothing_matches() -> None:
         assert "/Ok: 2 matches" in view.border_title
         await pilot.press("backspace", "K")
         assert "/OK: 0 matches" in view.border_title
+
+
+async def test_a_match_may_run_across_a_reply_code_and_its_text() -> None:
+    app = PaneApp(DEMO)
+    async with app.run_test(size=(80, 30)) as pilot:
+        view = app.query_one(TranscriptView)
+        await pilot.press("slash", *"250 2.1.5 O")
+        match = view.get_component_rich_style("transcript--match").bgcolor
+        line = next(
+            view.render_line(y) for y in range(30) if "250 2.1.5 Ok" in view.render_line(y).text
+        )
+        marked = [s.text for s in line if s.style and s.style.bgcolor == match]
+        assert marked == ["250", " 2.1.5 O"]
 
 
 async def test_filters_show_errors_with_their_command_or_only_what_was_sent() -> None:

@@ -158,13 +158,14 @@ def _reveal(response: bytes, prefix: str, text: str) -> str:
 
 
 def _tls(info: TlsInfo) -> str:
-    """One line about a handshake: protocol, cipher, certificate, verification."""
-    text = f"TLS established: {info.version} {info.cipher} ({info.bits} bits)"
+    """Two lines about a handshake: protocol and cipher; certificate and verification."""
+    text = f"TLS established: {info.version} {info.cipher} ({info.bits} bits)\n"
     leaf = info.leaf
     if leaf is not None:
-        text += f"; certificate {leaf.subject or leaf.common_name}"
+        text += f"certificate {leaf.subject or leaf.common_name}"
         if leaf.self_signed:
             text += " (self-signed)"
         elif leaf.issuer:
             text += f" issued by {leaf.issuer}"
-    return f"{text}; {info.verify_note}"
+        text += "; "
+    return text + info.verify_note

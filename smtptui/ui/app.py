@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
+from textual.theme import BUILTIN_THEMES, Theme
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
@@ -53,7 +54,9 @@ from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
+from smtptui.ui.preferences import remember_theme, remembered_theme
 from smtptui.ui.status import StatusBar
+from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
 
 STEPS: tuple[tuple[str, str, str, str], ...] = (
@@ -129,7 +132,7 @@ class Draft(NamedTuple):
     body: str
 
 
-class SmtpTui(App[None]):
+class SmtpTui(ThemedApp):
     """smtptui: step through an SMTP session and watch every byte of it."""
 
     TITLE = "smtptui"
@@ -165,14 +168,33 @@ class SmtpTui(App[None]):
         draft: Draft | None = None,
         welcome: Sequence[str] = (),
         show_timing: bool = True,
+        theme: str | None = None,
     ) -> None:
         super().__init__()
+        self.themes, self._problems = load_themes()
+        for loaded in self.themes.values():
+            self.register_theme(loaded.theme)
+        self.theme = self._choose_theme(theme)
+        self._theme_asked = theme == self.theme  # --theme: remembered like a palette choice
+        for name in BUILTIN_THEMES:  # the palette offers smtptui's themes, which it remembers
+            if name not in self.themes:
+                self.unregister_theme(name)
         self.controller = SessionController(settings)
         self.draft = draft
         self.welcome = welcome
         self.show_timing = show_timing
         self._next_recipient = 0  # RCPT (F7) sends the compose pane's recipients in turn
         self._showing = 1  # the number of the connection whose transcript is on screen
+
+    def _choose_theme(self, asked: str | None) -> str:
+        """The theme asked for, else the one remembered, else the default."""
+        for name in (asked, remembered_theme()):
+            if name is not None and name in self.themes:
+                return name
+            if name is not None:
+                known = ", ".join(sorted(self.themes))
+                self._problems.append(f"No theme named {name!r} (themes: {known})")
+        return DEFAULT
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -196,10 +218,39 @@ class SmtpTui(App[None]):
         self.query_one(AuthPane).load(settings)
         if self.draft is not None:
             self.query_one(ComposePane).load(*self.draft)
-        self.controller.subscribe(self._on_update)
+        self._unsubscribe = self.controller.subscribe(self._on_update)
         self._show_state(self.controller.state)
         for line in self.welcome or self._hints(settings):
             self.controller.transcript.append(Entry.now(EntryKind.INFO, line))
+        for problem in self._problems:
+            self._report(f"{problem}; using the {self.theme!r} theme")
+        self._show_theme()
+        if self._theme_asked:
+            self._remember_theme()
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def on_unmount(self) -> None:
+        """Leaving: stop listening to the session, and close its connection (without QUIT)."""
+        self._unsubscribe()
+        client = self.controller.client
+        if client is not None:
+            client.close()
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """A theme picked (from the palette): show it everywhere and remember it."""
+        self._show_theme()
+        self._remember_theme()
+
+    def _remember_theme(self) -> None:
+        try:
+            remember_theme(self.theme)
+        except OSError as error:
+            self.notify(f"Cannot remember the theme: {error}", severity="warning", markup=False)
+
+    def _show_theme(self) -> None:
+        chosen = self.themes.get(self.theme)
+        self.query_one(TranscriptView).set_marks(chosen.marks if chosen else {})
+        self._show_state(self.controller.state)  # the status line keeps rendered colours
 
     @staticmethod
     def _hints(settings: SessionSettings) -> tuple[str, ...]:

@@ -43,7 +43,7 @@ class StatusBar(Static):
     StatusBar > .status--name { text-style: bold; color: $accent; }
     StatusBar > .status--on { color: $success; }
     StatusBar > .status--off { color: $text-muted; }
-    StatusBar > .status--tls { color: $success; text-style: bold; }
+    StatusBar > .status--tls { color: $smtp-lock; text-style: bold; }
     StatusBar > .status--busy { color: $warning; text-style: bold; }
     StatusBar > .status--ok { color: $success; }
     StatusBar > .status--fail { color: $error; text-style: bold; }

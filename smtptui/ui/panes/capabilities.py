@@ -32,6 +32,8 @@ class CapabilitiesView(Vertical):
     }
     """
 
+    _shown: tuple[str | None, Capabilities | None] | None = None
+
     def compose(self) -> ComposeResult:
         yield VerticalScroll(id="capabilities")
 
@@ -40,6 +42,9 @@ class CapabilitiesView(Vertical):
 
     def show(self, greeting: str | None, capabilities: Capabilities | None) -> None:
         """Show the greeting (the 220 reply's text) and the EHLO capabilities, if known."""
+        if (greeting, capabilities) == self._shown:
+            return  # most state changes (each reply) change neither
+        self._shown = (greeting, capabilities)
         scroll = self.query_one("#capabilities", VerticalScroll)
         scroll.remove_children()
         scroll.mount_all(_widgets(greeting, capabilities))

@@ -5,16 +5,18 @@ in batches a few dozen times a second. Each shown entry keeps only its first dis
 number (a bisect finds the entry of any line), so a 100,000-entry session costs a few ints
 per entry. Rendered lines live in an LRU cache, uncropped; anything that changes what lines
 say (a filter, a search, revealing secrets, a column) clears it. Colours come from the theme
-through the component classes.
+through the component classes and the ``$smtp-…`` variables, so the app showing it must be a
+:class:`~smtptui.ui.themes.ThemedApp`.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import textwrap
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
 from rich.cells import cell_len
@@ -181,21 +183,27 @@ class TranscriptView(ScrollView, can_focus=True):
             background-tint: $foreground 5%;
         }
     }
-    TranscriptView > .transcript--sent { color: $text-primary; }
+    TranscriptView > .transcript--sent { color: $smtp-sent; }
     TranscriptView > .transcript--body { color: $foreground; }
-    TranscriptView > .transcript--tls { color: $text-secondary; }
-    TranscriptView > .transcript--code-2 { color: $text-success; }
-    TranscriptView > .transcript--code-3 { color: $text-accent; }
-    TranscriptView > .transcript--code-4 { color: $text-warning; }
-    TranscriptView > .transcript--code-5 { color: $text-error; }
-    TranscriptView > .transcript--info { color: $text-muted; }
-    TranscriptView > .transcript--error { color: $text-error; text-style: bold; }
-    TranscriptView > .transcript--note { color: $text-muted; text-style: italic; }
-    TranscriptView > .transcript--flag { color: $text-warning; text-style: bold; }
+    TranscriptView > .transcript--tls { color: $smtp-tls; }
+    TranscriptView > .transcript--code-2 { color: $smtp-reply-2xx; }
+    TranscriptView > .transcript--code-3 { color: $smtp-reply-3xx; }
+    TranscriptView > .transcript--code-4 {
+        color: $smtp-reply-4xx;
+        text-style: $smtp-reply-4xx-style;
+    }
+    TranscriptView > .transcript--code-5 {
+        color: $smtp-reply-5xx;
+        text-style: $smtp-reply-5xx-style;
+    }
+    TranscriptView > .transcript--info { color: $smtp-info; }
+    TranscriptView > .transcript--error { color: $smtp-error; text-style: $smtp-error-style; }
+    TranscriptView > .transcript--note { color: $smtp-note; text-style: italic; }
+    TranscriptView > .transcript--flag { color: $smtp-flag; text-style: bold; }
     TranscriptView > .transcript--explain { color: $foreground 80%; }
-    TranscriptView > .transcript--timing { color: $text-muted; }
-    TranscriptView > .transcript--cursor { background: $primary 25%; }
-    TranscriptView > .transcript--match { background: $warning 60%; color: $foreground; }
+    TranscriptView > .transcript--timing { color: $smtp-info; }
+    TranscriptView > .transcript--cursor { background: $smtp-cursor 25%; }
+    TranscriptView > .transcript--match { background: $smtp-match 60%; color: $foreground; }
     """
 
     show_timing: reactive[bool] = reactive(True)
@@ -262,6 +270,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._layouts: LRUCache[int, _Layout] = LRUCache(_LINES_CACHE)
         self._strips: LRUCache[int, tuple[Strip, Strip | None]] = LRUCache(_STRIP_CACHE)
         self._styles: dict[str, Style] = {}
+        self._marks: Mapping[int, str] = {}
 
     # -- content ---------------------------------------------------------------------
 
@@ -452,6 +461,12 @@ class TranscriptView(ScrollView, can_focus=True):
         self.anchor()  # follow the end until the user scrolls up, again once back there
         self.flush()
 
+    def set_marks(self, marks: Mapping[int, str]) -> None:
+        """Show ``marks[class]`` in the marker of each reply of that class (``<- ✗``)."""
+        self._marks = marks
+        self._strips.clear()
+        self.refresh()
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
@@ -560,22 +575,23 @@ class TranscriptView(ScrollView, can_focus=True):
         lines = layout.lines
         if row >= len(lines):
             text = _EXPLAIN_INDENT + layout.explain[row - len(lines)]
-            segments += self._highlighted(text, self._style("explain"))
+            segments += self._highlighted([(text, self._style("explain"))])
             return Strip(segments), None
         role = _role(entry)
         style = self._style(role)
         bold = Style(bold=True)
         marker_style = (self._style("tls") if entry.tls else style) + bold
         text = lines[row]
-        segments.append(Segment(marker(entry.kind, entry.tls), marker_style))
+        sign = self._marks.get(entry.reply.kind) if entry.reply and not row else None
+        shown = marker(entry.kind, entry.tls)
+        segments.append(Segment(shown if sign is None else f"{shown[:2]}{sign} ", marker_style))
         if entry.body and row < len(lines) - 1:
             folded = row == len(lines) - 2 and is_folded(entry, lines)
-            segments += self._highlighted(text, self._style("note" if folded else "body"))
+            segments += self._highlighted([(text, self._style("note" if folded else "body"))])
         elif entry.kind is EntryKind.RECEIVED and text[:3].isdigit():
-            segments.append(Segment(text[:3], style + bold))
-            segments += self._highlighted(text[3:], style)
+            segments += self._highlighted([(text[:3], style + bold), (text[3:], style)])
         else:
-            segments += self._highlighted(text, style)
+            segments += self._highlighted([(text, style)])
         if row == len(lines) - 1:
             if entry.note:
                 segments.append(Segment(f"  {entry.note}", self._style("note")))
@@ -605,20 +621,23 @@ class TranscriptView(ScrollView, can_focus=True):
             segments.append(Segment(text.rjust(ELAPSED_WIDTH - 1) + " ", style))
         return segments
 
-    def _highlighted(self, text: str, style: Style) -> list[Segment]:
-        """``text`` in ``style``, with the search's matches marked."""
-        found = spans(self._pattern, text)
+    def _highlighted(self, pieces: list[tuple[str, Style]]) -> list[Segment]:
+        """The ``(text, style)`` pieces of a line as segments, with the search's matches
+        marked (a match may run across pieces: the code and the text of a reply)."""
+        found = spans(self._pattern, "".join(text for text, _ in pieces))
         if not found:
-            return [Segment(text, style)]
-        match_style = style + self._style("match")
-        segments, position = [], 0
-        for start, end in found:
-            segments += [
-                Segment(text[position:start], style),
-                Segment(text[start:end], match_style),
-            ]
-            position = end
-        segments.append(Segment(text[position:], style))
+            return [Segment(text, style) for text, style in pieces]
+        match = self._style("match")
+        segments: list[Segment] = []
+        start = 0
+        for text, style in pieces:
+            end = start + len(text)
+            cuts = sorted({start, end, *(c for span in found for c in span if start < c < end)})
+            for left, right in itertools.pairwise(cuts):
+                marked = any(a <= left and right <= b for a, b in found)
+                segment_style = style + match if marked else style
+                segments.append(Segment(text[left - start : right - start], segment_style))
+            start = end
         return segments
 
     # -- the cursor --------------------------------------------------------------------
