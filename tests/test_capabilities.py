@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
+import re
 import smtplib
 
 import pytest
 from fixtures_data import lines_to_wire, parse_replies, provider_blocks, wire_files, wire_replies
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smtptui.protocol.capabilities import Capabilities, explain_extension, parse_ehlo
@@ -292,6 +294,13 @@ def test_every_common_extension_has_its_own_explanation(keyword: str) -> None:
         assert text.endswith(".")
 
 
+FUZZ = int(os.environ.get("SMTPTUI_FUZZ_EXAMPLES", "0"))
+"""Examples per property for a long fuzzing run by hand (0: each property's own count)."""
+
+KEYWORD = re.compile(r"[A-Z0-9][A-Z0-9-]*")
+
+
+@settings(max_examples=FUZZ or 200)
 @given(
     code=st.one_of(st.just(250), st.integers(min_value=100, max_value=599)),
     lines=st.lists(st.binary(max_size=50), max_size=10).map(tuple),
@@ -299,9 +308,12 @@ def test_every_common_extension_has_its_own_explanation(keyword: str) -> None:
 def test_parse_ehlo_never_raises(code: int, lines: tuple[bytes, ...]) -> None:
     caps = parse_ehlo(Reply(code=code, lines=lines, raw=b""))
     assert set(caps.features) == {ext.keyword.lower() for ext in caps.extensions}
-    assert all(ext.explanation for ext in caps.extensions)
+    for ext in caps.extensions:
+        assert KEYWORD.fullmatch(ext.keyword) and caps.has(ext.keyword.lower())
+        assert ext.explanation.endswith(".") and all(ext.params)
     assert caps.size is None or caps.size >= 0
     assert all(m == m.upper() for m in caps.auth_mechanisms)
+    assert code == 250 or caps == Capabilities(hostname="", greeting="", extensions=())
 
 
 line_bytes = st.one_of(
@@ -312,6 +324,7 @@ line_bytes = st.one_of(
 ).map(lambda line: line.replace(b"\n", b""))
 
 
+@settings(max_examples=FUZZ or 100)
 @given(lines=st.lists(line_bytes, min_size=1, max_size=10))
 def test_features_equal_smtplib_for_any_ehlo_reply(lines: list[bytes]) -> None:
     raw = b"".join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import smtplib
 import string
 from collections.abc import Callable
@@ -16,8 +17,11 @@ from smtptui.protocol.errors import CommandError
 
 FORBIDDEN = ("\r", "\n", "\0")
 
-# Every builder that takes text, with the field its error must name.
-BUILDERS: dict[str, tuple[Callable[[str], object], str]] = {
+FUZZ = int(os.environ.get("SMTPTUI_FUZZ_EXAMPLES", "0"))
+"""Examples per property for a long fuzzing run by hand (0: each property's own count)."""
+
+# Every builder that takes text, as the line it makes, with the field its error must name.
+BUILDERS: dict[str, tuple[Callable[[str], bytes], str]] = {
     "helo": (commands.helo, "HELO name"),
     "ehlo": (commands.ehlo, "EHLO name"),
     "mail": (commands.mail, "sender"),
@@ -26,40 +30,34 @@ BUILDERS: dict[str, tuple[Callable[[str], object], str]] = {
     "expn": (commands.expn, "EXPN list"),
     "help": (commands.help, "HELP topic"),
     "auth mechanism": (commands.auth, "mechanism"),
-    "auth initial response": (lambda v: commands.auth("PLAIN", v.encode()), "SASL response"),
-    "sasl": (lambda v: commands.sasl(v.encode()), "SASL response"),
+    "auth initial response": (
+        lambda v: commands.auth("PLAIN", v.encode("utf-8", "surrogatepass")),
+        "SASL response",
+    ),
+    "sasl": (lambda v: commands.sasl(v.encode("utf-8", "surrogatepass")), "SASL response"),
     "line argument": (lambda v: commands.line("XTEST", v), "argument"),
     "line named field": (lambda v: commands.line("XTEST", v, field="my field"), "my field"),
     "line verb": (lambda v: commands.line(v or "X", "arg"), "command"),
     "line verb alone": (lambda v: commands.line(v or "X"), "command"),
     "mail parameter": (lambda v: commands.mail("a@b.example", [f"X={v}"]), "parameter"),
     "rcpt parameter": (lambda v: commands.rcpt("a@b.example", [f"X={v}"]), "parameter"),
-    "ENVID": (lambda v: MailParams(envid=v).options(), "ENVID"),
-    "ORCPT": (lambda v: RcptParams(orcpt=v).options(), "ORCPT"),
-    "BODY": (lambda v: MailParams(body=v).options(), "BODY"),
-    "RET": (lambda v: MailParams(ret=v).options(), "RET"),
-    "NOTIFY": (lambda v: RcptParams(notify=(v,)).options(), "NOTIFY"),
-}
-
-# Builders whose result is one command line (bytes).
-LINE_BUILDERS: dict[str, Callable[[str], bytes]] = {
-    "helo": commands.helo,
-    "ehlo": commands.ehlo,
-    "mail": commands.mail,
-    "rcpt": commands.rcpt,
-    "vrfy": commands.vrfy,
-    "expn": commands.expn,
-    "help": commands.help,
-    "auth": commands.auth,
-    "auth initial response": lambda v: commands.auth("PLAIN", v.encode()),
-    "sasl": lambda v: commands.sasl(v.encode()),
-    "line": lambda v: commands.line("XTEST", v),
-    "verb": lambda v: commands.line(v or "X"),
-    "envid": lambda v: commands.mail("a@b.example", MailParams(envid=v or "x").options()),
-    "orcpt": lambda v: commands.rcpt("a@b.example", RcptParams(orcpt=v or "x").options()),
+    "ENVID": (lambda v: commands.mail("a@b.example", MailParams(envid=v).options()), "ENVID"),
+    "ORCPT": (lambda v: commands.rcpt("a@b.example", RcptParams(orcpt=v).options()), "ORCPT"),
+    "BODY": (lambda v: commands.mail("a@b.example", MailParams(body=v).options()), "BODY"),
+    "RET": (lambda v: commands.mail("a@b.example", MailParams(ret=v).options()), "RET"),
+    "NOTIFY": (
+        lambda v: commands.rcpt("a@b.example", RcptParams(notify=(v,)).options()),
+        "NOTIFY",
+    ),
 }
 
 clean_text = st.text(max_size=40).filter(lambda s: not any(c in s for c in FORBIDDEN))
+
+any_text = st.text(
+    st.one_of(st.characters(), st.sampled_from(FORBIDDEN), st.characters(categories=["Cs"])),
+    max_size=40,
+)
+"""Any text at all: CR, LF, NUL and lone surrogates often."""
 
 
 @st.composite
@@ -71,8 +69,15 @@ def dirty_text(draw) -> str:
     return before + bad + after
 
 
+def assert_one_line(built: bytes) -> None:
+    """``built`` is one command line: CRLF at its end and no other CR, LF or NUL."""
+    assert built.endswith(b"\r\n")
+    assert built.count(b"\r") == 1 and built.count(b"\n") == 1
+    assert b"\0" not in built
+
+
 @pytest.mark.parametrize("name", BUILDERS)
-@settings(max_examples=40)
+@settings(max_examples=FUZZ or 40)
 @given(value=dirty_text())
 def test_every_builder_refuses_cr_lf_nul_naming_the_field(name: str, value: str) -> None:
     build, field = BUILDERS[name]
@@ -80,6 +85,34 @@ def test_every_builder_refuses_cr_lf_nul_naming_the_field(name: str, value: str)
         build(value)
     assert info.value.field == field
     assert str(info.value).startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+@settings(max_examples=FUZZ or 60)
+@given(value=any_text)
+def test_any_text_makes_one_line_or_an_error_naming_the_field(name: str, value: str) -> None:
+    build, field = BUILDERS[name]
+    try:
+        built = build(value)
+    except CommandError as error:
+        assert error.field == field
+        return
+    assert_one_line(built)
+
+
+@settings(max_examples=FUZZ or 50)
+@given(size=st.integers(), last=st.booleans())
+def test_sizes_make_one_line_or_an_error_naming_the_field(size: int, last: bool) -> None:
+    for build, field in (
+        (lambda: commands.bdat(size, last), "BDAT size"),
+        (lambda: commands.mail("a@b.example", MailParams(size=size).options()), "SIZE"),
+    ):
+        try:
+            assert_one_line(build())
+        except CommandError as error:
+            assert error.field == field and size < 0
+        else:
+            assert size >= 0
 
 
 @pytest.mark.parametrize("char", FORBIDDEN)
@@ -97,25 +130,18 @@ def test_error_names_the_character() -> None:
             commands.helo(f"a{char}b")
 
 
+def test_a_lone_surrogate_is_refused_naming_the_field() -> None:
+    # What Python makes of bytes that are not UTF-8 in argv or a file name (surrogateescape).
+    with pytest.raises(CommandError, match="surrogate") as info:
+        commands.ehlo(b"client-\xff".decode("utf-8", "surrogateescape"))
+    assert info.value.field == "EHLO name"
+
+
 def test_command_error_is_a_value_error() -> None:
     assert issubclass(CommandError, ValueError)
 
 
-@pytest.mark.parametrize("name", LINE_BUILDERS)
-@settings(max_examples=50)
-@given(value=clean_text)
-def test_clean_arguments_give_exactly_one_crlf_at_the_end(name: str, value: str) -> None:
-    try:
-        built = LINE_BUILDERS[name](value)
-    except CommandError:
-        # Only refusals for reasons other than line breaks are allowed here (e.g. a space
-        # inside an ESMTP parameter).
-        return
-    assert built.endswith(b"\r\n")
-    assert built.count(b"\r") == 1 and built.count(b"\n") == 1
-    assert b"\0" not in built
-
-
+@settings(max_examples=FUZZ or 100)
 @given(sender=clean_text, recipient=clean_text)
 def test_mail_and_rcpt_lines_keep_their_verb(sender: str, recipient: str) -> None:
     assert commands.mail(sender).startswith(b"MAIL FROM:<")
@@ -240,6 +266,7 @@ def test_xtext(value: str, encoded: str) -> None:
     assert xtext(value) == encoded
 
 
+@settings(max_examples=FUZZ or 100)
 @given(st.text(max_size=30))
 def test_xtext_is_printable_ascii_and_reversible(value: str) -> None:
     encoded = xtext(value)
@@ -332,6 +359,7 @@ _ATOM_CHARS = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
 _LABEL_CHARS = string.ascii_letters + string.digits + "-"
 
 
+@settings(max_examples=FUZZ or 100)
 @given(
     st.lists(st.text(_ATOM_CHARS, min_size=1, max_size=8), min_size=1, max_size=3),
     st.lists(

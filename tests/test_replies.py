@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from fixtures_data import wire_files, wire_index
 from hypothesis import HealthCheck, given, settings
@@ -392,42 +394,63 @@ def test_wire_fixture_enhanced_codes() -> None:
 
 # -- properties -----------------------------------------------------------------------------
 
+FUZZ = int(os.environ.get("SMTPTUI_FUZZ_EXAMPLES", "0"))
+"""Examples per property for a long fuzzing run by hand (0: each property's own count)."""
+
 
 @st.composite
 def splits(draw, data: bytes) -> list[int]:
     return draw(st.lists(st.integers(0, len(data)), max_size=8))
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_arbitrary_bytes_raise_only_protocol_error(data) -> None:
-    blob = data.draw(
-        st.one_of(
-            st.binary(max_size=300),
-            # Bytes that look like SMTP more often than random ones do.
-            st.lists(
-                st.sampled_from(
-                    [b"250", b"-", b" ", b"\r\n", b"\n", b"\r", b"2.0.0", b"\xff", b"x", b"55"]
-                ),
-                max_size=60,
-            ).map(b"".join),
-        )
-    )
-    cuts = data.draw(splits(blob))
-    parser = ReplyParser(max_line_length=data.draw(st.integers(8, 200)), max_lines=5)
+smtp_like = st.lists(
+    st.sampled_from(
+        [b"250", b"220", b"-", b" ", b"\r\n", b"\n", b"\r", b"2.0.0", b"\xff", b"x", b"55", b"\0"]
+    ),
+    max_size=60,
+).map(b"".join)
+"""Bytes that look like SMTP more often than random ones do."""
+
+
+@settings(max_examples=FUZZ or 300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(st.binary(max_size=300), smtp_like),
+    st.data(),
+    st.sampled_from([(8, 2), (16, 5), (64, 3), (200, 5), (MAX_LINE_LENGTH, MAX_REPLY_LINES)]),
+)
+def test_any_bytes_any_split_raise_only_protocol_error(
+    blob: bytes, data, limits: tuple[int, int]
+) -> None:
+    """Whatever arrives, however split: replies within the limits, or a ProtocolError holding
+    bytes that did arrive; every byte accounted for; never more held than the limits allow."""
+    max_line_length, max_lines = limits
+    parser = ReplyParser(max_line_length=max_line_length, max_lines=max_lines)
+    fed = b""  # since the parser was last empty
+    out = b""  # the raw bytes of the replies it made since then
     start = 0
-    for cut in [*sorted(cuts), len(blob)]:
+    for cut in [*sorted(data.draw(splits(blob))), len(blob)]:
+        piece, start = blob[start:cut], cut
+        fed += piece
         try:
-            for reply in parser.feed(blob[start:cut]):
-                assert isinstance(reply.text, str)
-                assert 100 <= reply.code <= 599
+            replies = parser.feed(piece)
         except ProtocolError as error:
-            assert isinstance(error.data, bytes)
-        start = cut
+            assert error.data and error.data in fed
+            assert parser.pending == b""
+            fed = out = b""
+            continue
+        for reply in replies:
+            assert 100 <= reply.code <= 599 and reply.raw.endswith(b"\n")
+            assert 1 <= len(reply.lines) <= max_lines
+            assert all(len(line) < max_line_length for line in reply.raw.split(b"\n"))
+            assert isinstance(reply.text, str) and isinstance(reply.message, bytes)
+            assert reply.enhanced is None or reply.enhanced.klass == reply.kind
+            out += reply.raw
+        assert out + parser.pending == fed
+        assert len(parser.pending) <= max_lines * max_line_length
     try:
         parser.eof()
     except ProtocolError as error:
-        assert isinstance(error.data, bytes)
+        assert error.data == fed[len(out) :]
 
 
 _text = st.binary(max_size=40).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
@@ -445,6 +468,7 @@ def well_formed_replies(draw) -> bytes:
     return out
 
 
+@settings(max_examples=FUZZ or 100)
 @given(st.lists(well_formed_replies(), min_size=1, max_size=4), st.data())
 def test_well_formed_replies_round_trip(blobs, data) -> None:
     stream = b"".join(blobs)

@@ -54,6 +54,11 @@ from smtptui.protocol.replies import Reply, ReplyParser
 Response = tuple[int, bytes]
 AuthObject = Mechanism | Callable[[bytes | None], str | None]
 
+_NOT_TLS = frozenset(
+    {"WRONG_VERSION_NUMBER", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL"}
+)
+"""OpenSSL's reasons for a handshake answered with bytes that are not TLS records."""
+
 
 class _Wire(asyncio.Protocol):
     """The asyncio protocol: hands bytes and connection changes to its client, until the
@@ -313,12 +318,14 @@ class SMTPClient:
     def _tls_error(self, error: ssl.SSLError) -> errors.SMTPTLSError:
         certificate = isinstance(error, ssl.SSLCertVerificationError)
         if certificate:
-            reason = f"certificate verification failed: {error.verify_message}"
+            reason = f"certificate verification failed: {error.verify_message}".lower()
         else:
-            reason = error.reason or str(error)
+            reason = (error.reason or str(error)).replace("_", " ").lower()
+            if error.reason in _NOT_TLS:
+                reason = f"the server's answer is not TLS ({reason})"
         self.close()
         return errors.SMTPTLSError.at(
-            reason.lower(), self.host, self.port, self.step, certificate=certificate
+            reason, self.host, self.port, self.step, certificate=certificate
         )
 
     async def starttls(
@@ -405,7 +412,7 @@ class SMTPClient:
             )
             self.close()
             return
-        for reply in replies:
+        for index, reply in enumerate(replies):
             unsolicited = self._expected == 0
             if not unsolicited:
                 self._expected -= 1
@@ -414,7 +421,11 @@ class SMTPClient:
                 self._emit(Received(reply, now, tls, latency, unsolicited))
             self._deliver(reply)
             if self._starttls_pending and reply.code == 220 and self._transport is not None:
-                self._transport.pause_reading()  # what follows must not be read as plaintext
+                # What follows must be neither read as plaintext nor published as replies:
+                # starttls() discards it, replies included (CVE-2011-0411).
+                self._transport.pause_reading()
+                self._replies.extend(replies[index + 1 :])
+                return
 
     def _deliver(self, reply: Reply) -> None:
         waiter = self._waiter
@@ -435,7 +446,7 @@ class SMTPClient:
         try:
             self._parser.eof()
         except ProtocolError as error:
-            text = f"the server closed the connection in the middle of a reply: {error}"
+            text = "the server closed the connection in the middle of a reply"
             self._fail(
                 errors.SMTPProtocolError.at(text, error.data, self.host, self.port, self.step)
             )
@@ -494,8 +505,9 @@ class SMTPClient:
         if loop.time() < self._deadline:
             self._watchdog = loop.call_at(self._deadline, self._watch)
             return
+        received = len(self._parser.pending)
         waiter.set_exception(
-            errors.SMTPTimeoutError.at(self.timeout, self.host, self.port, self.step)
+            errors.SMTPTimeoutError.at(self.timeout, self.host, self.port, self.step, received)
         )
         self.close()
 

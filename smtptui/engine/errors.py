@@ -86,11 +86,18 @@ class SMTPConnectError(_Located, smtplib.SMTPConnectError):
 
 
 class SMTPTimeoutError(_Located, SMTPException, TimeoutError):
-    """No answer within the timeout."""
+    """No answer within the timeout, or only the start of one."""
 
     @classmethod
-    def at(cls, seconds: float, host: str, port: int, step: str) -> SMTPTimeoutError:
-        text = f"no answer within {seconds:g} s ({_where(host, port, step)})"
+    def at(
+        cls, seconds: float, host: str, port: int, step: str, received: int = 0
+    ) -> SMTPTimeoutError:
+        """``received``: how many bytes of an unfinished reply came before the timeout."""
+        if received:
+            text = f"the server sent {received} bytes of a reply but not its end"
+        else:
+            text = "no answer"
+        text = f"{text} within {seconds:g} s ({_where(host, port, step)})"
         return _place(cls(text), host, port, step)
 
 

@@ -16,6 +16,8 @@ from smtptui.protocol.errors import CommandError
 
 CRLF = b"\r\n"
 _FORBIDDEN = {"\r": "CR", "\n": "LF", "\0": "NUL"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""What a str holds for bytes that were not UTF-8 (surrogateescape), and cannot encode."""
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _DOT_ATOM_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 """A plain ``local@domain``: the common case, quoted without parseaddr (which is slow)."""
@@ -23,10 +25,13 @@ _NOTIFY = frozenset({"NEVER", "SUCCESS", "FAILURE", "DELAY"})
 
 
 def check(field: str, value: str) -> str:
-    """Return ``value`` if it holds no CR, LF or NUL; otherwise raise naming ``field``."""
+    """Return ``value`` if it holds no CR, LF or NUL and can be sent as UTF-8; otherwise
+    raise naming ``field``."""
     for char, name in _FORBIDDEN.items():
         if char in value:
             raise CommandError(field, f"contains a {name} character, which would end the command")
+    if not value.isascii() and _SURROGATE.search(value):  # e.g. bytes that were not UTF-8
+        raise CommandError(field, "contains a lone surrogate, which UTF-8 cannot encode")
     return value
 
 

@@ -17,9 +17,13 @@ FAILURES = (OSError, ValueError)
 """:data:`Failure` as a tuple, for ``except``."""
 
 
+_CLOSING = "the server is closing the connection; connect again later"
+"""What a 421 means (RFC 5321 3.8), whatever it answered."""
+
+
 def refused(label: str, reply: Reply) -> str:
     """An action the server answered with a failure (or an unexpected code)."""
-    return f"{label} refused: {reply.code} {_first_line(reply.text)}"
+    return f"{label} refused: {_reply(reply.code, reply.text)}"
 
 
 def explain(error: Failure, label: str) -> str:
@@ -43,32 +47,45 @@ def explain(error: Failure, label: str) -> str:
             return _connect_failure(error)
         case errors.SMTPServerDisconnected():
             return f"{error} — connect again"
+        case errors.SMTPProtocolError() if error.step.startswith("AUTH"):
+            return f"{error} — the server broke off its own AUTH exchange; try another mechanism"
         case errors.SMTPProtocolError():
             return f"{error} — is this an SMTP server, and is the security (TLS or not) right?"
         case errors.SMTPAuthenticationError():
-            reply = f"{error.smtp_code} {_first_line(_text(error.smtp_error))}"
-            return f"authentication failed: {reply} — check the username, password and mechanism"
+            advice = "check the username, password and mechanism"
+            return f"authentication failed: {_reply(error.smtp_code, error.smtp_error, advice)}"
         case errors.SMTPSenderRefused():
-            reply = f"{error.smtp_code} {_first_line(_text(error.smtp_error))}"
-            return f"sender {error.sender} refused: {reply}"
+            return f"sender {error.sender} refused: {_reply(error.smtp_code, error.smtp_error)}"
         case errors.SMTPRecipientsRefused():
-            return f"every recipient refused: {recipients(error.recipients)}"
+            refused = recipients(error.recipients)
+            if any(code == 421 for code, _ in error.recipients.values()):
+                return f"the message was not sent: {refused} — {_CLOSING}"
+            return f"every recipient refused: {refused}"
         case errors.SMTPHeloError():
-            reply = f"{error.smtp_code} {_first_line(_text(error.smtp_error))}"
-            return f"EHLO and HELO refused: {reply}"
+            return f"EHLO and HELO refused: {_reply(error.smtp_code, error.smtp_error)}"
         case errors.SMTPNotSupportedError():
             return f"{error} — run EHLO first; many servers offer AUTH only after STARTTLS"
         case errors.SMTPResponseException():
-            return f"{label} refused: {error.smtp_code} {_first_line(_text(error.smtp_error))}"
+            return f"{label} refused: {_reply(error.smtp_code, error.smtp_error)}"
     return f"{label} failed: {error}"
 
 
 def recipients(refused: dict[str, tuple[int, bytes]]) -> str:
     """Refused recipients with their replies: ``a@x (550 …), b@y (…)``."""
     return ", ".join(
-        f"{address} ({code} {_first_line(_text(message))})"
-        for address, (code, message) in refused.items()
+        f"{address} ({_said(code, message)})" for address, (code, message) in refused.items()
     )
+
+
+def _said(code: int, message: bytes | str) -> str:
+    """A reply in a few words: its code and the first line of its text."""
+    return f"{code} {_first_line(_text(message))}"
+
+
+def _reply(code: int, message: bytes | str, advice: str = "") -> str:
+    """A reply in a few words, then what a 421 means, else ``advice`` (if any)."""
+    advice = _CLOSING if code == 421 else advice
+    return f"{_said(code, message)} — {advice}" if advice else _said(code, message)
 
 
 def _connect_failure(error: errors.SMTPConnectError) -> str:
