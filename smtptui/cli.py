@@ -21,6 +21,7 @@ from smtptui.protocol.errors import CommandError
 from smtptui.server import DEMO_USERS, EmbeddedServer, describe
 from smtptui.session import (
     Entry,
+    Risk,
     RunAll,
     Security,
     SendMessage,
@@ -177,6 +178,11 @@ def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:
 @click.option("--to", "recipients", multiple=True, help="Send a test message to (repeatable).")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
 @click.option("--no-color", is_flag=True, help="Plain text output.")
+@click.option(
+    "--plaintext-auth",
+    is_flag=True,
+    help="Allow AUTH without TLS (the password crosses the network readable).",
+)
 @click.pass_context
 def run_command(
     ctx: click.Context,
@@ -186,6 +192,7 @@ def run_command(
     recipients: tuple[str, ...],
     timeout: float,
     no_color: bool,
+    plaintext_auth: bool,
     **options: Any,
 ) -> None:
     """Run a whole session headless and print every command and reply.
@@ -220,13 +227,19 @@ def run_command(
     if recipients:
         sender = sender or DEMO_SENDER
         send = SendMessage(sender, recipients, demo_message(sender, recipients[0]))
-    ctx.exit(0 if run(run_session(settings, send, color=color)) else 1)
+    accepted = (Risk.PLAINTEXT_AUTH,) if plaintext_auth else ()
+    ctx.exit(0 if run(run_session(settings, send, color=color, accepted=accepted)) else 1)
 
 
 async def run_session(
-    settings: SessionSettings, send: SendMessage | None, *, color: bool | None
+    settings: SessionSettings,
+    send: SendMessage | None,
+    *,
+    color: bool | None,
+    accepted: tuple[Risk, ...] = (),
 ) -> bool:
-    """Run the whole dialogue, printing the transcript as it happens; True if it all worked."""
+    """Run the whole dialogue, printing the transcript as it happens; True if it all worked.
+    ``accepted`` are the risks the user allowed on the command line."""
     controller = SessionController(settings)
 
     def show(update: object) -> None:
@@ -235,7 +248,11 @@ async def run_session(
                 click.secho(line, fg=_COLOURS.get(line[:4]), color=color)
 
     controller.subscribe(show)
+    for risk in accepted:
+        controller.accept(risk)
     outcome = await controller.run(RunAll(send))
+    if outcome.risk is Risk.PLAINTEXT_AUTH:
+        click.secho("*** add --plaintext-auth to send them anyway", fg="red", color=color)
     return outcome.ok
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -76,3 +77,15 @@ def test_from_without_to_is_a_usage_error() -> None:
     result = smtptui("localhost", "--from", "a@example.org")
     assert result.returncode == 2
     assert "--from needs at least one --to" in result.stderr
+
+
+def test_auth_without_tls_needs_a_flag(make_server) -> None:
+    server = make_server(auth_require_tls=False)
+    where = f"{server.host}:{server.port}"
+    env = {**os.environ, "SMTPTUI_PASSWORD": "wonderland"}
+    refused = smtptui(where, "--plain", "--user", "alice", env=env)
+    assert refused.returncode == 1
+    assert "AUTH not sent" in refused.stdout and "--plaintext-auth" in refused.stdout
+    allowed = smtptui(where, "--plain", "--user", "alice", "--plaintext-auth", env=env)
+    assert allowed.returncode == 0, allowed.stdout
+    assert "<-  235 " in allowed.stdout and "wonderland" not in allowed.stdout

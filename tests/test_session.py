@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 import pytest
-from scripted_server import Peer, ScriptedServer
+from scripted_server import Peer, ScriptedServer, dialogue
 
 from smtptui.engine.tls import TlsInfo
 from smtptui.server import EmbeddedServer
@@ -30,6 +30,7 @@ from smtptui.session import (
     Quit,
     Raw,
     RcptTo,
+    Risk,
     RunAll,
     Security,
     SendData,
@@ -569,3 +570,62 @@ async def test_a_protocol_error_is_recorded_with_its_bytes(
     [error] = [entry for entry in controller.transcript if entry.kind is EntryKind.ERROR]
     assert says in error.text and error.text == outcome.error
     assert error.data == (ehlo_reply or greeting)
+
+
+# -- risks: never taken by accident -------------------------------------------------------
+
+
+async def test_auth_without_tls_waits_for_acceptance(make_server) -> None:
+    server = make_server(auth_require_tls=False)
+    controller = SessionController(settings_for(server, None, security=Security.NONE))
+    await controller.run(Connect())
+    await controller.run(Ehlo())
+    outcome = await controller.run(Authenticate())
+    assert not outcome.ok and outcome.risk is Risk.PLAINTEXT_AUTH
+    assert "AUTH not sent" in outcome.error and controller.state.user is None
+    assert not any(
+        entry.text.startswith("AUTH")
+        for entry in controller.transcript
+        if entry.kind is EntryKind.SENT
+    )
+
+    controller.accept(Risk.PLAINTEXT_AUTH)
+    assert (await controller.run(Authenticate())).ok and controller.state.user == "alice"
+    await controller.run(Connect())  # accepted for the session, not only the connection
+    await controller.run(Ehlo())
+    assert (await controller.run(Authenticate())).ok
+
+
+async def test_a_refused_starttls_stops_everything_but_quit() -> None:
+    answers = {"EHLO": b"250-mx\r\n250 STARTTLS\r\n", "STARTTLS": b"454 4.7.0 not now\r\n"}
+    async with ScriptedServer(dialogue(answers)) as server:
+        settings = SessionSettings(host=f"{server.host}:{server.port}", security=Security.STARTTLS)
+        controller = SessionController(settings)
+        outcome = await controller.run(RunAll(SendMessage("a@b.example", ("c@d.example",), "Hi")))
+        assert not outcome.ok and "454" in outcome.error
+        assert not any(line.startswith((b"MAIL", b"AUTH")) for line in server.peers[0].received)
+
+        for action in (Noop(), MailFrom("a@b.example"), Raw("MAIL FROM:<a@b.example>")):
+            outcome = await controller.run(action)
+            assert outcome.risk is Risk.PLAINTEXT_AFTER_STARTTLS, action
+        assert not any(line.startswith((b"NOOP", b"MAIL")) for line in server.peers[0].received)
+        controller.accept(Risk.PLAINTEXT_AFTER_STARTTLS)
+        assert (await controller.run(Noop())).ok
+        assert (await controller.run(Quit())).ok
+
+
+async def test_an_unverified_certificate_is_skipped_for_one_connection_only(
+    untrusted_server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    controller = SessionController(settings_for(untrusted_server, client_tls_context))
+    await controller.run(Connect())
+    await controller.run(Ehlo())
+    outcome = await controller.run(StartTls())
+    assert outcome.risk is Risk.UNVERIFIED_TLS and "certificate" in outcome.error
+    controller.accept(Risk.UNVERIFIED_TLS)
+    for action in (Connect(), Ehlo(), StartTls()):
+        assert (await controller.run(action)).ok, action
+    assert controller.state.tls is not None and not controller.state.tls.verified
+    for action in (Connect(), Ehlo()):
+        await controller.run(action)
+    assert (await controller.run(StartTls())).risk is Risk.UNVERIFIED_TLS  # verified again

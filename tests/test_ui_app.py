@@ -15,7 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from scripted_server import Peer, ScriptedServer, well_behaved
+from scripted_server import (
+    Peer,
+    ScriptedServer,
+    dialogue,
+    flood,
+    hang_up,
+    stall,
+    well_behaved,
+)
 from textual.app import App
 from textual.command import CommandPalette
 from textual.events import Paste
@@ -44,6 +52,7 @@ from smtptui.session import (
 from smtptui.ui.app import Draft, SmtpTui
 from smtptui.ui.certificate import CertificateScreen, certificate_text
 from smtptui.ui.commandline import CommandLine
+from smtptui.ui.dialog import ConfirmScreen
 from smtptui.ui.export import ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
@@ -786,3 +795,126 @@ async def test_transcript_commands_are_in_the_palette() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.query_one(TranscriptView).filter == "errors"
+
+
+# -- 10. what is never done by accident ---------------------------------------------------
+
+
+async def asked(pilot: Pilot[None], key: str) -> ConfirmScreen:
+    """Press ``key`` and wait for the step to ask before going on."""
+    await pilot.press(key)
+    started = time.monotonic()
+    while not isinstance(pilot.app.screen, ConfirmScreen):
+        assert time.monotonic() - started < STEP_TIMEOUT, f"{key} asked nothing"
+        await pilot.pause(0.02)
+    return pilot.app.screen
+
+
+async def answer(pilot: Pilot[None], button: str) -> None:
+    """Answer the confirmation dialog on screen, then let the step go on."""
+    await pilot.click(f"#{button}")
+    await settle(pilot)
+
+
+async def test_auth_without_tls_asks_once_per_session(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server(auth_require_tls=False)
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        screen = await asked(pilot, "f5")
+        assert "AUTH without TLS" in str(screen.query_one(".risk", Static).render())
+        await answer(pilot, "no")
+        assert app.controller.state.user is None
+        assert not any("AUTH" in line for line in transcript(app) if line.startswith(" -> "))
+        assert any("AUTH not sent" in text for text in errors(app))
+        assert app.query_one("#password", Input).value == "wonderland"  # what was typed stays
+
+        await asked(pilot, "f5")
+        await answer(pilot, "yes")
+        assert app.controller.state.user == "alice"
+        assert "=== ⚠ As you chose: AUTH may send credentials without TLS in this session" in (
+            transcript(app)
+        )
+        await step(pilot, "f5")  # asked once: not again in this session
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_nothing_goes_on_in_plaintext_after_starttls_failed() -> None:
+    script = dialogue(
+        {"EHLO": b"250-mx\r\n250 STARTTLS\r\n", "STARTTLS": b"454 4.7.0 TLS not available\r\n"}
+    )
+    async with ScriptedServer(script) as server:
+        app = tui(settings_for(server, security=Security.STARTTLS))
+        async with app.run_test(size=SIZE) as pilot:
+            await step(pilot, "f2", "f3", "f4")
+            assert any("454" in text for text in errors(app))
+            await asked(pilot, "ctrl+o")  # NOOP, in plaintext: asked first
+            await answer(pilot, "no")
+            assert not any(line.startswith(b"NOOP") for line in server.peers[0].received)
+            await step(pilot, "f10")  # QUIT is always let through
+            assert server.peers[0].received[-1].startswith(b"QUIT")
+
+
+async def test_a_certificate_that_fails_can_be_skipped_once(
+    untrusted_server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    app = tui(settings_for(untrusted_server, client_tls_context))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        await asked(pilot, "f4")
+        assert any("certificate" in text for text in errors(app))
+        assert app.controller.state.phase is Phase.DISCONNECTED
+        await answer(pilot, "yes")  # reconnects, EHLO, STARTTLS, without verifying
+        tls = app.controller.state.tls
+        assert tls is not None and not tls.verified
+        assert "=== ⚠ As you chose: the next connection will not verify the certificate" in (
+            transcript(app)
+            + [line for t in app.controller.transcripts for e in t for line in swaks_lines(e)]
+        )
+        await step(pilot, "f10", "f2", "f3")
+        await asked(pilot, "f4")  # once only: verified again, so refused again
+        assert app.controller.state.tls is None
+        await answer(pilot, "no")
+
+
+# -- 11. misbehaving servers, as a person meets them ----------------------------------------
+
+MISBEHAVIOUR = {
+    "421 at connect, then close": (dialogue(greeting=hang_up(b"421 4.3.2 busy\r\n")), "f2", "421"),
+    "a reply without a code": (dialogue({"EHLO": b"hello there\r\n"}), "f3", "reply"),
+    "a megabyte line": (
+        dialogue({"EHLO": flood(b"250-", b"x" * 65536, 16, b"\r\n")}),
+        "f3",
+        "longer than",
+    ),
+    "closed in a multi-line reply": (
+        dialogue({"EHLO": hang_up(b"250-first\r\n250-second\r\n")}),
+        "f3",
+        "closed",
+    ),
+    "552 after the final dot": (dialogue({".": b"552 5.3.4 too big\r\n"}), "f9", "552"),
+    "no answer after the final dot": (dialogue({".": stall}), "f9", "no answer within 1 s"),
+}
+
+
+@pytest.mark.parametrize("case", MISBEHAVIOUR, ids=list(MISBEHAVIOUR))
+async def test_a_misbehaving_server_is_reported_and_nothing_typed_is_lost(case: str) -> None:
+    script, key, words = MISBEHAVIOUR[case]
+    draft = Draft("alice@example.org", ("bob@example.org",), "Subject kept", "Body kept\n")
+    async with ScriptedServer(script) as server:
+        settings = settings_for(server, security=Security.NONE, reply_timeout=1.0)
+        app = tui(settings, draft=draft)
+        async with app.run_test(size=SIZE) as pilot:
+            keys = {"f2": ["f2"], "f3": ["f2", "f3"], "f9": ["f2", "f3", "f9"]}[key]
+            await step(pilot, *keys)
+            toasts = error_toasts(app)
+            assert any(words in toast for toast in toasts), toasts
+            assert any(words in text for text in errors(app))
+            assert app.return_code is None and not app.controller.state.busy
+            assert app.query_one("#host", Input).value == f"{server.host}:{server.port}"
+            assert app.query_one("#subject", Input).value == "Subject kept"
+            assert app.query_one("#body", TextArea).text == "Body kept\n"
+            await step(pilot, "f2")  # and it goes on: another connection, same server
+            assert app.controller.state.address == f"{server.host}:{server.port}"

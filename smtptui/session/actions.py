@@ -8,9 +8,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import ClassVar
 
 from smtptui.protocol.replies import Reply
+
+
+class Risk(StrEnum):
+    """What the session does not do by accident, only once the user has accepted it (each
+    :attr:`question` is what the UI asks)."""
+
+    PLAINTEXT_AUTH = "AUTH without TLS sends the password readable by anyone on the path"
+    PLAINTEXT_AFTER_STARTTLS = (
+        "STARTTLS failed: going on sends everything, passwords too, in plaintext"
+    )
+    UNVERIFIED_TLS = "the certificate failed verification: the server may not be who it says"
+
+    @property
+    def question(self) -> str:
+        return _QUESTIONS[self]
+
+
+_QUESTIONS = {
+    Risk.PLAINTEXT_AUTH: "Send credentials without TLS, for the rest of this session?",
+    Risk.PLAINTEXT_AFTER_STARTTLS: "Go on without TLS, for this connection?",
+    Risk.UNVERIFIED_TLS: "Connect once more without verifying the certificate?",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +189,13 @@ Refused = Mapping[str, tuple[int, bytes]]
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What running an action came to. ``error`` says what went wrong and what to try."""
+    """What running an action came to. ``error`` says what went wrong and what to try;
+    ``risk``, when set, is what the user may accept (:meth:`SessionController.accept`)
+    before running the action again."""
 
     action: Action
     ok: bool
     reply: Reply | None = None
     error: str = ""
     refused: Refused = field(default_factory=dict)
+    risk: Risk | None = None

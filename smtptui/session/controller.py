@@ -33,6 +33,7 @@ from smtptui.session.actions import (
     RcptTo,
     Refused,
     Reset,
+    Risk,
     RunAll,
     SendData,
     SendMessage,
@@ -43,6 +44,21 @@ from smtptui.session.recorder import Recorder
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.state import Phase, SessionState, after_reply
 from smtptui.session.transcript import Entry, EntryKind, Transcript
+
+
+class _Unaccepted(Exception):
+    """An action that would take a risk the user has not accepted: it is not sent."""
+
+    def __init__(self, risk: Risk) -> None:
+        super().__init__(risk)
+        self.risk = risk
+
+
+def _may_send_credentials(mechanism: str | None, client: SMTPClient) -> bool:
+    """Whether AUTH would go as far as sending credentials: not when the server said, in
+    EHLO, that it takes none and no mechanism is named (that fails before sending any)."""
+    return client.capabilities is None or client.has_extn("auth") or bool(mechanism)
+
 
 ClientFactory = Callable[..., SMTPClient]
 """Makes a client from :class:`SMTPClient`'s keyword arguments (tests may wrap it)."""
@@ -83,6 +99,9 @@ class SessionController:
         self._lock = asyncio.Lock()
         self._subscribers: list[Subscriber] = []
         self._leave_transcript = first.subscribe(self._publish)
+        self._accepted: set[Risk] = set()
+        self._starttls_failed = False  # and the connection went on in plaintext
+        self._unverified_next = False  # the next connection skips certificate verification
 
     @property
     def transcript(self) -> Transcript:
@@ -121,6 +140,21 @@ class SessionController:
     def _set(self, **changes: object) -> None:
         self._update(dataclasses.replace(self._state, **changes))  # type: ignore[arg-type]
 
+    def accept(self, risk: Risk) -> None:
+        """Let actions take ``risk`` (an outcome named it), marked in the transcript: AUTH
+        without TLS for the rest of the session, plaintext after a failed STARTTLS for this
+        connection, skipping certificate verification for the next connection only."""
+        match risk:
+            case Risk.UNVERIFIED_TLS:
+                self._unverified_next = True
+                text = "the next connection will not verify the certificate"
+            case Risk.PLAINTEXT_AUTH:
+                text = "AUTH may send credentials without TLS in this session"
+            case Risk.PLAINTEXT_AFTER_STARTTLS:
+                text = "this connection goes on without TLS"
+        self._accepted.add(risk)
+        self._record(EntryKind.INFO, f"⚠ As you chose: {text}")
+
     # -- running actions ---------------------------------------------------------------
 
     async def run(self, action: Action) -> Outcome:
@@ -140,6 +174,10 @@ class SessionController:
         data = b""  # the offending bytes of a protocol error
         try:
             outcome = await self._dispatch(action)
+        except _Unaccepted as unaccepted:
+            risk = unaccepted.risk
+            text = f"{action.label} not sent: {risk}; it needs your confirmation"
+            outcome = Outcome(action, False, None, text, risk=risk)
         except asyncio.CancelledError:
             self._record(EntryKind.ERROR, f"cancelled during {action.label}")
             self._abort()
@@ -149,9 +187,17 @@ class SessionController:
             if isinstance(error, errors.SMTPProtocolError):
                 data = error.data
             text = advice.explain(error, action.label)
-            outcome = Outcome(action, False, self._reply, text, refused)
+            risk = (
+                Risk.UNVERIFIED_TLS
+                if isinstance(error, errors.SMTPTLSError) and error.certificate
+                else None
+            )
+            outcome = Outcome(action, False, self._reply, text, refused, risk)
         finally:
             self._sync()
+        if isinstance(action, StartTls):
+            client = self._client
+            self._starttls_failed = not outcome.ok and client is not None and client.connected
         if outcome.error:
             self._record(EntryKind.ERROR, outcome.error, data)
         return outcome
@@ -185,6 +231,9 @@ class SessionController:
         client = self._client
         if client is None or not client.connected:
             raise errors.SMTPServerDisconnected("not connected")
+        risk = self._risk(action, client)
+        if risk is not None:
+            raise _Unaccepted(risk)
         match action:
             case Ehlo(name=name):
                 await client.ehlo(self.settings.helo_name if name is None else name)
@@ -218,6 +267,20 @@ class SessionController:
                 return await self._send(client, action)
         return self._judge(action)
 
+    def _risk(self, action: Action, client: SMTPClient) -> Risk | None:
+        """The risk ``action`` would take now that the user has not accepted, if any."""
+        if isinstance(action, Quit | StartTls) or client.tls is not None:
+            return None
+        if self._starttls_failed:
+            risk = Risk.PLAINTEXT_AFTER_STARTTLS
+        elif isinstance(action, Authenticate) and _may_send_credentials(
+            action.mechanism or self.settings.mechanism, client
+        ):
+            risk = Risk.PLAINTEXT_AUTH
+        else:
+            return None
+        return None if risk in self._accepted else risk
+
     def _judge(self, action: Action) -> Outcome:
         """The outcome of a one-command action, from the reply it got."""
         reply = self._reply
@@ -229,11 +292,14 @@ class SessionController:
         settings = self.settings
         host, port = settings.address()
         self._abort()
+        self._accepted -= {Risk.PLAINTEXT_AFTER_STARTTLS, Risk.UNVERIFIED_TLS}
+        self._starttls_failed = False
+        unverified, self._unverified_next = self._unverified_next, False
         client = self._client_factory(
             local_hostname=settings.helo_name or None,
             implicit_tls=settings.implicit_tls,
-            ssl_context=settings.ssl_context,
-            verify=settings.verify,
+            ssl_context=None if unverified else settings.ssl_context,
+            verify=settings.verify and not unverified,
             cafile=settings.cafile,
             client_cert=settings.client_cert,
             client_key=settings.client_key,

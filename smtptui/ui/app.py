@@ -33,6 +33,7 @@ from smtptui.session import (
     Quit,
     RcptTo,
     Reset,
+    Risk,
     SendData,
     SessionController,
     SessionSettings,
@@ -46,6 +47,7 @@ from smtptui.session import (
 from smtptui.session.export import ExportFormat, default_filename, write_export
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.commandline import CommandLine
+from smtptui.ui.dialog import ConfirmScreen
 from smtptui.ui.export import ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
@@ -359,7 +361,12 @@ class SmtpTui(ThemedApp):
                 return
         if isinstance(action, MailFrom):
             self._next_recipient = 0
-        await self.controller.run(action)
+        outcome = await self.controller.run(action)
+        if outcome.risk is not None and await self.push_screen_wait(ConfirmScreen(outcome.risk)):
+            self.controller.accept(outcome.risk)
+            for retry in _retry(action, outcome.risk):
+                if not (await self.controller.run(retry)).ok:
+                    break
 
     def _settings(self) -> SessionSettings:
         settings = self.query_one(ConnectionPane).apply(self.controller.settings)
@@ -499,6 +506,14 @@ class SmtpTui(ThemedApp):
                 f"Show or hide each entry's {column} time",
                 lambda attribute=attribute: setattr(view, attribute, not getattr(view, attribute)),
             )
+
+
+def _retry(action: Action, risk: Risk) -> tuple[Action, ...]:
+    """What to run once ``risk`` is accepted: the action again; after a certificate that
+    failed STARTTLS (the connection is closed then), the way back to it."""
+    if risk is Risk.UNVERIFIED_TLS and isinstance(action, StartTls):
+        return Connect(), Ehlo(), StartTls()
+    return (action,)
 
 
 def _key_name(key: str) -> str:

@@ -8,48 +8,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
 from smtptui.session.export import ExportFormat
+from smtptui.ui.dialog import Dialog
 from smtptui.ui.panes.form import Form, field
 
 _FORMATS = {ExportFormat.SWAKS: "swaks-style text", ExportFormat.JSONL: "JSON Lines"}
-
-ResultType = TypeVar("ResultType")
-
-
-class Dialog(ModalScreen[ResultType]):
-    """The look both screens share: a bordered box in the middle, buttons on the right."""
-
-    DEFAULT_CSS = """
-    Dialog {
-        align: center middle;
-        & > Vertical {
-            width: 70;
-            max-width: 90%;
-            height: auto;
-            max-height: 100%;
-            padding: 1 1 0 1;
-            border: round $primary;
-            border-title-color: $text-accent;
-            border-subtitle-color: $text-muted;
-            background: $surface;
-        }
-        & .buttons {
-            height: auto;
-            margin-top: 1;
-            align-horizontal: right;
-            & > Button { margin-left: 2; min-width: 10; }
-        }
-    }
-    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +168,7 @@ class QuitScreen(Dialog[str]):
     """Quitting with entries not exported: return "export", "quit" or "cancel" (also Esc)."""
 
     AUTO_FOCUS = "#export"
-    BINDINGS = [
-        Binding("escape", "dismiss('cancel')", "Cancel"),
-        Binding("left", "app.focus_previous", show=False),
-        Binding("right", "app.focus_next", show=False),
-    ]
+    BINDINGS = [Binding("escape", "dismiss('cancel')", "Cancel")]
 
     def __init__(self, unsaved: int) -> None:
         super().__init__()

@@ -1,0 +1,77 @@
+"""The look every dialog shares, and the one that asks before a risky step."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from smtptui.session import Risk
+
+ResultType = TypeVar("ResultType")
+
+
+class Dialog(ModalScreen[ResultType]):
+    """The look every dialog shares: a bordered box in the middle, buttons on the right
+    (← and → move between them)."""
+
+    BINDINGS = [
+        Binding("left", "app.focus_previous", show=False),
+        Binding("right", "app.focus_next", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    Dialog {
+        align: center middle;
+        & > Vertical {
+            width: 70;
+            max-width: 90%;
+            height: auto;
+            max-height: 100%;
+            padding: 1 1 0 1;
+            border: round $primary;
+            border-title-color: $text-accent;
+            border-subtitle-color: $text-muted;
+            background: $surface;
+        }
+        & .buttons {
+            height: auto;
+            margin-top: 1;
+            align-horizontal: right;
+            & > Button { margin-left: 2; min-width: 10; }
+        }
+    }
+    """
+
+
+class ConfirmScreen(Dialog[bool]):
+    """Ask before a step takes ``risk``: True to take it, False (also Esc) not to."""
+
+    AUTO_FOCUS = "#no"
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel")]
+    DEFAULT_CSS = """
+    ConfirmScreen .risk { color: $text-warning; text-style: bold; margin-bottom: 1; }
+    """
+
+    def __init__(self, risk: Risk) -> None:
+        super().__init__()
+        self.risk = risk
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as dialog:
+            dialog.border_title = "Are you sure?"
+            dialog.border_subtitle = "Esc cancels"
+            yield Static(f"⚠ {self.risk[0].upper()}{self.risk[1:]}.", classes="risk")
+            yield Static(self.risk.question)
+            with Horizontal(classes="buttons"):
+                yield Button("Yes, go on", id="yes", variant="warning", compact=True)
+                yield Button("No", id="no", variant="primary", compact=True)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
