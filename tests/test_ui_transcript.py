@@ -7,6 +7,9 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.style import Style
 from test_session import settings_for
 from textual.app import ComposeResult
@@ -37,6 +40,8 @@ from smtptui.ui.transcript import (
     format_latency,
     format_size,
 )
+from smtptui.ui.transcript import lines as lines_module
+from smtptui.ui.transcript.lines import BodyLines
 from smtptui.ui.transcript.search import compile_query, spans
 
 _WALL = Entry.now(EntryKind.INFO, "").wall
@@ -673,3 +678,13 @@ def test_snapshot_explained_error_and_search(snap_compare) -> None:
 
     app = PaneApp(DEMO)
     assert snap_compare(app, terminal_size=(80, 24), run_before=explain_and_search)
+
+
+@settings(max_examples=300)
+@given(text=st.text(alphabet="ab\n\t", max_size=60), chunk=st.integers(1, 9))
+def test_an_unfolded_body_has_every_line_however_it_is_split(text: str, chunk: int) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lines_module, "_CHUNK", chunk)
+        unfolded = BodyLines(text)
+    assert list(unfolded) == [line.expandtabs() for line in text.split("\n")] + ["."]
+    assert unfolded.width == max(map(len, text.split("\n")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import accumulate
 from typing import overload
 
 from smtptui.session.transcript import Entry
@@ -13,6 +14,9 @@ FOLD_AT = 3
 """Lines of a message body shown before the rest is folded into one summary line."""
 
 MARKER_WIDTH = 4
+_CHUNK = 1 << 20
+"""Characters of a body split at a time when it is unfolded."""
+
 TIMING_WIDTH = 9
 """Cells of the latency column: a gap and the longest latency, ``10.0 ms``."""
 
@@ -63,15 +67,18 @@ class BodyLines(Sequence[str]):
     def __init__(self, text: str) -> None:
         self._text = text
         starts = array("q", [0])
-        widest = 0
-        find, append = text.find, starts.append
-        end = find("\n")
-        while end >= 0:
-            widest = max(widest, end - starts[-1])
-            append(end + 1)
-            end = find("\n", end + 1)
+        widest = current = 0  # current: the length so far of the line a chunk ends in
+        for begin in range(0, len(text), _CHUNK):  # split in C, a chunk at a time
+            lengths = list(map(len, text[begin : begin + _CHUNK].split("\n")))
+            lengths[0] += current
+            *ended, current = lengths
+            if ended:
+                widest = max(widest, *ended)
+                steps = accumulate([length + 1 for length in ended], initial=starts[-1])
+                next(steps)
+                starts.extend(steps)
         self._starts = starts
-        self.width = max(widest, len(text) - starts[-1])
+        self.width = max(widest, current)
         """The longest line's length (in characters; tabs count as one)."""
 
     def __len__(self) -> int:
