@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from scripted_server import ScriptedServer, dialogue
+from test_session import settings_for
 
 from smtptui.engine import SMTPClient
 from smtptui.server import EmbeddedServer
@@ -66,14 +67,7 @@ async def engine_cycles(server: EmbeddedServer, context: ssl.SSLContext) -> None
 
 async def controller_cycles(server: EmbeddedServer, context: ssl.SSLContext) -> None:
     """Connect, STARTTLS, AUTH, send, quit: RunAll, on one controller as in one sitting."""
-    settings = SessionSettings(
-        host=f"{server.host}:{server.port}",
-        ssl_context=context,
-        helo_name="client.example",
-        username="alice",
-        password="wonderland",
-    )
-    controller = SessionController(settings)
+    controller = SessionController(settings_for(server, context))
     send = SendMessage("a@example.com", ("b@example.org",), MESSAGE)
     for _ in range(CYCLES):
         outcome = await controller.run(RunAll(send))

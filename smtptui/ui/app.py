@@ -215,6 +215,7 @@ class SmtpTui(ThemedApp):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._view = self.query_one(TranscriptView)  # looked up once: every entry goes there
         settings = self.controller.settings
         self.query_one(ConnectionPane).load(settings)
         self.query_one(AuthPane).load(settings)
@@ -251,7 +252,7 @@ class SmtpTui(ThemedApp):
 
     def _show_theme(self) -> None:
         chosen = self.themes.get(self.theme)
-        self.query_one(TranscriptView).set_marks(chosen.marks if chosen else {})
+        self._view.set_marks(chosen.marks if chosen else {})
         self._show_state(self.controller.state)  # the status line keeps rendered colours
 
     @staticmethod
@@ -268,7 +269,7 @@ class SmtpTui(ThemedApp):
     def _on_update(self, update: Update) -> None:
         if isinstance(update, Entry):
             if self._showing == len(self.controller.transcripts):
-                self.query_one(TranscriptView).add(update)
+                self._view.add(update)
             if update.kind is EntryKind.ERROR:
                 self.notify(update.text, severity="error", timeout=8, markup=False)
         elif isinstance(update, Transcript):
@@ -281,7 +282,7 @@ class SmtpTui(ThemedApp):
         """Show connection ``number``'s transcript (the last one is live)."""
         transcripts = self.controller.transcripts
         number = min(max(number, 1), len(transcripts))
-        view = self.query_one(TranscriptView)
+        view = self._view
         if number != self._showing:
             self._showing = number
             view.load(transcripts[number - 1])
@@ -294,7 +295,7 @@ class SmtpTui(ThemedApp):
         if len(transcripts) > 1:
             live = "" if self._showing == len(transcripts) else " (] goes to the live one)"
             parts.insert(0, f"connection {self._showing} of {len(transcripts)}{live}")
-        self.query_one(TranscriptView).heading = " · ".join(parts)
+        self._view.heading = " · ".join(parts)
 
     @on(TranscriptView.Browse)
     def _browse(self, message: TranscriptView.Browse) -> None:
@@ -311,7 +312,7 @@ class SmtpTui(ThemedApp):
         steps = {step: (key, label) for key, step, label, _ in STEPS}
         advice = [steps[_ADVICE_STEPS[s]] for s in suggestions(state) if s in _ADVICE_STEPS]
         hint = "  ".join(f"{_key_name(key)} {label}" for key, label in advice)
-        self.query_one(TranscriptView).advice = f"next: {hint}" if hint else ""
+        self._view.advice = f"next: {hint}" if hint else ""
         client = self.controller.client
         capabilities = client.capabilities if client is not None and state.esmtp else None
         greeting = client.greeting.text if client is not None and client.greeting else None
@@ -442,7 +443,7 @@ class SmtpTui(ThemedApp):
     def action_clear_transcript(self) -> None:
         """Forget the entries of the transcript shown."""
         self.controller.transcripts[self._showing - 1].clear()
-        self.query_one(TranscriptView).clear()
+        self._view.clear()
 
     async def action_quit(self) -> None:
         """Quit; first offer to export entries that were never exported."""
@@ -476,7 +477,7 @@ class SmtpTui(ThemedApp):
 
     def action_find(self) -> None:
         """Search the transcript (Enter or Esc in the search bar lands in the transcript)."""
-        self.query_one(TranscriptView).action_search()
+        self._view.action_search()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -484,7 +485,7 @@ class SmtpTui(ThemedApp):
             yield SystemCommand(
                 f"SMTP: {label} ({_key_name(key)})", text, lambda step=step: self.action_step(step)
             )
-        view = self.query_one(TranscriptView)
+        view = self._view
         for key, action, text in TRANSCRIPT_KEYS[1:]:  # moving the cursor is for keys only
             title = text.split(" (")[0].split(":")[0]
             yield SystemCommand(

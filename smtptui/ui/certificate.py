@@ -13,10 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from smtptui.engine.tls import CertificateInfo, TlsInfo
+from smtptui.ui.dialog import ScrollingDialog
 
 FULL_CHAIN = hasattr(ssl.SSLObject, "get_unverified_chain")
 """Whether this Python hands over every certificate the server sent (3.13+) or only the leaf."""
@@ -171,7 +171,7 @@ def _fingerprint_lines(fingerprint: str) -> Iterator[str]:
         yield fingerprint[start : start + step].rstrip(":")
 
 
-class CertificateScreen(ModalScreen[None]):
+class CertificateScreen(ScrollingDialog):
     """The TLS session and the certificate chain of a handshake; ``c`` copies it as text,
     Esc, q or Enter closes it."""
 
@@ -183,21 +183,7 @@ class CertificateScreen(ModalScreen[None]):
 
     DEFAULT_CSS = f"""
     CertificateScreen {{
-        align: center middle;
-        & > VerticalScroll {{
-            width: 90%;
-            max-width: 100;
-            height: auto;
-            max-height: 90%;
-            padding: 0 1;
-            border: round $border;
-            border-title-color: $text-accent;
-            border-subtitle-color: $text-muted;
-            background: $surface;
-            scrollbar-size-vertical: 1;
-        }}
-        & .heading {{ margin-top: 1; }}
-        & .heading.first {{ margin-top: 0; }}
+        & > VerticalScroll {{ width: 90%; max-width: 100; max-height: 90%; }}
         & Grid {{
             grid-size: 2;
             grid-columns: {LABEL_WIDTH} 1fr;
@@ -206,7 +192,7 @@ class CertificateScreen(ModalScreen[None]):
             padding-left: 2;
         }}
         & .label {{ color: $text-muted; }}
-        & .note {{ color: $text-muted; margin-top: 1; }}
+        & .note {{ margin-top: 1; }}
     }}
     """
 

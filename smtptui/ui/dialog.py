@@ -49,6 +49,29 @@ class Dialog(ModalScreen[ResultType]):
     """
 
 
+class ScrollingDialog(ModalScreen[None]):
+    """The look of a screen of reading (help, a certificate): a bordered, scrolling box in
+    the middle, its sections under ``.heading`` lines."""
+
+    DEFAULT_CSS = """
+    ScrollingDialog {
+        align: center middle;
+        & > VerticalScroll {
+            height: auto;
+            padding: 0 1;
+            border: round $border;
+            border-title-color: $text-accent;
+            border-subtitle-color: $text-muted;
+            background: $surface;
+            scrollbar-size-vertical: 1;
+        }
+        & .heading { margin-top: 1; }
+        & .heading.first { margin-top: 0; }
+        & .note { color: $text-muted; }
+    }
+    """
+
+
 class ConfirmScreen(Dialog[bool]):
     """Ask before a step takes ``risk``: True to take it, False (also Esc) not to."""
 

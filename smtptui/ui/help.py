@@ -8,8 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from smtptui.ui.dialog import ScrollingDialog
 
 MARKERS = (
     (" -> ", "sent to the server"),
@@ -28,7 +29,7 @@ REPLY_CLASSES = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ScrollingDialog):
     """Keys (as the app passes them), transcript markers and reply classes; Esc, F1 or q
     closes it."""
 
@@ -36,22 +37,8 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen {
-        align: center middle;
-        & > VerticalScroll {
-            width: 72;
-            max-width: 100%;
-            height: auto;
-            max-height: 100%;
-            padding: 0 1;
-            border: round $border;
-            border-title-color: $text-accent;
-            border-subtitle-color: $text-muted;
-            background: $surface;
-            scrollbar-size-vertical: 1;
-        }
-        & .heading { text-style: bold; color: $text-accent; margin-top: 1; }
-        & .heading.first { margin-top: 0; }
-        & .note { color: $text-muted; }
+        & > VerticalScroll { width: 72; max-width: 100%; max-height: 100%; }
+        & .heading { text-style: bold; color: $text-accent; }
     }
     """
 
