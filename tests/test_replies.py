@@ -479,3 +479,23 @@ def test_well_formed_replies_round_trip(blobs, data) -> None:
         assert reply.code == int(blob[:3])
         assert reply.lines == tuple(line.rstrip(b"\r\n")[4:] for line in blob.splitlines(True))
         assert reply.bare_lf == (b"\r\n" not in blob)
+
+
+@pytest.mark.parametrize(
+    ("data", "codes", "rest"),
+    [
+        (b"250 ok\r\nnonsense\r\n", [250], b"nonsense\r\n"),
+        (b"220 hi\r\n250 a\r\n250-b\r\n251 c\r\nmore", [220, 250], b"250-b\r\n251 c\r\nmore"),
+        (b"junk\r\n250 ok\r\n", [], b"junk\r\n250 ok\r\n"),
+    ],
+)
+def test_an_error_carries_the_replies_before_it_and_the_rest(
+    data: bytes, codes: list[int], rest: bytes
+) -> None:
+    parser = ReplyParser()
+    with pytest.raises(ProtocolError) as info:
+        parser.feed(data)
+    assert [reply.code for reply in info.value.replies] == codes
+    assert info.value.rest == rest
+    assert b"".join(reply.raw for reply in info.value.replies) + rest == data
+    assert parser.pending == b""

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smtptui.protocol.replies import Reply
+
 
 class ProtocolError(Exception):
     """The server sent bytes that are not a valid SMTP reply.
 
-    ``data`` holds the offending bytes, exactly as received, so they can be shown.
+    ``data`` holds the offending bytes, exactly as received, so they can be shown. From the
+    reply parser, ``replies`` holds the valid replies that came before them in the same
+    read, and ``rest`` every byte received that is not part of one of those.
     """
 
     def __init__(self, message: str, data: bytes = b"") -> None:
         super().__init__(message)
         self.data = data
+        self.replies: tuple[Reply, ...] = ()
+        self.rest = data
 
 
 class CommandError(ValueError):

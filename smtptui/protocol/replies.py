@@ -14,7 +14,6 @@ MAX_LINE_LENGTH = 8192
 MAX_REPLY_LINES = 1000
 """Most lines one multi-line reply may have before it is treated as runaway."""
 
-_ONE_LINE = re.compile(rb"([1-5][0-9][0-9]) ([^\n]*)\r\n")
 _ENHANCED = re.compile(rb"([245])\.(\d{1,3})\.(\d{1,3})(?=[ \t]|$)")
 
 
@@ -80,7 +79,17 @@ class Reply(NamedTuple):
 
     def as_tuple(self) -> tuple[int, bytes]:
         """``(code, message)``, the shape smtplib's methods return."""
+        lines = self.lines
+        if len(lines) == 1:  # the usual case, on every round trip: inlined from message
+            return self.code, lines[0].strip(b" \t")
         return self.code, self.message
+
+
+_CODES = {str(code).encode("ascii"): code for code in range(100, 600)}
+"""Every reply code's three bytes, to its number: the check and the conversion in one."""
+
+_new_reply = tuple.__new__
+"""Makes a Reply without the Python-level ``__new__`` of a named tuple: the parser's fast path."""
 
 
 def parse_enhanced(code: int, text: bytes) -> EnhancedCode | None:
@@ -127,39 +136,44 @@ class ReplyParser:
     def feed(self, data: bytes) -> list[Reply]:
         """Add received bytes; return the replies they complete, in order.
 
-        After a :class:`ProtocolError` the parser is empty again; the caller decides whether
-        the connection is still worth reading.
+        A :class:`ProtocolError` carries the replies completed before the bad bytes
+        (``replies``) and every byte not part of one (``rest``); the parser is then empty
+        again, and the caller decides whether the connection is still worth reading.
         """
-        try:
-            return self._feed(data)
-        except ProtocolError:
-            self.clear()
-            raise
-
-    def _feed(self, data: bytes) -> list[Reply]:
-        if (
-            not self._buffer
-            and not self._lines
+        if (  # the usual case, one whole one-line reply, without the loop
+            data[3:4] == b" "
+            and data.find(b"\n") == len(data) - 1
+            and data[-2:-1] == b"\r"
+            and (code := _CODES.get(data[:3]))
             and len(data) <= self.max_line_length
-            and (one := _ONE_LINE.fullmatch(data))
+            and not self._buffer
+            and not self._lines
         ):
-            return [Reply(int(one[1]), (one[2],), data)]  # the usual case, without the loop
+            return [_new_reply(Reply, (code, (data[4:-2],), data, False))]
+        replies: list[Reply] = []
+        try:
+            self._feed(data, replies)
+        except ProtocolError as error:
+            error.replies, error.rest = tuple(replies), self.clear()
+            raise
+        return replies
+
+    def _feed(self, data: bytes, replies: list[Reply]) -> None:
         buffer = self._buffer
         buffer += data
-        replies: list[Reply] = []
         start = 0
-        while (end := buffer.find(b"\n", start)) >= 0:
-            line = bytes(buffer[start : end + 1])
-            start = end + 1
-            reply = self._line(line)
-            if reply is not None:
-                replies.append(reply)
-        del buffer[:start]
+        try:
+            while (end := buffer.find(b"\n", start)) >= 0:
+                reply = self._line(bytes(buffer[start : end + 1]))
+                start = end + 1
+                if reply is not None:
+                    replies.append(reply)
+        finally:
+            del buffer[:start]  # what is left, on an error, starts with the bad line
         if len(buffer) > self.max_line_length:
             raise ProtocolError(
                 f"reply line longer than {self.max_line_length} bytes", bytes(buffer[:200])
             )
-        return replies
 
     def eof(self) -> None:
         """Note that the connection closed; raise if it closed in the middle of a reply."""
@@ -176,16 +190,10 @@ class ReplyParser:
         else:
             content = line[:-1]
             self._bare_lf = True
-        code_bytes = content[:3]
+        code = _CODES.get(content[:3])
         separator = content[3:4]
-        if not (
-            len(code_bytes) == 3
-            and code_bytes.isdigit()
-            and b"1" <= code_bytes[:1] <= b"5"
-            and separator in (b"-", b" ", b"")
-        ):
+        if code is None or separator not in (b"-", b" ", b""):
             raise ProtocolError("not an SMTP reply line (no 3-digit code)", line)
-        code = int(code_bytes)
         if self._lines and code != self._code:
             raise ProtocolError(
                 f"multi-line reply changes its code from {self._code} to {code}",
