@@ -228,6 +228,28 @@ async def test_malformed_reply_to_a_command(good: ScriptedServer) -> None:
     await assert_reconnects(client, good)
 
 
+async def test_a_reply_before_garbage_in_the_same_read_still_counts(good: ScriptedServer) -> None:
+    async def garbage(peer: Peer) -> None:
+        await peer.send(b"220 hi\r\n")
+        await peer.expect(b"NOOP")
+        await peer.send(b"250 2.0.0 ok\r\nnonsense\r\n")  # one write, one read
+        await peer.line()
+
+    async with scripted(garbage) as server:
+        client, events = make_client()
+        await client.connect(server.host, server.port)
+        assert await client.noop() == (250, b"2.0.0 ok")
+        with pytest.raises(SMTPProtocolError) as info:
+            await client.noop()
+    assert info.value.data == b"nonsense\r\n"
+    assert "not an SMTP reply line" in str(info.value)
+    assert not client.connected
+    received = [e.reply.raw for e in events if isinstance(e, Received)]
+    assert received == [b"220 hi\r\n", b"250 2.0.0 ok\r\n"]
+    assert isinstance(events[-1], Closed)
+    await assert_reconnects(client, good)
+
+
 class _MeasuredParser(ReplyParser):
     """Records the most bytes the parser ever held."""
 
@@ -312,6 +334,8 @@ def _starttls_script(server_tls_context: ssl.SSLContext, after_220: bytes) -> Sc
         b"250-injected.example\r\n250 AUTH PLAIN\r\n",
         b"250 one\r\n250 two\r\n",
         b"250 incompl",
+        b"injected, and not a reply\r\n",
+        b"250 one\r\nnot a reply\r\n250 two\r\n",
     ],
 )
 async def test_plaintext_after_starttls_220_is_discarded(

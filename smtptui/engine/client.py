@@ -12,7 +12,7 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from smtptui.engine import errors
 from smtptui.engine.events import (
@@ -141,6 +141,7 @@ class SMTPClient:
         self._parser = ReplyParser()
         self._replies: deque[Reply] = deque()
         self._waiter: asyncio.Future[Reply] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the connection's, once made
         self._deadline = 0.0
         self._watchdog: asyncio.TimerHandle | None = None
         self._failure: Exception | None = None
@@ -149,6 +150,9 @@ class SMTPClient:
         self._started = 0.0  # when the connection was asked for
         self._step: bytes | str = ""
         self._starttls_pending = False
+        self._next: _NextStep | None = None  # written the moment the awaited reply allows
+        self._sent_ahead: bytes | None = None  # what _next wrote, until a command claims it
+        self._held = b""  # bytes after STARTTLS's 220 that were not replies: to discard
         self.tls: TlsInfo | None = None
         self.greeting: Reply | None = None  # the server's 220 (or whatever it said first)
         self.last_reply: Reply | None = None
@@ -212,7 +216,7 @@ class SMTPClient:
         port = port or parsed_port
         self.host, self.port = host, port
         self._reset_connection()
-        loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         self._started = time.monotonic()
         self._emit(Connecting(host, port, self.implicit_tls, self._started))
         context = self._tls_context() if self.implicit_tls else None
@@ -259,8 +263,10 @@ class SMTPClient:
         self._wire = _Wire(self)
         self._parser = ReplyParser()
         self._replies.clear()
+        self._held = b""
         self._failure = None
         self._expected = 0
+        self._next = self._sent_ahead = None
         self.tls = None
         self.greeting = None
         self.authenticated_as = None
@@ -272,6 +278,7 @@ class SMTPClient:
         The ``Closed`` event is published now, not when asyncio reports the socket gone.
         """
         transport, self._transport = self._transport, None
+        self._next = self._sent_ahead = None
         if transport is None:
             return
         self._fail(
@@ -386,8 +393,9 @@ class SMTPClient:
         return reply.as_tuple()
 
     def _discard_plaintext(self) -> None:
-        dropped = b"".join(reply.raw for reply in self._replies) + self._parser.clear()
+        dropped = b"".join(reply.raw for reply in self._replies) + self._held + self._parser.clear()
         self._replies.clear()
+        self._held = b""
         self._expected = 0
         if dropped:
             text = (
@@ -404,14 +412,11 @@ class SMTPClient:
             now = time.monotonic()
             tls = self.tls is not None
             self._emit(WireEvent(Direction.RECEIVED, data, now, tls))
+        failure: ProtocolError | None = None
         try:
             replies = self._parser.feed(data)
-        except ProtocolError as error:
-            self._fail(
-                errors.SMTPProtocolError.at(str(error), error.data, self.host, self.port, self.step)
-            )
-            self.close()
-            return
+        except ProtocolError as error:  # the replies before the bad bytes still count
+            replies, failure = list(error.replies), error
         for index, reply in enumerate(replies):
             unsolicited = self._expected == 0
             if not unsolicited:
@@ -419,21 +424,43 @@ class SMTPClient:
             if listeners:
                 latency = None if unsolicited else now - self._sent_at
                 self._emit(Received(reply, now, tls, latency, unsolicited))
-            self._deliver(reply)
+            if (
+                self._next is not None
+                and failure is None
+                and not unsolicited
+                and not self._expected
+            ):
+                self._take_next_step(reply)
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                self._waiter = None
+                waiter.set_result(reply)
+            else:
+                self._replies.append(reply)
             if self._starttls_pending and reply.code == 220 and self._transport is not None:
                 # What follows must be neither read as plaintext nor published as replies:
                 # starttls() discards it, replies included (CVE-2011-0411).
                 self._transport.pause_reading()
                 self._replies.extend(replies[index + 1 :])
+                if failure is not None:  # not replies at all: plaintext for starttls to drop
+                    self._held = failure.rest
                 return
+        if failure is not None:
+            self._fail(
+                errors.SMTPProtocolError.at(
+                    str(failure), failure.data, self.host, self.port, self.step
+                )
+            )
+            self.close()
 
-    def _deliver(self, reply: Reply) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            self._waiter = None
-            waiter.set_result(reply)
-        else:
-            self._replies.append(reply)
+    def _take_next_step(self, reply: Reply) -> None:
+        """Write the prepared next step if ``reply`` (to the last command) allows it."""
+        step, self._next = self._next, None
+        assert step is not None
+        if reply.code in step.codes and self.connected:
+            self._step = step.step
+            self._write(step.data, step.kind, shown=step.shown)
+            self._sent_ahead = step.data
 
     def _fail(self, error: Exception) -> None:
         self._failure = error
@@ -473,7 +500,8 @@ class SMTPClient:
         elif self._transport is None:
             raise self._not_connected()
         else:
-            loop = asyncio.get_running_loop()
+            loop = self._loop
+            assert loop is not None  # there is a transport: connect() set it
             self._waiter = waiter = loop.create_future()
             self._deadline = loop.time() + self.timeout
             watchdog = self._watchdog
@@ -513,7 +541,17 @@ class SMTPClient:
 
     # -- bytes out ---------------------------------------------------------------------
 
-    def _write(self, data: bytes, kind: SentKind, note: str = "", *, expect: bool = True) -> None:
+    def _write(
+        self,
+        data: bytes,
+        kind: SentKind,
+        note: str = "",
+        *,
+        expect: bool = True,
+        shown: bytes | None = None,
+    ) -> None:
+        """Write ``data``; its Sent event shows ``shown`` if given (a message, not its
+        stuffed payload)."""
         transport = self._transport
         if transport is None or transport.is_closing():
             raise self._not_connected()
@@ -523,17 +561,38 @@ class SMTPClient:
         if self._listeners:
             tls = self.tls is not None
             self._emit(WireEvent(Direction.SENT, data, now, tls))
-            self._emit(Sent(kind, data, time.monotonic(), tls, note))
+            self._emit(Sent(kind, data if shown is None else shown, time.monotonic(), tls, note))
 
     def _command(
         self, line: bytes, kind: SentKind = SentKind.COMMAND, note: str = ""
     ) -> Coroutine[Any, Any, Reply]:
-        """Send ``line`` now; await the result for its reply. (Not itself a coroutine: one
-        layer fewer on every round trip.)"""
-        if kind is not SentKind.SASL:  # a SASL line is a secret: the step stays "AUTH …"
-            self._step = line  # named lazily, only if something fails
-        self._write(line, kind, note)
+        """Send ``line`` now (unless it went ahead as the prepared next step); await the
+        result for its reply. (Not itself a coroutine: one layer fewer on every round trip.)"""
+        sent, self._sent_ahead = self._sent_ahead, None
+        if sent is not line:
+            if kind is not SentKind.SASL:  # a SASL line is a secret: the step stays "AUTH …"
+                self._step = line  # named lazily, only if something fails
+            self._write(line, kind, note)
         return self._read_reply()
+
+    def _prepare(
+        self,
+        codes: tuple[int, ...],
+        data: bytes,
+        kind: SentKind = SentKind.COMMAND,
+        *,
+        shown: bytes | None = None,
+        step: bytes | str | None = None,
+    ) -> None:
+        """Write ``data`` the moment the reply to the command just sent arrives, if its code
+        is one of ``codes``: the transaction's next step, already decided.
+
+        The dialogue stays in lock step (nothing is written before that reply); what this
+        saves is the wake-up of the awaiting task, most of a round trip's cost on the
+        client's side. ``_command`` (or ``_body``) then claims what went ahead.
+        """
+        if not self._replies:  # a queued reply would be read first: take the slow path
+            self._next = _NextStep(codes, data, kind, shown, data if step is None else step)
 
     async def send_raw(self, data: bytes) -> Reply:
         """Send ``data`` exactly as given and read one reply."""
@@ -545,16 +604,19 @@ class SMTPClient:
         """Send ``cmd args`` (checked for CR/LF/NUL) and return the reply."""
         return (await self._command(commands.line(cmd, args))).as_tuple()
 
-    async def _body(self, message: bytes) -> Reply:
-        """Send message data after a 354, stuffed and terminated, in flow-controlled chunks."""
+    async def _body(self, message: bytes, payload: bytes | None = None) -> Reply:
+        """Send message data after a 354, stuffed and terminated, in flow-controlled chunks
+        (or as the one ``payload`` made for a small message, unless it went ahead)."""
+        sent, self._sent_ahead = self._sent_ahead, None
+        if payload is not None and sent is payload:
+            return await self._read_reply()
         self._step = "message data"
         transport = self._transport
         if transport is None:
             raise self._not_connected()
         tls = self.tls is not None
         listeners = self._listeners
-        small = len(message) <= DEFAULT_CHUNK_SIZE  # one write, as smtplib makes
-        for chunk in (data_payload(message),) if small else iter_data_payload(message):
+        for chunk in (payload,) if payload is not None else iter_data_payload(message):
             transport.write(chunk)
             if listeners:
                 self._emit(WireEvent(Direction.SENT, chunk, time.monotonic(), tls))
@@ -739,10 +801,16 @@ class SMTPClient:
 
     async def data(self, msg: bytes | str) -> Response:
         """DATA, then the message; raises SMTPDataError unless the server said 354."""
-        reply = await self._command(commands.DATA)
+        message = encode_message(msg)
+        pending = self._command(commands.DATA)
+        payload = None
+        if len(message) <= DEFAULT_CHUNK_SIZE:  # one write, as smtplib makes, sent on the 354
+            payload = data_payload(message)
+            self._prepare((354,), payload, SentKind.BODY, shown=message, step="message data")
+        reply = await pending
         if reply.code != 354:
             raise errors.SMTPDataError(reply.code, reply.message)
-        return (await self._body(encode_message(msg))).as_tuple()
+        return (await self._body(message, payload)).as_tuple()
 
     async def bdat(self, chunk: bytes, last: bool = False) -> Response:
         """One BDAT chunk (RFC 3030): the command and its bytes, then the reply."""
@@ -764,21 +832,38 @@ class SMTPClient:
         rcpt_options: Sequence[str] = (),
     ) -> dict[str, Response]:
         """The whole transaction with smtplib's semantics; returns the refused recipients."""
-        await self.ehlo_or_helo_if_needed()
+        if self.helo_resp is None and self.ehlo_resp is None:
+            await self.ehlo_or_helo_if_needed()
         msg = encode_message(msg)
         options: list[str] = []
         if self.does_esmtp:
             if self.has_extn("size"):
                 options.append(f"size={len(msg)}")
             options.extend(mail_options)
-        code, resp = await self.mail(from_addr, options)
+        self._check_smtputf8(options)
+        mail_line = commands.mail(from_addr, options if self.does_esmtp else ())
+        recipients = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
+        # Every line is checked before the first is sent; each goes out the moment the
+        # reply before it allows (see _prepare).
+        rcpt_lines = [
+            commands.rcpt(recipient, rcpt_options if self.does_esmtp else ())
+            for recipient in recipients
+        ]
+        pending = self._command(mail_line)
+        if rcpt_lines:
+            self._prepare((250,), rcpt_lines[0])
+        code, resp = (await pending).as_tuple()
         if code != 250:
             await self._abandon(code)
             raise errors.SMTPSenderRefused(code, resp, from_addr)
-        recipients = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
         refused: dict[str, Response] = {}
-        for recipient in recipients:
-            code, resp = await self.rcpt(recipient, rcpt_options)
+        for index, (recipient, line) in enumerate(zip(recipients, rcpt_lines, strict=True)):
+            pending = self._command(line)
+            if index + 1 < len(rcpt_lines):
+                self._prepare((250, 251), rcpt_lines[index + 1])
+            elif not refused:
+                self._prepare((250, 251), commands.DATA)
+            code, resp = (await pending).as_tuple()
             if code not in (250, 251):
                 refused[recipient] = (code, resp)
             if code == 421:
@@ -832,6 +917,16 @@ class SMTPClient:
             with contextlib.suppress(errors.SMTPException):
                 await self.quit()
         self.close()
+
+
+class _NextStep(NamedTuple):
+    """What to write once the awaited reply's code is one of ``codes`` (see _prepare)."""
+
+    codes: tuple[int, ...]
+    data: bytes
+    kind: SentKind
+    shown: bytes | None
+    step: bytes | str
 
 
 class _Callback(Mechanism):
