@@ -16,6 +16,7 @@ from scripted_server import Answer, Peer, ScriptedServer, dialogue
 
 from smtptui.engine import SMTPClient, SMTPException
 from smtptui.engine.events import ClientEvent, Received, Sent, SentKind
+from smtptui.protocol.errors import CommandError
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -154,3 +155,16 @@ async def test_data_alone_sends_the_message_on_the_354() -> None:
         assert await client.noop() == (250, b"ok")
         await client.quit()
         assert server.peers[0].message_sizes == [len(MESSAGE) + 1]
+
+
+async def test_a_bad_later_recipient_stops_the_transaction_before_it_starts() -> None:
+    async with ScriptedServer(dialogue()) as server:
+        client = SMTPClient(server.host, server.port, local_hostname="client.example")
+        await client.connect()
+        await client.ehlo()
+        with pytest.raises(CommandError, match="recipient: contains a LF"):
+            await client.sendmail("me@example.com", ["a@example.com", "b@x\nRSET"], MESSAGE)
+        assert await client.noop() == (250, b"ok")  # still in step: nothing was sent
+        await client.quit()
+    verbs = [line.split()[0] for line in server.peers[0].received if line]
+    assert verbs == [b"EHLO", b"NOOP", b"QUIT"]

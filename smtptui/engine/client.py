@@ -789,15 +789,19 @@ class SMTPClient:
         ):
             raise errors.SMTPNotSupportedError("SMTPUTF8 not supported by server")
 
-    async def mail(self, sender: str, options: Sequence[str] = ()) -> Response:
-        """``MAIL FROM``; options are sent only when the server speaks ESMTP (as smtplib)."""
+    def _mail_line(self, sender: str, options: Sequence[str]) -> bytes:
+        """``MAIL FROM``, its options only if the server speaks ESMTP (as smtplib)."""
         self._check_smtputf8(options)
-        line = commands.mail(sender, options if self.does_esmtp else ())
-        return (await self._command(line)).as_tuple()
+        return commands.mail(sender, options if self.does_esmtp else ())
+
+    def _rcpt_line(self, recipient: str, options: Sequence[str]) -> bytes:
+        return commands.rcpt(recipient, options if self.does_esmtp else ())
+
+    async def mail(self, sender: str, options: Sequence[str] = ()) -> Response:
+        return (await self._command(self._mail_line(sender, options))).as_tuple()
 
     async def rcpt(self, recip: str, options: Sequence[str] = ()) -> Response:
-        line = commands.rcpt(recip, options if self.does_esmtp else ())
-        return (await self._command(line)).as_tuple()
+        return (await self._command(self._rcpt_line(recip, options))).as_tuple()
 
     async def data(self, msg: bytes | str) -> Response:
         """DATA, then the message; raises SMTPDataError unless the server said 354."""
@@ -840,15 +844,11 @@ class SMTPClient:
             if self.has_extn("size"):
                 options.append(f"size={len(msg)}")
             options.extend(mail_options)
-        self._check_smtputf8(options)
-        mail_line = commands.mail(from_addr, options if self.does_esmtp else ())
         recipients = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
         # Every line is checked before the first is sent; each goes out the moment the
         # reply before it allows (see _prepare).
-        rcpt_lines = [
-            commands.rcpt(recipient, rcpt_options if self.does_esmtp else ())
-            for recipient in recipients
-        ]
+        mail_line = self._mail_line(from_addr, options)
+        rcpt_lines = [self._rcpt_line(recipient, rcpt_options) for recipient in recipients]
         pending = self._command(mail_line)
         if rcpt_lines:
             self._prepare((250,), rcpt_lines[0])
