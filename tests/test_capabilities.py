@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import smtplib
 
 import pytest
 from fixtures_data import lines_to_wire, parse_replies, provider_blocks, wire_files, wire_replies
+from fuzz import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -294,13 +294,10 @@ def test_every_common_extension_has_its_own_explanation(keyword: str) -> None:
         assert text.endswith(".")
 
 
-FUZZ = int(os.environ.get("SMTPTUI_FUZZ_EXAMPLES", "0"))
-"""Examples per property for a long fuzzing run by hand (0: each property's own count)."""
-
 KEYWORD = re.compile(r"[A-Z0-9][A-Z0-9-]*")
 
 
-@settings(max_examples=FUZZ or 200)
+@settings(max_examples=examples(200))
 @given(
     code=st.one_of(st.just(250), st.integers(min_value=100, max_value=599)),
     lines=st.lists(st.binary(max_size=50), max_size=10).map(tuple),
@@ -324,7 +321,7 @@ line_bytes = st.one_of(
 ).map(lambda line: line.replace(b"\n", b""))
 
 
-@settings(max_examples=FUZZ or 100)
+@settings(max_examples=examples(100))
 @given(lines=st.lists(line_bytes, min_size=1, max_size=10))
 def test_features_equal_smtplib_for_any_ehlo_reply(lines: list[bytes]) -> None:
     raw = b"".join(

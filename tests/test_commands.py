@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import smtplib
 import string
 from collections.abc import Callable
 
 import pytest
+from fuzz import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,8 +17,6 @@ from smtptui.protocol.errors import CommandError
 
 FORBIDDEN = ("\r", "\n", "\0")
 
-FUZZ = int(os.environ.get("SMTPTUI_FUZZ_EXAMPLES", "0"))
-"""Examples per property for a long fuzzing run by hand (0: each property's own count)."""
 
 # Every builder that takes text, as the line it makes, with the field its error must name.
 BUILDERS: dict[str, tuple[Callable[[str], bytes], str]] = {
@@ -77,7 +75,7 @@ def assert_one_line(built: bytes) -> None:
 
 
 @pytest.mark.parametrize("name", BUILDERS)
-@settings(max_examples=FUZZ or 40)
+@settings(max_examples=examples(40))
 @given(value=dirty_text())
 def test_every_builder_refuses_cr_lf_nul_naming_the_field(name: str, value: str) -> None:
     build, field = BUILDERS[name]
@@ -88,7 +86,7 @@ def test_every_builder_refuses_cr_lf_nul_naming_the_field(name: str, value: str)
 
 
 @pytest.mark.parametrize("name", BUILDERS)
-@settings(max_examples=FUZZ or 60)
+@settings(max_examples=examples(60))
 @given(value=any_text)
 def test_any_text_makes_one_line_or_an_error_naming_the_field(name: str, value: str) -> None:
     build, field = BUILDERS[name]
@@ -100,7 +98,7 @@ def test_any_text_makes_one_line_or_an_error_naming_the_field(name: str, value: 
     assert_one_line(built)
 
 
-@settings(max_examples=FUZZ or 50)
+@settings(max_examples=examples(50))
 @given(size=st.integers(), last=st.booleans())
 def test_sizes_make_one_line_or_an_error_naming_the_field(size: int, last: bool) -> None:
     for build, field in (
@@ -141,7 +139,7 @@ def test_command_error_is_a_value_error() -> None:
     assert issubclass(CommandError, ValueError)
 
 
-@settings(max_examples=FUZZ or 100)
+@settings(max_examples=examples(100))
 @given(sender=clean_text, recipient=clean_text)
 def test_mail_and_rcpt_lines_keep_their_verb(sender: str, recipient: str) -> None:
     assert commands.mail(sender).startswith(b"MAIL FROM:<")
@@ -266,7 +264,7 @@ def test_xtext(value: str, encoded: str) -> None:
     assert xtext(value) == encoded
 
 
-@settings(max_examples=FUZZ or 100)
+@settings(max_examples=examples(100))
 @given(st.text(max_size=30))
 def test_xtext_is_printable_ascii_and_reversible(value: str) -> None:
     encoded = xtext(value)
@@ -359,7 +357,7 @@ _ATOM_CHARS = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
 _LABEL_CHARS = string.ascii_letters + string.digits + "-"
 
 
-@settings(max_examples=FUZZ or 100)
+@settings(max_examples=examples(100))
 @given(
     st.lists(st.text(_ATOM_CHARS, min_size=1, max_size=8), min_size=1, max_size=3),
     st.lists(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from fixtures_data import wire_files, wire_index
+from fuzz import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -394,9 +393,6 @@ def test_wire_fixture_enhanced_codes() -> None:
 
 # -- properties -----------------------------------------------------------------------------
 
-FUZZ = int(os.environ.get("SMTPTUI_FUZZ_EXAMPLES", "0"))
-"""Examples per property for a long fuzzing run by hand (0: each property's own count)."""
-
 
 @st.composite
 def splits(draw, data: bytes) -> list[int]:
@@ -412,7 +408,7 @@ smtp_like = st.lists(
 """Bytes that look like SMTP more often than random ones do."""
 
 
-@settings(max_examples=FUZZ or 300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.one_of(st.binary(max_size=300), smtp_like),
     st.data(),
@@ -468,7 +464,7 @@ def well_formed_replies(draw) -> bytes:
     return out
 
 
-@settings(max_examples=FUZZ or 100)
+@settings(max_examples=examples(100))
 @given(st.lists(well_formed_replies(), min_size=1, max_size=4), st.data())
 def test_well_formed_replies_round_trip(blobs, data) -> None:
     stream = b"".join(blobs)
