@@ -588,8 +588,9 @@ class SMTPClient:
         is one of ``codes``: the transaction's next step, already decided.
 
         The dialogue stays in lock step (nothing is written before that reply); what this
-        saves is the wake-up of the awaiting task, most of a round trip's cost on the
-        client's side. ``_command`` (or ``_body``) then claims what went ahead.
+        saves is the wake-up of the awaiting task between the reply and the next line, most
+        of a round trip's cost on the client's side. ``_command`` (or ``_body``) then claims
+        what went ahead.
         """
         if not self._replies:  # a queued reply would be read first: take the slow path
             self._next = _NextStep(codes, data, kind, shown, data if step is None else step)
