@@ -129,6 +129,12 @@ class ScriptedServer:
         if self.errors and exc_info[0] is None:
             raise AssertionError(f"the server's script failed: {self.errors[0]!r}")
 
+    async def finished(self, timeout: float = 5) -> None:
+        """Wait until every connection's script has ended (at the client's QUIT or EOF)."""
+        async with asyncio.timeout(timeout):
+            while self._tasks:
+                await asyncio.sleep(0.01)
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = Peer(reader, writer, self.tls)
         self.peers.append(peer)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import smtplib
+from collections.abc import Awaitable, Callable
 
 import pytest
 from scripted_server import Answer, Peer, ScriptedServer, dialogue
@@ -37,12 +38,14 @@ SCENARIOS: dict[str, dict[str, Answer | list[Answer]]] = {
 }
 
 
-async def received_by_server(answers: dict, send) -> list[bytes]:
+async def received_by_server(
+    answers: dict[str, Answer | list[Answer]], send: Callable[[str, int], Awaitable[None]]
+) -> list[bytes]:
     """What a dialogue server answering ``answers`` received from ``send(host, port)``."""
     async with ScriptedServer(dialogue(answers)) as server:
         with contextlib.suppress(SMTPException, smtplib.SMTPException):
             await send(server.host, server.port)
-        await asyncio.sleep(0.05)  # let the server read what is on its way
+        await server.finished()
         # smtplib writes verbs in lower case, and ends with QUIT where ours just closes
         lines = [line.upper() for peer in server.peers for line in peer.received]
         return [line for line in lines if line and line != b"QUIT\r\n"]
@@ -67,7 +70,9 @@ async def stdlib(host: str, port: int) -> None:
 
 
 @pytest.mark.parametrize("answers", SCENARIOS.values(), ids=SCENARIOS.keys())
-async def test_the_server_hears_what_smtplib_says(answers: dict) -> None:
+async def test_the_server_hears_what_smtplib_says(
+    answers: dict[str, Answer | list[Answer]],
+) -> None:
     mine = await received_by_server(answers, ours)
     theirs = await received_by_server(answers, stdlib)
     assert mine == theirs
