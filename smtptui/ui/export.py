@@ -13,11 +13,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, RadioSet, Static
 
 from smtptui.session.export import ExportFormat
 from smtptui.ui.dialog import Dialog
-from smtptui.ui.panes.form import Form, field
+from smtptui.ui.panes.form import Form, choices, field
 
 _FORMATS = {ExportFormat.SWAKS: "swaks-style text", ExportFormat.JSONL: "JSON Lines"}
 
@@ -70,17 +70,7 @@ class ExportScreen(Dialog[ExportRequest | None]):
             dialog.border_title = "Export transcript"
             dialog.border_subtitle = "Esc cancels"
             with Form():
-                yield field(
-                    "Format",
-                    RadioSet(
-                        *(
-                            RadioButton(label, fmt is self._fmt, id=f"format-{fmt}", name=fmt)
-                            for fmt, label in _FORMATS.items()
-                        ),
-                        id="format",
-                        compact=True,
-                    ),
-                )
+                yield field("Format", choices("format", _FORMATS, self._fmt))
                 yield field(
                     "File",
                     Input(

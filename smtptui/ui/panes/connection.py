@@ -14,7 +14,7 @@ from smtptui.engine.hosts import parse_host
 from smtptui.protocol.errors import CommandError
 from smtptui.session import Connect, Disconnect, Security, SessionSettings
 from smtptui.ui.messages import RunAction
-from smtptui.ui.panes.form import Form, FormPane, field, text_input
+from smtptui.ui.panes.form import Form, FormPane, choices, field, text_input
 
 _SECURITY = {
     Security.STARTTLS: "STARTTLS",
@@ -40,17 +40,7 @@ class ConnectionPane(FormPane):
         with Form():
             yield field("Host", text_input("host", "host", "mail.example.org[:port]"))
             yield field("Port", text_input("port", "port", type="integer"))
-            yield field(
-                "Security",
-                RadioSet(
-                    *(
-                        RadioButton(label, sec is self._security, id=f"security-{sec}", name=sec)
-                        for sec, label in _SECURITY.items()
-                    ),
-                    id="security",
-                    compact=True,
-                ),
-            )
+            yield field("Security", choices("security", _SECURITY, self._security))
             yield field("Verify", Checkbox("certificate", True, id="verify", compact=True))
             yield field("Client cert", text_input("client-cert", "client certificate", "PEM file"))
             yield field("Client key", text_input("client-key", "client key", "PEM file"))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Literal, TypeVar
 
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, RadioButton, RadioSet
 
 from smtptui.protocol.errors import CommandError
+
+Choice = TypeVar("Choice", bound=str)
 
 
 class FormPane(Vertical):
@@ -88,6 +91,19 @@ class Form(VerticalScroll):
 def field(label: str, *widgets: Widget, id: str | None = None) -> Horizontal:
     """One form row: ``label`` in the left column, ``widgets`` side by side on the right."""
     return Horizontal(Label(label, classes="field-label"), *widgets, id=id, classes="field")
+
+
+def choices(id: str, options: Mapping[Choice, str], selected: Choice) -> RadioSet:
+    """A compact RadioSet, one button per option (value → label), ``selected`` pressed; each
+    button is named by its value and has the id ``{id}-{value}``."""
+    return RadioSet(
+        *(
+            RadioButton(label, value == selected, id=f"{id}-{value}", name=value)
+            for value, label in options.items()
+        ),
+        id=id,
+        compact=True,
+    )
 
 
 def text_input(
