@@ -40,6 +40,7 @@ from smtptui.session.export import (
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.state import Phase, SessionState, suggestions
 from smtptui.session.transcript import Entry, EntryKind, Transcript
+from smtptui.session.visible import visible, visible_bytes
 
 __all__ = [
     "Action",
@@ -80,5 +81,7 @@ __all__ = [
     "swaks_lines",
     "to_jsonl",
     "to_swaks",
+    "visible",
+    "visible_bytes",
     "write_export",
 ]

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from smtptui.engine.tls import TlsInfo
 from smtptui.protocol.codes import explain
 from smtptui.protocol.replies import Reply
-from smtptui.session.transcript import Entry, EntryKind, display
+from smtptui.session.transcript import Entry, EntryKind
+from smtptui.session.visible import visible_bytes
 
 REVEAL_KEY = "r"
 """The key that reveals a secret on screen (the UI binds it)."""
@@ -152,7 +153,7 @@ def _error(entry: Entry) -> list[str]:
         for wrapped in textwrap.wrap(paragraph, ERROR_WIDTH) or [""]
     ]
     if entry.data:
-        shown = display(entry.data, one_line=True)
+        shown = visible_bytes(entry.data, one_line=True)
         if len(shown) > MAX_BYTES_SHOWN:
             shown = shown[:MAX_BYTES_SHOWN] + "…"
         lines.append(f"{_count(len(entry.data), 'byte')}: {shown}")

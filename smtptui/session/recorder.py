@@ -24,11 +24,11 @@ from smtptui.protocol.replies import Reply
 from smtptui.session.transcript import (
     Entry,
     EntryKind,
-    display,
     display_line,
     reply_text,
     wall_clock,
 )
+from smtptui.session.visible import visible_bytes
 
 FLAG_BARE_LF = "bare LF line endings"
 FLAG_NOT_UTF8 = "reply text is not UTF-8"
@@ -78,7 +78,7 @@ class Recorder:
         data = event.data
         if event.kind is SentKind.BODY:
             self.verb = "." if self.verb == "DATA" else self.verb
-            text = display(data.replace(b"\r\n", b"\n").removesuffix(b"\n"))
+            text = visible_bytes(data.replace(b"\r\n", b"\n").removesuffix(b"\n"))
             return Entry(
                 EntryKind.SENT, event.time, wall_clock(event.time), text, data, event.tls, body=True
             )
@@ -144,7 +144,7 @@ def _challenge(reply: Reply) -> str:
         challenge = decode_challenge(reply.message)
     except ProtocolError:
         return ""
-    return f"challenge: {display(challenge)}" if challenge else "challenge: (empty)"
+    return f"challenge: {visible_bytes(challenge)}" if challenge else "challenge: (empty)"
 
 
 def _reveal(response: bytes, prefix: str, text: str) -> str:
@@ -154,7 +154,7 @@ def _reveal(response: bytes, prefix: str, text: str) -> str:
         decoded = decode_challenge(response.strip())
     except ProtocolError:
         return text
-    return prefix + (display(decoded) if decoded else "(empty)")
+    return prefix + (visible_bytes(decoded) if decoded else "(empty)")
 
 
 def _tls(info: TlsInfo) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,9 +10,7 @@ from enum import StrEnum
 
 from smtptui.engine.tls import TlsInfo
 from smtptui.protocol.replies import Reply
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+from smtptui.session.visible import visible_bytes
 
 
 class EntryKind(StrEnum):
@@ -78,17 +75,9 @@ def wall_clock(when: float) -> datetime:
     return datetime.now(UTC) - timedelta(seconds=time.monotonic() - when)
 
 
-def display(data: bytes, *, one_line: bool = False) -> str:
-    """Bytes as display text: UTF-8, with other bytes and control characters as ``\\xNN``
-    (tab and LF are kept, unless ``one_line``)."""
-    text = data.decode("utf-8", "backslashreplace")
-    control = _ANY_CONTROL if one_line else _CONTROL
-    return control.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
-
-
 def display_line(data: bytes) -> str:
     """One line for display, its CRLF (or bare LF) removed."""
-    return display(data.removesuffix(b"\n").removesuffix(b"\r"))
+    return visible_bytes(data.removesuffix(b"\n").removesuffix(b"\r"))
 
 
 def reply_text(reply: Reply) -> str:

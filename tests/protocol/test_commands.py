@@ -1,0 +1,370 @@
+"""Command builders: no CR, LF or NUL smuggled in, one CRLF per command, ESMTP parameters."""
+
+from __future__ import annotations
+
+import smtplib
+import string
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smtptui.protocol import commands
+from smtptui.protocol.commands import MailParams, RcptParams, quote_address, xtext
+from smtptui.protocol.errors import CommandError
+
+from support.fuzz import examples
+
+FORBIDDEN = ("\r", "\n", "\0")
+
+
+# Every builder that takes text, as the line it makes, with the field its error must name.
+BUILDERS: dict[str, tuple[Callable[[str], bytes], str]] = {
+    "helo": (commands.helo, "HELO name"),
+    "ehlo": (commands.ehlo, "EHLO name"),
+    "mail": (commands.mail, "sender"),
+    "rcpt": (commands.rcpt, "recipient"),
+    "vrfy": (commands.vrfy, "VRFY address"),
+    "expn": (commands.expn, "EXPN list"),
+    "help": (commands.help, "HELP topic"),
+    "auth mechanism": (commands.auth, "mechanism"),
+    "auth initial response": (
+        lambda v: commands.auth("PLAIN", v.encode("utf-8", "surrogatepass")),
+        "SASL response",
+    ),
+    "sasl": (lambda v: commands.sasl(v.encode("utf-8", "surrogatepass")), "SASL response"),
+    "line argument": (lambda v: commands.line("XTEST", v), "argument"),
+    "line named field": (lambda v: commands.line("XTEST", v, field="my field"), "my field"),
+    "line verb": (lambda v: commands.line(v or "X", "arg"), "command"),
+    "line verb alone": (lambda v: commands.line(v or "X"), "command"),
+    "mail parameter": (lambda v: commands.mail("a@b.example", [f"X={v}"]), "parameter"),
+    "rcpt parameter": (lambda v: commands.rcpt("a@b.example", [f"X={v}"]), "parameter"),
+    "ENVID": (lambda v: commands.mail("a@b.example", MailParams(envid=v).options()), "ENVID"),
+    "ORCPT": (lambda v: commands.rcpt("a@b.example", RcptParams(orcpt=v).options()), "ORCPT"),
+    "BODY": (lambda v: commands.mail("a@b.example", MailParams(body=v).options()), "BODY"),
+    "RET": (lambda v: commands.mail("a@b.example", MailParams(ret=v).options()), "RET"),
+    "NOTIFY": (
+        lambda v: commands.rcpt("a@b.example", RcptParams(notify=(v,)).options()),
+        "NOTIFY",
+    ),
+}
+
+clean_text = st.text(max_size=40).filter(lambda s: not any(c in s for c in FORBIDDEN))
+
+any_text = st.text(
+    st.one_of(st.characters(), st.sampled_from(FORBIDDEN), st.characters(categories=["Cs"])),
+    max_size=40,
+)
+"""Any text at all: CR, LF, NUL and lone surrogates often."""
+
+
+@st.composite
+def dirty_text(draw) -> str:
+    """A string with at least one CR, LF or NUL somewhere in it."""
+    before = draw(st.text(max_size=20))
+    bad = draw(st.sampled_from(FORBIDDEN))
+    after = draw(st.text(max_size=20))
+    return before + bad + after
+
+
+def assert_one_line(built: bytes) -> None:
+    """``built`` is one command line: CRLF at its end and no other CR, LF or NUL."""
+    assert built.endswith(b"\r\n")
+    assert built.count(b"\r") == 1 and built.count(b"\n") == 1
+    assert b"\0" not in built
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+@settings(max_examples=examples(40))
+@given(value=dirty_text())
+def test_every_builder_refuses_cr_lf_nul_naming_the_field(name: str, value: str) -> None:
+    build, field = BUILDERS[name]
+    with pytest.raises(CommandError) as info:
+        build(value)
+    assert info.value.field == field
+    assert str(info.value).startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+@settings(max_examples=examples(60))
+@given(value=any_text)
+def test_any_text_makes_one_line_or_an_error_naming_the_field(name: str, value: str) -> None:
+    build, field = BUILDERS[name]
+    try:
+        built = build(value)
+    except CommandError as error:
+        assert error.field == field
+        return
+    assert_one_line(built)
+
+
+@settings(max_examples=examples(50))
+@given(size=st.integers(), last=st.booleans())
+def test_sizes_make_one_line_or_an_error_naming_the_field(size: int, last: bool) -> None:
+    for build, field in (
+        (lambda: commands.bdat(size, last), "BDAT size"),
+        (lambda: commands.mail("a@b.example", MailParams(size=size).options()), "SIZE"),
+    ):
+        try:
+            assert_one_line(build())
+        except CommandError as error:
+            assert error.field == field and size < 0
+        else:
+            assert size >= 0
+
+
+@pytest.mark.parametrize("char", FORBIDDEN)
+@pytest.mark.parametrize("name", BUILDERS)
+def test_each_forbidden_character_is_refused(name: str, char: str) -> None:
+    build, field = BUILDERS[name]
+    with pytest.raises(CommandError) as info:
+        build(f"bob{char}RSET")
+    assert info.value.field == field
+
+
+def test_error_names_the_character() -> None:
+    for char, name in (("\r", "CR"), ("\n", "LF"), ("\0", "NUL")):
+        with pytest.raises(CommandError, match=name):
+            commands.helo(f"a{char}b")
+
+
+def test_a_lone_surrogate_is_refused_naming_the_field() -> None:
+    # What Python makes of bytes that are not UTF-8 in argv or a file name (surrogateescape).
+    with pytest.raises(CommandError, match="surrogate") as info:
+        commands.ehlo(b"client-\xff".decode("utf-8", "surrogateescape"))
+    assert info.value.field == "EHLO name"
+
+
+def test_command_error_is_a_value_error() -> None:
+    assert issubclass(CommandError, ValueError)
+
+
+@settings(max_examples=examples(100))
+@given(sender=clean_text, recipient=clean_text)
+def test_mail_and_rcpt_lines_keep_their_verb(sender: str, recipient: str) -> None:
+    assert commands.mail(sender).startswith(b"MAIL FROM:<")
+    assert commands.rcpt(recipient).startswith(b"RCPT TO:<")
+
+
+def test_builders_exact_bytes() -> None:
+    assert commands.helo("client.example") == b"HELO client.example\r\n"
+    assert commands.ehlo("client.example") == b"EHLO client.example\r\n"
+    assert commands.mail("alice@example.org") == b"MAIL FROM:<alice@example.org>\r\n"
+    assert commands.mail("") == b"MAIL FROM:<>\r\n"
+    assert commands.rcpt("Bob <bob@example.org>") == b"RCPT TO:<bob@example.org>\r\n"
+    assert commands.vrfy("postmaster") == b"VRFY postmaster\r\n"
+    assert commands.expn("staff") == b"EXPN staff\r\n"
+    assert commands.help() == b"HELP\r\n"
+    assert commands.help("MAIL") == b"HELP MAIL\r\n"
+    assert commands.auth("LOGIN") == b"AUTH LOGIN\r\n"
+    assert commands.auth("PLAIN", b"AGFsaWNlAHg=") == b"AUTH PLAIN AGFsaWNlAHg=\r\n"
+    assert commands.auth("PLAIN", b"=") == b"AUTH PLAIN =\r\n"
+    assert commands.sasl(b"*") == b"*\r\n"
+    assert commands.sasl(b"") == b"\r\n"
+    assert commands.bdat(0, last=True) == b"BDAT 0 LAST\r\n"
+    assert commands.bdat(83) == b"BDAT 83\r\n"
+    assert commands.line("NOOP") == b"NOOP\r\n"
+    assert commands.line("XCLIENT", "NAME=é") == "XCLIENT NAME=é\r\n".encode()
+    assert commands.mail("a@b", ["SIZE=10", "BODY=8BITMIME"]) == (
+        b"MAIL FROM:<a@b> SIZE=10 BODY=8BITMIME\r\n"
+    )
+    assert commands.rcpt("a@b", ["NOTIFY=NEVER"]) == b"RCPT TO:<a@b> NOTIFY=NEVER\r\n"
+    for constant, text in [
+        (commands.DATA, b"DATA\r\n"),
+        (commands.RSET, b"RSET\r\n"),
+        (commands.NOOP, b"NOOP\r\n"),
+        (commands.QUIT, b"QUIT\r\n"),
+        (commands.STARTTLS, b"STARTTLS\r\n"),
+    ]:
+        assert constant == text
+
+
+def test_bdat_refuses_negative_size() -> None:
+    with pytest.raises(CommandError) as info:
+        commands.bdat(-1)
+    assert info.value.field == "BDAT size"
+
+
+def test_raw_sends_anything_exactly() -> None:
+    assert (
+        commands.raw(b"MAIL FROM:<a>\r\nRCPT TO:<b>\r\n\0") == b"MAIL FROM:<a>\r\nRCPT TO:<b>\r\n\0"
+    )
+    assert commands.raw("NOOP\r\n") == b"NOOP\r\n"
+
+
+@pytest.mark.parametrize("option", ["", "SIZE=1 BODY=7BIT", "A B"])
+def test_an_option_must_be_one_parameter(option: str) -> None:
+    with pytest.raises(CommandError) as info:
+        commands.mail("a@b", [option])
+    assert info.value.field == "parameter"
+
+
+# -- MAIL and RCPT parameters ---------------------------------------------------------------
+
+
+def test_mail_params_all() -> None:
+    params = MailParams(size=1234, body="8bitmime", smtputf8=True, ret="hdrs", envid="QQ314159")
+    assert params.options() == [
+        "SIZE=1234",
+        "BODY=8BITMIME",
+        "SMTPUTF8",
+        "RET=HDRS",
+        "ENVID=QQ314159",
+    ]
+    assert commands.mail("a@b", params.options()) == (
+        b"MAIL FROM:<a@b> SIZE=1234 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=QQ314159\r\n"
+    )
+
+
+def test_mail_params_none() -> None:
+    assert MailParams().options() == []
+    assert MailParams(size=0).options() == ["SIZE=0"]
+
+
+@pytest.mark.parametrize("body", ["7bit", "8BITMIME", "BinaryMime"])
+def test_mail_params_body_values(body: str) -> None:
+    assert MailParams(body=body).options() == [f"BODY={body.upper()}"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        (MailParams(size=-1), "SIZE"),
+        (MailParams(body="8BIT"), "BODY"),
+        (MailParams(body="7BIT X"), "BODY"),
+        (MailParams(ret="ALL"), "RET"),
+        (MailParams(envid="x\ny"), "ENVID"),
+        (RcptParams(notify=("ALWAYS",)), "NOTIFY"),
+        (RcptParams(notify=("NEVER", "FAILURE")), "NOTIFY"),
+        (RcptParams(notify=("",)), "NOTIFY"),
+        (RcptParams(orcpt="rfc822;a\r\n@b"), "ORCPT"),
+    ],
+)
+def test_param_errors_name_the_parameter(params: MailParams | RcptParams, field: str) -> None:
+    with pytest.raises(CommandError) as info:
+        params.options()
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("value", "encoded"),
+    [
+        ("QQ314159", "QQ314159"),
+        ("a+b=c", "a+2Bb+3Dc"),
+        ("with space", "with+20space"),
+        ("tab\there", "tab+09here"),
+        ("~!", "~!"),
+        ("\x7f", "+7F"),
+        ("é", "+C3+A9"),  # xtext encodes octets: UTF-8 first
+        ("€", "+E2+82+AC"),
+        ("", ""),
+    ],
+)
+def test_xtext(value: str, encoded: str) -> None:
+    assert xtext(value) == encoded
+
+
+@settings(max_examples=examples(100))
+@given(st.text(max_size=30))
+def test_xtext_is_printable_ascii_and_reversible(value: str) -> None:
+    encoded = xtext(value)
+    assert encoded.isascii()
+    assert all(33 <= ord(c) <= 126 and c != "=" for c in encoded)
+    # Decoding xtext gives back the UTF-8 octets.
+    out, i = bytearray(), 0
+    while i < len(encoded):
+        if encoded[i] == "+":
+            out.append(int(encoded[i + 1 : i + 3], 16))
+            i += 3
+        else:
+            out.append(ord(encoded[i]))
+            i += 1
+    assert bytes(out) == value.encode("utf-8")
+
+
+def test_envid_is_xtext() -> None:
+    assert MailParams(envid="id=1+2").options() == ["ENVID=id+3D1+2B2"]
+
+
+@pytest.mark.parametrize(
+    ("notify", "expected"),
+    [
+        (("never",), "NOTIFY=NEVER"),
+        (("SUCCESS",), "NOTIFY=SUCCESS"),
+        (("success", "failure", "delay"), "NOTIFY=SUCCESS,FAILURE,DELAY"),
+        (("DELAY", "FAILURE"), "NOTIFY=DELAY,FAILURE"),
+    ],
+)
+def test_notify(notify: tuple[str, ...], expected: str) -> None:
+    assert RcptParams(notify=notify).options() == [expected]
+
+
+@pytest.mark.parametrize(
+    ("orcpt", "expected"),
+    [
+        ("bob@example.org", "ORCPT=rfc822;bob@example.org"),
+        ("rfc822;bob@example.org", "ORCPT=rfc822;bob@example.org"),
+        ("rfc822;bob+tag@example.org", "ORCPT=rfc822;bob+2Btag@example.org"),
+        ("b=b@example.org", "ORCPT=rfc822;b+3Db@example.org"),
+    ],
+)
+def test_orcpt(orcpt: str, expected: str) -> None:
+    assert RcptParams(orcpt=orcpt).options() == [expected]
+
+
+def test_rcpt_with_dsn_params() -> None:
+    options = RcptParams(notify=("SUCCESS", "FAILURE"), orcpt="bob@example.org").options()
+    assert commands.rcpt("bob@example.org", options) == (
+        b"RCPT TO:<bob@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.org\r\n"
+    )
+    assert RcptParams().options() == []
+
+
+# -- quote_address ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "alice@example.org",
+        "<alice@example.org>",
+        "",
+        "<>",
+        "Alice <alice@example.org>",
+        '"Alice Liddell" <alice@example.org>',
+        "  alice@example.org  ",
+        "alice@example.org (Alice)",
+        '"x y"@example.org',
+        "user@[127.0.0.1]",
+        "postmaster",
+        "<alice@example.org",
+        "alice@example.org>",
+        "José <jose@exämple.org>",
+        "δοκιμή@παράδειγμα.δοκιμή",
+        "a@b, c@d",
+    ],
+)
+def test_quote_address_like_smtplib(address: str) -> None:
+    assert quote_address(address) == smtplib.quoteaddr(address)
+
+
+def test_quote_address_keeps_a_bracketed_source_route() -> None:
+    # smtplib's parseaddr drops the route; an address already in brackets is sent as given.
+    assert quote_address("<@relay.example:bob@example.org>") == "<@relay.example:bob@example.org>"
+
+
+_ATOM_CHARS = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
+_LABEL_CHARS = string.ascii_letters + string.digits + "-"
+
+
+@settings(max_examples=examples(100))
+@given(
+    st.lists(st.text(_ATOM_CHARS, min_size=1, max_size=8), min_size=1, max_size=3),
+    st.lists(
+        st.text(string.ascii_letters + string.digits + "-", min_size=1), min_size=1, max_size=3
+    ),
+)
+def test_plain_addresses_quote_as_smtplib_does(local: list[str], domain: list[str]) -> None:
+    address = ".".join(local) + "@" + ".".join(domain)
+    assert commands.quote_address(address) == smtplib.quoteaddr(address)

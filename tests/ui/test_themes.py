@@ -1,0 +1,213 @@
+"""Themes: the shipped files, the user's own, broken ones, choosing and remembering one, the
+colours reaching the screen, and the wheel carrying the files."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from rich.style import Style
+
+from smtptui.session import EntryKind
+from smtptui.ui.app import SmtpTui
+from smtptui.ui.preferences import remembered_theme
+from smtptui.ui.themes import (
+    DEFAULT,
+    TRANSCRIPT_COLOURS,
+    ThemeError,
+    builtin_dir,
+    load_theme,
+    load_themes,
+    user_dir,
+)
+from smtptui.ui.transcript import TranscriptView
+
+from support.entries import PaneApp, entry, received, visible
+
+ROOT = Path(__file__).parents[2]  # the repository
+SHIPPED = {"dark", "light", "high-contrast", "solarized-dark"}
+
+GOOD = """
+name = "mine"
+dark = false
+[colors]
+primary = "#336699"
+[transcript]
+reply-5xx = "#aa0000"
+reply-5xx-style = "bold underline"
+[marks]
+5xx = "✗"
+"""
+
+
+def write_theme(name: str, text: str) -> Path:
+    folder = user_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- the files --------------------------------------------------------------------------
+
+
+def test_the_shipped_themes_load() -> None:
+    themes, problems = load_themes()
+    assert problems == []
+    assert set(themes) == SHIPPED and DEFAULT in themes
+    assert builtin_dir() == ROOT / "themes"  # a checkout; the wheel test covers the package
+    assert not themes["light"].theme.dark and themes["dark"].theme.dark
+    # Every shipped theme names every transcript colour: none falls back by accident.
+    for loaded in themes.values():
+        assert {f"smtp-{key}" for key in TRANSCRIPT_COLOURS} <= set(loaded.theme.variables)
+
+
+def test_high_contrast_tells_reply_classes_apart_without_colour() -> None:
+    theme = load_theme(builtin_dir() / "high-contrast.toml")
+    assert set(theme.marks) == {2, 3, 4, 5} and len(set(theme.marks.values())) == 4
+    styles = {theme.theme.variables[f"smtp-reply-{n}xx-style"] for n in (4, 5)}
+    assert len(styles) == 2 and all("bold" in style for style in styles)
+
+
+def test_a_user_theme_is_added_and_may_replace_a_shipped_one() -> None:
+    write_theme("mine", GOOD)
+    write_theme("light", GOOD.replace('"mine"', '"light"'))
+    themes, problems = load_themes()
+    assert problems == [] and {"mine", "light"} <= set(themes)
+    assert themes["light"].theme.primary == "#336699"  # the user's, not the shipped one
+    assert themes["mine"].marks == {5: "✗"}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("name = [", "not valid TOML"),
+        (GOOD.replace("[marks]", "[markers]"), "unknown key 'markers'"),
+        (GOOD.replace("#336699", "not-a-colour"), "`colors.primary` is not a colour"),
+        (GOOD.replace("bold underline", "loud"), "`transcript.reply-5xx-style` is not a text"),
+        (GOOD.replace('"✗"', '"XX"'), "`marks.5xx` must be one character wide"),
+        (GOOD.replace('reply-5xx = "#aa0000"', 'blink = "#aa0000"'), "unknown key 'blink'"),
+        (GOOD.replace('primary = "#336699"', 'accent = "#336699"'), "needs at least `primary`"),
+        (GOOD.replace("dark = false", 'dark = "no"'), "`dark` must be true or false"),
+    ],
+)
+def test_a_broken_theme_names_its_file_and_problem(text: str, problem: str) -> None:
+    path = write_theme("broken", text)
+    with pytest.raises(ThemeError) as raised:
+        load_theme(path)
+    assert str(path) in str(raised.value) and problem in str(raised.value)
+    themes, problems = load_themes()
+    assert set(themes) == SHIPPED and problems == [str(raised.value)]
+
+
+# -- the app ----------------------------------------------------------------------------
+
+
+async def test_the_theme_asked_for_is_used_and_remembered() -> None:
+    app = SmtpTui(theme="light")
+    async with app.run_test(size=(100, 30)):
+        assert app.theme == "light" and app.current_theme.dark is False
+        assert set(app.available_themes) == SHIPPED  # the palette offers these, no others
+    assert remembered_theme() == "light"
+
+    app = SmtpTui()  # next time, without asking
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.theme == "light"
+        app.theme = "solarized-dark"  # as the palette's theme picker does
+        await pilot.pause()
+    assert remembered_theme() == "solarized-dark"
+
+
+async def test_a_broken_theme_is_reported_and_the_app_starts_with_the_default() -> None:
+    path = write_theme("broken", "name = [")
+    app = SmtpTui(theme="broken")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.theme == DEFAULT
+        errors = [e.text for e in app.controller.transcript if e.kind is EntryKind.ERROR]
+        assert any(str(path) in text and "not valid TOML" in text for text in errors)
+        assert any("No theme named 'broken'" in text for text in errors)
+    assert remembered_theme() is None
+
+
+async def test_the_transcript_takes_its_colours_and_signs_from_the_theme() -> None:
+    refused = received(b"550 5.1.1 unknown\r\n", 0.001)
+    app = SmtpTui(theme="high-contrast")
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TranscriptView)
+        view.load([entry(EntryKind.SENT, "RCPT TO:<x@y>"), refused])
+        await pilot.pause()
+        line = next(view.render_line(y) for y in range(30) if "550" in view.render_line(y).text)
+        assert line.text.startswith("<-✗ 550 5.1.1 unknown")
+        code = next(segment for segment in line if segment.text == "550")
+        assert code.style.bold and code.style.reverse
+        expected = app.theme_variables["smtp-reply-5xx"]
+        assert code.style.color == Style.parse(expected).color
+
+        app.theme = "dark"  # no signs there
+        await pilot.pause()
+        assert any(line.startswith("<-  550 ") for line in visible(view))
+
+
+async def test_the_transcript_works_in_any_themed_app() -> None:
+    app = PaneApp([received(b"250 ok\r\n")])
+    async with app.run_test(size=(40, 5)):
+        assert visible(app.query_one(TranscriptView))[0] == "<-  250 ok"
+
+
+def test_no_colour_is_written_outside_the_themes() -> None:
+    """Colours in the code are theme variables; hex values and colour names are not."""
+    literal = re.compile(r"#[0-9a-fA-F]{3,8}\b|\b(?:color|bgcolor)=\"|\bStyle\.parse\(")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in (ROOT / "smtptui").rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if literal.search(line)
+    ]
+    assert offenders == []
+
+
+# -- the command line and the wheel ------------------------------------------------------
+
+
+def test_an_unknown_theme_is_a_usage_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "smtptui", "--theme", "nosuch"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "no theme named 'nosuch'" in result.stderr and "high-contrast" in result.stderr
+
+
+def test_the_wheel_ships_the_themes_and_loads_them(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", tmp_path],
+        check=True,
+        timeout=300,
+    )
+    [wheel] = tmp_path.glob("smtptui-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {f"smtptui/themes/{name}.toml" for name in SHIPPED} <= set(names)
+
+    target = tmp_path / "installed"
+    zipfile.ZipFile(wheel).extractall(target)  # a wheel is laid out as installed
+    probe = "from smtptui.ui.themes import builtin_dir, load_themes; "
+    probe += "print(builtin_dir()); print(sorted(load_themes()[0]))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(target), "PATH": ""},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    where, found = result.stdout.splitlines()
+    assert where == str(target / "smtptui" / "themes")
+    assert found == str(sorted(SHIPPED))

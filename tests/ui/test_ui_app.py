@@ -1,0 +1,921 @@
+"""The whole app, driven with Pilot against real servers: every step by its key, Send from
+the compose pane, the errors a person meets (a wrong password, a refused connection, a bad
+field, a server that never answers) and the help screen and command palette."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email
+import email.policy
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.command import CommandPalette
+from textual.events import Paste
+from textual.pilot import Pilot
+from textual.widgets import (
+    Input,
+    Label,
+    RadioButton,
+    Select,
+    Static,
+    TabbedContent,
+    TextArea,
+)
+from textual.widgets._toast import Toast
+
+from smtptui.server import EmbeddedServer
+from smtptui.session import (
+    EntryKind,
+    Phase,
+    Raw,
+    Security,
+    SessionSettings,
+    swaks_lines,
+    to_swaks,
+)
+from smtptui.ui.app import Draft, SmtpTui
+from smtptui.ui.certificate import CertificateScreen, certificate_text
+from smtptui.ui.commandline import CommandLine
+from smtptui.ui.dialog import ConfirmScreen
+from smtptui.ui.export import ExportScreen, QuitScreen
+from smtptui.ui.help import HelpScreen
+from smtptui.ui.messages import RunAction
+from smtptui.ui.panes.capabilities import CapabilitiesView
+from smtptui.ui.status import StatusBar
+from smtptui.ui.transcript import TranscriptView
+
+from support.scripted import (
+    Peer,
+    ScriptedServer,
+    dialogue,
+    flood,
+    hang_up,
+    stall,
+    well_behaved,
+)
+
+SIZE = (120, 40)
+STEP_TIMEOUT = 5.0
+"""Seconds any one step may take against a local server before the test gives up."""
+
+
+def settings_for(
+    server: EmbeddedServer | ScriptedServer,
+    context: ssl.SSLContext | None = None,
+    **changes: object,
+) -> SessionSettings:
+    values: dict[str, object] = {
+        "host": f"{server.host}:{server.port}",
+        "ssl_context": context,
+        "helo_name": "client.example",
+        "username": "alice",
+        "password": "wonderland",
+        **changes,
+    }
+    return SessionSettings(**values)  # type: ignore[arg-type]
+
+
+def tui(settings: SessionSettings | None = None, draft: Draft | None = None) -> SmtpTui:
+    """The app, without latencies (so lines can be compared whole)."""
+    return SmtpTui(settings, draft=draft, show_timing=False)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait for the session's worker to finish and the transcript's batch to be drawn."""
+    await asyncio.wait_for(pilot.app.workers.wait_for_complete(), STEP_TIMEOUT)
+    await pilot.pause()
+    pilot.app.query_one(TranscriptView).flush()
+    await pilot.pause()
+
+
+async def step(pilot: Pilot[None], *keys: str) -> None:
+    """Press each key and wait for the step it starts to finish."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+def transcript(app: SmtpTui) -> list[str]:
+    """The whole transcript as swaks-style lines (secrets masked, as shown)."""
+    return [line for entry in app.controller.transcript for line in swaks_lines(entry)]
+
+
+def visible(app: App[None]) -> list[str]:
+    """The lines the transcript pane draws now, trailing blanks removed."""
+    view = app.query_one(TranscriptView)
+    height = view.scrollable_content_region.height
+    return [view.render_line(y).text.rstrip() for y in range(height)]
+
+
+def status(app: App[None]) -> str:
+    return str(app.query_one(StatusBar).render())
+
+
+def errors(app: SmtpTui) -> list[str]:
+    return [entry.text for entry in app.controller.transcript if entry.kind is EntryKind.ERROR]
+
+
+def error_toasts(app: App[None]) -> list[str]:
+    return [n.message for n in app._notifications if n.severity == "error"]
+
+
+def value(app: App[None], selector: str) -> str:
+    widget = app.query_one(selector)
+    return widget.text if isinstance(widget, TextArea) else app.query_one(selector, Input).value
+
+
+async def show_tab(pilot: Pilot[None], name: str) -> None:
+    """Click the tab ``name`` (connection, auth, compose, server) like a person would."""
+    await pilot.click(f"#--content-tab-tab-{name}")
+    await pilot.pause()
+    assert pilot.app.query_one(TabbedContent).active == f"tab-{name}"
+
+
+async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
+    """Click a field and type ``text`` into it, key by key (``\\n`` is Enter)."""
+    await pilot.click(selector)
+    await pilot.press(*("enter" if char == "\n" else char for char in text))
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 with nothing listening (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- 1. the whole session, one key per step -----------------------------------------------
+
+
+async def test_hand_stepped_session_with_starttls_and_auth(
+    make_server: Callable[..., EmbeddedServer], client_tls_context: ssl.SSLContext
+) -> None:
+    server = make_server()
+    draft = Draft(
+        "Alice <alice@example.org>",
+        ("bob@example.org", "carol@example.org"),
+        "Stepped by hand",
+        "Hello Bob,\n.a leading dot\nbye\n",
+    )
+    app = tui(settings_for(server, client_tls_context), draft=draft)
+    async with app.run_test(size=SIZE) as pilot:
+        state = lambda: app.controller.state  # noqa: E731
+        assert status(app) == "smtptui  ● disconnected"
+
+        await step(pilot, "f2")
+        assert state().phase is Phase.CONNECTED and state().tls is None
+        assert status(app).startswith(f"smtptui  127.0.0.1:{server.port}  ● connected  no TLS")
+        assert status(app).endswith("220 smtptui.demo ESMTP smtptui")
+        assert "<-  220 smtptui.demo ESMTP smtptui" in visible(app)
+
+        await step(pilot, "f3")
+        assert state().phase is Phase.READY and state().esmtp
+        assert "STARTTLS" in state().extensions and "AUTH" not in state().extensions
+        assert " -> EHLO client.example" in visible(app)
+        assert "<-  250 HELP" in visible(app)
+
+        await step(pilot, "f4")
+        assert state().phase is Phase.CONNECTED
+        assert state().tls is not None and state().tls.version.startswith("TLSv1.")
+        assert f"🔒 {state().tls.version} {state().tls.cipher}" in status(app)
+        assert any(line.startswith("=== TLS established: TLSv1.") for line in visible(app))
+
+        await step(pilot, "f3")
+        assert state().phase is Phase.READY and "AUTH" in state().extensions
+        lines = visible(app)
+        # Everything after the handshake is marked as inside TLS.
+        after = lines[lines.index(" -> STARTTLS") + 2 :]
+        assert after[0].startswith("=== TLS established")
+        assert after[1].startswith("=== certificate ")
+        assert after[2] == " ~> EHLO client.example"
+        assert "<~  250-AUTH CRAM-MD5 LOGIN PLAIN XOAUTH2" in after
+        assert not any(line.startswith((" -> ", "<-  ")) for line in after)
+        server_tab = "\n".join(
+            str(widget.render()) for widget in app.query_one(CapabilitiesView).query("Static")
+        )
+        assert "AUTH" in server_tab and "CRAM-MD5" in server_tab
+
+        await step(pilot, "f5")
+        assert state().user == "alice"
+        assert "👤 alice" in status(app)
+        assert status(app).endswith("235 2.7.0 Authentication successful")
+        assert "<~  235 2.7.0 Authentication successful" in visible(app)
+
+        await step(pilot, "f6")
+        assert state().phase is Phase.MAIL
+        assert transcript(app)[-2:] == [" ~> MAIL FROM:<alice@example.org>", "<~  250 2.1.0 Ok"]
+
+        await step(pilot, "f7")
+        assert state().phase is Phase.RCPT
+        assert transcript(app)[-2:] == [" ~> RCPT TO:<bob@example.org>", "<~  250 2.1.5 Ok"]
+        await step(pilot, "f7")  # the next recipient
+        assert transcript(app)[-2:] == [" ~> RCPT TO:<carol@example.org>", "<~  250 2.1.5 Ok"]
+
+        assert server.messages == []
+        await step(pilot, "f8")
+        assert state().phase is Phase.READY
+        assert transcript(app)[-1].startswith("<~  250 2.0.0 Ok: queued as ")
+        assert " ~> DATA" in transcript(app) and "<~  354 End data with <CR><LF>.<CR><LF>" in (
+            transcript(app)
+        )
+        [message] = server.messages
+        assert message.mail_from == "alice@example.org"
+        assert message.rcpt_tos == ("bob@example.org", "carol@example.org")
+        assert message.tls and message.authenticated_as == "alice"
+        received = email.message_from_bytes(message.data, policy=email.policy.default)
+        assert received["Subject"] == "Stepped by hand"
+        assert received.get_content() == "Hello Bob,\r\n.a leading dot\r\nbye\r\n"
+
+        await step(pilot, "f10")
+        assert state().phase is Phase.DISCONNECTED and state().tls is None
+        assert status(app).startswith(f"smtptui  127.0.0.1:{server.port}  ● disconnected")
+        assert status(app).endswith("221 2.0.0 Bye")
+        assert transcript(app)[-3:-1] == [" ~> QUIT", "<~  221 2.0.0 Bye"]
+        assert transcript(app)[-1].startswith("=== Connection closed")
+        assert errors(app) == []
+        # The password never reached the screen, nor the transcript as shown.
+        assert "wonderland" not in app.export_screenshot()
+        assert "wonderland" not in to_swaks(app.controller.transcript)
+
+
+# -- 2. Send from the compose pane --------------------------------------------------------
+
+
+async def test_send_from_the_compose_pane(
+    make_server: Callable[..., EmbeddedServer], client_tls_context: ssl.SSLContext
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, client_tls_context))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4", "f3")
+        await show_tab(pilot, "compose")
+        app.query_one("#from", Input).value = "Alice <alice@example.org>"
+        app.query_one("#subject", Input).value = "Typed here"
+        app.query_one("#bcc", Input).value = "eve@x.org"
+        await type_into(pilot, "#to", "bob@x.org")
+        await type_into(pilot, "#body", "Hi\n.dot")
+        assert value(app, "#body") == "Hi\n.dot"
+
+        await pilot.click("#send")
+        await settle(pilot)
+
+        [message] = server.messages
+        assert message.mail_from == "alice@example.org"
+        assert message.rcpt_tos == ("bob@x.org", "eve@x.org")  # Bcc: in the envelope only
+        assert b"eve@" not in message.data and b"Bcc" not in message.data
+        received = email.message_from_bytes(message.data, policy=email.policy.default)
+        assert received["From"] == "Alice <alice@example.org>"
+        assert received["To"] == "bob@x.org"
+        assert received["Subject"] == "Typed here"
+        assert received["Date"] is not None and received["Message-ID"] is not None
+        assert received.get_content() == "Hi\r\n.dot\r\n"  # dot-stuffed, and unstuffed
+        assert message.tls and message.authenticated_as is None
+
+        lines = transcript(app)
+        assert " ~> RCPT TO:<eve@x.org>" in lines
+        assert lines[-1].startswith("<~  250 2.0.0 Ok: queued as ")
+        assert app.controller.state.phase is Phase.READY
+        assert errors(app) == []
+        # What was typed stays for the next message.
+        assert value(app, "#subject") == "Typed here"
+
+
+async def test_f9_sends_with_a_refused_recipient(
+    make_server: Callable[..., EmbeddedServer], client_tls_context: ssl.SSLContext
+) -> None:
+    server = make_server()
+    draft = Draft("alice@example.org", ("unknown@example.org", "bob@example.org"), "Hi", "Hi\n")
+    app = tui(settings_for(server, client_tls_context), draft=draft)
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f9")
+        [message] = server.messages
+        assert message.rcpt_tos == ("bob@example.org",)
+        assert "<-  550 5.1.1 <unknown@example.org>: Recipient address rejected: User unknown" in (
+            transcript(app)
+        )
+        [error] = errors(app)
+        assert "unknown@example.org" in error and "550" in error
+        assert any("unknown@example.org" in toast for toast in error_toasts(app))
+
+
+# -- 3. a wrong password ------------------------------------------------------------------
+
+
+async def test_wrong_password(
+    make_server: Callable[..., EmbeddedServer], client_tls_context: ssl.SSLContext
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, client_tls_context, password=""))
+    async with app.run_test(size=SIZE) as pilot:
+        await show_tab(pilot, "auth")
+        app.query_one("#mechanism", Select).value = "PLAIN"
+        await type_into(pilot, "#password", "hunter2")  # the field starts empty
+        await step(pilot, "f2", "f3", "f4", "f3", "f5")
+
+        state = app.controller.state
+        assert state.connected and state.phase is Phase.READY and state.user is None
+        assert transcript(app)[-3].startswith(" ~> AUTH PLAIN")
+        assert transcript(app)[-2] == "<~  535 5.7.8 Authentication credentials invalid"
+        [error] = errors(app)
+        assert error.startswith("authentication failed: 535 5.7.8")
+        assert "password" in error  # what to try
+        assert transcript(app)[-1] == f"*** {error}"
+        assert error_toasts(app) == [error]
+        assert status(app).endswith("535 5.7.8 Authentication credentials invalid")
+        # What was typed is kept, and shown nowhere.
+        assert value(app, "#password") == "hunter2"
+        assert app.query_one("#password", Input).password
+        secret = base64.b64encode(b"\0alice\0hunter2").decode()
+        shown = to_swaks(app.controller.transcript) + app.export_screenshot()
+        assert "hunter2" not in shown and secret not in shown
+
+        # Fix the password and try again on the same connection.
+        app.query_one("#password", Input).value = "wonderland"
+        await step(pilot, "f5")
+        assert app.controller.state.user == "alice"
+
+
+# -- 4. a refused connection --------------------------------------------------------------
+
+
+async def test_refused_connection_then_a_live_one(
+    make_server: Callable[..., EmbeddedServer], client_tls_context: ssl.SSLContext
+) -> None:
+    server = make_server()
+    dead = f"127.0.0.1:{free_port()}"
+    app = tui(SessionSettings(ssl_context=client_tls_context))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "#host", dead)
+        await step(pilot, "f2")
+
+        [error] = errors(app)
+        assert error.startswith(f"connection refused by {dead}")
+        assert transcript(app)[-1] == f"*** {error}"
+        assert error_toasts(app) == [error]
+        assert app.controller.state.phase is Phase.DISCONNECTED
+        assert not app.controller.state.busy
+        assert value(app, "#host") == dead
+        assert "● disconnected" in status(app)
+
+        app.query_one("#host", Input).value = f"{server.host}:{server.port}"
+        await step(pilot, "f2")
+        assert app.controller.state.phase is Phase.CONNECTED
+        assert transcript(app)[-1] == "<-  220 smtptui.demo ESMTP smtptui"
+
+
+# -- 5. a raw command from the command line -----------------------------------------------
+
+
+async def test_raw_commands_from_the_command_line(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2")
+        command = app.query_one(CommandLine)
+
+        await type_into(pilot, "#command", "NOOP")
+        await step(pilot, "enter")
+        sent = [e for e in app.controller.transcript if e.kind is EntryKind.SENT]
+        assert sent[-1].data == b"NOOP\r\n"
+        assert transcript(app)[-2:] == [" -> NOOP", "<-  250 2.0.0 Ok"]
+        assert command.value == "" and command.history == ["NOOP"]
+
+        command.value = "VRFY alice"  # the command line keeps the focus after Enter
+        await step(pilot, "enter")
+        assert transcript(app)[-2:] == [" -> VRFY alice", "<-  252 2.0.0 alice"]
+        command.value = "vrfy unknown-user"
+        await step(pilot, "enter")
+        assert transcript(app)[-2].startswith("<-  550 5.1.1 <unknown-user>")
+        assert transcript(app)[-1].startswith("*** RAW refused: 550 5.1.1 <unknown-user>")
+        assert app.controller.state.phase is Phase.CONNECTED  # a 5xx to VRFY changes nothing
+
+        # ↑ brings back the last command, as typed.
+        assert app.focused is command
+        await pilot.press("up")
+        assert command.value == "vrfy unknown-user"
+        command.value = ""
+
+        # A pasted line break cannot get into the line: only the first line is taken.
+        command.post_message(Paste("NOOP\r\nQUIT"))
+        await pilot.pause()
+        assert command.value == "NOOP"
+        command.value = ""
+
+        # And a Raw with CR LF posted by anything else is refused, nothing sent.
+        before = len([e for e in app.controller.transcript if e.kind is EntryKind.SENT])
+        app.post_message(RunAction(Raw("NOOP\r\nQUIT")))
+        await settle(pilot)
+        after = [e for e in app.controller.transcript if e.kind is EntryKind.SENT]
+        assert len(after) == before
+        assert "raw command" in errors(app)[-1] and "nothing was sent" in errors(app)[-1]
+        assert app.controller.state.phase is Phase.CONNECTED
+
+        # The server is still there and in step: the next command gets its own reply.
+        command.value = "NOOP"
+        await step(pilot, "enter")
+        assert transcript(app)[-1] == "<-  250 2.0.0 Ok"
+
+
+# -- 6. cancelling a step -----------------------------------------------------------------
+
+
+async def silent(peer: Peer) -> None:
+    """Accept, then say nothing, ever."""
+    await asyncio.sleep(3600)
+
+
+async def test_escape_cancels_a_step_against_a_silent_server() -> None:
+    async with ScriptedServer(silent) as server:
+        app = tui(settings_for(server, security=Security.NONE))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("f2")
+            started = time.monotonic()
+            while not server.peers:  # the connection is open; the greeting never comes
+                assert time.monotonic() - started < STEP_TIMEOUT
+                await pilot.pause(0.01)
+            await pilot.pause(0.1)
+            assert app.controller.state.busy
+            assert app.controller.state.phase is Phase.CONNECTING
+            assert "⏳ CONNECT (Esc cancels)" in status(app)
+
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not app.controller.state.busy
+            assert app.controller.state.phase is Phase.DISCONNECTED
+            assert "*** cancelled during CONNECT" in transcript(app)
+            assert error_toasts(app) == ["cancelled during CONNECT"]
+            assert "⏳" not in status(app)
+
+            await pilot.press("f1")  # the app answers at once
+            assert isinstance(app.screen, HelpScreen)
+            assert time.monotonic() - started < 2
+
+
+async def test_typing_goes_on_while_a_step_waits() -> None:
+    async with ScriptedServer(silent) as server:
+        app = tui(settings_for(server, security=Security.NONE))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("f2")
+            await pilot.pause(0.1)
+            await type_into(pilot, "#command", "EHLO me")
+            assert app.query_one(CommandLine).value == "EHLO me"
+            assert app.controller.state.busy
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not app.controller.state.busy
+
+
+async def test_quitting_while_a_step_waits() -> None:
+    async with ScriptedServer(silent) as server:
+        app = tui(settings_for(server, security=Security.NONE))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("f2")
+            await pilot.pause(0.1)
+            assert app.controller.state.busy
+            started = time.monotonic()
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert not app.is_running
+            assert time.monotonic() - started < 1
+
+
+# -- 7. a bad value in a field ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field_id", "text", "field"),
+    [
+        ("port", "99999", "port"),
+        ("connect-timeout", "abc", "connect timeout"),
+        ("reply-timeout", "-1", "reply timeout"),
+        ("host", "[::1", "host"),
+    ],
+)
+async def test_bad_connection_field_sends_nothing(field_id: str, text: str, field: str) -> None:
+    async with ScriptedServer(well_behaved) as server:
+        app = tui(settings_for(server, security=Security.NONE))
+        async with app.run_test(size=SIZE) as pilot:
+            app.query_one(f"#{field_id}", Input).value = text
+            await show_tab(pilot, "compose")  # the error must bring the field back
+            await step(pilot, "f2")
+            [error] = errors(app)
+            assert error.startswith(f"{field}: ") and error.endswith("nothing was sent")
+            assert error_toasts(app) == [error]
+            assert not server.peers  # not even a connection
+            assert app.controller.state.phase is Phase.DISCONNECTED
+            assert app.query_one(TabbedContent).active == "tab-connection"
+            assert app.focused is app.query_one(f"#{field_id}")
+            assert value(app, f"#{field_id}") == text
+
+
+async def test_bad_compose_field_sends_nothing(make_server: Callable[..., EmbeddedServer]) -> None:
+    server = make_server()
+    draft = Draft("alice@example.org", (), "Hi", "Hi\n")  # no recipient
+    app = tui(settings_for(server, security=Security.NONE), draft=draft)
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        sent = len(transcript(app))
+        await step(pilot, "f9")
+        [error] = errors(app)
+        assert error.startswith("To: no recipient") and error.endswith("nothing was sent")
+        assert transcript(app)[sent:] == [f"*** {error}"]
+        assert app.query_one(TabbedContent).active == "tab-compose"
+        assert app.focused is app.query_one("#to")
+        assert app.controller.state.phase is Phase.READY
+        assert server.messages == []
+
+        # The Send button says the same, in the same place.
+        app.query_one("#subject", Input).focus()
+        await pilot.click("#send")
+        await settle(pilot)
+        assert len(errors(app)) == 2 and app.focused is app.query_one("#to")
+        assert value(app, "#subject") == "Hi"
+
+
+# -- 8. help and the command palette ------------------------------------------------------
+
+
+async def test_help_screen_lists_keys_and_markers() -> None:
+    app = tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(str(widget.render()) for widget in app.screen.query("Static"))
+        for line in (
+            "F2      Connect to the server in the Connection pane",
+            "F9      Send the composed message: MAIL, every RCPT, DATA",
+            "Ctrl+T  HELO: greet without extensions",
+            "Esc     Cancel the step in flight",
+            " ~>   sent inside TLS",
+            "<~    received inside TLS",
+            "***   an error, and what to try",
+            "5xx  failed: a permanent refusal; change something first",
+        ):
+            assert line in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        await pilot.press("f1")  # F1 toggles it
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_command_palette_runs_smtp_steps(make_server: Callable[..., EmbeddedServer]) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2")
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"SMTP: EHLO")
+        palette = app.screen
+        prompts: list[str] = []
+        started = time.monotonic()
+        while time.monotonic() - started < STEP_TIMEOUT:
+            await pilot.pause(0.05)
+            options = palette.query_one("CommandList")
+            prompts = [
+                str(options.get_option_at_index(i).prompt).split("\n")[0]
+                for i in range(options.option_count)
+            ]
+            if prompts:
+                break
+        assert prompts[0] == "SMTP: EHLO (F3)"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, CommandPalette)
+        assert app.controller.state.esmtp
+        assert " -> EHLO client.example" in transcript(app)
+
+
+# -- what the toast shows -----------------------------------------------------------------
+
+
+def replying(reply: bytes) -> Callable[[Peer], object]:
+    async def script(peer: Peer) -> None:
+        await peer.send(b"220 mx.example ESMTP\r\n")
+        while await peer.reader.readline():
+            await peer.send(reply)
+
+    return script
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"421 4.7.0 [TSS04] Messages from 127.0.0.1 temporarily deferred\r\n",
+        b"550 5.7.1 [/] not here\r\n",
+    ],
+)
+async def test_toast_shows_the_server_words_as_they_are(reply: bytes) -> None:
+    async with ScriptedServer(replying(reply)) as server:
+        app = tui(settings_for(server, security=Security.NONE))
+        async with app.run_test(size=SIZE) as pilot:  # toasts off: '[/]' would crash it
+            await step(pilot, "f2", "f3")
+            words = reply.decode().split(" ", 2)[2].strip()
+            [error] = errors(app)
+            assert words in error
+            [notification] = list(app._notifications)
+            # What the toast would draw (a MarkupError here is the crash).
+            assert words in str(Toast(notification).render())
+
+
+# -- more bugs found ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field_id", ["body", "headers"])
+async def test_f6_and_f7_work_while_typing_the_body(
+    make_server: Callable[..., EmbeddedServer], field_id: str
+) -> None:
+    server = make_server()
+    draft = Draft("alice@example.org", ("bob@example.org",), "Hi", "Hi\n")
+    app = tui(settings_for(server, security=Security.NONE), draft=draft)
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        await show_tab(pilot, "compose")
+        await pilot.click(f"#{field_id}")
+        await step(pilot, "f6")
+        assert transcript(app)[-2:] == [" -> MAIL FROM:<alice@example.org>", "<-  250 2.1.0 Ok"]
+        await step(pilot, "f7")
+        assert transcript(app)[-2:] == [" -> RCPT TO:<bob@example.org>", "<-  250 2.1.5 Ok"]
+        assert app.controller.state.phase is Phase.RCPT
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_raw_mode_keeps_the_body_wide(size: tuple[int, int]) -> None:
+    app = tui()
+    async with app.run_test(size=size) as pilot:
+        await show_tab(pilot, "compose")
+        body = app.query_one("#body", TextArea)
+        width = body.region.width
+        await pilot.click("#raw")
+        await pilot.pause()
+        assert app.query_one("#raw-hint").display
+        assert body.region.width >= width - 1  # a scrollbar may appear beside the form
+
+
+async def test_server_tab_shows_the_greeting(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        await show_tab(pilot, "server")
+        rows = {
+            str(pair.query_one(".name", Label).render()): str(
+                pair.query_one(".value", Static).render()
+            )
+            for pair in app.query_one(CapabilitiesView).query(".pair")
+        }
+        assert rows["EHLO"] == "smtptui.demo"
+        assert rows["Greeting"] == "smtptui.demo ESMTP smtptui"
+
+
+# -- 9. the transcript: certificate, connections, export, quitting --------------------------
+
+
+async def test_enter_on_the_handshake_opens_the_certificate_screen(
+    make_server: Callable[..., EmbeddedServer], client_tls_context: ssl.SSLContext
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, client_tls_context))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4")
+        await pilot.press("ctrl+f", *"TLS established", "enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CertificateScreen)
+        text = certificate_text(app.controller.client.tls)
+        assert "✔ verified" in text and "localhost" in text
+        await pilot.press("f2")  # steps wait while a dialog is open
+        await pilot.pause()
+        assert app.controller.state.phase is Phase.CONNECTED
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CertificateScreen)
+
+
+async def test_each_connection_keeps_its_own_transcript(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        await step(pilot, "f2", "f3", "f10", "f2")
+        assert len(app.controller.transcripts) == 2
+        assert "connection 2 of 2" in view.border_title
+        assert " -> EHLO client.example" not in visible(app)  # that was the first connection
+        assert visible(app)[0].startswith("=== Connecting to ")
+        view.focus()
+        await pilot.press("left_square_bracket")
+        assert "connection 1 of 2" in view.border_title and "live" in view.border_title
+        assert " -> EHLO client.example" in visible(app) and " -> QUIT" in visible(app)
+        await step(pilot, "ctrl+o")  # entries of the live connection wait for it
+        assert " -> NOOP" not in visible(app)
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert "connection 2 of 2" in view.border_title
+        assert " -> NOOP" in visible(app)
+
+
+async def test_export_writes_a_redacted_file_and_quitting_asks_first(
+    make_server: Callable[..., EmbeddedServer],
+    client_tls_context: ssl.SSLContext,
+    tmp_path: Path,
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, client_tls_context))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4", "f3", "f5")
+        assert app.controller.state.user == "alice"
+
+        await pilot.press("ctrl+q")  # the dialogue was never exported: ask first
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.return_code is None and not isinstance(app.screen, QuitScreen)
+
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        file = app.screen.query_one("#file", Input)
+        assert file.value.endswith(".txt") and f"-{server.port}-" in file.value
+        file.value = str(tmp_path / "session.txt")
+        await pilot.press("enter")
+        await pilot.pause()
+        written = (tmp_path / "session.txt").read_text()
+        assert " ~> AUTH " in written and "<~  235 " in written
+        for secret in ("wonderland", base64.b64encode(b"\0alice\0wonderland").decode()):
+            assert secret not in written
+        assert (tmp_path / "session.txt").stat().st_mode & 0o777 == 0o600
+
+        await pilot.press("ctrl+q")  # everything exported: quit at once
+        await pilot.pause()
+        assert app.return_code == 0
+
+
+async def test_quit_can_export_then_quits(
+    make_server: Callable[..., EmbeddedServer], tmp_path: Path
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("enter")  # Export…
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        app.screen.query_one("#format-jsonl", RadioButton).value = True
+        app.screen.query_one("#file", Input).value = str(tmp_path / "bad" / "x.jsonl")
+        await pilot.press("enter")  # no such directory: said, and the dialog stays
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen) and app.return_code is None
+        app.screen.query_one("#file", Input).value = str(tmp_path / "x.jsonl")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.return_code == 0
+    records = (tmp_path / "x.jsonl").read_text().splitlines()
+    assert any('"text": "EHLO client.example"' in record for record in records)
+
+
+async def test_transcript_commands_are_in_the_palette() -> None:
+    app = tui()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p", *"Transcript: Filter")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(TranscriptView).filter == "errors"
+
+
+# -- 10. what is never done by accident ---------------------------------------------------
+
+
+async def asked(pilot: Pilot[None], key: str) -> ConfirmScreen:
+    """Press ``key`` and wait for the step to ask before going on."""
+    await pilot.press(key)
+    started = time.monotonic()
+    while not isinstance(pilot.app.screen, ConfirmScreen):
+        assert time.monotonic() - started < STEP_TIMEOUT, f"{key} asked nothing"
+        await pilot.pause(0.02)
+    return pilot.app.screen
+
+
+async def answer(pilot: Pilot[None], button: str) -> None:
+    """Answer the confirmation dialog on screen, then let the step go on."""
+    await pilot.click(f"#{button}")
+    await settle(pilot)
+
+
+async def test_auth_without_tls_asks_once_per_session(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server(auth_require_tls=False)
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        screen = await asked(pilot, "f5")
+        assert "AUTH without TLS" in str(screen.query_one(".risk", Static).render())
+        await answer(pilot, "no")
+        assert app.controller.state.user is None
+        assert not any("AUTH" in line for line in transcript(app) if line.startswith(" -> "))
+        assert any("AUTH not sent" in text for text in errors(app))
+        assert app.query_one("#password", Input).value == "wonderland"  # what was typed stays
+
+        await asked(pilot, "f5")
+        await answer(pilot, "yes")
+        assert app.controller.state.user == "alice"
+        assert "=== ⚠ As you chose: AUTH may send credentials without TLS in this session" in (
+            transcript(app)
+        )
+        await step(pilot, "f5")  # asked once: not again in this session
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_nothing_goes_on_in_plaintext_after_starttls_failed() -> None:
+    script = dialogue(
+        {"EHLO": b"250-mx\r\n250 STARTTLS\r\n", "STARTTLS": b"454 4.7.0 TLS not available\r\n"}
+    )
+    async with ScriptedServer(script) as server:
+        app = tui(settings_for(server, security=Security.STARTTLS))
+        async with app.run_test(size=SIZE) as pilot:
+            await step(pilot, "f2", "f3", "f4")
+            assert any("454" in text for text in errors(app))
+            await asked(pilot, "ctrl+o")  # NOOP, in plaintext: asked first
+            await answer(pilot, "no")
+            assert not any(line.startswith(b"NOOP") for line in server.peers[0].received)
+            await step(pilot, "f10")  # QUIT is always let through
+            assert server.peers[0].received[-1].startswith(b"QUIT")
+
+
+async def test_a_certificate_that_fails_can_be_skipped_once(
+    untrusted_server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    app = tui(settings_for(untrusted_server, client_tls_context))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        await asked(pilot, "f4")
+        assert any("certificate" in text for text in errors(app))
+        assert app.controller.state.phase is Phase.DISCONNECTED
+        await answer(pilot, "yes")  # reconnects, EHLO, STARTTLS, without verifying
+        tls = app.controller.state.tls
+        assert tls is not None and not tls.verified
+        assert "=== ⚠ As you chose: the next connection will not verify the certificate" in (
+            transcript(app)
+            + [line for t in app.controller.transcripts for e in t for line in swaks_lines(e)]
+        )
+        await step(pilot, "f10", "f2", "f3")
+        await asked(pilot, "f4")  # once only: verified again, so refused again
+        assert app.controller.state.tls is None
+        await answer(pilot, "no")
+
+
+# -- 11. misbehaving servers, as a person meets them ----------------------------------------
+
+MISBEHAVIOUR = {
+    "421 at connect, then close": (dialogue(greeting=hang_up(b"421 4.3.2 busy\r\n")), "f2", "421"),
+    "a reply without a code": (dialogue({"EHLO": b"hello there\r\n"}), "f3", "reply"),
+    "a megabyte line": (
+        dialogue({"EHLO": flood(b"250-", b"x" * 65536, 16, b"\r\n")}),
+        "f3",
+        "longer than",
+    ),
+    "closed in a multi-line reply": (
+        dialogue({"EHLO": hang_up(b"250-first\r\n250-second\r\n")}),
+        "f3",
+        "closed",
+    ),
+    "552 after the final dot": (dialogue({".": b"552 5.3.4 too big\r\n"}), "f9", "552"),
+    "no answer after the final dot": (dialogue({".": stall}), "f9", "no answer within 1 s"),
+}
+
+
+@pytest.mark.parametrize("case", MISBEHAVIOUR, ids=list(MISBEHAVIOUR))
+async def test_a_misbehaving_server_is_reported_and_nothing_typed_is_lost(case: str) -> None:
+    script, key, words = MISBEHAVIOUR[case]
+    draft = Draft("alice@example.org", ("bob@example.org",), "Subject kept", "Body kept\n")
+    async with ScriptedServer(script) as server:
+        settings = settings_for(server, security=Security.NONE, reply_timeout=1.0)
+        app = tui(settings, draft=draft)
+        async with app.run_test(size=SIZE) as pilot:
+            keys = {"f2": ["f2"], "f3": ["f2", "f3"], "f9": ["f2", "f3", "f9"]}[key]
+            await step(pilot, *keys)
+            toasts = error_toasts(app)
+            assert any(words in toast for toast in toasts), toasts
+            assert any(words in text for text in errors(app))
+            assert app.return_code is None and not app.controller.state.busy
+            assert app.query_one("#host", Input).value == f"{server.host}:{server.port}"
+            assert app.query_one("#subject", Input).value == "Subject kept"
+            assert app.query_one("#body", TextArea).text == "Body kept\n"
+            await step(pilot, "f2")  # and it goes on: another connection, same server
+            assert app.controller.state.address == f"{server.host}:{server.port}"
