@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
@@ -349,17 +347,6 @@ async def test_subscribers_see_entries_and_states(server, client_tls_context) ->
     assert states[-1].phase is Phase.CONNECTED and not states[-1].busy
     assert entries == list(controller.transcript)[: len(entries)]
     assert len(controller.transcript) == len(entries) + 2  # NOOP and its reply, unseen
-
-
-def test_importing_the_core_does_not_import_textual() -> None:
-    code = (
-        "import sys, smtptui.protocol, smtptui.engine, smtptui.session;"
-        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'textual'))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "[]"
 
 
 async def test_run_all_stops_at_the_first_failure(server, client_tls_context) -> None:
