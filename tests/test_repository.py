@@ -23,12 +23,15 @@ ABSOLUTE = re.compile(
     r"(?<![\w.~-])(?:" + "|".join(re.escape(place) for place in OUTSIDE) + ")/" + _PATH
 )
 
+ITSELF = Path(__file__).resolve().relative_to(ROOT).as_posix()
+"""This file, whose examples name such paths."""
+
 REWRITTEN = ("README.md", "docs/")
 """Being rewritten by the lead; until then they point at ``../shared``."""
 
 
 def tracked_text_files() -> list[str]:
-    """The tracked files, by path from the root, less the binary ones."""
+    """The tracked files, by path from the root, less the binary ones and this one."""
     try:
         top = subprocess.run(
             ["git", "rev-parse", "--show-toplevel"], cwd=ROOT, capture_output=True, text=True
@@ -44,6 +47,7 @@ def tracked_text_files() -> list[str]:
         name
         for name in listed.stdout.split("\0")
         if (ROOT / name).is_file()
+        and name != ITSELF
         and not (name.startswith("tests/data/wire/") and name.endswith(".bin"))
         and b"\0" not in (ROOT / name).read_bytes()
     ]
