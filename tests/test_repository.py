@@ -15,9 +15,9 @@ _PATH = r"[^\s'\"`()<>\[\]]*"
 UP = re.compile(r"(?<![\w./-])(?:\./)?(?:\.\./)+" + _PATH)
 """A relative path that starts by going up: ``../shared``, ``./../x``."""
 
-OUTSIDE = ("/work", str(Path.home()), str(ROOT))
-"""Absolute places that are not the repository: the workplace, this user's home, and the
-checkout itself (which could be anywhere)."""
+OUTSIDE = tuple(place for place in ("/work", str(Path.home()), str(ROOT)) if place != "/")
+"""Absolute places that are not the repository: the workplace, this user's home (unless it
+is ``/``), and the checkout itself (which could be anywhere)."""
 
 ABSOLUTE = re.compile(
     r"(?<![\w.~-])(?:" + "|".join(re.escape(place) for place in OUTSIDE) + ")/" + _PATH
