@@ -2,7 +2,8 @@
 
 A script is ``async def script(peer: Peer) -> None``; it runs once per connection and may
 read lines, write anything, upgrade to TLS, stall or hang up. :func:`dialogue` makes the
-usual script: a server that answers each command by its verb, well or badly, as told.
+usual script: a server that answers each command by its verb, well or badly, as told;
+:func:`play` makes one that goes through fixed moves, for a fault at one exact point.
 """
 
 from __future__ import annotations
@@ -206,6 +207,31 @@ async def reply(peer: Peer, answer: Answer) -> None:
         await peer.send(answer)
     else:
         await answer(peer)
+
+
+def play(*moves: Answer) -> Script:
+    """A server that makes ``moves`` in order: bytes to send, or scripts (:func:`expect`,
+    :func:`heard`, :func:`stall`, :func:`hang_up`, …)."""
+
+    async def script(peer: Peer) -> None:
+        for move in moves:
+            await reply(peer, move)
+
+    return script
+
+
+def expect(verb: bytes) -> Script:
+    """Read the client's next line, which must start with ``verb``."""
+
+    async def move(peer: Peer) -> None:
+        await peer.expect(verb)
+
+    return move
+
+
+async def heard(peer: Peer) -> None:
+    """Wait for the client's next bytes, whatever they are, or its hang-up."""
+    await peer.read()
 
 
 def hang_up(last_words: bytes = b"") -> Script:
