@@ -26,9 +26,6 @@ ABSOLUTE = re.compile(
 ITSELF = Path(__file__).resolve().relative_to(ROOT).as_posix()
 """This file, whose examples name such paths."""
 
-REWRITTEN = ("README.md", "docs/")
-"""Being rewritten by the lead; until then they point at ``../shared``."""
-
 
 def tracked_text_files() -> list[str]:
     """The tracked files, by path from the root, less the binary ones and this one."""
@@ -66,18 +63,8 @@ def outside_references(name: str, text: str) -> list[tuple[int, str]]:
     return found
 
 
-@pytest.mark.parametrize(
-    "rewritten",
-    [
-        False,
-        pytest.param(
-            True, marks=pytest.mark.xfail(strict=True, reason="README and docs are being rewritten")
-        ),
-    ],
-    ids=["everything-else", "readme-and-docs"],
-)
-def test_no_file_refers_outside_the_repository(rewritten: bool) -> None:
-    names = [name for name in tracked_text_files() if name.startswith(REWRITTEN) is rewritten]
+def test_no_file_refers_outside_the_repository() -> None:
+    names = tracked_text_files()
     assert names
     found = [
         f"{name}:{number}: {path}"
