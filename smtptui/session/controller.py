@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 from collections.abc import Callable
 
 from smtptui.engine import errors
@@ -59,6 +60,13 @@ def _may_send_credentials(mechanism: str | None, client: SMTPClient) -> bool:
     EHLO, that it takes none and no mechanism is named (that fails before sending any)."""
     return client.capabilities is None or client.has_extn("auth") or bool(mechanism)
 
+
+UNVERIFIED_CREDENTIALS = (
+    "⚠ The credentials went to a server whose certificate was not verified: "
+    "it may not be who it says"
+)
+"""Said after AUTH sent credentials over TLS without a verified certificate: TLS alone
+does not say who is at the other end."""
 
 ClientFactory = Callable[..., SMTPClient]
 """Makes a client from :class:`SMTPClient`'s keyword arguments (tests may wrap it)."""
@@ -313,7 +321,8 @@ class SessionController:
 
     async def _authenticate(self, client: SMTPClient, mechanism: str | None) -> None:
         """One AUTH exchange: the named mechanism, else the best one the server offers
-        (smtplib would try each in turn after a failure; one attempt reads better)."""
+        (smtplib would try each in turn after a failure; one attempt reads better). Credentials
+        that went over TLS without a verified certificate are noted after it."""
         settings = self.settings
         if not settings.username:
             raise CommandError("username", "is empty; set it before AUTH")
@@ -321,9 +330,22 @@ class SessionController:
             await client.ehlo_or_helo_if_needed()
             offered = client.capabilities.auth_mechanisms if client.capabilities else ()
             mechanism = choose_mechanism(offered, have_token=bool(settings.oauth_token))
-        await client.login(
-            settings.username, settings.password, mechanism=mechanism, token=settings.oauth_token
-        )
+        unverified = client.tls is not None and not client.tls.verified
+        start = len(self.transcript)
+        try:
+            await client.login(
+                settings.username,
+                settings.password,
+                mechanism=mechanism,
+                token=settings.oauth_token,
+            )
+        finally:
+            if unverified and self._sent_secret(start):
+                self._record(EntryKind.INFO, UNVERIFIED_CREDENTIALS)
+
+    def _sent_secret(self, start: int) -> bool:
+        """Whether credentials (a secret entry) were sent since entry ``start``."""
+        return any(entry.secret for entry in itertools.islice(self.transcript, start, None))
 
     async def _send(self, client: SMTPClient, action: SendMessage) -> Outcome:
         refused = await client.sendmail(

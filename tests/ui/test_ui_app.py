@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import trustme
+from rich.style import Style
 from textual.app import App
 from textual.command import CommandPalette
 from textual.events import Paste
@@ -919,3 +921,51 @@ async def test_a_misbehaving_server_is_reported_and_nothing_typed_is_lost(case: 
             assert app.query_one("#body", TextArea).text == "Body kept\n"
             await step(pilot, "f2")  # and it goes on: another connection, same server
             assert app.controller.state.address == f"{server.host}:{server.port}"
+
+
+# -- 12. found by use ---------------------------------------------------------------------
+
+THEMES = ("dark", "light", "high-contrast", "solarized-dark")
+
+
+async def tls_segment(pilot: Pilot[None], sign: str) -> dict[str, Style]:
+    """The style of the status line's TLS part (which starts with ``sign``) in each theme."""
+    app = pilot.app
+    bar = app.query_one(StatusBar)
+    styles = {}
+    for theme in THEMES:
+        app.theme = theme
+        await pilot.pause()
+        [segment] = [s for s in bar.render_line(0) if s.text.lstrip().startswith(sign)]
+        assert segment.style is not None
+        styles[theme] = segment.style
+    return styles
+
+
+async def test_the_status_line_tells_an_unverified_certificate_from_a_verified_one(
+    server: EmbeddedServer, ca: trustme.CA, tmp_path: Path
+) -> None:
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    app = tui(settings_for(server, cafile=str(cafile)))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4")
+        tls = app.controller.state.tls
+        assert tls is not None and tls.verified
+        assert f"  🔒 {tls.version} {tls.cipher}  " in status(app)
+        assert "unverified" not in status(app) and "⚠" not in status(app)
+        locked = await tls_segment(pilot, "🔒")
+
+        await pilot.click("#verify")  # as --no-verify does
+        await step(pilot, "f2", "f3", "f4")
+        tls = app.controller.state.tls
+        assert tls is not None and not tls.verified
+        assert f"  ⚠ {tls.version} {tls.cipher} unverified  " in status(app)
+        assert "🔒" not in status(app)
+        unverified = await tls_segment(pilot, "⚠")
+
+    for theme in THEMES:
+        assert unverified[theme].color != locked[theme].color, theme
+    # High contrast does not count on telling colours apart.
+    look = lambda style: (style.bold, style.reverse, style.underline, style.italic)  # noqa: E731
+    assert look(unverified["high-contrast"]) != look(locked["high-contrast"])
