@@ -18,6 +18,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from smtptui.protocol.errors import CommandError
 from smtptui.session import (
+    READS_SETTINGS,
     Action,
     Authenticate,
     Connect,
@@ -354,7 +355,9 @@ class SmtpTui(ThemedApp):
 
     @work(group="session")
     async def _perform(self, action: Action) -> None:
-        if isinstance(action, Connect | Authenticate):
+        """Run ``action`` with what the panes say now (the one place their fields reach the
+        session), then ask about any risk it would take and run it again if accepted."""
+        if isinstance(action, READS_SETTINGS):
             try:
                 self.controller.settings = self._settings()
             except CommandError as error:

@@ -969,3 +969,27 @@ async def test_the_status_line_tells_an_unverified_certificate_from_a_verified_o
     # High contrast does not count on telling colours apart.
     look = lambda style: (style.bold, style.reverse, style.underline, style.italic)  # noqa: E731
     assert look(unverified["high-contrast"]) != look(locked["high-contrast"])
+
+
+async def test_a_changed_ehlo_name_is_sent_by_the_next_ehlo_and_helo(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        assert " -> EHLO client.example" in transcript(app)
+        sent = len(transcript(app))
+        app.query_one("#ehlo-name", Input).value = "renamed.example"
+        await step(pilot, "f3")
+        assert transcript(app)[sent] == " -> EHLO renamed.example"
+        app.query_one("#ehlo-name", Input).value = "helo.example"
+        await step(pilot, "ctrl+t")
+        assert transcript(app)[-2] == " -> HELO helo.example"
+        # A bad name is said, and nothing is sent.
+        sent = len(transcript(app))
+        app.query_one("#ehlo-name", Input).value = "bad\0name"
+        await step(pilot, "f3")
+        [error] = errors(app)
+        assert error.startswith("EHLO name: ") and error.endswith("nothing was sent")
+        assert transcript(app)[sent:] == [f"*** {error}"]
