@@ -48,7 +48,7 @@ from smtptui.session import (
 from smtptui.session.export import ExportFormat, default_filename, write_export
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.commandline import CommandLine
-from smtptui.ui.dialog import ConfirmScreen
+from smtptui.ui.dialog import ConfirmScreen, PasswordScreen
 from smtptui.ui.export import ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
@@ -356,13 +356,13 @@ class SmtpTui(ThemedApp):
     @work(group="session")
     async def _perform(self, action: Action) -> None:
         """Run ``action`` with what the panes say now (the one place their fields reach the
-        session), then ask about any risk it would take and run it again if accepted."""
-        if isinstance(action, READS_SETTINGS):
-            try:
-                self.controller.settings = self._settings()
-            except CommandError as error:
-                self._invalid(error)
-                return
+        session) and a password if it needs one, then ask about any risk it would take and
+        run it again if accepted."""
+        if isinstance(action, READS_SETTINGS) and not self._apply_panes():
+            return
+        needs_password = isinstance(action, Authenticate) and self.controller.needs_password(action)
+        if needs_password and not await self._ask_password():
+            return
         if isinstance(action, MailFrom):
             self._next_recipient = 0
         outcome = await self.controller.run(action)
@@ -372,9 +372,26 @@ class SmtpTui(ThemedApp):
                 if not (await self.controller.run(retry)).ok:
                     break
 
-    def _settings(self) -> SessionSettings:
-        settings = self.query_one(ConnectionPane).apply(self.controller.settings)
-        return self.query_one(AuthPane).apply(settings)
+    async def _ask_password(self) -> bool:
+        """Ask for the password AUTH would send empty; it goes into the Auth pane (so the
+        next AUTH has it) and the settings. False when the user cancelled."""
+        password = await self.push_screen_wait(PasswordScreen(self.controller.settings.username))
+        if password is None:
+            self.notify("AUTH cancelled: nothing was sent", timeout=3)
+            return False
+        self.query_one(AuthPane).text("password", password)
+        return self._apply_panes()
+
+    def _apply_panes(self) -> bool:
+        """Put what the panes say into the session's settings; False, with the field at
+        fault reported, when one holds something that cannot be sent."""
+        try:
+            settings = self.query_one(ConnectionPane).apply(self.controller.settings)
+            self.controller.settings = self.query_one(AuthPane).apply(settings)
+        except CommandError as error:
+            self._invalid(error)
+            return False
+        return True
 
     def _report(self, text: str) -> None:
         self.controller.transcript.append(Entry.now(EntryKind.ERROR, text))

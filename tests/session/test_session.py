@@ -660,3 +660,19 @@ async def test_auth_over_a_verified_certificate_or_sending_nothing_is_not_noted(
     # A mechanism the server refuses before any credentials are sent.
     assert not (await controller.run(Authenticate("NOT-A-MECHANISM"))).ok
     assert UNVERIFIED_CREDENTIALS not in notes_of(controller)
+
+
+async def test_needs_password_when_auth_would_send_an_empty_one(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    controller = SessionController(settings_for(server, client_tls_context, password=""))
+    assert not controller.needs_password(Authenticate())  # not connected: nothing to send
+    await ready(controller)
+    assert controller.needs_password(Authenticate())  # the best offered is CRAM-MD5
+    assert controller.needs_password(Authenticate("plain"))
+    assert not controller.needs_password(Authenticate("XOAUTH2"))  # it sends the token
+    assert not controller.needs_password(Authenticate("NOT-A-MECHANISM"))  # sends nothing
+    controller.settings = replace(controller.settings, oauth_token="wonderland")
+    assert not controller.needs_password(Authenticate())  # XOAUTH2 is offered: the best
+    controller.settings = replace(controller.settings, oauth_token="", password="wonderland")
+    assert not controller.needs_password(Authenticate())

@@ -13,6 +13,7 @@ import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import trustme
@@ -21,6 +22,7 @@ from textual.app import App
 from textual.command import CommandPalette
 from textual.events import Paste
 from textual.pilot import Pilot
+from textual.screen import ModalScreen
 from textual.widgets import (
     Input,
     Label,
@@ -32,6 +34,7 @@ from textual.widgets import (
 )
 from textual.widgets._toast import Toast
 
+from smtptui.cli import ui_app
 from smtptui.server import EmbeddedServer
 from smtptui.session import (
     EntryKind,
@@ -45,7 +48,7 @@ from smtptui.session import (
 from smtptui.ui.app import Draft, SmtpTui
 from smtptui.ui.certificate import CertificateScreen, certificate_text
 from smtptui.ui.commandline import CommandLine
-from smtptui.ui.dialog import ConfirmScreen
+from smtptui.ui.dialog import ConfirmScreen, PasswordScreen
 from smtptui.ui.export import ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
@@ -803,11 +806,18 @@ async def test_transcript_commands_are_in_the_palette() -> None:
 # -- 10. what is never done by accident ---------------------------------------------------
 
 
-async def asked(pilot: Pilot[None], key: str) -> ConfirmScreen:
-    """Press ``key`` and wait for the step to ask before going on."""
+Asking = TypeVar("Asking", bound=ModalScreen[Any])
+
+
+async def asked(
+    pilot: Pilot[None],
+    key: str,
+    kind: type[Asking] = ConfirmScreen,  # type: ignore[assignment]
+) -> Asking:
+    """Press ``key`` and wait for the step to ask (a ``kind`` dialog) before going on."""
     await pilot.press(key)
     started = time.monotonic()
-    while not isinstance(pilot.app.screen, ConfirmScreen):
+    while not isinstance(pilot.app.screen, kind):
         assert time.monotonic() - started < STEP_TIMEOUT, f"{key} asked nothing"
         await pilot.pause(0.02)
     return pilot.app.screen
@@ -993,3 +1003,67 @@ async def test_a_changed_ehlo_name_is_sent_by_the_next_ehlo_and_helo(
         [error] = errors(app)
         assert error.startswith("EHLO name: ") and error.endswith("nothing was sent")
         assert transcript(app)[sent:] == [f"*** {error}"]
+
+
+async def test_f5_without_a_password_asks_for_one(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    app = tui(settings_for(server, client_tls_context, password=""))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4", "f3")
+        screen = await asked(pilot, "f5", PasswordScreen)
+        field = screen.query_one("#password", Input)
+        assert field.password and app.focused is field
+        await pilot.press("escape")  # cancelled: nothing is sent
+        await settle(pilot)
+        assert not isinstance(app.screen, PasswordScreen)
+        assert not any(line.startswith(" ~> AUTH") for line in transcript(app))
+        assert app.controller.state.user is None
+
+        await asked(pilot, "f5", PasswordScreen)
+        await pilot.press(*"wonderland", "enter")
+        await settle(pilot)
+        assert app.controller.state.user == "alice"
+        assert "wonderland" not in app.export_screenshot()
+        # Kept, masked, in the Auth pane: the next AUTH does not ask again.
+        assert value(app, "#password") == "wonderland"
+        await step(pilot, "f2", "f3", "f4", "f3", "f5")
+        assert app.controller.state.user == "alice"
+
+
+async def test_f5_with_a_token_for_xoauth2_asks_for_no_password(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    settings = settings_for(
+        server, client_tls_context, password="", mechanism="XOAUTH2", oauth_token="wonderland"
+    )
+    app = tui(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4", "f3", "f5")
+        assert not isinstance(app.screen, PasswordScreen)
+        assert app.controller.state.user == "alice"
+        assert any(line.startswith(" ~> AUTH XOAUTH2") for line in transcript(app))
+
+
+async def test_the_ui_takes_the_password_from_the_environment(
+    server: EmbeddedServer,
+    ca: trustme.CA,
+    tmp_path: Path,
+    config_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    monkeypatch.setenv("SMTPTUI_PASSWORD", "wonderland")
+    options = {"security": "starttls", "no_verify": False, "cafile": str(cafile)}
+    options |= {"helo_name": "", "user": "alice", "mechanism": None}
+    app = ui_app(f"{server.host}:{server.port}", **options)
+    app.show_timing = False
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4", "f3", "f5")
+        assert not isinstance(app.screen, PasswordScreen)
+        assert app.controller.state.user == "alice"
+        assert "wonderland" not in app.export_screenshot()
+    # Read, never written: nothing smtptui keeps holds it.
+    kept = [path for path in config_dir.rglob("*") if path.is_file()]
+    assert not any(b"wonderland" in path.read_bytes() for path in kept)
