@@ -434,7 +434,9 @@ class SmtpTui(ThemedApp):
     # -- the transcript: export, clear, quit --------------------------------------------
 
     def action_export(self, then_quit: bool = False) -> None:
-        """Ask where and how to export the transcript shown (or all of them), then write."""
+        """Ask where and how to export the transcript shown (or all of them), then write.
+        ``then_quit``: on the way out, every connection is offered, and quitting asks again
+        if the export left some entries out."""
         transcripts = self.controller.transcripts
         shown = transcripts[self._showing - 1]
         when = datetime.now(UTC)
@@ -443,9 +445,9 @@ class SmtpTui(ThemedApp):
 
         def export(request: ExportRequest | None) -> None:
             if request is not None and self._write_export(request) and then_quit:
-                self.exit()
+                self._quit_or_ask(again=True)
 
-        screen = ExportScreen(Path.cwd(), names, len(transcripts), secrets)
+        screen = ExportScreen(Path.cwd(), names, len(transcripts), secrets, everything=then_quit)
         self.push_screen(screen, export)
 
     def _write_export(self, request: ExportRequest) -> bool:
@@ -467,6 +469,11 @@ class SmtpTui(ThemedApp):
 
     async def action_quit(self) -> None:
         """Quit; first offer to export entries that were never exported."""
+        self._quit_or_ask()
+
+    def _quit_or_ask(self, again: bool = False) -> None:
+        """Quit, unless some entries of any connection were never exported: then ask
+        whether to export them, quit anyway or stay (``again``: an export left them out)."""
         unsaved = sum(transcript.unsaved for transcript in self.controller.transcripts)
         if not unsaved:
             self.exit()
@@ -478,7 +485,7 @@ class SmtpTui(ThemedApp):
             elif choice == "export":
                 self.action_export(then_quit=True)
 
-        self.push_screen(QuitScreen(unsaved), answered)
+        self.push_screen(QuitScreen(unsaved, again=again), answered)
 
     # -- help, palette, focus ------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from textual.events import Paste
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
 from textual.widgets import (
+    Checkbox,
     Input,
     Label,
     RadioButton,
@@ -1067,3 +1068,42 @@ async def test_the_ui_takes_the_password_from_the_environment(
     # Read, never written: nothing smtptui keeps holds it.
     kept = [path for path in config_dir.rglob("*") if path.is_file()]
     assert not any(b"wonderland" in path.read_bytes() for path in kept)
+
+
+async def test_quit_export_offers_every_connection_and_warns_of_what_it_left_out(
+    make_server: Callable[..., EmbeddedServer], tmp_path: Path
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f10", "f2", "f3")
+        first, second = app.controller.transcripts
+        unsaved = first.unsaved + second.unsaved
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen)
+        warned = str(app.screen.query_one(Static).render())
+        assert f"has {unsaved} entries" in warned  # over both connections
+        await pilot.press("enter")  # Export…
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        everything = app.screen.query_one("#everything", Checkbox)
+        assert everything.value  # every connection, as the count said
+
+        everything.value = False  # only the one shown: the first is left out
+        app.screen.query_one("#file", Input).value = str(tmp_path / "second.txt")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.return_code is None and isinstance(app.screen, QuitScreen)
+        warned = str(app.screen.query_one(Static).render())
+        assert f"still has {first.unsaved} entries" in warned and "left them out" in warned
+
+        await pilot.press("enter")  # Export… again, everything
+        await pilot.pause()
+        assert app.screen.query_one("#everything", Checkbox).value
+        app.screen.query_one("#file", Input).value = str(tmp_path / "all.txt")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.return_code == 0
+    written = (tmp_path / "all.txt").read_text()
+    assert "=== connection 1: " in written and "=== connection 2: " in written
