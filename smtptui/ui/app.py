@@ -125,6 +125,10 @@ TRANSCRIPT_KEYS: tuple[tuple[str, str, str], ...] = (
 )
 """The transcript's keys, when it has focus; each also in the command palette."""
 
+ANYWHERE = ("search", "cycle_filter", "next_error(1)", "next_error(-1)")
+"""The transcript actions whose keys (``/ f e E``) also work with the focus elsewhere, and
+go to the transcript: anywhere but in a text field, where typing comes first."""
+
 
 class Draft(NamedTuple):
     """What the Compose pane starts with."""
@@ -139,6 +143,7 @@ class SmtpTui(ThemedApp):
     """smtptui: step through an SMTP session and watch every byte of it."""
 
     TITLE = "smtptui"
+    AUTO_FOCUS = None  # nothing typed goes into a field unasked, so / f e reach the transcript
     CSS = """
     #main { height: 1fr; }
     #forms { width: 42%; max-width: 56; min-width: 34; }
@@ -162,6 +167,12 @@ class SmtpTui(ThemedApp):
         Binding("ctrl+s", "export", "Export", show=False, priority=True),
         Binding("ctrl+underscore,ctrl+slash", "focus_command_line", "Command line", show=False),
         Binding("ctrl+f", "find", "Find", show=False, priority=True),
+        Binding("ctrl+n", "to_transcript", "Transcript", show=False),
+        *(
+            Binding(binding.key, f"to_transcript({binding.action!r})", show=False)
+            for binding in TranscriptView.BINDINGS
+            if isinstance(binding, Binding) and binding.action in ANYWHERE
+        ),
     ]
 
     def __init__(
@@ -402,8 +413,8 @@ class SmtpTui(ThemedApp):
             self.workers.cancel_group(self, "session")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Steps, export and find wait while a dialog is open (their keys have priority)."""
-        waits = action in ("step", "export", "find")
+        """Steps, export, find and the transcript's keys wait while a dialog is open."""
+        waits = action in ("step", "export", "find", "to_transcript")
         return not (waits and isinstance(self.screen, ModalScreen))
 
     def action_step(self, step: str) -> None:
@@ -495,12 +506,20 @@ class SmtpTui(ThemedApp):
         keys += [("Esc", "Cancel the step in flight"), ("Ctrl+P", "Command palette")]
         keys += [("Ctrl+F", "Search the transcript; Enter or Esc there goes to it")]
         keys += [("Ctrl+S", "Export the transcript to a file")]
-        keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+Q", "Quit smtptui")]
+        keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+N", "Go to the transcript")]
+        keys += [("/ f e", "Search, filter, errors: from anywhere but a text field, too")]
+        keys += [("Ctrl+Q", "Quit smtptui")]
         transcript = [(key, text) for key, _, text in TRANSCRIPT_KEYS]
         self.push_screen(HelpScreen(keys, transcript))
 
     def action_focus_command_line(self) -> None:
         self.query_one(CommandLine).focus()
+
+    async def action_to_transcript(self, action: str = "") -> None:
+        """Go to the transcript (Ctrl+N), and there run its ``action`` (:data:`ANYWHERE`)."""
+        self._view.focus()
+        if action:
+            await self.run_action(action, self._view)
 
     def action_find(self) -> None:
         """Search the transcript (Enter or Esc in the search bar lands in the transcript)."""
@@ -512,6 +531,9 @@ class SmtpTui(ThemedApp):
             yield SystemCommand(
                 f"SMTP: {label} ({_key_name(key)})", text, lambda step=step: self.action_step(step)
             )
+        yield SystemCommand(
+            "Transcript: Go to it (Ctrl+N)", "Focus the transcript", self.action_to_transcript
+        )
         view = self._view
         for key, action, text in TRANSCRIPT_KEYS[1:]:  # moving the cursor is for keys only
             title = text.split(" (")[0].split(":")[0]

@@ -52,7 +52,10 @@ class Dialog(ModalScreen[ResultType]):
 
 class ScrollingDialog(ModalScreen[None]):
     """The look of a screen of reading (help, a certificate): a bordered, scrolling box in
-    the middle, its sections under ``.heading`` lines."""
+    the middle, its sections under ``.heading`` lines. The box has the focus, so the keys
+    scroll it."""
+
+    AUTO_FOCUS = "VerticalScroll"
 
     DEFAULT_CSS = """
     ScrollingDialog {

@@ -56,6 +56,7 @@ from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.status import StatusBar
 from smtptui.ui.transcript import TranscriptView
+from smtptui.ui.transcript.search import SearchBar
 
 from support.scripted import (
     Peer,
@@ -1107,3 +1108,75 @@ async def test_quit_export_offers_every_connection_and_warns_of_what_it_left_out
         assert app.return_code == 0
     written = (tmp_path / "all.txt").read_text()
     assert "=== connection 1: " in written and "=== connection 2: " in written
+
+
+async def test_the_transcript_keys_work_from_the_first_screen(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server()
+    draft = Draft("alice@example.org", ("unknown@example.org",), "Hi", "Hi\n")
+    app = tui(settings_for(server, security=Security.NONE), draft=draft)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        await step(pilot, "f2", "ctrl+g")  # VRFY refused: an error to find
+        assert errors(app) and app.focused is None  # nothing typed goes into a field unasked
+
+        await pilot.press("slash")  # / searches, from there
+        assert isinstance(app.focused, SearchBar)
+        await pilot.press(*"VRFY", "enter")
+        assert app.focused is view and view.selected is not None
+        assert view.selected.text.startswith("VRFY")
+
+        app.query_one("#verify", Checkbox).focus()  # not a text field: the keys go through
+        await pilot.press("e")
+        assert app.focused is view
+        assert view.selected is not None and view.selected.text.startswith("550 ")
+        app.query_one("#security").focus()
+        await pilot.press("f")
+        assert app.focused is view and view.filter == "errors"
+
+        # In a text field, typing comes first.
+        await type_into(pilot, "#ehlo-name", "/fe")
+        assert value(app, "#ehlo-name") == "/feclient.example"  # typed where clicked
+        assert app.focused is app.query_one("#ehlo-name") and view.filter == "errors"
+        assert not app.query_one(SearchBar).has_class("-open")
+        await type_into(pilot, "#command", "/fe")
+        assert value(app, "#command") == "/fe"
+
+
+async def test_ctrl_n_goes_to_the_transcript_from_anywhere_but_a_dialog() -> None:
+    app = tui()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        await pilot.click("#host")
+        await pilot.press("ctrl+n")
+        assert app.focused is view
+        await pilot.click("#command")
+        await pilot.press("ctrl+n")
+        assert app.focused is view
+
+        await pilot.press("f1")  # listed in the help screen, and inert there
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(str(widget.render()) for widget in app.screen.query("Static"))
+        assert "Ctrl+N  Go to the transcript" in text
+        assert "/ f e   Search, filter, errors: from anywhere but a text field" in text
+        await pilot.press("ctrl+n", "f", "slash")
+        assert isinstance(app.screen, HelpScreen) and view.filter == "all"
+        await pilot.press("escape")
+
+        await pilot.press("ctrl+p")  # and in the palette, where typing is for the search
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("ctrl+n", *"Transcript: Go to it")
+        assert isinstance(app.screen, CommandPalette)
+        options = app.screen.query_one("CommandList")
+        started = time.monotonic()
+        while not options.option_count:
+            assert time.monotonic() - started < STEP_TIMEOUT
+            await pilot.pause(0.05)
+        assert str(options.get_option_at_index(0).prompt).startswith(
+            "Transcript: Go to it (Ctrl+N)"
+        )
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, CommandPalette)
+        assert app.focused is view
