@@ -20,8 +20,9 @@ _PHASES = {
 
 class StatusBar(Static):
     """One line: ``smtptui  host:port  ● state  🔒 TLS  user  last reply``. TLS whose
-    certificate was not verified reads ``⚠ TLS … unverified`` instead, in its own colour and
-    style: the lock alone would say the server is who it claims to be."""
+    certificate was not verified reads ``⚠ TLS unverified …`` instead (the word early, so that
+    80 columns show it), in its own colour and style: a lock would say the server is who it
+    claims to be."""
 
     COMPONENT_CLASSES = {
         "status--name",
@@ -66,7 +67,7 @@ class StatusBar(Static):
         if tls is not None and tls.verified:
             text.append(f"  🔒 {tls.version} {tls.cipher}", style("status--tls"))
         elif tls is not None:
-            text.append(f"  ⚠ {tls.version} {tls.cipher} unverified", style("status--unverified"))
+            text.append(f"  ⚠ {tls.version} unverified {tls.cipher}", style("status--unverified"))
         elif connected:
             text.append("  no TLS", style("status--muted"))
         if state.user:

@@ -972,7 +972,7 @@ async def test_the_status_line_tells_an_unverified_certificate_from_a_verified_o
         await step(pilot, "f2", "f3", "f4")
         tls = app.controller.state.tls
         assert tls is not None and not tls.verified
-        assert f"  ⚠ {tls.version} {tls.cipher} unverified  " in status(app)
+        assert f"  ⚠ {tls.version} unverified {tls.cipher}  " in status(app)
         assert "🔒" not in status(app)
         unverified = await tls_segment(pilot, "⚠")
 
