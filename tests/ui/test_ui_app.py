@@ -13,7 +13,7 @@ import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import trustme
@@ -808,14 +808,9 @@ async def test_transcript_commands_are_in_the_palette() -> None:
 # -- 10. what is never done by accident ---------------------------------------------------
 
 
-Asking = TypeVar("Asking", bound=ModalScreen[Any])
-
-
 async def asked(
-    pilot: Pilot[None],
-    key: str,
-    kind: type[Asking] = ConfirmScreen,  # type: ignore[assignment]
-) -> Asking:
+    pilot: Pilot[None], key: str, kind: type[ModalScreen[Any]] = ConfirmScreen
+) -> ModalScreen[Any]:
     """Press ``key`` and wait for the step to ask (a ``kind`` dialog) before going on."""
     await pilot.press(key)
     started = time.monotonic()
