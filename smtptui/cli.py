@@ -34,6 +34,8 @@ from smtptui.ui.preferences import config_dir
 if TYPE_CHECKING:
     from smtptui.ui.app import SmtpTui
 
+PASSWORD_VARIABLE = "SMTPTUI_PASSWORD"
+
 DEMO_SENDER = "alice@smtptui.demo"
 DEMO_RECIPIENT = "bob@smtptui.demo"
 DEMO_SUBJECT = "Hello from smtptui"
@@ -66,7 +68,7 @@ DEMO_STEPS = (
     "Its self-signed certificate is trusted for this run only.",
     "Try: F2 connect, F3 EHLO, F4 STARTTLS, F3 EHLO again,",
     "then F5 AUTH, F9 send, F10 QUIT.",
-    "F1 lists every key; type any SMTP command on the line below.",
+    "F1 lists every key; Ctrl+/ goes to the line below, for any SMTP command.",
 )
 
 
@@ -88,6 +90,12 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def env_password() -> str:
+    """The password in $SMTPTUI_PASSWORD ("" when unset): only read, never written anywhere,
+    so that it need not be typed on a command line (where ``ps`` and the history see it)."""
+    return os.environ.get(PASSWORD_VARIABLE, "")
 
 
 def make_settings(host: str, password: str = "", **options: Any) -> SessionSettings:
@@ -143,9 +151,8 @@ def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
     """Open the interactive UI, on HOST[:PORT] (or [IPv6]:PORT) if given.
 
     Keys: F2 connect, F3 EHLO, F4 STARTTLS, F5 AUTH, F6 MAIL, F7 RCPT, F8 DATA, F9 send,
-    F10 QUIT; F1 lists them all.
+    F10 QUIT; F1 lists them all. The password comes from $SMTPTUI_PASSWORD, or F5 asks.
     """
-    from smtptui.ui.app import SmtpTui
     from smtptui.ui.themes import load_themes
 
     if theme is not None:
@@ -158,8 +165,15 @@ def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
         with demo_server() as (_, settings, where):
             run(demo_app(settings, where, theme=theme).run_async())
         return
-    app = SmtpTui(make_settings(host, **options), theme=theme)
-    run(app.run_async())
+    run(ui_app(host, theme=theme, **options).run_async())
+
+
+def ui_app(host: str, *, theme: str | None = None, **options: Any) -> SmtpTui:
+    """The app as ``smtptui [HOST]`` opens it: the password from $SMTPTUI_PASSWORD, if set
+    (F5 asks for one otherwise)."""
+    from smtptui.ui.app import SmtpTui
+
+    return SmtpTui(make_settings(host, env_password(), **options), theme=theme)
 
 
 def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:
@@ -218,7 +232,7 @@ def run_command(
         raise click.UsageError("--from needs at least one --to")
     password = ""
     if options["user"]:
-        password = os.environ.get("SMTPTUI_PASSWORD") or click.prompt(
+        password = env_password() or click.prompt(
             f"Password for {options['user']}", hide_input=True, err=True
         )
     settings = make_settings(host, password, **options)

@@ -66,6 +66,8 @@ class Mechanism(ABC):
     """
 
     name: ClassVar[str]
+    takes_token: ClassVar[bool] = False
+    """Whether its secret is an OAuth token rather than a password."""
 
     def __init__(self, username: str, secret: str) -> None:
         self.username = username
@@ -155,6 +157,7 @@ class XOAuth2(_Scripted):
     """
 
     name = "XOAUTH2"
+    takes_token = True
 
     def __init__(self, username: str, token: str) -> None:
         super().__init__(username, token)
@@ -220,10 +223,16 @@ def choose_mechanism(
 
 
 def create_mechanism(name: str, username: str, password: str = "", token: str = "") -> Mechanism:
-    """A fresh :class:`Mechanism` for ``name`` (any case); XOAUTH2 takes the token."""
+    """A fresh :class:`Mechanism` for ``name`` (any case); XOAUTH2 takes the token, the
+    others the password."""
     cls = _MECHANISMS.get(name.upper())
     if cls is None:
         raise NoMechanismError(f"unsupported AUTH mechanism {name!r}; supported: {SUPPORTED}")
-    if cls is XOAuth2:
-        return XOAuth2(username, token)
-    return cls(username, password)
+    return cls(username, token if cls.takes_token else password)
+
+
+def sends_password(name: str) -> bool:
+    """Whether mechanism ``name`` (any case) would send a password: one :func:`create_mechanism`
+    knows whose secret is not a token."""
+    cls = _MECHANISMS.get(name.upper())
+    return cls is not None and not cls.takes_token

@@ -4,6 +4,7 @@ Nothing here imports Textual: the TUI and the headless commands drive the same c
 """
 
 from smtptui.session.actions import (
+    READS_SETTINGS,
     Action,
     Authenticate,
     Connect,
@@ -43,6 +44,7 @@ from smtptui.session.transcript import Entry, EntryKind, Transcript
 from smtptui.session.visible import visible, visible_bytes
 
 __all__ = [
+    "READS_SETTINGS",
     "Action",
     "Authenticate",
     "Connect",

@@ -183,6 +183,10 @@ Action = (
     | RunAll
 )
 
+READS_SETTINGS = (Connect, Ehlo, Helo, Authenticate, RunAll)
+"""The actions that read the session's settings when they run (the server, the EHLO name,
+the credentials): a UI puts what its fields say into the settings before each of them."""
+
 Refused = Mapping[str, tuple[int, bytes]]
 """Refused recipients: address -> (code, message), as smtplib's ``sendmail`` returns them."""
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 from collections.abc import Callable
 
 from smtptui.engine import errors
 from smtptui.engine.client import SMTPClient
 from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
 from smtptui.engine.hosts import format_host
-from smtptui.protocol.auth import choose_mechanism
+from smtptui.protocol.auth import NoMechanismError, choose_mechanism, sends_password
 from smtptui.protocol.commands import check
 from smtptui.protocol.errors import CommandError
 from smtptui.protocol.replies import Reply
@@ -59,6 +60,13 @@ def _may_send_credentials(mechanism: str | None, client: SMTPClient) -> bool:
     EHLO, that it takes none and no mechanism is named (that fails before sending any)."""
     return client.capabilities is None or client.has_extn("auth") or bool(mechanism)
 
+
+UNVERIFIED_CREDENTIALS = (
+    "⚠ The credentials went to a server whose certificate was not verified: "
+    "it may not be who it says"
+)
+"""Said after AUTH sent credentials over TLS without a verified certificate: TLS alone
+does not say who is at the other end."""
 
 ClientFactory = Callable[..., SMTPClient]
 """Makes a client from :class:`SMTPClient`'s keyword arguments (tests may wrap it)."""
@@ -154,6 +162,23 @@ class SessionController:
                 text = "this connection goes on without TLS"
         self._accepted.add(risk)
         self._record(EntryKind.INFO, f"⚠ As you chose: {text}")
+
+    def needs_password(self, action: Authenticate) -> bool:
+        """Whether ``action`` would now send an empty password, so a UI should ask for one:
+        connected, a username but no password, and the mechanism (asked for, else the best
+        the server offered) sends a password (XOAUTH2 sends the token)."""
+        settings, client = self.settings, self._client
+        if settings.password or not settings.username or client is None or not client.connected:
+            return False
+        mechanism = action.mechanism or settings.mechanism
+        if mechanism is None and client.capabilities is None:
+            return not settings.oauth_token  # the choice waits for AUTH's own EHLO
+        if mechanism is None:
+            try:
+                mechanism = self._best_mechanism(client)
+            except NoMechanismError:
+                return False  # AUTH fails before sending anything
+        return sends_password(mechanism)
 
     # -- running actions ---------------------------------------------------------------
 
@@ -313,17 +338,36 @@ class SessionController:
 
     async def _authenticate(self, client: SMTPClient, mechanism: str | None) -> None:
         """One AUTH exchange: the named mechanism, else the best one the server offers
-        (smtplib would try each in turn after a failure; one attempt reads better)."""
+        (smtplib would try each in turn after a failure; one attempt reads better). Credentials
+        that went over TLS without a verified certificate are noted after it."""
         settings = self.settings
         if not settings.username:
             raise CommandError("username", "is empty; set it before AUTH")
         if mechanism is None:
             await client.ehlo_or_helo_if_needed()
-            offered = client.capabilities.auth_mechanisms if client.capabilities else ()
-            mechanism = choose_mechanism(offered, have_token=bool(settings.oauth_token))
-        await client.login(
-            settings.username, settings.password, mechanism=mechanism, token=settings.oauth_token
-        )
+            mechanism = self._best_mechanism(client)
+        unverified = client.tls is not None and not client.tls.verified
+        start = len(self.transcript)
+        try:
+            await client.login(
+                settings.username,
+                settings.password,
+                mechanism=mechanism,
+                token=settings.oauth_token,
+            )
+        finally:
+            if unverified and self._sent_secret(start):
+                self._record(EntryKind.INFO, UNVERIFIED_CREDENTIALS)
+
+    def _best_mechanism(self, client: SMTPClient) -> str:
+        """The best mechanism the server offered for these credentials (EHLO first);
+        raises :class:`NoMechanismError` when none fits."""
+        offered = client.capabilities.auth_mechanisms if client.capabilities else ()
+        return choose_mechanism(offered, have_token=bool(self.settings.oauth_token))
+
+    def _sent_secret(self, start: int) -> bool:
+        """Whether credentials (a secret entry) were sent since entry ``start``."""
+        return any(entry.secret for entry in itertools.islice(self.transcript, start, None))
 
     async def _send(self, client: SMTPClient, action: SendMessage) -> Outcome:
         refused = await client.sendmail(

@@ -18,6 +18,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from smtptui.protocol.errors import CommandError
 from smtptui.session import (
+    READS_SETTINGS,
     Action,
     Authenticate,
     Connect,
@@ -47,7 +48,7 @@ from smtptui.session import (
 from smtptui.session.export import ExportFormat, default_filename, write_export
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.commandline import CommandLine
-from smtptui.ui.dialog import ConfirmScreen
+from smtptui.ui.dialog import ConfirmScreen, PasswordScreen
 from smtptui.ui.export import ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
@@ -124,6 +125,10 @@ TRANSCRIPT_KEYS: tuple[tuple[str, str, str], ...] = (
 )
 """The transcript's keys, when it has focus; each also in the command palette."""
 
+ANYWHERE = ("search", "cycle_filter", "next_error(1)", "next_error(-1)")
+"""The transcript actions whose keys (``/ f e E``) also work with the focus elsewhere, and
+go to the transcript: anywhere but in a text field, where typing comes first."""
+
 
 class Draft(NamedTuple):
     """What the Compose pane starts with."""
@@ -138,6 +143,7 @@ class SmtpTui(ThemedApp):
     """smtptui: step through an SMTP session and watch every byte of it."""
 
     TITLE = "smtptui"
+    AUTO_FOCUS = None  # nothing typed goes into a field unasked, so / f e reach the transcript
     CSS = """
     #main { height: 1fr; }
     #forms { width: 42%; max-width: 56; min-width: 34; }
@@ -161,6 +167,12 @@ class SmtpTui(ThemedApp):
         Binding("ctrl+s", "export", "Export", show=False, priority=True),
         Binding("ctrl+underscore,ctrl+slash", "focus_command_line", "Command line", show=False),
         Binding("ctrl+f", "find", "Find", show=False, priority=True),
+        Binding("ctrl+n", "to_transcript", "Transcript", show=False),
+        *(
+            Binding(binding.key, f"to_transcript({binding.action!r})", show=False)
+            for binding in TranscriptView.BINDINGS
+            if isinstance(binding, Binding) and binding.action in ANYWHERE
+        ),
     ]
 
     def __init__(
@@ -354,12 +366,14 @@ class SmtpTui(ThemedApp):
 
     @work(group="session")
     async def _perform(self, action: Action) -> None:
-        if isinstance(action, Connect | Authenticate):
-            try:
-                self.controller.settings = self._settings()
-            except CommandError as error:
-                self._invalid(error)
-                return
+        """Run ``action`` with what the panes say now (the one place their fields reach the
+        session) and a password if it needs one, then ask about any risk it would take and
+        run it again if accepted."""
+        if isinstance(action, READS_SETTINGS) and not self._apply_panes():
+            return
+        needs_password = isinstance(action, Authenticate) and self.controller.needs_password(action)
+        if needs_password and not await self._ask_password():
+            return
         if isinstance(action, MailFrom):
             self._next_recipient = 0
         outcome = await self.controller.run(action)
@@ -369,9 +383,26 @@ class SmtpTui(ThemedApp):
                 if not (await self.controller.run(retry)).ok:
                     break
 
-    def _settings(self) -> SessionSettings:
-        settings = self.query_one(ConnectionPane).apply(self.controller.settings)
-        return self.query_one(AuthPane).apply(settings)
+    async def _ask_password(self) -> bool:
+        """Ask for the password AUTH would send empty; it goes into the Auth pane (so the
+        next AUTH has it) and the settings. False when the user cancelled."""
+        password = await self.push_screen_wait(PasswordScreen(self.controller.settings.username))
+        if password is None:
+            self.notify("AUTH cancelled: nothing was sent", timeout=3)
+            return False
+        self.query_one(AuthPane).text("password", password)
+        return self._apply_panes()
+
+    def _apply_panes(self) -> bool:
+        """Put what the panes say into the session's settings; False, with the field at
+        fault reported, when one holds something that cannot be sent."""
+        try:
+            settings = self.query_one(ConnectionPane).apply(self.controller.settings)
+            self.controller.settings = self.query_one(AuthPane).apply(settings)
+        except CommandError as error:
+            self._invalid(error)
+            return False
+        return True
 
     def _report(self, text: str) -> None:
         self.controller.transcript.append(Entry.now(EntryKind.ERROR, text))
@@ -382,8 +413,8 @@ class SmtpTui(ThemedApp):
             self.workers.cancel_group(self, "session")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Steps, export and find wait while a dialog is open (their keys have priority)."""
-        waits = action in ("step", "export", "find")
+        """Steps, export, find and the transcript's keys wait while a dialog is open."""
+        waits = action in ("step", "export", "find", "to_transcript")
         return not (waits and isinstance(self.screen, ModalScreen))
 
     def action_step(self, step: str) -> None:
@@ -414,7 +445,9 @@ class SmtpTui(ThemedApp):
     # -- the transcript: export, clear, quit --------------------------------------------
 
     def action_export(self, then_quit: bool = False) -> None:
-        """Ask where and how to export the transcript shown (or all of them), then write."""
+        """Ask where and how to export the transcript shown (or all of them), then write.
+        ``then_quit``: on the way out, every connection is offered, and quitting asks again
+        if the export left some entries out."""
         transcripts = self.controller.transcripts
         shown = transcripts[self._showing - 1]
         when = datetime.now(UTC)
@@ -423,9 +456,9 @@ class SmtpTui(ThemedApp):
 
         def export(request: ExportRequest | None) -> None:
             if request is not None and self._write_export(request) and then_quit:
-                self.exit()
+                self._quit_or_ask(again=True)
 
-        screen = ExportScreen(Path.cwd(), names, len(transcripts), secrets)
+        screen = ExportScreen(Path.cwd(), names, len(transcripts), secrets, everything=then_quit)
         self.push_screen(screen, export)
 
     def _write_export(self, request: ExportRequest) -> bool:
@@ -447,6 +480,11 @@ class SmtpTui(ThemedApp):
 
     async def action_quit(self) -> None:
         """Quit; first offer to export entries that were never exported."""
+        self._quit_or_ask()
+
+    def _quit_or_ask(self, again: bool = False) -> None:
+        """Quit, unless some entries of any connection were never exported: then ask
+        whether to export them, quit anyway or stay (``again``: an export left them out)."""
         unsaved = sum(transcript.unsaved for transcript in self.controller.transcripts)
         if not unsaved:
             self.exit()
@@ -458,7 +496,7 @@ class SmtpTui(ThemedApp):
             elif choice == "export":
                 self.action_export(then_quit=True)
 
-        self.push_screen(QuitScreen(unsaved), answered)
+        self.push_screen(QuitScreen(unsaved, again=again), answered)
 
     # -- help, palette, focus ------------------------------------------------------------
 
@@ -468,12 +506,20 @@ class SmtpTui(ThemedApp):
         keys += [("Esc", "Cancel the step in flight"), ("Ctrl+P", "Command palette")]
         keys += [("Ctrl+F", "Search the transcript; Enter or Esc there goes to it")]
         keys += [("Ctrl+S", "Export the transcript to a file")]
-        keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+Q", "Quit smtptui")]
+        keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+N", "Go to the transcript")]
+        keys += [("/ f e", "Search, filter, errors: from anywhere but a text field, too")]
+        keys += [("Ctrl+Q", "Quit smtptui")]
         transcript = [(key, text) for key, _, text in TRANSCRIPT_KEYS]
         self.push_screen(HelpScreen(keys, transcript))
 
     def action_focus_command_line(self) -> None:
         self.query_one(CommandLine).focus()
+
+    async def action_to_transcript(self, action: str = "") -> None:
+        """Go to the transcript (Ctrl+N), and there run its ``action`` (:data:`ANYWHERE`)."""
+        self._view.focus()
+        if action:
+            await self.run_action(action, self._view)
 
     def action_find(self) -> None:
         """Search the transcript (Enter or Esc in the search bar lands in the transcript)."""
@@ -485,6 +531,9 @@ class SmtpTui(ThemedApp):
             yield SystemCommand(
                 f"SMTP: {label} ({_key_name(key)})", text, lambda step=step: self.action_step(step)
             )
+        yield SystemCommand(
+            "Transcript: Go to it (Ctrl+N)", "Focus the transcript", self.action_to_transcript
+        )
         view = self._view
         for key, action, text in TRANSCRIPT_KEYS[1:]:  # moving the cursor is for keys only
             title = text.split(" (")[0].split(":")[0]

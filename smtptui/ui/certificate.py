@@ -179,7 +179,6 @@ class CertificateScreen(ScrollingDialog):
         Binding("escape,q,enter", "dismiss", "Close"),
         Binding("c", "copy", "Copy"),
     ]
-    AUTO_FOCUS = "VerticalScroll"
 
     DEFAULT_CSS = f"""
     CertificateScreen {{

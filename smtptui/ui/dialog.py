@@ -1,4 +1,5 @@
-"""The look every dialog shares, and the one that asks before a risky step."""
+"""The look every dialog shares, and the ones a step asks with: before a risk, for a
+password."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from smtptui.session import Risk
 
@@ -51,7 +52,10 @@ class Dialog(ModalScreen[ResultType]):
 
 class ScrollingDialog(ModalScreen[None]):
     """The look of a screen of reading (help, a certificate): a bordered, scrolling box in
-    the middle, its sections under ``.heading`` lines."""
+    the middle, its sections under ``.heading`` lines. The box has the focus, so the keys
+    scroll it."""
+
+    AUTO_FOCUS = "VerticalScroll"
 
     DEFAULT_CSS = """
     ScrollingDialog {
@@ -98,3 +102,40 @@ class ConfirmScreen(Dialog[bool]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+
+class PasswordScreen(Dialog[str | None]):
+    """Ask for the password AUTH would otherwise send empty, masked: Enter (or the button)
+    returns what was typed; Esc or Cancel returns None, and nothing is sent."""
+
+    AUTO_FOCUS = "#password"
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    DEFAULT_CSS = """
+    PasswordScreen #password { margin-top: 1; }
+    """
+
+    def __init__(self, username: str) -> None:
+        super().__init__()
+        self.username = username
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as dialog:
+            dialog.border_title = "Password"
+            dialog.border_subtitle = "Enter sends · Esc cancels"
+            yield Static(
+                f"AUTH as {self.username} needs a password, and the Auth pane has none.",
+                markup=False,
+            )
+            yield Input(password=True, placeholder="password", id="password", compact=True)
+            with Horizontal(classes="buttons"):
+                yield Button("Authenticate", id="send", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    @on(Input.Submitted, "#password")
+    @on(Button.Pressed, "#send")
+    def _send(self) -> None:
+        self.dismiss(self.query_one("#password", Input).value)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)

@@ -56,12 +56,15 @@ class ExportScreen(Dialog[ExportRequest | None]):
         filenames: Mapping[ExportFormat, str],
         connections: int,
         secrets: bool,
+        *,
+        everything: bool = False,
     ) -> None:
         super().__init__()
         self._directory = directory
         self._filenames = dict(filenames)
         self._connections = connections
         self._secrets = secrets
+        self._everything = everything  # the "all connections" box starts ticked
         self._fmt = ExportFormat.SWAKS
         self._replace: Path | None = None  # the existing file the user was warned about
 
@@ -92,6 +95,7 @@ class ExportScreen(Dialog[ExportRequest | None]):
                 if self._connections > 1:
                     yield Checkbox(
                         f"All {self._connections} connections of this run",
+                        self._everything,
                         id="everything",
                         classes="under",
                         compact=True,
@@ -155,21 +159,25 @@ class ExportScreen(Dialog[ExportRequest | None]):
 
 
 class QuitScreen(Dialog[str]):
-    """Quitting with entries not exported: return "export", "quit" or "cancel" (also Esc)."""
+    """Quitting with entries not exported: return "export", "quit" or "cancel" (also Esc).
+    ``again``: an export has just left these out."""
 
     AUTO_FOCUS = "#export"
     BINDINGS = [Binding("escape", "dismiss('cancel')", "Cancel")]
 
-    def __init__(self, unsaved: int) -> None:
+    def __init__(self, unsaved: int, *, again: bool = False) -> None:
         super().__init__()
         self._unsaved = unsaved
+        self._again = again
 
     def compose(self) -> ComposeResult:
         entries = "1 entry that was" if self._unsaved == 1 else f"{self._unsaved} entries that were"
+        has = "still has" if self._again else "has"
+        why = ": the export left them out" if self._again else ""
         with Vertical() as dialog:
             dialog.border_title = "Quit smtptui"
             dialog.border_subtitle = "Esc cancels"
-            yield Static(f"The transcript has {entries} not exported.")
+            yield Static(f"The transcript {has} {entries} not exported{why}.")
             with Horizontal(classes="buttons"):
                 yield Button("Export…", id="export", variant="primary", compact=True)
                 yield Button("Quit without saving", id="quit", variant="error", compact=True)

@@ -19,13 +19,17 @@ _PHASES = {
 
 
 class StatusBar(Static):
-    """One line: ``smtptui  host:port  ● state  🔒 TLS  user  last reply``."""
+    """One line: ``smtptui  host:port  ● state  🔒 TLS  user  last reply``. TLS whose
+    certificate was not verified reads ``⚠ TLS unverified …`` instead (the word early, so that
+    80 columns show it), in its own colour and style: a lock would say the server is who it
+    claims to be."""
 
     COMPONENT_CLASSES = {
         "status--name",
         "status--on",
         "status--off",
         "status--tls",
+        "status--unverified",
         "status--busy",
         "status--ok",
         "status--fail",
@@ -44,6 +48,7 @@ class StatusBar(Static):
     StatusBar > .status--on { color: $success; }
     StatusBar > .status--off { color: $text-muted; }
     StatusBar > .status--tls { color: $smtp-lock; text-style: bold; }
+    StatusBar > .status--unverified { color: $smtp-unverified; text-style: $smtp-unverified-style; }
     StatusBar > .status--busy { color: $warning; text-style: bold; }
     StatusBar > .status--ok { color: $success; }
     StatusBar > .status--fail { color: $error; text-style: bold; }
@@ -58,8 +63,11 @@ class StatusBar(Static):
         connected = state.phase is not Phase.DISCONNECTED
         phase_style = style("status--on" if connected else "status--off")
         text.append("● " + _PHASES[state.phase], phase_style)
-        if state.tls is not None:
-            text.append(f"  🔒 {state.tls.version} {state.tls.cipher}", style("status--tls"))
+        tls = state.tls
+        if tls is not None and tls.verified:
+            text.append(f"  🔒 {tls.version} {tls.cipher}", style("status--tls"))
+        elif tls is not None:
+            text.append(f"  ⚠ {tls.version} unverified {tls.cipher}", style("status--unverified"))
         elif connected:
             text.append("  no TLS", style("status--muted"))
         if state.user:

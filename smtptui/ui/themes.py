@@ -42,10 +42,16 @@ TRANSCRIPT_COLOURS = {
     "match": "warning",
     "cursor": "primary",
     "lock": "success",
+    "unverified": "warning",
 }
 """The colours of ``[transcript]``, and the Textual colour each follows when left out."""
 
-TRANSCRIPT_STYLES = {"reply-4xx-style": "none", "reply-5xx-style": "none", "error-style": "bold"}
+TRANSCRIPT_STYLES = {
+    "reply-4xx-style": "none",
+    "reply-5xx-style": "none",
+    "error-style": "bold",
+    "unverified-style": "bold",
+}
 """The text styles of ``[transcript]`` and their defaults."""
 
 MARKS = ("2xx", "3xx", "4xx", "5xx")

@@ -24,6 +24,7 @@ from smtptui.protocol.auth import (
     create_mechanism,
     decode_challenge,
     encode_sasl,
+    sends_password,
 )
 from smtptui.protocol.errors import ProtocolError
 
@@ -289,6 +290,11 @@ def test_create_mechanism() -> None:
     assert b"Bearer t" in (create_mechanism("XOAUTH2", "u", "p", "t").initial_response() or b"")
     with pytest.raises(NoMechanismError, match="NTLM"):
         create_mechanism("NTLM", "u", "p")
+
+
+def test_which_mechanisms_send_a_password() -> None:
+    assert [sends_password(name.lower()) for name in SUPPORTED] == [True, True, True, False]
+    assert not sends_password("NTLM")  # unknown: nothing is sent at all
 
 
 # encode_sasl, decode_challenge

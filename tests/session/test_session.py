@@ -40,6 +40,7 @@ from smtptui.session import (
     Update,
     Verify,
 )
+from smtptui.session.controller import UNVERIFIED_CREDENTIALS
 from smtptui.session.recorder import FLAG_BARE_LF, FLAG_NOT_UTF8, FLAG_UNSOLICITED
 
 from support.scripted import ScriptedServer, dialogue, expect, heard, play
@@ -614,3 +615,66 @@ async def test_an_unverified_certificate_is_skipped_for_one_connection_only(
     for action in (Connect(), Ehlo()):
         await controller.run(action)
     assert (await controller.run(StartTls())).risk is Risk.UNVERIFIED_TLS  # verified again
+
+
+def notes_of(controller: SessionController) -> list[str]:
+    return [entry.text for entry in controller.transcript if entry.kind is EntryKind.INFO]
+
+
+@pytest.mark.parametrize("password", ["wonderland", "not-the-password"])
+async def test_auth_over_an_unverified_certificate_is_noted(
+    untrusted_server: EmbeddedServer, password: str
+) -> None:
+    settings = SessionSettings(
+        host=f"{untrusted_server.host}:{untrusted_server.port}",
+        verify=False,  # --no-verify
+        username="alice",
+        password=password,
+        mechanism="PLAIN",
+    )
+    controller = SessionController(settings)
+    await ready(controller)
+    assert controller.state.tls is not None and not controller.state.tls.verified
+    outcome = await controller.run(Authenticate())
+    assert outcome.ok is (password == "wonderland")
+    # Right or wrong, the credentials went: said after the exchange (before any error).
+    kinds = [entry.kind for entry in controller.transcript]
+    texts = [entry.text for entry in controller.transcript]
+    note = texts.index(UNVERIFIED_CREDENTIALS)
+    assert kinds[note] is EntryKind.INFO and texts[note].startswith("⚠ ")
+    assert kinds[note - 1] is EntryKind.RECEIVED  # the reply to the credentials
+    assert "credentials went to a server whose certificate was not verified" in texts[note]
+
+
+async def test_auth_over_a_verified_certificate_or_sending_nothing_is_not_noted(
+    server: EmbeddedServer, untrusted_server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await ready(controller)
+    assert (await controller.run(Authenticate())).ok
+    assert UNVERIFIED_CREDENTIALS not in notes_of(controller)
+
+    unverified = SessionSettings(
+        host=f"{untrusted_server.host}:{untrusted_server.port}", verify=False, username="alice"
+    )
+    controller = SessionController(unverified)
+    await ready(controller)
+    # A mechanism the server refuses before any credentials are sent.
+    assert not (await controller.run(Authenticate("NOT-A-MECHANISM"))).ok
+    assert UNVERIFIED_CREDENTIALS not in notes_of(controller)
+
+
+async def test_needs_password_when_auth_would_send_an_empty_one(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    controller = SessionController(settings_for(server, client_tls_context, password=""))
+    assert not controller.needs_password(Authenticate())  # not connected: nothing to send
+    await ready(controller)
+    assert controller.needs_password(Authenticate())  # the best offered is CRAM-MD5
+    assert controller.needs_password(Authenticate("plain"))
+    assert not controller.needs_password(Authenticate("XOAUTH2"))  # it sends the token
+    assert not controller.needs_password(Authenticate("NOT-A-MECHANISM"))  # sends nothing
+    controller.settings = replace(controller.settings, oauth_token="wonderland")
+    assert not controller.needs_password(Authenticate())  # XOAUTH2 is offered: the best
+    controller.settings = replace(controller.settings, oauth_token="", password="wonderland")
+    assert not controller.needs_password(Authenticate())

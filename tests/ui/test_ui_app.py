@@ -13,13 +13,18 @@ import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import trustme
+from rich.style import Style
 from textual.app import App
 from textual.command import CommandPalette
 from textual.events import Paste
 from textual.pilot import Pilot
+from textual.screen import ModalScreen
 from textual.widgets import (
+    Checkbox,
     Input,
     Label,
     RadioButton,
@@ -30,6 +35,7 @@ from textual.widgets import (
 )
 from textual.widgets._toast import Toast
 
+from smtptui.cli import ui_app
 from smtptui.server import EmbeddedServer
 from smtptui.session import (
     EntryKind,
@@ -43,13 +49,14 @@ from smtptui.session import (
 from smtptui.ui.app import Draft, SmtpTui
 from smtptui.ui.certificate import CertificateScreen, certificate_text
 from smtptui.ui.commandline import CommandLine
-from smtptui.ui.dialog import ConfirmScreen
+from smtptui.ui.dialog import ConfirmScreen, PasswordScreen
 from smtptui.ui.export import ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.status import StatusBar
 from smtptui.ui.transcript import TranscriptView
+from smtptui.ui.transcript.search import SearchBar
 
 from support.scripted import (
     Peer,
@@ -801,11 +808,13 @@ async def test_transcript_commands_are_in_the_palette() -> None:
 # -- 10. what is never done by accident ---------------------------------------------------
 
 
-async def asked(pilot: Pilot[None], key: str) -> ConfirmScreen:
-    """Press ``key`` and wait for the step to ask before going on."""
+async def asked(
+    pilot: Pilot[None], key: str, kind: type[ModalScreen[Any]] = ConfirmScreen
+) -> ModalScreen[Any]:
+    """Press ``key`` and wait for the step to ask (a ``kind`` dialog) before going on."""
     await pilot.press(key)
     started = time.monotonic()
-    while not isinstance(pilot.app.screen, ConfirmScreen):
+    while not isinstance(pilot.app.screen, kind):
         assert time.monotonic() - started < STEP_TIMEOUT, f"{key} asked nothing"
         await pilot.pause(0.02)
     return pilot.app.screen
@@ -919,3 +928,250 @@ async def test_a_misbehaving_server_is_reported_and_nothing_typed_is_lost(case: 
             assert app.query_one("#body", TextArea).text == "Body kept\n"
             await step(pilot, "f2")  # and it goes on: another connection, same server
             assert app.controller.state.address == f"{server.host}:{server.port}"
+
+
+# -- 12. found by use ---------------------------------------------------------------------
+
+THEMES = ("dark", "light", "high-contrast", "solarized-dark")
+
+
+async def tls_segment(pilot: Pilot[None], sign: str) -> dict[str, Style]:
+    """The style of the status line's TLS part (which starts with ``sign``) in each theme."""
+    app = pilot.app
+    bar = app.query_one(StatusBar)
+    styles = {}
+    for theme in THEMES:
+        app.theme = theme
+        await pilot.pause()
+        [segment] = [s for s in bar.render_line(0) if s.text.lstrip().startswith(sign)]
+        assert segment.style is not None
+        styles[theme] = segment.style
+    return styles
+
+
+async def test_the_status_line_tells_an_unverified_certificate_from_a_verified_one(
+    server: EmbeddedServer, ca: trustme.CA, tmp_path: Path
+) -> None:
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    app = tui(settings_for(server, cafile=str(cafile)))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4")
+        tls = app.controller.state.tls
+        assert tls is not None and tls.verified
+        assert f"  🔒 {tls.version} {tls.cipher}  " in status(app)
+        assert "unverified" not in status(app) and "⚠" not in status(app)
+        locked = await tls_segment(pilot, "🔒")
+
+        await pilot.click("#verify")  # as --no-verify does
+        await step(pilot, "f2", "f3", "f4")
+        tls = app.controller.state.tls
+        assert tls is not None and not tls.verified
+        assert f"  ⚠ {tls.version} unverified {tls.cipher}  " in status(app)
+        assert "🔒" not in status(app)
+        unverified = await tls_segment(pilot, "⚠")
+
+    for theme in THEMES:
+        assert unverified[theme].color != locked[theme].color, theme
+    # High contrast does not count on telling colours apart.
+    look = lambda style: (style.bold, style.reverse, style.underline, style.italic)  # noqa: E731
+    assert look(unverified["high-contrast"]) != look(locked["high-contrast"])
+
+
+async def test_a_changed_ehlo_name_is_sent_by_the_next_ehlo_and_helo(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        assert " -> EHLO client.example" in transcript(app)
+        sent = len(transcript(app))
+        app.query_one("#ehlo-name", Input).value = "renamed.example"
+        await step(pilot, "f3")
+        assert transcript(app)[sent] == " -> EHLO renamed.example"
+        app.query_one("#ehlo-name", Input).value = "helo.example"
+        await step(pilot, "ctrl+t")
+        assert transcript(app)[-2] == " -> HELO helo.example"
+        # A bad name is said, and nothing is sent.
+        sent = len(transcript(app))
+        app.query_one("#ehlo-name", Input).value = "bad\0name"
+        await step(pilot, "f3")
+        [error] = errors(app)
+        assert error.startswith("EHLO name: ") and error.endswith("nothing was sent")
+        assert transcript(app)[sent:] == [f"*** {error}"]
+
+
+async def test_f5_without_a_password_asks_for_one(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    app = tui(settings_for(server, client_tls_context, password=""))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4", "f3")
+        screen = await asked(pilot, "f5", PasswordScreen)
+        field = screen.query_one("#password", Input)
+        assert field.password and app.focused is field
+        await pilot.press("escape")  # cancelled: nothing is sent
+        await settle(pilot)
+        assert not isinstance(app.screen, PasswordScreen)
+        assert not any(line.startswith(" ~> AUTH") for line in transcript(app))
+        assert app.controller.state.user is None
+
+        await asked(pilot, "f5", PasswordScreen)
+        await pilot.press(*"wonderland", "enter")
+        await settle(pilot)
+        assert app.controller.state.user == "alice"
+        assert "wonderland" not in app.export_screenshot()
+        # Kept, masked, in the Auth pane: the next AUTH does not ask again.
+        assert value(app, "#password") == "wonderland"
+        await step(pilot, "f2", "f3", "f4", "f3", "f5")
+        assert app.controller.state.user == "alice"
+
+
+async def test_f5_with_a_token_for_xoauth2_asks_for_no_password(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    settings = settings_for(
+        server, client_tls_context, password="", mechanism="XOAUTH2", oauth_token="wonderland"
+    )
+    app = tui(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4", "f3", "f5")
+        assert not isinstance(app.screen, PasswordScreen)
+        assert app.controller.state.user == "alice"
+        assert any(line.startswith(" ~> AUTH XOAUTH2") for line in transcript(app))
+
+
+async def test_the_ui_takes_the_password_from_the_environment(
+    server: EmbeddedServer,
+    ca: trustme.CA,
+    tmp_path: Path,
+    config_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    monkeypatch.setenv("SMTPTUI_PASSWORD", "wonderland")
+    options = {"security": "starttls", "no_verify": False, "cafile": str(cafile)}
+    options |= {"helo_name": "", "user": "alice", "mechanism": None}
+    app = ui_app(f"{server.host}:{server.port}", **options)
+    app.show_timing = False
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f4", "f3", "f5")
+        assert not isinstance(app.screen, PasswordScreen)
+        assert app.controller.state.user == "alice"
+        assert "wonderland" not in app.export_screenshot()
+    # Read, never written: nothing smtptui keeps holds it.
+    kept = [path for path in config_dir.rglob("*") if path.is_file()]
+    assert not any(b"wonderland" in path.read_bytes() for path in kept)
+
+
+async def test_quit_export_offers_every_connection_and_warns_of_what_it_left_out(
+    make_server: Callable[..., EmbeddedServer], tmp_path: Path
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "f10", "f2", "f3")
+        first, second = app.controller.transcripts
+        unsaved = first.unsaved + second.unsaved
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen)
+        warned = str(app.screen.query_one(Static).render())
+        assert f"has {unsaved} entries" in warned  # over both connections
+        await pilot.press("enter")  # Export…
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        everything = app.screen.query_one("#everything", Checkbox)
+        assert everything.value  # every connection, as the count said
+
+        everything.value = False  # only the one shown: the first is left out
+        app.screen.query_one("#file", Input).value = str(tmp_path / "second.txt")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.return_code is None and isinstance(app.screen, QuitScreen)
+        warned = str(app.screen.query_one(Static).render())
+        assert f"still has {first.unsaved} entries" in warned and "left them out" in warned
+
+        await pilot.press("enter")  # Export… again, everything
+        await pilot.pause()
+        assert app.screen.query_one("#everything", Checkbox).value
+        app.screen.query_one("#file", Input).value = str(tmp_path / "all.txt")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.return_code == 0
+    written = (tmp_path / "all.txt").read_text()
+    assert "=== connection 1: " in written and "=== connection 2: " in written
+
+
+async def test_the_transcript_keys_work_from_the_first_screen(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server()
+    draft = Draft("alice@example.org", ("unknown@example.org",), "Hi", "Hi\n")
+    app = tui(settings_for(server, security=Security.NONE), draft=draft)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        await step(pilot, "f2", "ctrl+g")  # VRFY refused: an error to find
+        assert errors(app) and app.focused is None  # nothing typed goes into a field unasked
+
+        await pilot.press("slash")  # / searches, from there
+        assert isinstance(app.focused, SearchBar)
+        await pilot.press(*"VRFY", "enter")
+        assert app.focused is view and view.selected is not None
+        assert view.selected.text.startswith("VRFY")
+
+        app.query_one("#verify", Checkbox).focus()  # not a text field: the keys go through
+        await pilot.press("e")
+        assert app.focused is view
+        assert view.selected is not None and view.selected.text.startswith("550 ")
+        app.query_one("#security").focus()
+        await pilot.press("f")
+        assert app.focused is view and view.filter == "errors"
+
+        # In a text field, typing comes first.
+        await type_into(pilot, "#ehlo-name", "/fe")
+        assert value(app, "#ehlo-name") == "/feclient.example"  # typed where clicked
+        assert app.focused is app.query_one("#ehlo-name") and view.filter == "errors"
+        assert not app.query_one(SearchBar).has_class("-open")
+        await type_into(pilot, "#command", "/fe")
+        assert value(app, "#command") == "/fe"
+
+
+async def test_ctrl_n_goes_to_the_transcript_from_anywhere_but_a_dialog() -> None:
+    app = tui()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        await pilot.click("#host")
+        await pilot.press("ctrl+n")
+        assert app.focused is view
+        await pilot.click("#command")
+        await pilot.press("ctrl+n")
+        assert app.focused is view
+
+        await pilot.press("f1")  # listed in the help screen, and inert there
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(str(widget.render()) for widget in app.screen.query("Static"))
+        assert "Ctrl+N  Go to the transcript" in text
+        assert "/ f e   Search, filter, errors: from anywhere but a text field" in text
+        await pilot.press("ctrl+n", "f", "slash")
+        assert isinstance(app.screen, HelpScreen) and view.filter == "all"
+        await pilot.press("escape")
+
+        await pilot.press("ctrl+p")  # and in the palette, where typing is for the search
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("ctrl+n", *"Transcript: Go to it")
+        assert isinstance(app.screen, CommandPalette)
+        options = app.screen.query_one("CommandList")
+        started = time.monotonic()
+        while not options.option_count:
+            assert time.monotonic() - started < STEP_TIMEOUT
+            await pilot.pause(0.05)
+        assert str(options.get_option_at_index(0).prompt).startswith(
+            "Transcript: Go to it (Ctrl+N)"
+        )
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, CommandPalette)
+        assert app.focused is view
