@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import getpass
 import os
-from collections.abc import Callable, Iterator
+import socket
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -40,20 +42,34 @@ DEMO_SUBJECT = "Hello from smtptui"
 DEMO_BODY = "This message went through every step of an SMTP session.\n"
 
 
-def demo_message(sender: str, recipient: str) -> str:
-    return f"From: {sender}\r\nTo: {recipient}\r\nSubject: {DEMO_SUBJECT}\r\n\r\n{DEMO_BODY}"
+def demo_message(sender: str, recipients: Sequence[str]) -> str:
+    to = ", ".join(recipients)
+    return f"From: {sender}\r\nTo: {to}\r\nSubject: {DEMO_SUBJECT}\r\n\r\n{DEMO_BODY}"
+
+
+def default_sender() -> str:
+    """The sender ``run`` uses without --from: ``$LOGNAME@`` this host's name, as swaks does
+    (the login name from $USER or the account when $LOGNAME is unset)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no such variable, and no account entry either
+        user = "postmaster"
+    return f"{user}@{socket.getfqdn()}"
 
 
 @contextlib.contextmanager
-def demo_server(port: int = 0) -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
-    """The embedded server, started (on a free port unless ``port``); settings for it (its
-    certificate trusted for this run only, the demo user) and a line saying where it is."""
+def demo_server(
+    port: int = 0, *, implicit_tls: bool = False
+) -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
+    """The embedded server, started (on a free port unless ``port``; STARTTLS unless
+    ``implicit_tls``); settings for it (its certificate trusted for this run only, the demo
+    user) and a line saying where it is."""
     user, password = next(iter(DEMO_USERS.items()))
-    with EmbeddedServer(port=port) as server:
+    with EmbeddedServer(port=port, implicit_tls=implicit_tls) as server:
         assert server.self_signed is not None
         settings = SessionSettings(
             host=f"{server.host}:{server.port}",
-            security=Security.STARTTLS,
+            security=Security.TLS if implicit_tls else Security.STARTTLS,
             ssl_context=server.self_signed.client_context(),
             helo_name="client.smtptui.demo",
             username=user,
@@ -90,21 +106,37 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def make_settings(host: str, password: str = "", **options: Any) -> SessionSettings:
-    """Settings from the command line's words; a bad value is a usage error naming it."""
+def make_settings(
+    host: str, password: str = "", base: SessionSettings | None = None, **options: Any
+) -> SessionSettings:
+    """Settings from the command line's words, over ``base`` (the demo's) if given; a bad
+    value is a usage error naming it."""
+    base = base or SessionSettings()
     try:
-        return SessionSettings(
+        return dataclasses.replace(
+            base,
             host=host,
             security=Security(options["security"]),
             verify=not options["no_verify"],
             cafile=options["cafile"],
-            helo_name=options["helo_name"],
+            helo_name=options["helo_name"] or base.helo_name,
             username=options["user"],
             password=password,
             mechanism=options["mechanism"],
         )
     except CommandError as error:
         raise click.BadParameter(str(error)) from None
+
+
+def ask_password(user: str, known: str | None = None) -> str:
+    """The password for ``user``: $SMTPTUI_PASSWORD, else ``known``, else asked for."""
+    if not user:
+        return ""
+    return (
+        os.environ.get("SMTPTUI_PASSWORD")
+        or known
+        or click.prompt(f"Password for {user}", hide_input=True, err=True)
+    )
 
 
 class _DefaultToUI(click.Group):
@@ -174,8 +206,19 @@ def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:
 @click.argument("host", required=False)
 @click.option("--demo", is_flag=True, help="Run it against the embedded server.")
 @security_options
-@click.option("--from", "sender", default="", help="Envelope sender of the test message.")
-@click.option("--to", "recipients", multiple=True, help="Send a test message to (repeatable).")
+@click.option(
+    "--from",
+    "sender",
+    default="",
+    help="Envelope sender of the test message (default: $LOGNAME@<this host's name>, as "
+    f"swaks does; with --demo, {DEMO_SENDER}).",
+)
+@click.option(
+    "--to",
+    "recipients",
+    multiple=True,
+    help=f"Send a test message to (repeatable; with --demo, {DEMO_RECIPIENT} unless given).",
+)
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
 @click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option(
@@ -200,35 +243,40 @@ def run_command(
     Connect to HOST[:PORT], EHLO, STARTTLS, AUTH with --user (password from
     $SMTPTUI_PASSWORD or a prompt), a test message with --to, QUIT. Exit status 0 when every
     step worked.
+
+    With --demo, against the embedded server: it refuses senders named reject… and
+    recipients named reject… or unknown… (try --to unknown@smtptui.demo). AUTH is as its
+    user alice, unless --user or --plain (it offers AUTH only inside TLS).
     """
     color = False if no_color else None
+    if bool(host) == demo:
+        raise click.UsageError("give a HOST[:PORT] or --demo" + (", not both" if demo else ""))
     if demo:
-        with demo_server() as (server, settings, where):
-            click.secho(f"=== {where}; {DEMO_STEPS[0].lower()}", fg="cyan", color=color)
-            send = SendMessage(
-                DEMO_SENDER, (DEMO_RECIPIENT,), demo_message(DEMO_SENDER, DEMO_RECIPIENT)
-            )
-            ok = run(run_session(settings, send, color=color))
-            for message in server.messages:
-                click.secho(f"=== The server received: {describe(message)}", fg="cyan", color=color)
-        ctx.exit(0 if ok else 1)
-    if not host:
-        raise click.UsageError("give a HOST[:PORT], or --demo")
-    if sender and not recipients:
+        sender = sender or DEMO_SENDER
+        recipients = recipients or (DEMO_RECIPIENT,)
+    elif sender and not recipients:
         raise click.UsageError("--from needs at least one --to")
-    password = ""
-    if options["user"]:
-        password = os.environ.get("SMTPTUI_PASSWORD") or click.prompt(
-            f"Password for {options['user']}", hide_input=True, err=True
-        )
-    settings = make_settings(host, password, **options)
-    settings = dataclasses.replace(settings, reply_timeout=timeout)
     send = None
     if recipients:
-        sender = sender or DEMO_SENDER
-        send = SendMessage(sender, recipients, demo_message(sender, recipients[0]))
+        sender = sender or default_sender()
+        send = SendMessage(sender, recipients, demo_message(sender, recipients))
     accepted = (Risk.PLAINTEXT_AUTH,) if plaintext_auth else ()
-    ctx.exit(0 if run(run_session(settings, send, color=color, accepted=accepted)) else 1)
+    if host:
+        settings = make_settings(host, ask_password(options["user"]), **options)
+        settings = dataclasses.replace(settings, reply_timeout=timeout)
+        ctx.exit(0 if run(run_session(settings, send, color=color, accepted=accepted)) else 1)
+    with demo_server(implicit_tls=options["security"] == Security.TLS) as (server, base, where):
+        click.secho(f"=== {where}; {DEMO_STEPS[0].lower()}", fg="cyan", color=color)
+        plain = options["security"] == Security.NONE
+        user = options["user"] or ("" if plain else base.username)
+        password = ask_password(user, DEMO_USERS.get(user))
+        options = {**options, "user": user}
+        settings = make_settings(base.host, password, base, **options)
+        settings = dataclasses.replace(settings, reply_timeout=timeout)
+        ok = run(run_session(settings, send, color=color, accepted=accepted))
+        for message in server.messages:
+            click.secho(f"=== The server received: {describe(message)}", fg="cyan", color=color)
+    ctx.exit(0 if ok else 1)
 
 
 async def run_session(
