@@ -37,9 +37,10 @@ _ATEXT = "A-Za-z0-9!#$%&'*+/=?^_`{|}~\\-\u0080-\U0010ffff"
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
 """A quoted string: quotes and backslashes escaped (control characters are refused before)."""
 _LOCAL = rf"(?:[{_ATEXT}.]+|{_QUOTED})"
-_LABEL = r"[A-Za-z0-9\-\u0080-\U0010ffff]+"
+_LABEL = r"[A-Za-z0-9_\-\u0080-\U0010ffff]+"
 _DOMAIN = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[!-Z^-~]*\])"
-"""A domain (UTF-8 labels as typed: no IDNA here) or an address literal such as [192.0.2.1]."""
+"""A domain (UTF-8 labels as typed: no IDNA here; ``_`` too, as machines' names may hold
+it) or an address literal such as [192.0.2.1]."""
 _PATH = rf"(?:@{_DOMAIN}(?:,@{_DOMAIN})*:)?{_LOCAL}(?:@{_DOMAIN})?"
 """A mailbox (the domain may be left out, as in ``postmaster``), after a source route if any."""
 _NAME = rf"(?:[{_ATEXT}. ]|{_QUOTED})+"

@@ -394,6 +394,7 @@ def test_rcpt_with_dsn_params() -> None:
         ("user@[127.0.0.1]", "<user@[127.0.0.1]>"),
         ("user@[IPv6:2001:db8::1]", "<user@[IPv6:2001:db8::1]>"),
         ("postmaster", "<postmaster>"),
+        ("root@build_host.example", "<root@build_host.example>"),  # a machine's name, as run's
         ("José <jose@exämple.org>", "<jose@exämple.org>"),
         ("δοκιμή@παράδειγμα.δοκιμή", "<δοκιμή@παράδειγμα.δοκιμή>"),
         ("<@relay.example:bob@example.org>", "<@relay.example:bob@example.org>"),
