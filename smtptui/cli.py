@@ -34,6 +34,8 @@ from smtptui.session import (
 from smtptui.ui.preferences import config_dir
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from smtptui.ui.app import SmtpTui
 
 DEMO_SENDER = "alice@smtptui.demo"
@@ -140,12 +142,26 @@ def ask_password(user: str, known: str | None = None) -> str:
 
 
 class _DefaultToUI(click.Group):
-    """``smtptui [OPTIONS] [HOST]`` means ``smtptui ui …``; ``run`` and ``serve`` are commands."""
+    """``smtptui [OPTIONS] [HOST]`` means ``smtptui ui …``; ``run`` and ``serve`` are commands.
+
+    Completing the first word is the exception (click parses resiliently then, with no
+    words yet): it offers the commands, and ``ui``'s options next to the group's own.
+    """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or args[0] not in {*self.commands, "-h", "--help", "--version"}:
+        if args and args[0] not in {*self.commands, "-h", "--help", "--version"}:
             args = ["ui", *args]
+        elif not args and not ctx.resilient_parsing:
+            args = ["ui"]
         return super().parse_args(ctx, args)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        items = super().shell_complete(ctx, incomplete)
+        if incomplete.startswith("-"):
+            seen = {item.value for item in items}
+            ui = self.commands["ui"].shell_complete(ctx, incomplete)
+            items += [item for item in ui if item.value not in seen]
+        return items
 
 
 @click.group(cls=_DefaultToUI, context_settings={"help_option_names": ["-h", "--help"]})
@@ -158,6 +174,7 @@ def main() -> None:
     smtptui --demo                    the UI on the embedded server, filled in
     smtptui run HOST --to ADDRESS     a whole session, headless, printed like swaks
     smtptui serve                     the embedded server, in the foreground
+    smtptui completion bash|zsh|fish  the shell completion script
     """
 
 
@@ -316,3 +333,24 @@ def serve(host: str, port: int, tls: bool) -> None:
     from smtptui.server import serve as serve_forever
 
     serve_forever(host, port, implicit_tls=tls, echo=click.echo)
+
+
+COMPLETE_VAR = "_SMTPTUI_COMPLETE"
+"""The variable click's completion scripts set when they ask ``smtptui`` for completions."""
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]), metavar="SHELL")
+def completion(shell: str) -> None:
+    """Print the completion script for SHELL (click's own; it calls smtptui back).
+
+    \b
+    bash:  eval "$(smtptui completion bash)"      in ~/.bashrc
+    zsh:   eval "$(smtptui completion zsh)"       in ~/.zshrc
+    fish:  smtptui completion fish > ~/.config/fish/completions/smtptui.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    complete = get_completion_class(shell)
+    assert complete is not None  # click has a class for each choice
+    click.echo(complete(main, {}, "smtptui", COMPLETE_VAR).source())
