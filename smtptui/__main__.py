@@ -1,3 +1,3 @@
 from smtptui.cli import main
 
-main()
+main(prog_name="smtptui")  # not "python -m smtptui": the same usage lines and completion

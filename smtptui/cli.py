@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import getpass
 import os
-from collections.abc import Callable, Iterator
+import socket
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -32,6 +34,8 @@ from smtptui.session import (
 from smtptui.ui.preferences import config_dir
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from smtptui.ui.app import SmtpTui
 
 PASSWORD_VARIABLE = "SMTPTUI_PASSWORD"
@@ -42,20 +46,34 @@ DEMO_SUBJECT = "Hello from smtptui"
 DEMO_BODY = "This message went through every step of an SMTP session.\n"
 
 
-def demo_message(sender: str, recipient: str) -> str:
-    return f"From: {sender}\r\nTo: {recipient}\r\nSubject: {DEMO_SUBJECT}\r\n\r\n{DEMO_BODY}"
+def demo_message(sender: str, recipients: Sequence[str]) -> str:
+    to = ", ".join(recipients)
+    return f"From: {sender}\r\nTo: {to}\r\nSubject: {DEMO_SUBJECT}\r\n\r\n{DEMO_BODY}"
+
+
+def default_sender() -> str:
+    """The sender ``run`` uses without --from: ``$LOGNAME@`` this host's name, as swaks does
+    (the login name from $USER or the account when $LOGNAME is unset)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no such variable, and no account entry either
+        user = "postmaster"
+    return f"{user}@{socket.getfqdn()}"
 
 
 @contextlib.contextmanager
-def demo_server(port: int = 0) -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
-    """The embedded server, started (on a free port unless ``port``); settings for it (its
-    certificate trusted for this run only, the demo user) and a line saying where it is."""
+def demo_server(
+    port: int = 0, *, implicit_tls: bool = False
+) -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
+    """The embedded server, started (on a free port unless ``port``; STARTTLS unless
+    ``implicit_tls``); settings for it (its certificate trusted for this run only, the demo
+    user) and a line saying where it is."""
     user, password = next(iter(DEMO_USERS.items()))
-    with EmbeddedServer(port=port) as server:
+    with EmbeddedServer(port=port, implicit_tls=implicit_tls) as server:
         assert server.self_signed is not None
         settings = SessionSettings(
             host=f"{server.host}:{server.port}",
-            security=Security.STARTTLS,
+            security=Security.TLS if implicit_tls else Security.STARTTLS,
             ssl_context=server.self_signed.client_context(),
             helo_name="client.smtptui.demo",
             username=user,
@@ -98,15 +116,20 @@ def env_password() -> str:
     return os.environ.get(PASSWORD_VARIABLE, "")
 
 
-def make_settings(host: str, password: str = "", **options: Any) -> SessionSettings:
-    """Settings from the command line's words; a bad value is a usage error naming it."""
+def make_settings(
+    host: str, password: str = "", base: SessionSettings | None = None, **options: Any
+) -> SessionSettings:
+    """Settings from the command line's words, over ``base`` (the demo's) if given; a bad
+    value is a usage error naming it."""
+    base = base or SessionSettings()
     try:
-        return SessionSettings(
+        return dataclasses.replace(
+            base,
             host=host,
             security=Security(options["security"]),
             verify=not options["no_verify"],
             cafile=options["cafile"],
-            helo_name=options["helo_name"],
+            helo_name=options["helo_name"] or base.helo_name,
             username=options["user"],
             password=password,
             mechanism=options["mechanism"],
@@ -115,13 +138,38 @@ def make_settings(host: str, password: str = "", **options: Any) -> SessionSetti
         raise click.BadParameter(str(error)) from None
 
 
+def ask_password(user: str, known: str | None = None) -> str:
+    """The password for ``user``: $SMTPTUI_PASSWORD, else ``known``, else asked for."""
+    if not user:
+        return ""
+    return (
+        env_password()
+        or known
+        or click.prompt(f"Password for {user}", hide_input=True, err=True)
+    )
+
+
 class _DefaultToUI(click.Group):
-    """``smtptui [OPTIONS] [HOST]`` means ``smtptui ui …``; ``run`` and ``serve`` are commands."""
+    """``smtptui [OPTIONS] [HOST]`` means ``smtptui ui …``; ``run`` and ``serve`` are commands.
+
+    Completing the first word is the exception (click parses resiliently then, with no
+    words yet): it offers the commands, and ``ui``'s options next to the group's own.
+    """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or args[0] not in {*self.commands, "-h", "--help", "--version"}:
+        if args and args[0] not in {*self.commands, "-h", "--help", "--version"}:
             args = ["ui", *args]
+        elif not args and not ctx.resilient_parsing:
+            args = ["ui"]
         return super().parse_args(ctx, args)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        items = super().shell_complete(ctx, incomplete)
+        if incomplete.startswith("-"):
+            seen = {item.value for item in items}
+            ui = self.commands["ui"].shell_complete(ctx, incomplete)
+            items += [item for item in ui if item.value not in seen]
+        return items
 
 
 @click.group(cls=_DefaultToUI, context_settings={"help_option_names": ["-h", "--help"]})
@@ -134,6 +182,7 @@ def main() -> None:
     smtptui --demo                    the UI on the embedded server, filled in
     smtptui run HOST --to ADDRESS     a whole session, headless, printed like swaks
     smtptui serve                     the embedded server, in the foreground
+    smtptui completion bash|zsh|fish  the shell completion script
     """
 
 
@@ -188,8 +237,19 @@ def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:
 @click.argument("host", required=False)
 @click.option("--demo", is_flag=True, help="Run it against the embedded server.")
 @security_options
-@click.option("--from", "sender", default="", help="Envelope sender of the test message.")
-@click.option("--to", "recipients", multiple=True, help="Send a test message to (repeatable).")
+@click.option(
+    "--from",
+    "sender",
+    default="",
+    help="Envelope sender of the test message (default: $LOGNAME@<this host's name>, as "
+    f"swaks does; with --demo, {DEMO_SENDER}).",
+)
+@click.option(
+    "--to",
+    "recipients",
+    multiple=True,
+    help=f"Send a test message to (repeatable; with --demo, {DEMO_RECIPIENT} unless given).",
+)
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
 @click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option(
@@ -214,35 +274,40 @@ def run_command(
     Connect to HOST[:PORT], EHLO, STARTTLS, AUTH with --user (password from
     $SMTPTUI_PASSWORD or a prompt), a test message with --to, QUIT. Exit status 0 when every
     step worked.
+
+    With --demo, against the embedded server: it refuses senders named reject… and
+    recipients named reject… or unknown… (try --to unknown@smtptui.demo). AUTH is as its
+    user alice, unless --user or --plain (it offers AUTH only inside TLS).
     """
     color = False if no_color else None
+    if bool(host) == demo:
+        raise click.UsageError("give a HOST[:PORT] or --demo" + (", not both" if demo else ""))
     if demo:
-        with demo_server() as (server, settings, where):
-            click.secho(f"=== {where}; {DEMO_STEPS[0].lower()}", fg="cyan", color=color)
-            send = SendMessage(
-                DEMO_SENDER, (DEMO_RECIPIENT,), demo_message(DEMO_SENDER, DEMO_RECIPIENT)
-            )
-            ok = run(run_session(settings, send, color=color))
-            for message in server.messages:
-                click.secho(f"=== The server received: {describe(message)}", fg="cyan", color=color)
-        ctx.exit(0 if ok else 1)
-    if not host:
-        raise click.UsageError("give a HOST[:PORT], or --demo")
-    if sender and not recipients:
+        sender = sender or DEMO_SENDER
+        recipients = recipients or (DEMO_RECIPIENT,)
+    elif sender and not recipients:
         raise click.UsageError("--from needs at least one --to")
-    password = ""
-    if options["user"]:
-        password = env_password() or click.prompt(
-            f"Password for {options['user']}", hide_input=True, err=True
-        )
-    settings = make_settings(host, password, **options)
-    settings = dataclasses.replace(settings, reply_timeout=timeout)
     send = None
     if recipients:
-        sender = sender or DEMO_SENDER
-        send = SendMessage(sender, recipients, demo_message(sender, recipients[0]))
+        sender = sender or default_sender()
+        send = SendMessage(sender, recipients, demo_message(sender, recipients))
     accepted = (Risk.PLAINTEXT_AUTH,) if plaintext_auth else ()
-    ctx.exit(0 if run(run_session(settings, send, color=color, accepted=accepted)) else 1)
+    if host:
+        settings = make_settings(host, ask_password(options["user"]), **options)
+        settings = dataclasses.replace(settings, reply_timeout=timeout)
+        ctx.exit(0 if run(run_session(settings, send, color=color, accepted=accepted)) else 1)
+    with demo_server(implicit_tls=options["security"] == Security.TLS) as (server, base, where):
+        click.secho(f"=== {where}; {DEMO_STEPS[0].lower()}", fg="cyan", color=color)
+        plain = options["security"] == Security.NONE
+        user = options["user"] or ("" if plain else base.username)
+        password = ask_password(user, DEMO_USERS.get(user))
+        options = {**options, "user": user}
+        settings = make_settings(base.host, password, base, **options)
+        settings = dataclasses.replace(settings, reply_timeout=timeout)
+        ok = run(run_session(settings, send, color=color, accepted=accepted))
+        for message in server.messages:
+            click.secho(f"=== The server received: {describe(message)}", fg="cyan", color=color)
+    ctx.exit(0 if ok else 1)
 
 
 async def run_session(
@@ -282,3 +347,24 @@ def serve(host: str, port: int, tls: bool) -> None:
     from smtptui.server import serve as serve_forever
 
     serve_forever(host, port, implicit_tls=tls, echo=click.echo)
+
+
+COMPLETE_VAR = "_SMTPTUI_COMPLETE"
+"""The variable click's completion scripts set when they ask ``smtptui`` for completions."""
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]), metavar="SHELL")
+def completion(shell: str) -> None:
+    """Print the completion script for SHELL (click's own; it calls smtptui back).
+
+    \b
+    bash:  eval "$(smtptui completion bash)"      in ~/.bashrc
+    zsh:   eval "$(smtptui completion zsh)"       in ~/.zshrc
+    fish:  smtptui completion fish > ~/.config/fish/completions/smtptui.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    complete = get_completion_class(shell)
+    assert complete is not None  # click has a class for each choice
+    click.echo(complete(main, {}, "smtptui", COMPLETE_VAR).source())

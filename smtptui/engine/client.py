@@ -769,9 +769,11 @@ class SMTPClient:
                 challenge = decode_challenge(reply.message)
             except ProtocolError as error:
                 await self._command(commands.sasl(b"*"), SentKind.SASL, "* (cancel)")
-                raise errors.SMTPProtocolError.at(
+                failure = errors.SMTPProtocolError.at(
                     str(error), error.data, self.host, self.port, f"AUTH {mechanism}"
-                ) from None
+                )
+                failure.cancelled = True
+                raise failure from None
             response = sasl.respond(challenge)
             reply = await self._command(
                 commands.sasl(encode_sasl(response)),

@@ -102,9 +102,15 @@ class SMTPTimeoutError(_Located, SMTPException, TimeoutError):
 
 
 class SMTPProtocolError(_Located, SMTPException):
-    """The server sent something that is not SMTP; ``data`` holds the bytes."""
+    """The server sent something that is not SMTP; ``data`` holds the bytes.
+
+    ``cancelled`` means the client answered them with ``*``, cancelling the AUTH exchange
+    (a 334 challenge that is not base64): the connection is still open. Otherwise the
+    dialogue is out of step, and the client has closed it.
+    """
 
     data: bytes = b""
+    cancelled: bool = False
 
     @classmethod
     def at(cls, text: str, data: bytes, host: str, port: int, step: str) -> SMTPProtocolError:

@@ -1,8 +1,10 @@
 """Command builders: each returns the exact bytes of one command line, CRLF included.
 
-Every argument is checked: CR, LF and NUL are refused with a :class:`CommandError` naming
-the field, so nothing typed into a form can smuggle a second command onto the wire.
-:func:`raw` is the one explicit way to send arbitrary bytes.
+Every argument is checked (:func:`check`): a control character (C0 or DEL) is refused with a
+:class:`CommandError` naming the field, so nothing typed into a form can smuggle a second
+command, or any control byte, onto the wire. Every address is parsed (:func:`address`): one
+address alone, so nothing can ride after it either. :func:`raw_line` is the command line's
+one looser rule, :func:`raw` the one way to send arbitrary bytes.
 """
 
 from __future__ import annotations
@@ -10,29 +12,69 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.utils import parseaddr
 
 from smtptui.protocol.errors import CommandError
 
 CRLF = b"\r\n"
-_FORBIDDEN = {"\r": "CR", "\n": "LF", "\0": "NUL"}
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_CONTROL_BUT_TAB = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+_CONTROL_NAMES = dict(
+    zip(
+        [*map(chr, range(32)), "\x7f"],
+        "NUL SOH STX ETX EOT ENQ ACK BEL BS TAB LF VT FF CR SO SI "  # noqa: SIM905 (a table)
+        "DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC FS GS RS US DEL".split(),
+        strict=True,
+    )
+)
+"""Each control character's ASCII name, for the error that names it."""
+_LINE_BREAKING = re.compile("[\r\n\0]")
+"""What :func:`raw_line` refuses: CR and LF would end the line, NUL cuts it on many servers."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
 """What a str holds for bytes that were not UTF-8 (surrogateescape), and cannot encode."""
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_DOT_ATOM_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
-"""A plain ``local@domain``: the common case, quoted without parseaddr (which is slow)."""
+
+# Addresses (RFC 5321 4.1.2, with RFC 6531's UTF-8): what an address field accepts.
+_ATEXT = "A-Za-z0-9!#$%&'*+/=?^_`{|}~\\-\u0080-\U0010ffff"
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+"""A quoted string: quotes and backslashes escaped (control characters are refused before)."""
+_LOCAL = rf"(?:[{_ATEXT}.]+|{_QUOTED})"
+_LABEL = r"[A-Za-z0-9_\-\u0080-\U0010ffff]+"
+_DOMAIN = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[!-Z^-~]*\])"
+"""A domain (UTF-8 labels as typed: no IDNA here; ``_`` too, as machines' names may hold
+it) or an address literal such as [192.0.2.1]."""
+_PATH = rf"(?:@{_DOMAIN}(?:,@{_DOMAIN})*:)?{_LOCAL}(?:@{_DOMAIN})?"
+"""A mailbox (the domain may be left out, as in ``postmaster``), after a source route if any."""
+_NAME = rf"(?:[{_ATEXT}. ]|{_QUOTED})+"
+"""A display name: words, dots and quoted strings (a comma would start a second address)."""
+_ADDRESS = re.compile(rf"(?P<null><>)|(?:{_NAME})?<(?P<angled>{_PATH})>|(?P<bare>{_PATH})")
+_DOT_ATOM_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
+"""A plain ``local@domain``: the common case, known good without the full parse."""
+_FORMS = "write a@example.org, <a@example.org> or Name <a@example.org>"
 _NOTIFY = frozenset({"NEVER", "SUCCESS", "FAILURE", "DELAY"})
+_ADDRESS_TYPE = re.compile("[A-Za-z0-9-]+")
+"""An ORCPT address type (RFC 3461 4.2: an atom; rfc822 in practice)."""
 
 
-def check(field: str, value: str) -> str:
-    """Return ``value`` if it holds no CR, LF or NUL and can be sent as UTF-8; otherwise
-    raise naming ``field``."""
-    for char, name in _FORBIDDEN.items():
-        if char in value:
+def check(field: str, value: str, *, tab: bool = False) -> str:
+    """Return ``value`` if it holds no control character and can be sent as UTF-8;
+    otherwise raise naming ``field``. ``tab`` lets a tab through: message headers only, where
+    it is white space (RFC 5322 2.2) in data, never part of a command."""
+    control = (_CONTROL_BUT_TAB if tab else _CONTROL).search(value)
+    if control is not None:
+        char = control[0]
+        name = _CONTROL_NAMES[char]
+        if char in "\r\n":
             raise CommandError(field, f"contains a {name} character, which would end the command")
+        raise CommandError(field, f"contains {name} (0x{ord(char):02X}), a control character")
+    _encodable(field, value)
+    return value
+
+
+def _encodable(field: str, value: str) -> None:
     if not value.isascii() and _SURROGATE.search(value):  # e.g. bytes that were not UTF-8
         raise CommandError(field, "contains a lone surrogate, which UTF-8 cannot encode")
-    return value
 
 
 def line(verb: str, argument: str = "", *, field: str = "argument") -> bytes:
@@ -42,22 +84,63 @@ def line(verb: str, argument: str = "", *, field: str = "argument") -> bytes:
     return text.encode("utf-8") + CRLF
 
 
+def raw_line(text: str) -> bytes:
+    """A line typed on the command line, sent as typed (UTF-8) with CRLF added: only CR, LF
+    and NUL are refused, so a debugger can send any other odd byte on purpose."""
+    found = _LINE_BREAKING.search(text)
+    if found is not None:
+        name = _CONTROL_NAMES[found[0]]
+        raise CommandError("raw command", f"contains a {name} character; send one line at a time")
+    _encodable("raw command", text)
+    return text.encode("utf-8") + CRLF
+
+
 def raw(data: bytes | str) -> bytes:
     """Arbitrary bytes, sent exactly as given (a str is UTF-8 encoded): no checks at all."""
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
-def quote_address(address: str) -> str:
-    """``<address>`` as smtplib's ``quoteaddr`` makes it (``<>`` for the null sender)."""
-    address = address.strip()
-    if address.startswith("<") and address.endswith(">"):
-        return address
-    if _DOT_ATOM_ADDRESS.fullmatch(address):  # what parseaddr would give back unchanged
-        return f"<{address}>"
-    name, parsed = parseaddr(address)
-    if (name, parsed) == ("", ""):
-        return f"<{address}>" if address else "<>"
-    return f"<{parsed}>"
+def address(field: str, value: str, *, null: bool = False) -> str:
+    """The one address in ``value``, without angle brackets or display name; raise naming
+    ``field`` unless ``value`` is exactly one address.
+
+    Accepted: ``a@example.org``, ``<a@example.org>``, ``Name <a@example.org>``, a quoted
+    local part, UTF-8 (RFC 6531), an address literal, a source route (``<@relay:a@b>``), a local
+    part alone (``postmaster``); with ``null`` (MAIL FROM), ``<>`` or nothing for the null
+    sender, given as ``""``. Refused: anything after the address (``<a@b> NOTIFY=NEVER``
+    would smuggle ESMTP parameters), a second address, comments, control characters.
+    """
+    value = value.strip(" ")
+    if _DOT_ATOM_ADDRESS.fullmatch(value):  # the usual case, without the full parse
+        return value
+    check(field, value)
+    if not value:
+        if null:
+            return ""
+        raise CommandError(field, f"is empty: {_FORMS}")
+    match = _ADDRESS.match(value)
+    if match is None:
+        raise CommandError(field, f"{value!r} is not an address: {_FORMS}")
+    after = value[match.end() :].strip(" ")
+    found = match["angled"] or match["bare"] or ""
+    if after:
+        raise CommandError(
+            field,
+            f"{after!r} follows the address <{found}>: give one address alone "
+            "(ESMTP parameters have fields of their own)",
+        )
+    if match["null"] and not null:
+        raise CommandError(field, "<> is the null sender, for MAIL FROM only")
+    if not value.isascii() and not value.isprintable():
+        char = next(char for char in value if not char.isprintable())
+        raise CommandError(field, f"contains U+{ord(char):04X}, which is not printable")
+    return found
+
+
+def quote_address(field: str, value: str, *, null: bool = False) -> str:
+    """``<address>`` for MAIL FROM or RCPT TO (``<>`` for the null sender): see
+    :func:`address`."""
+    return f"<{address(field, value, null=null)}>"
 
 
 def xtext(value: str) -> str:
@@ -119,9 +202,14 @@ class RcptParams:
                 raise CommandError("NOTIFY", "NEVER cannot be combined with other values")
             opts.append("NOTIFY=" + ",".join(notify))
         if self.orcpt:
-            address = check("ORCPT", self.orcpt)
-            kind, sep, rest = address.partition(";")
-            opts.append(f"ORCPT={kind};{xtext(rest)}" if sep else f"ORCPT=rfc822;{xtext(address)}")
+            kind, sep, original = check("ORCPT", self.orcpt).partition(";")
+            if not sep:
+                kind, original = "rfc822", kind
+            if not _ADDRESS_TYPE.fullmatch(kind):
+                raise CommandError("ORCPT", f"{kind!r} is not an address type, such as rfc822")
+            if kind.lower() == "rfc822":
+                original = address("ORCPT", original)
+            opts.append(f"ORCPT={kind};{xtext(original)}")
         return opts
 
 
@@ -143,22 +231,24 @@ def ehlo(name: str) -> bytes:
 
 def mail(sender: str, options: Sequence[str] = ()) -> bytes:
     """``MAIL FROM:<sender>`` with ESMTP parameters (see :class:`MailParams`)."""
-    address = quote_address(check("sender", sender))
-    return _with_options(f"MAIL FROM:{address}", options).encode("utf-8") + CRLF
+    path = quote_address("sender", sender, null=True)
+    return _with_options(f"MAIL FROM:{path}", options).encode("utf-8") + CRLF
 
 
 def rcpt(recipient: str, options: Sequence[str] = ()) -> bytes:
     """``RCPT TO:<recipient>`` with ESMTP parameters (see :class:`RcptParams`)."""
-    address = quote_address(check("recipient", recipient))
-    return _with_options(f"RCPT TO:{address}", options).encode("utf-8") + CRLF
+    path = quote_address("recipient", recipient)
+    return _with_options(f"RCPT TO:{path}", options).encode("utf-8") + CRLF
 
 
-def vrfy(address: str) -> bytes:
-    return line("VRFY", address, field="VRFY address")
+def vrfy(user: str) -> bytes:
+    """``VRFY address``: the address alone, as :func:`address` finds it."""
+    return line("VRFY", address("VRFY address", user), field="VRFY address")
 
 
-def expn(address: str) -> bytes:
-    return line("EXPN", address, field="EXPN list")
+def expn(mailing_list: str) -> bytes:
+    """``EXPN list``: the list's address alone, as :func:`address` finds it."""
+    return line("EXPN", address("EXPN list", mailing_list), field="EXPN list")
 
 
 def help(topic: str = "") -> bytes:

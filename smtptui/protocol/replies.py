@@ -199,14 +199,17 @@ class ReplyParser:
                 f"multi-line reply changes its code from {self._code} to {code}",
                 b"".join(self._raw) + line,
             )
+        if separator == b"-" and len(self._lines) + 1 >= self.max_lines:
+            # Raised before the line joins the reply: it is still at the buffer's start, and
+            # the error's ``rest`` must hold it once.
+            raise ProtocolError(
+                f"multi-line reply longer than {self.max_lines} lines",
+                b"".join([*self._raw, line][:5]),
+            )
         self._code = code
         self._lines.append(content[4:])
         self._raw.append(line)
         if separator == b"-":
-            if len(self._lines) >= self.max_lines:
-                raise ProtocolError(
-                    f"multi-line reply longer than {self.max_lines} lines", b"".join(self._raw[:5])
-                )
             return None
         lines = tuple(self._lines)
         reply = Reply(code, lines, b"".join(self._raw), self._bare_lf)

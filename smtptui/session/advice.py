@@ -47,8 +47,10 @@ def explain(error: Failure, label: str) -> str:
             return _connect_failure(error)
         case errors.SMTPServerDisconnected():
             return f"{error} — connect again"
+        case errors.SMTPProtocolError() if error.cancelled:
+            return f"{error} — smtptui cancelled the AUTH exchange (sent *); try another mechanism"
         case errors.SMTPProtocolError() if error.step.startswith("AUTH"):
-            return f"{error} — the server broke off its own AUTH exchange; try another mechanism"
+            return f"{error} — the connection is closed; connect again and try another mechanism"
         case errors.SMTPProtocolError():
             return f"{error} — is this an SMTP server, and is the security (TLS or not) right?"
         case errors.SMTPAuthenticationError():

@@ -13,7 +13,7 @@ from smtptui.engine.client import SMTPClient
 from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
 from smtptui.engine.hosts import format_host
 from smtptui.protocol.auth import NoMechanismError, choose_mechanism, sends_password
-from smtptui.protocol.commands import check
+from smtptui.protocol.commands import raw_line
 from smtptui.protocol.errors import CommandError
 from smtptui.protocol.replies import Reply
 from smtptui.session import advice
@@ -285,7 +285,7 @@ class SessionController:
             case Help(topic=topic):
                 await client.help(topic)
             case Raw(line=line):
-                await client.send_raw(check("raw command", line).encode("utf-8") + b"\r\n")
+                await client.send_raw(raw_line(line))
             case Quit():
                 await client.quit()
             case SendMessage():

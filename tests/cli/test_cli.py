@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -46,6 +47,58 @@ def test_demo_runs_the_whole_dialogue_and_exits_zero() -> None:
     assert "wonderland" not in out
     assert "Traceback" not in result.stderr
     assert result.stderr == ""
+
+
+def test_demo_takes_to_and_shows_a_refused_recipient() -> None:
+    result = smtptui("--demo", "--to", "unknown@smtptui.demo")
+    assert result.returncode == 1
+    out = result.stdout
+    assert " ~> RCPT TO:<unknown@smtptui.demo>" in out
+    assert "<~  550 5.1.1 <unknown@smtptui.demo>: Recipient address rejected" in out
+    assert "*** every recipient refused: unknown@smtptui.demo (550 5.1.1 " in out
+    assert "The server received" not in out
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_takes_from_to_and_user() -> None:
+    env = {**os.environ, "SMTPTUI_PASSWORD": "not-the-password"}
+    result = smtptui("--demo", "--from", "carol@smtptui.demo", "--to", "dave@smtptui.demo")
+    assert result.returncode == 0, result.stdout
+    assert " ~> MAIL FROM:<carol@smtptui.demo>" in result.stdout
+    assert " ~> RCPT TO:<dave@smtptui.demo>" in result.stdout
+    assert "carol@smtptui.demo -> dave@smtptui.demo" in result.stdout  # what the server got
+    refused = smtptui("--demo", "--user", "mallory", env=env)
+    assert refused.returncode == 1
+    assert "<~  535 " in refused.stdout and "MAIL FROM" not in refused.stdout
+
+
+def test_demo_plain_runs_without_tls() -> None:
+    result = smtptui("--demo", "--plain")
+    assert result.returncode == 0, result.stdout
+    out = result.stdout
+    assert " -> MAIL FROM:<alice@smtptui.demo>" in out  # -> : not inside TLS
+    assert " -> STARTTLS" not in out and "TLS established" not in out
+    assert " ~> " not in out and "<~  " not in out
+    assert "AUTH" not in out.replace("250-AUTH", "")  # the demo offers AUTH inside TLS only
+    assert "=== The server received" in out
+
+
+def test_run_host_sends_from_logname_at_this_host(make_server) -> None:
+    server: EmbeddedServer = make_server(starttls=False)
+    env = {**os.environ, "LOGNAME": "tester"}
+    result = smtptui(f"127.0.0.1:{server.port}", "--plain", "--to", "carol@example.org", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    sender = f"tester@{socket.getfqdn()}"
+    assert f" -> MAIL FROM:<{sender}>" in result.stdout
+    assert server.messages[-1].mail_from == sender
+    assert "alice@smtptui.demo" not in result.stdout
+    assert "$LOGNAME@<this host's name>" in smtptui("--help").stdout
+
+
+def test_a_host_and_demo_together_is_a_usage_error() -> None:
+    result = smtptui("localhost", "--demo")
+    assert result.returncode == 2
+    assert "not both" in result.stderr
 
 
 def test_host_argument_runs_a_session_and_sends(make_server) -> None:

@@ -312,9 +312,19 @@ SCENARIOS = [
         ),
         (*SECURED, Authenticate()),
         SMTPProtocolError,
-        ("challenge is not valid base64", "Password?", "broke off its own AUTH exchange"),
+        ("challenge is not valid base64", "Password?", "smtptui cancelled the AUTH exchange"),
         Phase.READY,
         step="AUTH LOGIN",
+        security=Security.STARTTLS,
+    ),
+    Scenario(
+        "auth-not-smtp",
+        ehlo_then({"AUTH": b"Password?\r\n"}),
+        (*SECURED, Authenticate()),
+        SMTPProtocolError,
+        ("not an SMTP reply line", "the connection is closed; connect again and try another"),
+        Phase.DISCONNECTED,
+        step="AUTH PLAIN",
         security=Security.STARTTLS,
     ),
     Scenario(
@@ -547,6 +557,20 @@ async def test_controller(
         for action in (Connect(), Ehlo(), Noop(), Quit()):
             assert (await controller.run(action)).ok
     assert controller.state.phase is Phase.DISCONNECTED
+
+
+async def test_a_challenge_that_is_not_base64_is_cancelled_as_the_advice_says(
+    certificates: dict[str, ssl.SSLContext], client_tls_context: ssl.SSLContext
+) -> None:
+    [row] = [row for row in SCENARIOS if row.id == "auth-not-base64"]
+    async with serve(row, certificates) as server:
+        controller = SessionController(settings(row, server, client_tls_context))
+        for action in row.steps:
+            outcome = await controller.run(action)
+        [peer] = server.peers
+        assert peer.received[-1] == b"*\r\n"  # the server's 501 answered it
+        assert controller.state.connected
+    assert "cancelled the AUTH exchange (sent *)" in outcome.error
 
 
 # -- after a failed STARTTLS, nothing goes out in plaintext -----------------------------------

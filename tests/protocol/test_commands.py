@@ -1,7 +1,9 @@
-"""Command builders: no CR, LF or NUL smuggled in, one CRLF per command, ESMTP parameters."""
+"""Command builders: no control character smuggled in, one address per address field, one
+CRLF per command, ESMTP parameters."""
 
 from __future__ import annotations
 
+import re
 import smtplib
 import string
 from collections.abc import Callable
@@ -11,12 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smtptui.protocol import commands
-from smtptui.protocol.commands import MailParams, RcptParams, quote_address, xtext
+from smtptui.protocol.commands import MailParams, RcptParams, address, quote_address, xtext
 from smtptui.protocol.errors import CommandError
 
 from support.fuzz import examples
 
 FORBIDDEN = ("\r", "\n", "\0")
+CONTROLS = (*map(chr, range(32)), "\x7f")
+"""Every C0 control character and DEL: no form field may send one."""
 
 
 # Every builder that takes text, as the line it makes, with the field its error must name.
@@ -66,6 +70,15 @@ def dirty_text(draw) -> str:
     bad = draw(st.sampled_from(FORBIDDEN))
     after = draw(st.text(max_size=20))
     return before + bad + after
+
+
+def assert_one_address(path: str) -> None:
+    """``path`` is ``<address>`` and nothing else: no white space or ``>`` outside quoted
+    strings, so no ESMTP parameter can follow it; and it is built again unchanged."""
+    bare = re.sub(r'"(?:[^"\\]|\\.)*"', '""', path)
+    assert bare.startswith("<") and bare.endswith(">")
+    assert not re.search(r"[\s<>]", bare[1:-1]), path
+    assert quote_address("address", path, null=True) == path
 
 
 def assert_one_line(built: bytes) -> None:
@@ -140,11 +153,54 @@ def test_command_error_is_a_value_error() -> None:
     assert issubclass(CommandError, ValueError)
 
 
+@pytest.mark.parametrize("char", CONTROLS, ids=lambda char: f"0x{ord(char):02X}")
+@pytest.mark.parametrize("name", BUILDERS)
+def test_each_control_character_is_refused_naming_the_field(name: str, char: str) -> None:
+    build, field = BUILDERS[name]
+    with pytest.raises(CommandError) as info:
+        build(f"bob{char}x")
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("char", CONTROLS, ids=lambda char: f"0x{ord(char):02X}")
+def test_check_names_the_control_character_and_lets_a_tab_through_for_headers(char: str) -> None:
+    with pytest.raises(CommandError, match=r"ESC \(0x1B\)"):
+        commands.check("Subject", "\x1b[31mred")
+    with pytest.raises(CommandError, match=r"DEL \(0x7F\)"):
+        commands.check("Subject", "a\x7f")
+    if char == "\t":
+        assert commands.check("Subject", "a\tb", tab=True) == "a\tb"
+    else:
+        with pytest.raises(CommandError):
+            commands.check("Subject", f"a{char}b", tab=True)
+
+
+def test_the_raw_command_line_refuses_only_cr_lf_and_nul() -> None:
+    odd = "XTEST \t\x1b\x7f\x01é"
+    assert commands.raw_line(odd) == odd.encode("utf-8") + b"\r\n"
+    for char, name in (("\r", "CR"), ("\n", "LF"), ("\0", "NUL")):
+        with pytest.raises(CommandError, match=name) as info:
+            commands.raw_line(f"NOOP{char}RSET")
+        assert info.value.field == "raw command"
+    with pytest.raises(CommandError, match="surrogate"):
+        commands.raw_line(b"NOOP \xff".decode("utf-8", "surrogateescape"))
+
+
 @settings(max_examples=examples(100))
-@given(sender=clean_text, recipient=clean_text)
-def test_mail_and_rcpt_lines_keep_their_verb(sender: str, recipient: str) -> None:
-    assert commands.mail(sender).startswith(b"MAIL FROM:<")
-    assert commands.rcpt(recipient).startswith(b"RCPT TO:<")
+@given(sender=any_text, recipient=any_text)
+def test_mail_and_rcpt_lines_hold_one_address_or_refuse(sender: str, recipient: str) -> None:
+    for build, text, verb, field in (
+        (commands.mail, sender, b"MAIL FROM:", "sender"),
+        (commands.rcpt, recipient, b"RCPT TO:", "recipient"),
+    ):
+        try:
+            built = build(text)
+        except CommandError as error:
+            assert error.field == field
+            continue
+        assert_one_line(built)
+        assert built.startswith(verb + b"<") and built.endswith(b">\r\n")
+        assert_one_address(built[len(verb) : -2].decode("utf-8"))
 
 
 def test_builders_exact_bytes() -> None:
@@ -321,50 +377,141 @@ def test_rcpt_with_dsn_params() -> None:
     assert RcptParams().options() == []
 
 
-# -- quote_address ------------------------------------------------------------------------
+# -- addresses ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "address",
+    ("typed", "path"),
     [
-        "alice@example.org",
-        "<alice@example.org>",
-        "",
-        "<>",
-        "Alice <alice@example.org>",
-        '"Alice Liddell" <alice@example.org>',
-        "  alice@example.org  ",
-        "alice@example.org (Alice)",
-        '"x y"@example.org',
-        "user@[127.0.0.1]",
-        "postmaster",
-        "<alice@example.org",
-        "alice@example.org>",
-        "José <jose@exämple.org>",
-        "δοκιμή@παράδειγμα.δοκιμή",
-        "a@b, c@d",
+        ("alice@example.org", "<alice@example.org>"),
+        ("<alice@example.org>", "<alice@example.org>"),
+        ("  alice@example.org  ", "<alice@example.org>"),
+        ("Alice <alice@example.org>", "<alice@example.org>"),
+        ('"Liddell, Alice" <alice@example.org>', "<alice@example.org>"),
+        ("Alice B. Liddell<alice@example.org>", "<alice@example.org>"),
+        ('"x y"@example.org', '<"x y"@example.org>'),
+        ('"a\\"b"@example.org', '<"a\\"b"@example.org>'),
+        ("user@[127.0.0.1]", "<user@[127.0.0.1]>"),
+        ("user@[IPv6:2001:db8::1]", "<user@[IPv6:2001:db8::1]>"),
+        ("postmaster", "<postmaster>"),
+        ("root@build_host.example", "<root@build_host.example>"),  # a machine's name, as run's
+        ("José <jose@exämple.org>", "<jose@exämple.org>"),
+        ("δοκιμή@παράδειγμα.δοκιμή", "<δοκιμή@παράδειγμα.δοκιμή>"),
+        ("<@relay.example:bob@example.org>", "<@relay.example:bob@example.org>"),
     ],
 )
-def test_quote_address_like_smtplib(address: str) -> None:
-    assert quote_address(address) == smtplib.quoteaddr(address)
+def test_an_address_field_takes_one_address_in_any_usual_form(typed: str, path: str) -> None:
+    assert quote_address("recipient", typed) == path
+    assert quote_address("sender", typed, null=True) == path
+    assert commands.rcpt(typed) == f"RCPT TO:{path}\r\n".encode()
+    assert commands.vrfy(typed) == f"VRFY {path[1:-1]}\r\n".encode()
+    if "@relay" not in typed:  # smtplib's parseaddr drops a source route
+        assert smtplib.quoteaddr(typed) == path
 
 
-def test_quote_address_keeps_a_bracketed_source_route() -> None:
-    # smtplib's parseaddr drops the route; an address already in brackets is sent as given.
-    assert quote_address("<@relay.example:bob@example.org>") == "<@relay.example:bob@example.org>"
+def test_the_null_sender_is_for_mail_from_only() -> None:
+    assert commands.mail("") == commands.mail("<>") == commands.mail("  ") == b"MAIL FROM:<>\r\n"
+    assert address("sender", "<>", null=True) == ""
+    with pytest.raises(CommandError, match="null sender, for MAIL FROM only"):
+        commands.rcpt("<>")
+    for build, field in ((commands.rcpt, "recipient"), (commands.vrfy, "VRFY address")):
+        with pytest.raises(CommandError, match="is empty") as info:
+            build("")
+        assert info.value.field == field
+
+
+SMUGGLERS = [
+    ("<a@example.org> NOTIFY=NEVER", "'NOTIFY=NEVER' follows the address <a@example.org>"),
+    ("a@example.org NOTIFY=NEVER", "'NOTIFY=NEVER' follows the address"),
+    ("<a@example.org> SIZE=1 BODY=8BITMIME", "'SIZE=1 BODY=8BITMIME' follows"),
+    ("Bob <b@example.org> X-PARAM=1", "'X-PARAM=1' follows"),
+    ("a@example.org, c@example.org", "', c@example.org' follows"),
+    ("a@example.org c@example.org", "'c@example.org' follows"),
+    ("a@example.org (Alice)", "'(Alice)' follows"),
+    ("<a@example.org>>", "'>' follows"),
+    ("<a@example.org", "is not an address"),
+    ("@example.org", "is not an address"),
+    ('"unclosed@example.org', "is not an address"),
+    ("Name <>", "'<>' follows the address <Name>"),
+    ("a\u00a0b@example.org", "U+00A0, which is not printable"),
+    ("a@exa\u200bmple.org", "U+200B, which is not printable"),
+    ("a@example.org\x85", "U+0085, which is not printable"),
+    ("a@example.org\t", "TAB (0x09)"),
+    ("a@example.org\x1b[0m", "ESC (0x1B)"),
+]
+"""Typed into an address field: each must be refused, and the error say why."""
+
+ADDRESS_BUILDERS: dict[str, tuple[Callable[[str], bytes], str]] = {
+    name: BUILDERS[name] for name in ("mail", "rcpt", "vrfy", "expn", "ORCPT")
+}
+
+
+@pytest.mark.parametrize(("typed", "words"), SMUGGLERS)
+@pytest.mark.parametrize("name", ADDRESS_BUILDERS)
+def test_an_address_field_refuses_anything_else_naming_the_field(
+    name: str, typed: str, words: str
+) -> None:
+    build, field = ADDRESS_BUILDERS[name]
+    with pytest.raises(CommandError) as info:
+        build(typed)
+    assert info.value.field == field
+    assert words in str(info.value)
 
 
 _ATOM_CHARS = string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-"
 _LABEL_CHARS = string.ascii_letters + string.digits + "-"
 
+atoms = st.text(_ATOM_CHARS, min_size=1, max_size=8)
+utf8_atoms = st.text(
+    st.one_of(st.sampled_from(_ATOM_CHARS), st.characters(min_codepoint=0xA1, categories=["L"])),
+    min_size=1,
+    max_size=8,
+)
+mailboxes = st.builds(
+    lambda local, domain: ".".join(local) + "@" + ".".join(domain),
+    st.lists(st.one_of(atoms, utf8_atoms), min_size=1, max_size=3),
+    st.lists(st.text(_LABEL_CHARS, min_size=1, max_size=8), min_size=1, max_size=3),
+)
+names = st.text(string.ascii_letters + " .", min_size=1, max_size=12).filter(str.strip)
+
+
+@st.composite
+def typed_addresses(draw) -> tuple[str, str]:
+    """An address as someone might type it, in one of the accepted forms, and its mailbox."""
+    mailbox = draw(mailboxes)
+    form = draw(st.sampled_from(["{}", "<{}>", "{name} <{}>", '"{name}" <{}>']))
+    return form.format(mailbox, name=draw(names)), mailbox
+
+
+@settings(max_examples=examples(100))
+@given(typed_addresses())
+def test_typed_addresses_are_found_and_quote_as_smtplib_does(typed: tuple[str, str]) -> None:
+    text, mailbox = typed
+    assert address("recipient", text) == mailbox
+    assert quote_address("recipient", text) == smtplib.quoteaddr(text) == f"<{mailbox}>"
+
 
 @settings(max_examples=examples(100))
 @given(
-    st.lists(st.text(_ATOM_CHARS, min_size=1, max_size=8), min_size=1, max_size=3),
-    st.lists(
-        st.text(string.ascii_letters + string.digits + "-", min_size=1), min_size=1, max_size=3
-    ),
+    typed_addresses(),
+    st.text(st.characters(codec="utf-8", exclude_characters=","), min_size=1, max_size=20),
+    st.sampled_from(list(ADDRESS_BUILDERS)),
+)
+def test_nothing_may_follow_an_address(typed: tuple[str, str], after: str, name: str) -> None:
+    """An address, a space, then anything at all: refused, naming the field."""
+    build, field = ADDRESS_BUILDERS[name]
+    if not after.strip(" "):
+        after += "x"
+    with pytest.raises(CommandError) as info:
+        build(f"{typed[0]} {after}")
+    assert info.value.field == field
+
+
+@settings(max_examples=examples(100))
+@given(
+    st.lists(atoms, min_size=1, max_size=3),
+    st.lists(st.text(_LABEL_CHARS, min_size=1, max_size=8), min_size=1, max_size=3),
 )
 def test_plain_addresses_quote_as_smtplib_does(local: list[str], domain: list[str]) -> None:
-    address = ".".join(local) + "@" + ".".join(domain)
-    assert commands.quote_address(address) == smtplib.quoteaddr(address)
+    text = ".".join(local) + "@" + ".".join(domain)
+    assert quote_address("recipient", text) == smtplib.quoteaddr(text)

@@ -496,3 +496,37 @@ def test_an_error_carries_the_replies_before_it_and_the_rest(
     assert info.value.rest == rest
     assert b"".join(reply.raw for reply in info.value.replies) + rest == data
     assert parser.pending == b""
+
+
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(st.binary(max_size=300), smtp_like, st.lists(well_formed_replies()).map(b"".join)),
+    st.data(),
+    st.sampled_from([(8, 2), (16, 3), (64, 3), (200, 5)]),
+)
+def test_replies_and_rest_add_up_to_the_bytes_fed(
+    blob: bytes, data, limits: tuple[int, int]
+) -> None:
+    """Up to an error, however the bytes are split: the replies returned, those the error
+    carries and its ``rest`` are exactly the bytes fed, each byte once."""
+    max_line_length, max_lines = limits
+    parser = ReplyParser(max_line_length=max_line_length, max_lines=max_lines)
+    fed = out = b""
+    start = 0
+    for cut in [*sorted(data.draw(splits(blob))), len(blob)]:
+        piece, start = blob[start:cut], cut
+        fed += piece
+        try:
+            out += b"".join(reply.raw for reply in parser.feed(piece))
+        except ProtocolError as error:
+            assert out + b"".join(reply.raw for reply in error.replies) + error.rest == fed
+            return
+    assert out + parser.pending == fed
+
+
+def test_the_rest_after_too_many_lines_holds_each_byte_once() -> None:
+    parser = ReplyParser(max_lines=3)
+    with pytest.raises(ProtocolError, match="longer than 3 lines") as info:
+        parser.feed(b"250 ok\r\n250-a\r\n250-b\r\n250-c\r\n250 d\r\n")
+    assert [reply.raw for reply in info.value.replies] == [b"250 ok\r\n"]
+    assert info.value.rest == b"250-a\r\n250-b\r\n250-c\r\n250 d\r\n"

@@ -298,6 +298,9 @@ async def test_raw_line(server, client_tls_context) -> None:
         assert outcome.error.startswith("raw command: contains a")
         assert outcome.error.endswith("nothing was sent")
     assert sent_texts(controller) == ["NOOP"]
+    # Its rule is CR, LF and NUL only: other control bytes go out, on purpose.
+    await controller.run(Raw("NOOP\tx\x1b"))
+    assert sent_texts(controller) == ["NOOP", "NOOP\tx\\x1b"]  # shown escaped, sent as is
     assert controller.state.phase is Phase.CONNECTED
 
 

@@ -1,12 +1,11 @@
-"""Themes: the shipped files, the user's own, broken ones, choosing and remembering one, the
-colours reaching the screen, and the wheel carrying the files."""
+"""Themes: the shipped files, the user's own, broken ones, choosing and remembering one, and
+the colours reaching the screen (tests/cli/test_packaging.py: the wheel carrying the files)."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -59,7 +58,7 @@ def test_the_shipped_themes_load() -> None:
     themes, problems = load_themes()
     assert problems == []
     assert set(themes) == SHIPPED and DEFAULT in themes
-    assert builtin_dir() == ROOT / "themes"  # a checkout; the wheel test covers the package
+    assert builtin_dir() == ROOT / "themes"  # a checkout; test_packaging covers the package
     assert not themes["light"].theme.dark and themes["dark"].theme.dark
     # Every shipped theme names every transcript colour: none falls back by accident.
     for loaded in themes.values():
@@ -171,7 +170,7 @@ def test_no_colour_is_written_outside_the_themes() -> None:
     assert offenders == []
 
 
-# -- the command line and the wheel ------------------------------------------------------
+# -- the command line --------------------------------------------------------------------
 
 
 def test_an_unknown_theme_is_a_usage_error() -> None:
@@ -183,31 +182,3 @@ def test_an_unknown_theme_is_a_usage_error() -> None:
     )
     assert result.returncode == 2
     assert "no theme named 'nosuch'" in result.stderr and "high-contrast" in result.stderr
-
-
-def test_the_wheel_ships_the_themes_and_loads_them(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", tmp_path],
-        check=True,
-        timeout=300,
-    )
-    [wheel] = tmp_path.glob("smtptui-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
-    assert {f"smtptui/themes/{name}.toml" for name in SHIPPED} <= set(names)
-
-    target = tmp_path / "installed"
-    zipfile.ZipFile(wheel).extractall(target)  # a wheel is laid out as installed
-    probe = "from smtptui.ui.themes import builtin_dir, load_themes; "
-    probe += "print(builtin_dir()); print(sorted(load_themes()[0]))"
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PYTHONPATH": str(target), "PATH": ""},
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    where, found = result.stdout.splitlines()
-    assert where == str(target / "smtptui" / "themes")
-    assert found == str(sorted(SHIPPED))

@@ -548,6 +548,45 @@ async def test_bad_compose_field_sends_nothing(make_server: Callable[..., Embedd
         assert value(app, "#subject") == "Hi"
 
 
+@pytest.mark.parametrize(
+    ("key", "field_id", "text", "words"),
+    [
+        ("f7", "envelope-recipients", "bob@example.org NOTIFY=NEVER", "'NOTIFY=NEVER' follows"),
+        ("f9", "envelope-recipients", "<bob@example.org> NOTIFY=NEVER", "follows the address"),
+        ("ctrl+g", "envelope-recipients", "bob@example.org ORCPT=x", "'ORCPT=x' follows"),
+        ("ctrl+b", "envelope-recipients", "staff@example.org X=1", "'X=1' follows"),
+        ("f6", "envelope-sender", "<alice@example.org> SIZE=1", "'SIZE=1' follows"),
+        ("f9", "envelope-sender", "alice@example.org\x1b[2J", "ESC (0x1B)"),
+        ("f9", "to", "bob@example.org NOTIFY=NEVER", "invalid address"),
+        ("ctrl+g", "to", "bob@example.org\x7f", "DEL (0x7F)"),
+        ("ctrl+b", "envelope-recipients", "staff@example.org\t", "TAB (0x09)"),
+        ("f9", "subject", "Hi\x07", "BEL (0x07)"),
+    ],
+)
+async def test_nothing_rides_after_an_address_or_as_a_control_byte(
+    make_server: Callable[..., EmbeddedServer], key: str, field_id: str, text: str, words: str
+) -> None:
+    """Every step that takes a field refuses parameters typed after an address, and control
+    bytes: the error names the field, the field gets the focus, nothing is sent."""
+    server = make_server()
+    draft = Draft("alice@example.org", ("bob@example.org",), "Hi", "Hi\n")
+    app = tui(settings_for(server, security=Security.NONE), draft=draft)
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3")
+        app.query_one(f"#{field_id}", Input).value = text
+        sent = len(transcript(app))
+        await step(pilot, key)
+        [error] = errors(app)
+        field = app.query_one(f"#{field_id}", Input).name
+        assert error.startswith(f"{field}: ") and error.endswith("nothing was sent")
+        assert words in error
+        assert transcript(app)[sent:] == [f"*** {error}"]
+        assert app.query_one(TabbedContent).active == "tab-compose"
+        assert app.focused is app.query_one(f"#{field_id}")
+        assert app.controller.state.phase is Phase.READY
+        assert server.messages == []
+
+
 # -- 8. help and the command palette ------------------------------------------------------
 
 

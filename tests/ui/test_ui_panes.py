@@ -300,7 +300,7 @@ async def test_compose_envelope_override_and_encoding() -> None:
         )
         await pilot.pause()
         send = pane.build()
-        assert (send.sender, send.recipients) == ("<>", ("postmaster", "bounce@example.net"))
+        assert (send.sender, send.recipients) == ("", ("postmaster", "bounce@example.net"))
         assert send.message.isascii()
         assert b"=?utf-8?" in send.message
         msg = parsed(send.message)

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Static, TextArea
 
-from smtptui.protocol.commands import check
+from smtptui.protocol.commands import address, check
 from smtptui.protocol.data import PreparedMessage, fix_eols, prepare_message
 from smtptui.protocol.errors import CommandError
 from smtptui.session import SendMessage
@@ -109,10 +109,16 @@ class ComposePane(FormPane):
         """Envelope, message bytes and MAIL options (SMTPUTF8 for a non-ASCII address)."""
         raw = self.query_one("#raw", Checkbox).value
         msg = self._headers() if raw else self._message()
-        sender = check("envelope sender", self.text("envelope-sender").strip()) or None
-        if sender is None and "From" not in msg:
-            raise CommandError("From", "no sender: fill in From, or MAIL FROM (<> for none)")
-        recipients = _split(check("envelope recipients", self.text("envelope-recipients")))
+        typed = self.text("envelope-sender")
+        sender = address("envelope sender", typed, null=True) if typed.strip(" ") else None
+        if sender is None:
+            if "From" not in msg:
+                raise CommandError("From", "no sender: fill in From, or MAIL FROM (<> for none)")
+            _check_addresses(msg, "From")
+        typed = self.text("envelope-recipients")
+        recipients = [address("envelope recipients", each) for each in _split(typed)]
+        if not recipients:
+            _check_addresses(msg, "To", "Cc", "Bcc")
         try:
             prepared = prepare_message(msg, sender, recipients or None)
         except _PARSE_ERRORS as error:
@@ -158,7 +164,7 @@ class ComposePane(FormPane):
         headers = []
         lines = self.query_one("#headers", TextArea).text.split("\n")
         for number, line in enumerate(lines, 1):
-            check("headers", line)
+            check("headers", line, tab=True)
             if not line.strip():
                 continue
             name, colon, value = line.partition(":")
@@ -185,7 +191,7 @@ class ComposePane(FormPane):
 def _set(msg: EmailMessage, name: str, value: str, field: str, where: str = "") -> None:
     """Add header ``name``; raise :class:`CommandError` for ``field`` if the email package
     cannot take ``value`` as it is."""
-    check(field, value)
+    check(field, value, tab=True)
     try:
         msg[name] = value
     except _PARSE_ERRORS as error:
@@ -196,9 +202,19 @@ def _set(msg: EmailMessage, name: str, value: str, field: str, where: str = "") 
             raise CommandError(field, f"{where}{name}: {defect} (raw mode sends text as typed)")
 
 
+def _check_addresses(msg: EmailMessage, *names: str) -> None:
+    """Raise naming the header if an address the envelope takes from it (as
+    :func:`prepare_message` does) is not one address alone."""
+    for name in names:
+        for _, found in email.utils.getaddresses(msg.get_all(name, [])):
+            if found:  # an empty group ("undisclosed:;") gives none
+                address(name, found)
+
+
 def _split(addresses: str) -> list[str]:
-    """Comma-separated addresses, as typed (a debugger may send odd ones)."""
-    return [address.strip() for address in addresses.split(",") if address.strip()]
+    """Comma-separated addresses, as typed (spaces around them aside: any other white space
+    is for :func:`address` to refuse)."""
+    return [each for each in addresses.split(",") if each.strip(" ")]
 
 
 def _text_area(id: str, placeholder: str) -> TextArea:
