@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from smtptui.session import (
     SessionController,
     SessionSettings,
     swaks_lines,
+    visible,
 )
 from smtptui.ui.preferences import config_dir
 
@@ -127,6 +129,7 @@ def main() -> None:
     smtptui run HOST --to ADDRESS     a whole session, headless, printed like swaks
     smtptui serve                     the embedded server, in the foreground
     """
+    logging.basicConfig(format="%(message)s", handlers=[_LogLines()])
 
 
 @main.command()
@@ -204,13 +207,13 @@ def run_command(
     color = False if no_color else None
     if demo:
         with demo_server() as (server, settings, where):
-            click.secho(f"=== {where}; {DEMO_STEPS[0].lower()}", fg="cyan", color=color)
+            say(f"=== {where}; {DEMO_STEPS[0].lower()}", "cyan", color)
             send = SendMessage(
                 DEMO_SENDER, (DEMO_RECIPIENT,), demo_message(DEMO_SENDER, DEMO_RECIPIENT)
             )
             ok = run(run_session(settings, send, color=color))
             for message in server.messages:
-                click.secho(f"=== The server received: {describe(message)}", fg="cyan", color=color)
+                say(f"=== The server received: {describe(message)}", "cyan", color)
         ctx.exit(0 if ok else 1)
     if not host:
         raise click.UsageError("give a HOST[:PORT], or --demo")
@@ -245,18 +248,40 @@ async def run_session(
     def show(update: object) -> None:
         if isinstance(update, Entry):
             for line in swaks_lines(update):
-                click.secho(line, fg=_COLOURS.get(line[:4]), color=color)
+                say(line, _COLOURS.get(line[:4]), color)
 
     controller.subscribe(show)
     for risk in accepted:
         controller.accept(risk)
     outcome = await controller.run(RunAll(send))
     if outcome.risk is Risk.PLAINTEXT_AUTH:
-        click.secho("*** add --plaintext-auth to send them anyway", fg="red", color=color)
+        say("*** add --plaintext-auth to send them anyway", "red", color)
     return outcome.ok
 
 
 _COLOURS = {"*** ": "red", "=== ": "cyan", "<-  ": "green", "<~  ": "green"}
+
+
+def say(
+    line: str, colour: str | None = None, color: bool | None = None, *, err: bool = False
+) -> None:
+    """Print one line in ``colour`` (``color``: click's, None to ask the terminal), on
+    stdout or, with ``err``, stderr.
+
+    Every line ``run`` and ``serve`` print goes through here, and so through
+    :func:`visible`: they quote servers, certificates and the clients of ``serve``, and not
+    a byte of those may reach the terminal raw. Tabs and LF are written out too: one line.
+    """
+    click.secho(visible(line, one_line=True), fg=colour, color=color, err=err)
+
+
+class _LogLines(logging.Handler):
+    """Log records on stderr, each line through :func:`say`: aiosmtpd's warnings quote the
+    commands that clients of ``serve`` send."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        for line in self.format(record).splitlines():
+            say(line, err=True)
 
 
 @main.command()
@@ -267,4 +292,4 @@ def serve(host: str, port: int, tls: bool) -> None:
     """Run the embedded mail server in the foreground until Ctrl-C."""
     from smtptui.server import serve as serve_forever
 
-    serve_forever(host, port, implicit_tls=tls, echo=click.echo)
+    serve_forever(host, port, implicit_tls=tls, echo=say)
