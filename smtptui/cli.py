@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import getpass
+import logging
 import os
 import socket
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,7 @@ from smtptui.session import (
     SessionController,
     SessionSettings,
     swaks_lines,
+    visible,
 )
 from smtptui.ui.preferences import config_dir
 
@@ -143,9 +145,7 @@ def ask_password(user: str, known: str | None = None) -> str:
     if not user:
         return ""
     return (
-        env_password()
-        or known
-        or click.prompt(f"Password for {user}", hide_input=True, err=True)
+        env_password() or known or click.prompt(f"Password for {user}", hide_input=True, err=True)
     )
 
 
@@ -184,6 +184,7 @@ def main() -> None:
     smtptui serve                     the embedded server, in the foreground
     smtptui completion bash|zsh|fish  the shell completion script
     """
+    logging.basicConfig(format="%(message)s", handlers=[_LogLines()])
 
 
 @main.command()
@@ -297,7 +298,7 @@ def run_command(
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         ctx.exit(0 if run(run_session(settings, send, color=color, accepted=accepted)) else 1)
     with demo_server(implicit_tls=options["security"] == Security.TLS) as (server, base, where):
-        click.secho(f"=== {where}; {DEMO_STEPS[0].lower()}", fg="cyan", color=color)
+        say(f"=== {where}; {DEMO_STEPS[0].lower()}", "cyan", color)
         plain = options["security"] == Security.NONE
         user = options["user"] or ("" if plain else base.username)
         password = ask_password(user, DEMO_USERS.get(user))
@@ -306,7 +307,7 @@ def run_command(
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         ok = run(run_session(settings, send, color=color, accepted=accepted))
         for message in server.messages:
-            click.secho(f"=== The server received: {describe(message)}", fg="cyan", color=color)
+            say(f"=== The server received: {describe(message)}", "cyan", color)
     ctx.exit(0 if ok else 1)
 
 
@@ -324,18 +325,40 @@ async def run_session(
     def show(update: object) -> None:
         if isinstance(update, Entry):
             for line in swaks_lines(update):
-                click.secho(line, fg=_COLOURS.get(line[:4]), color=color)
+                say(line, _COLOURS.get(line[:4]), color)
 
     controller.subscribe(show)
     for risk in accepted:
         controller.accept(risk)
     outcome = await controller.run(RunAll(send))
     if outcome.risk is Risk.PLAINTEXT_AUTH:
-        click.secho("*** add --plaintext-auth to send them anyway", fg="red", color=color)
+        say("*** add --plaintext-auth to send them anyway", "red", color)
     return outcome.ok
 
 
 _COLOURS = {"*** ": "red", "=== ": "cyan", "<-  ": "green", "<~  ": "green"}
+
+
+def say(
+    line: str, colour: str | None = None, color: bool | None = None, *, err: bool = False
+) -> None:
+    """Print one line in ``colour`` (``color``: click's, None to ask the terminal), on
+    stdout or, with ``err``, stderr.
+
+    Every line ``run`` and ``serve`` print goes through here, and so through
+    :func:`visible`: they quote servers, certificates and the clients of ``serve``, and not
+    a byte of those may reach the terminal raw. Tabs and LF are written out too: one line.
+    """
+    click.secho(visible(line, one_line=True), fg=colour, color=color, err=err)
+
+
+class _LogLines(logging.Handler):
+    """Log records on stderr, each line through :func:`say`: aiosmtpd's warnings quote the
+    commands that clients of ``serve`` send."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        for line in self.format(record).splitlines():
+            say(line, err=True)
 
 
 @main.command()
@@ -346,7 +369,7 @@ def serve(host: str, port: int, tls: bool) -> None:
     """Run the embedded mail server in the foreground until Ctrl-C."""
     from smtptui.server import serve as serve_forever
 
-    serve_forever(host, port, implicit_tls=tls, echo=click.echo)
+    serve_forever(host, port, implicit_tls=tls, echo=say)
 
 
 COMPLETE_VAR = "_SMTPTUI_COMPLETE"

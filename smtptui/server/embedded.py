@@ -167,7 +167,8 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def describe(message: ReceivedMessage) -> str:
-    """One printable line about a message: time, peer, sender, recipients, size, subject."""
+    """One line about a message: time, peer, sender, recipients, size, subject. The text is
+    the client's, as it sent it: whoever prints it makes it safe to print."""
     line = (
         f"{message.received_at.astimezone():%H:%M:%S} {message.peer} "
         f"{message.mail_from} -> {', '.join(message.rcpt_tos)} {len(message.data)} bytes"
@@ -175,12 +176,13 @@ def describe(message: ReceivedMessage) -> str:
     subject = BytesHeaderParser(policy=default_policy).parsebytes(message.data)["subject"]
     if subject is not None:
         line += " Subject: " + " ".join(str(subject).split())
-    return "".join(c if c.isprintable() else "?" for c in line)
+    return line
 
 
 def serve(host: str, port: int, *, implicit_tls: bool, echo: Callable[[str], None]) -> None:
     """Run a demo server with a self-signed certificate until KeyboardInterrupt, echoing
-    where it listens and one line per message received."""
+    where it listens and one line per message received (as :func:`describe` has it: ``echo``
+    makes it safe to print)."""
     server = EmbeddedServer(
         host, port, implicit_tls=implicit_tls, on_message=lambda m: echo(describe(m))
     )

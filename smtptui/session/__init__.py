@@ -41,7 +41,7 @@ from smtptui.session.export import (
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.state import Phase, SessionState, suggestions
 from smtptui.session.transcript import Entry, EntryKind, Transcript
-from smtptui.session.visible import visible, visible_bytes
+from smtptui.session.visible import visible, visible_bytes, visible_tls
 
 __all__ = [
     "READS_SETTINGS",
@@ -85,5 +85,6 @@ __all__ = [
     "to_swaks",
     "visible",
     "visible_bytes",
+    "visible_tls",
     "write_export",
 ]

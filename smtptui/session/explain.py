@@ -14,7 +14,7 @@ from smtptui.engine.tls import TlsInfo
 from smtptui.protocol.codes import explain
 from smtptui.protocol.replies import Reply
 from smtptui.session.transcript import Entry, EntryKind
-from smtptui.session.visible import visible_bytes
+from smtptui.session.visible import visible, visible_bytes
 
 REVEAL_KEY = "r"
 """The key that reveals a secret on screen (the UI binds it)."""
@@ -66,7 +66,14 @@ _PARAMETERS: dict[str, tuple[str, str]] = {
 
 
 def explanation(entry: Entry) -> list[str]:
-    """The lines that explain ``entry``; [] when there is nothing to add (info entries)."""
+    """The lines that explain ``entry``; [] when there is nothing to add (info entries).
+
+    Each is :func:`visible` on one line: they quote the reply's text, the certificate's
+    names and the command's parameters."""
+    return [visible(line, one_line=True) for line in _explanation(entry)]
+
+
+def _explanation(entry: Entry) -> list[str]:
     match entry.kind:
         case EntryKind.RECEIVED:
             lines = [] if entry.reply is None else _reply(entry.reply)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from smtptui.engine.tls import CertificateInfo, TlsInfo
 from smtptui.session.transcript import Entry, EntryKind, Transcript
+from smtptui.session.visible import json_line
 
 
 class ExportFormat(StrEnum):
@@ -145,7 +145,7 @@ def _heading(transcript: Transcript) -> str:
 
 def _lines(records: Iterable[dict[str, object]]) -> str:
     """JSON Lines: one object per line."""
-    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    return "".join(json_line(record) + "\n" for record in records)
 
 
 def _tls_json(info: TlsInfo) -> dict[str, object]:

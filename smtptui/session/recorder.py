@@ -28,7 +28,7 @@ from smtptui.session.transcript import (
     reply_text,
     wall_clock,
 )
-from smtptui.session.visible import visible_bytes
+from smtptui.session.visible import visible_bytes, visible_tls
 
 FLAG_BARE_LF = "bare LF line endings"
 FLAG_NOT_UTF8 = "reply text is not UTF-8"
@@ -158,7 +158,9 @@ def _reveal(response: bytes, prefix: str, text: str) -> str:
 
 
 def _tls(info: TlsInfo) -> str:
-    """Two lines about a handshake: protocol and cipher; certificate and verification."""
+    """Two lines about a handshake: protocol and cipher; certificate and verification (the
+    certificate's names on one line each, whatever LF they hold)."""
+    info = visible_tls(info)
     text = f"TLS established: {info.version} {info.cipher} ({info.bits} bits)\n"
     leaf = info.leaf
     if leaf is not None:

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from smtptui.engine.tls import TlsInfo
 from smtptui.protocol.replies import Reply
-from smtptui.session.visible import visible_bytes
+from smtptui.session.visible import visible, visible_bytes
 
 
 class EntryKind(StrEnum):
@@ -38,6 +38,11 @@ class Entry:
     ``revealed`` is a secret decoded for reading, shown only when the user asks; ``flags``
     name the protocol oddities seen in the entry (bare LF, text that is not UTF-8, …);
     ``tls_info`` is a handshake's details, on TLS entries.
+
+    Whoever makes an entry, its text, note, redacted and revealed forms are made
+    :func:`~smtptui.session.visible.visible` here: they quote servers, certificates and
+    exception messages, and every way of showing a transcript (the TUI, ``smtptui run``,
+    the swaks-text export) shows these fields. ``data`` and ``tls_info`` stay exact.
     """
 
     kind: EntryKind
@@ -54,6 +59,12 @@ class Entry:
     revealed: str | None = None
     flags: tuple[str, ...] = ()
     tls_info: TlsInfo | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("text", "note", "redacted", "revealed"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, visible(value))
 
     @classmethod
     def now(cls, kind: EntryKind, text: str, data: bytes = b"") -> Entry:

@@ -4,16 +4,26 @@ A server's reply, a certificate's subject, an exception's message or a client's 
 may hold ESC, BEL, CSI (0x9b) or OSC sequences that would clear the screen, retitle the
 window or fake a line when written to a terminal. Every path that shows such text (the
 TUI, ``smtptui run``, ``smtptui serve``, the swaks-text export) passes it through
-:func:`visible` first; only the JSON Lines export keeps the exact bytes, encoded.
+:func:`visible` first; only the JSON Lines export keeps the exact text, written by
+:func:`json_line` so that it too prints safely.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 
-_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-"""C0 controls but tab and LF, DEL, C1 controls, and the bidirectional marks and overrides
-(which reorder what the terminal shows)."""
+from smtptui.engine.tls import CertificateInfo, TlsInfo
+
+_UNSAFE = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff"
+)
+"""C0 controls but tab and LF, DEL, C1 controls, the bidirectional marks and overrides (which
+reorder what the terminal shows), the Unicode line and paragraph separators (line breaks to
+some readers), and lone surrogates (``surrogateescape`` holds a byte that is not UTF-8 as
+one, and writing it back out sends the raw byte)."""
 
 _MULTILINE = re.compile(f"[{_UNSAFE}]")
 _ONE_LINE = re.compile(f"[\t\n{_UNSAFE}]")
@@ -21,6 +31,8 @@ _ONE_LINE = re.compile(f"[\t\n{_UNSAFE}]")
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match[0])
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+        code -= 0xDC00
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
@@ -33,3 +45,32 @@ def visible(text: str, *, one_line: bool = False) -> str:
 def visible_bytes(data: bytes, *, one_line: bool = False) -> str:
     """Bytes as :func:`visible` text: UTF-8, and every byte that is not as ``\\xNN``."""
     return visible(data.decode("utf-8", "backslashreplace"), one_line=one_line)
+
+
+def visible_tls(info: TlsInfo) -> TlsInfo:
+    """A copy of ``info`` for display: every name in it (the certificates' subjects, issuers
+    and SANs, which whoever made the certificate chose) :func:`visible` on one line."""
+    return dataclasses.replace(
+        info,
+        server_hostname=info.server_hostname and visible(info.server_hostname, one_line=True),
+        verify_note=visible(info.verify_note, one_line=True),
+        chain=tuple(_visible_certificate(certificate) for certificate in info.chain),
+    )
+
+
+def _visible_certificate(certificate: CertificateInfo) -> CertificateInfo:
+    return dataclasses.replace(
+        certificate,
+        subject=visible(certificate.subject, one_line=True),
+        issuer=visible(certificate.issuer, one_line=True),
+        common_name=visible(certificate.common_name, one_line=True),
+        sans=tuple(visible(name, one_line=True) for name in certificate.sans),
+    )
+
+
+def json_line(record: object) -> str:
+    """``record`` as one line of JSON that decodes to exactly what it holds and is safe to
+    print: readable UTF-8, but every character :func:`visible` would write out escaped as
+    ``\\uXXXX`` (the json module escapes only C0, and DEL, C1 or U+202E would go raw)."""
+    text = json.dumps(record, ensure_ascii=False)
+    return _MULTILINE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from smtptui.engine.tls import CertificateInfo, TlsInfo
+from smtptui.session import visible_tls
 from smtptui.ui.dialog import ScrollingDialog
 
 FULL_CHAIN = hasattr(ssl.SSLObject, "get_unverified_chain")
@@ -74,7 +75,9 @@ def certificate_text(info: TlsInfo, now: datetime | None = None) -> str:
 
 
 def sections(info: TlsInfo, now: datetime) -> list[Section]:
-    """The TLS session, then each certificate of the chain, leaf first."""
+    """The TLS session, then each certificate of the chain, leaf first: the names in them
+    made :func:`visible <smtptui.session.visible_tls>`, for the screen and its copy alike."""
+    info = visible_tls(info)
     if info.verified:
         verification = Content.styled("✔ verified", "$text-success")
     else:

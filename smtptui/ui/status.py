@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from smtptui.session import Phase, SessionState
+from smtptui.session import Phase, SessionState, visible
 
 _PHASES = {
     Phase.DISCONNECTED: "disconnected",
@@ -76,7 +76,7 @@ class StatusBar(Static):
             text.append(f"  ⏳ {state.running} (Esc cancels)", style("status--busy"))
         elif state.last_reply is not None:
             reply = state.last_reply
-            first = reply.text.split("\n", 1)[0]
+            first = visible(reply.text.split("\n", 1)[0], one_line=True)  # the server's words
             ok = reply.code < 400
             text.append(f"  {reply.code} {first}", style("status--ok" if ok else "status--fail"))
         self.update(text)

@@ -58,6 +58,7 @@ from smtptui.ui.status import StatusBar
 from smtptui.ui.transcript import TranscriptView
 from smtptui.ui.transcript.search import SearchBar
 
+from support.pilot import STEP_TIMEOUT, settle, step
 from support.scripted import (
     Peer,
     ScriptedServer,
@@ -69,8 +70,6 @@ from support.scripted import (
 )
 
 SIZE = (120, 40)
-STEP_TIMEOUT = 5.0
-"""Seconds any one step may take against a local server before the test gives up."""
 
 
 def settings_for(
@@ -92,21 +91,6 @@ def settings_for(
 def tui(settings: SessionSettings | None = None, draft: Draft | None = None) -> SmtpTui:
     """The app, without latencies (so lines can be compared whole)."""
     return SmtpTui(settings, draft=draft, show_timing=False)
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Wait for the session's worker to finish and the transcript's batch to be drawn."""
-    await asyncio.wait_for(pilot.app.workers.wait_for_complete(), STEP_TIMEOUT)
-    await pilot.pause()
-    pilot.app.query_one(TranscriptView).flush()
-    await pilot.pause()
-
-
-async def step(pilot: Pilot[None], *keys: str) -> None:
-    """Press each key and wait for the step it starts to finish."""
-    for key in keys:
-        await pilot.press(key)
-        await settle(pilot)
 
 
 def transcript(app: SmtpTui) -> list[str]:

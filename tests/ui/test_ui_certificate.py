@@ -13,9 +13,7 @@ from collections.abc import Callable
 import pytest
 import trustme
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from textual.app import App
 from textual.containers import VerticalScroll
 
@@ -24,6 +22,8 @@ from smtptui.engine.tls import CertificateInfo, TlsInfo
 from smtptui.server import EmbeddedServer
 from smtptui.ui import certificate
 from smtptui.ui.certificate import CertificateScreen, certificate_text
+
+from support.certificates import common_name, server_context, unverified
 
 MakeServer = Callable[..., EmbeddedServer]
 SnapCompare = Callable[..., bool]
@@ -41,41 +41,15 @@ async def handshake(server: EmbeddedServer, context: ssl.SSLContext) -> TlsInfo:
     return client.tls
 
 
-def unverified() -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 def expired_self_signed() -> ssl.SSLContext:
     """A server context with a self-signed certificate for mail.test that expired 3 days ago."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.test")])
     now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=90))
-        .not_valid_after(now - dt.timedelta(days=3, hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("mail.test")]), critical=False)
-        .sign(key, hashes.SHA256())
+    return server_context(
+        common_name("mail.test"),
+        dns_names=("mail.test",),
+        not_before=now - dt.timedelta(days=90),
+        not_after=now - dt.timedelta(days=3, hours=1),
     )
-    blob = trustme.Blob(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        + cert.public_bytes(serialization.Encoding.PEM)
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    with blob.tempfile() as path:
-        context.load_cert_chain(path)
-    return context
 
 
 def der(pem: bytes) -> bytes:

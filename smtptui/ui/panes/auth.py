@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from smtptui.protocol.auth import SUPPORTED
-from smtptui.session import Authenticate, SessionSettings
+from smtptui.session import Authenticate, SessionSettings, visible
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.form import Form, FormPane, field, text_input
 
@@ -42,7 +42,7 @@ class AuthPane(FormPane):
                     compact=True,
                 ),
             )
-            yield field("", Static(_NOT_YET, id="offered", classes="hint"))
+            yield field("", Static(_NOT_YET, id="offered", classes="hint", markup=False))
             yield field("Username", text_input("username", "username"))
             yield field("Password", text_input("password", "password", password=True))
             yield field(
@@ -76,10 +76,12 @@ class AuthPane(FormPane):
         )
 
     def set_offered(self, mechanisms: Sequence[str]) -> None:
-        """Mark the mechanisms the server advertised (none: not known yet, or no AUTH)."""
+        """Mark the mechanisms the server advertised (none: not known yet, or no AUTH); the
+        hint lists them as the server wrote them, :func:`visible`."""
         self._offered = tuple(name.upper() for name in mechanisms)
         self._refresh()
-        hint = f"Server offers: {' '.join(self._offered)}" if self._offered else _NOT_YET
+        offered = visible(" ".join(self._offered), one_line=True)
+        hint = f"Server offers: {offered}" if self._offered else _NOT_YET
         self.query_one("#offered", Static).update(hint)
 
     def _options(self) -> list[tuple[str, str]]:

@@ -12,13 +12,15 @@ from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from smtptui.protocol.capabilities import Capabilities, Extension
+from smtptui.session import visible
 
 _EXPLANATION = re.compile(r"(?P<keyword>[^ :]+)(?: \((?P<source>[^)]*)\))?: (?P<text>.+)", re.S)
 """How capabilities.py words an explanation: ``KEYWORD (RFC 1870): what it means.``"""
 
 
 class CapabilitiesView(Vertical):
-    """The server's greeting and EHLO extensions: keyword, parameters, explanation."""
+    """The server's greeting and EHLO extensions: keyword, parameters, explanation; each
+    :func:`visible`, since every word of them is the server's."""
 
     DEFAULT_CSS = """
     CapabilitiesView {
@@ -64,19 +66,20 @@ def _widgets(greeting: str | None, capabilities: Capabilities | None) -> Iterato
 
 
 def _pair(label: str, value: str) -> Horizontal:
-    return Horizontal(
-        Label(label, classes="name"), Static(value, markup=False, classes="value"), classes="pair"
-    )
+    shown = Static(visible(value), markup=False, classes="value")
+    return Horizontal(Label(label, classes="name"), shown, classes="pair")
 
 
 def _extension(extension: Extension) -> Iterator[Static]:
     """``KEYWORD params`` in bold, then what it means and where it is defined."""
+    params = visible(" ".join(extension.params), one_line=True)
     keyword = Content.assemble(
-        (extension.keyword, "bold $text-accent"), " ", " ".join(extension.params)
+        (visible(extension.keyword, one_line=True), "bold $text-accent"), " ", params
     )
     yield Static(keyword, classes="keyword")
-    match = _EXPLANATION.fullmatch(extension.explanation)
-    text = match["text"] if match else extension.explanation
+    explained = visible(extension.explanation, one_line=True)
+    match = _EXPLANATION.fullmatch(explained)
+    text = match["text"] if match else explained
     source = f" {match['source']}" if match and match["source"] else ""
     explanation = Content.assemble(text[:1].upper() + text[1:], (source, "$foreground-muted"))
     yield Static(explanation, classes="explanation")
