@@ -29,7 +29,7 @@ def check(field: str, value: str) -> str:
     raise naming ``field``."""
     for char, name in _FORBIDDEN.items():
         if char in value:
-            raise CommandError(field, f"contains a {name} character, which would end the command")
+            raise CommandError(field, f"contains a {name} character, which a line cannot hold")
     if not value.isascii() and _SURROGATE.search(value):  # e.g. bytes that were not UTF-8
         raise CommandError(field, "contains a lone surrogate, which UTF-8 cannot encode")
     return value
