@@ -477,7 +477,7 @@ class SmtpTui(ThemedApp):
     def action_help(self) -> None:
         keys = [("F1", "This help")]
         keys += [(_key_name(key), text) for key, _, _, text in STEPS]
-        keys += [("Esc", "Cancel the step in flight; in a typed message, end it or drop")]
+        keys += [("Esc", "Cancel the step in flight; in a message, end it or drop")]
         keys += [("Ctrl+P", "Command palette")]
         keys += [("Ctrl+F", "Search the transcript; Enter or Esc there goes to it")]
         keys += [("Ctrl+S", "Export the transcript to a file")]
