@@ -982,7 +982,15 @@ async def test_a_message_typed_line_by_line(make_server: Callable[..., EmbeddedS
         assert lines[start : start + len(TYPED)] == [f" -> {line}" for line in TYPED]
         assert lines[-2] == " -> ."
         assert lines[-1].startswith("<-  250 2.0.0 Ok: queued as ")
-        assert " -> .a leading dot" in visible(app)
+        # On screen too, each line as typed, no dot after it: the one dot is the end.
+        shown = [line for line in visible(app) if not line.startswith("***")]
+        start = shown.index("<-  354 End data with <CR><LF>.<CR><LF>") + 1
+        assert shown[start : start + len(TYPED) + 2] == [
+            *(f" -> {line}".rstrip() for line in TYPED),
+            " -> .",
+            shown[start + len(TYPED) + 1],
+        ]
+        assert shown[start + len(TYPED) + 1].startswith("<-  250 2.0.0 Ok: queued as ")
         assert app.controller.state.phase is Phase.READY
         assert not command.in_message and command.placeholder == COMMAND_PLACEHOLDER
         assert command.suggester is not None and "message:" not in status(app)
