@@ -75,9 +75,12 @@ class CommandLine(Input):
         self._sasl_due = False
 
     def show(self, state: SessionState) -> None:
-        """Follow the session: message data after a 354; a secret due after a 334 to AUTH."""
+        """Follow the session: message data after a 354; a secret due after a 334 to AUTH.
+
+        Once the dot (or a whole message) is on its way, lines are commands again: typed
+        before the reply, they go after it."""
         self._sasl_due = state.sasl_due
-        self.in_message = state.phase is Phase.DATA
+        self.in_message = state.phase is Phase.DATA and state.running in ("", MessageLine.label)
 
     def watch_in_message(self, in_message: bool) -> None:
         self.placeholder = MESSAGE_PLACEHOLDER if in_message else COMMAND_PLACEHOLDER

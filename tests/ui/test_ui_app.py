@@ -1085,3 +1085,26 @@ async def test_history_masks_auth_credentials(make_server: Callable[..., Embedde
         for secret in (plain, user, password):
             assert not any(secret in line for line in command.history)
             assert secret not in shown
+
+
+async def test_a_command_typed_while_the_message_ends_goes_after_its_reply() -> None:
+    async def slow_250(peer: Peer) -> None:
+        await asyncio.sleep(0.3)
+        await peer.send(b"250 queued\r\n")
+
+    async with ScriptedServer(dialogue({".": slow_250})) as server:
+        app = tui(settings_for(server, security=Security.NONE))
+        async with app.run_test(size=SIZE) as pilot:
+            await type_to_354(pilot)
+            await type_line(pilot, "Subject: quick")
+            command = app.query_one(CommandLine)
+            command.value = "."
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.controller.state.busy and not command.in_message
+            command.value = "QUIT"  # before the dot's reply: a command, as telnet users type
+            await pilot.press("enter")
+            await settle(pilot)
+            assert transcript(app)[-5:-1] == [" -> .", "<-  250 queued", " -> QUIT", "<-  221 bye"]
+            assert errors(app) == []
+            assert server.peers[0].message_sizes == [len(b"Subject: quick\r\n")]
