@@ -43,9 +43,12 @@ from smtptui.protocol.auth import (
 from smtptui.protocol.capabilities import Capabilities, parse_ehlo
 from smtptui.protocol.data import (
     DEFAULT_CHUNK_SIZE,
+    TERMINATOR,
     data_payload,
+    dot_stuff,
     encode_message,
     iter_data_payload,
+    message_line,
     prepare_message,
 )
 from smtptui.protocol.errors import ProtocolError
@@ -818,6 +821,25 @@ class SMTPClient:
         if reply.code != 354:
             raise errors.SMTPDataError(reply.code, reply.message)
         return (await self._body(message, payload)).as_tuple()
+
+    async def data_line(self, line: str) -> None:
+        """Send one line of the message data a 354 asked for, as typed: a leading '.'
+        doubled, CRLF added. No reply is due until :meth:`end_data`.
+
+        Raises :class:`CommandError`, sending nothing, if ``line`` holds CR, LF or NUL."""
+        data = message_line(line)
+        self._step = "message data"
+        self._write(dot_stuff(data), SentKind.MESSAGE_LINE, expect=False, shown=data)
+        await self._drain()
+
+    async def end_data(self, msg: bytes | str | None = None) -> Response:
+        """End the message data a 354 asked for with the line holding only a dot, after
+        ``msg`` if given (sent as :meth:`data` sends it); return the reply."""
+        if msg is not None:
+            return (await self._body(encode_message(msg))).as_tuple()
+        pending = self._command(TERMINATOR)
+        self._step = "message data"  # what a timeout or failure names, rather than "."
+        return (await pending).as_tuple()
 
     async def bdat(self, chunk: bytes, last: bool = False) -> Response:
         """One BDAT chunk (RFC 3030): the command and its bytes, then the reply."""

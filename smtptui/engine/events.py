@@ -22,6 +22,7 @@ class SentKind(StrEnum):
     COMMAND = "command"  # one command line built by a builder
     SASL = "sasl"  # a SASL response line (base64); show it through the mechanism's describe()
     BODY = "body"  # message data after 354, or a BDAT chunk
+    MESSAGE_LINE = "message line"  # one line of message data after 354, typed: no reply due
     RAW = "raw"  # bytes the user asked to send exactly as typed
 
 
@@ -54,7 +55,8 @@ class Connected:
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """Something the client sent. ``data`` is the command line, or the unstuffed message."""
+    """Something the client sent. ``data`` is the command line, or the message (or message
+    line) unstuffed."""
 
     kind: SentKind
     data: bytes

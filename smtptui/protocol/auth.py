@@ -48,6 +48,19 @@ def decode_challenge(text: bytes) -> bytes:
         raise ProtocolError("challenge is not valid base64", text) from exc
 
 
+def split_secret(line: bytes, *, sasl_due: bool) -> tuple[str, bytes] | None:
+    """A line the client sends, as the part that may be shown and the SASL secret it
+    carries: ``("AUTH PLAIN ", response)`` for AUTH with an initial response; ``("", line)``
+    for any other line while a response is due (a 334 to AUTH came last); None if it
+    carries none. Shown, it is ``shown + MASK``."""
+    words = line.split(None, 2)
+    if len(words) > 1 and words[0].upper() == b"AUTH":
+        if len(words) < 3:
+            return None
+        return f"AUTH {words[1].decode('ascii', 'replace')} ", words[2]
+    return ("", line) if sasl_due else None
+
+
 def _quote(text: str) -> str:
     """``text`` in double quotes, with quotes and control characters escaped."""
     return json.dumps(text, ensure_ascii=False)

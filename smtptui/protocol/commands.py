@@ -66,7 +66,7 @@ def check(field: str, value: str, *, tab: bool = False) -> str:
         char = control[0]
         name = _CONTROL_NAMES[char]
         if char in "\r\n":
-            raise CommandError(field, f"contains a {name} character, which would end the command")
+            raise CommandError(field, f"contains a {name} character, which would end the line")
         raise CommandError(field, f"contains {name} (0x{ord(char):02X}), a control character")
     _encodable(field, value)
     return value
@@ -84,14 +84,15 @@ def line(verb: str, argument: str = "", *, field: str = "argument") -> bytes:
     return text.encode("utf-8") + CRLF
 
 
-def raw_line(text: str) -> bytes:
-    """A line typed on the command line, sent as typed (UTF-8) with CRLF added: only CR, LF
-    and NUL are refused, so a debugger can send any other odd byte on purpose."""
+def raw_line(text: str, field: str = "raw command") -> bytes:
+    """A line typed on the command line (a command, or a line of a message after 354), sent
+    as typed (UTF-8) with CRLF added: only CR, LF and NUL are refused, so a debugger can send
+    any other odd byte on purpose."""
     found = _LINE_BREAKING.search(text)
     if found is not None:
         name = _CONTROL_NAMES[found[0]]
-        raise CommandError("raw command", f"contains a {name} character; send one line at a time")
-    _encodable("raw command", text)
+        raise CommandError(field, f"contains a {name} character; send one line at a time")
+    _encodable(field, text)
     return text.encode("utf-8") + CRLF
 
 

@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from smtptui.protocol.commands import raw_line
 from smtptui.protocol.errors import ProtocolError
 
 CRLF = b"\r\n"
@@ -57,6 +58,12 @@ def _iter_stuffed(data: bytes, chunk_size: int) -> Iterator[bytes]:
 def dot_stuff(data: bytes) -> bytes:
     """Double each '.' at the start of a line, a line being ended by LF (smtplib's rule)."""
     return b"".join(_iter_stuffed(data, DEFAULT_CHUNK_SIZE))
+
+
+def message_line(text: str) -> bytes:
+    """``text`` as one line of message data typed after 354, before stuffing: checked as a
+    typed command line is, as the "message line", UTF-8, CRLF added."""
+    return raw_line(text, "message line")
 
 
 def _terminator(data: bytes) -> bytes:

@@ -86,10 +86,27 @@ class RcptTo:
 
 @dataclass(frozen=True, slots=True)
 class SendData:
-    """DATA, then the message (str as smtplib encodes it, bytes untouched)."""
+    """DATA, then the message (str as smtplib encodes it, bytes untouched); after a 354
+    (DATA already said), only the message."""
 
     message: str | bytes
     label: ClassVar[str] = "DATA"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageLine:
+    """One line of the message data a 354 asked for, as typed: sent at once (UTF-8, a
+    leading '.' doubled, CRLF added), no reply awaited; CR, LF and NUL are refused."""
+
+    text: str
+    label: ClassVar[str] = "DATA LINE"
+
+
+@dataclass(frozen=True, slots=True)
+class EndMessage:
+    """End a message typed line by line: the line holding only a dot, then the reply."""
+
+    label: ClassVar[str] = "END OF DATA"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +188,8 @@ Action = (
     | MailFrom
     | RcptTo
     | SendData
+    | MessageLine
+    | EndMessage
     | Reset
     | Noop
     | Verify

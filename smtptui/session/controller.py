@@ -23,10 +23,12 @@ from smtptui.session.actions import (
     Connect,
     Disconnect,
     Ehlo,
+    EndMessage,
     Expand,
     Helo,
     Help,
     MailFrom,
+    MessageLine,
     Noop,
     Outcome,
     Quit,
@@ -259,6 +261,8 @@ class SessionController:
         risk = self._risk(action, client)
         if risk is not None:
             raise _Unaccepted(risk)
+        if isinstance(action, MessageLine | EndMessage) and self._state.phase is not Phase.DATA:
+            raise CommandError(action.label, "the server has not asked for message data (354)")
         match action:
             case Ehlo(name=name):
                 await client.ehlo(self.settings.helo_name if name is None else name)
@@ -272,8 +276,14 @@ class SessionController:
                 await client.mail(address, options)
             case RcptTo(address=address, options=options):
                 await client.rcpt(address, options)
+            case SendData(message=message) if self._state.phase is Phase.DATA:
+                await client.end_data(message)  # DATA was said: the 354 asks for the message
             case SendData(message=message):
                 await client.data(message)
+            case MessageLine(text=text):
+                await client.data_line(text)
+            case EndMessage():
+                await client.end_data()
             case Reset():
                 await client.rset()
             case Noop():
@@ -418,10 +428,12 @@ class SessionController:
             case Connecting():
                 self._update(self._state.without_connection(Phase.CONNECTING))
             case Received(reply=reply, unsolicited=True):
-                self._set(last_reply=reply)  # it answers no action and moves no phase
+                # it answers no action and moves no phase
+                self._set(last_reply=reply, sasl_due=self._recorder.sasl_due)
             case Received(reply=reply):
                 self._reply = reply
-                self._set(phase=after_reply(self._state.phase, verb, reply), last_reply=reply)
+                phase = after_reply(self._state.phase, verb, reply)
+                self._set(phase=phase, last_reply=reply, sasl_due=self._recorder.sasl_due)
             case Closed():
                 self._update(self._state.without_connection())
 

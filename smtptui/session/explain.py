@@ -43,6 +43,8 @@ _COMMANDS: dict[str, str] = {
     "RCPT": "RCPT TO adds one envelope recipient to the mail transaction",
     "DATA": "DATA asks to send the message; after a 354 it follows, ended by a line holding "
     "only a dot",
+    ".": "A line holding only a dot ends the message data; the server's reply says whether it "
+    "took the message",
     "BDAT": "BDAT sends the next chunk of the message, of the size given, without dot-stuffing; "
     "LAST marks the final one (RFC 3030)",
     "RSET": "RSET abandons the mail transaction under way; the connection stays open",

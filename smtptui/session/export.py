@@ -43,7 +43,7 @@ def swaks_lines(entry: Entry, *, redact: bool = True) -> list[str]:
     followed by the ``.`` that ends it on the wire."""
     marker = _MARKERS.get((entry.kind, entry.tls), _INFO)
     lines = [marker + line for line in entry.shown(redact).split("\n")]
-    if entry.body:
+    if entry.dotted:
         lines.append(marker + ".")
     return lines
 
@@ -57,7 +57,8 @@ def to_json(entry: Entry, start: float, *, redact: bool = True) -> dict[str, obj
     """One entry as a JSON-ready dict; ``t`` counts seconds from monotonic time ``start``.
 
     ``data`` is text when it is UTF-8 (``encoding`` "utf-8"), else base64; a redacted
-    secret has ``data`` null and ``redacted`` true. ``flags`` and (on TLS entries)
+    secret has ``data`` null and ``redacted`` true. ``body`` marks message data (``typed``:
+    one line of it typed after 354). ``flags`` and (on TLS entries)
     ``tls_info`` appear when there are any; a certificate's ``serial`` is upper-case hex.
     """
     record: dict[str, object] = {
@@ -74,6 +75,8 @@ def to_json(entry: Entry, start: float, *, redact: bool = True) -> dict[str, obj
         record["note"] = entry.note
     if entry.body:
         record["body"] = True
+    if entry.typed:
+        record["typed"] = True
     if entry.flags:
         record["flags"] = list(entry.flags)
     if entry.tls_info is not None:

@@ -18,7 +18,7 @@ from smtptui.engine.events import (
 )
 from smtptui.engine.hosts import format_host
 from smtptui.engine.tls import TlsInfo
-from smtptui.protocol.auth import MASK, decode_challenge
+from smtptui.protocol.auth import MASK, decode_challenge, split_secret
 from smtptui.protocol.errors import ProtocolError
 from smtptui.protocol.replies import Reply
 from smtptui.session.transcript import (
@@ -39,17 +39,18 @@ class Recorder:
     """Makes one entry per event (none for raw wire chunks).
 
     ``verb`` is the command the next reply answers: ``None`` for the greeting, ``"."`` for
-    the end of message data, ``"AUTH"`` for every step of a SASL exchange.
+    the end of message data, ``"AUTH"`` for every step of a SASL exchange. ``sasl_due``:
+    the last reply was a 334 to AUTH, so the next line sent is a SASL response (a secret).
     """
 
     def __init__(self) -> None:
         self.verb: str | None = None
-        self._challenged = False  # the last reply was a 334 to AUTH: a SASL response is due
+        self.sasl_due = False
 
     def entry(self, event: ClientEvent) -> Entry | None:
         match event:
             case Connecting(host=host, port=port, implicit_tls=implicit_tls):
-                self.verb, self._challenged = None, False
+                self.verb, self.sasl_due = None, False
                 how = " with implicit TLS" if implicit_tls else ""
                 return _info(event.time, f"Connecting to {format_host(host, port)}{how}…")
             case Connected(host=host, port=port, peer=peer, elapsed=elapsed):
@@ -70,35 +71,38 @@ class Recorder:
             case Finding(text=text, data=data):
                 return Entry(EntryKind.ERROR, event.time, wall_clock(event.time), text, data)
             case Closed(reason=reason):
-                self.verb, self._challenged = None, False
+                self.verb, self.sasl_due = None, False
                 return _info(event.time, f"Connection closed: {reason}")
         return None
 
     def _sent(self, event: Sent) -> Entry:
         data = event.data
-        if event.kind is SentKind.BODY:
-            self.verb = "." if self.verb == "DATA" else self.verb
+        if event.kind in (SentKind.BODY, SentKind.MESSAGE_LINE):
+            typed = event.kind is SentKind.MESSAGE_LINE
+            if not typed and self.verb == "DATA":
+                self.verb = "."  # a message sent whole carries its end
             text = visible_bytes(data.replace(b"\r\n", b"\n").removesuffix(b"\n"))
             return Entry(
-                EntryKind.SENT, event.time, wall_clock(event.time), text, data, event.tls, body=True
+                EntryKind.SENT,
+                event.time,
+                wall_clock(event.time),
+                text,
+                data,
+                event.tls,
+                body=True,
+                typed=typed,
             )
-        words = data.split(None, 2)
-        first = words[0].decode("ascii", "replace").upper() if words else ""
-        auth_command = first == "AUTH" and len(words) > 1
-        sasl_response = (event.kind is SentKind.SASL or self._challenged) and not auth_command
-        if not sasl_response:
-            self.verb = first
-        initial_response = auth_command and len(words) > 2
+        secret = split_secret(data, sasl_due=event.kind is SentKind.SASL or self.sasl_due)
+        if secret is None or secret[0]:  # a command, not a response within an exchange
+            words = data.split(None, 1)
+            self.verb = words[0].decode("ascii", "replace").upper() if words else ""
         text = display_line(data)
         redacted = revealed = None
-        if initial_response:
-            command = f"AUTH {words[1].decode('ascii', 'replace')} "
-            redacted = event.note or command + MASK
-            revealed = _reveal(words[2], command, text)
-        elif sasl_response:
-            redacted = event.note or MASK
-            revealed = _reveal(data, "", text)
-        self._challenged = False
+        if secret is not None:
+            shown, response = secret
+            redacted = event.note or shown + MASK
+            revealed = _reveal(response, shown, text)
+        self.sasl_due = False
         return Entry(
             EntryKind.SENT,
             event.time,
@@ -112,7 +116,7 @@ class Recorder:
 
     def _received(self, event: Received) -> Entry:
         reply = event.reply
-        self._challenged = self.verb == "AUTH" and reply.code == 334
+        self.sasl_due = self.verb == "AUTH" and reply.code == 334
         flags = []
         if reply.bare_lf:
             flags.append(FLAG_BARE_LF)
@@ -129,7 +133,7 @@ class Recorder:
             event.tls,
             event.latency,
             reply,
-            note=_challenge(reply) if self._challenged else "",
+            note=_challenge(reply) if self.sasl_due else "",
             flags=tuple(flags),
         )
 

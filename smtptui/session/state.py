@@ -50,6 +50,7 @@ class SessionState:
     busy: bool = False
     running: str = ""  # label of the action under way
     last_reply: Reply | None = None
+    sasl_due: bool = False  # a 334 to AUTH came last: the next line is a secret
 
     @property
     def connected(self) -> bool:
@@ -57,7 +58,15 @@ class SessionState:
 
     def without_connection(self, phase: Phase = Phase.DISCONNECTED) -> SessionState:
         """This state in ``phase`` with nothing left of the connection (TLS, EHLO, user)."""
-        return replace(self, phase=phase, tls=None, esmtp=False, extensions=frozenset(), user=None)
+        return replace(
+            self,
+            phase=phase,
+            tls=None,
+            esmtp=False,
+            extensions=frozenset(),
+            user=None,
+            sasl_due=False,
+        )
 
 
 def after_reply(phase: Phase, verb: str | None, reply: Reply) -> Phase:

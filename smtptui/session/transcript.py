@@ -35,6 +35,8 @@ class Entry:
     ``redacted``, its masked form; ``text`` and ``data`` then hold the secret, so show
     :meth:`shown`. ``note`` is a gloss shown beside the text (a decoded 334 challenge).
     A message body is one entry: ``data`` is the message as given (before dot-stuffing).
+    A message typed line by line after 354 is a ``body`` entry per line, each ``typed``;
+    the ``.`` that ends it is a command entry of its own.
     ``revealed`` is a secret decoded for reading, shown only when the user asks; ``flags``
     name the protocol oddities seen in the entry (bare LF, text that is not UTF-8, …);
     ``tls_info`` is a handshake's details, on TLS entries.
@@ -59,6 +61,7 @@ class Entry:
     revealed: str | None = None
     flags: tuple[str, ...] = ()
     tls_info: TlsInfo | None = None
+    typed: bool = False  # a body entry holding one line of message data typed after 354
 
     def __post_init__(self) -> None:
         for name in ("text", "note", "redacted", "revealed"):
@@ -71,6 +74,11 @@ class Entry:
         """An entry stamped now: what the session itself says (and the bytes it is about)."""
         when = time.monotonic()
         return cls(kind, when, wall_clock(when), text, data)
+
+    @property
+    def dotted(self) -> bool:
+        """A message sent whole: shown followed by the ``.`` that ended it on the wire."""
+        return self.body and not self.typed
 
     @property
     def secret(self) -> bool:

@@ -24,6 +24,7 @@ from smtptui.session import (
     Connect,
     Disconnect,
     Ehlo,
+    EndMessage,
     Entry,
     EntryKind,
     Expand,
@@ -31,6 +32,7 @@ from smtptui.session import (
     Help,
     MailFrom,
     Noop,
+    Phase,
     Quit,
     RcptTo,
     Reset,
@@ -48,7 +50,7 @@ from smtptui.session import (
 from smtptui.session.export import ExportFormat, default_filename, write_export
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.commandline import CommandLine
-from smtptui.ui.dialog import ConfirmScreen, PasswordScreen
+from smtptui.ui.dialog import ConfirmScreen, EndMessageScreen, PasswordScreen
 from smtptui.ui.export import ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
@@ -70,7 +72,7 @@ STEPS: tuple[tuple[str, str, str, str], ...] = (
     ("f5", "auth", "AUTH", "AUTH with the Auth pane's mechanism and credentials"),
     ("f6", "mail", "MAIL", "MAIL FROM: the Compose pane's envelope sender"),
     ("f7", "rcpt", "RCPT", "RCPT TO: the next of the Compose pane's recipients"),
-    ("f8", "data", "DATA", "DATA, then the composed message"),
+    ("f8", "data", "DATA", "DATA, then the composed message (after a 354, the message)"),
     ("f9", "send", "Send", "Send the composed message: MAIL, every RCPT, DATA"),
     ("f10", "quit", "QUIT", "QUIT: say goodbye and close"),
     ("f12", "disconnect", "Drop", "Close the connection at once, without QUIT"),
@@ -321,6 +323,7 @@ class SmtpTui(ThemedApp):
 
     def _show_state(self, state: SessionState) -> None:
         self.query_one(StatusBar).show(state)
+        self.query_one(CommandLine).show(state)
         steps = {step: (key, label) for key, step, label, _ in STEPS}
         advice = [steps[_ADVICE_STEPS[s]] for s in suggestions(state) if s in _ADVICE_STEPS]
         hint = "  ".join(f"{_key_name(key)} {label}" for key, label in advice)
@@ -408,9 +411,18 @@ class SmtpTui(ThemedApp):
         self.controller.transcript.append(Entry.now(EntryKind.ERROR, text))
 
     def action_cancel(self) -> None:
-        """Esc: cancel the step in flight (the session records it and closes)."""
-        if self.controller.state.busy:
+        """Esc: cancel the step in flight (the session records it and closes); while a
+        message is typed, ask whether to end it or drop the connection."""
+        state = self.controller.state
+        if state.busy:
             self.workers.cancel_group(self, "session")
+        elif state.phase is Phase.DATA:
+            self.push_screen(EndMessageScreen(), self._leave_message)
+
+    def _leave_message(self, choice: str | None) -> None:
+        leave = {"end": EndMessage, "drop": Disconnect}.get(choice or "")
+        if leave is not None:
+            self.run_step(leave)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Steps, export, find and the transcript's keys wait while a dialog is open."""
@@ -503,7 +515,8 @@ class SmtpTui(ThemedApp):
     def action_help(self) -> None:
         keys = [("F1", "This help")]
         keys += [(_key_name(key), text) for key, _, _, text in STEPS]
-        keys += [("Esc", "Cancel the step in flight"), ("Ctrl+P", "Command palette")]
+        keys += [("Esc", "Cancel the step in flight; in a message, end it or drop")]
+        keys += [("Ctrl+P", "Command palette")]
         keys += [("Ctrl+F", "Search the transcript; Enter or Esc there goes to it")]
         keys += [("Ctrl+S", "Export the transcript to a file")]
         keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+N", "Go to the transcript")]

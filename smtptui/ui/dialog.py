@@ -1,5 +1,5 @@
 """The look every dialog shares, and the ones a step asks with: before a risk, for a
-password."""
+password, and how to leave a message being typed."""
 
 from __future__ import annotations
 
@@ -48,6 +48,15 @@ class Dialog(ModalScreen[ResultType]):
         }
     }
     """
+
+
+class ChoiceDialog(Dialog[str]):
+    """A dialog whose buttons are its answers: it returns the id of the one pressed."""
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id is not None:
+            self.dismiss(event.button.id)
 
 
 class ScrollingDialog(ModalScreen[None]):
@@ -139,3 +148,25 @@ class PasswordScreen(Dialog[str | None]):
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
         self.dismiss(None)
+
+
+class EndMessageScreen(ChoiceDialog):
+    """Esc while a message is typed: "end" it (the line holding only a dot), "drop" the
+    connection (the message is lost), or "keep" typing (also Esc)."""
+
+    AUTO_FOCUS = "#keep"
+    BINDINGS = [Binding("escape", "dismiss('keep')", "Keep typing")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as dialog:
+            dialog.border_title = "The message is open"
+            dialog.border_subtitle = "Esc keeps typing"
+            yield Static(
+                "The server takes every line as the message until a line holding only a dot. "
+                "End the message there (the server then says whether it takes it), or drop "
+                "the connection and the message with it?"
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("End it with .", id="end", variant="primary", compact=True)
+                yield Button("Drop the connection", id="drop", variant="error", compact=True)
+                yield Button("Keep typing", id="keep", compact=True)

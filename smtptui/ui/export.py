@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, RadioSet, Static
 
 from smtptui.session.export import ExportFormat
-from smtptui.ui.dialog import Dialog
+from smtptui.ui.dialog import ChoiceDialog, Dialog
 from smtptui.ui.panes.form import Form, choices, field
 
 _FORMATS = {ExportFormat.SWAKS: "swaks-style text", ExportFormat.JSONL: "JSON Lines"}
@@ -158,7 +158,7 @@ class ExportScreen(Dialog[ExportRequest | None]):
         self.dismiss(None)
 
 
-class QuitScreen(Dialog[str]):
+class QuitScreen(ChoiceDialog):
     """Quitting with entries not exported: return "export", "quit" or "cancel" (also Esc).
     ``again``: an export has just left these out."""
 
@@ -182,11 +182,6 @@ class QuitScreen(Dialog[str]):
                 yield Button("Export…", id="export", variant="primary", compact=True)
                 yield Button("Quit without saving", id="quit", variant="error", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        if event.button.id is not None:
-            self.dismiss(event.button.id)
 
 
 def _with_suffix(name: str, suffix: str) -> str:

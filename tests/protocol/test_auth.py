@@ -25,6 +25,7 @@ from smtptui.protocol.auth import (
     decode_challenge,
     encode_sasl,
     sends_password,
+    split_secret,
 )
 from smtptui.protocol.errors import ProtocolError
 
@@ -327,3 +328,28 @@ def test_decode_challenge_only_raises_protocol_error(text: bytes) -> None:
         decode_challenge(text)
     except ProtocolError as exc:
         assert exc.data == text
+
+
+# -- secrets in lines typed by hand ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "sasl_due", "expected"),
+    [
+        (
+            b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n",
+            False,
+            ("AUTH PLAIN ", b"AGFsaWNlAHNlY3JldA==\r\n"),
+        ),
+        (b"auth login YWxpY2U=\r\n", True, ("AUTH login ", b"YWxpY2U=\r\n")),
+        (b"AUTH LOGIN\r\n", False, None),
+        (b"AUTH LOGIN\r\n", True, None),  # a new exchange, not a response
+        (b"c2VjcmV0\r\n", True, ("", b"c2VjcmV0\r\n")),
+        (b"\r\n", True, ("", b"\r\n")),
+        (b"*\r\n", True, ("", b"*\r\n")),
+        (b"c2VjcmV0\r\n", False, None),
+        (b"NOOP\r\n", False, None),
+    ],
+)
+def test_split_secret(line: bytes, sasl_due: bool, expected: tuple[str, bytes] | None) -> None:
+    assert split_secret(line, sasl_due=sasl_due) == expected

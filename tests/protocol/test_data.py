@@ -20,10 +20,11 @@ from smtptui.protocol.data import (
     fix_eols,
     iter_bdat_chunks,
     iter_data_payload,
+    message_line,
     prepare_message,
     unstuff,
 )
-from smtptui.protocol.errors import ProtocolError
+from smtptui.protocol.errors import CommandError, ProtocolError
 
 # Text and bytes rich in the characters that matter: CR, LF, dots.
 tricky_text = (
@@ -374,3 +375,30 @@ def test_prepare_message_mangles_from_lines_only_when_ascii() -> None:
     """smtplib passes no policy for ASCII mail, so the generator writes '>From '."""
     assert b"\r\n>From the start" in prepare_message(_plain()).data
     assert b"\r\nFrom the start" in prepare_message(_plain(), from_addr="\u00e9@x").data
+
+
+# -- a message typed line by line -----------------------------------------------------------
+
+
+@given(st.lists(st.text().filter(lambda t: not set(t) & set("\r\n\0")), min_size=1))
+def test_typed_lines_stuffed_are_the_bytes_of_the_whole_message(lines: list[str]) -> None:
+    """Line by line, stuffed, then the dot: what smtplib sends for the same message."""
+    try:
+        typed = [message_line(line) for line in lines]
+    except CommandError:  # a lone surrogate: nothing to compare
+        return
+    message = b"".join(typed)
+    assert b"".join(dot_stuff(line) for line in typed) + b".\r\n" == data_payload(message)
+    assert unstuff(data_payload(message)) == message
+
+
+@pytest.mark.parametrize(("char", "name"), [("\r", "CR"), ("\n", "LF"), ("\0", "NUL")])
+def test_a_typed_line_refuses_what_would_break_it(char: str, name: str) -> None:
+    with pytest.raises(CommandError, match=f"^message line: contains a {name} character"):
+        message_line(f"one{char}two")
+
+
+def test_a_typed_line_is_utf8_with_crlf() -> None:
+    assert message_line("Subject: Grüße") == "Subject: Grüße\r\n".encode()
+    assert message_line("") == b"\r\n"
+    assert message_line(".") == b".\r\n"  # stuffing is the sender's job: see dot_stuff

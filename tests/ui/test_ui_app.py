@@ -48,8 +48,8 @@ from smtptui.session import (
 )
 from smtptui.ui.app import Draft, SmtpTui
 from smtptui.ui.certificate import CertificateScreen, certificate_text
-from smtptui.ui.commandline import CommandLine
-from smtptui.ui.dialog import ConfirmScreen, PasswordScreen
+from smtptui.ui.commandline import COMMAND_PLACEHOLDER, MESSAGE_PLACEHOLDER, CommandLine
+from smtptui.ui.dialog import ConfirmScreen, EndMessageScreen, PasswordScreen
 from smtptui.ui.export import ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
@@ -1198,3 +1198,192 @@ async def test_ctrl_n_goes_to_the_transcript_from_anywhere_but_a_dialog() -> Non
         await pilot.pause()
         assert not isinstance(app.screen, CommandPalette)
         assert app.focused is view
+
+
+# -- 13. a message typed by hand, as telnet users do ---------------------------------------
+
+
+async def type_line(pilot: Pilot[None], text: str, *, keys: bool = False) -> None:
+    """Put ``text`` on the command line (``keys``: typed key by key), press Enter and wait
+    for the step."""
+    await pilot.click("#command")
+    if keys:
+        await pilot.press(*text)
+    else:
+        pilot.app.query_one(CommandLine).value = text
+    await step(pilot, "enter")
+
+
+async def type_to_354(pilot: Pilot[None], *, keys: bool = False) -> None:
+    """Connect, then a transaction typed on the command line up to DATA's 354."""
+    await step(pilot, "f2")
+    for line in ("EHLO client.example", "MAIL FROM:<alice@example.org>", "RCPT TO:<bob@x.org>"):
+        await type_line(pilot, line, keys=keys)
+    await type_line(pilot, "DATA", keys=keys)
+    assert pilot.app.controller.state.phase is Phase.DATA
+
+
+TYPED = ["From: alice@example.org", "Subject: by hand", "", "Hello Bob,", ".a leading dot", "bye"]
+
+
+async def test_a_message_typed_line_by_line(make_server: Callable[..., EmbeddedServer]) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        command = app.query_one(CommandLine)
+        assert command.placeholder == COMMAND_PLACEHOLDER and not command.in_message
+        await type_to_354(pilot, keys=True)
+        assert command.in_message and command.has_class("-message")
+        assert command.placeholder == MESSAGE_PLACEHOLDER and command.suggester is None
+        assert "● message: type lines; a line with only . ends it" in status(app)
+
+        for line in TYPED:
+            await type_line(pilot, line, keys=True)
+            assert not app.controller.state.busy and command.value == ""
+            assert app.controller.state.phase is Phase.DATA
+        # A line that cannot be sent is refused, naming the field; it stays, to be fixed.
+        before = transcript(app)
+        command.value = "X-Bad: a\0b"
+        await step(pilot, "enter")
+        assert errors(app)[-1].startswith("message line: contains a NUL character")
+        assert errors(app)[-1].endswith("nothing was sent")
+        assert transcript(app)[: len(before)] == before and len(transcript(app)) == len(before) + 1
+        assert command.value == "X-Bad: a\0b"
+        command.value = ""
+        assert server.messages == []
+
+        await type_line(pilot, ".", keys=True)
+        [message] = server.messages
+        assert message.data == "".join(f"{line}\r\n" for line in TYPED).encode()
+        assert message.rcpt_tos == ("bob@x.org",)
+        lines = transcript(app)
+        start = lines.index("<-  354 End data with <CR><LF>.<CR><LF>") + 1
+        assert lines[start : start + len(TYPED)] == [f" -> {line}" for line in TYPED]
+        assert lines[-2] == " -> ."
+        assert lines[-1].startswith("<-  250 2.0.0 Ok: queued as ")
+        # On screen too, each line as typed, no dot after it: the one dot is the end.
+        shown = [line for line in visible(app) if not line.startswith("***")]
+        start = shown.index("<-  354 End data with <CR><LF>.<CR><LF>") + 1
+        assert shown[start : start + len(TYPED) + 2] == [
+            *(f" -> {line}".rstrip() for line in TYPED),
+            " -> .",
+            shown[start + len(TYPED) + 1],
+        ]
+        assert shown[start + len(TYPED) + 1].startswith("<-  250 2.0.0 Ok: queued as ")
+        assert app.controller.state.phase is Phase.READY
+        assert not command.in_message and command.placeholder == COMMAND_PLACEHOLDER
+        assert command.suggester is not None and "message:" not in status(app)
+        # The message's lines are not commands to send again: the history has the commands.
+        assert command.history == [
+            "EHLO client.example",
+            "MAIL FROM:<alice@example.org>",
+            "RCPT TO:<bob@x.org>",
+            "DATA",
+        ]
+
+
+@pytest.mark.parametrize("choice", ["keep", "escape", "end", "drop"])
+async def test_escape_while_typing_a_message_asks(
+    make_server: Callable[..., EmbeddedServer], choice: str
+) -> None:
+    server = make_server()
+    app = tui(settings_for(server, security=Security.NONE))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_to_354(pilot)
+        await type_line(pilot, "Subject: Esc")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, EndMessageScreen)
+        assert app.controller.state.connected  # nothing dropped while it asks
+        if choice == "escape":
+            await pilot.press("escape")
+        else:
+            await pilot.click(f"#{choice}")
+        await settle(pilot)
+        assert not isinstance(app.screen, EndMessageScreen)
+        state = app.controller.state
+        if choice in ("keep", "escape"):
+            assert state.phase is Phase.DATA and state.connected
+            assert server.messages == [] and errors(app) == []
+            await type_line(pilot, "more")
+            await type_line(pilot, ".")
+            assert server.messages[0].data == b"Subject: Esc\r\nmore\r\n"
+        elif choice == "end":
+            assert state.phase is Phase.READY and state.connected
+            assert transcript(app)[-2] == " -> ."
+            assert server.messages[0].data == b"Subject: Esc\r\n"
+        else:
+            assert state.phase is Phase.DISCONNECTED
+            assert transcript(app)[-1].startswith("=== Connection closed")
+            assert server.messages == []
+        await pilot.press("escape")  # out of message data, Esc asks nothing
+        await pilot.pause()
+        assert not isinstance(app.screen, EndMessageScreen)
+
+
+async def test_f8_at_a_354_sends_the_composed_message_not_data(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server()
+    draft = Draft("alice@example.org", ("bob@x.org",), "Composed", "Hi Bob,\n.dot\n")
+    app = tui(settings_for(server, security=Security.NONE), draft=draft)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_to_354(pilot)
+        await step(pilot, "f8")
+        [message] = server.messages
+        received = email.message_from_bytes(message.data, policy=email.policy.default)
+        assert received["Subject"] == "Composed"
+        assert received.get_content() == "Hi Bob,\r\n.dot\r\n"
+        assert not message.data.startswith(b"DATA")
+        sent = [e for e in app.controller.transcript if e.kind is EntryKind.SENT]
+        assert [entry.text for entry in sent].count("DATA") == 1
+        assert sent[-1].body and sent[-1].data == message.data
+        assert app.controller.state.phase is Phase.READY and errors(app) == []
+
+
+async def test_history_masks_auth_credentials(make_server: Callable[..., EmbeddedServer]) -> None:
+    server = make_server(auth_require_tls=False)
+    app = tui(settings_for(server, security=Security.NONE))
+    plain = base64.b64encode(b"\0alice\0hunter2").decode()
+    user, password = (base64.b64encode(word).decode() for word in (b"alice", b"wonderland"))
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2")
+        command = app.query_one(CommandLine)
+        for line in ("EHLO client.example", f"AUTH PLAIN {plain}", "AUTH LOGIN", user, password):
+            await type_line(pilot, line)
+        assert app.controller.state.user is None  # typed by hand: the session sees no login
+        assert transcript(app)[-1] == "<-  235 2.7.0 Authentication successful"
+        assert command.history == [
+            "EHLO client.example",
+            "AUTH PLAIN ••••••••",
+            "AUTH LOGIN",
+            "••••••••",  # the username and the password, each a SASL response
+        ]
+        await pilot.press("up")
+        shown = app.export_screenshot()
+        for secret in (plain, user, password):
+            assert not any(secret in line for line in command.history)
+            assert secret not in shown
+
+
+async def test_a_command_typed_while_the_message_ends_goes_after_its_reply() -> None:
+    async def slow_250(peer: Peer) -> None:
+        await asyncio.sleep(0.3)
+        await peer.send(b"250 queued\r\n")
+
+    async with ScriptedServer(dialogue({".": slow_250})) as server:
+        app = tui(settings_for(server, security=Security.NONE))
+        async with app.run_test(size=SIZE) as pilot:
+            await type_to_354(pilot)
+            await type_line(pilot, "Subject: quick")
+            command = app.query_one(CommandLine)
+            command.value = "."
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.controller.state.busy and not command.in_message
+            command.value = "QUIT"  # before the dot's reply: a command, as telnet users type
+            await pilot.press("enter")
+            await settle(pilot)
+            assert transcript(app)[-5:-1] == [" -> .", "<-  250 queued", " -> QUIT", "<-  221 bye"]
+            assert errors(app) == []
+            assert server.peers[0].message_sizes == [len(b"Subject: quick\r\n")]

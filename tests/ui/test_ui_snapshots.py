@@ -1,5 +1,6 @@
 """The look of the app at 80x24 and 120x40: the start screen, a connected session with the
-server's capabilities, a finished send, an error and the help screen.
+server's capabilities, a finished send, a message typed by hand, an error and the help
+screen.
 
 The scenes run against the embedded server on a fixed port (it shows in the status line)
 with its own certificate, without latencies, with AUTH PLAIN (CRAM-MD5's challenge is
@@ -19,6 +20,7 @@ from textual.widgets import Checkbox, Input, TabbedContent, TextArea
 from smtptui.server import EmbeddedServer
 from smtptui.session import SessionSettings
 from smtptui.ui.app import Draft, SmtpTui
+from smtptui.ui.commandline import CommandLine
 from smtptui.ui.transcript import TranscriptView
 
 PORT = 42525
@@ -134,6 +136,25 @@ def test_finished_send(
     assert snap_compare(demo_app(server), terminal_size=size, run_before=run)
     [message] = server.messages
     assert message.data == RAW_MESSAGE.replace("\n", "\r\n").encode()
+
+
+@SIZES
+def test_typing_a_message(
+    snap_compare: SnapCompare, server: EmbeddedServer, size: tuple[int, int]
+) -> None:
+    """After DATA typed on the command line: the status line and the command line say the
+    lines typed are the message; the transcript shows them as content."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        no_blink(pilot)
+        await steps(pilot, "f2", "f3", "f6", "f7")
+        command = pilot.app.query_one(CommandLine)
+        command.focus()
+        for line in ("DATA", "Subject: typed", "", "Hi Bob,", ".a leading dot"):
+            command.value = line
+            await steps(pilot, "enter")
+
+    assert snap_compare(demo_app(server), terminal_size=size, run_before=run)
 
 
 @SIZES

@@ -109,8 +109,9 @@ def entry_lines(entry: Entry, *, expanded: bool = False, reveal: bool = False) -
     A secret shows its masked form unless ``reveal``, then its decoded form. A message body
     shows its first :data:`FOLD_AT` lines, a summary of the rest, and the ``.`` that ends it
     on the wire (only its first few line breaks are looked for); ``expanded``, all of it.
+    A typed line of a message is one line, as sent.
     """
-    if not entry.body:
+    if not entry.dotted:
         text = entry.revealed if reveal and entry.revealed is not None else entry.shown()
         return text.expandtabs().split("\n")
     text = entry.text

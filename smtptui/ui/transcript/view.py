@@ -585,7 +585,7 @@ class TranscriptView(ScrollView, can_focus=True):
         sign = self._marks.get(entry.reply.kind) if entry.reply and not row else None
         shown = marker(entry.kind, entry.tls)
         segments.append(Segment(shown if sign is None else f"{shown[:2]}{sign} ", marker_style))
-        if entry.body and row < len(lines) - 1:
+        if entry.body and (row < len(lines) - 1 or entry.typed):
             folded = row == len(lines) - 2 and is_folded(entry, lines)
             segments += self._highlighted([(text, self._style("note" if folded else "body"))])
         elif entry.kind is EntryKind.RECEIVED and text[:3].isdigit():
