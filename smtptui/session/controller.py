@@ -261,8 +261,15 @@ class SessionController:
         risk = self._risk(action, client)
         if risk is not None:
             raise _Unaccepted(risk)
-        if isinstance(action, MessageLine | EndMessage) and self._state.phase is not Phase.DATA:
+        in_data = self._state.phase is Phase.DATA
+        if isinstance(action, MessageLine | EndMessage) and not in_data:
             raise CommandError(action.label, "the server has not asked for message data (354)")
+        if isinstance(action, SendMessage) and in_data:
+            raise CommandError(
+                action.label,
+                "a message is open (354): end it with a line holding only a dot, or DATA (F8) "
+                "sends the composed message into it",
+            )
         match action:
             case Ehlo(name=name):
                 await client.ehlo(self.settings.helo_name if name is None else name)

@@ -18,6 +18,7 @@ from smtptui.session import (
     Raw,
     Security,
     SendData,
+    SendMessage,
     SessionController,
     SessionSettings,
     to_jsonl,
@@ -142,6 +143,23 @@ async def test_send_data_at_a_354_sends_the_message_not_data(
     assert sent(controller).count(b"DATA\r\n") == 1
     assert sent(controller)[-1] == b"Subject: composed\r\n\r\n.hi\r\n"  # one body, dot included
     assert controller.transcript[-1].reply is outcome.reply
+
+
+async def test_send_message_at_a_354_is_refused_not_sent_as_content(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server(starttls=False)
+    controller = SessionController(plain_settings(server.host, server.port))
+    await at_354(controller)
+    before = sent(controller)
+    send = SendMessage("alice@example.org", ("bob@example.org",), "Subject: x\n\nhi\n")
+    outcome = await controller.run(send)
+    assert not outcome.ok
+    assert outcome.error.startswith("SEND: a message is open (354)")
+    assert sent(controller) == before  # no MAIL FROM went out as message content
+    assert controller.state.phase is Phase.DATA
+    await run_all(controller, MessageLine("Subject: still mine"), EndMessage())
+    assert server.messages[0].data == b"Subject: still mine\r\n"
 
 
 async def test_a_refused_message_ends_the_transaction() -> None:
