@@ -46,7 +46,8 @@ class CommandLine(Input):
     message (:class:`MessageLine`), an empty one too; a line holding only ``.`` ends it
     (:class:`EndMessage`). Those lines stay out of the history: they are the message, not
     commands to send again (and ↑ still finds the commands). A line that carries AUTH
-    credentials is kept in the history masked, as the transcript shows it.
+    credentials is shown in the history masked, as the transcript shows it; recalled and
+    sent unchanged, it sends what was typed (kept in memory only, as the transcript keeps it).
     """
 
     BINDINGS = [
@@ -69,7 +70,8 @@ class CommandLine(Input):
             compact=True,
         )
         self._verbs = self.suggester
-        self.history: list[str] = []
+        self.history: list[str] = []  # as shown: secrets masked
+        self._typed: list[str] = []  # what each history line sent
         self._index = 0  # into history; len(history): the line being typed
         self._draft = ""
         self._sasl_due = False
@@ -96,6 +98,9 @@ class CommandLine(Input):
             except CommandError:
                 return
         elif line:
+            recalled = self._index < len(self.history) and line == self.history[self._index]
+            if recalled:
+                line = self._typed[self._index]
             self._remember(line)
             self.post_message(RunAction(Raw(line)))
         else:
@@ -107,11 +112,11 @@ class CommandLine(Input):
     def _remember(self, line: str) -> None:
         """Add ``line`` to the history, its SASL secret (if any) masked."""
         secret = split_secret(line.encode("utf-8", "replace"), sasl_due=self._sasl_due)
-        if secret is not None:
-            line = secret[0] + MASK
-        if not self.history or self.history[-1] != line:
-            self.history.append(line)
-            del self.history[:-HISTORY_SIZE]
+        shown = line if secret is None else secret[0] + MASK
+        if not self._typed or self._typed[-1] != line:
+            self.history.append(shown)
+            self._typed.append(line)
+            del self.history[:-HISTORY_SIZE], self._typed[:-HISTORY_SIZE]
 
     def action_history(self, step: int) -> None:
         """Show the previous (-1) or next (1) history line; past the newest, the draft."""

@@ -1358,12 +1358,20 @@ async def test_history_masks_auth_credentials(make_server: Callable[..., Embedde
             "AUTH PLAIN ••••••••",
             "AUTH LOGIN",
             "••••••••",  # the username and the password, each a SASL response
+            "••••••••",
         ]
         await pilot.press("up")
         shown = app.export_screenshot()
         for secret in (plain, user, password):
             assert not any(secret in line for line in command.history)
             assert secret not in shown
+        # Recalled and sent unchanged, a masked line sends what was typed, not the mask.
+        await pilot.press("up", "up", "up")
+        assert command.value == "AUTH PLAIN ••••••••"
+        await pilot.press("enter")
+        await settle(pilot)
+        [*_, last] = (e for e in app.controller.transcript if e.kind is EntryKind.SENT)
+        assert last.data == f"AUTH PLAIN {plain}\r\n".encode()
 
 
 async def test_a_command_typed_while_the_message_ends_goes_after_its_reply() -> None:
