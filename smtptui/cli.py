@@ -88,7 +88,7 @@ DEMO_STEPS = (
     "Its self-signed certificate is trusted for this run only.",
     "Try: F2 connect, F3 EHLO, F4 STARTTLS, F3 EHLO again,",
     "then F5 AUTH, F9 send, F10 QUIT.",
-    "F1 lists every key; Ctrl+/ goes to the line below, for any SMTP command.",
+    "F1 lists every key; Ctrl+/ to type any SMTP command.",
 )
 
 
