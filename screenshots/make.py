@@ -117,6 +117,23 @@ async def error(app: SmtpTui, pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def typed(app: SmtpTui, pilot: Pilot[None]) -> None:
+    """A message typed by hand on the command line after DATA, as in telnet, not yet ended."""
+    await step(pilot, "f2", "f3", "f4", "f3", "f5", "ctrl+slash")
+    for line in (
+        f"MAIL FROM:<{cli.DEMO_SENDER}>",
+        f"RCPT TO:<{cli.DEMO_RECIPIENT}>",
+        "DATA",
+        "Subject: typed by hand",
+        "",
+        "Each Enter sends a line;",
+        ".a leading dot is doubled on the wire",
+    ):
+        await pilot.press(*line, "enter")
+        await settle(pilot)
+    await pilot.press(*"a line with only . ends it")
+
+
 async def certificate(app: SmtpTui, pilot: Pilot[None]) -> None:
     """The certificate screen, opened from the TLS handshake's entry."""
     await step(pilot, "f2", "f3", "f4")
@@ -148,6 +165,7 @@ SHOTS: dict[str, Shot] = {
     "stepped": stepped,
     "sent": sent,
     "error": error,
+    "typed": typed,
     "certificate": certificate,
     "search": search,
     "light": themed("light"),
