@@ -14,7 +14,7 @@ _PHASES = {
     Phase.READY: "ready",
     Phase.MAIL: "in transaction",
     Phase.RCPT: "in transaction",
-    Phase.DATA: "message: type lines; a line with only . ends it",
+    Phase.DATA: "typing the message (a lone . ends it)",
 }
 
 

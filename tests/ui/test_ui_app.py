@@ -1235,7 +1235,7 @@ async def test_a_message_typed_line_by_line(make_server: Callable[..., EmbeddedS
         await type_to_354(pilot, keys=True)
         assert command.in_message and command.has_class("-message")
         assert command.placeholder == MESSAGE_PLACEHOLDER and command.suggester is None
-        assert "● message: type lines; a line with only . ends it" in status(app)
+        assert "● typing the message (a lone . ends it)" in status(app)
 
         for line in TYPED:
             await type_line(pilot, line, keys=True)
