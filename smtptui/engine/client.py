@@ -370,9 +370,9 @@ class SMTPClient:
         except asyncio.CancelledError:
             self.close()
             raise
+        if self._ended is not None:  # close() came first, while the handshake ran
+            raise self._ended
         if transport is None:  # a hang-up (asyncio's word for one, when not a ConnectionError)
-            if self._ended is not None:  # unless close() came first
-                raise self._ended
             text = "the server closed the connection"
             raise self._hung_up(
                 errors.SMTPServerDisconnected.at(text, self.host, self.port, self.step)
