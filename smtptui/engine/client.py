@@ -12,7 +12,7 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from smtptui.engine import errors
 from smtptui.engine.events import (
@@ -61,6 +61,10 @@ _NOT_TLS = frozenset(
     {"WRONG_VERSION_NUMBER", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL"}
 )
 """OpenSSL's reasons for a handshake answered with bytes that are not TLS records."""
+
+_HANDSHAKE = "TLS handshake"
+
+L = TypeVar("L", bound=errors.Located)
 
 
 class _Wire(asyncio.Protocol):
@@ -147,7 +151,7 @@ class SMTPClient:
         self._loop: asyncio.AbstractEventLoop | None = None  # the connection's, once made
         self._deadline = 0.0
         self._watchdog: asyncio.TimerHandle | None = None
-        self._failure: Exception | None = None
+        self._ended: errors.Located | None = None  # what ended the last connection
         self._expected = 0
         self._sent_at = 0.0
         self._started = 0.0  # when the connection was asked for
@@ -227,17 +231,10 @@ class SMTPClient:
         try:
             async with asyncio.timeout(self.connect_timeout):
                 await loop.create_connection(  # the wire hands the transport over: _on_made
-                    lambda: self._wire,
-                    host,
-                    port,
-                    ssl=context,
-                    server_hostname=(self.server_hostname or host) if context else None,
-                    local_addr=source_address,
+                    lambda: self._wire, host, port, local_addr=source_address
                 )
         except TimeoutError:
             raise errors.SMTPTimeoutError.at(self.connect_timeout, host, port, "connect") from None
-        except ssl.SSLError as error:
-            raise self._tls_error(error) from None
         except socket.gaierror as error:
             text = f"cannot resolve host name {host!r}: {error.strerror}"
             raise errors.SMTPConnectError.at("unresolved", text, host, port) from None
@@ -245,18 +242,19 @@ class SMTPClient:
             cause = "refused" if isinstance(error, ConnectionRefusedError) else "network"
             text = _os_error_text(error)
             raise errors.SMTPConnectError.at(cause, text, host, port) from None
+        if context is not None:
+            self._tls_established(await self._handshake(context))
+            self._sent_at, self._step = time.monotonic(), "greeting"
         self.greeting = await self._read_reply()
         return self.greeting.as_tuple()
 
     def _on_made(self, transport: asyncio.Transport) -> None:
-        """The connection is up (its handshake done, with implicit TLS): say so now, before
-        asyncio hands over the first bytes of the greeting."""
+        """The TCP connection is up: say so now, before asyncio hands over the first bytes of
+        the greeting (with implicit TLS, the handshake comes first)."""
         self._transport = transport
         peer = transport.get_extra_info("peername") or (self.host, self.port)
         now = time.monotonic()
         self._emit(Connected(self.host, self.port, tuple(peer[:2]), now - self._started, now))
-        if self.implicit_tls:
-            self._tls_established(transport)
         self._expected = 1
         self._sent_at = now
         self._step = "greeting"
@@ -267,7 +265,7 @@ class SMTPClient:
         self._parser = ReplyParser()
         self._replies.clear()
         self._held = b""
-        self._failure = None
+        self._ended = None
         self._expected = 0
         self._next = self._sent_ahead = None
         self.tls = None
@@ -280,19 +278,40 @@ class SMTPClient:
 
         The ``Closed`` event is published now, not when asyncio reports the socket gone.
         """
+        if self._transport is not None:
+            text = "the client closed the connection"
+            self._end(errors.SMTPServerDisconnected.at(text, self.host, self.port, self.step))
+
+    def _end(self, error: L, reason: str = "closed by the client") -> L:
+        """End the connection because of ``error`` and publish ``Closed(reason)``; return
+        ``error``, for the caller to raise.
+
+        ``error`` is what the awaited reply raises and what later commands name (see
+        _not_connected). ``Closed`` comes first: the awaiting task resumes only later.
+        """
+        self._ended = error
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            self._waiter = None
+            waiter.set_exception(error)
         transport, self._transport = self._transport, None
         self._next = self._sent_ahead = None
-        if transport is None:
-            return
-        self._fail(
-            self._failure
-            or errors.SMTPServerDisconnected.at(
-                "not connected: the connection was closed", self.host, self.port, self.step
-            )
+        if transport is not None:
+            self._wire.detach()
+            transport.close()
+            self._emit(Closed(reason, time.monotonic()))
+        return error
+
+    def _hung_up(self, error: L) -> L:
+        """The server (or the network) ended the connection: ``error`` says how, and is the
+        reason ``Closed`` gives, so that the transcript does not blame the client."""
+        return self._end(error, str(error))
+
+    def _timed_out(self, seconds: float, received: int = 0) -> errors.SMTPTimeoutError:
+        """A wait ran out: the dialogue is out of step, so the client ends the connection."""
+        return self._end(
+            errors.SMTPTimeoutError.at(seconds, self.host, self.port, self.step, received)
         )
-        self._wire.detach()
-        transport.close()
-        self._emit(Closed("closed by the client", time.monotonic()))
 
     async def quit(self) -> Response:
         """Send QUIT, read its reply, close."""
@@ -325,6 +344,42 @@ class SMTPClient:
         self.tls = TlsInfo.from_ssl_object(ssl_object, verified=verified, note=note)
         self._emit(TlsEstablished(self.tls, time.monotonic()))
 
+    async def _handshake(self, context: ssl.SSLContext) -> asyncio.BaseTransport:
+        """Upgrade the connection to TLS (implicit TLS, or after STARTTLS's 220) and return
+        the TLS transport; a failure ends the connection, a hang-up as the server's doing."""
+        assert self._transport is not None
+        self._step = _HANDSHAKE
+        loop = asyncio.get_running_loop()
+        try:
+            # Our own deadline: asyncio's handshake timeout raises ConnectionAbortedError,
+            # which would read as the server hanging up. Theirs is a backstop, set later.
+            async with asyncio.timeout(self.connect_timeout):
+                transport = await loop.start_tls(
+                    self._transport,
+                    self._wire,
+                    context,
+                    server_hostname=self.server_hostname or self.host,
+                    ssl_handshake_timeout=self.connect_timeout * 2,
+                )
+        except ssl.SSLError as error:
+            raise self._end(self._tls_error(error)) from None
+        except TimeoutError:
+            raise self._timed_out(self.connect_timeout) from None
+        except ConnectionError:
+            transport = None
+        except asyncio.CancelledError:
+            self.close()
+            raise
+        if self._ended is not None:  # close() came first, while the handshake ran
+            raise self._ended
+        if transport is None:  # a hang-up (asyncio's word for one, when not a ConnectionError)
+            text = "the server closed the connection"
+            raise self._hung_up(
+                errors.SMTPServerDisconnected.at(text, self.host, self.port, self.step)
+            )
+        self._transport = transport  # type: ignore[assignment]
+        return transport
+
     def _tls_error(self, error: ssl.SSLError) -> errors.SMTPTLSError:
         certificate = isinstance(error, ssl.SSLCertVerificationError)
         if certificate:
@@ -333,7 +388,6 @@ class SMTPClient:
             reason = (error.reason or str(error)).replace("_", " ").lower()
             if error.reason in _NOT_TLS:
                 reason = f"the server's answer is not TLS ({reason})"
-        self.close()
         return errors.SMTPTLSError.at(
             reason, self.host, self.port, self.step, certificate=certificate
         )
@@ -358,38 +412,7 @@ class SMTPClient:
         if reply.code != 220:
             raise errors.SMTPResponseException(reply.code, reply.message)
         self._discard_plaintext()
-        context = context or self._tls_context()
-        assert self._transport is not None
-        self._step = "TLS handshake"
-        loop = asyncio.get_running_loop()
-        try:
-            # Our own deadline: asyncio's handshake timeout raises ConnectionAbortedError,
-            # which would read as the server hanging up. Theirs is a backstop, set later.
-            async with asyncio.timeout(self.connect_timeout):
-                transport = await loop.start_tls(
-                    self._transport,
-                    self._wire,
-                    context,
-                    server_hostname=self.server_hostname or self.host,
-                    ssl_handshake_timeout=self.connect_timeout * 2,
-                )
-        except ssl.SSLError as error:
-            raise self._tls_error(error) from None
-        except (TimeoutError, ConnectionError) as error:
-            self.close()
-            text = "the server closed the connection" if isinstance(error, ConnectionError) else ""
-            if text:
-                raise errors.SMTPServerDisconnected.at(
-                    text, self.host, self.port, self.step
-                ) from None
-            raise errors.SMTPTimeoutError.at(
-                self.connect_timeout, self.host, self.port, self.step
-            ) from None
-        if transport is None:
-            raise errors.SMTPServerDisconnected.at(
-                "the connection closed during the handshake", self.host, self.port, self.step
-            )
-        self._transport = transport  # type: ignore[assignment]
+        transport = await self._handshake(context or self._tls_context())
         self._discard_plaintext()
         self._forget_session()
         self._tls_established(transport)
@@ -449,12 +472,11 @@ class SMTPClient:
                     self._held = failure.rest
                 return
         if failure is not None:
-            self._fail(
+            self._end(
                 errors.SMTPProtocolError.at(
                     str(failure), failure.data, self.host, self.port, self.step
                 )
             )
-            self.close()
 
     def _take_next_step(self, reply: Reply) -> None:
         """Write the prepared next step if ``reply`` (to the last command) allows it."""
@@ -465,34 +487,29 @@ class SMTPClient:
             self._write(step.data, step.kind, shown=step.shown)
             self._sent_ahead = step.data
 
-    def _fail(self, error: Exception) -> None:
-        self._failure = error
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            self._waiter = None
-            waiter.set_exception(error)
-
     def _on_eof(self) -> None:
+        """The server will send nothing more: the connection ends now, not when asyncio
+        reports it lost, so that ``Closed`` comes before the awaiting call raises."""
+        host, port, step = self.host, self.port, self.step
         try:
             self._parser.eof()
         except ProtocolError as error:
             text = "the server closed the connection in the middle of a reply"
-            self._fail(
-                errors.SMTPProtocolError.at(text, error.data, self.host, self.port, self.step)
-            )
+            self._hung_up(errors.SMTPProtocolError.at(text, error.data, host, port, step))
+        else:
+            text = "the server closed the connection"
+            self._hung_up(errors.SMTPServerDisconnected.at(text, host, port, step))
 
     def _on_lost(self, exc: Exception | None) -> None:
-        """The server (or the network) closed the connection."""
-        if self._failure is None:
-            reason = f"connection lost: {exc}" if exc else "the server closed the connection"
-            self._fail(errors.SMTPServerDisconnected.at(reason, self.host, self.port, self.step))
-        self._transport = None
-        self._wire.detach()
-        self._emit(Closed(str(self._failure), time.monotonic()))
+        """The server (or the network) closed the connection, without an EOF first."""
+        reason = f"connection lost: {exc}" if exc else "the server closed the connection"
+        self._hung_up(errors.SMTPServerDisconnected.at(reason, self.host, self.port, self.step))
 
-    def _not_connected(self) -> Exception:
+    def _not_connected(self) -> errors.SMTPServerDisconnected:
         """Why there is no connection: what ended the last one, else that none was made."""
-        return self._failure or errors.SMTPServerDisconnected.at(
+        if self._ended is not None:
+            return errors.SMTPServerDisconnected.after(self._ended)
+        return errors.SMTPServerDisconnected.at(
             "not connected: run connect() first", self.host, self.port, self.step
         )
 
@@ -536,11 +553,7 @@ class SMTPClient:
         if loop.time() < self._deadline:
             self._watchdog = loop.call_at(self._deadline, self._watch)
             return
-        received = len(self._parser.pending)
-        waiter.set_exception(
-            errors.SMTPTimeoutError.at(self.timeout, self.host, self.port, self.step, received)
-        )
-        self.close()
+        self._timed_out(self.timeout, len(self._parser.pending))
 
     # -- bytes out ---------------------------------------------------------------------
 
@@ -644,10 +657,7 @@ class SMTPClient:
             async with asyncio.timeout(self.timeout):
                 await asyncio.shield(writable)
         except TimeoutError:
-            self.close()
-            raise errors.SMTPTimeoutError.at(
-                self.timeout, self.host, self.port, self.step
-            ) from None
+            raise self._timed_out(self.timeout) from None
         except asyncio.CancelledError:
             self.close()
             raise

@@ -22,6 +22,7 @@ from typing import TypeVar
 from smtptui.engine.hosts import format_host
 
 __all__ = [
+    "Located",
     "SMTPAuthenticationError",
     "SMTPConnectError",
     "SMTPDataError",
@@ -38,8 +39,8 @@ __all__ = [
 ]
 
 
-class _Located:
-    """Adds where it happened: ``host``, ``port`` and ``step``."""
+class Located(Exception):
+    """The base of the errors that say where they happened: ``host``, ``port``, ``step``."""
 
     host: str = ""
     port: int = 0
@@ -50,7 +51,7 @@ class _Located:
         return _where(self.host, self.port, self.step)
 
 
-E = TypeVar("E", bound=_Located)
+E = TypeVar("E", bound=Located)
 
 
 def _place(error: E, host: str, port: int, step: str) -> E:
@@ -58,15 +59,21 @@ def _place(error: E, host: str, port: int, step: str) -> E:
     return error
 
 
-class SMTPServerDisconnected(_Located, smtplib.SMTPServerDisconnected):
+class SMTPServerDisconnected(Located, smtplib.SMTPServerDisconnected):
     """The connection closed, or was never open when a command needed it."""
 
     @classmethod
     def at(cls, text: str, host: str, port: int, step: str) -> SMTPServerDisconnected:
         return _place(cls(f"{text} ({_where(host, port, step)})"), host, port, step)
 
+    @classmethod
+    def after(cls, ended: Located) -> SMTPServerDisconnected:
+        """What a command raises once ``ended`` has ended the connection: smtplib's type,
+        with what ended it, and where."""
+        return _place(cls(f"not connected: {ended}"), ended.host, ended.port, ended.step)
 
-class SMTPConnectError(_Located, smtplib.SMTPConnectError):
+
+class SMTPConnectError(Located, smtplib.SMTPConnectError):
     """No connection. ``cause`` says why in a word: ``"refused"``, ``"unresolved"`` (no such
     host name), ``"address"`` (the host string itself is wrong) or ``"network"``.
 
@@ -85,7 +92,7 @@ class SMTPConnectError(_Located, smtplib.SMTPConnectError):
         return str(self.smtp_error)
 
 
-class SMTPTimeoutError(_Located, SMTPException, TimeoutError):
+class SMTPTimeoutError(Located, SMTPException, TimeoutError):
     """No answer within the timeout, or only the start of one."""
 
     @classmethod
@@ -101,7 +108,7 @@ class SMTPTimeoutError(_Located, SMTPException, TimeoutError):
         return _place(cls(text), host, port, step)
 
 
-class SMTPProtocolError(_Located, SMTPException):
+class SMTPProtocolError(Located, SMTPException):
     """The server sent something that is not SMTP; ``data`` holds the bytes.
 
     ``cancelled`` means the client answered them with ``*``, cancelling the AUTH exchange
@@ -119,7 +126,7 @@ class SMTPProtocolError(_Located, SMTPException):
         return error
 
 
-class SMTPTLSError(_Located, SMTPException):
+class SMTPTLSError(Located, SMTPException):
     """The TLS handshake failed. ``reason`` is OpenSSL's verdict (expired, self-signed, …);
     ``certificate`` is True when it was the certificate's verification that failed."""
 

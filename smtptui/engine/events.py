@@ -49,7 +49,7 @@ class Connected:
     host: str
     port: int
     peer: tuple[str, int]  # the address actually reached
-    elapsed: float  # seconds from the start of connect to the open socket (TLS included)
+    elapsed: float  # seconds from the start of connect to the open socket (before any TLS)
     time: float
 
 

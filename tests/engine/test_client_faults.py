@@ -26,6 +26,7 @@ from smtptui.engine import (
 )
 from smtptui.engine import client as client_module
 from smtptui.engine.events import ClientEvent, Closed, Finding, Received, WireEvent
+from smtptui.engine.loop import run
 from smtptui.protocol.replies import MAX_LINE_LENGTH, MAX_REPLY_LINES, Reply, ReplyParser
 
 from support.scripted import (
@@ -176,7 +177,7 @@ class Fault:
     says: tuple[str, ...] = ()  # words of the error's message
     data: bytes | None = None  # the bytes an SMTPProtocolError holds
     hung_up: bool = False  # whether the server's hang-up ended the connection, not the client
-    repeated: bool = False  # whether later commands raise this error again (else: not connected)
+    implicit_tls: bool = False  # whether the client connects with implicit TLS
     timeout: float = 2  # the client's reply and connect timeouts
     took: tuple[float, float] = (0, 2)  # the least and most seconds the failing call takes
 
@@ -223,7 +224,6 @@ FAULTS = [
         ("middle of a reply",),
         data=b"220-first line\r\n220-second",
         hung_up=True,
-        repeated=True,
     ),
     Fault(
         "close-mid-multiline-ehlo-reply",
@@ -234,7 +234,6 @@ FAULTS = [
         ("middle of a reply",),
         data=b"250-hi\r\n250-SIZE 100\r\n",
         hung_up=True,
-        repeated=True,
     ),
     Fault(
         "close-between-replies",
@@ -244,7 +243,6 @@ FAULTS = [
         "NOOP",
         ("closed the connection",),
         hung_up=True,
-        repeated=True,
     ),
     Fault(
         "greeting-without-a-code",
@@ -254,7 +252,6 @@ FAULTS = [
         "greeting",
         ("hello, this is not SMTP",),
         data=b"hello, this is not SMTP\r\n",
-        repeated=True,
     ),
     Fault(
         "malformed-reply-to-mail",
@@ -263,7 +260,6 @@ FAULTS = [
         SMTPProtocolError,
         "MAIL",
         data=b"25O 0k\r\n",
-        repeated=True,
     ),
     Fault(
         "never-ending-multiline-reply",
@@ -273,7 +269,6 @@ FAULTS = [
         "EHLO",
         (f"longer than {MAX_REPLY_LINES} lines",),
         data=b"250-and more\r\n" * 5,  # the first five lines
-        repeated=True,
     ),
     Fault(
         "hang-up-during-the-tls-handshake",
@@ -281,6 +276,18 @@ FAULTS = [
         (methodcaller("starttls"),),
         SMTPServerDisconnected,
         "TLS handshake",
+        ("the server closed the connection",),
+        hung_up=True,
+    ),
+    Fault(
+        "hang-up-during-the-implicit-tls-handshake",
+        play(heard, hang_up()),  # reads the ClientHello
+        (),
+        SMTPServerDisconnected,
+        "TLS handshake",
+        ("the server closed the connection",),
+        hung_up=True,
+        implicit_tls=True,
     ),
     Fault(
         "no-tls-handshake",
@@ -305,9 +312,14 @@ FAULTS = [
 
 
 @pytest.mark.parametrize("row", FAULTS, ids=lambda row: row.id)
-async def test_fault(row: Fault, good: ScriptedServer) -> None:
+async def test_fault(row: Fault, server_tls_context: ssl.SSLContext) -> None:
     async with ScriptedServer(row.script) as server:
-        client, events = make_client(timeout=row.timeout, connect_timeout=row.timeout, verify=False)
+        client, events = make_client(
+            timeout=row.timeout,
+            connect_timeout=row.timeout,
+            verify=False,
+            implicit_tls=row.implicit_tls,
+        )
         *before, last = (connect(server), *row.calls)
         for call in before:
             await call(client)
@@ -315,6 +327,7 @@ async def test_fault(row: Fault, good: ScriptedServer) -> None:
         with pytest.raises(row.error) as info:
             await last(client)
         elapsed = time.monotonic() - started
+        [closed] = [e for e in events if isinstance(e, Closed)]  # published before the raise
     error = info.value
     assert row.took[0] <= elapsed < row.took[1]
     assert isinstance(error, TimeoutError) is (row.error is SMTPTimeoutError)
@@ -325,15 +338,19 @@ async def test_fault(row: Fault, good: ScriptedServer) -> None:
     if row.data is not None:
         assert error.data == row.data
     assert not client.connected
-    async with asyncio.timeout(1):  # a hang-up is published just after the error it causes
-        while not isinstance(events[-1], Closed):
-            await asyncio.sleep(0.01)
-    [closed] = [e for e in events if isinstance(e, Closed)]
+    assert closed is events[-1]
     assert closed.reason == (str(error) if row.hung_up else "closed by the client")
-    with pytest.raises(type(error) if row.repeated else SMTPServerDisconnected) as later:
+    with pytest.raises(SMTPServerDisconnected) as later:  # whatever ended the connection
         await client.noop()
-    assert later.value is error if row.repeated else "not connected" in str(later.value)
-    await assert_reconnects(client, good)
+    assert str(later.value) == f"not connected: {error}"
+    assert (later.value.host, later.value.port, later.value.step) == (
+        error.host,
+        error.port,
+        row.step,
+    )
+    good = ScriptedServer(well_behaved, tls=server_tls_context, implicit_tls=row.implicit_tls)
+    async with good:
+        await assert_reconnects(client, good)
 
 
 # -- faults with checks of their own ----------------------------------------------------------
@@ -353,10 +370,10 @@ async def test_a_reply_before_garbage_in_the_same_read_still_counts(good: Script
         client, events = make_client()
         await client.connect(server.host, server.port)
         assert await client.noop() == (250, b"2.0.0 ok")
-        with pytest.raises(SMTPProtocolError) as info:
+        with pytest.raises(SMTPServerDisconnected) as info:  # the garbage ended the connection
             await client.noop()
-    assert info.value.data == b"nonsense\r\n"
-    assert "not an SMTP reply line" in str(info.value)
+    assert str(info.value).startswith("not connected: not an SMTP reply line")
+    assert "b'nonsense\\r\\n'" in str(info.value)
     assert not client.connected
     received = [e.reply.raw for e in events if isinstance(e, Received)]
     assert received == [b"220 hi\r\n", b"250 2.0.0 ok\r\n"]
@@ -517,7 +534,7 @@ STUCK = [
 @pytest.mark.parametrize("row", STUCK, ids=lambda row: row.id)
 async def test_cancelled_call_closes_and_reconnect_works(row: Stuck, good: ScriptedServer) -> None:
     async with ScriptedServer(row.script) as server:
-        client, _ = make_client(timeout=10, connect_timeout=10, verify=False)
+        client, events = make_client(timeout=10, connect_timeout=10, verify=False)
         *before, last = (connect(server), *row.calls)
         for call in before:
             await call(client)
@@ -528,9 +545,32 @@ async def test_cancelled_call_closes_and_reconnect_works(row: Stuck, good: Scrip
         with pytest.raises(asyncio.CancelledError):
             await task
         assert not client.connected
-        with pytest.raises(SMTPServerDisconnected):
+        assert [e.reason for e in events if isinstance(e, Closed)] == ["closed by the client"]
+        with pytest.raises(SMTPServerDisconnected) as later:
             await client.noop()
+        assert str(later.value).startswith("not connected: the client closed the connection")
     await assert_reconnects(client, good)
+
+
+@pytest.mark.parametrize("runner", [asyncio.run, run], ids=["asyncio", "app-loop"])
+def test_close_during_the_tls_handshake_is_the_clients_doing(runner: Callable) -> None:
+    """Whatever asyncio's start_tls makes of it (uvloop returns a dead transport)."""
+
+    async def close_in_the_handshake() -> None:
+        async with ScriptedServer(play(*NO_HANDSHAKE)) as server:
+            client, events = make_client(timeout=10, connect_timeout=10, verify=False)
+            await client.connect(server.host, server.port)
+            task = asyncio.create_task(client.starttls())
+            await asyncio.sleep(0.3)
+            client.close()
+            with pytest.raises(SMTPServerDisconnected) as info:
+                await task
+        assert str(info.value).startswith("the client closed the connection")
+        assert [e.reason for e in events if isinstance(e, Closed)] == ["closed by the client"]
+        async with ScriptedServer(well_behaved) as good:
+            await assert_reconnects(client, good)
+
+    runner(close_in_the_handshake())
 
 
 async def test_wait_for_timeout_around_a_command(good: ScriptedServer) -> None:

@@ -249,6 +249,16 @@ SCENARIOS = [
         security=Security.STARTTLS,
     ),
     Scenario(
+        "starttls-hang-up-in-the-handshake",
+        ehlo_then({"STARTTLS": hang_up(b"220 2.0.0 go ahead\r\n")}),
+        (*GREETED, StartTls()),
+        SMTPServerDisconnected,
+        ("the server closed the connection", "during TLS handshake"),
+        Phase.DISCONNECTED,
+        step="TLS handshake",
+        security=Security.STARTTLS,
+    ),
+    Scenario(
         "starttls-injection",
         ehlo_then({"STARTTLS": start_tls(b"250 injected\r\n")}),
         (*GREETED, StartTls(), Ehlo()),
@@ -265,7 +275,7 @@ SCENARIOS = [
         SMTPTLSError,
         ("TLS failed: certificate verification failed: certificate has expired",),
         Phase.DISCONNECTED,
-        step="connect",
+        step="TLS handshake",
         reason="certificate has expired",
         security=Security.TLS,
         cert="expired",
@@ -277,7 +287,7 @@ SCENARIOS = [
         SMTPTLSError,
         ("TLS failed: certificate verification failed: self-signed certificate",),
         Phase.DISCONNECTED,
-        step="connect",
+        step="TLS handshake",
         reason="self-signed certificate",
         security=Security.TLS,
         cert="self-signed",
@@ -289,7 +299,7 @@ SCENARIOS = [
         SMTPTLSError,
         ("TLS failed: certificate verification failed: ip address mismatch",),
         Phase.DISCONNECTED,
-        step="connect",
+        step="TLS handshake",
         reason="ip address mismatch, certificate is not valid for '127.0.0.1'",
         security=Security.TLS,
         cert="wrong-host",
@@ -571,6 +581,24 @@ async def test_a_challenge_that_is_not_base64_is_cancelled_as_the_advice_says(
         assert peer.received[-1] == b"*\r\n"  # the server's 501 answered it
         assert controller.state.connected
     assert "cancelled the AUTH exchange (sent *)" in outcome.error
+
+
+HANG_UPS = ("close-at-once", "close-mid-multiline", "starttls-hang-up-in-the-handshake")
+
+
+@pytest.mark.parametrize(
+    "row", [row for row in SCENARIOS if row.id in HANG_UPS], ids=lambda row: row.id
+)
+async def test_a_hang_up_is_recorded_as_the_servers_doing(
+    row: Scenario, certificates: dict[str, ssl.SSLContext], client_tls_context: ssl.SSLContext
+) -> None:
+    async with serve(row, certificates) as server:
+        controller = SessionController(settings(row, server, client_tls_context))
+        for action in row.steps:
+            await controller.run(action)
+    [closed] = [e.text for e in controller.transcript if e.text.startswith("Connection closed")]
+    assert closed.startswith("Connection closed: the server closed the connection")
+    assert f"during {row.step})" in closed
 
 
 # -- after a failed STARTTLS, nothing goes out in plaintext -----------------------------------
