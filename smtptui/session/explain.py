@@ -68,7 +68,8 @@ _PARAMETERS: dict[str, tuple[str, str]] = {
 
 
 def explanation(entry: Entry) -> list[str]:
-    """The lines that explain ``entry``; [] when there is nothing to add (info entries).
+    """The lines that explain ``entry``; for an info entry, its text whole (the pane cuts a
+    long line at its edge; here the view wraps it).
 
     Each is :func:`visible` on one line: they quote the reply's text, the certificate's
     names and the command's parameters."""
@@ -86,7 +87,7 @@ def _explanation(entry: Entry) -> list[str]:
             return [] if entry.tls_info is None else _tls(entry.tls_info)
         case EntryKind.ERROR:
             return _error(entry)
-    return []
+    return entry.text.split("\n")
 
 
 def _reply(reply: Reply) -> list[str]:

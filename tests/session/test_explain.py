@@ -213,8 +213,9 @@ def test_offending_bytes_are_cut_at_200_characters() -> None:
     assert explanation(entry) == ["reply line too long", "5,000 bytes: " + "x" * 200 + "…"]
 
 
-def test_info_entries_have_nothing_to_expand() -> None:
-    assert explanation(Entry.now(EntryKind.INFO, "Connected to mx.example:25")) == []
+def test_an_info_entry_is_explained_by_its_whole_text() -> None:
+    long = "⚠ The credentials went to a server whose certificate was not verified: " * 2
+    assert explanation(Entry.now(EntryKind.INFO, long)) == [long]  # whole, for the view to wrap
 
 
 # -- TLS -----------------------------------------------------------------------------------
