@@ -66,7 +66,15 @@ def test_greeting_and_ehlo_before_tls(server: EmbeddedServer) -> None:
     with smtp:
         code, _ = smtp.ehlo()
         assert code == 250
-        assert smtp.esmtp_features.keys() == {"size", "8bitmime", "smtputf8", "starttls", "help"}
+        assert smtp.esmtp_features.keys() == {
+            "size",
+            "8bitmime",
+            "smtputf8",
+            "starttls",
+            "pipelining",
+            "chunking",
+            "help",
+        }
         assert smtp.esmtp_features["size"] == "33554432"
 
 
