@@ -47,7 +47,8 @@ class EmbeddedServer:
     `tls_context` is the server's certificate (None: a fresh self-signed one, kept in
     `self_signed`); it is used for implicit TLS, else for STARTTLS if `starttls`.
     AUTH (PLAIN, LOGIN, CRAM-MD5, XOAUTH2 against `users`) is only offered inside TLS
-    if `auth_require_tls`. Accepted messages are appended to `messages`, then passed to
+    if `auth_require_tls`. Besides aiosmtpd's extensions it offers PIPELINING and
+    CHUNKING (BDAT). Accepted messages are appended to `messages`, then passed to
     `on_message` on the server's thread.
     """
 

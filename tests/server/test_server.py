@@ -307,6 +307,19 @@ def test_refusals_are_the_same_with_bdat(
     assert server.messages == []
 
 
+def test_a_hang_up_within_a_chunk_stores_nothing_and_logs_no_error(
+    server: EmbeddedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with RawClient(server) as raw:
+        raw.transaction()
+        raw.send(b"BDAT 100 LAST\r\nonly 15 of them")
+    with RawClient(server) as raw:  # the server goes on serving
+        raw.transaction()
+        assert raw.codes(b"BDAT 2 LAST\r\nok", 1) == [250]
+    assert [message.data for message in server.messages] == [b"ok"]
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
 def test_pipelined_commands_are_answered_in_order(server: EmbeddedServer) -> None:
     with RawClient(server) as raw:
         raw.codes(b"EHLO c\r\n", 1)
