@@ -44,9 +44,11 @@ from smtptui.protocol.capabilities import Capabilities, parse_ehlo
 from smtptui.protocol.data import (
     DEFAULT_CHUNK_SIZE,
     TERMINATOR,
+    bdat_chunk_size,
     data_payload,
     dot_stuff,
     encode_message,
+    iter_bdat_chunks,
     iter_data_payload,
     message_line,
     prepare_message,
@@ -852,11 +854,21 @@ class SMTPClient:
         return (await pending).as_tuple()
 
     async def bdat(self, chunk: bytes, last: bool = False) -> Response:
-        """One BDAT chunk (RFC 3030): the command and its bytes, then the reply."""
+        """One BDAT chunk (RFC 3030): the command and its bytes as they are (no stuffing,
+        no terminator), then the reply."""
         self._write(commands.bdat(len(chunk), last), SentKind.COMMAND, expect=False)
         self._step = "BDAT"
         self._write(chunk, SentKind.BODY)
         return (await self._read_reply()).as_tuple()
+
+    async def _bdat_message(self, message: bytes, chunk_size: int) -> Response:
+        """Send ``message`` in BDAT chunks, each after the reply to the one before; return
+        the last chunk's reply, or the first refusal (the rest would be refused too)."""
+        for chunk, last in iter_bdat_chunks(message, chunk_size):
+            reply = await self.bdat(bytes(chunk), last)
+            if last or reply[0] != 250:
+                break
+        return reply
 
     async def _rset_quietly(self) -> None:
         with contextlib.suppress(errors.SMTPServerDisconnected):
@@ -869,10 +881,20 @@ class SMTPClient:
         msg: bytes | str,
         mail_options: Sequence[str] = (),
         rcpt_options: Sequence[str] = (),
+        *,
+        chunking: bool | int = False,
     ) -> dict[str, Response]:
-        """The whole transaction with smtplib's semantics; returns the refused recipients."""
+        """The whole transaction with smtplib's semantics; returns the refused recipients.
+
+        ``chunking`` sends the message with BDAT (RFC 3030) rather than DATA, in chunks of
+        that many bytes (True: a default size); the server must offer CHUNKING, else
+        SMTPNotSupportedError is raised before anything is sent.
+        """
+        chunk_size = bdat_chunk_size(chunking)
         if self.helo_resp is None and self.ehlo_resp is None:
             await self.ehlo_or_helo_if_needed()
+        if chunk_size is not None and not self.has_extn("chunking"):
+            raise errors.SMTPNotSupportedError("CHUNKING extension not supported by server.")
         msg = encode_message(msg)
         options: list[str] = []
         if self.does_esmtp:
@@ -896,7 +918,7 @@ class SMTPClient:
             pending = self._command(line)
             if index + 1 < len(rcpt_lines):
                 self._prepare((250, 251), rcpt_lines[index + 1])
-            elif not refused:
+            elif not refused and chunk_size is None:
                 self._prepare((250, 251), commands.DATA)
             code, resp = (await pending).as_tuple()
             if code not in (250, 251):
@@ -907,7 +929,10 @@ class SMTPClient:
         if len(refused) == len(recipients):
             await self._rset_quietly()
             raise errors.SMTPRecipientsRefused(refused)
-        code, resp = await self.data(msg)
+        if chunk_size is None:
+            code, resp = await self.data(msg)
+        else:
+            code, resp = await self._bdat_message(msg, chunk_size)
         if code != 250:
             await self._abandon(code)
             raise errors.SMTPDataError(code, resp)
@@ -926,8 +951,11 @@ class SMTPClient:
         to_addrs: str | Sequence[str] | None = None,
         mail_options: Sequence[str] = (),
         rcpt_options: Sequence[str] = (),
+        *,
+        chunking: bool | int = False,
     ) -> dict[str, Response]:
-        """Send an ``email.message.Message`` (smtplib's ``send_message``)."""
+        """Send an ``email.message.Message`` (smtplib's ``send_message``); ``chunking`` as
+        for :meth:`sendmail`."""
         await self.ehlo_or_helo_if_needed()
         prepared = prepare_message(msg, from_addr, to_addrs, mail_options)
         if prepared.international and not self.has_extn("smtputf8"):
@@ -942,6 +970,7 @@ class SMTPClient:
             prepared.data,
             prepared.mail_options,
             rcpt_options,
+            chunking=chunking,
         )
 
     async def __aenter__(self) -> SMTPClient:

@@ -103,6 +103,17 @@ def unstuff(payload: bytes) -> bytes:
     return body[1:] if body.startswith(b".") else body
 
 
+def bdat_chunk_size(chunking: bool | int) -> int | None:
+    """The BDAT chunk size ``chunking`` asks for: None (no BDAT: DATA) for False, the
+    default for True, else the int itself, which must be at least 1."""
+    if chunking is False:
+        return None
+    if chunking is True:
+        return DEFAULT_CHUNK_SIZE
+    _check_chunk_size(chunking)
+    return chunking
+
+
 def iter_bdat_chunks(data: bytes, chunk_size: int) -> Iterator[tuple[memoryview | bytes, bool]]:
     """``(chunk, is_last)`` pairs for BDAT (RFC 3030): no stuffing, no terminator.
 

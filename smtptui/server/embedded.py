@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 import ssl
 import time
@@ -15,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, syntax
+from aiosmtpd.smtp import SMTP, Envelope, syntax
 
 from smtptui.engine.hosts import format_host
 from smtptui.server.certs import SelfSigned, make_self_signed
@@ -46,7 +47,8 @@ class EmbeddedServer:
     `tls_context` is the server's certificate (None: a fresh self-signed one, kept in
     `self_signed`); it is used for implicit TLS, else for STARTTLS if `starttls`.
     AUTH (PLAIN, LOGIN, CRAM-MD5, XOAUTH2 against `users`) is only offered inside TLS
-    if `auth_require_tls`. Accepted messages are appended to `messages`, then passed to
+    if `auth_require_tls`. Besides aiosmtpd's extensions it offers PIPELINING and
+    CHUNKING (BDAT). Accepted messages are appended to `messages`, then passed to
     `on_message` on the server's thread.
     """
 
@@ -74,7 +76,7 @@ class EmbeddedServer:
             tls_context = self.self_signed.server_context()
         self.messages: list[ReceivedMessage] = []
         self._on_message = on_message
-        self._handler = DemoHandler(users, self._receive)
+        self._handler = DemoHandler(users, self._receive, extensions=_SMTP.EXTENSIONS)
         self._ssl_context = tls_context if implicit_tls else None
         starttls_context = tls_context if starttls and not implicit_tls else None
         self._smtp_kwargs: dict[str, Any] = {
@@ -147,9 +149,35 @@ class _Controller(Controller):
         return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
 
 
+_BDAT = re.compile(r"(\d+)(?: +(LAST))?", re.IGNORECASE)
+"""BDAT's argument (RFC 3030 3): chunk-size [SP end-marker]."""
+
+_PIECE = 256 * 1024
+"""How much of a chunk is read at once: a refused chunk is discarded piece by piece."""
+
+
+class _Envelope(Envelope):
+    """aiosmtpd's envelope, with the BDAT chunks of the transaction: None until a BDAT
+    comes, as RSET, EHLO and a delivered message start a new envelope."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: bytearray | None = None
+
+
 class _SMTP(SMTP):
-    """aiosmtpd's SMTP, refusing STARTTLS inside TLS like Postfix; aiosmtpd itself would
-    start a second handshake inside the first one and drop the connection."""
+    """aiosmtpd's SMTP with CHUNKING (RFC 3030, which aiosmtpd lacks) and PIPELINING
+    (aiosmtpd reads and answers commands in order already); it refuses STARTTLS inside
+    TLS like Postfix, where aiosmtpd would start a second handshake inside the first one
+    and drop the connection."""
+
+    EXTENSIONS = ("PIPELINING", "CHUNKING")
+    """What this class adds to aiosmtpd's EHLO reply (the handler lists them)."""
+
+    envelope: _Envelope | None
+
+    def _create_envelope(self) -> _Envelope:
+        return _Envelope()
 
     @syntax("STARTTLS", when="tls_context")
     async def smtp_STARTTLS(self, arg: str) -> None:
@@ -157,6 +185,57 @@ class _SMTP(SMTP):
             await self.push("554 5.5.1 Error: TLS already active")
         else:
             await super().smtp_STARTTLS(arg)
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        assert self.envelope is not None
+        if self.envelope.chunks is not None:  # RFC 3030 2: no mixing within a transaction
+            await self.push("503 5.5.1 Error: DATA after BDAT")
+        else:
+            await super().smtp_DATA(arg)
+
+    @syntax("BDAT chunk-size [LAST]")
+    async def smtp_BDAT(self, arg: str | None) -> None:
+        """Read exactly chunk-size bytes, as they are (no dot-stuffing, no terminator),
+        and add them to the transaction's; with LAST, deliver the message as DATA does.
+
+        The bytes are read even when the chunk is refused, so that the next command is
+        read from the right place; only a size that cannot be read leaves them unread.
+        """
+        match = _BDAT.fullmatch(arg or "")
+        if match is None:
+            await self.push("501 5.5.4 Syntax: BDAT chunk-size [LAST]")
+            return
+        size, last = int(match[1]), match[2] is not None
+        envelope = self.envelope
+        assert envelope is not None
+        # MAIL checks HELO and AUTH: a transaction with recipients has passed both.
+        in_transaction = bool(envelope.rcpt_tos)
+        chunks = envelope.chunks if envelope.chunks is not None else bytearray()
+        limit = self.data_size_limit or 0  # 0: none, as for DATA
+        too_much = 0 < limit < len(chunks) + size
+        await self._read_chunk(size, chunks if in_transaction and not too_much else None)
+        if not in_transaction:
+            await self.push("503 5.5.1 Error: need RCPT command")
+        elif too_much:
+            self._set_post_data_state()  # as DATA does: the transaction is over
+            await self.push("552 5.3.4 Error: too much mail data")
+        elif not last:
+            envelope.chunks = chunks
+            await self.push(f"250 2.0.0 {size} bytes received, {len(chunks)} in total")
+        else:
+            envelope.original_content = envelope.content = bytes(chunks)
+            status = await self._call_handler_hook("DATA")
+            self._set_post_data_state()
+            await self.push(status)
+
+    async def _read_chunk(self, size: int, into: bytearray | None) -> None:
+        """Consume exactly ``size`` bytes, adding them to ``into`` (None: discard them)."""
+        while size:
+            piece = await self._reader.readexactly(min(size, _PIECE))
+            size -= len(piece)
+            if into is not None:
+                into += piece
 
 
 def _listen(host: str, port: int) -> socket.socket:

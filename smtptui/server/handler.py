@@ -11,7 +11,7 @@ import logging
 import secrets
 import time
 from base64 import b64decode
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiosmtpd.smtp import (
@@ -42,7 +42,8 @@ XOAUTH2_REFUSED = (
 @dataclass(frozen=True)
 class ReceivedMessage:
     """One message as the server accepted it; `data` is exactly what DATA delivered
-    (dot-unstuffed, CRLF line ends, the final CRLF included)."""
+    (dot-unstuffed, CRLF line ends, the final CRLF included), or the BDAT chunks joined,
+    byte for byte."""
 
     peer: str
     mail_from: str
@@ -60,15 +61,19 @@ class DemoHandler:
 
     Senders whose local part is ``reject`` or starts with ``reject-`` are refused (553),
     as are recipients whose local part starts with ``reject`` or ``unknown`` (550).
+    EHLO lists `extensions` besides aiosmtpd's own: those the SMTP class adds.
     """
 
     def __init__(
         self,
         users: Mapping[str, str],
         store: Callable[[ReceivedMessage], None],
+        *,
+        extensions: Sequence[str] = (),
     ) -> None:
         self.users = users
         self.store = store
+        self.extensions = extensions
         self._queue_ids = itertools.count(1)  # sequential: demo screens look the same each run
 
     def authenticator(
@@ -122,6 +127,19 @@ class DemoHandler:
         if await server.challenge_auth(XOAUTH2_ERROR) is MISSING:
             return AuthResult(success=False, handled=True)
         return AuthResult(success=False, handled=False, message=XOAUTH2_REFUSED)
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        """aiosmtpd's reply lines with `extensions` before the last (``250 HELP``). With
+        this hook, recording the client's name is the hook's job (aiosmtpd's rule)."""
+        session.host_name = hostname
+        return [*responses[:-1], *(f"250-{name}" for name in self.extensions), responses[-1]]
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]

@@ -13,7 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smtptui.protocol.data import (
+    DEFAULT_CHUNK_SIZE,
     PreparedMessage,
+    bdat_chunk_size,
     data_payload,
     dot_stuff,
     encode_message,
@@ -230,6 +232,15 @@ def test_bdat_chunks_are_views() -> None:
     assert isinstance(chunk, memoryview)
     assert last
     assert chunk == b".\r\n"
+
+
+def test_bdat_chunk_size() -> None:
+    assert bdat_chunk_size(False) is None
+    assert bdat_chunk_size(True) == DEFAULT_CHUNK_SIZE
+    assert bdat_chunk_size(1) == 1
+    for wrong in (0, -1):
+        with pytest.raises(ValueError, match="at least 1"):
+            bdat_chunk_size(wrong)
 
 
 # prepare_message

@@ -57,6 +57,41 @@ def xoauth2(token: str) -> Callable[..., str]:
     return lambda challenge=None: "" if challenge else f"user={USER}\x01auth=Bearer {token}\x01\x01"
 
 
+class RawClient:
+    """A plain socket to the server: bytes written exactly as given, replies read whole."""
+
+    def __init__(self, server: EmbeddedServer) -> None:
+        self.sock = socket.create_connection((server.host, server.port), timeout=5)
+        self.file = self.sock.makefile("rb")
+        assert self.reply().startswith(b"220 ")
+
+    def __enter__(self) -> RawClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.file.close()
+        self.sock.close()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def reply(self) -> bytes:
+        lines = [self.file.readline()]
+        while lines[-1][3:4] == b"-":
+            lines.append(self.file.readline())
+        return b"".join(lines)
+
+    def codes(self, data: bytes, count: int) -> list[int]:
+        """Send ``data`` in one write, then read ``count`` replies: their codes, in order."""
+        self.send(data)
+        return [int(self.reply()[:3]) for _ in range(count)]
+
+    def transaction(self, sender: str = "a@example.org", recipient: str = "b@example.org") -> None:
+        """EHLO, MAIL and RCPT, each accepted."""
+        envelope = b"MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\n" % (sender.encode(), recipient.encode())
+        assert self.codes(b"EHLO c\r\n" + envelope, 3) == [250, 250, 250]
+
+
 # Plain SMTP
 
 
@@ -66,7 +101,15 @@ def test_greeting_and_ehlo_before_tls(server: EmbeddedServer) -> None:
     with smtp:
         code, _ = smtp.ehlo()
         assert code == 250
-        assert smtp.esmtp_features.keys() == {"size", "8bitmime", "smtputf8", "starttls", "help"}
+        assert smtp.esmtp_features.keys() == {
+            "size",
+            "8bitmime",
+            "smtputf8",
+            "starttls",
+            "pipelining",
+            "chunking",
+            "help",
+        }
         assert smtp.esmtp_features["size"] == "33554432"
 
 
@@ -149,6 +192,147 @@ def test_null_sender_arrives_as_angle_brackets(server: EmbeddedServer) -> None:
     with connect(server) as smtp:
         smtp.sendmail("<>", ["b@example.org"], MESSAGE)
     assert server.messages[-1].mail_from == "<>"
+
+
+# CHUNKING (BDAT, RFC 3030) and PIPELINING
+
+
+def test_bdat_by_hand(server: EmbeddedServer) -> None:
+    """Chunks are read by count: a chunk holding a command, a dot line or bare CR and LF
+    is data, taken as it is."""
+    with RawClient(server) as raw:
+        raw.transaction()
+        raw.send(b"BDAT 12\r\nQUIT\r\n.\r\n\ra\n")
+        assert raw.reply() == b"250 2.0.0 12 bytes received, 12 in total\r\n"
+        raw.send(b"BDAT 0\r\n")
+        assert raw.reply() == b"250 2.0.0 0 bytes received, 12 in total\r\n"
+        raw.send(b"bdat 4 last\r\n\x00\xff\r\n")
+        assert raw.reply() == b"250 2.0.0 Ok: queued as 0000000001\r\n"
+        assert raw.codes(b"NOOP\r\n", 1) == [250]
+    [message] = server.messages
+    assert message.data == b"QUIT\r\n.\r\n\ra\n\x00\xff\r\n"
+    assert (message.mail_from, message.rcpt_tos) == ("a@example.org", ("b@example.org",))
+
+
+def test_bdat_0_last_is_an_empty_message(server: EmbeddedServer) -> None:
+    with RawClient(server) as raw:
+        raw.transaction()
+        assert raw.codes(b"BDAT 0 LAST\r\n", 1) == [250]
+    assert server.messages[0].data == b""
+
+
+@pytest.mark.parametrize("before", [b"", b"MAIL FROM:<a@example.org>\r\n"])
+def test_bdat_without_mail_or_rcpt_is_refused_and_its_chunk_read(
+    server: EmbeddedServer, before: bytes
+) -> None:
+    with RawClient(server) as raw:
+        raw.codes(b"EHLO c\r\n" + before, 1 + bool(before))
+        raw.send(b"BDAT 6 LAST\r\nNOOP\r\n")
+        assert raw.reply() == b"503 5.5.1 Error: need RCPT command\r\n"
+        assert raw.codes(b"RSET\r\n", 1) == [250]  # not a second reply, to the chunk's NOOP
+    assert server.messages == []
+
+
+@pytest.mark.parametrize("arg", [b"", b" x", b" -1", b" 5 FIRST", b" 5 LAST x", b" 0x10"])
+def test_bdat_with_a_bad_size_gets_501(server: EmbeddedServer, arg: bytes) -> None:
+    with RawClient(server) as raw:
+        raw.transaction()
+        raw.send(b"BDAT" + arg + b"\r\n")
+        assert raw.reply() == b"501 5.5.4 Syntax: BDAT chunk-size [LAST]\r\n"
+        assert raw.codes(b"BDAT 1 LAST\r\nz", 1) == [250]  # the transaction goes on
+    assert server.messages[0].data == b"z"
+
+
+def test_rset_between_chunks_forgets_them(server: EmbeddedServer) -> None:
+    with RawClient(server) as raw:
+        raw.transaction()
+        assert raw.codes(b"BDAT 3\r\nabcRSET\r\n", 2) == [250, 250]
+        assert raw.codes(b"BDAT 2 LAST\r\nde", 1) == [503]
+        raw.transaction()
+        assert raw.codes(b"BDAT 2 LAST\r\nfg", 1) == [250]
+    assert [message.data for message in server.messages] == [b"fg"]
+
+
+def test_last_ends_the_transaction(server: EmbeddedServer) -> None:
+    with RawClient(server) as raw:
+        raw.transaction()
+        assert raw.codes(b"BDAT 1 LAST\r\naBDAT 1 LAST\r\nb", 2) == [250, 503]
+        raw.transaction()
+        assert raw.codes(b"DATA\r\n", 1) == [354]  # a new transaction may use DATA
+        assert raw.codes(b"c\r\n.\r\n", 1) == [250]
+    assert [message.data for message in server.messages] == [b"a", b"c\r\n"]
+
+
+def test_data_after_bdat_is_refused(server: EmbeddedServer) -> None:
+    with RawClient(server) as raw:
+        raw.transaction()
+        raw.send(b"BDAT 0\r\nDATA\r\n")
+        assert raw.reply().startswith(b"250 ")
+        assert raw.reply() == b"503 5.5.1 Error: DATA after BDAT\r\n"
+        assert raw.codes(b"BDAT 2 LAST\r\nok", 1) == [250]
+    assert server.messages[0].data == b"ok"
+
+
+def test_bdat_over_the_size_limit_gets_552_and_ends_the_transaction(
+    make_server: MakeServer,
+) -> None:
+    server = make_server(data_size_limit=10)
+    with RawClient(server) as raw:
+        raw.transaction()
+        assert raw.codes(b"BDAT 6\r\n123456", 1) == [250]
+        raw.send(b"BDAT 6\r\n789012")
+        assert raw.reply() == b"552 5.3.4 Error: too much mail data\r\n"
+        assert raw.codes(b"BDAT 1 LAST\r\nx", 1) == [503]
+        raw.transaction()
+        assert raw.codes(b"BDAT 10 LAST\r\n0123456789", 1) == [250]
+    assert [message.data for message in server.messages] == [b"0123456789"]
+
+
+@pytest.mark.parametrize(
+    ("sender", "recipient", "codes"),
+    [
+        ("reject@example.org", "b@example.org", [553, 503, 503]),
+        ("a@example.org", "unknown@example.org", [250, 550, 503]),
+    ],
+)
+def test_refusals_are_the_same_with_bdat(
+    server: EmbeddedServer, sender: str, recipient: str, codes: list[int]
+) -> None:
+    """A refused sender or recipient leaves no transaction: BDAT gets 503, as DATA does."""
+    with RawClient(server) as raw:
+        raw.codes(b"EHLO c\r\n", 1)
+        envelope = b"MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\n" % (sender.encode(), recipient.encode())
+        assert raw.codes(envelope + b"DATA\r\n", 3) == codes
+        assert raw.codes(b"RSET\r\n" + envelope + b"BDAT 1 LAST\r\nx", 4) == [250, *codes]
+    assert server.messages == []
+
+
+def test_a_hang_up_within_a_chunk_stores_nothing_and_logs_no_error(
+    server: EmbeddedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with RawClient(server) as raw:
+        raw.transaction()
+        raw.send(b"BDAT 100 LAST\r\nonly 15 of them")
+    with RawClient(server) as raw:  # the server goes on serving
+        raw.transaction()
+        assert raw.codes(b"BDAT 2 LAST\r\nok", 1) == [250]
+    assert [message.data for message in server.messages] == [b"ok"]
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+def test_pipelined_commands_are_answered_in_order(server: EmbeddedServer) -> None:
+    with RawClient(server) as raw:
+        raw.codes(b"EHLO c\r\n", 1)
+        pipelined = (
+            b"MAIL FROM:<a@example.org>\r\n"
+            b"RCPT TO:<unknown@example.org>\r\n"
+            b"RCPT TO:<b@example.org>\r\n"
+            b"DATA\r\n"
+        )
+        assert raw.codes(pipelined, 4) == [250, 550, 250, 354]
+        assert raw.codes(b"Subject: x\r\n\r\nbody\r\n.\r\nNOOP\r\nQUIT\r\n", 3) == [250, 250, 221]
+    assert server.messages[0].data == b"Subject: x\r\n\r\nbody\r\n"
+    assert server.messages[0].rcpt_tos == ("b@example.org",)
 
 
 # Refusals
