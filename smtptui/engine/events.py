@@ -67,7 +67,9 @@ class Sent:
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """A complete reply. ``latency`` runs from the end of what it answers to its last byte."""
+    """A complete reply. ``latency`` runs from the end of what it answers (the connection,
+    for the greeting) to the reply's first byte: the server's and the network's time, not
+    the time a long reply takes to arrive. ``time`` is when its last byte came."""
 
     reply: Reply
     time: float
