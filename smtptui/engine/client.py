@@ -383,7 +383,7 @@ class SMTPClient:
                 errors.SMTPServerDisconnected.at(text, self.host, self.port, self.step)
             )
         self._transport = transport  # type: ignore[assignment]
-        self._ack_at_once()
+        loop.call_soon(self._ack_at_once)  # after the callback that sends our Finished
         self._ack_due = True
         return transport
 
@@ -391,13 +391,14 @@ class SMTPClient:
         """Acknowledge what arrives next at once, not after the ~40 ms of a delayed ACK
         (Linux's ``TCP_QUICKACK``; a no-op elsewhere).
 
-        A TLS 1.3 server sends its session tickets after the handshake, then its first reply:
-        the greeting (implicit TLS), or the answer to the command the client sent with (or
-        just after) its last handshake message. Servers with Nagle's algorithm on (Postfix,
-        OpenSMTPD) hold that small reply until the tickets are acknowledged; the client,
-        which has nothing to send with the ACK, delays it. Called after the handshake, and
-        again after the first write (sending re-enters the delayed-ACK mode Linux calls
-        ping-pong), the next ACK goes at once and the reply is not held back.
+        A TLS 1.3 server sends its session tickets when our Finished reaches it, then its
+        first reply: the greeting (implicit TLS), or the answer to the command we sent with
+        (or just after) our Finished. Servers with Nagle's algorithm on (Postfix, OpenSMTPD)
+        hold that small reply until the tickets are acknowledged; we have nothing to send
+        the ACK with, so the kernel delays it, and the reply with it: a wait that is the
+        network stack's, not the server's. Sending re-enters Linux's delayed-ACK mode, so
+        this is called once our Finished has left (uvloop sends it in a callback of its
+        own, after waking us) and again after the first write that follows it.
         """
         sock = self._transport.get_extra_info("socket") if self._transport else None
         if _QUICKACK is not None and sock is not None:

@@ -1,10 +1,11 @@
 """How soon replies come, and the latency the engine and the transcript give them.
 
-The first reply inside TLS 1.3 must not wait for a delayed ACK of the server's session
-tickets (~40 ms on Linux): against a server that holds it until they are acknowledged, as
-Postfix and OpenSMTPD do (``support.tickets``), and against the embedded server, on uvloop
-and on asyncio's loop. A reply's latency runs from the command (or the connection) to the
-reply's first byte, in the ``Received`` event and in the transcript alike.
+The first reply inside TLS 1.3 (to the EHLO after STARTTLS; the greeting, with implicit
+TLS) must not wait for a delayed ACK of the server's session tickets (~40 ms on Linux):
+against a server that holds it until they are acknowledged, as Postfix and OpenSMTPD do
+(``support.tickets``), and against the embedded server, on uvloop and on asyncio's loop.
+A reply's latency runs from the command (or the connection) to the reply's first byte, in
+the ``Received`` event and in the transcript alike.
 """
 
 from __future__ import annotations
@@ -87,6 +88,33 @@ def test_the_first_reply_inside_tls_13_comes_at_once(
         with TicketServer(server_tls_context) as server:
             latencies = LOOPS[loop](ehlo_after_starttls(server.port, ca))
     assert statistics.median(latencies) < PROMPT, [f"{x * 1e3:.1f} ms" for x in latencies]
+
+
+async def implicit_tls_greeting(port: int, ca: trustme.CA) -> list[float]:
+    """How long ``connect`` takes with implicit TLS (the handshake, then the greeting),
+    ``TRIES`` times."""
+    times = []
+    for _ in range(TRIES):
+        client = SMTPClient(
+            "127.0.0.1", port, "client.example", implicit_tls=True, ssl_context=tls13(ca)
+        )
+        started = time.monotonic()
+        assert (await client.connect())[0] == 220
+        times.append(time.monotonic() - started)
+        assert client.tls is not None and client.tls.version == "TLSv1.3"
+        await client.quit()
+    return times
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_QUICKACK"), reason="Linux's TCP_QUICKACK")
+@pytest.mark.parametrize("loop", LOOPS)
+def test_the_greeting_after_an_implicit_tls_13_handshake_comes_at_once(
+    loop: str, ca: trustme.CA, make_server: Callable[..., EmbeddedServer]
+) -> None:
+    """The embedded server, too, writes its greeting while its tickets are unacknowledged
+    (its sockets have Nagle's algorithm on)."""
+    times = LOOPS[loop](implicit_tls_greeting(make_server(implicit_tls=True).port, ca))
+    assert statistics.median(times) < PROMPT, [f"{x * 1e3:.1f} ms" for x in times]
 
 
 def in_two(first: bytes, rest: bytes, pause: float) -> Callable[[Peer], Awaitable[None]]:
