@@ -1,12 +1,13 @@
-"""A STARTTLS server that, like Postfix or OpenSMTPD, holds its first reply inside TLS 1.3
-until the client has acknowledged the session tickets.
+"""A server that, like Postfix or OpenSMTPD, holds its first reply inside TLS 1.3 until the
+client has acknowledged the session tickets.
 
 It is OpenSSL on a blocking socket with Nagle's algorithm on, as those servers' sockets
-are: the handshake ends with the server writing its session tickets, and the reply to the
-first command, one small write, then waits in the server's kernel for the tickets' ACK.
-A client that sent that command before the tickets came (in the segment of its last
-handshake message, as uvloop does, or just after it) has nothing left to send them back
-with, and its delayed ACK holds them for ~40 ms.
+are: the handshake ends with the server writing its session tickets, and its next reply (to
+the first command after STARTTLS; the greeting, with implicit TLS), one small write, then
+waits in the server's kernel for the tickets' ACK. A client that has nothing to send when
+the tickets come (it sent that command with its last handshake message, as uvloop does,
+or just after it; or it awaits the greeting) acknowledges them late, with a delayed ACK
+(~40 ms on Linux).
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ EHLO_REPLY = b"250-mx.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 STARTTLS\
 
 class TicketServer:
     """Serves on 127.0.0.1 and a free port, one connection at a time, on its own thread,
-    until closed: 220, then EHLO, STARTTLS (TLS 1.3 with ``context``), NOOP and QUIT."""
+    until closed: 220, then EHLO, STARTTLS (TLS 1.3 with ``context``), NOOP and QUIT; with
+    ``implicit_tls``, TLS from the first byte."""
 
-    def __init__(self, context: ssl.SSLContext) -> None:
+    def __init__(self, context: ssl.SSLContext, *, implicit_tls: bool = False) -> None:
         self.context = context
+        self.implicit_tls = implicit_tls
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.host, self.port = self._listener.getsockname()[:2]
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -55,7 +58,7 @@ class TicketServer:
                 sock.close()
 
     def _converse(self, sock: socket.socket) -> None:
-        conn: socket.socket = sock
+        conn = self.context.wrap_socket(sock, server_side=True) if self.implicit_tls else sock
         conn.sendall(b"220 mx.example ESMTP\r\n")
         lines = conn.makefile("rb")
         while line := lines.readline():
