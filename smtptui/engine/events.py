@@ -67,9 +67,9 @@ class Sent:
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """A complete reply. ``latency`` runs from the end of what it answers (the connection,
-    for the greeting) to the reply's first byte: the server's and the network's time, not
-    the time a long reply takes to arrive. ``time`` is when its last byte came."""
+    """A complete reply. ``latency`` runs from the end of what it answers (for the greeting:
+    the connection, or its TLS handshake) to the reply's first byte: the server's and the
+    network's time, not the time a long reply takes to arrive. ``time`` is its last byte's."""
 
     reply: Reply
     time: float
