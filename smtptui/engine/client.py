@@ -66,6 +66,8 @@ _NOT_TLS = frozenset(
 
 _HANDSHAKE = "TLS handshake"
 
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+
 L = TypeVar("L", bound=errors.Located)
 
 
@@ -156,7 +158,9 @@ class SMTPClient:
         self._ended: errors.Located | None = None  # what ended the last connection
         self._expected = 0
         self._sent_at = 0.0
+        self._reply_began = 0.0  # when the first byte of the reply being read arrived
         self._started = 0.0  # when the connection was asked for
+        self._ack_due = False  # a handshake ended: _write calls _ack_at_once after it
         self._step: bytes | str = ""
         self._starttls_pending = False
         self._next: _NextStep | None = None  # written the moment the awaited reply allows
@@ -269,6 +273,7 @@ class SMTPClient:
         self._held = b""
         self._ended = None
         self._expected = 0
+        self._ack_due = False
         self._next = self._sent_ahead = None
         self.tls = None
         self.greeting = None
@@ -380,7 +385,27 @@ class SMTPClient:
                 errors.SMTPServerDisconnected.at(text, self.host, self.port, self.step)
             )
         self._transport = transport  # type: ignore[assignment]
+        loop.call_soon(self._ack_at_once)  # after the callback that sends our Finished
+        self._ack_due = True
         return transport
+
+    def _ack_at_once(self) -> None:
+        """Acknowledge what arrives next at once, not after the ~40 ms of a delayed ACK
+        (Linux's ``TCP_QUICKACK``; a no-op elsewhere).
+
+        A TLS 1.3 server sends its session tickets when our Finished reaches it, then its
+        first reply: the greeting (implicit TLS), or the answer to the command we sent with
+        (or just after) our Finished. Servers with Nagle's algorithm on (Postfix, OpenSMTPD)
+        hold that small reply until the tickets are acknowledged; we have nothing to send
+        the ACK with, so the kernel delays it, and the reply with it: a wait that is the
+        network stack's, not the server's. Sending re-enters Linux's delayed-ACK mode, so
+        this is called once our Finished has left (uvloop sends it in a callback of its
+        own, after waking us) and again after the first write that follows it.
+        """
+        sock = self._transport.get_extra_info("socket") if self._transport else None
+        if _QUICKACK is not None and sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
 
     def _tls_error(self, error: ssl.SSLError) -> errors.SMTPTLSError:
         certificate = isinstance(error, ssl.SSLCertVerificationError)
@@ -440,18 +465,23 @@ class SMTPClient:
             now = time.monotonic()
             tls = self.tls is not None
             self._emit(WireEvent(Direction.RECEIVED, data, now, tls))
+            midway = self._parser.midway
+            began = self._reply_began if midway else now  # the first byte of the next reply
         failure: ProtocolError | None = None
         try:
             replies = self._parser.feed(data)
         except ProtocolError as error:  # the replies before the bad bytes still count
             replies, failure = list(error.replies), error
+        if listeners and (replies or not midway):
+            self._reply_began = now  # what is left over began in this chunk
         for index, reply in enumerate(replies):
             unsolicited = self._expected == 0
             if not unsolicited:
                 self._expected -= 1
             if listeners:
-                latency = None if unsolicited else now - self._sent_at
+                latency = None if unsolicited else began - self._sent_at
                 self._emit(Received(reply, now, tls, latency, unsolicited))
+                began = now
             if (
                 self._next is not None
                 and failure is None
@@ -576,6 +606,9 @@ class SMTPClient:
         transport.write(data)
         self._sent_at = now = time.monotonic()
         self._expected += expect
+        if self._ack_due:
+            self._ack_due = False
+            self._ack_at_once()
         if self._listeners:
             tls = self.tls is not None
             self._emit(WireEvent(Direction.SENT, data, now, tls))

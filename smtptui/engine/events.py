@@ -67,7 +67,9 @@ class Sent:
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """A complete reply. ``latency`` runs from the end of what it answers to its last byte."""
+    """A complete reply. ``latency`` runs from the end of what it answers (for the greeting:
+    the connection, or its TLS handshake) to the reply's first byte: the server's and the
+    network's time, not the time a long reply takes to arrive. ``time`` is its last byte's."""
 
     reply: Reply
     time: float

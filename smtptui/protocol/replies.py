@@ -126,6 +126,11 @@ class ReplyParser:
         """Bytes received but not yet part of a complete reply."""
         return b"".join(self._raw) + bytes(self._buffer)
 
+    @property
+    def midway(self) -> bool:
+        """Whether part of a reply has arrived: the next reply began before the next feed."""
+        return bool(self._raw or self._buffer)
+
     def clear(self) -> bytes:
         """Forget everything buffered (as after STARTTLS) and return what was dropped."""
         dropped = self.pending

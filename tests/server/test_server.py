@@ -113,6 +113,18 @@ def test_greeting_and_ehlo_before_tls(server: EmbeddedServer) -> None:
         assert smtp.esmtp_features["size"] == "33554432"
 
 
+def test_a_reply_of_many_lines_comes_whole_at_once(server: EmbeddedServer) -> None:
+    """aiosmtpd writes it a line at a time: with Nagle's algorithm on, the lines after the
+    first would wait for smtplib's delayed ACK (~40 ms on Linux)."""
+    with connect(server) as smtp:
+        times = []
+        for _ in range(9):
+            started = time.monotonic()
+            assert smtp.ehlo()[0] == 250
+            times.append(time.monotonic() - started)
+    assert sorted(times)[len(times) // 2] < 0.015, times
+
+
 def test_plain_send_is_stored(make_server: MakeServer) -> None:
     received: list[ReceivedMessage] = []
     server = make_server(on_message=received.append)
