@@ -73,24 +73,6 @@ async def ehlo_after_starttls(port: int, ca: trustme.CA) -> list[float]:
     return latencies
 
 
-@pytest.mark.skipif(not hasattr(socket, "TCP_QUICKACK"), reason="Linux's TCP_QUICKACK")
-@pytest.mark.parametrize("loop", LOOPS)
-@pytest.mark.parametrize("server_kind", ["holds for the tickets' ACK", "embedded"])
-def test_the_first_reply_inside_tls_13_comes_at_once(
-    loop: str,
-    server_kind: str,
-    ca: trustme.CA,
-    server_tls_context: ssl.SSLContext,
-    make_server: Callable[..., EmbeddedServer],
-) -> None:
-    if server_kind == "embedded":
-        latencies = LOOPS[loop](ehlo_after_starttls(make_server().port, ca))
-    else:
-        with TicketServer(server_tls_context) as server:
-            latencies = LOOPS[loop](ehlo_after_starttls(server.port, ca))
-    assert statistics.median(latencies) < PROMPT, [f"{x * 1e3:.1f} ms" for x in latencies]
-
-
 async def implicit_tls_greeting(port: int, ca: trustme.CA) -> list[float]:
     """How long ``connect`` takes with implicit TLS (the handshake, then the greeting),
     ``TRIES`` times."""
@@ -110,18 +92,22 @@ async def implicit_tls_greeting(port: int, ca: trustme.CA) -> list[float]:
 @pytest.mark.skipif(not hasattr(socket, "TCP_QUICKACK"), reason="Linux's TCP_QUICKACK")
 @pytest.mark.parametrize("loop", LOOPS)
 @pytest.mark.parametrize("server_kind", ["holds for the tickets' ACK", "embedded"])
-def test_the_greeting_after_an_implicit_tls_13_handshake_comes_at_once(
+@pytest.mark.parametrize("implicit_tls", [False, True], ids=["ehlo-after-starttls", "greeting"])
+def test_the_first_reply_inside_tls_13_comes_at_once(
     loop: str,
     server_kind: str,
+    implicit_tls: bool,
     ca: trustme.CA,
     server_tls_context: ssl.SSLContext,
     make_server: Callable[..., EmbeddedServer],
 ) -> None:
+    """The EHLO after STARTTLS, or the greeting after an implicit TLS handshake."""
+    measure = implicit_tls_greeting if implicit_tls else ehlo_after_starttls
     if server_kind == "embedded":
-        times = LOOPS[loop](implicit_tls_greeting(make_server(implicit_tls=True).port, ca))
+        times = LOOPS[loop](measure(make_server(implicit_tls=implicit_tls).port, ca))
     else:
-        with TicketServer(server_tls_context, implicit_tls=True) as server:
-            times = LOOPS[loop](implicit_tls_greeting(server.port, ca))
+        with TicketServer(server_tls_context, implicit_tls=implicit_tls) as server:
+            times = LOOPS[loop](measure(server.port, ca))
     assert statistics.median(times) < PROMPT, [f"{x * 1e3:.1f} ms" for x in times]
 
 
