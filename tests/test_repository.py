@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 _PATH = r"[^\s'\"`()<>\[\]]*"
 UP = re.compile(r"(?<![\w./-])(?:\./)?(?:\.\./)+" + _PATH)
-"""A relative path that starts by going up: ``../shared``, ``./../x``."""
+"""A relative path that starts by going up: ``../sibling``, ``./../x``."""
 
 OUTSIDE = tuple(place for place in ("/work", str(Path.home()), str(ROOT)) if place != "/")
 """Absolute places that are not the repository: the workplace, this user's home (unless it
@@ -77,7 +77,7 @@ def test_no_file_refers_outside_the_repository() -> None:
 @pytest.mark.parametrize(
     ("name", "text", "found"),
     [
-        ("README.md", "as [drawn](../shared/DESIGN.md) there", ["../shared/DESIGN.md"]),
+        ("README.md", "as [drawn](../sibling/DESIGN.md) there", ["../sibling/DESIGN.md"]),
         ("tests/x.py", 'Path("./../../outside")', ["./../../outside"]),
         ("tests/x.py", 'Path("../support")', []),
         ("tests/session/x.py", '("../étrange/host", 1)', []),
