@@ -28,7 +28,7 @@ from smtptui.session.transcript import (
     reply_text,
     wall_clock,
 )
-from smtptui.session.visible import visible_bytes, visible_tls
+from smtptui.session.visible import decoded, visible_tls
 
 FLAG_BARE_LF = "bare LF line endings"
 FLAG_NOT_UTF8 = "reply text is not UTF-8"
@@ -81,7 +81,7 @@ class Recorder:
             typed = event.kind is SentKind.MESSAGE_LINE
             if not typed and self.verb == "DATA":
                 self.verb = "."  # a message sent whole carries its end
-            text = visible_bytes(data.replace(b"\r\n", b"\n").removesuffix(b"\n"))
+            text = decoded(data.replace(b"\r\n", b"\n").removesuffix(b"\n"))
             return Entry(
                 EntryKind.SENT,
                 event.time,
@@ -148,17 +148,17 @@ def _challenge(reply: Reply) -> str:
         challenge = decode_challenge(reply.message)
     except ProtocolError:
         return ""
-    return f"challenge: {visible_bytes(challenge)}" if challenge else "challenge: (empty)"
+    return f"challenge: {decoded(challenge)}" if challenge else "challenge: (empty)"
 
 
 def _reveal(response: bytes, prefix: str, text: str) -> str:
     """A SASL response decoded for reading, secret visible, after ``prefix``; ``text`` (the
     line as sent) if it is not base64."""
     try:
-        decoded = decode_challenge(response.strip())
+        secret = decode_challenge(response.strip())
     except ProtocolError:
         return text
-    return prefix + (visible_bytes(decoded) if decoded else "(empty)")
+    return prefix + (decoded(secret) if secret else "(empty)")
 
 
 def _tls(info: TlsInfo) -> str:

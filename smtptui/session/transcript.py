@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from smtptui.engine.tls import TlsInfo
 from smtptui.protocol.replies import Reply
-from smtptui.session.visible import visible, visible_bytes
+from smtptui.session.visible import decoded, visible
 
 
 class EntryKind(StrEnum):
@@ -95,8 +95,8 @@ def wall_clock(when: float) -> datetime:
 
 
 def display_line(data: bytes) -> str:
-    """One line for display, its CRLF (or bare LF) removed."""
-    return visible_bytes(data.removesuffix(b"\n").removesuffix(b"\r"))
+    """One line for an entry, its CRLF (or bare LF) removed."""
+    return decoded(data.removesuffix(b"\n").removesuffix(b"\r"))
 
 
 def reply_text(reply: Reply) -> str:

@@ -42,9 +42,16 @@ def visible(text: str, *, one_line: bool = False) -> str:
     return (_ONE_LINE if one_line else _MULTILINE).sub(_escape, text)
 
 
+def decoded(data: bytes) -> str:
+    """Bytes as text: UTF-8, and every byte that is not as ``\\xNN``; control characters
+    are left for :func:`visible` (an :class:`~smtptui.session.transcript.Entry` applies it
+    to its own text, so what becomes an entry is scanned once)."""
+    return data.decode("utf-8", "backslashreplace")
+
+
 def visible_bytes(data: bytes, *, one_line: bool = False) -> str:
-    """Bytes as :func:`visible` text: UTF-8, and every byte that is not as ``\\xNN``."""
-    return visible(data.decode("utf-8", "backslashreplace"), one_line=one_line)
+    """Bytes as :func:`visible` text: :func:`decoded`, control characters written out."""
+    return visible(decoded(data), one_line=one_line)
 
 
 def visible_tls(info: TlsInfo) -> TlsInfo:
