@@ -40,7 +40,7 @@ from smtptui.protocol.auth import (
     decode_challenge,
     encode_sasl,
 )
-from smtptui.protocol.capabilities import Capabilities, parse_ehlo
+from smtptui.protocol.capabilities import Capabilities
 from smtptui.protocol.data import (
     DEFAULT_CHUNK_SIZE,
     TERMINATOR,
@@ -53,8 +53,9 @@ from smtptui.protocol.data import (
     message_line,
     prepare_message,
 )
+from smtptui.protocol.dialogue import Dialogue, Phase
 from smtptui.protocol.errors import ProtocolError
-from smtptui.protocol.replies import Reply, ReplyParser
+from smtptui.protocol.replies import Reply
 
 Response = tuple[int, bytes]
 AuthObject = Mechanism | Callable[[bytes | None], str | None]
@@ -149,23 +150,23 @@ class SMTPClient:
         self._listeners: list[Listener] = [listener] if listener else []
         self._wire = _Wire(self)
         self._transport: asyncio.Transport | None = None
-        self._parser = ReplyParser()
-        self._replies: deque[Reply] = deque()
+        self._dialogue = Dialogue()
+        self._dialogue.closed()
+        self._replies: deque[Reply] = deque()  # answers no call has read yet
         self._waiter: asyncio.Future[Reply] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the connection's, once made
         self._deadline = 0.0
         self._watchdog: asyncio.TimerHandle | None = None
         self._ended: errors.Located | None = None  # what ended the last connection
-        self._expected = 0
         self._sent_at = 0.0
         self._reply_began = 0.0  # when the first byte of the reply being read arrived
         self._started = 0.0  # when the connection was asked for
         self._ack_due = False  # a handshake ended: _write calls _ack_at_once after it
-        self._step: bytes | str = ""
-        self._starttls_pending = False
+        self._io_step = ""  # "connect" or "TLS handshake" while one is under way
         self._next: _NextStep | None = None  # written the moment the awaited reply allows
         self._sent_ahead: bytes | None = None  # what _next wrote, until a command claims it
-        self._held = b""  # bytes after STARTTLS's 220 that were not replies: to discard
+        self._lenient = False  # a reply timeout raises _Unanswered, leaving the connection
+        self._pipelining = True  # until the server is seen to lose pipelined commands
         self.tls: TlsInfo | None = None
         self.greeting: Reply | None = None  # the server's 220 (or whatever it said first)
         self.last_reply: Reply | None = None
@@ -173,9 +174,6 @@ class SMTPClient:
         self._forget_session()
 
     def _forget_session(self) -> None:
-        self.capabilities: Capabilities | None = None
-        self.esmtp_features: dict[str, str] = {}
-        self.does_esmtp = False
         self.ehlo_resp: bytes | None = None
         self.helo_resp: bytes | None = None
 
@@ -194,11 +192,28 @@ class SMTPClient:
 
     @property
     def step(self) -> str:
-        """What was under way: a phase ("connect", "greeting") or the command's verb."""
-        step = self._step
-        if isinstance(step, bytes):
-            return step.split(b" ", 1)[0].strip().decode("ascii", "replace").upper()
-        return step
+        """What was under way: "connect", the TLS handshake, or what the dialogue awaits
+        (the command whose reply is due, "greeting", "message data")."""
+        return self._io_step or self._dialogue.step
+
+    @property
+    def dialogue(self) -> Dialogue:
+        """The connection's dialogue: its phase and what each reply answered."""
+        return self._dialogue
+
+    @property
+    def capabilities(self) -> Capabilities | None:
+        """What the last accepted EHLO advertised (since connect or STARTTLS)."""
+        return self._dialogue.capabilities
+
+    @property
+    def esmtp_features(self) -> dict[str, str]:
+        """smtplib's form of the capabilities: keyword (lower case) to parameters."""
+        return self._dialogue.features
+
+    @property
+    def does_esmtp(self) -> bool:
+        return self._dialogue.esmtp
 
     @property
     def connected(self) -> bool:
@@ -206,7 +221,7 @@ class SMTPClient:
 
     def has_extn(self, opt: str) -> bool:
         """Whether the server advertised the extension ``opt`` in its EHLO reply."""
-        return opt.lower() in self.esmtp_features
+        return opt.lower() in self._dialogue.features
 
     # -- connection --------------------------------------------------------------------
 
@@ -233,7 +248,7 @@ class SMTPClient:
         self._started = time.monotonic()
         self._emit(Connecting(host, port, self.implicit_tls, self._started))
         context = self._tls_context() if self.implicit_tls else None
-        self._step = "connect"
+        self._io_step = "connect"
         try:
             async with asyncio.timeout(self.connect_timeout):
                 await loop.create_connection(  # the wire hands the transport over: _on_made
@@ -250,7 +265,8 @@ class SMTPClient:
             raise errors.SMTPConnectError.at(cause, text, host, port) from None
         if context is not None:
             self._tls_established(await self._handshake(context))
-            self._sent_at, self._step = time.monotonic(), "greeting"
+            self._dialogue.tls_begun()
+            self._sent_at = time.monotonic()
         self.greeting = await self._read_reply()
         return self.greeting.as_tuple()
 
@@ -261,20 +277,20 @@ class SMTPClient:
         peer = transport.get_extra_info("peername") or (self.host, self.port)
         now = time.monotonic()
         self._emit(Connected(self.host, self.port, tuple(peer[:2]), now - self._started, now))
-        self._expected = 1
+        self._dialogue = Dialogue()
         self._sent_at = now
-        self._step = "greeting"
+        self._io_step = ""
 
     def _reset_connection(self) -> None:
         self._wire.detach()
         self._wire = _Wire(self)
-        self._parser = ReplyParser()
+        self._dialogue = Dialogue()
+        self._dialogue.closed()
         self._replies.clear()
-        self._held = b""
         self._ended = None
-        self._expected = 0
         self._ack_due = False
         self._next = self._sent_ahead = None
+        self._pipelining = True
         self.tls = None
         self.greeting = None
         self.authenticated_as = None
@@ -303,6 +319,7 @@ class SMTPClient:
             waiter.set_exception(error)
         transport, self._transport = self._transport, None
         self._next = self._sent_ahead = None
+        self._dialogue.closed()
         if transport is not None:
             self._wire.detach()
             transport.close()
@@ -355,7 +372,7 @@ class SMTPClient:
         """Upgrade the connection to TLS (implicit TLS, or after STARTTLS's 220) and return
         the TLS transport; a failure ends the connection, a hang-up as the server's doing."""
         assert self._transport is not None
-        self._step = _HANDSHAKE
+        self._io_step = _HANDSHAKE
         loop = asyncio.get_running_loop()
         try:
             # Our own deadline: asyncio's handshake timeout raises ConnectionAbortedError,
@@ -385,6 +402,7 @@ class SMTPClient:
                 errors.SMTPServerDisconnected.at(text, self.host, self.port, self.step)
             )
         self._transport = transport  # type: ignore[assignment]
+        self._io_step = ""
         loop.call_soon(self._ack_at_once)  # after the callback that sends our Finished
         self._ack_due = True
         return transport
@@ -431,25 +449,18 @@ class SMTPClient:
             await self.ehlo_or_helo_if_needed()
             if not self.has_extn("starttls"):
                 raise errors.SMTPNotSupportedError("STARTTLS extension not supported by server.")
-        self._starttls_pending = True
-        try:
-            reply = await self._command(commands.STARTTLS)
-        finally:
-            self._starttls_pending = False
-        if reply.code != 220:
+        reply = await self._command(commands.STARTTLS)
+        if self._dialogue.phase is not Phase.TLS:
             raise errors.SMTPResponseException(reply.code, reply.message)
-        self._discard_plaintext()
+        self._report_plaintext(self._dialogue.discard_plaintext())
         transport = await self._handshake(context or self._tls_context())
-        self._discard_plaintext()
+        self._report_plaintext(self._dialogue.tls_started())
         self._forget_session()
         self._tls_established(transport)
         return reply.as_tuple()
 
-    def _discard_plaintext(self) -> None:
-        dropped = b"".join(reply.raw for reply in self._replies) + self._held + self._parser.clear()
-        self._replies.clear()
-        self._held = b""
-        self._expected = 0
+    def _report_plaintext(self, dropped: bytes) -> None:
+        """Report what the server sent after its 220 to STARTTLS, which the dialogue drops."""
         if dropped:
             text = (
                 f"discarded {len(dropped)} bytes of plaintext the server sent after its 220 "
@@ -460,34 +471,36 @@ class SMTPClient:
     # -- bytes in ----------------------------------------------------------------------
 
     def _on_data(self, data: bytes) -> None:
+        dialogue = self._dialogue
         listeners = self._listeners
         if listeners:
             now = time.monotonic()
             tls = self.tls is not None
             self._emit(WireEvent(Direction.RECEIVED, data, now, tls))
-            midway = self._parser.midway
+            midway = dialogue.midway
             began = self._reply_began if midway else now  # the first byte of the next reply
-        failure: ProtocolError | None = None
-        try:
-            replies = self._parser.feed(data)
-        except ProtocolError as error:  # the replies before the bad bytes still count
-            replies, failure = list(error.replies), error
-        if listeners and (replies or not midway):
-            self._reply_began = now  # what is left over began in this chunk
-        for index, reply in enumerate(replies):
-            unsolicited = self._expected == 0
-            if not unsolicited:
-                self._expected -= 1
+            self._reply_began = now  # unless only the reply under way goes on (below)
+        dialogue.receive_data(data)
+        answered = False
+        while True:
+            try:
+                answer = dialogue.next_event()
+            except ProtocolError as failure:
+                text, data = str(failure), failure.data
+                error = errors.SMTPProtocolError.at(text, data, self.host, self.port, self.step)
+                self._end(error)
+                return
+            if answer is None:
+                break
+            answered = True
+            reply, command, phase = answer
             if listeners:
-                latency = None if unsolicited else began - self._sent_at
-                self._emit(Received(reply, now, tls, latency, unsolicited))
+                latency = None if command is None else began - self._sent_at
+                self._emit(Received(reply, now, tls, latency, command, phase))
                 began = now
-            if (
-                self._next is not None
-                and failure is None
-                and not unsolicited
-                and not self._expected
-            ):
+            if command is None:
+                continue  # it answers nothing: no call reads it
+            if self._next is not None and not dialogue.awaiting:
                 self._take_next_step(reply)
             waiter = self._waiter
             if waiter is not None and not waiter.done():
@@ -495,27 +508,18 @@ class SMTPClient:
                 waiter.set_result(reply)
             else:
                 self._replies.append(reply)
-            if self._starttls_pending and reply.code == 220 and self._transport is not None:
-                # What follows must be neither read as plaintext nor published as replies:
-                # starttls() discards it, replies included (CVE-2011-0411).
+            if phase is Phase.TLS and self._transport is not None:
+                # What follows is held by the dialogue, for starttls() to report and drop.
                 self._transport.pause_reading()
-                self._replies.extend(replies[index + 1 :])
-                if failure is not None:  # not replies at all: plaintext for starttls to drop
-                    self._held = failure.rest
                 return
-        if failure is not None:
-            self._end(
-                errors.SMTPProtocolError.at(
-                    str(failure), failure.data, self.host, self.port, self.step
-                )
-            )
+        if listeners and not answered and midway:
+            self._reply_began = began
 
     def _take_next_step(self, reply: Reply) -> None:
         """Write the prepared next step if ``reply`` (to the last command) allows it."""
         step, self._next = self._next, None
         assert step is not None
         if reply.code in step.codes and self.connected:
-            self._step = step.step
             self._write(step.data, step.kind, shown=step.shown)
             self._sent_ahead = step.data
 
@@ -524,7 +528,7 @@ class SMTPClient:
         reports it lost, so that ``Closed`` comes before the awaiting call raises."""
         host, port, step = self.host, self.port, self.step
         try:
-            self._parser.eof()
+            self._dialogue.eof()
         except ProtocolError as error:
             text = "the server closed the connection in the middle of a reply"
             self._hung_up(errors.SMTPProtocolError.at(text, error.data, host, port, step))
@@ -585,34 +589,56 @@ class SMTPClient:
         if loop.time() < self._deadline:
             self._watchdog = loop.call_at(self._deadline, self._watch)
             return
-        self._timed_out(self.timeout, len(self._parser.pending))
+        if self._lenient:
+            self._waiter = None
+            waiter.set_exception(_Unanswered())
+            return
+        self._timed_out(self.timeout, len(self._dialogue.unparsed))
 
     # -- bytes out ---------------------------------------------------------------------
 
     def _write(
-        self,
-        data: bytes,
-        kind: SentKind,
-        note: str = "",
-        *,
-        expect: bool = True,
-        shown: bytes | None = None,
+        self, data: bytes, kind: SentKind, note: str = "", *, shown: bytes | None = None
     ) -> None:
-        """Write ``data``; its Sent event shows ``shown`` if given (a message, not its
-        stuffed payload)."""
+        """Write ``data`` and tell the dialogue; its Sent event shows ``shown`` if given (a
+        message, not its stuffed payload)."""
         transport = self._transport
         if transport is None or transport.is_closing():
             raise self._not_connected()
         transport.write(data)
         self._sent_at = now = time.monotonic()
-        self._expected += expect
+        if kind is SentKind.BODY:
+            command = self._dialogue.send_message()
+        elif kind is SentKind.CHUNK:
+            command = None  # its BDAT command awaits the reply
+        else:
+            command = self._dialogue.send(data)
         if self._ack_due:
             self._ack_due = False
             self._ack_at_once()
         if self._listeners:
             tls = self.tls is not None
             self._emit(WireEvent(Direction.SENT, data, now, tls))
-            self._emit(Sent(kind, data if shown is None else shown, time.monotonic(), tls, note))
+            sent = data if shown is None else shown
+            self._emit(Sent(kind, sent, time.monotonic(), tls, note, command))
+
+    def _write_group(self, lines: Sequence[bytes]) -> None:
+        """Write ``lines`` as one pipelined group (RFC 2920): one write, one wire chunk."""
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            raise self._not_connected()
+        data = b"".join(lines)
+        transport.write(data)
+        self._sent_at = now = time.monotonic()
+        dialogue = self._dialogue
+        group = dialogue.begin_group()
+        sent = [dialogue.send(line, group=group) for line in lines]
+        dialogue.end_group()
+        if self._listeners:
+            tls = self.tls is not None
+            self._emit(WireEvent(Direction.SENT, data, now, tls))
+            for line, command in zip(lines, sent, strict=True):
+                self._emit(Sent(SentKind.COMMAND, line, now, tls, command=command))
 
     def _command(
         self, line: bytes, kind: SentKind = SentKind.COMMAND, note: str = ""
@@ -621,8 +647,6 @@ class SMTPClient:
         result for its reply. (Not itself a coroutine: one layer fewer on every round trip.)"""
         sent, self._sent_ahead = self._sent_ahead, None
         if sent is not line:
-            if kind is not SentKind.SASL:  # a SASL line is a secret: the step stays "AUTH …"
-                self._step = line  # named lazily, only if something fails
             self._write(line, kind, note)
         return self._read_reply()
 
@@ -633,7 +657,6 @@ class SMTPClient:
         kind: SentKind = SentKind.COMMAND,
         *,
         shown: bytes | None = None,
-        step: bytes | str | None = None,
     ) -> None:
         """Write ``data`` the moment the reply to the command just sent arrives, if its code
         is one of ``codes``: the transaction's next step, already decided.
@@ -644,11 +667,10 @@ class SMTPClient:
         what went ahead.
         """
         if not self._replies:  # a queued reply would be read first: take the slow path
-            self._next = _NextStep(codes, data, kind, shown, data if step is None else step)
+            self._next = _NextStep(codes, data, kind, shown)
 
     async def send_raw(self, data: bytes) -> Reply:
         """Send ``data`` exactly as given and read one reply."""
-        self._step = "raw command"
         self._write(commands.raw(data), SentKind.RAW)
         return await self._read_reply()
 
@@ -662,7 +684,6 @@ class SMTPClient:
         sent, self._sent_ahead = self._sent_ahead, None
         if payload is not None and sent is payload:
             return await self._read_reply()
-        self._step = "message data"
         transport = self._transport
         if transport is None:
             raise self._not_connected()
@@ -677,9 +698,9 @@ class SMTPClient:
                 if self._transport is None:
                     break
         self._sent_at = time.monotonic()
-        self._expected += 1
+        command = self._dialogue.send_message()
         if listeners:
-            self._emit(Sent(SentKind.BODY, message, time.monotonic(), tls))
+            self._emit(Sent(SentKind.BODY, message, time.monotonic(), tls, command=command))
         return await self._read_reply()
 
     async def _drain(self) -> None:
@@ -712,15 +733,10 @@ class SMTPClient:
         return reply.as_tuple()
 
     async def ehlo(self, name: str = "") -> Response:
-        """Send EHLO; on 250, parse the capabilities into ``esmtp_features``."""
-        line = commands.ehlo(name or await self._default_name())
-        self.esmtp_features, self.capabilities = {}, None  # as smtplib: none unless this works
-        reply = await self._command(line)
+        """Send EHLO; the dialogue reads the capabilities of a 2xx reply (``capabilities``,
+        ``esmtp_features``), and forgets them otherwise, as smtplib does."""
+        reply = await self._command(commands.ehlo(name or await self._default_name()))
         self.ehlo_resp = reply.message
-        if reply.code == 250:
-            self.does_esmtp = True
-            self.capabilities = parse_ehlo(reply)
-            self.esmtp_features = dict(self.capabilities.features)
         return reply.as_tuple()
 
     async def ehlo_or_helo_if_needed(self) -> None:
@@ -797,7 +813,6 @@ class SMTPClient:
     ) -> Response:
         """Run one SASL exchange (smtplib's ``auth``); ``authobject`` may be a Mechanism."""
         sasl = authobject if isinstance(authobject, Mechanism) else _Callback(authobject)
-        self._step = f"AUTH {mechanism.upper()}"
         initial = sasl.initial_response() if initial_response_ok else None
         if initial is None:
             reply = await self._command(commands.auth(mechanism))
@@ -861,7 +876,7 @@ class SMTPClient:
         payload = None
         if len(message) <= DEFAULT_CHUNK_SIZE:  # one write, as smtplib makes, sent on the 354
             payload = data_payload(message)
-            self._prepare((354,), payload, SentKind.BODY, shown=message, step="message data")
+            self._prepare((354,), payload, SentKind.BODY, shown=message)
         reply = await pending
         if reply.code != 354:
             raise errors.SMTPDataError(reply.code, reply.message)
@@ -873,8 +888,7 @@ class SMTPClient:
 
         Raises :class:`CommandError`, sending nothing, if ``line`` holds CR, LF or NUL."""
         data = message_line(line)
-        self._step = "message data"
-        self._write(dot_stuff(data), SentKind.MESSAGE_LINE, expect=False, shown=data)
+        self._write(dot_stuff(data), SentKind.MESSAGE_LINE, shown=data)
         await self._drain()
 
     async def end_data(self, msg: bytes | str | None = None) -> Response:
@@ -882,16 +896,13 @@ class SMTPClient:
         ``msg`` if given (sent as :meth:`data` sends it); return the reply."""
         if msg is not None:
             return (await self._body(encode_message(msg))).as_tuple()
-        pending = self._command(TERMINATOR)
-        self._step = "message data"  # what a timeout or failure names, rather than "."
-        return (await pending).as_tuple()
+        return (await self._command(TERMINATOR)).as_tuple()
 
     async def bdat(self, chunk: bytes, last: bool = False) -> Response:
         """One BDAT chunk (RFC 3030): the command and its bytes as they are (no stuffing,
         no terminator), then the reply."""
-        self._write(commands.bdat(len(chunk), last), SentKind.COMMAND, expect=False)
-        self._step = "BDAT"
-        self._write(chunk, SentKind.BODY)
+        self._write(commands.bdat(len(chunk), last), SentKind.COMMAND)
+        self._write(chunk, SentKind.CHUNK)
         return (await self._read_reply()).as_tuple()
 
     async def _bdat_message(self, message: bytes, chunk_size: int) -> Response:
@@ -916,12 +927,16 @@ class SMTPClient:
         rcpt_options: Sequence[str] = (),
         *,
         chunking: bool | int = False,
+        pipelining: bool = True,
     ) -> dict[str, Response]:
         """The whole transaction with smtplib's semantics; returns the refused recipients.
 
         ``chunking`` sends the message with BDAT (RFC 3030) rather than DATA, in chunks of
         that many bytes (True: a default size); the server must offer CHUNKING, else
-        SMTPNotSupportedError is raised before anything is sent.
+        SMTPNotSupportedError is raised before anything is sent. If the server offers
+        PIPELINING (RFC 2920), MAIL, every RCPT and DATA go out in one write, unless
+        ``pipelining`` is False; a server that offers it but loses commands is reported
+        and the rest of the connection goes one command at a time.
         """
         chunk_size = bdat_chunk_size(chunking)
         if self.helo_resp is None and self.ehlo_resp is None:
@@ -935,23 +950,58 @@ class SMTPClient:
                 options.append(f"size={len(msg)}")
             options.extend(mail_options)
         recipients = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
-        # Every line is checked before the first is sent; each goes out the moment the
-        # reply before it allows (see _prepare).
+        # Every line is checked before the first is sent.
         mail_line = self._mail_line(from_addr, options)
         rcpt_lines = [self._rcpt_line(recipient, rcpt_options) for recipient in recipients]
+        data = chunk_size is None
+        refused = None
+        if pipelining and self._pipelining and self.has_extn("pipelining"):
+            try:
+                refused = await self._envelope_pipelined(
+                    from_addr, recipients, [mail_line, *rcpt_lines], data
+                )
+            except _Unanswered:
+                self._pipelining = False
+                await self.rset()
+        if refused is None:
+            refused = await self._envelope_lock_step(
+                from_addr, recipients, mail_line, rcpt_lines, data
+            )
+        if chunk_size is not None:
+            code, resp = await self._bdat_message(msg, chunk_size)
+        elif self._dialogue.phase is Phase.DATA:  # DATA went in the group: 354 came
+            code, resp = (await self._body(msg)).as_tuple()
+        else:
+            code, resp = await self.data(msg)
+        if code != 250:
+            await self._abandon(code)
+            raise errors.SMTPDataError(code, resp)
+        return refused
+
+    async def _envelope_lock_step(
+        self,
+        sender: str,
+        recipients: list[str],
+        mail_line: bytes,
+        rcpt_lines: list[bytes],
+        data: bool,
+    ) -> dict[str, Response]:
+        """MAIL and each RCPT, each written the moment the reply before it allows (see
+        _prepare); DATA is prepared after the last RCPT if ``data``. Returns the refused
+        recipients; raises if the sender or every recipient was refused."""
         pending = self._command(mail_line)
         if rcpt_lines:
             self._prepare((250,), rcpt_lines[0])
         code, resp = (await pending).as_tuple()
         if code != 250:
             await self._abandon(code)
-            raise errors.SMTPSenderRefused(code, resp, from_addr)
+            raise errors.SMTPSenderRefused(code, resp, sender)
         refused: dict[str, Response] = {}
         for index, (recipient, line) in enumerate(zip(recipients, rcpt_lines, strict=True)):
             pending = self._command(line)
             if index + 1 < len(rcpt_lines):
                 self._prepare((250, 251), rcpt_lines[index + 1])
-            elif not refused and chunk_size is None:
+            elif not refused and data:
                 self._prepare((250, 251), commands.DATA)
             code, resp = (await pending).as_tuple()
             if code not in (250, 251):
@@ -962,14 +1012,78 @@ class SMTPClient:
         if len(refused) == len(recipients):
             await self._rset_quietly()
             raise errors.SMTPRecipientsRefused(refused)
-        if chunk_size is None:
-            code, resp = await self.data(msg)
-        else:
-            code, resp = await self._bdat_message(msg, chunk_size)
-        if code != 250:
-            await self._abandon(code)
-            raise errors.SMTPDataError(code, resp)
         return refused
+
+    async def _envelope_pipelined(
+        self, sender: str, recipients: list[str], lines: list[bytes], data: bool
+    ) -> dict[str, Response]:
+        """MAIL, each RCPT and (if ``data``) DATA in one write, then their replies, each
+        matched to its command. Returns and raises as _envelope_lock_step; a refused DATA
+        raises SMTPDataError. Raises _Unanswered if part of the group was never answered."""
+        if data:
+            lines.append(commands.DATA)
+        self._write_group(lines)
+        replies = await self._group_replies(len(lines))
+        mail = replies[0]
+        refused = {
+            recipient: reply.as_tuple()
+            for recipient, reply in zip(recipients, replies[1:], strict=False)
+            if reply.code not in (250, 251)
+        }
+        if mail.code != 250:
+            await self._give_up(mail.code)
+            raise errors.SMTPSenderRefused(mail.code, mail.message, sender)
+        if any(reply.code == 421 for reply in replies):
+            self.close()
+            raise errors.SMTPRecipientsRefused(refused)
+        if len(refused) == len(recipients):
+            await self._give_up(refused[recipients[-1]][0])
+            raise errors.SMTPRecipientsRefused(refused)
+        if data and replies[-1].code != 354:
+            await self._give_up(replies[-1].code)
+            raise errors.SMTPDataError(replies[-1].code, replies[-1].message)
+        return refused
+
+    async def _group_replies(self, count: int) -> list[Reply]:
+        """The replies to a pipelined group of ``count`` commands, in order.
+
+        A server that advertises PIPELINING but reads one line per packet answers the first
+        command and loses the rest: when the reply timeout passes with part of the group
+        answered, that is reported and _Unanswered raised, the connection left open for the
+        caller to go on one command at a time. With nothing answered, it is a timeout.
+        """
+        replies: list[Reply] = []
+        self._lenient = True
+        try:
+            for _ in range(count):
+                replies.append(await self._read_reply())
+        except errors.SMTPServerDisconnected:
+            if replies and replies[-1].code == 421:  # the server said why it hung up
+                return replies
+            raise
+        except _Unanswered:
+            if not replies:
+                raise self._timed_out(self.timeout) from None
+            lost = self._dialogue.forget_pending()
+            text = (
+                f"the server advertised PIPELINING but answered {len(replies)} of the "
+                f"{count} commands written together within {self.timeout:g} s: it lost "
+                f"{', '.join(command.label for command in lost)}; "
+                "going on one command at a time on this connection"
+            )
+            self._emit(Finding(text, b"", time.monotonic()))
+            raise
+        finally:
+            self._lenient = False
+        return replies
+
+    async def _give_up(self, code: int) -> None:
+        """Leave a pipelined transaction whose sender or every recipient was refused. A
+        server that says 354 to its DATA all the same gets an empty message, which has no
+        one to go to, so that it leaves the DATA state."""
+        if self._dialogue.phase is Phase.DATA:
+            code = (await self._command(TERMINATOR)).code
+        await self._abandon(code)
 
     async def _abandon(self, code: int) -> None:
         if code == 421:
@@ -986,9 +1100,10 @@ class SMTPClient:
         rcpt_options: Sequence[str] = (),
         *,
         chunking: bool | int = False,
+        pipelining: bool = True,
     ) -> dict[str, Response]:
-        """Send an ``email.message.Message`` (smtplib's ``send_message``); ``chunking`` as
-        for :meth:`sendmail`."""
+        """Send an ``email.message.Message`` (smtplib's ``send_message``); ``chunking`` and
+        ``pipelining`` as for :meth:`sendmail`."""
         await self.ehlo_or_helo_if_needed()
         prepared = prepare_message(msg, from_addr, to_addrs, mail_options)
         if prepared.international and not self.has_extn("smtputf8"):
@@ -1004,6 +1119,7 @@ class SMTPClient:
             prepared.mail_options,
             rcpt_options,
             chunking=chunking,
+            pipelining=pipelining,
         )
 
     async def __aenter__(self) -> SMTPClient:
@@ -1016,6 +1132,11 @@ class SMTPClient:
         self.close()
 
 
+class _Unanswered(Exception):
+    """Part of a pipelined group went unanswered until the reply timeout (see
+    SMTPClient._group_replies)."""
+
+
 class _NextStep(NamedTuple):
     """What to write once the awaited reply's code is one of ``codes`` (see _prepare)."""
 
@@ -1023,7 +1144,6 @@ class _NextStep(NamedTuple):
     data: bytes
     kind: SentKind
     shown: bytes | None
-    step: bytes | str
 
 
 class _Callback(Mechanism):

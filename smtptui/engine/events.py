@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from smtptui.engine.tls import TlsInfo
+from smtptui.protocol.dialogue import Command, Phase
 from smtptui.protocol.replies import Reply
 
 
@@ -21,7 +22,8 @@ class Direction(StrEnum):
 class SentKind(StrEnum):
     COMMAND = "command"  # one command line built by a builder
     SASL = "sasl"  # a SASL response line (base64); show it through the mechanism's describe()
-    BODY = "body"  # message data after 354, or a BDAT chunk
+    BODY = "body"  # message data after 354, its end included
+    CHUNK = "chunk"  # the bytes of a BDAT chunk, after their BDAT command
     MESSAGE_LINE = "message line"  # one line of message data after 354, typed: no reply due
     RAW = "raw"  # bytes the user asked to send exactly as typed
 
@@ -56,26 +58,35 @@ class Connected:
 @dataclass(frozen=True, slots=True)
 class Sent:
     """Something the client sent. ``data`` is the command line, or the message (or message
-    line) unstuffed."""
+    line) unstuffed. ``command`` is what the dialogue made of it: what its reply will
+    answer, with its pipelining group (``None``: no reply is due for it alone)."""
 
     kind: SentKind
     data: bytes
     time: float
     tls: bool
     note: str = ""  # readable form where the bytes need one (a masked SASL step)
+    command: Command | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Received:
     """A complete reply. ``latency`` runs from the end of what it answers (for the greeting:
     the connection, or its TLS handshake) to the reply's first byte: the server's and the
-    network's time, not the time a long reply takes to arrive. ``time`` is its last byte's."""
+    network's time, not the time a long reply takes to arrive. ``time`` is its last byte's.
+    ``command`` is what it answers (``None``: nothing was waiting for it), ``phase`` where
+    it leaves the dialogue."""
 
     reply: Reply
     time: float
     tls: bool
     latency: float | None
-    unsolicited: bool = False  # no command was waiting for it
+    command: Command | None
+    phase: Phase
+
+    @property
+    def unsolicited(self) -> bool:
+        return self.command is None
 
 
 @dataclass(frozen=True, slots=True)

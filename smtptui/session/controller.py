@@ -16,7 +16,7 @@ from smtptui.protocol.auth import NoMechanismError, choose_mechanism, sends_pass
 from smtptui.protocol.commands import raw_line
 from smtptui.protocol.errors import CommandError
 from smtptui.protocol.replies import Reply
-from smtptui.session import advice
+from smtptui.session import advice, recorder
 from smtptui.session.actions import (
     Action,
     Authenticate,
@@ -43,9 +43,8 @@ from smtptui.session.actions import (
     StartTls,
     Verify,
 )
-from smtptui.session.recorder import Recorder
 from smtptui.session.settings import Security, SessionSettings
-from smtptui.session.state import Phase, SessionState, after_reply
+from smtptui.session.state import Phase, SessionState
 from smtptui.session.transcript import Entry, EntryKind, Transcript
 
 
@@ -104,7 +103,6 @@ class SessionController:
         self._client: SMTPClient | None = None
         self._detach: Callable[[], None] | None = None  # unsubscribes from the client
         self._state = SessionState()
-        self._recorder = Recorder()
         self._reply: Reply | None = None  # the last reply to the action under way
         self._lock = asyncio.Lock()
         self._subscribers: list[Subscriber] = []
@@ -427,30 +425,29 @@ class SessionController:
     def _on_event(self, event: ClientEvent) -> None:
         if isinstance(event, Connecting):
             self._begin(format_host(event.host, event.port))
-        verb = self._recorder.verb
-        entry = self._recorder.entry(event)
+        entry = recorder.entry(event)
         if entry is not None:
             self.transcript.append(entry)
         match event:
             case Connecting():
-                self._update(self._state.without_connection(Phase.CONNECTING))
-            case Received(reply=reply, unsolicited=True):
-                # it answers no action and moves no phase
-                self._set(last_reply=reply, sasl_due=self._recorder.sasl_due)
-            case Received(reply=reply):
+                self._update(self._state.without_connection(Phase.GREETING))
+            case Received(reply=reply, command=None):
+                self._set(last_reply=reply)  # it answers no action and moves no phase
+            case Received(reply=reply, phase=phase):
                 self._reply = reply
-                phase = after_reply(self._state.phase, verb, reply)
-                self._set(phase=phase, last_reply=reply, sasl_due=self._recorder.sasl_due)
+                self._set(phase=phase, last_reply=reply)
             case Closed():
                 self._update(self._state.without_connection())
 
     def _sync(self) -> None:
-        """Copy what the client knows (TLS, EHLO's extensions, the user) into the state."""
+        """Copy what the client knows (the phase, TLS, EHLO's extensions, the user) into
+        the state."""
         client = self._client
         if client is None or not client.connected:
             self._update(self._state.without_connection())
             return
         self._set(
+            phase=client.dialogue.phase,  # a handshake after STARTTLS moves it, too
             tls=client.tls,
             esmtp=client.does_esmtp,
             extensions=frozenset(name.upper() for name in client.esmtp_features),

@@ -1,5 +1,6 @@
-"""Turns the client's events into transcript entries, following the dialogue as it goes:
-which command a reply answers, and which lines sent are SASL responses (secrets)."""
+"""Turns the client's events into transcript entries. What each line sent and each reply
+is (which command a reply answers, which line is a SASL response: a secret) is the
+dialogue's word, carried by the events; nothing here follows the dialogue itself."""
 
 from __future__ import annotations
 
@@ -33,76 +34,39 @@ from smtptui.session.visible import decoded, visible_tls
 FLAG_BARE_LF = "bare LF line endings"
 FLAG_NOT_UTF8 = "reply text is not UTF-8"
 FLAG_UNSOLICITED = "unsolicited: arrived before any command asked for it"
+FLAG_OUT_OF_ORDER = "out of order"
 
 
-class Recorder:
-    """Makes one entry per event (none for raw wire chunks).
+def entry(event: ClientEvent) -> Entry | None:
+    """The entry for ``event``; none for a raw wire chunk."""
+    match event:
+        case Connecting(host=host, port=port, implicit_tls=implicit_tls):
+            how = " with implicit TLS" if implicit_tls else ""
+            return _info(event.time, f"Connecting to {format_host(host, port)}{how}…")
+        case Connected(host=host, port=port, peer=peer, elapsed=elapsed):
+            where = format_host(host, port)
+            reached = format_host(*peer)
+            via = f" ({reached})" if reached != where else ""
+            entry = _info(event.time, f"Connected to {where}{via}")
+            return replace(entry, latency=elapsed)  # shown where reply latencies are
+        case Sent():
+            return _sent(event)
+        case Received():
+            return _received(event)
+        case TlsEstablished(info=info):
+            when = event.time
+            return Entry(EntryKind.TLS, when, wall_clock(when), _tls(info), tls=True, tls_info=info)
+        case Finding(text=text, data=data):
+            return Entry(EntryKind.ERROR, event.time, wall_clock(event.time), text, data)
+        case Closed(reason=reason):
+            return _info(event.time, f"Connection closed: {reason}")
+    return None
 
-    ``verb`` is the command the next reply answers: ``None`` for the greeting, ``"."`` for
-    the end of message data, ``"AUTH"`` for every step of a SASL exchange. ``sasl_due``:
-    the last reply was a 334 to AUTH, so the next line sent is a SASL response (a secret).
-    """
 
-    def __init__(self) -> None:
-        self.verb: str | None = None
-        self.sasl_due = False
-
-    def entry(self, event: ClientEvent) -> Entry | None:
-        match event:
-            case Connecting(host=host, port=port, implicit_tls=implicit_tls):
-                self.verb, self.sasl_due = None, False
-                how = " with implicit TLS" if implicit_tls else ""
-                return _info(event.time, f"Connecting to {format_host(host, port)}{how}…")
-            case Connected(host=host, port=port, peer=peer, elapsed=elapsed):
-                where = format_host(host, port)
-                reached = format_host(*peer)
-                via = f" ({reached})" if reached != where else ""
-                entry = _info(event.time, f"Connected to {where}{via}")
-                return replace(entry, latency=elapsed)  # shown where reply latencies are
-            case Sent():
-                return self._sent(event)
-            case Received():
-                return self._received(event)
-            case TlsEstablished(info=info):
-                when = event.time
-                return Entry(
-                    EntryKind.TLS, when, wall_clock(when), _tls(info), tls=True, tls_info=info
-                )
-            case Finding(text=text, data=data):
-                return Entry(EntryKind.ERROR, event.time, wall_clock(event.time), text, data)
-            case Closed(reason=reason):
-                self.verb, self.sasl_due = None, False
-                return _info(event.time, f"Connection closed: {reason}")
-        return None
-
-    def _sent(self, event: Sent) -> Entry:
-        data = event.data
-        if event.kind in (SentKind.BODY, SentKind.MESSAGE_LINE):
-            typed = event.kind is SentKind.MESSAGE_LINE
-            if not typed and self.verb == "DATA":
-                self.verb = "."  # a message sent whole carries its end
-            text = decoded(data.replace(b"\r\n", b"\n").removesuffix(b"\n"))
-            return Entry(
-                EntryKind.SENT,
-                event.time,
-                wall_clock(event.time),
-                text,
-                data,
-                event.tls,
-                body=True,
-                typed=typed,
-            )
-        secret = split_secret(data, sasl_due=event.kind is SentKind.SASL or self.sasl_due)
-        if secret is None or secret[0]:  # a command, not a response within an exchange
-            words = data.split(None, 1)
-            self.verb = words[0].decode("ascii", "replace").upper() if words else ""
-        text = display_line(data)
-        redacted = revealed = None
-        if secret is not None:
-            shown, response = secret
-            redacted = event.note or shown + MASK
-            revealed = _reveal(response, shown, text)
-        self.sasl_due = False
+def _sent(event: Sent) -> Entry:
+    data, command = event.data, event.command
+    if event.kind in (SentKind.BODY, SentKind.CHUNK, SentKind.MESSAGE_LINE):
+        text = decoded(data.replace(b"\r\n", b"\n").removesuffix(b"\n"))
         return Entry(
             EntryKind.SENT,
             event.time,
@@ -110,32 +74,61 @@ class Recorder:
             text,
             data,
             event.tls,
-            redacted=redacted,
-            revealed=revealed,
+            body=True,
+            typed=event.kind is SentKind.MESSAGE_LINE,
+            chunk=event.kind is SentKind.CHUNK,
+            command=command,
         )
+    sasl = event.kind is SentKind.SASL or (command is not None and command.sasl)
+    secret = split_secret(data, sasl_due=sasl)
+    text = display_line(data)
+    redacted = revealed = None
+    if secret is not None:
+        shown, response = secret
+        redacted = event.note or shown + MASK
+        revealed = _reveal(response, shown, text)
+    flags = (
+        (f"{FLAG_OUT_OF_ORDER}: {command.out_of_order}",)
+        if command and command.out_of_order
+        else ()
+    )
+    return Entry(
+        EntryKind.SENT,
+        event.time,
+        wall_clock(event.time),
+        text,
+        data,
+        event.tls,
+        redacted=redacted,
+        revealed=revealed,
+        flags=flags,
+        command=command,
+    )
 
-    def _received(self, event: Received) -> Entry:
-        reply = event.reply
-        self.sasl_due = self.verb == "AUTH" and reply.code == 334
-        flags = []
-        if reply.bare_lf:
-            flags.append(FLAG_BARE_LF)
-        if not reply.utf8:
-            flags.append(FLAG_NOT_UTF8)
-        if event.unsolicited:
-            flags.append(FLAG_UNSOLICITED)
-        return Entry(
-            EntryKind.RECEIVED,
-            event.time,
-            wall_clock(event.time),
-            reply_text(reply),
-            reply.raw,
-            event.tls,
-            event.latency,
-            reply,
-            note=_challenge(reply) if self.sasl_due else "",
-            flags=tuple(flags),
-        )
+
+def _received(event: Received) -> Entry:
+    reply, command = event.reply, event.command
+    flags = []
+    if reply.bare_lf:
+        flags.append(FLAG_BARE_LF)
+    if not reply.utf8:
+        flags.append(FLAG_NOT_UTF8)
+    if command is None:
+        flags.append(FLAG_UNSOLICITED)
+    challenge = command is not None and command.verb == "AUTH" and reply.code == 334
+    return Entry(
+        EntryKind.RECEIVED,
+        event.time,
+        wall_clock(event.time),
+        reply_text(reply),
+        reply.raw,
+        event.tls,
+        event.latency,
+        reply,
+        note=_challenge(reply) if challenge else "",
+        flags=tuple(flags),
+        command=command,
+    )
 
 
 def _info(when: float, text: str) -> Entry:

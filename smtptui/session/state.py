@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 
 from smtptui.engine.tls import TlsInfo
+from smtptui.protocol.dialogue import Phase
 from smtptui.protocol.replies import Reply
 from smtptui.session.actions import (
     Action,
@@ -24,24 +24,11 @@ from smtptui.session.actions import (
 )
 
 
-class Phase(StrEnum):
-    DISCONNECTED = "disconnected"
-    CONNECTING = "connecting"  # socket opening, or waiting for the greeting
-    CONNECTED = "connected"  # greeted (or after STARTTLS): EHLO/HELO next
-    READY = "ready"  # EHLO/HELO accepted, no mail transaction
-    MAIL = "mail"  # MAIL FROM accepted
-    RCPT = "rcpt"  # at least one RCPT TO accepted
-    DATA = "data"  # 354 received: message data goes next
-
-
-_IN_TRANSACTION = (Phase.MAIL, Phase.RCPT, Phase.DATA)
-
-
 @dataclass(frozen=True, slots=True)
 class SessionState:
     """A snapshot of the session; the controller replaces it, never changes it."""
 
-    phase: Phase = Phase.DISCONNECTED
+    phase: Phase = Phase.CLOSED  # the dialogue's; GREETING from the start of connecting
     address: str = ""  # host:port of the current or last connection
     tls: TlsInfo | None = None
     esmtp: bool = False  # EHLO (not HELO) accepted
@@ -50,13 +37,17 @@ class SessionState:
     busy: bool = False
     running: str = ""  # label of the action under way
     last_reply: Reply | None = None
-    sasl_due: bool = False  # a 334 to AUTH came last: the next line is a secret
+
+    @property
+    def sasl_due(self) -> bool:
+        """A 334 to AUTH came last: the next line sent is a secret."""
+        return self.phase is Phase.AUTH
 
     @property
     def connected(self) -> bool:
-        return self.phase not in (Phase.DISCONNECTED, Phase.CONNECTING)
+        return self.phase not in (Phase.CLOSED, Phase.GREETING)
 
-    def without_connection(self, phase: Phase = Phase.DISCONNECTED) -> SessionState:
+    def without_connection(self, phase: Phase = Phase.CLOSED) -> SessionState:
         """This state in ``phase`` with nothing left of the connection (TLS, EHLO, user)."""
         return replace(
             self,
@@ -65,42 +56,19 @@ class SessionState:
             esmtp=False,
             extensions=frozenset(),
             user=None,
-            sasl_due=False,
         )
-
-
-def after_reply(phase: Phase, verb: str | None, reply: Reply) -> Phase:
-    """The phase once ``reply`` answers ``verb`` (``None``: the greeting; ``"."``: the end
-    of message data). Follows what the server said, whatever order things were sent in."""
-    code = reply.code
-    accepted = 200 <= code < 300
-    if phase is Phase.CONNECTING:
-        return Phase.CONNECTED
-    if verb == ".":
-        return Phase.READY  # any reply to the message ends the transaction
-    if verb in ("EHLO", "HELO") and accepted:
-        return Phase.READY
-    if verb == "STARTTLS" and code == 220:
-        return Phase.CONNECTED
-    if verb == "MAIL" and accepted:
-        return Phase.MAIL
-    if verb == "RCPT" and accepted:
-        return Phase.RCPT
-    if verb == "DATA" and code == 354:
-        return Phase.DATA
-    if verb == "RSET" and accepted and phase in _IN_TRANSACTION:
-        return Phase.READY
-    return phase
 
 
 def suggestions(state: SessionState) -> tuple[type[Action], ...]:
     """The actions that make sense next, most likely first. Advice only: any action runs."""
     match state.phase:
-        case Phase.DISCONNECTED:
+        case Phase.CLOSED:
             return (Connect,)
-        case Phase.CONNECTING | Phase.DATA:
+        case Phase.GREETING | Phase.TLS | Phase.DATA | Phase.QUIT:
             return (Disconnect,)
-        case Phase.CONNECTED:
+        case Phase.AUTH:
+            return (Quit, Disconnect)
+        case Phase.EHLO:
             if state.last_reply is not None and state.last_reply.code >= 400:
                 return (Quit, Disconnect)
             return (Ehlo, Helo, Quit)
@@ -115,3 +83,5 @@ def suggestions(state: SessionState) -> tuple[type[Action], ...]:
             return (RcptTo, Reset, Quit)
         case Phase.RCPT:
             return (RcptTo, SendData, Reset, Quit)
+        case Phase.BDAT:
+            return (Reset, Quit)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from smtptui.engine.tls import TlsInfo
+from smtptui.protocol.dialogue import Command
 from smtptui.protocol.replies import Reply
 from smtptui.session.visible import decoded, visible
 
@@ -39,7 +40,9 @@ class Entry:
     the ``.`` that ends it is a command entry of its own.
     ``revealed`` is a secret decoded for reading, shown only when the user asks; ``flags``
     name the protocol oddities seen in the entry (bare LF, text that is not UTF-8, …);
-    ``tls_info`` is a handshake's details, on TLS entries.
+    ``tls_info`` is a handshake's details, on TLS entries. ``command`` is what the dialogue
+    made of a line sent (its pipelining group, whether it is out of order) or, on a reply,
+    the command it answers (``None``: unsolicited). ``chunk``: a BDAT chunk's bytes.
 
     Whoever makes an entry, its text, note, redacted and revealed forms are made
     :func:`~smtptui.session.visible.visible` here: they quote servers, certificates and
@@ -62,6 +65,8 @@ class Entry:
     flags: tuple[str, ...] = ()
     tls_info: TlsInfo | None = None
     typed: bool = False  # a body entry holding one line of message data typed after 354
+    command: Command | None = None
+    chunk: bool = False
 
     def __post_init__(self) -> None:
         for name in ("text", "note", "redacted", "revealed"):
@@ -78,7 +83,7 @@ class Entry:
     @property
     def dotted(self) -> bool:
         """A message sent whole: shown followed by the ``.`` that ended it on the wire."""
-        return self.body and not self.typed
+        return self.body and not self.typed and not self.chunk
 
     @property
     def secret(self) -> bool:

@@ -8,13 +8,17 @@ from textual.widgets import Static
 from smtptui.session import Phase, SessionState, visible
 
 _PHASES = {
-    Phase.DISCONNECTED: "disconnected",
-    Phase.CONNECTING: "connecting…",
-    Phase.CONNECTED: "connected",
+    Phase.CLOSED: "disconnected",
+    Phase.GREETING: "connecting…",
+    Phase.EHLO: "connected",
     Phase.READY: "ready",
+    Phase.TLS: "starting TLS…",
+    Phase.AUTH: "authenticating",
     Phase.MAIL: "in transaction",
     Phase.RCPT: "in transaction",
     Phase.DATA: "typing the message (a lone . ends it)",
+    Phase.BDAT: "sending chunks (BDAT … LAST ends them)",
+    Phase.QUIT: "quitting",
 }
 
 
@@ -60,7 +64,7 @@ class StatusBar(Static):
         text = Text.assemble(("smtptui", style("status--name")), "  ")
         if state.address:
             text.append(f"{state.address}  ")
-        connected = state.phase is not Phase.DISCONNECTED
+        connected = state.phase is not Phase.CLOSED
         phase_style = style("status--on" if connected else "status--off")
         text.append("● " + _PHASES[state.phase], phase_style)
         tls = state.tls

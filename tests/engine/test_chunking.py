@@ -34,7 +34,7 @@ def bdat_lines(events: list[ClientEvent]) -> list[bytes]:
 
 
 def chunks(events: list[ClientEvent]) -> list[bytes]:
-    return [e.data for e in events if isinstance(e, Sent) and e.kind is SentKind.BODY]
+    return [e.data for e in events if isinstance(e, Sent) and e.kind is SentKind.CHUNK]
 
 
 @pytest.mark.parametrize(

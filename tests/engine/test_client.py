@@ -463,14 +463,17 @@ async def test_all_recipients_refused_like_smtplib(
     )
     assert isinstance(expected, smtplib.SMTPRecipientsRefused)
     client, events = await secured(server, client_tls_context, login=True)
-    with pytest.raises(SMTPRecipientsRefused) as info:
-        await client.sendmail("a@example.org", recipients, MESSAGE)
-    assert isinstance(info.value, smtplib.SMTPRecipientsRefused)
-    assert info.value.recipients == expected.recipients
-    assert list(info.value.recipients) == recipients
-    sent = [e.data for e in events if isinstance(e, Sent)]
-    assert b"DATA\r\n" not in sent and sent[-1] == b"RSET\r\n"
-    assert await client.noop() == (250, b"2.0.0 Ok")
+    for pipelining in (False, True):
+        del events[:]
+        with pytest.raises(SMTPRecipientsRefused) as info:
+            await client.sendmail("a@example.org", recipients, MESSAGE, pipelining=pipelining)
+        assert isinstance(info.value, smtplib.SMTPRecipientsRefused)
+        assert info.value.recipients == expected.recipients
+        assert list(info.value.recipients) == recipients
+        sent = [e.data for e in events if isinstance(e, Sent)]
+        # Pipelined, DATA went with the RCPTs (and was refused); in lock step it never went.
+        assert (b"DATA\r\n" in sent) is pipelining and sent[-1] == b"RSET\r\n"
+        assert await client.noop() == (250, b"2.0.0 Ok")
     await client.quit()
     assert server.messages == []
 

@@ -24,9 +24,9 @@ from smtptui.engine import (
     SMTPServerDisconnected,
     SMTPTimeoutError,
 )
-from smtptui.engine import client as client_module
 from smtptui.engine.events import ClientEvent, Closed, Finding, Received, WireEvent
 from smtptui.engine.loop import run
+from smtptui.protocol import dialogue as dialogue_module
 from smtptui.protocol.replies import MAX_LINE_LENGTH, MAX_REPLY_LINES, Reply, ReplyParser
 
 from support.scripted import (
@@ -394,7 +394,7 @@ class _MeasuredParser(ReplyParser):
 
 
 async def test_one_megabyte_line(good: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module, "ReplyParser", _MeasuredParser)
+    monkeypatch.setattr(dialogue_module, "ReplyParser", _MeasuredParser)
     _MeasuredParser.peak = 0
     script = play(flood(b"220 ", b"x" * 65536, 16, b"\r\n"), heard)  # 1 MB, then a line end
 

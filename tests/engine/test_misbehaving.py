@@ -132,7 +132,7 @@ SCENARIOS = [
         (Connect(),),
         421,
         ("CONNECT refused: 421 4.3.2 Service shutting down — the server is closing",),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
     ),
     Scenario(
         "554-and-stay",
@@ -140,7 +140,7 @@ SCENARIOS = [
         (Connect(),),
         554,
         ("554 5.3.2 No SMTP service here",),
-        Phase.CONNECTED,
+        Phase.EHLO,
     ),
     Scenario(
         "no-greeting",
@@ -148,7 +148,7 @@ SCENARIOS = [
         (Connect(),),
         SMTPTimeoutError,
         ("no answer within 0.5 s", "during greeting"),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="greeting",
     ),
     Scenario(
@@ -157,7 +157,7 @@ SCENARIOS = [
         (Connect(),),
         SMTPServerDisconnected,
         ("the server closed the connection", "during greeting"),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="greeting",
     ),
     # -- replies -------------------------------------------------------------------------
@@ -167,7 +167,7 @@ SCENARIOS = [
         GREETED,
         SMTPProtocolError,
         ("the server closed the connection in the middle of a reply", "during EHLO"),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="EHLO",
     ),
     Scenario(
@@ -176,7 +176,7 @@ SCENARIOS = [
         GREETED,
         SMTPProtocolError,
         ("not an SMTP reply line", "mx.example says hello"),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="EHLO",
     ),
     Scenario(
@@ -196,7 +196,7 @@ SCENARIOS = [
         GREETED,
         SMTPProtocolError,
         (f"reply line longer than {MAX_LINE_LENGTH} bytes", "during EHLO"),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="EHLO",
     ),
     Scenario(
@@ -205,7 +205,7 @@ SCENARIOS = [
         (Connect(),),
         SMTPProtocolError,
         (f"multi-line reply longer than {MAX_REPLY_LINES} lines", "during greeting"),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="greeting",
     ),
     Scenario(
@@ -224,7 +224,7 @@ SCENARIOS = [
         (Connect(),),
         SMTPTimeoutError,
         ("the server sent", "bytes of a reply but not its end within 0.5 s", "during greeting"),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="greeting",
     ),
     # -- STARTTLS ------------------------------------------------------------------------
@@ -243,7 +243,7 @@ SCENARIOS = [
         (*GREETED, StartTls()),
         SMTPTLSError,
         ("TLS failed: the server's answer is not TLS", "during TLS handshake"),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="TLS handshake",
         reason="the server's answer is not TLS",
         security=Security.STARTTLS,
@@ -254,7 +254,7 @@ SCENARIOS = [
         (*GREETED, StartTls()),
         SMTPServerDisconnected,
         ("the server closed the connection", "during TLS handshake"),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="TLS handshake",
         security=Security.STARTTLS,
     ),
@@ -274,7 +274,7 @@ SCENARIOS = [
         (Connect(),),
         SMTPTLSError,
         ("TLS failed: certificate verification failed: certificate has expired",),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="TLS handshake",
         reason="certificate has expired",
         security=Security.TLS,
@@ -286,7 +286,7 @@ SCENARIOS = [
         (Connect(),),
         SMTPTLSError,
         ("TLS failed: certificate verification failed: self-signed certificate",),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="TLS handshake",
         reason="self-signed certificate",
         security=Security.TLS,
@@ -298,7 +298,7 @@ SCENARIOS = [
         (Connect(),),
         SMTPTLSError,
         ("TLS failed: certificate verification failed: ip address mismatch",),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="TLS handshake",
         reason="ip address mismatch, certificate is not valid for '127.0.0.1'",
         security=Security.TLS,
@@ -333,7 +333,7 @@ SCENARIOS = [
         (*SECURED, Authenticate()),
         SMTPProtocolError,
         ("not an SMTP reply line", "the connection is closed; connect again and try another"),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="AUTH PLAIN",
         security=Security.STARTTLS,
     ),
@@ -378,7 +378,7 @@ SCENARIOS = [
         (*GREETED, ONE),
         SMTPTimeoutError,
         ("no answer within 0.5 s", "during message data"),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
         step="message data",
     ),
     Scenario(
@@ -390,7 +390,7 @@ SCENARIOS = [
             "the message was not sent: c@example.org (421 4.7.0 Too many errors)",
             "the server is closing the connection",
         ),
-        Phase.DISCONNECTED,
+        Phase.CLOSED,
     ),
 ]
 
@@ -516,7 +516,7 @@ async def test_engine(
                 if isinstance(error, SMTPTLSError):
                     assert row.reason and row.reason in error.reason
                     assert error.certificate is (row.cert != "good")
-            closed = row.after is Phase.DISCONNECTED
+            closed = row.after is Phase.CLOSED
             await until(lambda: client.connected is not closed)
             assert client.connected is not closed
             if closed:
@@ -566,7 +566,7 @@ async def test_controller(
         controller.settings = replace(controller.settings, host=f"{good.host}:{good.port}")
         for action in (Connect(), Ehlo(), Noop(), Quit()):
             assert (await controller.run(action)).ok
-    assert controller.state.phase is Phase.DISCONNECTED
+    assert controller.state.phase is Phase.CLOSED
 
 
 async def test_a_challenge_that_is_not_base64_is_cancelled_as_the_advice_says(

@@ -26,7 +26,7 @@ from smtptui.engine import SMTPClient
 from smtptui.engine.events import ClientEvent, Connected, Received
 from smtptui.engine.loop import run
 from smtptui.server import EmbeddedServer
-from smtptui.session.recorder import Recorder
+from smtptui.session.recorder import entry
 
 from support.scripted import Peer, ScriptedServer, dialogue
 from support.tickets import TicketServer
@@ -139,8 +139,7 @@ async def test_latency_runs_to_the_first_byte_of_the_reply_in_engine_and_transcr
     for reply in (greeting, ehlo):
         assert reply.latency is not None and reply.latency < pause / 2
     assert greeting.time - connected.time >= pause  # its last byte came after the pause
-    recorder = Recorder()
-    entries = [recorder.entry(event) for event in events]
-    assert [entry.latency for entry in entries if entry and entry.reply] == [
+    entries = [entry(event) for event in events]
+    assert [item.latency for item in entries if item and item.reply] == [
         event.latency for event in events if isinstance(event, Received)
     ]

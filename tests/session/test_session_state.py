@@ -25,7 +25,6 @@ from smtptui.session import (
     StartTls,
     suggestions,
 )
-from smtptui.session.state import after_reply
 
 
 def reply(raw: bytes):
@@ -94,40 +93,13 @@ def test_secrets_stay_out_of_repr() -> None:
     assert "alice" in text and "wonderland" not in text and "t0k" not in text
 
 
-@pytest.mark.parametrize(
-    ("phase", "verb", "raw", "expected"),
-    [
-        (Phase.CONNECTING, None, b"220 hi\r\n", Phase.CONNECTED),
-        (Phase.CONNECTING, None, b"554 go away\r\n", Phase.CONNECTED),
-        (Phase.CONNECTED, "EHLO", b"250 ok\r\n", Phase.READY),
-        (Phase.CONNECTED, "EHLO", b"502 no\r\n", Phase.CONNECTED),
-        (Phase.MAIL, "HELO", b"250 ok\r\n", Phase.READY),
-        (Phase.READY, "STARTTLS", b"220 go\r\n", Phase.CONNECTED),
-        (Phase.READY, "STARTTLS", b"454 no\r\n", Phase.READY),
-        (Phase.CONNECTED, "MAIL", b"503 HELO first\r\n", Phase.CONNECTED),
-        (Phase.READY, "MAIL", b"250 ok\r\n", Phase.MAIL),
-        (Phase.MAIL, "RCPT", b"550 unknown\r\n", Phase.MAIL),
-        (Phase.MAIL, "RCPT", b"251 forwarded\r\n", Phase.RCPT),
-        (Phase.RCPT, "DATA", b"354 go\r\n", Phase.DATA),
-        (Phase.RCPT, "DATA", b"554 no\r\n", Phase.RCPT),
-        (Phase.DATA, ".", b"250 queued\r\n", Phase.READY),
-        (Phase.DATA, ".", b"552 too big\r\n", Phase.READY),
-        (Phase.RCPT, "RSET", b"250 ok\r\n", Phase.READY),
-        (Phase.CONNECTED, "RSET", b"250 ok\r\n", Phase.CONNECTED),
-        (Phase.RCPT, "NOOP", b"250 ok\r\n", Phase.RCPT),
-    ],
-)
-def test_after_reply(phase: Phase, verb: str | None, raw: bytes, expected: Phase) -> None:
-    assert after_reply(phase, verb, reply(raw)) is expected
-
-
 def test_suggestions_follow_the_dialogue() -> None:
     state = SessionState()
     assert suggestions(state) == (Connect,)
-    assert suggestions(state.without_connection(Phase.CONNECTING)) == (Disconnect,)
-    greeted = SessionState(Phase.CONNECTED, last_reply=reply(b"220 hi\r\n"))
+    assert suggestions(state.without_connection(Phase.GREETING)) == (Disconnect,)
+    greeted = SessionState(Phase.EHLO, last_reply=reply(b"220 hi\r\n"))
     assert suggestions(greeted) == (Ehlo, Helo, Quit)
-    refused = SessionState(Phase.CONNECTED, last_reply=reply(b"554 go away\r\n"))
+    refused = SessionState(Phase.EHLO, last_reply=reply(b"554 go away\r\n"))
     assert suggestions(refused) == (Quit, Disconnect)
     offers = frozenset({"STARTTLS", "SIZE"})
     ready = SessionState(Phase.READY, esmtp=True, extensions=offers)

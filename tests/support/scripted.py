@@ -60,15 +60,21 @@ class Peer:
 
     async def skip_message(self) -> None:
         """Read message data up to its final dot, in large pieces, noting only its size
-        (without the ``.<CRLF>`` that ends it)."""
+        (without the ``.<CRLF>`` that ends it; an empty message is that line alone)."""
         size = 0
+        line_start = True  # the message starts a line: DATA's ended one
         while True:
             try:
-                size += len(await self.reader.readuntil(b"\r\n.\r\n"))
-                break
+                piece = await self.reader.readuntil(b".\r\n")
             except asyncio.LimitOverrunError as more:  # not in the buffer yet: skip what is
-                size += len(await self.reader.readexactly(more.consumed))
-        self.message_sizes.append(size - len(b".\r\n"))
+                piece = await self.reader.readexactly(more.consumed)
+                size, line_start = size + len(piece), piece.endswith(b"\n")
+                continue
+            before = piece[:-3]
+            if before.endswith(b"\n") or (not before and line_start):  # a lone dot: the end
+                self.message_sizes.append(size + len(before))
+                return
+            size, line_start = size + len(piece), True
 
     async def send(self, data: bytes) -> None:
         self.writer.write(data)

@@ -161,7 +161,7 @@ async def test_hand_stepped_session_with_starttls_and_auth(
         assert status(app) == "smtptui  ● disconnected"
 
         await step(pilot, "f2")
-        assert state().phase is Phase.CONNECTED and state().tls is None
+        assert state().phase is Phase.EHLO and state().tls is None
         assert status(app).startswith(f"smtptui  127.0.0.1:{server.port}  ● connected  no TLS")
         assert status(app).endswith("220 smtptui.demo ESMTP smtptui")
         assert "<-  220 smtptui.demo ESMTP smtptui" in visible(app)
@@ -173,7 +173,7 @@ async def test_hand_stepped_session_with_starttls_and_auth(
         assert "<-  250 HELP" in visible(app)
 
         await step(pilot, "f4")
-        assert state().phase is Phase.CONNECTED
+        assert state().phase is Phase.EHLO
         assert state().tls is not None and state().tls.version.startswith("TLSv1.")
         assert f"🔒 {state().tls.version} {state().tls.cipher}" in status(app)
         assert any(line.startswith("=== TLS established: TLSv1.") for line in visible(app))
@@ -225,7 +225,7 @@ async def test_hand_stepped_session_with_starttls_and_auth(
         assert received.get_content() == "Hello Bob,\r\n.a leading dot\r\nbye\r\n"
 
         await step(pilot, "f10")
-        assert state().phase is Phase.DISCONNECTED and state().tls is None
+        assert state().phase is Phase.CLOSED and state().tls is None
         assert status(app).startswith(f"smtptui  127.0.0.1:{server.port}  ● disconnected")
         assert status(app).endswith("221 2.0.0 Bye")
         assert transcript(app)[-3:-1] == [" ~> QUIT", "<~  221 2.0.0 Bye"]
@@ -350,14 +350,14 @@ async def test_refused_connection_then_a_live_one(
         assert error.startswith(f"connection refused by {dead}")
         assert transcript(app)[-1] == f"*** {error}"
         assert error_toasts(app) == [error]
-        assert app.controller.state.phase is Phase.DISCONNECTED
+        assert app.controller.state.phase is Phase.CLOSED
         assert not app.controller.state.busy
         assert value(app, "#host") == dead
         assert "● disconnected" in status(app)
 
         app.query_one("#host", Input).value = f"{server.host}:{server.port}"
         await step(pilot, "f2")
-        assert app.controller.state.phase is Phase.CONNECTED
+        assert app.controller.state.phase is Phase.EHLO
         assert transcript(app)[-1] == "<-  220 smtptui.demo ESMTP smtptui"
 
 
@@ -387,7 +387,7 @@ async def test_raw_commands_from_the_command_line(
         await step(pilot, "enter")
         assert transcript(app)[-2].startswith("<-  550 5.1.1 <unknown-user>")
         assert transcript(app)[-1].startswith("*** RAW refused: 550 5.1.1 <unknown-user>")
-        assert app.controller.state.phase is Phase.CONNECTED  # a 5xx to VRFY changes nothing
+        assert app.controller.state.phase is Phase.EHLO  # a 5xx to VRFY changes nothing
 
         # ↑ brings back the last command, as typed.
         assert app.focused is command
@@ -408,7 +408,7 @@ async def test_raw_commands_from_the_command_line(
         after = [e for e in app.controller.transcript if e.kind is EntryKind.SENT]
         assert len(after) == before
         assert "raw command" in errors(app)[-1] and "nothing was sent" in errors(app)[-1]
-        assert app.controller.state.phase is Phase.CONNECTED
+        assert app.controller.state.phase is Phase.EHLO
 
         # The server is still there and in step: the next command gets its own reply.
         command.value = "NOOP"
@@ -435,13 +435,13 @@ async def test_escape_cancels_a_step_against_a_silent_server() -> None:
                 await pilot.pause(0.01)
             await pilot.pause(0.1)
             assert app.controller.state.busy
-            assert app.controller.state.phase is Phase.CONNECTING
+            assert app.controller.state.phase is Phase.GREETING
             assert "⏳ CONNECT (Esc cancels)" in status(app)
 
             await pilot.press("escape")
             await settle(pilot)
             assert not app.controller.state.busy
-            assert app.controller.state.phase is Phase.DISCONNECTED
+            assert app.controller.state.phase is Phase.CLOSED
             assert "*** cancelled during CONNECT" in transcript(app)
             assert error_toasts(app) == ["cancelled during CONNECT"]
             assert "⏳" not in status(app)
@@ -502,7 +502,7 @@ async def test_bad_connection_field_sends_nothing(field_id: str, text: str, fiel
             assert error.startswith(f"{field}: ") and error.endswith("nothing was sent")
             assert error_toasts(app) == [error]
             assert not server.peers  # not even a connection
-            assert app.controller.state.phase is Phase.DISCONNECTED
+            assert app.controller.state.phase is Phase.CLOSED
             assert app.query_one(TabbedContent).active == "tab-connection"
             assert app.focused is app.query_one(f"#{field_id}")
             assert value(app, f"#{field_id}") == text
@@ -727,7 +727,7 @@ async def test_enter_on_the_handshake_opens_the_certificate_screen(
         assert "✔ verified" in text and "localhost" in text
         await pilot.press("f2")  # steps wait while a dialog is open
         await pilot.pause()
-        assert app.controller.state.phase is Phase.CONNECTED
+        assert app.controller.state.phase is Phase.EHLO
         await pilot.press("escape")
         assert not isinstance(app.screen, CertificateScreen)
 
@@ -898,7 +898,7 @@ async def test_a_certificate_that_fails_can_be_skipped_once(
         await step(pilot, "f2", "f3")
         await asked(pilot, "f4")
         assert any("certificate" in text for text in errors(app))
-        assert app.controller.state.phase is Phase.DISCONNECTED
+        assert app.controller.state.phase is Phase.CLOSED
         await answer(pilot, "yes")  # reconnects, EHLO, STARTTLS, without verifying
         tls = app.controller.state.tls
         assert tls is not None and not tls.verified
@@ -1313,7 +1313,7 @@ async def test_escape_while_typing_a_message_asks(
             assert transcript(app)[-2] == " -> ."
             assert server.messages[0].data == b"Subject: Esc\r\n"
         else:
-            assert state.phase is Phase.DISCONNECTED
+            assert state.phase is Phase.CLOSED
             assert transcript(app)[-1].startswith("=== Connection closed")
             assert server.messages == []
         await pilot.press("escape")  # out of message data, Esc asks nothing
