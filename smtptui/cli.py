@@ -20,6 +20,7 @@ import click
 from smtptui import __version__
 from smtptui.engine.hosts import format_host
 from smtptui.engine.loop import run
+from smtptui.protocol.envelope import BODIES, RETS, Envelope, RcptParams, parse_notify
 from smtptui.protocol.errors import CommandError
 from smtptui.server import DEMO_USERS, EmbeddedServer, describe
 from smtptui.session import (
@@ -110,6 +111,65 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def envelope_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--size, --body, --smtputf8, --ret, --envid, --notify, --orcpt, --requiretls: the
+    test message's envelope parameters (see :func:`make_envelope`)."""
+    options = [
+        click.option(
+            "--size", type=int, help="SIZE= to declare (default: the message's, if offered)."
+        ),
+        click.option("--body", type=click.Choice(BODIES, case_sensitive=False), help="BODY=."),
+        click.option(
+            "--smtputf8/--no-smtputf8",
+            default=None,
+            help="Send SMTPUTF8, or never (default: when an address needs it).",
+        ),
+        click.option("--ret", type=click.Choice(RETS, case_sensitive=False), help="DSN RET=."),
+        click.option("--envid", help="DSN ENVID= (printable ASCII, at most 100 characters)."),
+        click.option(
+            "--notify",
+            default="",
+            help="DSN NOTIFY= for each --to: never, or any of success,failure,delay.",
+        ),
+        click.option("--orcpt", help="DSN ORCPT= for each --to (an address, or type;address)."),
+        click.option(
+            "--requiretls", is_flag=True, help="REQUIRETLS: relay only over verified TLS."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+ENVELOPE_FLAGS = ("size", "body", "smtputf8", "ret", "envid", "notify", "orcpt", "requiretls")
+"""The parameter names :func:`envelope_options` gives the command."""
+
+
+def make_envelope(recipients: Sequence[str], **flags: Any) -> Envelope | None:
+    """The envelope the flags ask for (``orcpt`` for every recipient), None if they ask for
+    nothing; a bad value is a usage error naming its flag."""
+    orcpt = flags["orcpt"] or None
+    try:
+        if orcpt is not None:
+            RcptParams(orcpt=orcpt).options()  # checked even without a recipient
+        envelope = Envelope(
+            size=flags["size"],
+            body=flags["body"],
+            smtputf8=flags["smtputf8"],
+            ret=flags["ret"],
+            envid=flags["envid"] or None,
+            requiretls=flags["requiretls"],
+            notify=parse_notify(flags["notify"]),
+            orcpt={} if orcpt is None else dict.fromkeys(recipients, orcpt),
+        )
+        envelope.needs()  # checks every other value
+    except CommandError as error:
+        raise click.BadParameter(str(error), param_hint=f"'--{error.field.lower()}'") from None
+    if not recipients and (orcpt is not None or not envelope.empty):
+        raise click.UsageError("envelope parameters need at least one --to")
+    return None if envelope.empty else envelope
 
 
 def env_password() -> str:
@@ -251,6 +311,7 @@ def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:
     multiple=True,
     help=f"Send a test message to (repeatable; with --demo, {DEMO_RECIPIENT} unless given).",
 )
+@envelope_options
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
 @click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option(
@@ -288,10 +349,12 @@ def run_command(
         recipients = recipients or (DEMO_RECIPIENT,)
     elif sender and not recipients:
         raise click.UsageError("--from needs at least one --to")
+    envelope = make_envelope(recipients, **{flag: options.pop(flag) for flag in ENVELOPE_FLAGS})
     send = None
     if recipients:
         sender = sender or default_sender()
-        send = SendMessage(sender, recipients, demo_message(sender, recipients))
+        message = demo_message(sender, recipients)
+        send = SendMessage(sender, recipients, message, envelope=envelope)
     accepted = (Risk.PLAINTEXT_AUTH,) if plaintext_auth else ()
     if host:
         settings = make_settings(host, ask_password(options["user"]), **options)

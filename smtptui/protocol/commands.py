@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from smtptui.protocol.errors import CommandError
 
@@ -52,9 +51,6 @@ _DOT_ATOM_ADDRESS = re.compile(
 )
 """A plain ``local@domain``: the common case, known good without the full parse."""
 _FORMS = "write a@example.org, <a@example.org> or Name <a@example.org>"
-_NOTIFY = frozenset({"NEVER", "SUCCESS", "FAILURE", "DELAY"})
-_ADDRESS_TYPE = re.compile("[A-Za-z0-9-]+")
-"""An ORCPT address type (RFC 3461 4.2: an atom; rfc822 in practice)."""
 
 
 def check(field: str, value: str, *, tab: bool = False) -> str:
@@ -144,76 +140,6 @@ def quote_address(field: str, value: str, *, null: bool = False) -> str:
     return f"<{address(field, value, null=null)}>"
 
 
-def xtext(value: str) -> str:
-    """Encode ``value`` as RFC 3461 xtext: its UTF-8 octets, with ``+``, ``=`` and
-    non-printables as ``+HH``."""
-    return "".join(
-        chr(octet) if 33 <= octet <= 126 and octet not in b"+=" else f"+{octet:02X}"
-        for octet in value.encode("utf-8")
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class MailParams:
-    """ESMTP parameters of MAIL FROM (RFC 1870, 6152, 6531, 3461)."""
-
-    size: int | None = None
-    body: str | None = None  # "7BIT", "8BITMIME" or "BINARYMIME"
-    smtputf8: bool = False
-    ret: str | None = None  # "FULL" or "HDRS"
-    envid: str | None = None
-
-    def options(self) -> list[str]:
-        opts: list[str] = []
-        if self.size is not None:
-            if self.size < 0:
-                raise CommandError("SIZE", "must not be negative")
-            opts.append(f"SIZE={self.size}")
-        if self.body:
-            body = self.body.upper()
-            if body not in ("7BIT", "8BITMIME", "BINARYMIME"):
-                raise CommandError("BODY", "must be 7BIT, 8BITMIME or BINARYMIME")
-            opts.append(f"BODY={body}")
-        if self.smtputf8:
-            opts.append("SMTPUTF8")
-        if self.ret:
-            ret = self.ret.upper()
-            if ret not in ("FULL", "HDRS"):
-                raise CommandError("RET", "must be FULL or HDRS")
-            opts.append(f"RET={ret}")
-        if self.envid:
-            opts.append(f"ENVID={xtext(check('ENVID', self.envid))}")
-        return opts
-
-
-@dataclass(frozen=True, slots=True)
-class RcptParams:
-    """DSN parameters of RCPT TO (RFC 3461)."""
-
-    notify: tuple[str, ...] = ()
-    orcpt: str | None = None
-
-    def options(self) -> list[str]:
-        opts: list[str] = []
-        if self.notify:
-            notify = [value.upper() for value in self.notify]
-            if not set(notify) <= _NOTIFY:
-                raise CommandError("NOTIFY", "takes NEVER, or SUCCESS, FAILURE and DELAY")
-            if "NEVER" in notify and len(notify) > 1:
-                raise CommandError("NOTIFY", "NEVER cannot be combined with other values")
-            opts.append("NOTIFY=" + ",".join(notify))
-        if self.orcpt:
-            kind, sep, original = check("ORCPT", self.orcpt).partition(";")
-            if not sep:
-                kind, original = "rfc822", kind
-            if not _ADDRESS_TYPE.fullmatch(kind):
-                raise CommandError("ORCPT", f"{kind!r} is not an address type, such as rfc822")
-            if kind.lower() == "rfc822":
-                original = address("ORCPT", original)
-            opts.append(f"ORCPT={kind};{xtext(original)}")
-        return opts
-
-
 def _with_options(command: str, options: Sequence[str]) -> str:
     for option in options:
         check("parameter", option)
@@ -231,13 +157,13 @@ def ehlo(name: str) -> bytes:
 
 
 def mail(sender: str, options: Sequence[str] = ()) -> bytes:
-    """``MAIL FROM:<sender>`` with ESMTP parameters (see :class:`MailParams`)."""
+    """``MAIL FROM:<sender>`` with ESMTP parameters (see :mod:`smtptui.protocol.envelope`)."""
     path = quote_address("sender", sender, null=True)
     return _with_options(f"MAIL FROM:{path}", options).encode("utf-8") + CRLF
 
 
 def rcpt(recipient: str, options: Sequence[str] = ()) -> bytes:
-    """``RCPT TO:<recipient>`` with ESMTP parameters (see :class:`RcptParams`)."""
+    """``RCPT TO:<recipient>`` with ESMTP parameters (see :mod:`smtptui.protocol.envelope`)."""
     path = quote_address("recipient", recipient)
     return _with_options(f"RCPT TO:{path}", options).encode("utf-8") + CRLF
 

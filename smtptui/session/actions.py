@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
+from smtptui.protocol.envelope import Envelope
 from smtptui.protocol.replies import Reply
 
 
@@ -167,6 +168,7 @@ class SendMessage:
     message: str | bytes
     mail_options: tuple[str, ...] = ()
     rcpt_options: tuple[str, ...] = ()
+    envelope: Envelope | None = None
     label: ClassVar[str] = "SEND"
 
 

@@ -2,7 +2,7 @@
 
 Reply codes come from :mod:`smtptui.protocol.codes`; commands and their parameters from
 RFC 5321, 3207 (STARTTLS), 4954 (AUTH), 1870 (SIZE), 6152 (8BITMIME), 6531 (SMTPUTF8),
-3461 (DSN) and 3030 (CHUNKING, BINARYMIME).
+3461 (DSN), 3030 (CHUNKING, BINARYMIME) and 8689 (REQUIRETLS).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from smtptui.engine.tls import TlsInfo
 from smtptui.protocol.codes import explain
+from smtptui.protocol.envelope import unxtext
 from smtptui.protocol.replies import Reply
 from smtptui.session.transcript import Entry, EntryKind
 from smtptui.session.visible import visible, visible_bytes
@@ -61,10 +62,21 @@ _PARAMETERS: dict[str, tuple[str, str]] = {
     "SMTPUTF8": ("MAIL", "addresses and header fields may be UTF-8 (RFC 6531)"),
     "RET": ("MAIL", "a failure report returns FULL (the message) or HDRS (its header) (RFC 3461)"),
     "ENVID": ("MAIL", "the sender's name for this envelope, quoted in DSN reports (RFC 3461)"),
+    "REQUIRETLS": (
+        "MAIL",
+        "every hop must relay this message over verified TLS, or bounce it (RFC 8689)",
+    ),
     "NOTIFY": ("RCPT", "when to send a DSN: NEVER, or SUCCESS, FAILURE, DELAY (RFC 3461)"),
     "ORCPT": ("RCPT", "the original recipient address, quoted in DSN reports (RFC 3461)"),
 }
 """ESMTP parameters of MAIL and RCPT: the command each belongs to, and what it says."""
+
+_BODIES = {
+    "7BIT": "the body is 7-bit ASCII in lines of at most 998 octets (RFC 6152)",
+    "8BITMIME": "the body may hold 8-bit octets, still in lines of text (RFC 6152)",
+    "BINARYMIME": "the body is binary: any octets, no line structure; BDAT only (RFC 3030)",
+}
+"""What each BODY value says, in place of BODY's general meaning."""
 
 
 def explanation(entry: Entry) -> list[str]:
@@ -147,11 +159,18 @@ def _sent(entry: Entry) -> list[str]:
 
 
 def _parameter(verb: str, word: str) -> str:
-    keyword = word.partition("=")[0].upper()
-    known = _PARAMETERS.get(keyword)
+    keyword, _, value = word.partition("=")
+    known = _PARAMETERS.get(keyword.upper())
     if known is None:
         return f"{word}  a parameter smtptui does not describe (an extension's, or a typo)"
     owner, meaning = known
+    if keyword.upper() == "BODY":
+        meaning = _BODIES.get(value.upper(), meaning)
+    elif keyword.upper() == "ENVID" and value:
+        meaning += f', decoded: "{unxtext(value)}"'
+    elif keyword.upper() == "ORCPT" and value:
+        kind, semicolon, text = value.partition(";")  # type;xtext
+        meaning += f', decoded: {kind}{semicolon}"{unxtext(text)}"' if semicolon else ""
     wrong = "" if owner == verb else f" — but it belongs to {owner}, not {verb}"
     return f"{word}  {meaning}{wrong}"
 

@@ -7,13 +7,15 @@ import re
 import smtplib
 import string
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smtptui.protocol import commands
-from smtptui.protocol.commands import MailParams, RcptParams, address, quote_address, xtext
+from smtptui.protocol.commands import address, quote_address
+from smtptui.protocol.envelope import Envelope, RcptParams
 from smtptui.protocol.errors import CommandError
 
 from support.fuzz import examples
@@ -21,6 +23,11 @@ from support.fuzz import examples
 FORBIDDEN = ("\r", "\n", "\0")
 CONTROLS = (*map(chr, range(32)), "\x7f")
 """Every C0 control character and DEL: no form field may send one."""
+
+
+def mail_options(**fields: Any) -> list[str]:
+    """MAIL FROM's parameters for an envelope of ``fields``."""
+    return Envelope(**fields).mail_options(0, international=False, advertised=None)
 
 
 # Every builder that takes text, as the line it makes, with the field its error must name.
@@ -44,10 +51,10 @@ BUILDERS: dict[str, tuple[Callable[[str], bytes], str]] = {
     "line verb alone": (lambda v: commands.line(v or "X"), "command"),
     "mail parameter": (lambda v: commands.mail("a@b.example", [f"X={v}"]), "parameter"),
     "rcpt parameter": (lambda v: commands.rcpt("a@b.example", [f"X={v}"]), "parameter"),
-    "ENVID": (lambda v: commands.mail("a@b.example", MailParams(envid=v).options()), "ENVID"),
+    "ENVID": (lambda v: commands.mail("a@b.example", mail_options(envid=v)), "ENVID"),
     "ORCPT": (lambda v: commands.rcpt("a@b.example", RcptParams(orcpt=v).options()), "ORCPT"),
-    "BODY": (lambda v: commands.mail("a@b.example", MailParams(body=v).options()), "BODY"),
-    "RET": (lambda v: commands.mail("a@b.example", MailParams(ret=v).options()), "RET"),
+    "BODY": (lambda v: commands.mail("a@b.example", mail_options(body=v)), "BODY"),
+    "RET": (lambda v: commands.mail("a@b.example", mail_options(ret=v)), "RET"),
     "NOTIFY": (
         lambda v: commands.rcpt("a@b.example", RcptParams(notify=(v,)).options()),
         "NOTIFY",
@@ -117,7 +124,7 @@ def test_any_text_makes_one_line_or_an_error_naming_the_field(name: str, value: 
 def test_sizes_make_one_line_or_an_error_naming_the_field(size: int, last: bool) -> None:
     for build, field in (
         (lambda: commands.bdat(size, last), "BDAT size"),
-        (lambda: commands.mail("a@b.example", MailParams(size=size).options()), "SIZE"),
+        (lambda: commands.mail("a@b.example", mail_options(size=size)), "SIZE"),
     ):
         try:
             assert_one_line(build())
@@ -254,127 +261,6 @@ def test_an_option_must_be_one_parameter(option: str) -> None:
     with pytest.raises(CommandError) as info:
         commands.mail("a@b", [option])
     assert info.value.field == "parameter"
-
-
-# -- MAIL and RCPT parameters ---------------------------------------------------------------
-
-
-def test_mail_params_all() -> None:
-    params = MailParams(size=1234, body="8bitmime", smtputf8=True, ret="hdrs", envid="QQ314159")
-    assert params.options() == [
-        "SIZE=1234",
-        "BODY=8BITMIME",
-        "SMTPUTF8",
-        "RET=HDRS",
-        "ENVID=QQ314159",
-    ]
-    assert commands.mail("a@b", params.options()) == (
-        b"MAIL FROM:<a@b> SIZE=1234 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=QQ314159\r\n"
-    )
-
-
-def test_mail_params_none() -> None:
-    assert MailParams().options() == []
-    assert MailParams(size=0).options() == ["SIZE=0"]
-
-
-@pytest.mark.parametrize("body", ["7bit", "8BITMIME", "BinaryMime"])
-def test_mail_params_body_values(body: str) -> None:
-    assert MailParams(body=body).options() == [f"BODY={body.upper()}"]
-
-
-@pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        (MailParams(size=-1), "SIZE"),
-        (MailParams(body="8BIT"), "BODY"),
-        (MailParams(body="7BIT X"), "BODY"),
-        (MailParams(ret="ALL"), "RET"),
-        (MailParams(envid="x\ny"), "ENVID"),
-        (RcptParams(notify=("ALWAYS",)), "NOTIFY"),
-        (RcptParams(notify=("NEVER", "FAILURE")), "NOTIFY"),
-        (RcptParams(notify=("",)), "NOTIFY"),
-        (RcptParams(orcpt="rfc822;a\r\n@b"), "ORCPT"),
-    ],
-)
-def test_param_errors_name_the_parameter(params: MailParams | RcptParams, field: str) -> None:
-    with pytest.raises(CommandError) as info:
-        params.options()
-    assert info.value.field == field
-
-
-@pytest.mark.parametrize(
-    ("value", "encoded"),
-    [
-        ("QQ314159", "QQ314159"),
-        ("a+b=c", "a+2Bb+3Dc"),
-        ("with space", "with+20space"),
-        ("tab\there", "tab+09here"),
-        ("~!", "~!"),
-        ("\x7f", "+7F"),
-        ("é", "+C3+A9"),  # xtext encodes octets: UTF-8 first
-        ("€", "+E2+82+AC"),
-        ("", ""),
-    ],
-)
-def test_xtext(value: str, encoded: str) -> None:
-    assert xtext(value) == encoded
-
-
-@settings(max_examples=examples(100))
-@given(st.text(max_size=30))
-def test_xtext_is_printable_ascii_and_reversible(value: str) -> None:
-    encoded = xtext(value)
-    assert encoded.isascii()
-    assert all(33 <= ord(c) <= 126 and c != "=" for c in encoded)
-    # Decoding xtext gives back the UTF-8 octets.
-    out, i = bytearray(), 0
-    while i < len(encoded):
-        if encoded[i] == "+":
-            out.append(int(encoded[i + 1 : i + 3], 16))
-            i += 3
-        else:
-            out.append(ord(encoded[i]))
-            i += 1
-    assert bytes(out) == value.encode("utf-8")
-
-
-def test_envid_is_xtext() -> None:
-    assert MailParams(envid="id=1+2").options() == ["ENVID=id+3D1+2B2"]
-
-
-@pytest.mark.parametrize(
-    ("notify", "expected"),
-    [
-        (("never",), "NOTIFY=NEVER"),
-        (("SUCCESS",), "NOTIFY=SUCCESS"),
-        (("success", "failure", "delay"), "NOTIFY=SUCCESS,FAILURE,DELAY"),
-        (("DELAY", "FAILURE"), "NOTIFY=DELAY,FAILURE"),
-    ],
-)
-def test_notify(notify: tuple[str, ...], expected: str) -> None:
-    assert RcptParams(notify=notify).options() == [expected]
-
-
-@pytest.mark.parametrize(
-    ("orcpt", "expected"),
-    [
-        ("bob@example.org", "ORCPT=rfc822;bob@example.org"),
-        ("rfc822;bob@example.org", "ORCPT=rfc822;bob@example.org"),
-        ("rfc822;bob+tag@example.org", "ORCPT=rfc822;bob+2Btag@example.org"),
-        ("b=b@example.org", "ORCPT=rfc822;b+3Db@example.org"),
-    ],
-)
-def test_orcpt(orcpt: str, expected: str) -> None:
-    assert RcptParams(orcpt=orcpt).options() == [expected]
-
-
-def test_rcpt_with_dsn_params() -> None:
-    options = RcptParams(notify=("SUCCESS", "FAILURE"), orcpt="bob@example.org").options()
-    assert commands.rcpt("bob@example.org", options) == (
-        b"RCPT TO:<bob@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.org\r\n"
-    )
-    assert RcptParams().options() == []
 
 
 # -- addresses ----------------------------------------------------------------------------

@@ -160,6 +160,53 @@ def test_rcpt_parameters_and_misplaced_or_unknown_ones() -> None:
     assert unknown.startswith("XFOO=1  a parameter smtptui does not describe")
 
 
+@pytest.mark.parametrize(
+    ("word", "words"),
+    [
+        ("SIZE=1234", "the message's size in bytes"),
+        ("BODY=7BIT", "7-bit ASCII"),
+        ("BODY=8bitmime", "may hold 8-bit octets"),
+        ("BODY=BINARYMIME", "binary: any octets"),
+        ("BODY=9BIT", "the body's type: 7BIT, 8BITMIME"),
+        ("SMTPUTF8", "may be UTF-8 (RFC 6531)"),
+        ("RET=FULL", "returns FULL"),
+        ("ENVID=QQ314159", 'decoded: "QQ314159"'),
+        ("ENVID=id+3D1+2B2+20+C3+A9", 'decoded: "id=1+2 é"'),
+        ("REQUIRETLS", "verified TLS, or bounce it (RFC 8689)"),
+    ],
+)
+def test_each_mail_parameter_is_explained(word: str, words: str) -> None:
+    [entry] = record(sent(f"MAIL FROM:<a@example.com> {word}\r\n".encode()))
+    [_, line] = explanation(entry)
+    assert line.startswith(f"{word}  ") and words in line
+    assert "belongs to" not in line
+
+
+@pytest.mark.parametrize(
+    ("word", "words"),
+    [
+        (
+            "NOTIFY=SUCCESS,FAILURE",
+            "when to send a DSN: NEVER, or SUCCESS, FAILURE, DELAY (RFC 3461)",
+        ),
+        ("NOTIFY=NEVER", "DELAY (RFC 3461)"),
+        ("ORCPT=rfc822;bob+2Btag@example.org", 'decoded: rfc822;"bob+tag@example.org"'),
+        ("ORCPT=x400;c+3DUS;a+3DX", 'decoded: x400;"c=US;a=X"'),
+        ("ORCPT=nosemicolon", "the original recipient address, quoted in DSN reports (RFC 3461)"),
+    ],
+)
+def test_each_rcpt_parameter_is_explained(word: str, words: str) -> None:
+    [entry] = record(sent(f"RCPT TO:<b@example.org> {word}\r\n".encode()))
+    [_, line] = explanation(entry)
+    assert line.startswith(f"{word}  ") and line.endswith(words)
+
+
+def test_a_decoded_value_is_made_visible() -> None:
+    [entry] = record(sent(b"MAIL FROM:<a@example.com> ENVID=a+1Bb+FF\r\n"))
+    [_, line] = explanation(entry)
+    assert line.endswith('decoded: "a\\x1bb\\xff"')
+
+
 def test_an_unknown_command() -> None:
     [entry] = record(sent(b"XCLIENT ADDR=192.0.2.1\r\n", SentKind.RAW))
     assert explanation(entry) == ["XCLIENT: not a command smtptui describes; see the reply"]

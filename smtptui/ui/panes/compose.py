@@ -13,10 +13,12 @@ from email.policy import SMTP
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, Static, TextArea
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Collapsible, Label, Select, Static, TextArea
 
 from smtptui.protocol.commands import address, check
 from smtptui.protocol.data import PreparedMessage, fix_eols, prepare_message
+from smtptui.protocol.envelope import BODIES, RETS, Envelope, parse_notify
 from smtptui.protocol.errors import CommandError
 from smtptui.session import SendMessage
 from smtptui.ui.messages import RunAction
@@ -33,6 +35,9 @@ _PARSE_ERRORS = (ValueError, IndexError, email.errors.HeaderParseError)
 
 _POLICY = SMTP.clone(cte_type="7bit")
 """CRLF line ends, and a body any server takes (quoted-printable or base64 if not ASCII)."""
+
+_SMTPUTF8 = {"automatic": None, "on": True, "off": False}
+"""The SMTPUTF8 choices and what each asks the envelope for."""
 
 _RAW_HINT = (
     "The body is sent as typed, headers and all; "
@@ -54,6 +59,14 @@ class ComposePane(FormPane):
         & #body { height: 1fr; }
         & #raw-hint-row { display: none; }
         &.-raw #raw-hint-row { display: block; }
+        & #envelope {
+            padding: 0;
+            border: none;
+            background: transparent;
+            & > Contents { padding: 0; height: auto; }
+            & .field { height: auto; }
+            & CollapsibleTitle { padding: 0; color: $text-muted; }
+        }
     }
     """
 
@@ -70,6 +83,8 @@ class ComposePane(FormPane):
             yield field(
                 "RCPT TO", text_input("envelope-recipients", "envelope recipients", "To, Cc, Bcc")
             )
+            with Collapsible(title="Envelope parameters", id="envelope"):
+                yield from _envelope_fields()
             yield field("Raw", Checkbox("body is the message", id="raw", compact=True))
             yield field("", Static(_RAW_HINT, id="raw-hint", classes="hint"), id="raw-hint-row")
         with Horizontal(classes="buttons"):
@@ -91,7 +106,38 @@ class ComposePane(FormPane):
             tuple(prepared.recipients),
             prepared.data,
             mail_options=tuple(prepared.mail_options),
+            envelope=self.envelope(prepared.recipients),
         )
+
+    def envelope(self, recipients: Sequence[str]) -> Envelope | None:
+        """The Envelope section's parameters, ORCPT for each of ``recipients``; None if all
+        are automatic. Raises :class:`CommandError` naming the field at fault."""
+        size = self.text("env-size").strip()
+        if size and not size.isdigit():
+            raise CommandError("SIZE", f"{size!r} is not a number of bytes")
+        orcpt = self.text("env-orcpt").strip(" ")
+        envelope = Envelope(
+            size=int(size) if size else None,
+            body=self._choice("env-body") or None,
+            smtputf8=_SMTPUTF8[self._choice("env-smtputf8")],
+            ret=self._choice("env-ret") or None,
+            envid=self.text("env-envid") or None,
+            requiretls=self.query_one("#env-requiretls", Checkbox).value,
+            notify=parse_notify(self.text("env-notify")),
+            orcpt=dict.fromkeys(recipients, orcpt) if orcpt else {},
+        )
+        envelope.needs()  # checks every value
+        return None if envelope.empty else envelope
+
+    def focus_field(self, name: str) -> bool:
+        """Open the Envelope section first when the field is in it."""
+        section = self.query_one("#envelope", Collapsible)
+        if any(widget.name == name for widget in section.query(Widget)):
+            section.collapsed = False
+        return super().focus_field(name)
+
+    def _choice(self, id: str) -> str:
+        return str(self.query_one(f"#{id}", Select).value)
 
     def envelope_sender(self) -> str:
         """The address for MAIL FROM (validated like :meth:`build`)."""
@@ -215,6 +261,39 @@ def _split(addresses: str) -> list[str]:
     """Comma-separated addresses, as typed (spaces around them aside: any other white space
     is for :func:`address` to refuse)."""
     return [each for each in addresses.split(",") if each.strip(" ")]
+
+
+def _envelope_fields() -> ComposeResult:
+    """The rows of the Envelope section, each named as its parameter's errors name it."""
+    yield field("SIZE", text_input("env-size", "SIZE", "automatic"), Label("bytes", classes="unit"))
+    yield field(
+        "BODY",
+        _select("env-body", "BODY", {"": "automatic", **{body: body for body in BODIES}}),
+    )
+    yield field(
+        "SMTPUTF8",
+        _select("env-smtputf8", "SMTPUTF8", {value: value for value in _SMTPUTF8}),
+    )
+    yield field("RET", _select("env-ret", "RET", {"": "none", **{ret: ret for ret in RETS}}))
+    yield field("ENVID", text_input("env-envid", "ENVID", "envelope id"))
+    yield field("NOTIFY", text_input("env-notify", "NOTIFY", "success,failure"))
+    yield field("ORCPT", text_input("env-orcpt", "ORCPT", "original recipient"))
+    yield field(
+        "REQUIRETLS",
+        Checkbox("TLS on all hops", id="env-requiretls", name="REQUIRETLS", compact=True),
+    )
+
+
+def _select(id: str, name: str, options: dict[str, str]) -> Select[str]:
+    """A compact Select of ``options`` (value → label), the first chosen."""
+    return Select(
+        [(label, value) for value, label in options.items()],
+        value=next(iter(options)),
+        allow_blank=False,
+        id=id,
+        name=name,
+        compact=True,
+    )
 
 
 def _text_area(id: str, placeholder: str) -> TextArea:

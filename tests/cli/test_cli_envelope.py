@@ -1,0 +1,123 @@
+"""``smtptui run``'s envelope flags: the Envelope each asks for, and bad values refused as
+usage errors naming the flag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from smtptui.cli import ENVELOPE_FLAGS, main, make_envelope
+from smtptui.protocol.envelope import Envelope
+
+TO = ("bob@example.org", "carol@example.org")
+
+
+def flags(**given: Any) -> dict[str, Any]:
+    """The flags as click passes them when only ``given`` are on the command line."""
+    defaults = dict.fromkeys(ENVELOPE_FLAGS)
+    return {**defaults, "notify": "", "requiretls": False, **given}
+
+
+def test_no_flags_no_envelope() -> None:
+    assert make_envelope(TO, **flags()) is None
+    assert make_envelope((), **flags()) is None
+    assert make_envelope(TO, **flags(envid="", orcpt="")) is None
+
+
+def test_every_flag() -> None:
+    envelope = make_envelope(
+        TO,
+        **flags(
+            size=1000,
+            body="8BITMIME",
+            smtputf8=False,
+            ret="HDRS",
+            envid="QQ314159",
+            notify="success, failure",
+            orcpt="rfc822;original@example.org",
+            requiretls=True,
+        ),
+    )
+    assert envelope == Envelope(
+        size=1000,
+        body="8BITMIME",
+        smtputf8=False,
+        ret="HDRS",
+        envid="QQ314159",
+        requiretls=True,
+        notify=("SUCCESS", "FAILURE"),
+        orcpt=dict.fromkeys(TO, "rfc822;original@example.org"),
+    )
+    assert envelope.rcpt_options("carol@example.org") == [
+        "NOTIFY=SUCCESS,FAILURE",
+        "ORCPT=rfc822;original@example.org",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({"smtputf8": True}, Envelope(smtputf8=True)),
+        ({"notify": "never"}, Envelope(notify=("NEVER",))),
+        ({"orcpt": "x@example.org"}, Envelope(orcpt=dict.fromkeys(TO, "x@example.org"))),
+        ({"size": 0}, Envelope(size=0)),
+    ],
+)
+def test_one_flag(given: dict[str, Any], expected: Envelope) -> None:
+    assert make_envelope(TO, **flags(**given)) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "hint", "words"),
+    [
+        ({"size": -1}, "'--size'", "SIZE: must not be negative"),
+        ({"envid": "x" * 101}, "'--envid'", "ENVID: is 101 characters; at most 100"),
+        ({"notify": "never,success"}, "'--notify'", "NOTIFY: NEVER cannot be combined"),
+        ({"notify": "always"}, "'--notify'", "'ALWAYS' is not NEVER"),
+        ({"orcpt": "a@b c@d"}, "'--orcpt'", "ORCPT: 'c@d' follows the address"),
+    ],
+)
+def test_a_bad_value_is_a_usage_error_naming_its_flag(
+    given: dict[str, Any], hint: str, words: str
+) -> None:
+    with pytest.raises(click.BadParameter) as info:
+        make_envelope(TO, **flags(**given))
+    assert info.value.param_hint == hint
+    assert words in info.value.message
+
+
+def test_envelope_flags_need_a_recipient() -> None:
+    for given in ({"requiretls": True}, {"orcpt": "a@b.example"}):
+        with pytest.raises(click.UsageError, match="need at least one --to"):
+            make_envelope((), **flags(**given))
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--notify", "never,delay"], "Invalid value for '--notify': NOTIFY: NEVER cannot be"),
+        (["--envid", "é"], "Invalid value for '--envid': ENVID: must be printable ASCII"),
+        (["--size", "-5"], "Invalid value for '--size': SIZE: must not be negative"),
+        (["--size", "many"], "'many' is not a valid integer"),
+        (["--body", "8BIT"], "'8bit' is not one of '7bit', '8bitmime', 'binarymime'"),
+        (["--ret", "ALL"], "'all' is not one of 'full', 'hdrs'"),
+        (["--orcpt", "rfc 822;a@b"], "Invalid value for '--orcpt': ORCPT: 'rfc 822'"),
+        (["--requiretls"], "envelope parameters need at least one --to"),
+    ],
+)
+def test_run_refuses_bad_values_with_exit_2_before_connecting(args: list[str], words: str) -> None:
+    # Port 9 on a reserved address: the error must come before any attempt to connect.
+    result = CliRunner().invoke(main, ["run", "192.0.2.1:9", "--plain", *args])
+    assert result.exit_code == 2, result.output
+    assert words.lower() in result.output.lower()  # click lowers a case-blind choice's
+    assert "Traceback" not in result.output
+
+
+def test_body_and_ret_take_any_case() -> None:
+    assert make_envelope(TO, **flags(body="binarymime")) == Envelope(body="binarymime")
+    command = main.commands["run"]
+    context = command.make_context("run", ["--demo", "--body", "8bitmime", "--ret", "hdrs"])
+    assert (context.params["body"], context.params["ret"]) == ("8BITMIME", "HDRS")
