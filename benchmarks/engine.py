@@ -1,7 +1,7 @@
 """SMTPClient against smtplib, in one run, against the same local aiosmtpd sink.
 
     python benchmarks/engine.py [--messages 500] [--noops 2000] [--big-mb 20] [--repeat 10]
-                                [--tls-tries 30]
+                                [--tls-tries 30] [--link-ms 5] [--link-messages 20]
 
 The sink runs in its own process, on a CPU of its own as a server on another machine would
 be, so that neither side's work between replies waits for the other's CPU; the client runs
@@ -19,6 +19,14 @@ reply inside TLS until its session tickets are acknowledged, as Postfix and Open
 and smtplib's in turns. Target: a few milliseconds, not a delayed ACK's ~40. (On loopback
 smtplib waits too: its EHLO leaves between the server's two tickets and cannot acknowledge
 the second. The report had it at 0.3 ms against Postfix over a network.)
+
+The last figures are PIPELINING's (RFC 2920), from ``benchmarks/latency.py``: messages of two
+recipients to the embedded server (which offers PIPELINING), through a proxy that delays
+every chunk ``--link-ms`` each way as a link to a remote server would, in a process of its
+own; SMTPClient pipelining (MAIL, RCPT, RCPT and DATA in one write: 2 round trips) against
+smtplib (5), target >= 2.0x; SMTPClient not pipelining, which shows what pipelining buys;
+and both sending the same without the link, on loopback. A NOOP's round trip through the
+link is printed first, to check the link itself (~2 x ``--link-ms``).
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+import latency  # benchmarks/latency.py, beside this script (the first on sys.path)
 
 from smtptui.engine import SMTPClient
 from smtptui.engine.loop import loop_name, run
@@ -217,20 +227,35 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10, help="times each figure is measured")
     parser.add_argument("--big-rounds", type=int, default=4, help="big messages sent by each")
     parser.add_argument("--tls-tries", type=int, default=30, help="STARTTLS connections each")
+    latency.add_arguments(parser)
     args = parser.parse_args()
 
     client_cpus, sink_cpus = _cpus()
     ports: multiprocessing.Queue = multiprocessing.Queue()
     tls_ready: multiprocessing.Queue = multiprocessing.Queue()
+    pipelining_ready: multiprocessing.Queue = multiprocessing.Queue()
+    link_ready: multiprocessing.Queue = multiprocessing.Queue()
     stop = multiprocessing.Event()
     sinks = [
         multiprocessing.Process(target=_serve, args=(ports, stop), daemon=True),
         multiprocessing.Process(target=_serve_tls, args=(tls_ready, stop), daemon=True),
+        multiprocessing.Process(
+            target=latency.serve_pipelining, args=(pipelining_ready, stop), daemon=True
+        ),
     ]
     for sink in sinks:  # before the client pins itself: they take the sink's CPUs
         sink.start()
     port = ports.get(timeout=30)
     tls_port, certificate = tls_ready.get(timeout=30)
+    pipelining_port = pipelining_ready.get(timeout=30)
+    link = multiprocessing.Process(
+        target=latency.serve_link,
+        args=(link_ready, stop, pipelining_port, args.link_ms / 1e3),
+        daemon=True,
+    )
+    link.start()
+    sinks.append(link)
+    link_port, link_cpus = link_ready.get(timeout=30)
     _pin(client_cpus)
     big = message(int(args.big_mb * 1024 * 1024))
     try:
@@ -238,6 +263,7 @@ def main() -> None:
         run(measure(port, warm, message(1024)))
         figures = run(measure(port, args, big))
         tls = run(ehlo_after_starttls(tls_port, certificate, args.tls_tries))
+        pipelined = run(latency.measure_link(pipelining_port, link_port, args))
     finally:
         stop.set()
         for sink in sinks:
@@ -285,11 +311,12 @@ def main() -> None:
             tls_ratio,
             "ours < 5 ms",
         ),
+        *latency.rows(pipelined, args),
     ]
     print(
         f"smtptui's client on {loop_name()}, CPUs {sorted(client_cpus)}; "
-        f"the sinks (aiosmtpd's Sink; the STARTTLS server) in processes of their own, "
-        f"CPUs {sorted(sink_cpus)}"
+        "the sinks (aiosmtpd's Sink; the STARTTLS server; the embedded server) in processes "
+        f"of their own, CPUs {sorted(sink_cpus)}"
     )
     print(
         f"each figure measured {args.repeat} times over in paired turns "
@@ -297,6 +324,8 @@ def main() -> None:
         f"the EHLO after STARTTLS over {args.tls_tries} connections each, against a server "
         "holding its first reply inside TLS for its session tickets' ACK"
     )
+    for line in latency.describe(pipelined, args, link_cpus):
+        print(line)
     print(f"{'figure':<48} {'smtptui':>16} {'smtplib':>16} {'ratio':>7}  target")
     for name, mine, theirs, ratio, target in rows:
         print(f"{name:<48} {mine:>16} {theirs:>16} {ratio:>6.2f}x  {target}")
