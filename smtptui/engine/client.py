@@ -54,6 +54,7 @@ from smtptui.protocol.data import (
     prepare_message,
 )
 from smtptui.protocol.dialogue import Dialogue, Phase
+from smtptui.protocol.envelope import Envelope
 from smtptui.protocol.errors import ProtocolError
 from smtptui.protocol.replies import Reply
 
@@ -167,6 +168,7 @@ class SMTPClient:
         self._sent_ahead: bytes | None = None  # what _next wrote, until a command claims it
         self._lenient = False  # a reply timeout raises _Unanswered, leaving the connection
         self._pipelining = True  # until the server is seen to lose pipelined commands
+        self._answered: list[Reply] = []  # the replies to the last pipelined group
         self.tls: TlsInfo | None = None
         self.greeting: Reply | None = None  # the server's 220 (or whatever it said first)
         self.last_reply: Reply | None = None
@@ -905,9 +907,13 @@ class SMTPClient:
         self._write(chunk, SentKind.CHUNK)
         return (await self._read_reply()).as_tuple()
 
-    async def _bdat_message(self, message: bytes, chunk_size: int) -> Response:
-        """Send ``message`` in BDAT chunks, each after the reply to the one before; return
-        the last chunk's reply, or the first refusal (the rest would be refused too)."""
+    async def bdat_message(
+        self, message: bytes | str, chunk_size: int = DEFAULT_CHUNK_SIZE
+    ) -> Response:
+        """Send ``message`` in BDAT chunks of ``chunk_size`` bytes, each after the reply to
+        the one before, the last one ``LAST``; return the last chunk's reply, or the first
+        refusal (the rest would be refused too)."""
+        message = encode_message(message)
         for chunk, last in iter_bdat_chunks(message, chunk_size):
             reply = await self.bdat(bytes(chunk), last)
             if last or reply[0] != 250:
@@ -928,6 +934,8 @@ class SMTPClient:
         *,
         chunking: bool | int = False,
         pipelining: bool = True,
+        envelope: Envelope | None = None,
+        check_advertised: bool = True,
     ) -> dict[str, Response]:
         """The whole transaction with smtplib's semantics; returns the refused recipients.
 
@@ -937,6 +945,11 @@ class SMTPClient:
         PIPELINING (RFC 2920), MAIL, every RCPT and DATA go out in one write, unless
         ``pipelining`` is False; a server that offers it but loses commands is reported
         and the rest of the connection goes one command at a time.
+
+        ``envelope`` gives MAIL's and RCPT's ESMTP parameters (its SIZE, BODY and SMTPUTF8
+        win over ``mail_options``'); one whose extension the server did not advertise
+        raises SMTPNotSupportedError before anything is sent, unless ``check_advertised``
+        is False.
         """
         chunk_size = bdat_chunk_size(chunking)
         if self.helo_resp is None and self.ehlo_resp is None:
@@ -944,15 +957,20 @@ class SMTPClient:
         if chunk_size is not None and not self.has_extn("chunking"):
             raise errors.SMTPNotSupportedError("CHUNKING extension not supported by server.")
         msg = encode_message(msg)
-        options: list[str] = []
-        if self.does_esmtp:
-            if self.has_extn("size"):
-                options.append(f"size={len(msg)}")
-            options.extend(mail_options)
         recipients = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
+        international = not "".join([from_addr, *recipients]).isascii()
+        if envelope is not None and check_advertised:
+            self._check_advertised(envelope, international)
+        options = self._mail_options(len(msg), mail_options, envelope, international)
         # Every line is checked before the first is sent.
         mail_line = self._mail_line(from_addr, options)
-        rcpt_lines = [self._rcpt_line(recipient, rcpt_options) for recipient in recipients]
+        rcpt_lines = [
+            self._rcpt_line(
+                recipient,
+                [*envelope.rcpt_options(recipient), *rcpt_options] if envelope else rcpt_options,
+            )
+            for recipient in recipients
+        ]
         data = chunk_size is None
         refused = None
         if pipelining and self._pipelining and self.has_extn("pipelining"):
@@ -968,7 +986,7 @@ class SMTPClient:
                 from_addr, recipients, mail_line, rcpt_lines, data
             )
         if chunk_size is not None:
-            code, resp = await self._bdat_message(msg, chunk_size)
+            code, resp = await self.bdat_message(msg, chunk_size)
         elif self._dialogue.phase is Phase.DATA:  # DATA went in the group: 354 came
             code, resp = (await self._body(msg)).as_tuple()
         else:
@@ -977,6 +995,40 @@ class SMTPClient:
             await self._abandon(code)
             raise errors.SMTPDataError(code, resp)
         return refused
+
+    def _mail_options(
+        self,
+        size: int,
+        mail_options: Sequence[str],
+        envelope: Envelope | None,
+        international: bool,
+    ) -> list[str]:
+        """MAIL's parameters (none without ESMTP, as smtplib): SIZE when the server offers
+        it, then ``mail_options``; with an ``envelope``, its parameters, and those of
+        ``mail_options`` it does not decide."""
+        if not self.does_esmtp:
+            return []
+        if envelope is None:
+            return [f"size={size}", *mail_options] if self.has_extn("size") else [*mail_options]
+        options = envelope.mail_options(
+            size, international=international, advertised=self.capabilities
+        )
+        decided = {option.partition("=")[0].upper() for option in options}
+        if envelope.smtputf8 is False:
+            decided.add("SMTPUTF8")
+        rest = [
+            option for option in mail_options if option.partition("=")[0].upper() not in decided
+        ]
+        return options + rest
+
+    def _check_advertised(self, envelope: Envelope, international: bool) -> None:
+        """Raise SMTPNotSupportedError naming the parameters whose extension the server
+        did not advertise."""
+        missing = envelope.unadvertised(self.capabilities, international=international)
+        if missing:
+            needs = envelope.needs(international=international)
+            named = ", ".join(f"{name} (needs {needs[name]})" for name in missing)
+            raise errors.SMTPNotSupportedError(f"not advertised by the server: {named}")
 
     async def _envelope_lock_step(
         self,
@@ -1044,6 +1096,18 @@ class SMTPClient:
             raise errors.SMTPDataError(replies[-1].code, replies[-1].message)
         return refused
 
+    async def pipeline(self, lines: Sequence[bytes]) -> list[Response]:
+        """Write command ``lines`` (built by :mod:`~smtptui.protocol.commands`) as one
+        pipelined group, whatever the server advertised (the dialogue notes it if that is
+        out of order); return the replies, each its command's. If the server lost some
+        commands, that is reported and the replies that came are returned."""
+        self._write_group(lines)
+        try:
+            replies = await self._group_replies(len(lines))
+        except _Unanswered:
+            return [reply.as_tuple() for reply in self._answered]
+        return [reply.as_tuple() for reply in replies]
+
     async def _group_replies(self, count: int) -> list[Reply]:
         """The replies to a pipelined group of ``count`` commands, in order.
 
@@ -1052,7 +1116,7 @@ class SMTPClient:
         answered, that is reported and _Unanswered raised, the connection left open for the
         caller to go on one command at a time. With nothing answered, it is a timeout.
         """
-        replies: list[Reply] = []
+        self._answered = replies = []
         self._lenient = True
         try:
             for _ in range(count):
@@ -1101,9 +1165,11 @@ class SMTPClient:
         *,
         chunking: bool | int = False,
         pipelining: bool = True,
+        envelope: Envelope | None = None,
+        check_advertised: bool = True,
     ) -> dict[str, Response]:
-        """Send an ``email.message.Message`` (smtplib's ``send_message``); ``chunking`` and
-        ``pipelining`` as for :meth:`sendmail`."""
+        """Send an ``email.message.Message`` (smtplib's ``send_message``); the keywords as
+        for :meth:`sendmail`."""
         await self.ehlo_or_helo_if_needed()
         prepared = prepare_message(msg, from_addr, to_addrs, mail_options)
         if prepared.international and not self.has_extn("smtputf8"):
@@ -1120,6 +1186,8 @@ class SMTPClient:
             rcpt_options,
             chunking=chunking,
             pipelining=pipelining,
+            envelope=envelope,
+            check_advertised=check_advertised,
         )
 
     async def __aenter__(self) -> SMTPClient:

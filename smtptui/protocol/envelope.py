@@ -10,9 +10,10 @@ them the server did not offer, so the user can be told before the server refuses
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from smtptui.protocol import commands
 from smtptui.protocol.capabilities import Capabilities
 from smtptui.protocol.commands import address, check
 from smtptui.protocol.errors import CommandError
@@ -202,3 +203,19 @@ class Envelope:
             if capabilities is None
             or not all(map(capabilities.has, (keyword, *_ALSO.get(keyword, ()))))
         ]
+
+
+def pipeline_lines(
+    sender: str, recipients: Sequence[str], envelope: Envelope | None = None
+) -> list[bytes]:
+    """MAIL FROM, each RCPT TO and DATA, with ``envelope``'s parameters (no automatic SIZE:
+    the message is not known yet), as one pipelined group sends them; raises
+    :class:`CommandError` for a bad address or value before any is sent."""
+    envelope = envelope or Envelope()
+    international = not "".join([sender, *recipients]).isascii()
+    options = envelope.mail_options(0, international=international, advertised=None)
+    return [
+        commands.mail(sender, options),
+        *(commands.rcpt(recipient, envelope.rcpt_options(recipient)) for recipient in recipients),
+        commands.DATA,
+    ]

@@ -24,6 +24,7 @@ class Risk(StrEnum):
         "STARTTLS failed: going on sends everything, passwords too, in plaintext"
     )
     UNVERIFIED_TLS = "the certificate failed verification: the server may not be who it says"
+    UNADVERTISED = "the server did not advertise what these envelope parameters need"
 
     @property
     def question(self) -> str:
@@ -34,6 +35,7 @@ _QUESTIONS = {
     Risk.PLAINTEXT_AUTH: "Send credentials without TLS, for the rest of this session?",
     Risk.PLAINTEXT_AFTER_STARTTLS: "Go on without TLS, for this connection?",
     Risk.UNVERIFIED_TLS: "Connect once more without verifying the certificate?",
+    Risk.UNADVERTISED: "Send the parameters the server did not advertise anyway, this once?",
 }
 
 
@@ -161,7 +163,9 @@ class Disconnect:
 @dataclass(frozen=True, slots=True)
 class SendMessage:
     """MAIL, every RCPT, DATA, with smtplib's ``sendmail`` semantics: it goes ahead if at
-    least one recipient is accepted, and reports the refused ones."""
+    least one recipient is accepted, and reports the refused ones. MAIL, the RCPTs and DATA
+    go in one write if the server offers PIPELINING, unless ``pipelining`` is False;
+    ``chunking`` sends the message with BDAT (True, or a chunk size) instead of DATA."""
 
     sender: str
     recipients: tuple[str, ...]
@@ -169,7 +173,31 @@ class SendMessage:
     mail_options: tuple[str, ...] = ()
     rcpt_options: tuple[str, ...] = ()
     envelope: Envelope | None = None
+    chunking: bool | int = False
+    pipelining: bool = True
     label: ClassVar[str] = "SEND"
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """MAIL FROM, every RCPT TO and DATA written as one pipelined group (RFC 2920), each
+    reply matched to its command; after a 354 the message goes next (SendData, or typed
+    lines). Sent whether or not the server offers PIPELINING: the transcript says so."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    envelope: Envelope | None = None
+    label: ClassVar[str] = "PIPELINE"
+
+
+@dataclass(frozen=True, slots=True)
+class SendBdat:
+    """The message in BDAT chunks (RFC 3030) of ``chunk_size`` bytes, the last one LAST,
+    each after the reply to the one before: exact byte counts, no dot-stuffing."""
+
+    message: str | bytes
+    chunk_size: int | None = None  # None: one chunk per 256 KiB
+    label: ClassVar[str] = "BDAT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +229,8 @@ Action = (
     | Quit
     | Disconnect
     | SendMessage
+    | Pipeline
+    | SendBdat
     | RunAll
 )
 

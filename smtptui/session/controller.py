@@ -14,6 +14,8 @@ from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
 from smtptui.engine.hosts import format_host
 from smtptui.protocol.auth import NoMechanismError, choose_mechanism, sends_password
 from smtptui.protocol.commands import raw_line
+from smtptui.protocol.data import DEFAULT_CHUNK_SIZE
+from smtptui.protocol.envelope import pipeline_lines
 from smtptui.protocol.errors import CommandError
 from smtptui.protocol.replies import Reply
 from smtptui.session import advice, recorder
@@ -31,6 +33,7 @@ from smtptui.session.actions import (
     MessageLine,
     Noop,
     Outcome,
+    Pipeline,
     Quit,
     Raw,
     RcptTo,
@@ -38,6 +41,7 @@ from smtptui.session.actions import (
     Reset,
     Risk,
     RunAll,
+    SendBdat,
     SendData,
     SendMessage,
     StartTls,
@@ -49,11 +53,13 @@ from smtptui.session.transcript import Entry, EntryKind, Transcript
 
 
 class _Unaccepted(Exception):
-    """An action that would take a risk the user has not accepted: it is not sent."""
+    """An action that would take a risk the user has not accepted: it is not sent.
+    ``detail`` says what in it takes the risk, if the risk alone does not."""
 
-    def __init__(self, risk: Risk) -> None:
+    def __init__(self, risk: Risk, detail: str = "") -> None:
         super().__init__(risk)
         self.risk = risk
+        self.detail = detail
 
 
 def _may_send_credentials(mechanism: str | None, client: SMTPClient) -> bool:
@@ -110,6 +116,7 @@ class SessionController:
         self._accepted: set[Risk] = set()
         self._starttls_failed = False  # and the connection went on in plaintext
         self._unverified_next = False  # the next connection skips certificate verification
+        self._unadvertised_once = False  # the next envelope may hold unadvertised parameters
 
     @property
     def transcript(self) -> Transcript:
@@ -151,7 +158,8 @@ class SessionController:
     def accept(self, risk: Risk) -> None:
         """Let actions take ``risk`` (an outcome named it), marked in the transcript: AUTH
         without TLS for the rest of the session, plaintext after a failed STARTTLS for this
-        connection, skipping certificate verification for the next connection only."""
+        connection, skipping certificate verification for the next connection only, and
+        envelope parameters the server did not advertise for the next message only."""
         match risk:
             case Risk.UNVERIFIED_TLS:
                 self._unverified_next = True
@@ -160,6 +168,9 @@ class SessionController:
                 text = "AUTH may send credentials without TLS in this session"
             case Risk.PLAINTEXT_AFTER_STARTTLS:
                 text = "this connection goes on without TLS"
+            case Risk.UNADVERTISED:
+                self._unadvertised_once = True
+                text = "the next envelope goes with parameters the server did not advertise"
         self._accepted.add(risk)
         self._record(EntryKind.INFO, f"⚠ As you chose: {text}")
 
@@ -201,7 +212,8 @@ class SessionController:
             outcome = await self._dispatch(action)
         except _Unaccepted as unaccepted:
             risk = unaccepted.risk
-            text = f"{action.label} not sent: {risk}; it needs your confirmation"
+            detail = f" ({unaccepted.detail})" if unaccepted.detail else ""
+            text = f"{action.label} not sent: {risk}{detail}; it needs your confirmation"
             outcome = Outcome(action, False, None, text, risk=risk)
         except asyncio.CancelledError:
             self._record(EntryKind.ERROR, f"cancelled during {action.label}")
@@ -259,6 +271,7 @@ class SessionController:
         risk = self._risk(action, client)
         if risk is not None:
             raise _Unaccepted(risk)
+        anyway = self._unadvertised(action, client)
         in_data = self._state.phase is Phase.DATA
         if isinstance(action, MessageLine | EndMessage) and not in_data:
             raise CommandError(action.label, "the server has not asked for message data (354)")
@@ -304,8 +317,29 @@ class SessionController:
             case Quit():
                 await client.quit()
             case SendMessage():
-                return await self._send(client, action)
+                return await self._send(client, action, anyway)
+            case Pipeline(sender=sender, recipients=recipients, envelope=envelope):
+                lines = pipeline_lines(sender, recipients, envelope)
+                await client.pipeline(lines)
+            case SendBdat(message=message, chunk_size=chunk_size):
+                await client.bdat_message(message, chunk_size or DEFAULT_CHUNK_SIZE)
         return self._judge(action)
+
+    def _unadvertised(self, action: Action, client: SMTPClient) -> bool:
+        """Whether ``action``'s envelope may hold parameters the server did not advertise:
+        raises _Unaccepted naming them, unless the user accepted that for this message."""
+        envelope = getattr(action, "envelope", None)
+        if envelope is None:
+            return False
+        anyway, self._unadvertised_once = self._unadvertised_once, False
+        international = not "".join([action.sender, *action.recipients]).isascii()
+        missing = envelope.unadvertised(client.capabilities, international=international)
+        if missing and not anyway:
+            needs = envelope.needs(international=international)
+            raise _Unaccepted(
+                Risk.UNADVERTISED, ", ".join(f"{name} needs {needs[name]}" for name in missing)
+            )
+        return anyway
 
     def _risk(self, action: Action, client: SMTPClient) -> Risk | None:
         """The risk ``action`` would take now that the user has not accepted, if any."""
@@ -384,13 +418,17 @@ class SessionController:
         """Whether credentials (a secret entry) were sent since entry ``start``."""
         return any(entry.secret for entry in itertools.islice(self.transcript, start, None))
 
-    async def _send(self, client: SMTPClient, action: SendMessage) -> Outcome:
+    async def _send(self, client: SMTPClient, action: SendMessage, anyway: bool) -> Outcome:
         refused = await client.sendmail(
             action.sender,
             list(action.recipients),
             action.message,
             action.mail_options,
             action.rcpt_options,
+            chunking=action.chunking,
+            pipelining=action.pipelining,
+            envelope=action.envelope,
+            check_advertised=not anyway,
         )
         if refused:
             self._record(EntryKind.ERROR, f"sent, but refused: {advice.recipients(refused)}")
