@@ -13,7 +13,6 @@ its reply will be accepted: a pipelined RCPT is in order after a pipelined MAIL.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -52,14 +51,14 @@ _ANYWHERE = frozenset({"NOOP", "RSET", "QUIT", "HELP", "VRFY", "EXPN", "EHLO", "
 """Commands RFC 5321 4.1.4 allows at any point of the dialogue once it is greeted."""
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+class Command(NamedTuple):
     """One line sent that a reply will answer (or a message, for the reply to its end).
 
     ``verb`` is the command's first word in upper case: "" for the greeting, which answers
     nothing sent, :data:`END_OF_DATA` for the end of message data, and "AUTH" for every line
     of a SASL exchange. ``argument`` is what follows the verb, kept only where it says which
     command this is (a MAIL or RCPT address, an AUTH mechanism, BDAT's size), never a secret.
+    (A named tuple, as ``Reply`` is: one is made per command, and it is cheaper.)
     """
 
     verb: str
