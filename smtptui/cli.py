@@ -20,6 +20,7 @@ import click
 from smtptui import __version__
 from smtptui.engine.hosts import format_host
 from smtptui.engine.loop import run
+from smtptui.protocol.data import DEFAULT_CHUNK_SIZE
 from smtptui.protocol.envelope import BODIES, RETS, Envelope, RcptParams, parse_notify
 from smtptui.protocol.errors import CommandError
 from smtptui.server import DEMO_USERS, EmbeddedServer, describe
@@ -316,19 +317,21 @@ RISK_FLAGS = {Risk.PLAINTEXT_AUTH: "--plaintext-auth", Risk.UNADVERTISED: "--una
     help=f"Send a test message to (repeatable; with --demo, {DEMO_RECIPIENT} unless given).",
 )
 @envelope_options
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
-@click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option(
     "--no-pipelining",
     is_flag=True,
     help="Send MAIL, RCPT and DATA one at a time, even if the server offers PIPELINING.",
 )
-@click.option("--chunking", is_flag=True, help="Send the message with BDAT instead of DATA.")
+@click.option(
+    "--chunking", is_flag=True, help="Send the message with BDAT (CHUNKING) instead of DATA."
+)
 @click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
-    help="Bytes per BDAT chunk (implies --chunking; default 262144).",
+    help=f"Bytes per BDAT chunk (implies --chunking; default {DEFAULT_CHUNK_SIZE}).",
 )
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
+@click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option(
     "--plaintext-auth",
     is_flag=True,
