@@ -20,6 +20,7 @@ import click
 from smtptui import __version__
 from smtptui.engine.hosts import format_host
 from smtptui.engine.loop import run
+from smtptui.protocol.data import DEFAULT_CHUNK_SIZE
 from smtptui.protocol.envelope import BODIES, RETS, Envelope, RcptParams, parse_notify
 from smtptui.protocol.errors import CommandError
 from smtptui.server import DEMO_USERS, EmbeddedServer, describe
@@ -294,6 +295,10 @@ def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:
     return SmtpTui(settings, draft=draft, welcome=(where, *DEMO_STEPS), **options)
 
 
+RISK_FLAGS = {Risk.PLAINTEXT_AUTH: "--plaintext-auth", Risk.UNADVERTISED: "--unadvertised-ok"}
+"""The flag of ``run`` that accepts each risk it can meet (the others fail the run)."""
+
+
 @main.command(name="run")
 @click.argument("host", required=False)
 @click.option("--demo", is_flag=True, help="Run it against the embedded server.")
@@ -312,12 +317,30 @@ def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:
     help=f"Send a test message to (repeatable; with --demo, {DEMO_RECIPIENT} unless given).",
 )
 @envelope_options
+@click.option(
+    "--no-pipelining",
+    is_flag=True,
+    help="Send MAIL, RCPT and DATA one at a time, even if the server offers PIPELINING.",
+)
+@click.option(
+    "--chunking", is_flag=True, help="Send the message with BDAT (CHUNKING) instead of DATA."
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    help=f"Bytes per BDAT chunk (implies --chunking; default {DEFAULT_CHUNK_SIZE}).",
+)
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
 @click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option(
     "--plaintext-auth",
     is_flag=True,
     help="Allow AUTH without TLS (the password crosses the network readable).",
+)
+@click.option(
+    "--unadvertised-ok",
+    is_flag=True,
+    help="Send envelope parameters whose extension the server did not advertise.",
 )
 @click.pass_context
 def run_command(
@@ -328,7 +351,11 @@ def run_command(
     recipients: tuple[str, ...],
     timeout: float,
     no_color: bool,
+    no_pipelining: bool,
+    chunking: bool,
+    chunk_size: int | None,
     plaintext_auth: bool,
+    unadvertised_ok: bool,
     **options: Any,
 ) -> None:
     """Run a whole session headless and print every command and reply.
@@ -350,12 +377,24 @@ def run_command(
     elif sender and not recipients:
         raise click.UsageError("--from needs at least one --to")
     envelope = make_envelope(recipients, **{flag: options.pop(flag) for flag in ENVELOPE_FLAGS})
+    if not recipients and (no_pipelining or chunking or chunk_size is not None):
+        raise click.UsageError(
+            "--chunking, --chunk-size and --no-pipelining need at least one --to"
+        )
     send = None
     if recipients:
         sender = sender or default_sender()
         message = demo_message(sender, recipients)
-        send = SendMessage(sender, recipients, message, envelope=envelope)
-    accepted = (Risk.PLAINTEXT_AUTH,) if plaintext_auth else ()
+        send = SendMessage(
+            sender,
+            recipients,
+            message,
+            envelope=envelope,
+            chunking=chunk_size or chunking,
+            pipelining=not no_pipelining,
+        )
+    given = {Risk.PLAINTEXT_AUTH: plaintext_auth, Risk.UNADVERTISED: unadvertised_ok}
+    accepted = tuple(risk for risk, flag in given.items() if flag)
     if host:
         settings = make_settings(host, ask_password(options["user"]), **options)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
@@ -394,8 +433,9 @@ async def run_session(
     for risk in accepted:
         controller.accept(risk)
     outcome = await controller.run(RunAll(send))
-    if outcome.risk is Risk.PLAINTEXT_AUTH:
-        say("*** add --plaintext-auth to send them anyway", "red", color)
+    flag = RISK_FLAGS.get(outcome.risk)
+    if flag is not None:
+        say(f"*** add {flag} to send them anyway", "red", color)
     return outcome.ok
 
 
