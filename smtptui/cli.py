@@ -12,6 +12,7 @@ import getpass
 import logging
 import os
 import socket
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -452,7 +453,11 @@ def say(
     :func:`visible`: they quote servers, certificates and the clients of ``serve``, and not
     a byte of those may reach the terminal raw. Tabs and LF are written out too: one line.
     """
-    click.secho(visible(line, one_line=True), fg=colour, color=color, err=err)
+    try:
+        click.secho(visible(line, one_line=True), fg=colour, color=color, err=err)
+    except BrokenPipeError:  # the reader left (``| head``): the rest goes nowhere, quietly
+        stream = sys.stderr if err else sys.stdout
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 class _LogLines(logging.Handler):

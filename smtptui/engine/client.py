@@ -1096,17 +1096,16 @@ class SMTPClient:
             raise errors.SMTPDataError(replies[-1].code, replies[-1].message)
         return refused
 
-    async def pipeline(self, lines: Sequence[bytes]) -> list[Response]:
+    async def pipeline(self, lines: Sequence[bytes]) -> list[Reply]:
         """Write command ``lines`` (built by :mod:`~smtptui.protocol.commands`) as one
         pipelined group, whatever the server advertised (the dialogue notes it if that is
         out of order); return the replies, each its command's. If the server lost some
         commands, that is reported and the replies that came are returned."""
         self._write_group(lines)
         try:
-            replies = await self._group_replies(len(lines))
+            return await self._group_replies(len(lines))
         except _Unanswered:
-            return [reply.as_tuple() for reply in self._answered]
-        return [reply.as_tuple() for reply in replies]
+            return self._answered
 
     async def _group_replies(self, count: int) -> list[Reply]:
         """The replies to a pipelined group of ``count`` commands, in order.

@@ -271,7 +271,6 @@ class SessionController:
         risk = self._risk(action, client)
         if risk is not None:
             raise _Unaccepted(risk)
-        anyway = self._unadvertised(action, client)
         in_data = self._state.phase is Phase.DATA
         if isinstance(action, MessageLine | EndMessage) and not in_data:
             raise CommandError(action.label, "the server has not asked for message data (354)")
@@ -281,6 +280,7 @@ class SessionController:
                 "a message is open (354): end it with a line holding only a dot, or DATA (F8) "
                 "sends the composed message into it",
             )
+        anyway = self._unadvertised(action, client)
         match action:
             case Ehlo(name=name):
                 await client.ehlo(self.settings.helo_name if name is None else name)
@@ -318,9 +318,8 @@ class SessionController:
                 await client.quit()
             case SendMessage():
                 return await self._send(client, action, anyway)
-            case Pipeline(sender=sender, recipients=recipients, envelope=envelope):
-                lines = pipeline_lines(sender, recipients, envelope)
-                await client.pipeline(lines)
+            case Pipeline():
+                return await self._pipeline(client, action)
             case SendBdat(message=message, chunk_size=chunk_size):
                 await client.bdat_message(message, chunk_size or DEFAULT_CHUNK_SIZE)
         return self._judge(action)
@@ -331,15 +330,17 @@ class SessionController:
         envelope = getattr(action, "envelope", None)
         if envelope is None:
             return False
-        anyway, self._unadvertised_once = self._unadvertised_once, False
         international = not "".join([action.sender, *action.recipients]).isascii()
         missing = envelope.unadvertised(client.capabilities, international=international)
-        if missing and not anyway:
+        if not missing:
+            return False
+        if not self._unadvertised_once:
             needs = envelope.needs(international=international)
             raise _Unaccepted(
                 Risk.UNADVERTISED, ", ".join(f"{name} needs {needs[name]}" for name in missing)
             )
-        return anyway
+        self._unadvertised_once = False
+        return True
 
     def _risk(self, action: Action, client: SMTPClient) -> Risk | None:
         """The risk ``action`` would take now that the user has not accepted, if any."""
@@ -407,6 +408,31 @@ class SessionController:
         finally:
             if unverified and self._sent_secret(start):
                 self._record(EntryKind.INFO, UNVERIFIED_CREDENTIALS)
+
+    async def _pipeline(self, client: SMTPClient, action: Pipeline) -> Outcome:
+        """The group's outcome from its replies: the first that failed it (the sender, every
+        recipient, DATA), else ok with the recipients refused, if any."""
+        lines = pipeline_lines(action.sender, action.recipients, action.envelope)
+        replies = await client.pipeline(lines)
+        label = action.label
+        refused = {
+            recipient: reply.as_tuple()
+            for recipient, reply in zip(action.recipients, replies[1:], strict=False)
+            if reply.code not in (250, 251)
+        }
+        if len(replies) < len(lines):
+            error = f"{label}: the server answered {len(replies)} of {len(lines)} commands"
+        elif replies[0].code != 250:
+            error = advice.refused(f"{label}: MAIL FROM", replies[0])
+        elif len(refused) == len(action.recipients):
+            error = f"{label}: every recipient refused: {advice.recipients(refused)}"
+        elif replies[-1].code != 354:
+            error = advice.refused(f"{label}: DATA", replies[-1])
+        else:
+            if refused:
+                self._record(EntryKind.ERROR, f"refused: {advice.recipients(refused)}")
+            return Outcome(action, True, replies[-1], refused=refused)
+        return Outcome(action, False, replies[-1] if replies else None, error, refused)
 
     def _best_mechanism(self, client: SMTPClient) -> str:
         """The best mechanism the server offered for these credentials (EHLO first);

@@ -142,3 +142,16 @@ def test_auth_without_tls_needs_a_flag(make_server) -> None:
     allowed = smtptui(where, "--plain", "--user", "alice", "--plaintext-auth", env=env)
     assert allowed.returncode == 0, allowed.stdout
     assert "<-  235 " in allowed.stdout and "wonderland" not in allowed.stdout
+
+
+def test_a_reader_that_leaves_early_ends_nothing_in_a_traceback() -> None:
+    """``smtptui run --demo | head -1``: the pipe closes after the first line; what is left
+    goes nowhere, and the run still ends with its own status."""
+    command = [sys.executable, "-m", "smtptui", "run", "--no-color", "--demo"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()
+        process.stdout.close()  # as head does, once it has its line
+        errors = process.stderr.read().decode()
+        assert process.wait(timeout=60) == 0
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
