@@ -639,7 +639,7 @@ OUT_OF_ORDER_FIXTURES = {
 
 # Every fixture's setup can be replayed with synthetic replies: "connect" (nothing: the
 # fixture holds the greeting), "read greeting", "EHLO", "STARTTLS", "TLS handshake"
-# (tls_started) and "EHLO" again. Two kinds of fixture need care, not skipping:
+# (tls_started) and "EHLO" again, so none is skipped. Three kinds need care:
 # - *-data-too-big: client_sent holds a description of the 10-50 MB message, not its lines;
 #   after the 354 it is message data all the same, so it is sent as one line of data.
 # - *-bdat: the chunk bytes after each "BDAT n" are not lines: n bytes are skipped.
