@@ -180,7 +180,7 @@ class Dialogue:
         """Note ``line`` (a command line, or a line of message data after 354) as sent;
         return the command its reply will answer, or ``None`` if no reply is due."""
         phase = self._projected
-        if phase is Phase.DATA:
+        if phase is Phase.DATA and not (group and self._group_ended_by == "DATA"):
             if line != b".\r\n":
                 return None  # a line of the message
             return self._sent(Command(END_OF_DATA))
@@ -188,8 +188,9 @@ class Dialogue:
             return self._sent(Command("AUTH", self._mechanism, group, sasl=True))
         verb, argument = _split(line)
         why = _out_of_order(phase, verb, self)
-        if group:
-            why = why or self._grouping(verb)
+        if group:  # judged even when out of order, to note a command that ends the group
+            grouping = self._grouping(verb)
+            why = why or grouping
         if verb == "AUTH":
             self._mechanism, self._resume = argument, phase
         return self._sent(Command(verb, argument, group, out_of_order=why))

@@ -207,6 +207,36 @@ def dialogue(
     return script
 
 
+def one_line_per_read(
+    answers: Mapping[str, bytes] | None = None,
+    *,
+    greeting: bytes = b"220 mx.example ESMTP\r\n",
+    ehlo: bytes = b"250-mx.example\r\n250 PIPELINING\r\n",
+) -> Script:
+    """A server that advertises PIPELINING (``ehlo``) but takes one line per read: it
+    answers the first line of what each read brings (by its verb, as :func:`dialogue`) and
+    throws the rest away, so that commands written together are lost. After a 354 to DATA
+    it reads the message to its final dot and answers ``answers["."]`` (``250 ok``)."""
+    table = {"DATA": b"354 go ahead\r\n", ".": b"250 ok\r\n", "EHLO": ehlo, **(answers or {})}
+
+    async def script(peer: Peer) -> None:
+        await peer.send(greeting)
+        while chunk := await peer.read():
+            first = chunk.split(b"\r\n", 1)[0]  # the rest of the read is lost
+            words = first.split(None, 1)
+            verb = words[0].decode("ascii", "replace").upper() if words else ""
+            if verb == "QUIT":
+                await peer.send(b"221 bye\r\n")
+                return
+            answer = table.get(verb, b"250 ok\r\n")
+            await peer.send(answer)
+            if verb == "DATA" and answer.startswith(b"354"):
+                await peer.skip_message()
+                await peer.send(table["."])
+
+    return script
+
+
 async def reply(peer: Peer, answer: Answer) -> None:
     """Do what ``answer`` says: send its bytes, or run it."""
     if isinstance(answer, bytes):
