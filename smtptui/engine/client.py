@@ -315,6 +315,8 @@ class SMTPClient:
         _not_connected). ``Closed`` comes first: the awaiting task resumes only later.
         """
         self._ended = error
+        if self._dialogue.phase is Phase.QUIT:  # whichever side closes first, after a 221
+            reason = "closed after QUIT"
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             self._waiter = None

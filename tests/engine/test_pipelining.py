@@ -164,8 +164,8 @@ async def test_pipeline_returns_each_reply_in_order(server: EmbeddedServer) -> N
         commands.RSET,
     ]
     replies = await client.pipeline(lines)
-    assert [code for code, _ in replies] == [250, 250, 550, 250]
-    assert replies[2][1].startswith(b"5.1.1 <unknown@example.org>")
+    assert [reply.code for reply in replies] == [250, 250, 550, 250]
+    assert replies[2].message.startswith(b"5.1.1 <unknown@example.org>")
     assert writes(events) == [b"".join(lines)]
     commands_sent = sent(events)
     assert [e.command.out_of_order for e in commands_sent if e.command] == [""] * 4
@@ -290,7 +290,7 @@ async def test_pipeline_without_pipelining_advertised_is_out_of_order() -> None:
         await client.ehlo()
         del events[:]
         replies = await client.pipeline([commands.NOOP, commands.RSET])
-        assert replies == [(250, b"ok"), (250, b"ok")]
+        assert [reply.as_tuple() for reply in replies] == [(250, b"ok"), (250, b"ok")]
         assert writes(events) == [b"NOOP\r\nRSET\r\n"]
         for event in sent(events):
             assert event.command is not None
