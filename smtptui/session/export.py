@@ -58,8 +58,10 @@ def to_json(entry: Entry, start: float, *, redact: bool = True) -> dict[str, obj
 
     ``data`` is text when it is UTF-8 (``encoding`` "utf-8"), else base64; a redacted
     secret has ``data`` null and ``redacted`` true. ``body`` marks message data (``typed``:
-    one line of it typed after 354). ``flags`` and (on TLS entries)
-    ``tls_info`` appear when there are any; a certificate's ``serial`` is upper-case hex.
+    one line of it typed after 354; ``chunk``: a BDAT chunk's bytes). A command written in a
+    pipelined group has its ``group``; a reply names the command it ``answers``. ``flags``
+    and (on TLS entries) ``tls_info`` appear when there are any; a certificate's ``serial``
+    is upper-case hex.
     """
     record: dict[str, object] = {
         "kind": str(entry.kind),
@@ -77,6 +79,13 @@ def to_json(entry: Entry, start: float, *, redact: bool = True) -> dict[str, obj
         record["body"] = True
     if entry.typed:
         record["typed"] = True
+    if entry.chunk:
+        record["chunk"] = True
+    command = entry.command
+    if command is not None and command.group and entry.kind is EntryKind.SENT:
+        record["group"] = command.group
+    if command is not None and entry.kind is EntryKind.RECEIVED:
+        record["answers"] = command.label
     if entry.flags:
         record["flags"] = list(entry.flags)
     if entry.tls_info is not None:

@@ -16,6 +16,7 @@ from smtptui.session import (
     Entry,
     EntryKind,
     ExportFormat,
+    SendMessage,
     SessionController,
     Transcript,
     default_filename,
@@ -75,6 +76,30 @@ async def test_json_records_carry_the_handshake(server, client_tls_context) -> N
     assert datetime.fromisoformat(leaf["not_before"]) == tls.tls_info.leaf.not_before
     assert int(leaf["serial"], 16) == tls.tls_info.leaf.serial
     assert leaf["fingerprint"] == tls.tls_info.leaf.fingerprint and leaf["fingerprint"][2] == ":"
+
+
+async def test_json_records_carry_the_group_and_what_each_reply_answers(
+    server: EmbeddedServer, client_tls_context
+) -> None:
+    controller = SessionController(settings_for(server, client_tls_context))
+    await ready(controller)
+    start = len(controller.transcript)
+    outcome = await controller.run(SendMessage("a@example.org", ("b@example.org",), b"x\r\n"))
+    assert outcome.ok
+    records = [
+        json.loads(line) for line in to_jsonl(list(controller.transcript)[start:]).splitlines()
+    ]
+    commands = [r for r in records if r["kind"] == "sent" and not r.get("body")]
+    groups = {r.get("group") for r in commands}
+    assert [r["text"].split(":")[0] for r in commands] == ["MAIL FROM", "RCPT TO", "DATA"]
+    assert len(groups) == 1 and None not in groups  # one pipelined write
+    answers = [r["answers"] for r in records if r["kind"] == "received"]
+    assert answers == [
+        "MAIL FROM:<a@example.org>",
+        "RCPT TO:<b@example.org>",
+        "DATA",
+        "message data",
+    ]
 
 
 @pytest.mark.parametrize(
