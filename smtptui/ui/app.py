@@ -75,9 +75,9 @@ STEPS: tuple[tuple[str, str, str, str], ...] = (
     ("f6", "mail", "MAIL", "MAIL FROM: the Compose pane's envelope sender"),
     ("shift+f6", "pipeline", "Pipeline", "MAIL FROM, every RCPT TO and DATA in one write"),
     ("f7", "rcpt", "RCPT", "RCPT TO: the next of the Compose pane's recipients"),
-    ("f8", "data", "DATA", "DATA, then the composed message (after a 354, the message)"),
+    ("f8", "data", "DATA", "DATA, then the composed message (at a 354, the message)"),
     ("shift+f8", "bdat", "BDAT", "BDAT: the composed message in chunks, after RCPT"),
-    ("f9", "send", "Send", "Send the composed message: MAIL, every RCPT, DATA, pipelined"),
+    ("f9", "send", "Send", "Send the composed message: MAIL, every RCPT, DATA"),
     ("f10", "quit", "QUIT", "QUIT: say goodbye and close"),
     ("f12", "disconnect", "Drop", "Close the connection at once, without QUIT"),
     ("ctrl+t", "helo", "HELO", "HELO: greet without extensions"),
@@ -542,7 +542,7 @@ class SmtpTui(ThemedApp):
         keys += [("Ctrl+F", "Search the transcript; Enter or Esc there goes to it")]
         keys += [("Ctrl+S", "Export the transcript to a file")]
         keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+N", "Go to the transcript")]
-        keys += [("/ f e", "Search, filter, errors: from anywhere but a text field, too")]
+        keys += [("/ f e", "Search, filter, errors: from anywhere but a text field")]
         keys += [("Ctrl+Q", "Quit smtptui")]
         transcript = [(key, text) for key, _, text in TRANSCRIPT_KEYS]
         self.push_screen(HelpScreen(keys, transcript))
