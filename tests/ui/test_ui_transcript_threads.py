@@ -43,8 +43,8 @@ def threads(entries: list[Entry]) -> Threads:
 def test_a_group_is_bracketed_and_its_replies_name_their_commands() -> None:
     found = threads(PIPELINED)
     assert [found.bracket(index) for index in range(8)] == ["┌", "│", "│", "└", "", "", "", ""]
-    assert found.note(0) == "4 commands in one write"
-    assert [found.note(index) for index in range(1, 4)] == ["", "", ""]
+    assert [found.note(index) for index in range(3)] == ["", "", ""]
+    assert found.note(3) == "4 commands in one write"
     assert found.note(4) == "← MAIL FROM:<alice@example.org>"
     assert found.note(7) == "← DATA"  # in a group, though it follows DATA
     assert found.asked(6) == 2
@@ -64,16 +64,16 @@ async def test_the_pane_draws_the_group_within_80_columns() -> None:
         view.show_timing = True
         width = view.scrollable_content_region.width
         lines = [view.render_line(y).text for y in range(8)]
-        assert lines[0].rstrip() == "┌-> MAIL FROM:<alice@example.org>  4 commands in one write"
         assert [line[:4] for line in lines[:4]] == ["┌-> ", "│-> ", "│-> ", "└-> "]
+        assert lines[3].rstrip() == "└-> DATA  4 commands in one write"
         assert lines[4].rstrip().startswith("<-  250 2.1.0 Ok  ← MAIL FROM:<alice@example.org>")
         assert all(len(line) == width for line in lines)  # cut at the edge, never wrapped
         rejected = lines[6]
         assert rejected.startswith("<-  550 5.1.1 Recipient address rejected: User unknown  ← R")
         assert rejected.endswith("1.2 ms")  # the latency keeps the right edge
         assert len(rejected) - len(rejected.rstrip()[: -len("1.2 ms")].rstrip()) <= TIMING_WIDTH
-        styles = {segment.text: segment.style for segment in view.render_line(0)}
-        assert styles["┌"] == styles["  4 commands in one write"]  # dim, as notes are
+        styles = {segment.text: segment.style for segment in view.render_line(3)}
+        assert styles["└"] == styles["  4 commands in one write"]  # dim, as notes are
         assert view.virtual_size.width <= width  # the notes never make it scroll sideways
 
 

@@ -52,9 +52,10 @@ class Threads:
         return BRACKETS[0 if position == 0 else 2 if position == len(group) - 1 else 1]
 
     def note(self, index: int) -> str:
-        """What to say after entry ``index``: on a group's first command, how many it wrote
-        at once; on a reply that does not follow its command, which command it answers."""
+        """What to say after entry ``index``: on a group's last command (DATA: short, so the
+        note fits), how many it wrote at once; on a reply that does not follow its command,
+        which command it answers."""
         group = self._groups.get(self._group_of.get(index, 0), ())
-        if group and group[0] == index:
+        if len(group) > 1 and group[-1] == index:
             return f"{len(group)} commands in one write"
         return self._answers.get(index, "")
