@@ -586,6 +586,7 @@ async def test_help_screen_lists_keys_and_markers() -> None:
             "Ctrl+T    HELO: greet without extensions",
             "Esc       Cancel the step in flight",
             " ~>   sent inside TLS",
+            "┌->   sent in one write (pipelined), down to the └",
             "<~    received inside TLS",
             "***   an error, and what to try",
             "5xx  failed: a permanent refusal; change something first",

@@ -109,3 +109,10 @@ async def test_unadvertised_envelope_parameters_are_asked_about(
             assert mail.endswith(" REQUIRETLS")  # after SIZE=…, for F9
             await settle(pilot)
         assert server.messages == []
+
+
+async def test_the_palette_offers_both_steps() -> None:
+    app = SmtpTui(show_timing=False)
+    async with app.run_test(size=SIZE):
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "SMTP: Pipeline (Shift+F6)" in titles and "SMTP: BDAT (Shift+F8)" in titles
