@@ -54,7 +54,7 @@ def test_a_reply_right_after_its_command_says_nothing() -> None:
     noop = Command("NOOP")
     found = threads([sent(noop), received(b"250 Ok\r\n", command=noop)])
     assert found.bracket(0) == "" and found.note(0) == "" and found.note(1) == ""
-    assert found.asked(1) == 0
+    assert found.asked(1) is None  # the latest command: the view knows it
 
 
 async def test_the_pane_draws_the_group_within_80_columns() -> None:
@@ -102,3 +102,19 @@ def test_a_bdat_chunk_folds_without_a_dot() -> None:
     assert list(entry_lines(chunk, expanded=True)) == ["a", "b", "c", "d"]
     short = entry(EntryKind.SENT, "a\nb", body=True, chunk=True)
     assert entry_lines(short) == ["a", "b"]
+
+
+def test_the_reply_to_a_message_answers_its_data_not_its_body() -> None:
+    """The errors filter shows DATA with it, as it does without commands (the view's
+    latest command sent): the body is not repeated."""
+    data, end = Command("DATA"), Command(".")
+    message = entry(EntryKind.SENT, "Hi", body=True, command=end)
+    found = threads(
+        [
+            sent(data),
+            received(b"354 Go on\r\n", command=data),
+            message,
+            received(b"451 Later\r\n", command=end),
+        ]
+    )
+    assert found.asked(3) is None and found.note(3) == ""

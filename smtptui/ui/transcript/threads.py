@@ -19,8 +19,8 @@ class Threads:
         self._groups: dict[int, list[int]] = {}  # group number: the indexes of its commands
         self._group_of: dict[int, int] = {}  # index of a grouped command: its group number
         self._sent: dict[Command, int] = {}  # each command: the index of its line
-        self._asked: dict[int, int] = {}  # index of a reply: the index of its command
-        self._answers: dict[int, str] = {}  # index of a reply: what it answers, to say so
+        # a reply that does not answer the latest command sent: that command's index, and it
+        self._asked: dict[int, tuple[int, Command]] = {}
         self._last: Command | None = None  # the latest command sent
 
     def add(self, index: int, entry: Entry) -> None:
@@ -28,20 +28,24 @@ class Threads:
         command = entry.command
         if command is None:
             return
-        if entry.kind is EntryKind.SENT:
+        if entry.kind is EntryKind.SENT and not entry.body:  # a message's reply is DATA's
             self._sent[command] = index
             self._last = command
             if command.group:
                 self._groups.setdefault(command.group, []).append(index)
                 self._group_of[index] = command.group
-        elif entry.kind is EntryKind.RECEIVED and command in self._sent:
-            self._asked[index] = self._sent[command]
-            if command.group or command != self._last:
-                self._answers[index] = f"← {command.label}"
+        elif (
+            entry.kind is EntryKind.RECEIVED
+            and command in self._sent
+            and (command.group or command != self._last)
+        ):
+            self._asked[index] = self._sent[command], command
 
     def asked(self, index: int) -> int | None:
-        """The index of the command that the reply at ``index`` answers, if known."""
-        return self._asked.get(index)
+        """The index of the command that the reply at ``index`` answers, when that is not
+        the latest command sent before it."""
+        asked = self._asked.get(index)
+        return None if asked is None else asked[0]
 
     def bracket(self, index: int) -> str:
         """``┌``, ``│`` or ``└`` for a command in a pipelined group, else ""."""
@@ -58,4 +62,5 @@ class Threads:
         group = self._groups.get(self._group_of.get(index, 0), ())
         if len(group) > 1 and group[-1] == index:
             return f"{len(group)} commands in one write"
-        return self._answers.get(index, "")
+        asked = self._asked.get(index)
+        return "" if asked is None else f"← {asked[1].label}"
