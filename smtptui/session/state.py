@@ -15,9 +15,11 @@ from smtptui.session.actions import (
     Ehlo,
     Helo,
     MailFrom,
+    Pipeline,
     Quit,
     RcptTo,
     Reset,
+    SendBdat,
     SendData,
     SendMessage,
     StartTls,
@@ -78,10 +80,12 @@ def suggestions(state: SessionState) -> tuple[type[Action], ...]:
                 ready.append(StartTls)
             if state.user is None and "AUTH" in state.extensions:
                 ready.append(Authenticate)
-            return (*ready, MailFrom, SendMessage, Quit)
+            pipeline = (Pipeline,) if "PIPELINING" in state.extensions else ()
+            return (*ready, MailFrom, *pipeline, SendMessage, Quit)
         case Phase.MAIL:
             return (RcptTo, Reset, Quit)
         case Phase.RCPT:
-            return (RcptTo, SendData, Reset, Quit)
+            bdat = (SendBdat,) if "CHUNKING" in state.extensions else ()
+            return (RcptTo, SendData, *bdat, Reset, Quit)
         case Phase.BDAT:
-            return (Reset, Quit)
+            return (SendBdat, Reset, Quit)

@@ -33,10 +33,12 @@ from smtptui.session import (
     MailFrom,
     Noop,
     Phase,
+    Pipeline,
     Quit,
     RcptTo,
     Reset,
     Risk,
+    SendBdat,
     SendData,
     SessionController,
     SessionSettings,
@@ -71,8 +73,10 @@ STEPS: tuple[tuple[str, str, str, str], ...] = (
     ("f4", "starttls", "STARTTLS", "STARTTLS: upgrade the connection to TLS"),
     ("f5", "auth", "AUTH", "AUTH with the Auth pane's mechanism and credentials"),
     ("f6", "mail", "MAIL", "MAIL FROM: the Compose pane's envelope sender"),
+    ("shift+f6", "pipeline", "Pipeline", "MAIL FROM, every RCPT TO and DATA in one write"),
     ("f7", "rcpt", "RCPT", "RCPT TO: the next of the Compose pane's recipients"),
-    ("f8", "data", "DATA", "DATA, then the composed message (after a 354, the message)"),
+    ("f8", "data", "DATA", "DATA, then the composed message (at a 354, the message)"),
+    ("shift+f8", "bdat", "BDAT", "BDAT: the composed message in chunks, after RCPT"),
     ("f9", "send", "Send", "Send the composed message: MAIL, every RCPT, DATA"),
     ("f10", "quit", "QUIT", "QUIT: say goodbye and close"),
     ("f12", "disconnect", "Drop", "Close the connection at once, without QUIT"),
@@ -84,6 +88,9 @@ STEPS: tuple[tuple[str, str, str, str], ...] = (
     ("ctrl+l", "smtp_help", "HELP", "HELP: ask the server for help"),
 )
 """Every step: one key, in the footer (function keys) and the command palette."""
+
+_LEGACY_KEYS = {"shift+f6": "f18", "shift+f8": "f20"}
+"""What xterm-like terminals send for these keys, as Textual names it."""
 
 _SIMPLE_STEPS: dict[str, Callable[[], Action]] = {
     "connect": Connect,
@@ -107,6 +114,8 @@ _ADVICE_STEPS = {
     MailFrom: "mail",
     RcptTo: "rcpt",
     SendData: "data",
+    Pipeline: "pipeline",
+    SendBdat: "bdat",
     Quit: "quit",
 }
 """The session's suggestions, as the steps of :data:`STEPS` that make them."""
@@ -162,7 +171,13 @@ class SmtpTui(ThemedApp):
     BINDINGS = [
         Binding("f1", "help", "Help"),
         *(
-            Binding(key, f"step('{step}')", label, show=key.startswith("f"), priority=True)
+            Binding(
+                f"{key},{_LEGACY_KEYS[key]}" if key in _LEGACY_KEYS else key,
+                f"step('{step}')",
+                label,
+                show=key.startswith("f"),
+                priority=True,
+            )
             for key, step, label, _ in STEPS
         ),
         Binding("escape", "cancel", "Cancel", show=False),
@@ -448,6 +463,13 @@ class SmtpTui(ThemedApp):
     def _build_send(self) -> Action:
         return self.query_one(ComposePane).build()
 
+    def _build_pipeline(self) -> Action:
+        send = self.query_one(ComposePane).build()
+        return Pipeline(send.sender, send.recipients, send.envelope)
+
+    def _build_bdat(self) -> Action:
+        return SendBdat(self.query_one(ComposePane).message())
+
     def _build_vrfy(self) -> Action:
         return Verify(self.query_one(ComposePane).envelope_recipients()[0])
 
@@ -520,7 +542,7 @@ class SmtpTui(ThemedApp):
         keys += [("Ctrl+F", "Search the transcript; Enter or Esc there goes to it")]
         keys += [("Ctrl+S", "Export the transcript to a file")]
         keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+N", "Go to the transcript")]
-        keys += [("/ f e", "Search, filter, errors: from anywhere but a text field, too")]
+        keys += [("/ f e", "Search, filter, errors: from anywhere but a text field")]
         keys += [("Ctrl+Q", "Quit smtptui")]
         transcript = [(key, text) for key, _, text in TRANSCRIPT_KEYS]
         self.push_screen(HelpScreen(keys, transcript))
@@ -580,5 +602,7 @@ def _retry(action: Action, risk: Risk) -> tuple[Action, ...]:
 
 
 def _key_name(key: str) -> str:
-    """``F2``, ``Ctrl+T``: a key as the help screen and the palette show it."""
-    return key.upper() if key.startswith("f") else "Ctrl+" + key.removeprefix("ctrl+").upper()
+    """``F2``, ``Ctrl+T``, ``Shift+F6``: a key as the help screen and the palette show it."""
+    return "+".join(
+        part.upper() if part.startswith("f") else part.title() for part in key.split("+")
+    )

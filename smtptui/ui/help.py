@@ -17,6 +17,7 @@ MARKERS = (
     ("<-  ", "received from the server"),
     (" ~> ", "sent inside TLS"),
     ("<~  ", "received inside TLS"),
+    ("┌-> ", "sent in one write (pipelined), down to the └"),
     ("=== ", "what smtptui did: connect, TLS, timing"),
     ("*** ", "an error, and what to try"),
 )

@@ -14,10 +14,12 @@ from smtptui.session import (
     Helo,
     MailFrom,
     Phase,
+    Pipeline,
     Quit,
     RcptTo,
     Reset,
     Security,
+    SendBdat,
     SendData,
     SendMessage,
     SessionSettings,
@@ -110,6 +112,15 @@ def test_suggestions_follow_the_dialogue() -> None:
     assert suggestions(logged_in) == (MailFrom, SendMessage, Quit)
     assert suggestions(SessionState(Phase.MAIL)) == (RcptTo, Reset, Quit)
     assert suggestions(SessionState(Phase.RCPT)) == (RcptTo, SendData, Reset, Quit)
+
+
+def test_suggestions_offer_pipelining_and_chunking_when_advertised() -> None:
+    offers = frozenset({"PIPELINING", "CHUNKING"})
+    ready = SessionState(Phase.READY, esmtp=True, extensions=offers)
+    assert suggestions(ready) == (MailFrom, Pipeline, SendMessage, Quit)
+    rcpt = SessionState(Phase.RCPT, esmtp=True, extensions=offers)
+    assert suggestions(rcpt) == (RcptTo, SendData, SendBdat, Reset, Quit)
+    assert suggestions(SessionState(Phase.BDAT)) == (SendBdat, Reset, Quit)
 
 
 def test_action_labels() -> None:

@@ -1,11 +1,16 @@
-"""Driving the app like a person: a key per step, waiting for what each step starts."""
+"""Driving the app like a person: a key per step, waiting for what each step starts, and
+answering what it asks."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
 from textual.pilot import Pilot
+from textual.screen import ModalScreen
 
+from smtptui.ui.dialog import ConfirmScreen
 from smtptui.ui.transcript import TranscriptView
 
 STEP_TIMEOUT = 5.0
@@ -25,3 +30,21 @@ async def step(pilot: Pilot[None], *keys: str) -> None:
     for key in keys:
         await pilot.press(key)
         await settle(pilot)
+
+
+async def asked(
+    pilot: Pilot[None], key: str, kind: type[ModalScreen[Any]] = ConfirmScreen
+) -> ModalScreen[Any]:
+    """Press ``key`` and wait for the step to ask (a ``kind`` dialog) before going on."""
+    await pilot.press(key)
+    started = time.monotonic()
+    while not isinstance(pilot.app.screen, kind):
+        assert time.monotonic() - started < STEP_TIMEOUT, f"{key} asked nothing"
+        await pilot.pause(0.02)
+    return pilot.app.screen
+
+
+async def answer(pilot: Pilot[None], button: str) -> None:
+    """Answer the confirmation dialog on screen, then let the step go on."""
+    await pilot.click(f"#{button}")
+    await settle(pilot)

@@ -13,7 +13,6 @@ import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import trustme
@@ -22,7 +21,6 @@ from textual.app import App
 from textual.command import CommandPalette
 from textual.events import Paste
 from textual.pilot import Pilot
-from textual.screen import ModalScreen
 from textual.widgets import (
     Checkbox,
     Input,
@@ -58,7 +56,7 @@ from smtptui.ui.status import StatusBar
 from smtptui.ui.transcript import TranscriptView
 from smtptui.ui.transcript.search import SearchBar
 
-from support.pilot import STEP_TIMEOUT, settle, step
+from support.pilot import STEP_TIMEOUT, answer, asked, settle, step
 from support.scripted import (
     Peer,
     ScriptedServer,
@@ -581,11 +579,14 @@ async def test_help_screen_lists_keys_and_markers() -> None:
         assert isinstance(app.screen, HelpScreen)
         text = "\n".join(str(widget.render()) for widget in app.screen.query("Static"))
         for line in (
-            "F2      Connect to the server in the Connection pane",
-            "F9      Send the composed message: MAIL, every RCPT, DATA",
-            "Ctrl+T  HELO: greet without extensions",
-            "Esc     Cancel the step in flight",
+            "F2        Connect to the server in the Connection pane",
+            "Shift+F6  MAIL FROM, every RCPT TO and DATA in one write",
+            "Shift+F8  BDAT: the composed message in chunks, after RCPT",
+            "F9        Send the composed message: MAIL, every RCPT, DATA",
+            "Ctrl+T    HELO: greet without extensions",
+            "Esc       Cancel the step in flight",
             " ~>   sent inside TLS",
+            "┌->   sent in one write (pipelined), down to the └",
             "<~    received inside TLS",
             "***   an error, and what to try",
             "5xx  failed: a permanent refusal; change something first",
@@ -829,24 +830,6 @@ async def test_transcript_commands_are_in_the_palette() -> None:
 
 
 # -- 10. what is never done by accident ---------------------------------------------------
-
-
-async def asked(
-    pilot: Pilot[None], key: str, kind: type[ModalScreen[Any]] = ConfirmScreen
-) -> ModalScreen[Any]:
-    """Press ``key`` and wait for the step to ask (a ``kind`` dialog) before going on."""
-    await pilot.press(key)
-    started = time.monotonic()
-    while not isinstance(pilot.app.screen, kind):
-        assert time.monotonic() - started < STEP_TIMEOUT, f"{key} asked nothing"
-        await pilot.pause(0.02)
-    return pilot.app.screen
-
-
-async def answer(pilot: Pilot[None], button: str) -> None:
-    """Answer the confirmation dialog on screen, then let the step go on."""
-    await pilot.click(f"#{button}")
-    await settle(pilot)
 
 
 async def test_auth_without_tls_asks_once_per_session(
@@ -1176,8 +1159,8 @@ async def test_ctrl_n_goes_to_the_transcript_from_anywhere_but_a_dialog() -> Non
         await pilot.press("f1")  # listed in the help screen, and inert there
         assert isinstance(app.screen, HelpScreen)
         text = "\n".join(str(widget.render()) for widget in app.screen.query("Static"))
-        assert "Ctrl+N  Go to the transcript" in text
-        assert "/ f e   Search, filter, errors: from anywhere but a text field" in text
+        assert "Ctrl+N    Go to the transcript" in text
+        assert "/ f e     Search, filter, errors: from anywhere but a text field" in text
         await pilot.press("ctrl+n", "f", "slash")
         assert isinstance(app.screen, HelpScreen) and view.filter == "all"
         await pilot.press("escape")

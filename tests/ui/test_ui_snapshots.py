@@ -1,6 +1,6 @@
 """The look of the app at 80x24 and 120x40: the start screen, a connected session with the
-server's capabilities, a finished send, a message typed by hand, an error and the help
-screen.
+server's capabilities, a finished send, a pipelined send, a BDAT send, a message typed by
+hand, an error and the help screen.
 
 The scenes run against the embedded server on a fixed port (it shows in the status line)
 with its own certificate, without latencies, with AUTH PLAIN (CRAM-MD5's challenge is
@@ -133,6 +133,29 @@ def test_finished_send(
 ) -> None:
     """The whole session by hand up to a sent message: the transcript ends with 250 queued."""
     run = scene("f2", "f3", "f4", "f3", "f5", "f9", tab="compose", before=raw_message)
+    assert snap_compare(demo_app(server), terminal_size=size, run_before=run)
+    [message] = server.messages
+    assert message.data == RAW_MESSAGE.replace("\n", "\r\n").encode()
+
+
+@SIZES
+def test_pipelined_send(
+    snap_compare: SnapCompare, server: EmbeddedServer, size: tuple[int, int]
+) -> None:
+    """Shift+F6 then F8: MAIL, RCPT and DATA bracketed as one write, each reply naming the
+    command it answers, then the message into the 354."""
+    run = scene("f2", "f3", "shift+f6", "f8", before=raw_message)
+    assert snap_compare(demo_app(server), terminal_size=size, run_before=run)
+    [message] = server.messages
+    assert message.data == RAW_MESSAGE.replace("\n", "\r\n").encode()
+
+
+@SIZES
+def test_bdat_send(
+    snap_compare: SnapCompare, server: EmbeddedServer, size: tuple[int, int]
+) -> None:
+    """MAIL, RCPT, then Shift+F8: the message as one BDAT LAST chunk, folded."""
+    run = scene("f2", "f3", "f6", "f7", "shift+f8", before=raw_message)
     assert snap_compare(demo_app(server), terminal_size=size, run_before=run)
     [message] = server.messages
     assert message.data == RAW_MESSAGE.replace("\n", "\r\n").encode()

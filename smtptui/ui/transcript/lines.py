@@ -60,12 +60,13 @@ def format_elapsed(seconds: float) -> str:
 
 
 class BodyLines(Sequence[str]):
-    """Every line of an unfolded message body and the ``.`` that ends it on the wire, cut
-    from the text on demand: a million-line body costs an index of ints, not a million
-    strings."""
+    """Every line of an unfolded message body and, if ``dotted``, the ``.`` that ends it on
+    the wire, cut from the text on demand: a million-line body costs an index of ints, not
+    a million strings."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, dotted: bool = True) -> None:
         self._text = text
+        self._dotted = dotted
         starts = array("q", [0])
         widest = current = 0  # current: the length so far of the line a chunk ends in
         for begin in range(0, len(text), _CHUNK):  # split in C, a chunk at a time
@@ -82,7 +83,7 @@ class BodyLines(Sequence[str]):
         """The longest line's length (in characters; tabs count as one)."""
 
     def __len__(self) -> int:
-        return len(self._starts) + 1
+        return len(self._starts) + self._dotted
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -93,8 +94,8 @@ class BodyLines(Sequence[str]):
             return [self[i] for i in range(*index.indices(len(self)))]
         count = len(self._starts)
         if index < 0:
-            index += count + 1
-        if index == count:
+            index += len(self)
+        if index == count and self._dotted:
             return "."
         if not 0 <= index < count:
             raise IndexError(index)
@@ -107,22 +108,23 @@ def entry_lines(entry: Entry, *, expanded: bool = False, reveal: bool = False) -
     """The display lines of ``entry``, without markers.
 
     A secret shows its masked form unless ``reveal``, then its decoded form. A message body
-    shows its first :data:`FOLD_AT` lines, a summary of the rest, and the ``.`` that ends it
-    on the wire (only its first few line breaks are looked for); ``expanded``, all of it.
-    A typed line of a message is one line, as sent.
+    (or a BDAT chunk) shows its first :data:`FOLD_AT` lines, a summary of the rest, and the
+    ``.`` that ends it on the wire if one does (only its first few line breaks are looked
+    for); ``expanded``, all of it. A typed line of a message is one line, as sent.
     """
-    if not entry.dotted:
+    if not entry.body or entry.typed:
         text = entry.revealed if reveal and entry.revealed is not None else entry.shown()
         return text.expandtabs().split("\n")
     text = entry.text
+    dot = ["."] if entry.dotted else []
     if expanded:
-        return BodyLines(text)
+        return BodyLines(text, dotted=entry.dotted)
     head: list[str] = []
     start = 0
     while len(head) < FOLD_AT:
         end = text.find("\n", start)
         if end < 0:
-            return [*head, text[start:].expandtabs(), "."]
+            return [*head, text[start:].expandtabs(), *dot]
         head.append(text[start:end].expandtabs())
         start = end + 1
     more = text.count("\n", start) + 1
@@ -131,9 +133,10 @@ def entry_lines(entry: Entry, *, expanded: bool = False, reveal: bool = False) -
     for _ in range(FOLD_AT):
         cut = data.find(b"\n", cut + 1)
     size = format_size(len(data) - cut - 1)
-    return [*head, f"… {more:,} more line{'s' * (more > 1)}, {size} (folded)", "."]
+    return [*head, f"… {more:,} more line{'s' * (more > 1)}, {size} (folded)", *dot]
 
 
 def is_folded(entry: Entry, lines: Sequence[str]) -> bool:
     """Whether ``lines`` (of ``entry``) hold a fold summary line at :data:`FOLD_AT`."""
-    return entry.body and not isinstance(lines, BodyLines) and len(lines) == FOLD_AT + 2
+    folded = FOLD_AT + 1 + entry.dotted
+    return entry.body and not isinstance(lines, BodyLines) and len(lines) == folded

@@ -40,6 +40,7 @@ from smtptui.session.export import swaks_lines
 from smtptui.session.transcript import Entry, EntryKind
 from smtptui.ui.transcript.lines import (
     ELAPSED_WIDTH,
+    FOLD_AT,
     MARKER_WIDTH,
     TIMING_WIDTH,
     WALL_WIDTH,
@@ -51,6 +52,7 @@ from smtptui.ui.transcript.lines import (
     is_folded,
 )
 from smtptui.ui.transcript.search import SearchBar, compile_query, spans
+from smtptui.ui.transcript.threads import Threads
 
 Filter = Literal["all", "errors", "sent"]
 FILTERS: tuple[Filter, ...] = ("all", "errors", "sent")
@@ -261,6 +263,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._pending: list[Entry] = []
         self._expanded: set[int] = set()  # indexes in _source
         self._last_sent = -1  # the latest command, shown with the error reply it caused
+        self._threads = Threads()  # pipelined groups, and which command each reply answers
         self._origin: float | None = None  # when the connection began (monotonic)
         self._height = 0
         self._width = 0  # the widest line, marker, note and explanation included
@@ -312,6 +315,8 @@ class TranscriptView(ScrollView, can_focus=True):
         batch, self._pending = self._pending[:count], self._pending[count:]
         start = len(self._source)
         self._source += batch
+        for index, entry in enumerate(batch, start):
+            self._threads.add(index, entry)
         if self._origin is None:
             for entry in batch:
                 if entry.kind is EntryKind.INFO and entry.latency:
@@ -334,6 +339,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._source.clear()
         self._pending.clear()
         self._expanded.clear()
+        self._threads = Threads()
         self._origin = None
         self._relayout()
         self.anchor()
@@ -354,9 +360,11 @@ class TranscriptView(ScrollView, can_focus=True):
                 if not is_error(entry):
                     continue
                 previous = shown[-1] if shown else -1
-                if kind is EntryKind.RECEIVED and last_sent > previous:
-                    lines, wide = self._measure(last_sent, source[last_sent], False, reveal)
-                    shown.append(last_sent)
+                asked = self._threads.asked(index)
+                asked = last_sent if asked is None else asked
+                if kind is EntryKind.RECEIVED and asked > previous:
+                    lines, wide = self._measure(asked, source[asked], False, reveal)
+                    shown.append(asked)
                     starts.append(height)
                     height += lines
                     width = max(width, wide)
@@ -552,7 +560,7 @@ class TranscriptView(ScrollView, can_focus=True):
             position = bisect_right(self._starts, line) - 1
             index = self._shown[position]
             strips = self._strips[line] = self._render(
-                self._source[index], self._layout(index), line - self._starts[position]
+                index, self._source[index], self._layout(index), line - self._starts[position]
             )
         return strips
 
@@ -569,8 +577,12 @@ class TranscriptView(ScrollView, can_focus=True):
             self._styles[name] = style
         return style
 
-    def _render(self, entry: Entry, layout: _Layout, row: int) -> tuple[Strip, Strip | None]:
-        """Line ``row`` of ``entry``: gutter, marker, text and trailer; its latency cell."""
+    def _render(
+        self, index: int, entry: Entry, layout: _Layout, row: int
+    ) -> tuple[Strip, Strip | None]:
+        """Line ``row`` of entry ``index``: gutter, marker, text and trailer; its latency
+        cell. A pipelined command's bracket and a reply's ``← command`` are not counted in
+        the width: hints, cut at the edge rather than scrolled to."""
         segments = self._gutter(entry, row)
         lines = layout.lines
         if row >= len(lines):
@@ -584,15 +596,21 @@ class TranscriptView(ScrollView, can_focus=True):
         text = lines[row]
         sign = self._marks.get(entry.reply.kind) if entry.reply and not row else None
         shown = marker(entry.kind, entry.tls)
+        bracket = self._threads.bracket(index)
+        if bracket:
+            segments.append(Segment(bracket, self._style("note")))
+            shown = shown[1:]
         segments.append(Segment(shown if sign is None else f"{shown[:2]}{sign} ", marker_style))
-        if entry.body and (row < len(lines) - 1 or entry.typed):
-            folded = row == len(lines) - 2 and is_folded(entry, lines)
+        if entry.body and (row < len(lines) - 1 or not entry.dotted):
+            folded = row == FOLD_AT and is_folded(entry, lines)
             segments += self._highlighted([(text, self._style("note" if folded else "body"))])
         elif entry.kind is EntryKind.RECEIVED and text[:3].isdigit():
             segments += self._highlighted([(text[:3], style + bold), (text[3:], style)])
         else:
             segments += self._highlighted([(text, style)])
         if row == len(lines) - 1:
+            if note := self._threads.note(index):
+                segments.append(Segment(f"  {note}", self._style("note")))
             if entry.note:
                 segments.append(Segment(f"  {entry.note}", self._style("note")))
             if entry.flags:
