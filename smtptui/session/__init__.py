@@ -3,6 +3,7 @@
 Nothing here imports Textual: the TUI and the headless commands drive the same controller.
 """
 
+from smtptui.protocol.dialogue import Command
 from smtptui.session.actions import (
     READS_SETTINGS,
     Action,
@@ -51,6 +52,7 @@ __all__ = [
     "READS_SETTINGS",
     "Action",
     "Authenticate",
+    "Command",
     "Connect",
     "Disconnect",
     "Ehlo",

@@ -81,7 +81,7 @@ def suggestions(state: SessionState) -> tuple[type[Action], ...]:
             if state.user is None and "AUTH" in state.extensions:
                 ready.append(Authenticate)
             pipeline = (Pipeline,) if "PIPELINING" in state.extensions else ()
-            return (*ready, MailFrom, *pipeline, SendMessage, Quit)
+            return (*ready, MailFrom, SendMessage, Quit, *pipeline)  # the rarer step last
         case Phase.MAIL:
             return (RcptTo, Reset, Quit)
         case Phase.RCPT:

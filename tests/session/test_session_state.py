@@ -117,7 +117,7 @@ def test_suggestions_follow_the_dialogue() -> None:
 def test_suggestions_offer_pipelining_and_chunking_when_advertised() -> None:
     offers = frozenset({"PIPELINING", "CHUNKING"})
     ready = SessionState(Phase.READY, esmtp=True, extensions=offers)
-    assert suggestions(ready) == (MailFrom, Pipeline, SendMessage, Quit)
+    assert suggestions(ready) == (MailFrom, SendMessage, Quit, Pipeline)
     rcpt = SessionState(Phase.RCPT, esmtp=True, extensions=offers)
     assert suggestions(rcpt) == (RcptTo, SendData, SendBdat, Reset, Quit)
     assert suggestions(SessionState(Phase.BDAT)) == (SendBdat, Reset, Quit)
