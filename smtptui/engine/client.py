@@ -949,11 +949,14 @@ class SMTPClient:
         and the rest of the connection goes one command at a time.
 
         ``envelope`` gives MAIL's and RCPT's ESMTP parameters (its SIZE, BODY and SMTPUTF8
-        win over ``mail_options``'); one whose extension the server did not advertise
+        win over ``mail_options``'; BODY=BINARYMIME sends with BDAT, as it must); one whose
+        extension the server did not advertise
         raises SMTPNotSupportedError before anything is sent, unless ``check_advertised``
         is False.
         """
         chunk_size = bdat_chunk_size(chunking)
+        if chunk_size is None and envelope is not None and envelope.binary:
+            chunk_size = DEFAULT_CHUNK_SIZE  # a binary body goes by BDAT only (RFC 3030 3)
         if self.helo_resp is None and self.ehlo_resp is None:
             await self.ehlo_or_helo_if_needed()
         if chunk_size is not None and not self.has_extn("chunking"):

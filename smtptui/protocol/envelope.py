@@ -147,6 +147,11 @@ class Envelope:
     rcpt: Mapping[str, RcptParams] = field(default_factory=dict, hash=False)
 
     @property
+    def binary(self) -> bool:
+        """BODY=BINARYMIME: the message goes by BDAT only (RFC 3030 3)."""
+        return (self.body or "").strip(" ").upper() == "BINARYMIME"
+
+    @property
     def empty(self) -> bool:
         """Nothing set: every parameter automatic or absent."""
         return self == Envelope()

@@ -150,6 +150,7 @@ class _Controller(Controller):
 
 
 _BDAT = re.compile(r"(\d+)(?: +(LAST))?", re.IGNORECASE)
+_BINARYMIME = re.compile(r"(?<=\s)BODY=BINARYMIME(?=\s|$)", re.IGNORECASE)
 """BDAT's argument (RFC 3030 3): chunk-size [SP end-marker]."""
 
 _PIECE = 256 * 1024
@@ -163,15 +164,16 @@ class _Envelope(Envelope):
     def __init__(self) -> None:
         super().__init__()
         self.chunks: bytearray | None = None
+        self.binary = False  # MAIL said BODY=BINARYMIME: the message comes by BDAT only
 
 
 class _SMTP(SMTP):
-    """aiosmtpd's SMTP with CHUNKING (RFC 3030, which aiosmtpd lacks) and PIPELINING
-    (aiosmtpd reads and answers commands in order already); it refuses STARTTLS inside
-    TLS like Postfix, where aiosmtpd would start a second handshake inside the first one
-    and drop the connection."""
+    """aiosmtpd's SMTP with CHUNKING and BINARYMIME (RFC 3030, which aiosmtpd lacks) and
+    PIPELINING (aiosmtpd reads and answers commands in order already); it refuses STARTTLS
+    inside TLS like Postfix, where aiosmtpd would start a second handshake inside the first
+    one and drop the connection."""
 
-    EXTENSIONS = ("PIPELINING", "CHUNKING")
+    EXTENSIONS = ("PIPELINING", "CHUNKING", "BINARYMIME")
     """What this class adds to aiosmtpd's EHLO reply (the handler lists them)."""
 
     envelope: _Envelope | None
@@ -196,11 +198,27 @@ class _SMTP(SMTP):
         else:
             await super().smtp_STARTTLS(arg)
 
+    @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        """aiosmtpd's MAIL, which knows BODY=7BIT and 8BITMIME only, taking BINARYMIME too:
+        the transaction remembers it, and its parameters keep it as sent."""
+        binary = bool(arg and _BINARYMIME.search(arg))
+        await super().smtp_MAIL(_BINARYMIME.sub("BODY=8BITMIME", arg) if binary else arg)
+        envelope = self.envelope
+        if binary and envelope is not None and envelope.mail_from is not None:
+            envelope.binary = True
+            envelope.mail_options = [
+                "BODY=BINARYMIME" if option == "BODY=8BITMIME" else option
+                for option in envelope.mail_options
+            ]
+
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
         assert self.envelope is not None
         if self.envelope.chunks is not None:  # RFC 3030 2: no mixing within a transaction
             await self.push("503 5.5.1 Error: DATA after BDAT")
+        elif self.envelope.binary:  # RFC 3030 3: a binary body has no line structure
+            await self.push("503 5.5.1 Error: BODY=BINARYMIME takes BDAT, not DATA")
         else:
             await super().smtp_DATA(arg)
 

@@ -17,6 +17,7 @@ from smtptui.engine import (
 )
 from smtptui.engine.events import ClientEvent, Direction, Sent, SentKind, WireEvent
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE
+from smtptui.protocol.envelope import Envelope
 from smtptui.server import EmbeddedServer
 
 MakeServer = Callable[..., EmbeddedServer]
@@ -171,3 +172,34 @@ async def test_20_mb_in_chunks(make_server: MakeServer) -> None:
     assert server.messages[0].data == body
     assert peak < 4 * len(body), f"peak {peak / 2**20:.0f} MiB"
     assert elapsed < 30, f"{elapsed:.1f} s"
+
+
+BINARY = bytes(range(256)) + b"\r\n.\r\n\x00\rno line end"
+"""Every octet, the DATA terminator and a bare CR: a body only BDAT can carry unchanged."""
+
+
+async def test_binarymime_goes_by_bdat_and_arrives_unchanged(server: EmbeddedServer) -> None:
+    client, events = await connected(server)
+    await client.ehlo()
+    assert client.has_extn("binarymime") and client.has_extn("chunking")
+    envelope = Envelope(body="BINARYMIME")
+    assert (
+        await client.sendmail("a@example.org", ["b@example.org"], BINARY, envelope=envelope) == {}
+    )
+    await client.quit()
+    assert bdat_lines(events) == [b"BDAT %d LAST\r\n" % len(BINARY)]  # not DATA: it must not
+    [message] = server.messages
+    assert message.data == BINARY
+    assert "BODY=BINARYMIME" in message.mail_options
+
+
+async def test_the_server_refuses_data_after_binarymime(server: EmbeddedServer) -> None:
+    client, _ = await connected(server)
+    await client.ehlo()
+    assert await client.mail("a@example.org", ["BODY=BINARYMIME"]) == (250, b"2.1.0 Ok")
+    await client.rcpt("b@example.org")
+    code, text = await client.docmd("DATA")
+    assert (code, text) == (503, b"5.5.1 Error: BODY=BINARYMIME takes BDAT, not DATA")
+    assert await client.bdat(BINARY, last=True) == (250, b"2.0.0 Ok: queued as 0000000001")
+    await client.quit()
+    assert server.messages[0].data == BINARY

@@ -108,6 +108,7 @@ def test_greeting_and_ehlo_before_tls(server: EmbeddedServer) -> None:
             "starttls",
             "pipelining",
             "chunking",
+            "binarymime",
             "help",
         }
         assert smtp.esmtp_features["size"] == "33554432"
