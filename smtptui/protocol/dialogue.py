@@ -206,9 +206,9 @@ class Dialogue:
 
     def _grouping(self, verb: str) -> str:
         """Why a command written in a pipelined group is out of place there, if it is."""
-        if self.capabilities is None or "pipelining" not in self.features:
-            return "pipelined, but the server did not advertise PIPELINING"
         ended_by, self._group_ended_by = self._group_ended_by, verb if verb in ENDS_GROUP else ""
+        if "pipelining" not in self.features:
+            return "pipelined, but the server did not advertise PIPELINING"
         if ended_by:
             return f"in the same write as {ended_by}, which must end a pipelined group"
         return ""

@@ -447,6 +447,14 @@ def test_pipelined_without_pipelining_advertised() -> None:
         assert command.out_of_order == "pipelined, but the server did not advertise PIPELINING"
 
 
+def test_a_line_after_data_in_a_group_is_a_command_even_without_pipelining() -> None:
+    """``pipeline()`` waits for one reply per line written: each must be a command."""
+    dialogue = ready(NO_PIPELINING)
+    *_, noop = send_group(dialogue, [*GROUP, b"NOOP\r\n"])
+    assert noop is not None and noop.verb == "NOOP"
+    assert dialogue.awaiting == len(GROUP) + 1
+
+
 def test_pipelined_after_helo_is_without_pipelining() -> None:
     dialogue = greeted()
     exchange(dialogue, b"HELO c.example\r\n", b"250 hello\r\n")
