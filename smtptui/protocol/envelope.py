@@ -130,6 +130,74 @@ class RcptParams:
         return opts
 
 
+RECIPIENT_FIELD = "per recipient"
+"""The field :func:`parse_recipient_params` names in its errors."""
+_PARAM = re.compile(r"([A-Za-z][A-Za-z0-9-]*)=(.*)", re.DOTALL)
+_RCPT_KEYS = ("NOTIFY", "ORCPT")
+
+
+def parse_recipient_params(text: str) -> dict[str, RcptParams]:
+    """Per-recipient DSN parameters, one recipient a line:
+    ``address NOTIFY=values ORCPT=type;address`` (either parameter or both, in any order, keys
+    in any case; blank lines skipped). Keyed by the bare address, as :func:`address` gives
+    it. A bad line raises :class:`CommandError` for ``"per recipient"`` naming its number."""
+    found: dict[str, RcptParams] = {}
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip(" \t"):
+            continue
+        try:
+            recipient, params = _recipient_line(line)
+            if recipient in lines:
+                raise _BadLine(f"{recipient} is on line {lines[recipient]} too")
+        except (CommandError, _BadLine) as error:
+            raise CommandError(RECIPIENT_FIELD, f"line {number}: {error}") from None
+        lines[recipient] = number
+        found[recipient] = params
+    return found
+
+
+class _BadLine(ValueError):
+    """What is wrong with a line of :func:`parse_recipient_params`, before its number."""
+
+
+def _recipient_line(line: str) -> tuple[str, RcptParams]:
+    """One line of :func:`parse_recipient_params`: the address is everything before the
+    first later ``KEY=`` word (or a bare NOTIFY or ORCPT)."""
+    words = check("text", line, tab=True).split()
+    if words[0].partition("=")[0].upper() in _RCPT_KEYS:
+        raise _BadLine(f"no address before {words[0]}")
+    start = next(
+        (
+            index
+            for index, word in enumerate(words)
+            if index and (_PARAM.fullmatch(word) or word.upper() in _RCPT_KEYS)
+        ),
+        len(words),
+    )
+    recipient = address("address", " ".join(words[:start]))
+    values: dict[str, str] = {}
+    for word in words[start:]:
+        matched = _PARAM.fullmatch(word)
+        key = (matched[1] if matched else word).upper()
+        if not matched and key not in _RCPT_KEYS:
+            raise _BadLine(f"{word!r} is not NOTIFY=… or ORCPT=… (no spaces inside a value)")
+        if key not in _RCPT_KEYS:
+            raise _BadLine(f"unknown parameter {key}: only NOTIFY and ORCPT")
+        if key in values:
+            raise _BadLine(f"{key} is given twice")
+        if not matched or not matched[2]:
+            raise _BadLine(f"{key} has no value")
+        values[key] = matched[2]
+    if not values:
+        raise _BadLine(f"{recipient} has neither NOTIFY= nor ORCPT=")
+    params = RcptParams(
+        parse_notify(values["NOTIFY"]) if "NOTIFY" in values else (), values.get("ORCPT")
+    )
+    params.options()  # checks ORCPT
+    return recipient, params
+
+
 @dataclass(frozen=True, slots=True)
 class Envelope:
     """What the user asked of the envelope. ``None`` means automatic: SIZE is the message's

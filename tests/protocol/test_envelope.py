@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 
 from smtptui.protocol import commands
 from smtptui.protocol.capabilities import Capabilities, parse_ehlo
-from smtptui.protocol.envelope import Envelope, RcptParams, parse_notify, unxtext, xtext
+from smtptui.protocol.envelope import (
+    Envelope,
+    RcptParams,
+    parse_notify,
+    parse_recipient_params,
+    unxtext,
+    xtext,
+)
 from smtptui.protocol.errors import CommandError
 from smtptui.protocol.replies import ReplyParser
 
@@ -245,6 +252,65 @@ def test_parse_notify_refuses(text: str, words: str) -> None:
     with pytest.raises(CommandError) as info:
         parse_notify(text)
     assert info.value.field == "NOTIFY"
+    assert words in str(info.value)
+
+
+# -- per-recipient parameters ----------------------------------------------------------------
+
+
+def test_parse_recipient_params_one_line_each() -> None:
+    text = (
+        "bob@example.org NOTIFY=never\n"
+        "\n"
+        "  Carol <carol@example.org> orcpt=rfc822;list@example.org Notify=success,delay \n"
+        "dave@example.org\tORCPT=dave@old.example\n"
+    )
+    assert parse_recipient_params(text) == {
+        "bob@example.org": RcptParams(notify=("NEVER",)),
+        "carol@example.org": RcptParams(("SUCCESS", "DELAY"), "rfc822;list@example.org"),
+        "dave@example.org": RcptParams(orcpt="dave@old.example"),
+    }
+    assert parse_recipient_params("") == {}
+    assert parse_recipient_params("\n  \n") == {}
+
+
+def test_parse_recipient_params_feed_rcpt_options() -> None:
+    rcpt = parse_recipient_params("carol@example.org NOTIFY=NEVER")
+    envelope = Envelope(notify=("FAILURE",), rcpt=rcpt)
+    assert envelope.rcpt_options("carol@example.org") == ["NOTIFY=NEVER"]
+    assert envelope.rcpt_options("bob@example.org") == ["NOTIFY=FAILURE"]
+
+
+def test_parse_recipient_params_an_address_with_equals_is_still_the_address() -> None:
+    assert parse_recipient_params("a=b@example.org notify=delay") == {
+        "a=b@example.org": RcptParams(notify=("DELAY",))
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("bob@example.org", "line 1: bob@example.org has neither NOTIFY= nor ORCPT="),
+        ("\nbob@example.org RET=FULL", "line 2: unknown parameter RET"),
+        ("bob@example.org NOTIFY=", "line 1: NOTIFY has no value"),
+        ("bob@example.org orcpt", "line 1: ORCPT has no value"),
+        ("bob@example.org NOTIFY=never notify=delay", "line 1: NOTIFY is given twice"),
+        ("bob@example.org NOTIFY=success, delay", "line 1: 'delay' is not NOTIFY="),
+        ("NOTIFY=never", "line 1: no address before NOTIFY=never"),
+        ("bob@ex ample.org NOTIFY=never", "line 1: address: 'ample.org' follows"),
+        ("<bob@example.org NOTIFY=never", "line 1: address: '<bob@example.org' is not"),
+        ("bob@example.org NOTIFY=always", "line 1: NOTIFY: 'ALWAYS' is not NEVER"),
+        ("bob@example.org NOTIFY=never,delay", "line 1: NOTIFY: NEVER cannot be combined"),
+        ("bob@example.org ORCPT=rfc 822;a@b", "line 1: '822;a@b' is not NOTIFY="),
+        ("bob@example.org ORCPT=x_y;a", "line 1: ORCPT: 'x_y' is not an address type"),
+        ("a@b.org NOTIFY=never\nb@b.org ORCPT=x@y\na@b.org ORCPT=x@y", "line 3: a@b.org is on"),
+        ("a@b.org\x00 NOTIFY=never", "line 1: text: contains NUL"),
+    ],
+)
+def test_parse_recipient_params_refuses_naming_the_line(text: str, words: str) -> None:
+    with pytest.raises(CommandError) as info:
+        parse_recipient_params(text)
+    assert info.value.field == "per recipient"
     assert words in str(info.value)
 
 
