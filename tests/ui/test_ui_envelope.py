@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Collapsible, Input, Select
+from textual.widgets import Checkbox, Collapsible, Input, Select, TextArea
 
-from smtptui.protocol.envelope import Envelope
+from smtptui.protocol.envelope import Envelope, RcptParams
 from smtptui.protocol.errors import CommandError
 from smtptui.session import SendMessage
 from smtptui.ui.messages import RunAction
@@ -48,6 +48,8 @@ def fill(app: App[None], **fields: str | bool) -> None:
             widget.value = str(value)
         elif isinstance(widget, Select):
             widget.value = value
+        elif isinstance(widget, TextArea):
+            widget.text = str(value)
         else:
             assert isinstance(widget, Checkbox)
             widget.value = bool(value)
@@ -144,3 +146,42 @@ async def test_a_bad_value_is_named_opens_the_section_and_stays(
         assert app.focused is not None and app.focused.name == field
         for name, value in fields.items():  # nothing typed is lost
             assert app.query_one(f"#env-{name}", Input).value == value
+
+
+async def test_per_recipient_lines_override_one_recipient() -> None:
+    app = Harness()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#envelope", Collapsible).collapsed = False
+        await pilot.pause()
+        fill(app, notify="failure", rcpt="\nCarol <carol@example.org>  notify=NEVER\n")
+        await pilot.pause()
+        await send(pilot)
+        [action] = app.actions
+        assert isinstance(action, SendMessage) and action.recipients == TO
+        assert action.envelope == Envelope(
+            notify=("FAILURE",), rcpt={"carol@example.org": RcptParams(notify=("NEVER",))}
+        )
+        assert action.envelope.rcpt_options("bob@example.org") == ["NOTIFY=FAILURE"]
+        assert action.envelope.rcpt_options("carol@example.org") == ["NOTIFY=NEVER"]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("bob@example.org NOTIFY=never\ncarol@example.org FOO=1", "line 2: unknown parameter FOO"),
+        ("bob@example.org ORCPT=", "line 1: ORCPT has no value"),
+        ("dave@example.org NOTIFY=never", "dave@example.org is not a recipient"),
+    ],
+)
+async def test_a_bad_per_recipient_line_is_named_and_stays(text: str, words: str) -> None:
+    app = Harness()
+    async with app.run_test(size=SIZE) as pilot:
+        fill(app, rcpt=text)
+        await send(pilot)
+        assert app.actions == []
+        [error] = app.invalid
+        assert error.field == "per recipient" and words in str(error)
+        assert not app.query_one("#envelope", Collapsible).collapsed
+        await pilot.pause()
+        assert app.focused is app.query_one("#env-rcpt", TextArea)
+        assert app.query_one("#env-rcpt", TextArea).text == text

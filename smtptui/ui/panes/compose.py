@@ -18,7 +18,14 @@ from textual.widgets import Button, Checkbox, Collapsible, Label, Select, Static
 
 from smtptui.protocol.commands import address, check
 from smtptui.protocol.data import PreparedMessage, fix_eols, prepare_message
-from smtptui.protocol.envelope import BODIES, RETS, Envelope, parse_notify
+from smtptui.protocol.envelope import (
+    BODIES,
+    RECIPIENT_FIELD,
+    RETS,
+    Envelope,
+    parse_notify,
+    parse_recipient_params,
+)
 from smtptui.protocol.errors import CommandError
 from smtptui.session import SendMessage
 from smtptui.ui.messages import RunAction
@@ -65,6 +72,7 @@ class ComposePane(FormPane):
             background: transparent;
             & > Contents { padding: 0; height: auto; }
             & .field { height: auto; }
+            & #env-rcpt { height: 3; }
             & CollapsibleTitle { padding: 0; color: $text-muted; }
         }
     }
@@ -110,12 +118,19 @@ class ComposePane(FormPane):
         )
 
     def envelope(self, recipients: Sequence[str]) -> Envelope | None:
-        """The Envelope section's parameters, ORCPT for each of ``recipients``; None if all
-        are automatic. Raises :class:`CommandError` naming the field at fault."""
+        """The Envelope section's parameters, ORCPT for each of ``recipients``, and the Per
+        recipient lines' overrides (each address one of ``recipients``); None if all are
+        automatic. Raises :class:`CommandError` naming the field at fault."""
         size = self.text("env-size").strip()
         if size and not size.isdigit():
             raise CommandError("SIZE", f"{size!r} is not a number of bytes")
         orcpt = self.text("env-orcpt").strip(" ")
+        rcpt = parse_recipient_params(self.query_one("#env-rcpt", TextArea).text)
+        if strangers := [each for each in rcpt if each not in recipients]:
+            raise CommandError(
+                RECIPIENT_FIELD,
+                f"{strangers[0]} is not a recipient ({', '.join(recipients)})",
+            )
         envelope = Envelope(
             size=int(size) if size else None,
             body=self._choice("env-body") or None,
@@ -125,6 +140,7 @@ class ComposePane(FormPane):
             requiretls=self.query_one("#env-requiretls", Checkbox).value,
             notify=parse_notify(self.text("env-notify")),
             orcpt=dict.fromkeys(recipients, orcpt) if orcpt else {},
+            rcpt=rcpt,
         )
         envelope.needs()  # checks every value
         return None if envelope.empty else envelope
@@ -278,6 +294,15 @@ def _envelope_fields() -> ComposeResult:
     yield field("ENVID", text_input("env-envid", "ENVID", "envelope id"))
     yield field("NOTIFY", text_input("env-notify", "NOTIFY", "success,failure"))
     yield field("ORCPT", text_input("env-orcpt", "ORCPT", "original recipient"))
+    yield field(
+        "Per recipient",
+        TextArea(
+            id="env-rcpt",
+            name=RECIPIENT_FIELD,
+            placeholder="bob@example.org NOTIFY=never ORCPT=rfc822;bob@old.example",
+            compact=True,
+        ),
+    )
     yield field(
         "REQUIRETLS",
         Checkbox("TLS on all hops", id="env-requiretls", name="REQUIRETLS", compact=True),
