@@ -21,8 +21,17 @@ import click
 from smtptui import __version__
 from smtptui.engine.hosts import format_host
 from smtptui.engine.loop import run
+from smtptui.protocol.commands import address
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE
-from smtptui.protocol.envelope import BODIES, RETS, Envelope, RcptParams, parse_notify
+from smtptui.protocol.envelope import (
+    BODIES,
+    RECIPIENT_FIELD,
+    RETS,
+    Envelope,
+    RcptParams,
+    parse_notify,
+    parse_recipient_params,
+)
 from smtptui.protocol.errors import CommandError
 from smtptui.server import DEMO_USERS, EmbeddedServer, describe
 from smtptui.session import (
@@ -116,8 +125,8 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def envelope_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--size, --body, --smtputf8, --ret, --envid, --notify, --orcpt, --requiretls: the
-    test message's envelope parameters (see :func:`make_envelope`)."""
+    """--size, --body, --smtputf8, --ret, --envid, --notify, --orcpt, --rcpt-params,
+    --requiretls: the test message's envelope parameters (see :func:`make_envelope`)."""
     options = [
         click.option(
             "--size", type=int, help="SIZE= to declare (default: the message's, if offered)."
@@ -137,6 +146,12 @@ def envelope_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--orcpt", help="DSN ORCPT= for each --to (an address, or type;address)."),
         click.option(
+            "--rcpt-params",
+            multiple=True,
+            metavar="'ADDRESS NOTIFY=… ORCPT=…'",
+            help="DSN NOTIFY= and/or ORCPT= for one --to, over --notify and --orcpt (repeatable).",
+        ),
+        click.option(
             "--requiretls", is_flag=True, help="REQUIRETLS: relay only over verified TLS."
         ),
     ]
@@ -145,14 +160,26 @@ def envelope_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-ENVELOPE_FLAGS = ("size", "body", "smtputf8", "ret", "envid", "notify", "orcpt", "requiretls")
+ENVELOPE_FLAGS = (
+    "size",
+    "body",
+    "smtputf8",
+    "ret",
+    "envid",
+    "notify",
+    "orcpt",
+    "rcpt_params",
+    "requiretls",
+)
 """The parameter names :func:`envelope_options` gives the command."""
 
 
 def make_envelope(recipients: Sequence[str], **flags: Any) -> Envelope | None:
-    """The envelope the flags ask for (``orcpt`` for every recipient), None if they ask for
-    nothing; a bad value is a usage error naming its flag."""
+    """The envelope the flags ask for (``orcpt`` for every recipient, ``rcpt_params`` for the
+    recipient each names), None if they ask for nothing; a bad value is a usage error naming
+    its flag."""
     orcpt = flags["orcpt"] or None
+    rcpt = recipient_params(recipients, flags.get("rcpt_params") or ())
     try:
         if orcpt is not None:
             RcptParams(orcpt=orcpt).options()  # checked even without a recipient
@@ -165,6 +192,7 @@ def make_envelope(recipients: Sequence[str], **flags: Any) -> Envelope | None:
             requiretls=flags["requiretls"],
             notify=parse_notify(flags["notify"]),
             orcpt={} if orcpt is None else dict.fromkeys(recipients, orcpt),
+            rcpt=rcpt,
         )
         envelope.needs()  # checks every other value
     except CommandError as error:
@@ -172,6 +200,39 @@ def make_envelope(recipients: Sequence[str], **flags: Any) -> Envelope | None:
     if not recipients and (orcpt is not None or not envelope.empty):
         raise click.UsageError("envelope parameters need at least one --to")
     return None if envelope.empty else envelope
+
+
+def recipient_params(recipients: Sequence[str], values: Sequence[str]) -> dict[str, RcptParams]:
+    """Each --rcpt-params value (one line of :func:`parse_recipient_params`) keyed by the
+    --to it names (as typed, as the session looks it up); a bad value, or an address not
+    among ``recipients``, is a usage error."""
+    hint = "'--rcpt-params'"
+    bare: dict[str, list[str]] = {}
+    for recipient in recipients:
+        try:
+            bare.setdefault(address("--to", recipient), []).append(recipient)
+        except CommandError:
+            continue  # refused when it is sent, as without --rcpt-params
+    found: dict[str, RcptParams] = {}
+    named: set[str] = set()
+    for value in values:
+        if "\n" in value or "\r" in value:
+            raise click.BadParameter(f"{value!r}: one recipient each", param_hint=hint)
+        try:
+            parsed = parse_recipient_params(value)
+        except CommandError as error:
+            why = str(error).removeprefix(f"{RECIPIENT_FIELD}: line 1: ")
+            raise click.BadParameter(f"{value!r}: {why}", param_hint=hint) from None
+        if not parsed:
+            raise click.BadParameter("is empty: give ADDRESS NOTIFY=… ORCPT=…", param_hint=hint)
+        [(recipient, params)] = parsed.items()
+        if recipient in named:
+            raise click.BadParameter(f"{recipient} is given twice", param_hint=hint)
+        if recipient not in bare:
+            raise click.UsageError(f"--rcpt-params names {recipient}, which is not a --to")
+        named.add(recipient)
+        found.update(dict.fromkeys(bare[recipient], params))
+    return found
 
 
 def env_password() -> str:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from smtptui.cli import ENVELOPE_FLAGS, main, make_envelope
-from smtptui.protocol.envelope import Envelope
+from smtptui.protocol.envelope import Envelope, RcptParams
 
 TO = ("bob@example.org", "carol@example.org")
 
@@ -18,7 +18,7 @@ TO = ("bob@example.org", "carol@example.org")
 def flags(**given: Any) -> dict[str, Any]:
     """The flags as click passes them when only ``given`` are on the command line."""
     defaults = dict.fromkeys(ENVELOPE_FLAGS)
-    return {**defaults, "notify": "", "requiretls": False, **given}
+    return {**defaults, "notify": "", "rcpt_params": (), "requiretls": False, **given}
 
 
 def test_no_flags_no_envelope() -> None:
@@ -121,3 +121,90 @@ def test_body_and_ret_take_any_case() -> None:
     command = main.commands["run"]
     context = command.make_context("run", ["--demo", "--body", "8bitmime", "--ret", "hdrs"])
     assert (context.params["body"], context.params["ret"]) == ("8BITMIME", "HDRS")
+
+
+def test_rcpt_params_override_one_recipient() -> None:
+    envelope = make_envelope(
+        TO,
+        **flags(
+            notify="failure",
+            rcpt_params=(
+                "carol@example.org notify=NEVER",
+                "bob@example.org ORCPT=rfc822;old@example.org Notify=success,delay",
+            ),
+        ),
+    )
+    assert envelope == Envelope(
+        notify=("FAILURE",),
+        rcpt={
+            "carol@example.org": RcptParams(notify=("NEVER",)),
+            "bob@example.org": RcptParams(("SUCCESS", "DELAY"), "rfc822;old@example.org"),
+        },
+    )
+    assert envelope.rcpt_options("carol@example.org") == ["NOTIFY=NEVER"]
+    assert envelope.rcpt_options("bob@example.org") == [
+        "NOTIFY=SUCCESS,DELAY",
+        "ORCPT=rfc822;old@example.org",
+    ]
+
+
+def test_rcpt_params_are_keyed_by_the_to_as_typed() -> None:
+    to = ("Bob <bob@example.org>", "carol@example.org")
+    envelope = make_envelope(to, **flags(rcpt_params=("<bob@example.org> NOTIFY=never",)))
+    assert envelope == Envelope(rcpt={"Bob <bob@example.org>": RcptParams(notify=("NEVER",))})
+
+
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        (("bob@example.org",), "'bob@example.org': bob@example.org has neither NOTIFY= nor"),
+        (("bob@example.org FOO=1",), "unknown parameter FOO"),
+        (("bob@example.org NOTIFY=",), "NOTIFY has no value"),
+        (("bob@example.org NOTIFY=never notify=delay",), "NOTIFY is given twice"),
+        (("bob@example.org NOTIFY=always",), "NOTIFY: 'ALWAYS' is not NEVER"),
+        (("b c NOTIFY=never",), "address: 'c' follows the address"),
+        (("bob@example.org NOTIFY=never\ncarol@example.org NOTIFY=never",), "one recipient each"),
+        (("  ",), "is empty"),
+        (("bob@example.org NOTIFY=never", "bob@example.org ORCPT=x@y"), "bob@example.org is given"),
+    ],
+)
+def test_a_bad_rcpt_params_is_a_usage_error(values: tuple[str, ...], words: str) -> None:
+    with pytest.raises(click.BadParameter) as info:
+        make_envelope(TO, **flags(rcpt_params=values))
+    assert info.value.param_hint == "'--rcpt-params'"
+    assert words in info.value.message
+
+
+def test_rcpt_params_must_name_a_to() -> None:
+    with pytest.raises(click.UsageError, match=r"names dave@example\.org, which is not a --to"):
+        make_envelope(TO, **flags(rcpt_params=("dave@example.org NOTIFY=never",)))
+    with pytest.raises(click.UsageError, match="not a --to"):
+        make_envelope((), **flags(rcpt_params=("dave@example.org NOTIFY=never",)))
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ["--to", "bob@example.org", "--rcpt-params", "dave@example.org NOTIFY=never"],
+            "--rcpt-params names dave@example.org, which is not a --to",
+        ),
+        (
+            ["--to", "bob@example.org", "--rcpt-params", "bob@example.org NOTIFY"],
+            "Invalid value for '--rcpt-params': 'bob@example.org NOTIFY': NOTIFY has no value",
+        ),
+    ],
+)
+def test_run_refuses_bad_rcpt_params_with_exit_2(args: list[str], words: str) -> None:
+    result = CliRunner().invoke(main, ["run", "192.0.2.1:9", "--plain", *args])
+    assert result.exit_code == 2, result.output
+    assert words in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_run_passes_rcpt_params_on() -> None:
+    command = main.commands["run"]
+    context = command.make_context(
+        "run", ["--demo", "--rcpt-params", "a@b NOTIFY=never", "--rcpt-params", "c@d ORCPT=e@f"]
+    )
+    assert context.params["rcpt_params"] == ("a@b NOTIFY=never", "c@d ORCPT=e@f")
