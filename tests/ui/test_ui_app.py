@@ -1358,11 +1358,13 @@ async def test_history_masks_auth_credentials(make_server: Callable[..., Embedde
 
 
 async def test_a_command_typed_while_the_message_ends_goes_after_its_reply() -> None:
-    async def slow_250(peer: Peer) -> None:
-        await asyncio.sleep(0.3)
+    typed = asyncio.Event()  # the reply to the dot waits for QUIT to be typed, however slow
+
+    async def held_250(peer: Peer) -> None:
+        await typed.wait()
         await peer.send(b"250 queued\r\n")
 
-    async with ScriptedServer(dialogue({".": slow_250})) as server:
+    async with ScriptedServer(dialogue({".": held_250})) as server:
         app = tui(settings_for(server, security=Security.NONE))
         async with app.run_test(size=SIZE) as pilot:
             await type_to_354(pilot)
@@ -1374,6 +1376,7 @@ async def test_a_command_typed_while_the_message_ends_goes_after_its_reply() -> 
             assert app.controller.state.busy and not command.in_message
             command.value = "QUIT"  # before the dot's reply: a command, as telnet users type
             await pilot.press("enter")
+            typed.set()
             await settle(pilot)
             assert transcript(app)[-5:-1] == [" -> .", "<-  250 queued", " -> QUIT", "<-  221 bye"]
             assert errors(app) == []
