@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from smtptui import __version__
+from smtptui.cli_message import MessageFlags, message_options
 from smtptui.engine.hosts import format_host
 from smtptui.engine.loop import run
 from smtptui.protocol.commands import address
-from smtptui.protocol.data import DEFAULT_CHUNK_SIZE
+from smtptui.protocol.data import DEFAULT_CHUNK_SIZE, encode_message
 from smtptui.protocol.envelope import (
     BODIES,
     RECIPIENT_FIELD,
@@ -125,13 +126,15 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def envelope_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--size, --body, --smtputf8, --ret, --envid, --notify, --orcpt, --rcpt-params,
+    """--size, --body-type, --smtputf8, --ret, --envid, --notify, --orcpt, --rcpt-params,
     --requiretls: the test message's envelope parameters (see :func:`make_envelope`)."""
     options = [
         click.option(
             "--size", type=int, help="SIZE= to declare (default: the message's, if offered)."
         ),
-        click.option("--body", type=click.Choice(BODIES, case_sensitive=False), help="BODY=."),
+        click.option(
+            "--body-type", "body", type=click.Choice(BODIES, case_sensitive=False), help="BODY=."
+        ),
         click.option(
             "--smtputf8/--no-smtputf8",
             default=None,
@@ -379,6 +382,7 @@ RISK_FLAGS = {Risk.PLAINTEXT_AUTH: "--plaintext-auth", Risk.UNADVERTISED: "--una
     help=f"Send a test message to (repeatable; with --demo, {DEMO_RECIPIENT} unless given).",
 )
 @envelope_options
+@message_options
 @click.option(
     "--no-pipelining",
     is_flag=True,
@@ -431,13 +435,17 @@ def run_command(
     user alice, unless --user or --plain (it offers AUTH only inside TLS).
     """
     color = False if no_color else None
-    if bool(host) == demo:
+    mail = MessageFlags.pop(options)
+    if (host and demo) or not (host or demo or mail.dump):
         raise click.UsageError("give a HOST[:PORT] or --demo" + (", not both" if demo else ""))
     if demo:
         sender = sender or DEMO_SENDER
         recipients = recipients or (DEMO_RECIPIENT,)
-    elif sender and not recipients:
+    to, recipients = recipients, (*recipients, *mail.cc, *mail.bcc)
+    if not demo and sender and not recipients:
         raise click.UsageError("--from needs at least one --to")
+    if (mail.given or mail.dump) and not recipients:
+        raise click.UsageError("the message flags need at least one --to")
     envelope = make_envelope(recipients, **{flag: options.pop(flag) for flag in ENVELOPE_FLAGS})
     if not recipients and (no_pipelining or chunking or chunk_size is not None):
         raise click.UsageError(
@@ -446,7 +454,14 @@ def run_command(
     send = None
     if recipients:
         sender = sender or default_sender()
-        message = demo_message(sender, recipients)
+        message = (
+            mail.build(sender, to, DEMO_SUBJECT, DEMO_BODY)
+            if mail.given
+            else demo_message(sender, to)
+        )
+        if mail.dump:
+            sys.stdout.buffer.write(encode_message(message))
+            ctx.exit(0)
         send = SendMessage(
             sender,
             recipients,

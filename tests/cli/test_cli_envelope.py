@@ -102,7 +102,7 @@ def test_envelope_flags_need_a_recipient() -> None:
         (["--envid", "é"], "Invalid value for '--envid': ENVID: must be printable ASCII"),
         (["--size", "-5"], "Invalid value for '--size': SIZE: must not be negative"),
         (["--size", "many"], "'many' is not a valid integer"),
-        (["--body", "8BIT"], "'8bit' is not one of '7bit', '8bitmime', 'binarymime'"),
+        (["--body-type", "8BIT"], "'8bit' is not one of '7bit', '8bitmime', 'binarymime'"),
         (["--ret", "ALL"], "'all' is not one of 'full', 'hdrs'"),
         (["--orcpt", "rfc 822;a@b"], "Invalid value for '--orcpt': ORCPT: 'rfc 822'"),
         (["--requiretls"], "envelope parameters need at least one --to"),
@@ -119,7 +119,7 @@ def test_run_refuses_bad_values_with_exit_2_before_connecting(args: list[str], w
 def test_body_and_ret_take_any_case() -> None:
     assert make_envelope(TO, **flags(body="binarymime")) == Envelope(body="binarymime")
     command = main.commands["run"]
-    context = command.make_context("run", ["--demo", "--body", "8bitmime", "--ret", "hdrs"])
+    context = command.make_context("run", ["--demo", "--body-type", "8bitmime", "--ret", "hdrs"])
     assert (context.params["body"], context.params["ret"]) == ("8BITMIME", "HDRS")
 
 

@@ -1,0 +1,150 @@
+"""The message ``run`` sends: built with the ``email`` package, or given whole, with tokens.
+
+A built message always carries Date and Message-ID (servers and filters score a message
+without them); Bcc recipients go in the envelope only. A message given whole is sent as its
+bytes, so a debugging run can replay a captured message exactly: only the tokens change.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import mimetypes
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
+from email.message import EmailMessage, MIMEPart
+from pathlib import Path
+
+TOKENS = ("%DATE%", "%MESSAGEID%", "%FROM_ADDRESS%", "%TO_ADDRESS%")
+"""The tokens replaced in a whole message, a built message's body and its header values."""
+
+
+def _registry() -> HeaderRegistry:
+    """The standard header classes, but a Date kept as typed: the standard one empties a
+    date it cannot parse, and a debugger sends what it is told."""
+    registry = HeaderRegistry()
+    registry.map_to_type("date", UnstructuredHeader)
+    return registry
+
+
+POLICY = email.policy.SMTP.clone(cte_type="7bit", header_factory=_registry())
+"""CRLF line ends, and a non-ASCII body quoted-printable or base64: no 8BITMIME needed."""
+
+_HEADER_NAME = re.compile(r"[!-9;-~]+")
+"""A header field name (RFC 5322 2.2): printable ASCII but the colon."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file to attach: its MIME type (None: guessed from its name) and the name the
+    message gives it (None: the file's own)."""
+
+    path: Path
+    mime_type: str | None = None
+    name: str | None = None
+
+
+def parse_header(line: str) -> tuple[str, str]:
+    """``Name: value`` as (name, value); ValueError saying why for anything that is not one
+    header field (a CR or LF would let it smuggle more)."""
+    if "\r" in line or "\n" in line:
+        raise ValueError(f"{line!r}: one header, without CR or LF")
+    name, colon, value = line.partition(":")
+    name = name.strip()
+    if not colon or not _HEADER_NAME.fullmatch(name):
+        raise ValueError(f"{line!r}: give 'Name: value'")
+    return name, value.strip()
+
+
+def check_mime_type(mime_type: str) -> tuple[str, str]:
+    """``type/subtype`` split; ValueError if it is not one."""
+    maintype, slash, subtype = mime_type.partition("/")
+    if not slash or not _HEADER_NAME.fullmatch(maintype) or not _HEADER_NAME.fullmatch(subtype):
+        raise ValueError(f"{mime_type!r}: give type/subtype, as application/pdf")
+    return maintype.lower(), subtype.lower()
+
+
+def token_values(sender: str, to: Sequence[str]) -> dict[str, str]:
+    """A fresh value for each token: one Date and one Message-ID per message, so the tokens
+    and the headers agree."""
+    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "smtptui.invalid"
+    return {
+        "%DATE%": email.utils.formatdate(localtime=True),
+        "%MESSAGEID%": email.utils.make_msgid(domain=domain),
+        "%FROM_ADDRESS%": sender,
+        "%TO_ADDRESS%": ", ".join(to),
+    }
+
+
+def substitute(text: str, values: Mapping[str, str]) -> str:
+    for token, value in values.items():
+        text = text.replace(token, value)
+    return text
+
+
+def whole_message(data: bytes, sender: str, to: Sequence[str]) -> bytes:
+    """``data`` with its tokens replaced (values as UTF-8) and every other byte untouched:
+    the engine then sends it as smtplib's ``sendmail`` sends bytes."""
+    for token, value in token_values(sender, to).items():
+        data = data.replace(token.encode(), value.encode())
+    return data
+
+
+def build_message(
+    sender: str,
+    to: Sequence[str],
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
+    subject: str = "",
+    body: str = "",
+    headers: Sequence[tuple[str, str]] = (),
+    add_headers: Sequence[tuple[str, str]] = (),
+    attachments: Sequence[Attachment] = (),
+) -> bytes:
+    """The message as sent, CRLF line ends. ``headers`` replace any of the same name (Date
+    and Message-ID included), ``add_headers`` are added after them; ``bcc`` appears nowhere
+    in it. Raises OSError for an attachment that cannot be read."""
+    values = token_values(sender, to)
+    message = EmailMessage(policy=POLICY)
+    fields = [
+        ("From", sender),
+        ("To", ", ".join(to)),
+        ("Cc", ", ".join(cc)),
+        ("Subject", subject),
+        ("Date", values["%DATE%"]),
+        ("Message-ID", values["%MESSAGEID%"]),
+    ]
+    for name, value in fields:
+        if value:
+            message[name] = substitute(value, values)
+    for name, value in headers:
+        del message[name]
+        message[name] = substitute(value, values)
+    for name, value in add_headers:
+        message[name] = substitute(value, values)
+    message.set_content(substitute(body, values))
+    if attachments:
+        message.make_mixed()
+    for attachment in attachments:
+        message.attach(_attachment(attachment))
+    return message.as_bytes()
+
+
+def _attachment(attachment: Attachment) -> MIMEPart:
+    """``attachment`` as a part, base64: its bytes as they are on disk, whatever its type.
+    (A MIMEPart, not ``add_attachment``'s message: no MIME-Version in each part.)"""
+    name = attachment.name or attachment.path.name
+    mime_type = attachment.mime_type or mimetypes.guess_type(name)[0]
+    maintype, subtype = check_mime_type(mime_type or "application/octet-stream")
+    part = MIMEPart(policy=POLICY)
+    part.set_content(
+        attachment.path.read_bytes(),
+        maintype,
+        subtype,
+        cte="base64",
+        disposition="attachment",
+        filename=name,
+    )
+    return part

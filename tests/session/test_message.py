@@ -1,0 +1,122 @@
+"""The message ``run`` builds: the email package's, with Date, Message-ID and the tokens,
+Bcc nowhere in it, attachments byte for byte; a whole message's bytes left as they are."""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from smtptui.session.message import (
+    Attachment,
+    build_message,
+    check_mime_type,
+    parse_header,
+    whole_message,
+)
+
+
+def parse(data: bytes) -> EmailMessage:
+    message = BytesParser(policy=email.policy.default).parsebytes(data)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def test_a_built_message_has_date_and_message_id_and_no_bcc() -> None:
+    data = build_message("a@x.org", ["b@y.org"], ["c@y.org"], ["secret@y.org"], "Hi", "Text\n")
+    message = parse(data)
+    assert (message["From"], message["To"], message["Cc"]) == ("a@x.org", "b@y.org", "c@y.org")
+    assert message["Date"] and message["Message-ID"].endswith("@x.org>")
+    assert b"secret" not in data
+    assert b"\r\n\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+
+
+def test_tokens_are_replaced_in_headers_and_body_with_the_headers_values() -> None:
+    data = build_message(
+        "a@x.org",
+        ["b@y.org", "c@y.org"],
+        subject="On %DATE%",
+        body="From %FROM_ADDRESS% to %TO_ADDRESS%, id %MESSAGEID%\n",
+        add_headers=[("X-Id", "%MESSAGEID%")],
+    )
+    message = parse(data)
+    assert message["Subject"] == f"On {message['Date']}"
+    assert message["X-Id"] == message["Message-ID"]
+    body = message.get_content()
+    assert (
+        body.replace("\r\n", "\n")
+        == f"From a@x.org to b@y.org, c@y.org, id {message['Message-ID']}\n"
+    )
+    assert b"%" not in data
+
+
+def test_headers_replace_their_namesakes_and_added_ones_follow() -> None:
+    data = build_message(
+        "a@x.org",
+        ["b@y.org"],
+        headers=[("date", "not a date"), ("X-Tag", "one")],
+        add_headers=[("X-Tag", "two")],
+    )
+    message = parse(data)
+    assert message.get_all("Date") == ["not a date"]  # as typed, not emptied
+    assert message.get_all("X-Tag") == ["one", "two"]
+
+
+def test_a_non_ascii_body_needs_no_8bitmime() -> None:
+    data = build_message("a@x.org", ["b@y.org"], body="Grüße\n")
+    assert data.isascii()
+    assert parse(data).get_content() == "Grüße\r\n"  # as it is on the wire
+
+
+def test_attachments_keep_their_bytes_types_and_names(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_bytes(b"line\r\nbare\nno end")
+    binary = tmp_path / "blob"
+    binary.write_bytes(bytes(range(256)) * 40)
+    data = build_message(
+        "a@x.org",
+        ["b@y.org"],
+        attachments=[Attachment(text), Attachment(binary, "image/png", "pic.png")],
+    )
+    parts = list(parse(data).iter_attachments())
+    assert [(part.get_content_type(), part.get_filename()) for part in parts] == [
+        ("text/plain", "notes.txt"),
+        ("image/png", "pic.png"),
+    ]
+    for part, path in zip(parts, (text, binary), strict=True):
+        payload = part.get_payload(decode=True)
+        assert hashlib.sha256(payload).digest() == hashlib.sha256(path.read_bytes()).digest()
+    assert b"MIME-Version" not in data.split(b"--=", 1)[1]  # only the message's own
+
+
+def test_an_unknown_type_is_sent_as_octet_stream(tmp_path: Path) -> None:
+    path = tmp_path / "data.unknownext"
+    path.write_bytes(b"\x00\x01")
+    data = build_message("a@x.org", ["b@y.org"], attachments=[Attachment(path)])
+    [part] = parse(data).iter_attachments()
+    assert part.get_content_type() == "application/octet-stream"
+
+
+def test_a_whole_message_changes_only_its_tokens() -> None:
+    data = b"To: %TO_ADDRESS%\n\r\n.dot\r\n\xff\xfe raw %FROM_ADDRESS%"
+    sent = whole_message(data, "a@x.org", ["b@y.org", "é@y.org"])
+    assert sent == "To: b@y.org, é@y.org\n\r\n.dot\r\n".encode() + b"\xff\xfe raw a@x.org"
+    assert whole_message(b"no tokens\n", "a@x.org", ["b@y.org"]) == b"no tokens\n"
+
+
+def test_parse_header_takes_one_field() -> None:
+    assert parse_header("X-Test:  a: b ") == ("X-Test", "a: b")
+    for bad in ("no colon", "X: a\r\nBcc: b", "X: a\nB: c", ": empty name", "Bad Name: v"):
+        with pytest.raises(ValueError, match="'"):
+            parse_header(bad)
+
+
+def test_check_mime_type() -> None:
+    assert check_mime_type("Text/Plain") == ("text", "plain")
+    for bad in ("text", "text/", "/plain", "te xt/plain"):
+        with pytest.raises(ValueError, match="type/subtype"):
+            check_mime_type(bad)
