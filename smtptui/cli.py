@@ -20,8 +20,6 @@ import click
 
 from smtptui import __version__
 from smtptui.cli_message import MessageFlags, message_options
-from smtptui.engine.hosts import format_host
-from smtptui.engine.loop import run
 from smtptui.protocol.commands import address
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE, encode_message
 from smtptui.protocol.envelope import (
@@ -34,23 +32,17 @@ from smtptui.protocol.envelope import (
     parse_recipient_params,
 )
 from smtptui.protocol.errors import CommandError
-from smtptui.server import DEMO_USERS, EmbeddedServer, describe
-from smtptui.session import (
-    Entry,
-    Risk,
-    RunAll,
-    Security,
-    SendMessage,
-    SessionController,
-    SessionSettings,
-    swaks_lines,
-    visible,
-)
+from smtptui.session import Risk
 from smtptui.ui.preferences import config_dir
 
+# Only what every command needs is imported here; each command imports the rest where it is
+# used, so that `smtptui --version` and `run` load neither Textual nor the embedded server
+# (nor aiosmtpd) unless they use them.
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
+    from smtptui.server import EmbeddedServer
+    from smtptui.session import SendMessage, SessionSettings
     from smtptui.ui.app import SmtpTui
 
 PASSWORD_VARIABLE = "SMTPTUI_PASSWORD"
@@ -83,6 +75,10 @@ def demo_server(
     """The embedded server, started (on a free port unless ``port``; STARTTLS unless
     ``implicit_tls``); settings for it (its certificate trusted for this run only, the demo
     user) and a line saying where it is."""
+    from smtptui.engine.hosts import format_host
+    from smtptui.server import DEMO_USERS, EmbeddedServer
+    from smtptui.session import Security, SessionSettings
+
     user, password = next(iter(DEMO_USERS.items()))
     with EmbeddedServer(port=port, implicit_tls=implicit_tls) as server:
         assert server.self_signed is not None
@@ -249,6 +245,8 @@ def make_settings(
 ) -> SessionSettings:
     """Settings from the command line's words, over ``base`` (the demo's) if given; a bad
     value is a usage error naming it."""
+    from smtptui.session import Security, SessionSettings
+
     base = base or SessionSettings()
     try:
         return dataclasses.replace(
@@ -329,6 +327,7 @@ def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
     Keys: F2 connect, F3 EHLO, F4 STARTTLS, F5 AUTH, F6 MAIL, F7 RCPT, F8 DATA, F9 send,
     F10 QUIT; F1 lists them all. The password comes from $SMTPTUI_PASSWORD, or F5 asks.
     """
+    from smtptui.engine.loop import run
     from smtptui.ui.themes import load_themes
 
     if theme is not None:
@@ -434,6 +433,9 @@ def run_command(
     recipients named reject… or unknown… (try --to unknown@smtptui.demo). AUTH is as its
     user alice, unless --user or --plain (it offers AUTH only inside TLS).
     """
+    from smtptui.engine.loop import run
+    from smtptui.session import Security, SendMessage
+
     color = False if no_color else None
     mail = MessageFlags.pop(options)
     if (host and demo) or not (host or demo or mail.dump):
@@ -476,6 +478,8 @@ def run_command(
         settings = make_settings(host, ask_password(options["user"]), **options)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         ctx.exit(0 if run(run_session(settings, send, color=color, accepted=accepted)) else 1)
+    from smtptui.server import DEMO_USERS, describe
+
     with demo_server(implicit_tls=options["security"] == Security.TLS) as (server, base, where):
         say(f"=== {where}; {DEMO_STEPS[0].lower()}", "cyan", color)
         plain = options["security"] == Security.NONE
@@ -499,6 +503,8 @@ async def run_session(
 ) -> bool:
     """Run the whole dialogue, printing the transcript as it happens; True if it all worked.
     ``accepted`` are the risks the user allowed on the command line."""
+    from smtptui.session import Entry, RunAll, SessionController, swaks_lines
+
     controller = SessionController(settings)
 
     def show(update: object) -> None:
@@ -529,6 +535,8 @@ def say(
     :func:`visible`: they quote servers, certificates and the clients of ``serve``, and not
     a byte of those may reach the terminal raw. Tabs and LF are written out too: one line.
     """
+    from smtptui.session import visible
+
     try:
         click.secho(visible(line, one_line=True), fg=colour, color=color, err=err)
     except BrokenPipeError:  # the reader left (``| head``): the rest goes nowhere, quietly

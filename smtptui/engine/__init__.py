@@ -1,22 +1,98 @@
 """asyncio I/O around the protocol: connect, TLS, timeouts and the wire tap."""
 
-from smtptui.engine.client import SMTPClient
-from smtptui.engine.errors import *  # noqa: F403 - the exception family is the API
-from smtptui.engine.errors import __all__ as _errors
-from smtptui.engine.events import ClientEvent, Direction, Listener, SentKind, WireEvent
-from smtptui.engine.hosts import format_host, parse_host
-from smtptui.engine.tls import CertificateInfo, TlsInfo
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smtptui.engine.client import SMTPClient
+    from smtptui.engine.errors import (
+        Located,
+        SMTPAuthenticationError,
+        SMTPConnectError,
+        SMTPDataError,
+        SMTPException,
+        SMTPHeloError,
+        SMTPNotSupportedError,
+        SMTPProtocolError,
+        SMTPRecipientsRefused,
+        SMTPResponseException,
+        SMTPSenderRefused,
+        SMTPServerDisconnected,
+        SMTPTimeoutError,
+        SMTPTLSError,
+    )
+    from smtptui.engine.events import ClientEvent, Direction, Listener, SentKind, WireEvent
+    from smtptui.engine.hosts import format_host, parse_host
+    from smtptui.engine.tls import CertificateInfo, TlsInfo
 
 __all__ = [
-    *_errors,
     "CertificateInfo",
     "ClientEvent",
     "Direction",
     "Listener",
+    "Located",
+    "SMTPAuthenticationError",
     "SMTPClient",
+    "SMTPConnectError",
+    "SMTPDataError",
+    "SMTPException",
+    "SMTPHeloError",
+    "SMTPNotSupportedError",
+    "SMTPProtocolError",
+    "SMTPRecipientsRefused",
+    "SMTPResponseException",
+    "SMTPSenderRefused",
+    "SMTPServerDisconnected",
+    "SMTPTLSError",
+    "SMTPTimeoutError",
     "SentKind",
     "TlsInfo",
     "WireEvent",
     "format_host",
     "parse_host",
 ]
+
+_HOMES = {
+    "CertificateInfo": "smtptui.engine.tls",
+    "ClientEvent": "smtptui.engine.events",
+    "Direction": "smtptui.engine.events",
+    "Listener": "smtptui.engine.events",
+    "Located": "smtptui.engine.errors",
+    "SMTPAuthenticationError": "smtptui.engine.errors",
+    "SMTPClient": "smtptui.engine.client",
+    "SMTPConnectError": "smtptui.engine.errors",
+    "SMTPDataError": "smtptui.engine.errors",
+    "SMTPException": "smtptui.engine.errors",
+    "SMTPHeloError": "smtptui.engine.errors",
+    "SMTPNotSupportedError": "smtptui.engine.errors",
+    "SMTPProtocolError": "smtptui.engine.errors",
+    "SMTPRecipientsRefused": "smtptui.engine.errors",
+    "SMTPResponseException": "smtptui.engine.errors",
+    "SMTPSenderRefused": "smtptui.engine.errors",
+    "SMTPServerDisconnected": "smtptui.engine.errors",
+    "SMTPTLSError": "smtptui.engine.errors",
+    "SMTPTimeoutError": "smtptui.engine.errors",
+    "SentKind": "smtptui.engine.events",
+    "TlsInfo": "smtptui.engine.tls",
+    "WireEvent": "smtptui.engine.events",
+    "format_host": "smtptui.engine.hosts",
+    "parse_host": "smtptui.engine.hosts",
+}
+"""The module each exported name lives in, imported when the name is first asked for (PEP
+562): importing one part of the package, or one name, does not import the rest, so the
+headless ``run`` and ``--version`` pay only for what they use."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # asked for once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -9,11 +9,10 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+if TYPE_CHECKING:
+    from cryptography import x509
 
 VALIDITY = dt.timedelta(days=30)
 
@@ -47,6 +46,11 @@ def make_self_signed(
 ) -> SelfSigned:
     """Make an EC P-256 certificate naming `hostnames` (DNS names or IP addresses),
     valid from a day ago for 30 days."""
+    from cryptography import x509  # here: only making a certificate needs it
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostnames[0])])
     now = dt.datetime.now(dt.UTC)
@@ -94,6 +98,8 @@ def make_self_signed(
 
 
 def _general_names(hostnames: Sequence[str]) -> list[x509.GeneralName]:
+    from cryptography import x509
+
     names: list[x509.GeneralName] = []
     for host in hostnames:
         try:

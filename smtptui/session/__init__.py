@@ -3,50 +3,58 @@
 Nothing here imports Textual: the TUI and the headless commands drive the same controller.
 """
 
-from smtptui.protocol.dialogue import Command
-from smtptui.session.actions import (
-    READS_SETTINGS,
-    Action,
-    Authenticate,
-    Connect,
-    Disconnect,
-    Ehlo,
-    EndMessage,
-    Expand,
-    Helo,
-    Help,
-    MailFrom,
-    MessageLine,
-    Noop,
-    Outcome,
-    Pipeline,
-    Quit,
-    Raw,
-    RcptTo,
-    Reset,
-    Risk,
-    RunAll,
-    SendBdat,
-    SendData,
-    SendMessage,
-    StartTls,
-    Verify,
-)
-from smtptui.session.controller import SessionController, Update
-from smtptui.session.explain import explanation
-from smtptui.session.export import (
-    ExportFormat,
-    default_filename,
-    export,
-    swaks_lines,
-    to_jsonl,
-    to_swaks,
-    write_export,
-)
-from smtptui.session.settings import Security, SessionSettings
-from smtptui.session.state import Phase, SessionState, suggestions
-from smtptui.session.transcript import Entry, EntryKind, Transcript
-from smtptui.session.visible import visible, visible_bytes, visible_tls
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smtptui.protocol.dialogue import Command
+    from smtptui.session.actions import (
+        READS_SETTINGS,
+        Action,
+        Authenticate,
+        Connect,
+        Disconnect,
+        Ehlo,
+        EndMessage,
+        Expand,
+        Helo,
+        Help,
+        MailFrom,
+        MessageLine,
+        Noop,
+        Outcome,
+        Pipeline,
+        Quit,
+        Raw,
+        RcptTo,
+        Reset,
+        Risk,
+        RunAll,
+        SendBdat,
+        SendData,
+        SendMessage,
+        StartTls,
+        Verify,
+    )
+    from smtptui.session.controller import SessionController, Update
+    from smtptui.session.explain import explanation
+    from smtptui.session.export import (
+        ExportFormat,
+        default_filename,
+        export,
+        swaks_lines,
+        to_jsonl,
+        to_swaks,
+        write_export,
+    )
+    from smtptui.session.settings import Security, SessionSettings
+    from smtptui.session.state import Phase, SessionState, suggestions
+    from smtptui.session.transcript import Entry, EntryKind, Transcript
+    from smtptui.session.visible import visible, visible_bytes, visible_tls
 
 __all__ = [
     "READS_SETTINGS",
@@ -98,3 +106,84 @@ __all__ = [
     "visible_tls",
     "write_export",
 ]
+
+_HOMES = {
+    "Action": "smtptui.session.actions",
+    "Authenticate": "smtptui.session.actions",
+    "Command": "smtptui.protocol.dialogue",
+    "Connect": "smtptui.session.actions",
+    "Disconnect": "smtptui.session.actions",
+    "Ehlo": "smtptui.session.actions",
+    "EndMessage": "smtptui.session.actions",
+    "Entry": "smtptui.session.transcript",
+    "EntryKind": "smtptui.session.transcript",
+    "Expand": "smtptui.session.actions",
+    "ExportFormat": "smtptui.session.export",
+    "Helo": "smtptui.session.actions",
+    "Help": "smtptui.session.actions",
+    "MailFrom": "smtptui.session.actions",
+    "MessageLine": "smtptui.session.actions",
+    "Noop": "smtptui.session.actions",
+    "Outcome": "smtptui.session.actions",
+    "Phase": "smtptui.session.state",
+    "Pipeline": "smtptui.session.actions",
+    "Quit": "smtptui.session.actions",
+    "READS_SETTINGS": "smtptui.session.actions",
+    "Raw": "smtptui.session.actions",
+    "RcptTo": "smtptui.session.actions",
+    "Reset": "smtptui.session.actions",
+    "Risk": "smtptui.session.actions",
+    "RunAll": "smtptui.session.actions",
+    "Security": "smtptui.session.settings",
+    "SendBdat": "smtptui.session.actions",
+    "SendData": "smtptui.session.actions",
+    "SendMessage": "smtptui.session.actions",
+    "SessionController": "smtptui.session.controller",
+    "SessionSettings": "smtptui.session.settings",
+    "SessionState": "smtptui.session.state",
+    "StartTls": "smtptui.session.actions",
+    "Transcript": "smtptui.session.transcript",
+    "Update": "smtptui.session.controller",
+    "Verify": "smtptui.session.actions",
+    "default_filename": "smtptui.session.export",
+    "explanation": "smtptui.session.explain",
+    "export": "smtptui.session.export",
+    "suggestions": "smtptui.session.state",
+    "swaks_lines": "smtptui.session.export",
+    "to_jsonl": "smtptui.session.export",
+    "to_swaks": "smtptui.session.export",
+    "visible": "smtptui.session.visible",
+    "visible_bytes": "smtptui.session.visible",
+    "visible_tls": "smtptui.session.visible",
+    "write_export": "smtptui.session.export",
+}
+"""The module each exported name lives in, imported when the name is first asked for (PEP
+562): importing one part of the package, or one name, does not import the rest, so the
+headless ``run`` and ``--version`` pay only for what they use."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # asked for once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """This package, keeping ``export`` and ``visible`` the functions: they are also the
+    names of the modules that hold them, and importing a module sets its package's
+    attribute of that name to the module."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, types.ModuleType) and _HOMES.get(name) == value.__name__:
+            return  # the function, from __getattr__, stays what the name means
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

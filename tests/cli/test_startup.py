@@ -1,0 +1,70 @@
+"""Start-up: each command imports only what it uses (issue 13, part 3).
+
+Each command runs in a fresh interpreter through a tiny wrapper that prints, at exit, which
+of the heavy packages were imported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from smtptui.server import EmbeddedServer
+
+HEAVY = ("textual", "rich", "aiosmtpd", "cryptography", "asyncio", "ssl")
+
+WRAPPER = """
+import atexit, runpy, sys
+heavy = sys.argv[1].split(",")
+atexit.register(lambda: print("IMPORTED", *sorted(set(heavy) & set(sys.modules)), file=sys.stderr))
+sys.argv = ["smtptui", *sys.argv[2:]]
+runpy.run_module("smtptui", run_name="__main__")
+"""
+
+
+def imported(*args: str) -> set[str]:
+    """The packages of :data:`HEAVY` that ``smtptui ARGS`` imported (it must succeed)."""
+    result = subprocess.run(
+        [sys.executable, "-c", WRAPPER, ",".join(HEAVY), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("IMPORTED")]
+    return set(line.split()[1:])
+
+
+def test_version_imports_no_ui_no_server_no_io() -> None:
+    assert imported("--version") == set()
+
+
+def test_run_demo_imports_neither_textual_nor_rich() -> None:
+    found = imported("run", "--demo", "--no-color")
+    assert not found & {"textual", "rich"}
+    assert {"aiosmtpd", "cryptography"} <= found  # the demo server, and its certificate
+
+
+def test_run_against_a_server_imports_no_ui_no_server_no_cryptography(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    """Plain SMTP: no certificate to describe, no server to start in this process."""
+    server = make_server(starttls=False)
+    found = imported(
+        "run",
+        f"127.0.0.1:{server.port}",
+        "--plain",
+        "--no-color",
+        "--from",
+        "alice@example.org",
+        "--to",
+        "bob@example.org",
+    )
+    assert found == {"asyncio", "ssl"}
+
+
+@pytest.mark.parametrize("args", [("--help",), ("run", "--help"), ("serve", "--help")])
+def test_help_imports_no_ui_no_server(args: tuple[str, ...]) -> None:
+    assert not imported(*args) & {"textual", "rich", "aiosmtpd", "cryptography"}
