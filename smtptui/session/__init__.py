@@ -5,6 +5,7 @@ Nothing here imports Textual: the TUI and the headless commands drive the same c
 
 from smtptui.protocol.dialogue import Command
 from smtptui.session.actions import (
+    QUIT_STOPS,
     READS_SETTINGS,
     Action,
     Authenticate,
@@ -30,9 +31,11 @@ from smtptui.session.actions import (
     SendData,
     SendMessage,
     StartTls,
+    Stop,
     Verify,
 )
 from smtptui.session.controller import SessionController, Update
+from smtptui.session.exits import Exit
 from smtptui.session.explain import explanation
 from smtptui.session.export import (
     ExportFormat,
@@ -49,6 +52,7 @@ from smtptui.session.transcript import Entry, EntryKind, Transcript
 from smtptui.session.visible import visible, visible_bytes, visible_tls
 
 __all__ = [
+    "QUIT_STOPS",
     "READS_SETTINGS",
     "Action",
     "Authenticate",
@@ -59,6 +63,7 @@ __all__ = [
     "EndMessage",
     "Entry",
     "EntryKind",
+    "Exit",
     "Expand",
     "ExportFormat",
     "Helo",
@@ -83,6 +88,7 @@ __all__ = [
     "SessionSettings",
     "SessionState",
     "StartTls",
+    "Stop",
     "Transcript",
     "Update",
     "Verify",

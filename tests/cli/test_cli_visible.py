@@ -48,13 +48,13 @@ async def test_run_prints_a_hostile_server_written_out() -> None:
     async with ScriptedServer(hostile_server()) as server:
         where = f"{server.host}:{server.port}"
         status, out, err = await smtptui_run(where, "--plain", "--to", "bob@example.org")
-    assert status == 1
+    assert status == 24
     assert raw(out + err) == set(), out + err
     assert f"<-  220 mx.example \\x1b]0;{SHOWN}" in out  # greeting
     assert f"<-  250-X\\x1b]0;{SHOWN}" in out  # EHLO
     assert (
         f"*** every recipient refused: bob@example.org (550 5.1.1 <bob@example.org> \\x1b]0;{SHOWN}"
-        in out
+        in err
     )
 
 
