@@ -111,7 +111,7 @@ class SessionController:
         self._detach: Callable[[], None] | None = None  # unsubscribes from the client
         self._state = SessionState()
         self._reply: Reply | None = None  # the last reply to the action under way
-        self._answered: str | None = None  # the name of the command it answered
+        self._refused: str | None = None  # the name of the last command refused in it
         self._lock = asyncio.Lock()
         self._subscribers: list[Subscriber] = []
         self._leave_transcript = first.subscribe(self._publish)
@@ -208,7 +208,7 @@ class SessionController:
 
     async def _step(self, action: Action) -> Outcome:
         """One action other than RunAll: its outcome, with a failure recorded."""
-        self._reply = self._answered = None
+        self._reply = self._refused = None
         data = b""  # the offending bytes of a protocol error
         failure: Exception | None = None
         try:
@@ -245,7 +245,7 @@ class SessionController:
             return outcome
         tls = self._client is not None and self._client.tls is not None
         after_starttls = tls and not self.settings.implicit_tls
-        stage = failed_stage(action.label, failure, self._answered, after_starttls=after_starttls)
+        stage = failed_stage(action.label, failure, self._refused, after_starttls=after_starttls)
         return dataclasses.replace(outcome, stage=stage)
 
     async def _run_all(self, action: RunAll) -> Outcome:
@@ -556,7 +556,9 @@ class SessionController:
             case Received(reply=reply, command=None):
                 self._set(last_reply=reply)  # it answers no action and moves no phase
             case Received(reply=reply, command=command, phase=phase):
-                self._reply, self._answered = reply, command.name
+                self._reply = reply
+                if not reply.ok:
+                    self._refused = command.name
                 self._set(phase=phase, last_reply=reply)
             case Closed():
                 self._update(self._state.without_connection())

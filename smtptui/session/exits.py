@@ -70,14 +70,15 @@ _BY_NAME = {
 def failed_stage(
     label: str,
     error: Exception | None = None,
-    answered: str | None = None,
+    refused: str | None = None,
     *,
     after_starttls: bool = False,
 ) -> Exit:
     """What failed, for a step called ``label`` that failed with ``error`` (None: it was
-    refused, or not sent) after a reply that answered the command named ``answered``.
+    refused, or not sent), ``refused`` naming the last command a reply refused in it (not
+    the last reply: a message refused after the dot is followed by RSET's 250).
 
-    The error says it where it can (a hang-up, a refused sender); a reply's command next,
+    The error says it where it can (a hang-up, a refused sender); the refused command next,
     then the step itself. EHLO after STARTTLS has its own status."""
     match error:
         case CommandError():
@@ -99,6 +100,6 @@ def failed_stage(
         case errors.SMTPHeloError():
             name = "EHLO"
         case _:
-            name = answered if answered is not None else label
+            name = refused if refused is not None else label
     stage = _BY_NAME.get(name.split()[0].upper(), Exit.CLOSED)
     return Exit.EHLO_TLS if stage is Exit.EHLO and after_starttls else stage
