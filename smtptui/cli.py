@@ -120,7 +120,13 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust a CA."),
         click.option("--ehlo", "helo_name", default="", help="The name to send in EHLO/HELO."),
         click.option("--user", default="", help="The user to AUTH as."),
-        click.option("--auth", "mechanism", default=None, help="SASL mechanism (default: best)."),
+        click.option(
+            "--auth",
+            "mechanism",
+            default=None,
+            help="SASL mechanism, or a comma list (PLAIN,LOGIN) tried in that order among "
+            "those the server offers until one succeeds (default: the best offered).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)

@@ -12,7 +12,13 @@ from smtptui.engine import errors
 from smtptui.engine.client import SMTPClient
 from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
 from smtptui.engine.hosts import format_host
-from smtptui.protocol.auth import NoMechanismError, choose_mechanism, sends_password
+from smtptui.protocol.auth import (
+    NoMechanismError,
+    choose_mechanism,
+    mechanisms_to_try,
+    requested_mechanisms,
+    sends_password,
+)
 from smtptui.protocol.commands import raw_line
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE
 from smtptui.protocol.envelope import pipeline_lines
@@ -191,7 +197,7 @@ class SessionController:
                 mechanism = self._best_mechanism(client)
             except NoMechanismError:
                 return False  # AUTH fails before sending anything
-        return sends_password(mechanism)
+        return any(sends_password(name) for name in requested_mechanisms(mechanism))
 
     # -- running actions ---------------------------------------------------------------
 
@@ -445,24 +451,36 @@ class SessionController:
         await client.connect(host, port)
 
     async def _authenticate(self, client: SMTPClient, mechanism: str | None) -> None:
-        """One AUTH exchange: the named mechanism, else the best one the server offers
-        (smtplib would try each in turn after a failure; one attempt reads better). Credentials
-        that went over TLS without a verified certificate are noted after it."""
+        """AUTH: the named mechanism; of a comma list, each the server offers in turn until
+        one succeeds; else the best one it offers (smtplib would try each in turn after a
+        failure; one attempt reads better). Credentials that went over TLS without a
+        verified certificate are noted after it."""
         settings = self.settings
         if not settings.username:
             raise CommandError("username", "is empty; set it before AUTH")
-        if mechanism is None:
+        if mechanism is None or len(requested_mechanisms(mechanism)) > 1:
             await client.ehlo_or_helo_if_needed()
-            mechanism = self._best_mechanism(client)
+        if mechanism is None:
+            names = [self._best_mechanism(client)]
+        else:
+            offered = client.capabilities.auth_mechanisms if client.capabilities else ()
+            names = mechanisms_to_try(mechanism, offered)
         unverified = client.tls is not None and not client.tls.verified
         start = len(self.transcript)
         try:
-            await client.login(
-                settings.username,
-                settings.password,
-                mechanism=mechanism,
-                token=settings.oauth_token,
-            )
+            for number, name in enumerate(names, 1):
+                try:
+                    await client.login(
+                        settings.username,
+                        settings.password,
+                        mechanism=name,
+                        token=settings.oauth_token,
+                    )
+                    return
+                except errors.SMTPAuthenticationError:
+                    if number == len(names):
+                        raise
+                    self._record(EntryKind.INFO, f"AUTH {name} refused: trying {names[number]}")
         finally:
             if unverified and self._sent_secret(start):
                 self._record(EntryKind.INFO, UNVERIFIED_CREDENTIALS)

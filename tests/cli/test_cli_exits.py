@@ -159,3 +159,34 @@ async def test_quit_after_rcpt_reports_a_refused_recipient() -> None:
     assert status == Exit.RCPT, out + err
     assert server.peers[0].received[-1] == b"QUIT\r\n"
     assert not any(line.startswith(b"DATA") for line in server.peers[0].received)
+
+
+AUTH_OFFERED = b"250-mx.example\r\n250 AUTH PLAIN LOGIN\r\n"
+AUTH_REFUSED = b"535 5.7.8 no\r\n"
+
+
+@pytest.mark.parametrize(
+    ("mechanisms", "answers", "status", "tried"),
+    [
+        ("XOAUTH2,PLAIN,LOGIN", [AUTH_REFUSED, b"235 2.7.0 ok\r\n"], Exit.OK, ["PLAIN", "LOGIN"]),
+        ("login,plain", [b"235 2.7.0 ok\r\n"], Exit.OK, ["LOGIN"]),
+        ("PLAIN,LOGIN", [AUTH_REFUSED], Exit.AUTH, ["PLAIN", "LOGIN"]),
+        ("CRAM-MD5,XOAUTH2", [AUTH_REFUSED], Exit.AUTH, []),
+    ],
+)
+async def test_auth_tries_each_allowed_mechanism_the_server_offers(
+    mechanisms: str, answers: list[Answer], status: Exit, tried: list[str]
+) -> None:
+    env = {**os.environ, "SMTPTUI_PASSWORD": "secret"}
+    script = dialogue({"EHLO": AUTH_OFFERED, "AUTH": answers})
+    async with ScriptedServer(script) as server:
+        where = f"{server.host}:{server.port}"
+        args = ("--plain", "--user", "alice", "--plaintext-auth", "--auth", mechanisms)
+        code, out, err = await smtptui_run(where, *args, env=env)
+        await server.finished()
+    assert code == status, out + err
+    received = server.peers[0].received
+    assert [line.split()[1].decode() for line in received if line.startswith(b"AUTH")] == tried
+    assert received[-1] == b"QUIT\r\n"
+    if not tried:
+        assert "no AUTH mechanism allowed: the server advertises PLAIN LOGIN" in err
