@@ -507,7 +507,9 @@ def run_command(
             pipelining=not no_pipelining,
         )
     stop = quit_after or drop_after
-    dialogue = RunAll(send, force_helo, Stop(stop.lower()) if stop else None, bool(drop_after))
+    dialogue = RunAll(
+        send, helo=force_helo, stop=Stop(stop.lower()) if stop else None, drop=bool(drop_after)
+    )
     given = {Risk.PLAINTEXT_AUTH: plaintext_auth, Risk.UNADVERTISED: unadvertised_ok}
     accepted = tuple(risk for risk, flag in given.items() if flag)
     if host:

@@ -224,8 +224,9 @@ class RunAll:
     STARTTLS and EHLO again (security STARTTLS), AUTH (when a username is set), ``send`` if
     given, QUIT. Stops at the first failure, with QUIT if the connection is still open.
 
-    ``stop`` ends it right after that step's reply (a point it does not reach changes
-    nothing): with QUIT, or, with ``drop``, closing the connection without it."""
+    ``stop`` ends it right after that step's reply, or after the last step before it when
+    the dialogue has no such step (no STARTTLS, no AUTH): with QUIT, or, with ``drop``,
+    closing the connection without it."""
 
     send: SendMessage | None = None
     helo: bool = False
