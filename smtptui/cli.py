@@ -32,7 +32,7 @@ from smtptui.protocol.envelope import (
     parse_recipient_params,
 )
 from smtptui.protocol.errors import CommandError
-from smtptui.session import Risk
+from smtptui.session import QUIT_STOPS, Exit, Risk, Stop
 from smtptui.ui.preferences import config_dir
 
 # Only what every command needs is imported here; each command imports the rest where it is
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
     from smtptui.server import EmbeddedServer
-    from smtptui.session import SendMessage, SessionSettings
+    from smtptui.session import RunAll, SessionSettings
     from smtptui.ui.app import SmtpTui
 
 PASSWORD_VARIABLE = "SMTPTUI_PASSWORD"
@@ -114,7 +114,13 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust a CA."),
         click.option("--ehlo", "helo_name", default="", help="The name to send in EHLO/HELO."),
         click.option("--user", default="", help="The user to AUTH as."),
-        click.option("--auth", "mechanism", default=None, help="SASL mechanism (default: best)."),
+        click.option(
+            "--auth",
+            "mechanism",
+            default=None,
+            help="SASL mechanism, or a comma list (PLAIN,LOGIN) tried in that order among "
+            "those the server offers until one succeeds (default: the best offered).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -363,7 +369,33 @@ RISK_FLAGS = {Risk.PLAINTEXT_AUTH: "--plaintext-auth", Risk.UNADVERTISED: "--una
 """The flag of ``run`` that accepts each risk it can meet (the others fail the run)."""
 
 
-@main.command(name="run")
+class _RunCommand(click.Command):
+    """``run``: bad arguments exit 1 (:attr:`Exit.USAGE`), as swaks' do, not click's 2."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _usage_status():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_status():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _usage_status() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as error:
+        error.exit_code = Exit.USAGE
+        raise
+
+
+@main.command(
+    name="run",
+    cls=_RunCommand,
+    epilog="\b\nExit status (swaks' codes):\n"
+    + "\n".join(f"{status.value:>4}  {status.meaning}" for status in Exit),
+)
 @click.argument("host", required=False)
 @click.option("--demo", is_flag=True, help="Run it against the embedded server.")
 @security_options
@@ -395,6 +427,17 @@ RISK_FLAGS = {Risk.PLAINTEXT_AUTH: "--plaintext-auth", Risk.UNADVERTISED: "--una
     type=click.IntRange(min=1),
     help=f"Bytes per BDAT chunk (implies --chunking; default {DEFAULT_CHUNK_SIZE}).",
 )
+@click.option("--helo", "force_helo", is_flag=True, help="Greet with HELO, not EHLO.")
+@click.option(
+    "--quit-after",
+    type=click.Choice(QUIT_STOPS, case_sensitive=False),
+    help="Send QUIT right after that step's reply (exit 0 if all went well so far).",
+)
+@click.option(
+    "--drop-after",
+    type=click.Choice(list(Stop), case_sensitive=False),
+    help="Close the connection right after that step's reply, without QUIT.",
+)
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
 @click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option(
@@ -421,6 +464,9 @@ def run_command(
     chunk_size: int | None,
     plaintext_auth: bool,
     unadvertised_ok: bool,
+    force_helo: bool,
+    quit_after: str | None,
+    drop_after: str | None,
     **options: Any,
 ) -> None:
     """Run a whole session headless and print every command and reply.
@@ -434,10 +480,12 @@ def run_command(
     user alice, unless --user or --plain (it offers AUTH only inside TLS).
     """
     from smtptui.engine.loop import run
-    from smtptui.session import Security, SendMessage
+    from smtptui.session import RunAll, Security, SendMessage
 
     color = False if no_color else None
     mail = MessageFlags.pop(options)
+    if quit_after and drop_after:
+        raise click.UsageError("give --quit-after or --drop-after, not both")
     if (host and demo) or not (host or demo or mail.dump):
         raise click.UsageError("give a HOST[:PORT] or --demo" + (", not both" if demo else ""))
     if demo:
@@ -472,12 +520,16 @@ def run_command(
             chunking=chunk_size or chunking,
             pipelining=not no_pipelining,
         )
+    stop = quit_after or drop_after
+    dialogue = RunAll(
+        send, helo=force_helo, stop=Stop(stop.lower()) if stop else None, drop=bool(drop_after)
+    )
     given = {Risk.PLAINTEXT_AUTH: plaintext_auth, Risk.UNADVERTISED: unadvertised_ok}
     accepted = tuple(risk for risk, flag in given.items() if flag)
     if host:
         settings = make_settings(host, ask_password(options["user"]), **options)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
-        ctx.exit(0 if run(run_session(settings, send, color=color, accepted=accepted)) else 1)
+        ctx.exit(run(run_session(settings, dialogue, color=color, accepted=accepted)))
     from smtptui.server import DEMO_USERS, describe
 
     with demo_server(implicit_tls=options["security"] == Security.TLS) as (server, base, where):
@@ -488,38 +540,39 @@ def run_command(
         options = {**options, "user": user}
         settings = make_settings(base.host, password, base, **options)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
-        ok = run(run_session(settings, send, color=color, accepted=accepted))
+        status = run(run_session(settings, dialogue, color=color, accepted=accepted))
         for message in server.messages:
             say(f"=== The server received: {describe(message)}", "cyan", color)
-    ctx.exit(0 if ok else 1)
+    ctx.exit(status)
 
 
 async def run_session(
     settings: SessionSettings,
-    send: SendMessage | None,
+    dialogue: RunAll,
     *,
     color: bool | None,
     accepted: tuple[Risk, ...] = (),
-) -> bool:
-    """Run the whole dialogue, printing the transcript as it happens; True if it all worked.
-    ``accepted`` are the risks the user allowed on the command line."""
-    from smtptui.session import Entry, RunAll, SessionController, swaks_lines
+) -> Exit:
+    """Run the whole dialogue, printing the transcript as it happens (the dialogue on
+    stdout, errors and hints on stderr); the exit status. ``accepted`` are the risks the
+    user allowed on the command line."""
+    from smtptui.session import Entry, SessionController, swaks_lines
 
     controller = SessionController(settings)
 
     def show(update: object) -> None:
         if isinstance(update, Entry):
             for line in swaks_lines(update):
-                say(line, _COLOURS.get(line[:4]), color)
+                say(line, _COLOURS.get(line[:4]), color, err=line.startswith("*** "))
 
     controller.subscribe(show)
     for risk in accepted:
         controller.accept(risk)
-    outcome = await controller.run(RunAll(send))
+    outcome = await controller.run(dialogue)
     flag = RISK_FLAGS.get(outcome.risk)
     if flag is not None:
-        say(f"*** add {flag} to send them anyway", "red", color)
-    return outcome.ok
+        say(f"*** add {flag} to send them anyway", "red", color, err=True)
+    return outcome.stage or Exit.OK
 
 
 _COLOURS = {"*** ": "red", "=== ": "cyan", "<-  ": "green", "<~  ": "green"}

@@ -235,6 +235,30 @@ def choose_mechanism(
     )
 
 
+def requested_mechanisms(text: str) -> list[str]:
+    """The mechanisms a user named, in upper case and their order: one, or a comma list
+    (``PLAIN,LOGIN``)."""
+    return [name.strip().upper() for name in text.split(",") if name.strip()]
+
+
+def mechanisms_to_try(requested: str, advertised: Iterable[str]) -> list[str]:
+    """The mechanisms to try in turn, until one succeeds, for what the user ``requested``:
+    one named alone, advertised or not (a deliberate try); of a list, those the server
+    offers, in the user's order. Raises :class:`NoMechanismError` when it offers none."""
+    names = requested_mechanisms(requested)
+    if len(names) == 1:
+        return names
+    offered = [name.upper() for name in advertised]
+    tried = [name for name in names if name in offered]
+    if not tried:
+        listed = " ".join(offered) if offered else "nothing"
+        raise NoMechanismError(
+            f"no AUTH mechanism allowed: the server advertises {listed}; "
+            f"allowed: {', '.join(names) or 'none'}"
+        )
+    return tried
+
+
 def create_mechanism(name: str, username: str, password: str = "", token: str = "") -> Mechanism:
     """A fresh :class:`Mechanism` for ``name`` (any case); XOAUTH2 takes the token, the
     others the password."""

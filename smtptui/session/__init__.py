@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from smtptui.protocol.dialogue import Command
     from smtptui.session.actions import (
+        QUIT_STOPS,
         READS_SETTINGS,
         Action,
         Authenticate,
@@ -38,9 +39,11 @@ if TYPE_CHECKING:
         SendData,
         SendMessage,
         StartTls,
+        Stop,
         Verify,
     )
     from smtptui.session.controller import SessionController, Update
+    from smtptui.session.exits import Exit
     from smtptui.session.explain import explanation
     from smtptui.session.export import (
         ExportFormat,
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     from smtptui.session.visible import visible, visible_bytes, visible_tls
 
 __all__ = [
+    "QUIT_STOPS",
     "READS_SETTINGS",
     "Action",
     "Authenticate",
@@ -67,6 +71,7 @@ __all__ = [
     "EndMessage",
     "Entry",
     "EntryKind",
+    "Exit",
     "Expand",
     "ExportFormat",
     "Helo",
@@ -91,6 +96,7 @@ __all__ = [
     "SessionSettings",
     "SessionState",
     "StartTls",
+    "Stop",
     "Transcript",
     "Update",
     "Verify",
@@ -108,6 +114,7 @@ __all__ = [
 ]
 
 _HOMES = {
+    "QUIT_STOPS": "smtptui.session.actions",
     "Action": "smtptui.session.actions",
     "Authenticate": "smtptui.session.actions",
     "Command": "smtptui.protocol.dialogue",
@@ -117,6 +124,7 @@ _HOMES = {
     "EndMessage": "smtptui.session.actions",
     "Entry": "smtptui.session.transcript",
     "EntryKind": "smtptui.session.transcript",
+    "Exit": "smtptui.session.exits",
     "Expand": "smtptui.session.actions",
     "ExportFormat": "smtptui.session.export",
     "Helo": "smtptui.session.actions",
@@ -142,6 +150,7 @@ _HOMES = {
     "SessionSettings": "smtptui.session.settings",
     "SessionState": "smtptui.session.state",
     "StartTls": "smtptui.session.actions",
+    "Stop": "smtptui.session.actions",
     "Transcript": "smtptui.session.transcript",
     "Update": "smtptui.session.controller",
     "Verify": "smtptui.session.actions",

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from smtptui.protocol.envelope import Envelope
 from smtptui.protocol.replies import Reply
+from smtptui.session.exits import Exit
 
 
 class Risk(StrEnum):
@@ -200,12 +201,37 @@ class SendBdat:
     label: ClassVar[str] = "BDAT"
 
 
+class Stop(StrEnum):
+    """A point a whole dialogue (:class:`RunAll`) may stop at: right after that step's reply."""
+
+    CONNECT = "connect"
+    EHLO = "ehlo"
+    TLS = "tls"
+    AUTH = "auth"
+    MAIL = "mail"
+    RCPT = "rcpt"
+    DATA = "data"
+    DOT = "dot"
+
+
+QUIT_STOPS = (Stop.CONNECT, Stop.EHLO, Stop.TLS, Stop.AUTH, Stop.MAIL, Stop.RCPT)
+"""Where a dialogue may stop with QUIT: after DATA's 354, QUIT would be message data."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunAll:
-    """The whole dialogue: connect, EHLO, STARTTLS and EHLO again (security STARTTLS),
-    AUTH (when a username is set), ``send`` if given, QUIT. Stops at the first failure."""
+    """The whole dialogue: connect, EHLO (HELO if refused with 5xx, or if ``helo``),
+    STARTTLS and EHLO again (security STARTTLS), AUTH (when a username is set), ``send`` if
+    given, QUIT. Stops at the first failure, with QUIT if the connection is still open.
+
+    ``stop`` ends it right after that step's reply, or after the last step before it when
+    the dialogue has no such step (no STARTTLS, no AUTH): with QUIT, or, with ``drop``,
+    closing the connection without it."""
 
     send: SendMessage | None = None
+    helo: bool = False
+    stop: Stop | None = None
+    drop: bool = False
     label: ClassVar[str] = "RUN ALL"
 
 
@@ -254,3 +280,4 @@ class Outcome:
     error: str = ""
     refused: Refused = field(default_factory=dict)
     risk: Risk | None = None
+    stage: Exit | None = None  # what failed, when it did (see exits.failed_stage)

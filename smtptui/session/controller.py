@@ -12,7 +12,13 @@ from smtptui.engine import errors
 from smtptui.engine.client import SMTPClient
 from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
 from smtptui.engine.hosts import format_host
-from smtptui.protocol.auth import NoMechanismError, choose_mechanism, sends_password
+from smtptui.protocol.auth import (
+    NoMechanismError,
+    choose_mechanism,
+    mechanisms_to_try,
+    requested_mechanisms,
+    sends_password,
+)
 from smtptui.protocol.commands import raw_line
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE
 from smtptui.protocol.envelope import pipeline_lines
@@ -37,7 +43,6 @@ from smtptui.session.actions import (
     Quit,
     Raw,
     RcptTo,
-    Refused,
     Reset,
     Risk,
     RunAll,
@@ -45,8 +50,10 @@ from smtptui.session.actions import (
     SendData,
     SendMessage,
     StartTls,
+    Stop,
     Verify,
 )
+from smtptui.session.exits import Exit, failed_stage
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.state import Phase, SessionState
 from smtptui.session.transcript import Entry, EntryKind, Transcript
@@ -110,6 +117,7 @@ class SessionController:
         self._detach: Callable[[], None] | None = None  # unsubscribes from the client
         self._state = SessionState()
         self._reply: Reply | None = None  # the last reply to the action under way
+        self._refused: str | None = None  # the name of the last command refused in it
         self._lock = asyncio.Lock()
         self._subscribers: list[Subscriber] = []
         self._leave_transcript = first.subscribe(self._publish)
@@ -189,7 +197,7 @@ class SessionController:
                 mechanism = self._best_mechanism(client)
             except NoMechanismError:
                 return False  # AUTH fails before sending anything
-        return sends_password(mechanism)
+        return any(sends_password(name) for name in requested_mechanisms(mechanism))
 
     # -- running actions ---------------------------------------------------------------
 
@@ -206,8 +214,9 @@ class SessionController:
 
     async def _step(self, action: Action) -> Outcome:
         """One action other than RunAll: its outcome, with a failure recorded."""
-        self._reply = None
+        self._reply = self._refused = None
         data = b""  # the offending bytes of a protocol error
+        failure: Exception | None = None
         try:
             outcome = await self._dispatch(action)
         except _Unaccepted as unaccepted:
@@ -220,6 +229,7 @@ class SessionController:
             self._abort()
             raise
         except advice.FAILURES as error:
+            failure = error
             refused = error.recipients if isinstance(error, errors.SMTPRecipientsRefused) else {}
             if isinstance(error, errors.SMTPProtocolError):
                 data = error.data
@@ -237,25 +247,79 @@ class SessionController:
             self._starttls_failed = not outcome.ok and client is not None and client.connected
         if outcome.error:
             self._record(EntryKind.ERROR, outcome.error, data)
-        return outcome
+        if outcome.ok:
+            return outcome
+        tls = self._client is not None and self._client.tls is not None
+        after_starttls = tls and not self.settings.implicit_tls
+        stage = failed_stage(action.label, failure, self._refused, after_starttls=after_starttls)
+        return dataclasses.replace(outcome, stage=stage)
 
     async def _run_all(self, action: RunAll) -> Outcome:
-        steps: list[Action] = [Connect(), Ehlo()]
-        if self.settings.security is Security.STARTTLS:
-            steps += [StartTls(), Ehlo()]
-        if self.settings.username:
-            steps.append(Authenticate())
-        if action.send is not None:
-            steps.append(action.send)
-        steps.append(Quit())
-        refused: Refused = {}
+        """The steps of ``action`` up to its stop point; after a failure, QUIT if the
+        connection is still open (a server logs a client that just leaves as lost)."""
+        try:
+            steps = self._steps(action)
+        except CommandError as error:  # an envelope parameter of a stop inside the message
+            text = advice.explain(error, action.label)
+            self._record(EntryKind.ERROR, text)
+            return Outcome(action, False, error=text, stage=Exit.USAGE)
+        wanted = len(action.send.recipients) if action.send is not None else 0
+        refused: dict[str, tuple[int, bytes]] = {}
         for step in steps:
             self._set(running=f"{action.label}: {step.label}")
             outcome = await self._step(step)
-            refused = outcome.refused or refused
+            if self._refused_ehlo(step, outcome):
+                outcome = await self._step(Helo(step.name))
+            if isinstance(step, RcptTo) and outcome.stage is Exit.RCPT and outcome.reply:
+                refused[step.address] = outcome.reply.as_tuple()
+                if len(refused) < wanted:  # sendmail's rule: one accepted recipient will do
+                    outcome = Outcome(step, True, outcome.reply)
+            refused.update(outcome.refused)
             if not outcome.ok:
+                await self._quit_after_failure(step)
                 return dataclasses.replace(outcome, action=action)
         return Outcome(action, True, self._reply, refused=refused)
+
+    def _steps(self, action: RunAll) -> list[Action]:
+        """``action``'s steps: each belongs to the stop point it completes (the EHLO after
+        STARTTLS to AUTH, which needs it), and a stop keeps the steps up to its own."""
+        greet: Ehlo | Helo = Helo() if action.helo else Ehlo()
+        steps: list[tuple[Stop, Action]] = [(Stop.CONNECT, Connect()), (Stop.EHLO, greet)]
+        if self.settings.security is Security.STARTTLS:
+            steps += [(Stop.TLS, StartTls()), (Stop.AUTH, greet)]
+        if self.settings.username:
+            steps.append((Stop.AUTH, Authenticate()))
+        send = action.send
+        if send is not None and action.stop in (Stop.MAIL, Stop.RCPT, Stop.DATA):
+            steps += _transaction(send)
+        elif send is not None:
+            steps.append((Stop.DOT, send))
+        if action.stop is None:
+            return [step for _, step in steps] + [Quit()]
+        order = list(Stop)
+        kept = [step for point, step in steps if order.index(point) <= order.index(action.stop)]
+        return [*kept, Disconnect() if action.drop else Quit()]
+
+    def _refused_ehlo(self, step: Action, outcome: Outcome) -> bool:
+        """Whether ``step`` was an EHLO refused with 5xx on a connection still open: a
+        server that does not speak ESMTP, to greet with HELO instead (RFC 5321 4.1.4)."""
+        reply, client = outcome.reply, self._client
+        return (
+            isinstance(step, Ehlo)
+            and reply is not None
+            and 500 <= reply.code < 600
+            and client is not None
+            and client.connected
+        )
+
+    async def _quit_after_failure(self, step: Action) -> None:
+        """QUIT, its reply recorded, if the connection is open and outside message data
+        (where QUIT would be a line of the message)."""
+        client = self._client
+        if isinstance(step, Quit) or client is None or not client.connected:
+            return
+        if self._state.phase is not Phase.DATA:
+            await self._step(Quit())
 
     async def _dispatch(self, action: Action) -> Outcome:
         match action:
@@ -387,24 +451,36 @@ class SessionController:
         await client.connect(host, port)
 
     async def _authenticate(self, client: SMTPClient, mechanism: str | None) -> None:
-        """One AUTH exchange: the named mechanism, else the best one the server offers
-        (smtplib would try each in turn after a failure; one attempt reads better). Credentials
-        that went over TLS without a verified certificate are noted after it."""
+        """AUTH: the named mechanism; of a comma list, each the server offers in turn until
+        one succeeds; else the best one it offers (smtplib would try each in turn after a
+        failure; one attempt reads better). Credentials that went over TLS without a
+        verified certificate are noted after it."""
         settings = self.settings
         if not settings.username:
             raise CommandError("username", "is empty; set it before AUTH")
-        if mechanism is None:
+        if mechanism is None or len(requested_mechanisms(mechanism)) > 1:
             await client.ehlo_or_helo_if_needed()
-            mechanism = self._best_mechanism(client)
+        if mechanism is None:
+            names = [self._best_mechanism(client)]
+        else:
+            offered = client.capabilities.auth_mechanisms if client.capabilities else ()
+            names = mechanisms_to_try(mechanism, offered)
         unverified = client.tls is not None and not client.tls.verified
         start = len(self.transcript)
         try:
-            await client.login(
-                settings.username,
-                settings.password,
-                mechanism=mechanism,
-                token=settings.oauth_token,
-            )
+            for number, name in enumerate(names, 1):
+                try:
+                    await client.login(
+                        settings.username,
+                        settings.password,
+                        mechanism=name,
+                        token=settings.oauth_token,
+                    )
+                    return
+                except errors.SMTPAuthenticationError:
+                    if number == len(names):
+                        raise
+                    self._record(EntryKind.INFO, f"AUTH {name} refused: trying {names[number]}")
         finally:
             if unverified and self._sent_secret(start):
                 self._record(EntryKind.INFO, UNVERIFIED_CREDENTIALS)
@@ -497,8 +573,10 @@ class SessionController:
                 self._update(self._state.without_connection(Phase.GREETING))
             case Received(reply=reply, command=None):
                 self._set(last_reply=reply)  # it answers no action and moves no phase
-            case Received(reply=reply, phase=phase):
+            case Received(reply=reply, command=command, phase=phase):
                 self._reply = reply
+                if not reply.ok:
+                    self._refused = command.name
                 self._set(phase=phase, last_reply=reply)
             case Closed():
                 self._update(self._state.without_connection())
@@ -520,3 +598,19 @@ class SessionController:
 
     def _record(self, kind: EntryKind, text: str, data: bytes = b"") -> None:
         self.transcript.append(Entry.now(kind, text, data))
+
+
+def _transaction(send: SendMessage) -> list[tuple[Stop, Action]]:
+    """``send`` one command at a time up to DATA, for a stop inside it: MAIL (with the
+    envelope's parameters, but no automatic SIZE), each RCPT, DATA (a raw line, so that its
+    354 asks for a message nobody sends)."""
+    international = not "".join([send.sender, *send.recipients]).isascii()
+    envelope = send.envelope
+    mail = list(send.mail_options)
+    if envelope is not None:
+        mail += envelope.mail_options(0, international=international, advertised=None)
+    steps: list[tuple[Stop, Action]] = [(Stop.MAIL, MailFrom(send.sender, tuple(mail)))]
+    for recipient in send.recipients:
+        own = envelope.rcpt_options(recipient) if envelope is not None else []
+        steps.append((Stop.RCPT, RcptTo(recipient, (*own, *send.rcpt_options))))
+    return [*steps, (Stop.DATA, Raw("DATA"))]

@@ -51,11 +51,11 @@ def test_demo_runs_the_whole_dialogue_and_exits_zero() -> None:
 
 def test_demo_takes_to_and_shows_a_refused_recipient() -> None:
     result = smtptui("--demo", "--to", "unknown@smtptui.demo")
-    assert result.returncode == 1
+    assert result.returncode == 24
     out = result.stdout
     assert " ~> RCPT TO:<unknown@smtptui.demo>" in out
     assert "<~  550 5.1.1 <unknown@smtptui.demo>: Recipient address rejected" in out
-    assert "*** every recipient refused: unknown@smtptui.demo (550 5.1.1 " in out
+    assert "*** every recipient refused: unknown@smtptui.demo (550 5.1.1 " in result.stderr
     assert "The server received" not in out
     assert "Traceback" not in result.stderr
 
@@ -68,8 +68,9 @@ def test_demo_takes_from_to_and_user() -> None:
     assert " ~> RCPT TO:<dave@smtptui.demo>" in result.stdout
     assert "carol@smtptui.demo -> dave@smtptui.demo" in result.stdout  # what the server got
     refused = smtptui("--demo", "--user", "mallory", env=env)
-    assert refused.returncode == 1
+    assert refused.returncode == 28
     assert "<~  535 " in refused.stdout and "MAIL FROM" not in refused.stdout
+    assert refused.stdout.splitlines()[-3:-1] == [" ~> QUIT", "<~  221 2.0.0 Bye"]
 
 
 def test_demo_plain_runs_without_tls() -> None:
@@ -97,7 +98,7 @@ def test_run_host_sends_from_logname_at_this_host(make_server) -> None:
 
 def test_a_host_and_demo_together_is_a_usage_error() -> None:
     result = smtptui("localhost", "--demo")
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "not both" in result.stderr
 
 
@@ -114,21 +115,21 @@ def test_closed_port_fails_with_a_clear_line_and_no_traceback(make_server) -> No
     port = server.port
     server.stop()
     result = smtptui(f"127.0.0.1:{port}", "--plain")
-    assert result.returncode == 1
-    assert "*** " in result.stdout and "refused" in result.stdout
+    assert result.returncode == 2
+    assert "*** " in result.stderr and "refused" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_bad_host_is_a_usage_error_not_a_traceback() -> None:
     result = smtptui("[::1")
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "closing ']'" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_from_without_to_is_a_usage_error() -> None:
     result = smtptui("localhost", "--from", "a@example.org")
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "--from needs at least one --to" in result.stderr
 
 
@@ -137,8 +138,9 @@ def test_auth_without_tls_needs_a_flag(make_server) -> None:
     where = f"{server.host}:{server.port}"
     env = {**os.environ, "SMTPTUI_PASSWORD": "wonderland"}
     refused = smtptui(where, "--plain", "--user", "alice", env=env)
-    assert refused.returncode == 1
-    assert "AUTH not sent" in refused.stdout and "--plaintext-auth" in refused.stdout
+    assert refused.returncode == 28
+    assert "AUTH not sent" in refused.stderr and "--plaintext-auth" in refused.stderr
+    assert " -> QUIT" in refused.stdout
     allowed = smtptui(where, "--plain", "--user", "alice", "--plaintext-auth", env=env)
     assert allowed.returncode == 0, allowed.stdout
     assert "<-  235 " in allowed.stdout and "wonderland" not in allowed.stdout

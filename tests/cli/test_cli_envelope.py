@@ -108,10 +108,10 @@ def test_envelope_flags_need_a_recipient() -> None:
         (["--requiretls"], "envelope parameters need at least one --to"),
     ],
 )
-def test_run_refuses_bad_values_with_exit_2_before_connecting(args: list[str], words: str) -> None:
+def test_run_refuses_bad_values_with_exit_1_before_connecting(args: list[str], words: str) -> None:
     # Port 9 on a reserved address: the error must come before any attempt to connect.
     result = CliRunner().invoke(main, ["run", "192.0.2.1:9", "--plain", *args])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert words.lower() in result.output.lower()  # click lowers a case-blind choice's
     assert "Traceback" not in result.output
 
@@ -195,9 +195,9 @@ def test_rcpt_params_must_name_a_to() -> None:
         ),
     ],
 )
-def test_run_refuses_bad_rcpt_params_with_exit_2(args: list[str], words: str) -> None:
+def test_run_refuses_bad_rcpt_params_with_exit_1(args: list[str], words: str) -> None:
     result = CliRunner().invoke(main, ["run", "192.0.2.1:9", "--plain", *args])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert words in " ".join(result.output.split())
     assert "Traceback" not in result.output
 

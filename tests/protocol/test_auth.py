@@ -24,6 +24,7 @@ from smtptui.protocol.auth import (
     create_mechanism,
     decode_challenge,
     encode_sasl,
+    mechanisms_to_try,
     sends_password,
     split_secret,
 )
@@ -280,6 +281,14 @@ def test_choose_mechanism_names_what_was_advertised() -> None:
     with pytest.raises(NoMechanismError, match="advertises nothing"):
         choose_mechanism([], have_token=True)
     assert issubclass(NoMechanismError, ValueError)
+
+
+def test_mechanisms_to_try() -> None:
+    offered = ["login", "PLAIN"]
+    assert mechanisms_to_try("ntlm", offered) == ["NTLM"]  # one named: a deliberate try
+    assert mechanisms_to_try("xoauth2, plain,LOGIN", offered) == ["PLAIN", "LOGIN"]
+    with pytest.raises(NoMechanismError, match="advertises LOGIN PLAIN; allowed: CRAM-MD5, NTLM"):
+        mechanisms_to_try("CRAM-MD5,NTLM", offered)
 
 
 def test_create_mechanism() -> None:

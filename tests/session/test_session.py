@@ -19,6 +19,7 @@ from smtptui.session import (
     Ehlo,
     Entry,
     EntryKind,
+    Exit,
     Expand,
     Help,
     MailFrom,
@@ -382,9 +383,10 @@ async def test_run_all_stops_at_the_first_failure(server, client_tls_context) ->
     assert not outcome.ok and isinstance(outcome.action, RunAll)
     assert outcome.error.startswith("no usable AUTH mechanism: the server advertises nothing")
     assert "only after STARTTLS" in outcome.error
-    assert "STARTTLS" not in sent_texts(controller) and "QUIT" not in sent_texts(controller)
+    assert outcome.stage is Exit.AUTH
+    assert "STARTTLS" not in sent_texts(controller) and sent_texts(controller)[-1] == "QUIT"
     assert server.messages == []
-    assert controller.state.phase is Phase.READY and not controller.state.busy
+    assert not controller.state.connected and not controller.state.busy
 
 
 async def test_ca_file_setting(server, ca, tmp_path) -> None:
@@ -591,13 +593,17 @@ async def test_a_refused_starttls_stops_everything_but_quit() -> None:
         settings = SessionSettings(host=f"{server.host}:{server.port}", security=Security.STARTTLS)
         controller = SessionController(settings)
         outcome = await controller.run(RunAll(SendMessage("a@b.example", ("c@d.example",), "Hi")))
-        assert not outcome.ok and "454" in outcome.error
-        assert not any(line.startswith((b"MAIL", b"AUTH")) for line in server.peers[0].received)
+        assert not outcome.ok and "454" in outcome.error and outcome.stage is Exit.TLS
+        received = server.peers[0].received
+        assert not any(line.startswith((b"MAIL", b"AUTH")) for line in received)
+        assert received[-1] == b"QUIT\r\n"
 
+        for action in (Connect(), Ehlo(), StartTls()):
+            await controller.run(action)
         for action in (Noop(), MailFrom("a@b.example"), Raw("MAIL FROM:<a@b.example>")):
             outcome = await controller.run(action)
             assert outcome.risk is Risk.PLAINTEXT_AFTER_STARTTLS, action
-        assert not any(line.startswith((b"NOOP", b"MAIL")) for line in server.peers[0].received)
+        assert not any(line.startswith((b"NOOP", b"MAIL")) for line in server.peers[1].received)
         controller.accept(Risk.PLAINTEXT_AFTER_STARTTLS)
         assert (await controller.run(Noop())).ok
         assert (await controller.run(Quit())).ok
