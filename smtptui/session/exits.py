@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from smtptui.engine import errors
 from smtptui.protocol.auth import NoMechanismError
 from smtptui.protocol.errors import CommandError
 
@@ -80,6 +79,8 @@ def failed_stage(
 
     The error says it where it can (a hang-up, a refused sender); the refused command next,
     then the step itself. EHLO after STARTTLS has its own status."""
+    from smtptui.engine import errors  # here: `run --help` shows the table without ssl
+
     match error:
         case CommandError():
             return Exit.USAGE

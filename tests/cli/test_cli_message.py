@@ -161,15 +161,15 @@ def test_without_message_flags_the_demo_message_is_sent() -> None:
         (["--attach-name", "x"], "more --attach-name than --attach"),
     ],
 )
-def test_bad_message_flags_exit_2_naming_the_flag(args: list[str], words: str) -> None:
+def test_bad_message_flags_exit_1_naming_the_flag(args: list[str], words: str) -> None:
     # Port 9 on a reserved address: the error must come before any attempt to connect.
     result = CliRunner().invoke(main, ["run", "192.0.2.1:9", "--plain", "--to", "b@x", *args])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert words in result.output
     assert "Traceback" not in result.output
 
 
 def test_message_flags_need_a_recipient() -> None:
     result = CliRunner().invoke(main, ["run", "192.0.2.1:9", "--plain", "--body", "x"])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert "the message flags need at least one --to" in result.output
