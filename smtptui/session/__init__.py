@@ -5,10 +5,11 @@ Nothing here imports Textual: the TUI and the headless commands drive the same c
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from smtptui import lazy
 
 if TYPE_CHECKING:
     from smtptui.protocol.dialogue import Command
@@ -166,22 +167,9 @@ _HOMES = {
     "visible_tls": "smtptui.session.visible",
     "write_export": "smtptui.session.export",
 }
-"""The module each exported name lives in, imported when the name is first asked for (PEP
-562): importing one part of the package, or one name, does not import the rest, so the
-headless ``run`` and ``--version`` pay only for what they use."""
+"""The module each exported name lives in (see :mod:`smtptui.lazy`)."""
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # asked for once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy.exports(__name__, _HOMES)
 
 
 class _Package(types.ModuleType):
