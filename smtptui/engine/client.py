@@ -168,7 +168,6 @@ class SMTPClient:
         self._sent_ahead: bytes | None = None  # what _next wrote, until a command claims it
         self._lenient = False  # a reply timeout raises _Unanswered, leaving the connection
         self._pipelining = True  # until the server is seen to lose pipelined commands
-        self._answered: list[Reply] = []  # the replies to the last pipelined group
         self.tls: TlsInfo | None = None
         self.greeting: Reply | None = None  # the server's 220 (or whatever it said first)
         self.last_reply: Reply | None = None
@@ -963,10 +962,12 @@ class SMTPClient:
             raise errors.SMTPNotSupportedError("CHUNKING extension not supported by server.")
         msg = encode_message(msg)
         recipients = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
-        international = not "".join([from_addr, *recipients]).isascii()
+        utf8 = commands.international(from_addr, *recipients)
         if envelope is not None and check_advertised:
-            self._check_advertised(envelope, international)
-        options = self._mail_options(len(msg), mail_options, envelope, international)
+            shortfall = envelope.shortfall(self.capabilities, international=utf8)
+            if shortfall:
+                raise errors.SMTPNotSupportedError(f"not advertised by the server: {shortfall}")
+        options = self._mail_options(len(msg), mail_options, envelope, utf8)
         # Every line is checked before the first is sent.
         mail_line = self._mail_line(from_addr, options)
         rcpt_lines = [
@@ -1025,15 +1026,6 @@ class SMTPClient:
             option for option in mail_options if option.partition("=")[0].upper() not in decided
         ]
         return options + rest
-
-    def _check_advertised(self, envelope: Envelope, international: bool) -> None:
-        """Raise SMTPNotSupportedError naming the parameters whose extension the server
-        did not advertise."""
-        missing = envelope.unadvertised(self.capabilities, international=international)
-        if missing:
-            needs = envelope.needs(international=international)
-            named = ", ".join(f"{name} (needs {needs[name]})" for name in missing)
-            raise errors.SMTPNotSupportedError(f"not advertised by the server: {named}")
 
     async def _envelope_lock_step(
         self,
@@ -1109,8 +1101,8 @@ class SMTPClient:
         self._write_group(lines)
         try:
             return await self._group_replies(len(lines))
-        except _Unanswered:
-            return self._answered
+        except _Unanswered as unanswered:
+            return unanswered.replies
 
     async def _group_replies(self, count: int) -> list[Reply]:
         """The replies to a pipelined group of ``count`` commands, in order.
@@ -1120,7 +1112,7 @@ class SMTPClient:
         answered, that is reported and _Unanswered raised, the connection left open for the
         caller to go on one command at a time. With nothing answered, it is a timeout.
         """
-        self._answered = replies = []
+        replies: list[Reply] = []
         self._lenient = True
         try:
             for _ in range(count):
@@ -1140,7 +1132,7 @@ class SMTPClient:
                 "going on one command at a time on this connection"
             )
             self._emit(Finding(text, b"", time.monotonic()))
-            raise
+            raise _Unanswered(replies) from None
         finally:
             self._lenient = False
         return replies
@@ -1206,7 +1198,11 @@ class SMTPClient:
 
 class _Unanswered(Exception):
     """Part of a pipelined group went unanswered until the reply timeout (see
-    SMTPClient._group_replies)."""
+    SMTPClient._group_replies); ``replies`` are the ones that came."""
+
+    def __init__(self, replies: Sequence[Reply] = ()) -> None:
+        super().__init__()
+        self.replies = list(replies)
 
 
 class _NextStep(NamedTuple):

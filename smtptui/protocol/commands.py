@@ -142,6 +142,11 @@ def address(field: str, value: str, *, null: bool = False) -> str:
     return found
 
 
+def international(*addresses: str) -> bool:
+    """Whether any of ``addresses`` needs SMTPUTF8 (RFC 6531): one that is not ASCII."""
+    return not all(address.isascii() for address in addresses)
+
+
 def quote_address(field: str, value: str, *, null: bool = False) -> str:
     """``<address>`` for MAIL FROM or RCPT TO (``<>`` for the null sender): see
     :func:`address`."""

@@ -14,7 +14,7 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from smtptui.protocol.commands import raw_line
+from smtptui.protocol.commands import international, raw_line
 from smtptui.protocol.errors import ProtocolError
 
 CRLF = b"\r\n"
@@ -200,12 +200,12 @@ def prepare_message(
         recipients = [to_addrs]
     else:
         recipients = list(to_addrs)
-    international = not all(address.isascii() for address in (from_addr, *recipients))
-    options = [*mail_options, "SMTPUTF8", "BODY=8BITMIME"] if international else [*mail_options]
+    needs_utf8 = international(from_addr, *recipients)
+    options = [*mail_options, "SMTPUTF8", "BODY=8BITMIME"] if needs_utf8 else [*mail_options]
     return PreparedMessage(
         sender=from_addr,
         recipients=recipients,
-        data=_flatten(msg, international),
+        data=_flatten(msg, needs_utf8),
         mail_options=options,
-        international=international,
+        international=needs_utf8,
     )

@@ -277,6 +277,13 @@ class Envelope:
             or not all(map(capabilities.has, (keyword, *_ALSO.get(keyword, ()))))
         ]
 
+    def shortfall(self, capabilities: Capabilities | None, *, international: bool = False) -> str:
+        """The :meth:`unadvertised` parameters, each with the keyword it needs ("NOTIFY
+        needs DSN, REQUIRETLS needs REQUIRETLS"); "" when the server offers them all."""
+        needs = self.needs(international=international)
+        missing = self.unadvertised(capabilities, international=international)
+        return ", ".join(f"{name} needs {needs[name]}" for name in missing)
+
 
 def pipeline_lines(
     sender: str, recipients: Sequence[str], envelope: Envelope | None = None
@@ -285,8 +292,8 @@ def pipeline_lines(
     the message is not known yet), as one pipelined group sends them; raises
     :class:`CommandError` for a bad address or value before any is sent."""
     envelope = envelope or Envelope()
-    international = not "".join([sender, *recipients]).isascii()
-    options = envelope.mail_options(0, international=international, advertised=None)
+    utf8 = commands.international(sender, *recipients)
+    options = envelope.mail_options(0, international=utf8, advertised=None)
     return [
         commands.mail(sender, options),
         *(commands.rcpt(recipient, envelope.rcpt_options(recipient)) for recipient in recipients),

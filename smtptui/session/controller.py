@@ -19,7 +19,7 @@ from smtptui.protocol.auth import (
     requested_mechanisms,
     sends_password,
 )
-from smtptui.protocol.commands import raw_line
+from smtptui.protocol.commands import international, raw_line
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE
 from smtptui.protocol.envelope import pipeline_lines
 from smtptui.protocol.errors import CommandError
@@ -391,18 +391,14 @@ class SessionController:
     def _unadvertised(self, action: Action, client: SMTPClient) -> bool:
         """Whether ``action``'s envelope may hold parameters the server did not advertise:
         raises _Unaccepted naming them, unless the user accepted that for this message."""
-        envelope = getattr(action, "envelope", None)
-        if envelope is None:
+        if not isinstance(action, SendMessage | Pipeline) or action.envelope is None:
             return False
-        international = not "".join([action.sender, *action.recipients]).isascii()
-        missing = envelope.unadvertised(client.capabilities, international=international)
-        if not missing:
+        utf8 = international(action.sender, *action.recipients)
+        shortfall = action.envelope.shortfall(client.capabilities, international=utf8)
+        if not shortfall:
             return False
         if not self._unadvertised_once:
-            needs = envelope.needs(international=international)
-            raise _Unaccepted(
-                Risk.UNADVERTISED, ", ".join(f"{name} needs {needs[name]}" for name in missing)
-            )
+            raise _Unaccepted(Risk.UNADVERTISED, shortfall)
         self._unadvertised_once = False
         return True
 
@@ -604,11 +600,11 @@ def _transaction(send: SendMessage) -> list[tuple[Stop, Action]]:
     """``send`` one command at a time up to DATA, for a stop inside it: MAIL (with the
     envelope's parameters, but no automatic SIZE), each RCPT, DATA (a raw line, so that its
     354 asks for a message nobody sends)."""
-    international = not "".join([send.sender, *send.recipients]).isascii()
+    utf8 = international(send.sender, *send.recipients)
     envelope = send.envelope
     mail = list(send.mail_options)
     if envelope is not None:
-        mail += envelope.mail_options(0, international=international, advertised=None)
+        mail += envelope.mail_options(0, international=utf8, advertised=None)
     steps: list[tuple[Stop, Action]] = [(Stop.MAIL, MailFrom(send.sender, tuple(mail)))]
     for recipient in send.recipients:
         own = envelope.rcpt_options(recipient) if envelope is not None else []
