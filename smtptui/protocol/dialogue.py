@@ -132,11 +132,6 @@ class Dialogue:
     # -- what is known -----------------------------------------------------------------
 
     @property
-    def pending(self) -> tuple[Command, ...]:
-        """The commands sent whose replies have not come, oldest first."""
-        return tuple(self._pending)
-
-    @property
     def awaiting(self) -> int:
         """How many replies are due."""
         return len(self._pending)
