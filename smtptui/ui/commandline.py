@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.suggester import SuggestFromList
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from smtptui.protocol.auth import MASK, split_secret
 from smtptui.protocol.data import message_line
@@ -85,9 +85,13 @@ class CommandLine(Input):
         self.in_message = state.phase is Phase.DATA and state.running in ("", MessageLine.label)
 
     def watch_in_message(self, in_message: bool) -> None:
+        """A 354 makes this where the message is typed: it takes the focus, unless a field
+        has it (after F8 or Pipeline, keys would otherwise go to the transcript's)."""
         self.placeholder = MESSAGE_PLACEHOLDER if in_message else COMMAND_PLACEHOLDER
         self.suggester = None if in_message else self._verbs
         self.set_class(in_message, "-message")
+        if in_message and not isinstance(self.screen.focused, Input | TextArea):
+            self.focus()
 
     async def action_submit(self) -> None:
         line = self.value

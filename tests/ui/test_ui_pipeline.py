@@ -10,6 +10,7 @@ from textual.widgets import Checkbox, Static, TextArea
 from smtptui.server import EmbeddedServer
 from smtptui.session import Entry, EntryKind, Phase, Security, swaks_lines
 from smtptui.ui.app import Draft, SmtpTui
+from smtptui.ui.commandline import CommandLine
 from smtptui.ui.dialog import ConfirmScreen
 
 from support.pilot import answer, asked, settle, step
@@ -35,6 +36,23 @@ def transcript(app: SmtpTui) -> list[str]:
 
 def errors(app: SmtpTui) -> list[str]:
     return [entry.text for entry in dialogue(app, EntryKind.ERROR)]
+
+
+async def test_the_354_puts_the_focus_where_the_message_is_typed(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    """After Pipeline's 354, typing goes to the command line, not to the transcript's keys
+    (``f`` would filter it): the line typed is the message's first."""
+    server = make_server()
+    app = app_for(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, "f2", "f3", "shift+f6")
+        assert isinstance(app.focused, CommandLine) and app.focused.in_message
+        await pilot.press(*"Subject: fine", "enter")
+        await settle(pilot)
+        await pilot.press(".", "enter")
+        await settle(pilot)
+    assert server.messages[0].data == b"Subject: fine\r\n"
 
 
 async def test_pipeline_writes_mail_rcpt_and_data_as_one_group(
