@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from smtptui import __version__
+from smtptui import VERSION_LINE, __version__
 from smtptui.cli_message import MessageFlags, message_options
 from smtptui.protocol.commands import address
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE, encode_message
@@ -303,7 +303,7 @@ class _DefaultToUI(click.Group):
 
 
 @click.group(cls=_DefaultToUI, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="smtptui")
+@click.version_option(__version__, prog_name="smtptui", message=VERSION_LINE)
 def main() -> None:
     """smtptui: see and step through SMTP sessions.
 

@@ -8,17 +8,14 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from smtptui.session.message import (
-    Attachment,
-    build_message,
-    check_mime_type,
-    parse_header,
-    whole_message,
-)
+# smtptui.session.message (and so the email package, ~12 ms) is imported where a flag needs
+# it: a run with none of these flags sends the demo message and never loads it.
+if TYPE_CHECKING:
+    from smtptui.session.message import Attachment
 
 _FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 
@@ -133,6 +130,8 @@ class MessageFlags:
 
     def build(self, sender: str, to: Sequence[str], subject: str, body: str) -> bytes:
         """The message to send; ``subject`` and ``body`` unless given."""
+        from smtptui.session.message import build_message, whole_message
+
         if self.data is not None:
             return whole_message(self.data, sender, to)
         try:
@@ -168,6 +167,10 @@ def _body(value: str) -> str:
 
 
 def _headers(values: Sequence[str], flag: str) -> tuple[tuple[str, str], ...]:
+    if not values:
+        return ()
+    from smtptui.session.message import parse_header
+
     try:
         return tuple(parse_header(value) for value in values)
     except ValueError as error:
@@ -179,6 +182,10 @@ def _attachments(
 ) -> tuple[Attachment, ...]:
     """Each --attach with the --attach-type and --attach-name in the same place among their
     kind (the second --attach-type goes with the second --attach); "" means the default."""
+    if not paths and not types and not names:
+        return ()
+    from smtptui.session.message import Attachment, check_mime_type
+
     for flag, values in (("--attach-type", types), ("--attach-name", names)):
         if len(values) > len(paths):
             raise click.UsageError(f"more {flag} than --attach")

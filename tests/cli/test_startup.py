@@ -24,10 +24,11 @@ runpy.run_module("smtptui", run_name="__main__")
 """
 
 
-def imported(*args: str) -> set[str]:
-    """The packages of :data:`HEAVY` that ``smtptui ARGS`` imported (it must succeed)."""
+def imported(*args: str, among: tuple[str, ...] = HEAVY) -> set[str]:
+    """The packages ``among`` those given (:data:`HEAVY`) that ``smtptui ARGS`` imported (it
+    must succeed)."""
     result = subprocess.run(
-        [sys.executable, "-c", WRAPPER, ",".join(HEAVY), *args],
+        [sys.executable, "-c", WRAPPER, ",".join(among), *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -39,6 +40,11 @@ def imported(*args: str) -> set[str]:
 
 def test_version_imports_no_ui_no_server_no_io() -> None:
     assert imported("--version") == set()
+
+
+def test_version_alone_is_answered_before_the_cli_is_loaded() -> None:
+    assert imported("--version", among=("click", "smtptui.cli")) == set()
+    assert imported("--help", "--version", among=("smtptui.cli",)) == {"smtptui.cli"}
 
 
 def test_run_demo_imports_neither_textual_nor_rich() -> None:
