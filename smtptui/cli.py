@@ -33,7 +33,6 @@ from smtptui.protocol.envelope import (
 )
 from smtptui.protocol.errors import CommandError
 from smtptui.session import QUIT_STOPS, Exit, Risk, Stop
-from smtptui.ui.preferences import config_dir
 
 # Only what every command needs is imported here; each command imports the rest where it is
 # used, so that `smtptui --version` and `run` load neither Textual nor the embedded server
@@ -317,15 +316,24 @@ def main() -> None:
     logging.basicConfig(format="%(message)s", handlers=[_LogLines()])
 
 
+class _ThemeOption(click.Option):
+    """--theme, whose help names the themes folder: found (platformdirs) only when the help
+    is shown, not on every start of every command."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from smtptui.ui.preferences import config_dir
+
+        self.help = (
+            "Colour theme, remembered (dark, light, high-contrast, solarized-dark, or your own "
+            f"NAME.toml in {config_dir() / 'themes'})."
+        )
+        return super().get_help_record(ctx)
+
+
 @main.command()
 @click.argument("host", required=False, default="")
 @click.option("--demo", is_flag=True, help="Start the embedded server and open it, filled in.")
-@click.option(
-    "--theme",
-    default=None,
-    help=f"Colour theme, remembered (dark, light, high-contrast, solarized-dark, or your own "
-    f"NAME.toml in {config_dir() / 'themes'}).",
-)
+@click.option("--theme", cls=_ThemeOption, default=None)
 @security_options
 def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
     """Open the interactive UI, on HOST[:PORT] (or [IPv6]:PORT) if given.
