@@ -472,8 +472,8 @@ def _usage_status() -> Iterator[None]:
 @click.option(
     "--show-raw",
     is_flag=True,
-    help="Show each read (R) and write (W) on the wire as a hex dump, before what it means "
-    "(SASL secrets not shown).",
+    help="Show each read (R) and write (W) as a hex dump (inside TLS, the plaintext) before "
+    "what it means; SASL secrets not shown.",
 )
 @click.option(
     "--plaintext-auth",
@@ -524,10 +524,10 @@ def run_command(
     from smtptui.session import RunAll, Security, SendMessage
 
     color = False if no_color else None
-    shown = OutputOptions(json_output, quiet, hide_body, show_time, show_raw)
-    if shown.conflict():
-        raise click.UsageError(shown.conflict() or "")
-    output = RunOutput(shown, lambda line, colour, err: say(line, colour, color, err=err))
+    printing = OutputOptions(json_output, quiet, hide_body, show_time, show_raw)
+    if (conflict := printing.conflict()) is not None:
+        raise click.UsageError(conflict)
+    output = RunOutput(printing, lambda line, colour, err: say(line, colour, color, err=err))
     mail = MessageFlags.pop(options)
     if quit_after and drop_after:
         raise click.UsageError("give --quit-after or --drop-after, not both")

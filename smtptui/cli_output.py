@@ -116,9 +116,12 @@ class RunOutput:
             self._echo(json_line(summary.as_json()), None, False)
 
     def wire(self, event: ClientEvent) -> None:
-        """A client event, for --show-raw: each chunk read or written as a hex dump. A
-        written chunk waits for the Sent event after it, which says whether it holds a
-        SASL secret (masked) or message data (hidden with --hide-body)."""
+        """A client event, for --show-raw: each chunk read or written as a hex dump.
+
+        A written chunk waits for the event after it: the client follows each write with
+        its Sent at once, which says whether it holds a SASL secret (masked), except the
+        pieces of a message, whose Sent comes after the last (or never, if the connection
+        is lost): message data, hidden with --hide-body."""
         if isinstance(event, WireEvent):
             if event.direction is Direction.SENT:
                 self._unsent.append(event)
@@ -126,25 +129,27 @@ class RunOutput:
                 self._dump("R", event.data, event.time)
             return
         unsent, self._unsent = self._unsent, []
-        sent = event if isinstance(event, Sent) else None
-        if unsent and sent is not None and sent.kind in _BODY and self.options.hide_body:
-            size = sum(len(chunk.data) for chunk in unsent)
-            self._raw_note(unsent[0].time, f"message data hidden: {size} bytes on the wire")
+        if not unsent:
             return
-        for chunk in unsent:
-            self._dump_sent(chunk, sent)
-
-    def _dump_sent(self, chunk: WireEvent, sent: Sent | None) -> None:
-        if sent is not None and sent.kind not in _BODY:
-            sasl = sent.kind is SentKind.SASL or (sent.command is not None and sent.command.sasl)
+        sent = event if isinstance(event, Sent) else None
+        if sent is None or sent.kind in _BODY:
+            if self.options.hide_body:
+                size = sum(len(chunk.data) for chunk in unsent)
+                self._raw_note(unsent[0].time, f"message data hidden: {size} bytes on the wire")
+            else:
+                for chunk in unsent:
+                    self._dump("W", chunk.data, chunk.time)
+            return
+        sasl = sent.kind is SentKind.SASL or (sent.command is not None and sent.command.sasl)
+        for chunk in unsent:  # one: a pipelined group is one write, too
             secret = split_secret(chunk.data, sasl_due=sasl)
-            if secret is not None:
-                shown = secret[0].encode("ascii")
-                if shown:
-                    self._dump("W", shown, chunk.time)
-                self._raw_note(chunk.time, "the SASL secret and its line end, not shown")
-                return
-        self._dump("W", chunk.data, chunk.time)
+            if secret is None:
+                self._dump("W", chunk.data, chunk.time)
+                continue
+            shown = secret[0].encode("ascii")
+            if shown:
+                self._dump("W", shown, chunk.time)
+            self._raw_note(chunk.time, "the SASL secret and its line end, not shown")
 
     def _dump(self, direction: str, data: bytes, when: float) -> None:
         stamp = self._stamp(when, None)
@@ -176,7 +181,7 @@ class RunOutput:
 def hidden(entry: Entry) -> str:
     """What --hide-body shows for message data: how much of it there is."""
     data = entry.data
-    what = "BDAT chunk" if entry.chunk else "message line" if entry.typed else "message"
+    what = "BDAT chunk" if entry.chunk else "message"
     lines = len(data.splitlines())
     return f"({what} hidden: {lines} line{'s' * (lines != 1)}, {len(data)} bytes)"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from smtptui.cli_output import hex_lines
 from smtptui.protocol.queue_id import queue_id
 from smtptui.session import Exit
 
@@ -240,6 +241,15 @@ async def test_show_raw_with_hide_body_hides_the_message_on_the_wire_too() -> No
     assert status == Exit.OK
     assert b"Hello from smtptui" not in dumped(out, "W")
     assert re.search(r"\n  W       \(message data hidden: \d+ bytes on the wire\)\n", out)
+
+
+def test_a_hex_dump_line_holds_sixteen_bytes_and_their_safe_ascii() -> None:
+    data = b"250-mx.example\r\n250 \x1b[2J\x9b\xff ok\r\n"
+    assert list(hex_lines("R", data)) == [
+        "  R 0000: 32 35 30 2d 6d 78 2e 65 78 61 6d 70 6c 65 0d 0a  250-mx.example..",
+        "  R 0010: 32 35 30 20 1b 5b 32 4a 9b ff 20 6f 6b 0d 0a     250 .[2J.. ok..",
+    ]
+    assert list(hex_lines("W", b"")) == []
 
 
 async def test_show_raw_of_a_hostile_server_shows_its_bytes_as_dots() -> None:
