@@ -447,7 +447,8 @@ def _usage_status() -> Iterator[None]:
     is_flag=True,
     help="Print JSON Lines: one object per transcript entry (the JSONL export's), then a "
     'summary ({"kind": "summary", ok, exit_code, stage, accepted, refused, queue_id, tls, '
-    "timings}); errors go to stderr as text.",
+    "timings}), as schemas/run.schema.json in the repository describes; errors go to "
+    "stderr as text.",
 )
 @click.option(
     "-q",
@@ -467,13 +468,13 @@ def _usage_status() -> Iterator[None]:
     "--show-time",
     is_flag=True,
     help="Prefix each line with the seconds since connecting and, on replies, the "
-    "latency since the command they answer.",
+    "latency since the command they answer (text output only).",
 )
 @click.option(
     "--show-raw",
     is_flag=True,
     help="Show each read (R) and write (W) as a hex dump (inside TLS, the plaintext) before "
-    "what it means; SASL secrets not shown.",
+    "what it means; SASL secrets not shown (text output only).",
 )
 @click.option(
     "--plaintext-auth",
