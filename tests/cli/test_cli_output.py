@@ -60,6 +60,13 @@ def demo_env(password: str = "wonderland") -> dict[str, str]:
 # -- --json ----------------------------------------------------------------------------------
 
 
+def test_the_schema_knows_every_exit_status_and_its_stage() -> None:
+    summary = json.loads(SCHEMA.read_text("utf-8"))["$defs"]["summary"]["properties"]
+    assert summary["exit_code"]["enum"] == [status.value for status in Exit]
+    stages = [None, *(status.name.lower() for status in Exit if status is not Exit.OK)]
+    assert summary["stage"]["enum"] == stages
+
+
 async def test_json_is_the_export_records_then_a_summary_of_a_message_sent() -> None:
     status, out, err = await smtptui_run("--demo", "--json", env=demo_env())
     assert status == Exit.OK, err
