@@ -40,6 +40,7 @@ from smtptui.session import QUIT_STOPS, Exit, Risk, Stop
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
+    from smtptui.cli_output import RunOutput
     from smtptui.server import EmbeddedServer
     from smtptui.session import RunAll, SessionSettings
     from smtptui.ui.app import SmtpTui
@@ -449,6 +450,41 @@ def _usage_status() -> Iterator[None]:
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
 @click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option(
+    "--json",
+    "json_output",
+    is_flag=True,
+    help="Print JSON Lines: one object per transcript entry (the JSONL export's), then a "
+    'summary ({"kind": "summary", ok, exit_code, stage, accepted, refused, queue_id, tls, '
+    "timings}), as schemas/run.schema.json in the repository describes; errors go to "
+    "stderr as text.",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print nothing but errors (on stderr): the exit status says how it went. With "
+    "--json, the summary alone.",
+)
+@click.option(
+    "-n",
+    "--hide-body",
+    is_flag=True,
+    help="Show the message data as one line saying its size (in JSON too: data null, "
+    "hidden true; and in --show-raw).",
+)
+@click.option(
+    "--show-time",
+    is_flag=True,
+    help="Prefix each line with the seconds since connecting and, on replies, the "
+    "latency since the command they answer (text output only).",
+)
+@click.option(
+    "--show-raw",
+    is_flag=True,
+    help="Show each read (R) and write (W) as a hex dump (inside TLS, the plaintext) before "
+    "what it means; SASL secrets not shown (text output only).",
+)
+@click.option(
     "--plaintext-auth",
     is_flag=True,
     help="Allow AUTH without TLS (the password crosses the network readable).",
@@ -475,6 +511,11 @@ def run_command(
     force_helo: bool,
     quit_after: str | None,
     drop_after: str | None,
+    json_output: bool,
+    quiet: bool,
+    hide_body: bool,
+    show_time: bool,
+    show_raw: bool,
     **options: Any,
 ) -> None:
     """Run a whole session headless and print every command and reply.
@@ -487,10 +528,15 @@ def run_command(
     recipients named reject… or unknown… (try --to unknown@smtptui.demo). AUTH is as its
     user alice, unless --user or --plain (it offers AUTH only inside TLS).
     """
+    from smtptui.cli_output import OutputOptions, RunOutput
     from smtptui.engine.loop import run
     from smtptui.session import RunAll, Security, SendMessage
 
     color = False if no_color else None
+    printing = OutputOptions(json_output, quiet, hide_body, show_time, show_raw)
+    if (conflict := printing.conflict()) is not None:
+        raise click.UsageError(conflict)
+    output = RunOutput(printing, lambda line, colour, err: say(line, colour, color, err=err))
     mail = MessageFlags.pop(options)
     if quit_after and drop_after:
         raise click.UsageError("give --quit-after or --drop-after, not both")
@@ -537,41 +583,40 @@ def run_command(
     if host:
         settings = make_settings(host, ask_password(options["user"]), **options)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
-        ctx.exit(run(run_session(settings, dialogue, color=color, accepted=accepted)))
+        ctx.exit(run(run_session(settings, dialogue, output, accepted=accepted)))
     from smtptui.server import DEMO_USERS, describe
 
     with demo_server(implicit_tls=options["security"] == Security.TLS) as (server, base, where):
-        say(f"=== {where}; {DEMO_STEPS[0].lower()}", "cyan", color)
+        output.note(f"=== {where}; {DEMO_STEPS[0].lower()}")
         plain = options["security"] == Security.NONE
         user = options["user"] or ("" if plain else base.username)
         password = ask_password(user, DEMO_USERS.get(user))
         options = {**options, "user": user}
         settings = make_settings(base.host, password, base, **options)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
-        status = run(run_session(settings, dialogue, color=color, accepted=accepted))
+        status = run(run_session(settings, dialogue, output, accepted=accepted))
         for message in server.messages:
-            say(f"=== The server received: {describe(message)}", "cyan", color)
+            output.note(f"=== The server received: {describe(message)}")
     ctx.exit(status)
 
 
 async def run_session(
     settings: SessionSettings,
     dialogue: RunAll,
+    output: RunOutput,
     *,
-    color: bool | None,
     accepted: tuple[Risk, ...] = (),
 ) -> Exit:
-    """Run the whole dialogue, printing the transcript as it happens (the dialogue on
-    stdout, errors and hints on stderr); the exit status. ``accepted`` are the risks the
-    user allowed on the command line."""
-    from smtptui.session import Entry, SessionController, swaks_lines
+    """Run the whole dialogue, printing it through ``output`` as it happens, then its
+    summary; the exit status. ``accepted`` are the risks the user allowed on the command
+    line."""
+    from smtptui.session import Entry, SessionController, summarize
 
-    controller = SessionController(settings)
+    controller = SessionController(settings, client_factory=output.client)
 
     def show(update: object) -> None:
         if isinstance(update, Entry):
-            for line in swaks_lines(update):
-                say(line, _COLOURS.get(line[:4]), color, err=line.startswith("*** "))
+            output.entry(update)
 
     controller.subscribe(show)
     for risk in accepted:
@@ -579,11 +624,11 @@ async def run_session(
     outcome = await controller.run(dialogue)
     flag = RISK_FLAGS.get(outcome.risk)
     if flag is not None:
-        say(f"*** add {flag} to send them anyway", "red", color, err=True)
-    return outcome.stage or Exit.OK
-
-
-_COLOURS = {"*** ": "red", "=== ": "cyan", "<-  ": "green", "<~  ": "green"}
+        output.error(f"add {flag} to send them anyway")
+    entries = [entry for transcript in controller.transcripts for entry in transcript]
+    summary = summarize(entries, outcome)
+    output.summary(summary)
+    return summary.exit_code
 
 
 def say(

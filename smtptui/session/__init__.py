@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     )
     from smtptui.session.settings import Security, SessionSettings
     from smtptui.session.state import Phase, SessionState, suggestions
+    from smtptui.session.summary import Summary, summarize
     from smtptui.session.transcript import Entry, EntryKind, Transcript
     from smtptui.session.visible import visible, visible_bytes, visible_tls
 
@@ -98,6 +99,7 @@ __all__ = [
     "SessionState",
     "StartTls",
     "Stop",
+    "Summary",
     "Transcript",
     "Update",
     "Verify",
@@ -105,6 +107,7 @@ __all__ = [
     "explanation",
     "export",
     "suggestions",
+    "summarize",
     "swaks_lines",
     "to_jsonl",
     "to_swaks",
@@ -152,6 +155,7 @@ _HOMES = {
     "SessionState": "smtptui.session.state",
     "StartTls": "smtptui.session.actions",
     "Stop": "smtptui.session.actions",
+    "Summary": "smtptui.session.summary",
     "Transcript": "smtptui.session.transcript",
     "Update": "smtptui.session.controller",
     "Verify": "smtptui.session.actions",
@@ -159,6 +163,7 @@ _HOMES = {
     "explanation": "smtptui.session.explain",
     "export": "smtptui.session.export",
     "suggestions": "smtptui.session.state",
+    "summarize": "smtptui.session.summary",
     "swaks_lines": "smtptui.session.export",
     "to_jsonl": "smtptui.session.export",
     "to_swaks": "smtptui.session.export",

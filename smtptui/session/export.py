@@ -89,7 +89,7 @@ def to_json(entry: Entry, start: float, *, redact: bool = True) -> dict[str, obj
     if entry.flags:
         record["flags"] = list(entry.flags)
     if entry.tls_info is not None:
-        record["tls_info"] = _tls_json(entry.tls_info)
+        record["tls_info"] = tls_json(entry.tls_info)
     if redact and entry.secret:
         record.update(data=None, redacted=True)
     else:
@@ -160,7 +160,8 @@ def _lines(records: Iterable[dict[str, object]]) -> str:
     return "".join(json_line(record) + "\n" for record in records)
 
 
-def _tls_json(info: TlsInfo) -> dict[str, object]:
+def tls_json(info: TlsInfo) -> dict[str, object]:
+    """A handshake's details as JSON (an entry's ``tls_info``; the run summary's ``tls``)."""
     return {
         "version": info.version,
         "cipher": info.cipher,
