@@ -41,9 +41,10 @@ class Recipe:
     """What to do again: connect with ``settings``, greet (EHLO, or HELO unless ``esmtp``),
     TLS as ``settings.security`` says, AUTH if ``settings.username``, then ``send``.
 
-    ``settings`` has no password, no token and no in-memory TLS context; its security and
-    username are those the session used when the message was sent (STARTTLS configured but
-    never done is ``NONE``). ``send.message`` is bytes. ``offered`` holds the EHLO keywords
+    ``settings`` has no password, no token and no in-memory TLS context; its security,
+    verification and username are those the session used when the message was sent
+    (STARTTLS configured but never done is ``NONE``; a certificate whose check the user
+    skipped is not verified). ``send.message`` is bytes. ``offered`` holds the EHLO keywords
     the server had offered then (None: nothing sent yet, the recipe is what is configured);
     ``pinned``: the session trusted a certificate it held in memory (the demo's), which no
     file holds; ``oauth``: it had an OAuth token for XOAUTH2, which no command carries.
@@ -63,13 +64,16 @@ class Recipe:
         """The recipe of ``send`` with ``settings``; ``state``: the session's right after
         it sent ``send`` (what it did: TLS, AUTH, EHLO), None for what is configured."""
         security, username = settings.security, settings.username
+        verify = settings.verify
         if state is not None:
             if security is not Security.TLS:
                 security = Security.STARTTLS if state.tls is not None else Security.NONE
             username = username if state.user is not None else ""
+            verify = verify and (state.tls is None or state.tls.verified)  # skipped once?
         clean = dataclasses.replace(
             settings,
             security=security,
+            verify=verify,
             username=username,
             mechanism=settings.mechanism if username else None,
             password="",
@@ -400,8 +404,8 @@ def _bytes_literal(message: bytes) -> str:
 # -- shared --------------------------------------------------------------------------------
 
 _PINNED = (
-    "the session trusted the demo server's self-signed certificate, held in memory, "
-    "which no file holds: this does not verify the certificate"
+    "the certificate the session trusted from memory (as the demo trusts its server's "
+    "self-signed one), which no file holds: this does not verify the certificate"
 )
 _PINNED_COMMENT = f"# {_PINNED}"
 _CRLF_JOIN = """awk 'NR > 1 { printf "\\r\\n" } { printf "%s", $0 }'"""

@@ -182,6 +182,15 @@ def test_what_the_session_did_over_what_was_configured() -> None:
     assert "    smtp.helo()\n" in as_python(done)
 
 
+def test_a_certificate_check_skipped_is_skipped_again() -> None:
+    unverified = replace(TLS, verified=False)
+    done = recipe(replace(SETTINGS, cafile="/ca.pem"), state=SessionState(tls=unverified))
+    words = command(as_run(done))
+    assert "--no-verify" in words and "--cafile" not in words
+    assert "--tls-verify" not in command(as_swaks(done))
+    assert "context.verify_mode = ssl.CERT_NONE" in as_python(done)
+
+
 def test_auth_without_tls_is_allowed_on_the_command_line() -> None:
     state = SessionState(user="alice", esmtp=True)
     done = recipe(state=state)
@@ -287,7 +296,7 @@ def test_the_demo_certificate_is_said_not_verified() -> None:
     done = recipe(settings)
     assert done.pinned
     for text in (as_run(done), as_swaks(done), as_python(done)):
-        assert "self-signed certificate, held in memory" in text
+        assert "the certificate the session trusted from memory" in text
     assert "--no-verify" in command(as_run(done))
     assert "--tls-verify" not in command(as_swaks(done))
     assert "context.verify_mode = ssl.CERT_NONE" in as_python(done)
