@@ -137,7 +137,7 @@ def as_run(recipe: Recipe, program: str = "smtptui") -> str:
     settings, send = recipe.settings, recipe.send
     notes: list[str] = []
     words: list[list[str]] = [[recipe.where(), f"--{_RUN_SECURITY[settings.security]}"]]
-    words += _verification(recipe, ["--no-verify"], ["--cafile"], notes)
+    words += _verification(recipe, notes, no_verify="--no-verify", cafile="--cafile")
     if settings.client_cert or settings.client_key:
         notes.append("the client certificate: run has no flag for one")
     if settings.helo_name:
@@ -239,9 +239,8 @@ def as_swaks(recipe: Recipe) -> str:
         words.append(["--tls"])
     elif settings.security is Security.TLS:
         words.append(["--tls-on-connect"])
-    if recipe.tls and settings.verify and not recipe.pinned:
-        words.append(["--tls-verify"])  # swaks does not verify unless told to
-    words += _verification(recipe, [], ["--tls-ca-path"], notes)
+    # swaks does not verify the certificate unless told to
+    words += _verification(recipe, notes, verify="--tls-verify", cafile="--tls-ca-path")
     if settings.client_cert:
         words.append(["--tls-cert", settings.client_cert])
     if settings.client_key:
@@ -363,7 +362,7 @@ def _python_context(recipe: Recipe, notes: list[str]) -> list[str]:
     lines = [f"context = ssl.create_default_context({cafile})"]
     unverified = ["context.check_hostname = False", "context.verify_mode = ssl.CERT_NONE"]
     if recipe.pinned:
-        lines = [_PINNED_COMMENT, *lines, *unverified]
+        lines = [_comment(_PINNED), *lines, *unverified]
     elif not settings.verify:
         lines += unverified
     if settings.client_cert:
@@ -407,26 +406,26 @@ _PINNED = (
     "the certificate the session trusted from memory (as the demo trusts its server's "
     "self-signed one), which no file holds: this does not verify the certificate"
 )
-_PINNED_COMMENT = f"# {_PINNED}"
 _CRLF_JOIN = """awk 'NR > 1 { printf "\\r\\n" } { printf "%s", $0 }'"""
 """Joins the here-document's lines with CRLF, as the bytes it stands for (POSIX awk)."""
 _BASE64_NOTE = "The message is in base64: a here-document of text would not give its bytes."
 
 
 def _verification(
-    recipe: Recipe, no_verify: list[str], cafile: list[str], notes: list[str]
+    recipe: Recipe, notes: list[str], *, verify: str = "", no_verify: str = "", cafile: str
 ) -> list[list[str]]:
-    """The words that say how the certificate is checked: ``no_verify`` when it is not
-    (or when it was trusted in memory, said in a note), ``cafile`` with the CA file."""
+    """The flags that say how the certificate is checked: ``verify`` (and ``cafile`` with
+    the CA file) when it is, ``no_verify`` when it is not, or when it was trusted from
+    memory (said in a note)."""
     settings = recipe.settings
     if not recipe.tls:
         return []
     if recipe.pinned:
         notes.append(_PINNED)
-        return [no_verify] if no_verify else []
-    if not settings.verify:
-        return [no_verify] if no_verify else []
-    return [[*cafile, settings.cafile]] if settings.cafile else []
+    if recipe.pinned or not settings.verify:
+        return [[no_verify]] if no_verify else []
+    flags = [[verify]] if verify else []
+    return flags + ([[cafile, settings.cafile]] if settings.cafile else [])
 
 
 def _oauth(recipe: Recipe, target: str, notes: list[str]) -> None:
