@@ -228,10 +228,10 @@ def _run_envelope(recipe: Recipe, notes: list[str]) -> list[list[str]]:
 
 
 def as_swaks(recipe: Recipe) -> str:
-    """A shell command running swaks with the recipe's steps. The message goes on its
-    standard input as DATA's payload with ``--no-data-fixup`` (no tokens replaced, dots
-    doubled here, its ``.`` line included: swaks sends it as it is); swaks asks for the
-    password (``--auth-password`` is left out)."""
+    """A bash command running swaks with the recipe's steps. The message is DATA's payload
+    with ``--no-data-fixup`` (no tokens replaced, dots doubled here, its ``.`` line
+    included: swaks sends it as it is), from a file (``<(…)``): swaks asks for the password
+    on its standard input (``--auth-password`` is left out)."""
     settings, send = recipe.settings, recipe.send
     notes: list[str] = []
     words: list[list[str]] = [["--server", recipe.where()]]
@@ -270,15 +270,15 @@ def as_swaks(recipe: Recipe) -> str:
         notes.append("BDAT (CHUNKING): swaks sends the message with DATA")
     if settings.reply_timeout != _DEFAULTS.reply_timeout:
         words.append(["--timeout", str(max(1, round(settings.reply_timeout)))])
-    words.append(["--data", "-", "--no-data-fixup"])
+    words.append(["--no-data-fixup"])
     header = [
         f"swaks: {_summary(recipe)}.",
-        "Below, DATA's payload as smtptui sent it: dots doubled, its '.' line last.",
+        "For bash: below, DATA's payload as smtptui sent it (dots doubled, its '.' line last).",
     ]
     if settings.username:
-        header.append("swaks asks for the password (or set SWAKS_OPT_auth_password).")
+        header.append("swaks asks for the password (or reads $SWAKS_OPT_auth_password).")
     payload = data_payload(recipe.message).removesuffix(b"\r\n")  # swaks adds the last CRLF
-    return _script(header, notes, payload, ["swaks"], words)
+    return _script(header, notes, payload, ["swaks"], words, data_file="--data")
 
 
 # -- Python --------------------------------------------------------------------------------
@@ -473,20 +473,29 @@ def _script(
     data: bytes,
     program: Sequence[str],
     words: Sequence[Sequence[str]],
+    data_file: str = "",
 ) -> str:
-    """Comment lines, then ``data`` from a quoted here-document (its CRLF lines joined back
-    by awk, else base64 decoded) piped into the command, a group of ``words`` a line."""
+    """Comment lines, then the command, a group of ``words`` a line, reading ``data`` from a
+    quoted here-document (its CRLF lines joined back by awk, else base64 decoded): piped
+    into its standard input, or with ``data_file``, given as ``data_file @FILE`` (bash's
+    ``<(…)``), which leaves standard input free for a password prompt."""
     text = _here_text(data)
     body = text if text is not None else _base64(data)
     end = _delimiter(body)
-    feed = _CRLF_JOIN if text is not None else "base64 -d"
+    feed = f"{_CRLF_JOIN if text is not None else 'base64 -d'} <<'{end}'"
     first, *rest = [shlex.join(group) for group in words]
-    lines = [f"{feed} <<'{end}' | {' '.join(program)} {first}"]
-    lines += [f"    {group}" for group in rest]
+    command = f"{' '.join(program)} {first}"
+    lines = [command, *(f"    {group}" for group in rest)]
+    if data_file:
+        lines.append(f"    {data_file} @<({feed}")
+        body += f"{end}\n)"
+    else:
+        lines[0] = f"{feed} | {command}"
+        body += end
     comments = [*header, *([_BASE64_NOTE] if text is None else [])]
     comments += [f"not reproduced: {note}" for note in notes]
     script = [*map(_comment, comments), " \\\n".join(lines)]
-    return "\n".join(script) + "\n" + body + end + "\n"
+    return "\n".join(script) + "\n" + body + "\n"
 
 
 def _delimiter(body: str) -> str:

@@ -48,15 +48,16 @@ def recipe(
 
 
 def command(text: str) -> list[str]:
-    """The words of the command in a generated script (the line piped into, with its
-    continuation lines), after the ``|``."""
+    """The words of the command in a generated script (its first line, after any ``|``,
+    and its continuation lines), up to the here-document."""
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     logical = ""
     for line in lines:
         logical += line.removesuffix("\\")
         if not line.endswith("\\"):
             break
-    return shlex.split(logical.partition(" | ")[2])
+    piped, pipe, command = logical.partition(" | ")
+    return shlex.split(command if pipe else piped)
 
 
 def option(words: list[str], name: str) -> list[str]:
@@ -69,11 +70,11 @@ def notes(text: str) -> list[str]:
 
 
 def fed(script: str, tmp_path: Path) -> bytes:
-    """What the generated shell script feeds its command on standard input, run by bash
-    (swaks stood in for by ``cat``)."""
+    """What the generated shell script feeds its command, run by bash: on standard input,
+    or (swaks, stood in for by ``cat``) as the file its ``--data @FILE`` names."""
     fake = tmp_path / "bin" / "swaks"
     fake.parent.mkdir(exist_ok=True)
-    fake.write_text("#!/bin/sh\nexec cat\n")
+    fake.write_text('#!/bin/sh\nfor word; do case $word in @*) exec cat "${word#@}";; esac; done\n')
     fake.chmod(0o755)
     env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run(
@@ -107,8 +108,8 @@ def test_swaks_words() -> None:
     assert option(words, "--auth-user") == ["alice"]
     assert option(words, "--auth") == ["CRAM-MD5"]
     assert option(words, "--to") == ["b@example.org,c@example.org"]
-    assert "--auth-password" not in words
-    assert words[-3:] == ["--data", "-", "--no-data-fixup"]
+    assert "--auth-password" not in words and "--no-data-fixup" in words
+    assert option(words, "--data")[0].startswith("@<(awk")
 
 
 def test_python_script() -> None:

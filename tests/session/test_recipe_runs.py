@@ -45,16 +45,19 @@ async def sent(server: EmbeddedServer, settings: SessionSettings, send: SendMess
     return controller.recipe
 
 
-async def shell(script: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """``script`` run by bash (``args`` after it), or by Python for a ``.py`` path; the
-    worktree on the path, ``env`` added, no standard input (no password can be typed)."""
+async def shell(
+    script: str, *args: str, typed: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``script`` run by bash, or Python running ``args`` (a ``.py`` path); the worktree on
+    the path, ``env`` added, ``typed`` on standard input (else none)."""
     command = [sys.executable, *args] if args else ["bash", "-c", script]
     full = {**os.environ, "PYTHONPATH": str(WORKTREE), **env}
     process = await asyncio.to_thread(
         subprocess.run,
         command,
         env=full,
-        stdin=subprocess.DEVNULL,
+        input=typed,
+        stdin=subprocess.DEVNULL if typed is None else None,
         capture_output=True,
         text=True,
         timeout=60,
@@ -123,7 +126,7 @@ async def test_the_swaks_command_sends_the_same_message(
     recipe = await starttls_session(server, ca_file)
     command = as_swaks(recipe)
     assert "# not reproduced: the MAIL FROM parameters BODY=8BITMIME" in command
-    await shell(command, SWAKS_OPT_auth_password=PASSWORD)
+    await shell(command, typed=f"{PASSWORD}\n")  # swaks asks for it
     first, again = server.messages
     same(first, again, parameters=False)  # swaks has no BODY= (said in the command)
 
