@@ -379,3 +379,10 @@ def test_no_server_byte_in_any_output() -> None:
     done = recipe(state=state, envelope=Envelope(notify=("NEVER",)))
     for text in (as_run(done), as_swaks(done), as_python(done)):
         assert "OWNED" not in text and "EVIL" not in text and "\x1b" not in text
+
+
+def test_the_null_sender() -> None:
+    done = recipe(sender="")
+    assert option(command(as_run(done)), "--from") == ["<>"]
+    assert option(command(as_swaks(done)), "--from") == ["<>"]
+    assert "SENDER = ''" in as_python(done)
