@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         to_swaks,
         write_export,
     )
+    from smtptui.session.recipe import Recipe, as_python, as_run, as_swaks
     from smtptui.session.settings import Security, SessionSettings
     from smtptui.session.state import Phase, SessionState, suggestions
     from smtptui.session.summary import Summary, summarize
@@ -87,6 +88,7 @@ __all__ = [
     "Quit",
     "Raw",
     "RcptTo",
+    "Recipe",
     "Reset",
     "Risk",
     "RunAll",
@@ -103,6 +105,9 @@ __all__ = [
     "Transcript",
     "Update",
     "Verify",
+    "as_python",
+    "as_run",
+    "as_swaks",
     "default_filename",
     "explanation",
     "export",
@@ -143,6 +148,7 @@ _HOMES = {
     "READS_SETTINGS": "smtptui.session.actions",
     "Raw": "smtptui.session.actions",
     "RcptTo": "smtptui.session.actions",
+    "Recipe": "smtptui.session.recipe",
     "Reset": "smtptui.session.actions",
     "Risk": "smtptui.session.actions",
     "RunAll": "smtptui.session.actions",
@@ -159,6 +165,9 @@ _HOMES = {
     "Transcript": "smtptui.session.transcript",
     "Update": "smtptui.session.controller",
     "Verify": "smtptui.session.actions",
+    "as_python": "smtptui.session.recipe",
+    "as_run": "smtptui.session.recipe",
+    "as_swaks": "smtptui.session.recipe",
     "default_filename": "smtptui.session.export",
     "explanation": "smtptui.session.explain",
     "export": "smtptui.session.export",

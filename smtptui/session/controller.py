@@ -54,6 +54,7 @@ from smtptui.session.actions import (
     Verify,
 )
 from smtptui.session.exits import Exit, failed_stage
+from smtptui.session.recipe import Recipe
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.state import Phase, SessionState
 from smtptui.session.transcript import Entry, EntryKind, Transcript
@@ -125,6 +126,8 @@ class SessionController:
         self._starttls_failed = False  # and the connection went on in plaintext
         self._unverified_next = False  # the next connection skips certificate verification
         self._unadvertised_once = False  # the next envelope may hold unadvertised parameters
+        self.recipe: Recipe | None = None
+        """The last message sent whole (SendMessage) and the steps that sent it, to do again."""
 
     @property
     def transcript(self) -> Transcript:
@@ -248,6 +251,8 @@ class SessionController:
         if outcome.error:
             self._record(EntryKind.ERROR, outcome.error, data)
         if outcome.ok:
+            if isinstance(action, SendMessage):
+                self.recipe = Recipe.of(self.settings, action, self._state)
             return outcome
         tls = self._client is not None and self._client.tls is not None
         after_starttls = tls and not self.settings.implicit_tls

@@ -16,14 +16,32 @@ from smtptui.session.visible import json_line
 
 
 class ExportFormat(StrEnum):
-    """The formats a transcript is exported in."""
+    """The formats a session is exported in: its transcript, or a command that sends its
+    message again (:mod:`smtptui.session.recipe`)."""
 
     SWAKS = "swaks"  # swaks-style text
     JSONL = "jsonl"  # JSON Lines, one object per entry
+    RUN = "run"  # a shell command running smtptui run
+    SWAKS_COMMAND = "swaks-command"  # a shell command running swaks
+    PYTHON = "python"  # a Python script using smtplib
 
     @property
     def suffix(self) -> str:
-        return ".txt" if self is ExportFormat.SWAKS else ".jsonl"
+        return _SUFFIXES[self]
+
+    @property
+    def command(self) -> bool:
+        """A command that does the session again, not its transcript."""
+        return self not in (ExportFormat.SWAKS, ExportFormat.JSONL)
+
+
+_SUFFIXES = {
+    ExportFormat.SWAKS: ".txt",
+    ExportFormat.JSONL: ".jsonl",
+    ExportFormat.RUN: ".run.sh",
+    ExportFormat.SWAKS_COMMAND: ".swaks.sh",
+    ExportFormat.PYTHON: ".py",
+}
 
 
 _MARKERS = {

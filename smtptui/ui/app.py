@@ -50,10 +50,11 @@ from smtptui.session import (
     suggestions,
 )
 from smtptui.session.export import ExportFormat, default_filename, write_export
+from smtptui.session.recipe import RENDERERS, Recipe, write_recipe
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.commandline import CommandLine
 from smtptui.ui.dialog import ConfirmScreen, EndMessageScreen, PasswordScreen
-from smtptui.ui.export import ExportRequest, ExportScreen, QuitScreen
+from smtptui.ui.export import FORMATS, ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.auth import AuthPane
@@ -496,6 +497,8 @@ class SmtpTui(ThemedApp):
         self.push_screen(screen, export)
 
     def _write_export(self, request: ExportRequest) -> bool:
+        if request.fmt.command:
+            return self._write_recipe(request)
         transcripts = self.controller.transcripts
         chosen = transcripts if request.everything else [transcripts[self._showing - 1]]
         try:
@@ -506,6 +509,40 @@ class SmtpTui(ThemedApp):
         secrets = "" if request.redact else ", passwords included"
         self.notify(f"Exported {count:,} entries to {request.path}{secrets}", timeout=5)
         return True
+
+    def _write_recipe(self, request: ExportRequest) -> bool:
+        recipe = self._recipe()
+        if recipe is None:
+            return False
+        try:
+            write_recipe(request.path, recipe, request.fmt)
+        except OSError as error:
+            self._report(f"Cannot write {request.path}: {error.strerror or error}")
+            return False
+        self.notify(f"Wrote the {FORMATS[request.fmt]} to {request.path} (no password in it)")
+        return True
+
+    def action_copy_recipe(self, fmt: str) -> None:
+        """Copy the session as a command (an :class:`ExportFormat` that is one)."""
+        recipe = self._recipe()
+        if recipe is not None:
+            command = ExportFormat(fmt)
+            self.copy_to_clipboard(RENDERERS[command](recipe))
+            what = "the last message sent" if recipe.offered is not None else "the Compose pane"
+            self.notify(f"Copied the {FORMATS[command]} for {what} (no password in it)")
+
+    def _recipe(self) -> Recipe | None:
+        """The session as a command: the last message it sent and how, else what the panes
+        say now (a bad field is reported, and None returned)."""
+        if self.controller.recipe is not None:
+            return self.controller.recipe
+        try:
+            settings = self.query_one(ConnectionPane).apply(self.controller.settings)
+            settings = self.query_one(AuthPane).apply(settings)
+            return Recipe.of(settings, self.query_one(ComposePane).build())
+        except CommandError as error:
+            self._invalid(error)
+            return None
 
     def action_clear_transcript(self) -> None:
         """Forget the entries of the transcript shown."""
@@ -581,6 +618,12 @@ class SmtpTui(ThemedApp):
         yield SystemCommand(
             "Transcript: Clear", "Forget the entries shown", self.action_clear_transcript
         )
+        for fmt in RENDERERS:
+            yield SystemCommand(
+                f"Session: Copy as {FORMATS[fmt]}",
+                "The last message sent and its steps (else the panes'), without the password",
+                lambda fmt=fmt: self.action_copy_recipe(fmt),
+            )
         for column, attribute in (
             ("latency", "show_timing"),
             ("wall-clock", "show_wall"),

@@ -1,4 +1,5 @@
-"""The export dialog (where, in which format, with or without secrets) and the quit prompt.
+"""The export dialog (where, in which format: the transcript, with or without secrets, or a
+command that sends the session's message again) and the quit prompt.
 
 The screens only ask: they return the user's choice and the app writes the file.
 """
@@ -19,7 +20,14 @@ from smtptui.session.export import ExportFormat
 from smtptui.ui.dialog import ChoiceDialog, Dialog
 from smtptui.ui.panes.form import Form, choices, field
 
-_FORMATS = {ExportFormat.SWAKS: "swaks-style text", ExportFormat.JSONL: "JSON Lines"}
+FORMATS = {
+    ExportFormat.SWAKS: "swaks-style text",
+    ExportFormat.JSONL: "JSON Lines",
+    ExportFormat.RUN: "smtptui run command",
+    ExportFormat.SWAKS_COMMAND: "swaks command",
+    ExportFormat.PYTHON: "Python (smtplib) script",
+}
+"""Each format as the dialog, the palette and the notices name it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +42,8 @@ class ExportRequest:
 
 
 class ExportScreen(Dialog[ExportRequest | None]):
-    """Ask for a file, a format, whether to keep secrets and which connections; return an
+    """Ask for a file, a format, whether to keep secrets and which connections (for a
+    transcript; a command has no secret and is one session); return an
     :class:`ExportRequest`, or None when cancelled. A relative path is taken from
     ``directory``."""
 
@@ -47,6 +56,8 @@ class ExportScreen(Dialog[ExportRequest | None]):
         & .under { margin-left: 12; }
         & #message { color: $text-error; display: none; }
         & #warning { margin-left: 16; color: $text-warning; display: none; }
+        & #transcript-options { height: auto; }
+        &.-command #transcript-options { display: none; }
     }
     """
 
@@ -70,10 +81,10 @@ class ExportScreen(Dialog[ExportRequest | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as dialog:
-            dialog.border_title = "Export transcript"
+            dialog.border_title = "Export"
             dialog.border_subtitle = "Esc cancels"
             with Form():
-                yield field("Format", choices("format", _FORMATS, self._fmt))
+                yield field("Format", choices("format", FORMATS, self._fmt))
                 yield field(
                     "File",
                     Input(
@@ -84,25 +95,29 @@ class ExportScreen(Dialog[ExportRequest | None]):
                     ),
                 )
                 yield Static(id="message", classes="under", markup=False)
-                if self._secrets:
-                    yield Checkbox(
-                        "Include passwords and tokens (not redacted)",
-                        id="secrets",
-                        classes="under",
-                        compact=True,
-                    )
-                    yield Static("The file will contain the password in clear text", id="warning")
-                if self._connections > 1:
-                    yield Checkbox(
-                        f"All {self._connections} connections of this run",
-                        self._everything,
-                        id="everything",
-                        classes="under",
-                        compact=True,
-                    )
+                with Vertical(id="transcript-options"):
+                    yield from self._transcript_options()
             with Horizontal(classes="buttons"):
                 yield Button("Export", id="export", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+
+    def _transcript_options(self) -> ComposeResult:
+        if self._secrets:
+            yield Checkbox(
+                "Include passwords and tokens (not redacted)",
+                id="secrets",
+                classes="under",
+                compact=True,
+            )
+            yield Static("The file will contain the password in clear text", id="warning")
+        if self._connections > 1:
+            yield Checkbox(
+                f"All {self._connections} connections of this run",
+                self._everything,
+                id="everything",
+                classes="under",
+                compact=True,
+            )
 
     def _default(self, fmt: ExportFormat) -> str:
         return str(self._directory / self._filenames[fmt])
@@ -123,6 +138,7 @@ class ExportScreen(Dialog[ExportRequest | None]):
         else:
             file.value = _with_suffix(file.value, fmt.suffix)
         self._fmt = fmt
+        self.set_class(fmt.command, "-command")
 
     @on(Checkbox.Changed, "#secrets")
     def _secrets_changed(self, event: Checkbox.Changed) -> None:
@@ -149,8 +165,13 @@ class ExportScreen(Dialog[ExportRequest | None]):
             self._replace = path
             self._say("The file exists: press Export again to replace it")
         else:
-            keep = self._secrets and self.query_one("#secrets", Checkbox).value
-            everything = self._connections > 1 and self.query_one("#everything", Checkbox).value
+            transcript = not self._fmt.command
+            keep = transcript and self._secrets and self.query_one("#secrets", Checkbox).value
+            everything = (
+                transcript
+                and self._connections > 1
+                and self.query_one("#everything", Checkbox).value
+            )
             self.dismiss(ExportRequest(path, self._fmt, redact=not keep, everything=everything))
 
     @on(Button.Pressed, "#cancel")
@@ -185,8 +206,8 @@ class QuitScreen(ChoiceDialog):
 
 
 def _with_suffix(name: str, suffix: str) -> str:
-    """``name`` with an export suffix (.txt or .jsonl) swapped for ``suffix``; other names
-    unchanged."""
+    """``name`` with an export suffix (.txt, .jsonl, .run.sh, …) swapped for ``suffix``;
+    other names unchanged."""
     for old in {fmt.suffix for fmt in ExportFormat}:
         if name.endswith(old):
             return name[: -len(old)] + suffix
