@@ -45,8 +45,6 @@ if TYPE_CHECKING:
     from smtptui.session import RunAll, SessionSettings
     from smtptui.ui.app import SmtpTui
 
-PASSWORD_VARIABLE = "SMTPTUI_PASSWORD"
-
 DEMO_SENDER = "alice@smtptui.demo"
 DEMO_RECIPIENT = "bob@smtptui.demo"
 DEMO_SUBJECT = "Hello from smtptui"
@@ -243,6 +241,8 @@ def recipient_params(recipients: Sequence[str], values: Sequence[str]) -> dict[s
 def env_password() -> str:
     """The password in $SMTPTUI_PASSWORD ("" when unset): only read, never written anywhere,
     so that it need not be typed on a command line (where ``ps`` and the history see it)."""
+    from smtptui.session.settings import PASSWORD_VARIABLE
+
     return os.environ.get(PASSWORD_VARIABLE, "")
 
 

@@ -26,12 +26,9 @@ from smtptui.protocol.envelope import Envelope
 from smtptui.session.actions import SendMessage
 from smtptui.session.export import ExportFormat
 from smtptui.session.message import TOKENS
-from smtptui.session.settings import Security, SessionSettings
+from smtptui.session.settings import PASSWORD_VARIABLE, Security, SessionSettings
 from smtptui.session.state import SessionState
 from smtptui.session.visible import visible
-
-PASSWORD_VARIABLE = "SMTPTUI_PASSWORD"
-"""Where ``smtptui run`` and the Python script look for the password before asking."""
 
 _DEFAULTS = SessionSettings()
 

@@ -10,6 +10,10 @@ from smtptui.engine.hosts import SMTP_PORT, SMTPS_PORT, parse_host
 from smtptui.protocol.commands import check
 from smtptui.protocol.errors import CommandError
 
+PASSWORD_VARIABLE = "SMTPTUI_PASSWORD"
+"""Where ``smtptui run`` (and the scripts a session is written as) find the password before
+asking for it: never on a command line, where ``ps`` and the shell's history would see it."""
+
 
 class Security(StrEnum):
     """How the connection is protected."""
