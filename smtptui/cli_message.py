@@ -14,6 +14,7 @@ import click
 
 from smtptui.session.message import (
     Attachment,
+    HeaderError,
     build_message,
     check_mime_type,
     parse_header,
@@ -149,6 +150,14 @@ class MessageFlags:
             )
         except OSError as error:
             raise click.BadParameter(str(error), param_hint="'--attach'") from None
+        except HeaderError as error:
+            raise click.BadParameter(str(error), param_hint=f"'{self._flag(error)}'") from None
+
+    def _flag(self, error: HeaderError) -> str:
+        """The flag that gave the header ``error`` names."""
+        if error.index is None:
+            return f"--{error.name.lower()}"  # --from, --to, --cc, --subject
+        return "--header" if error.index < len(self.headers) else "--add-header"
 
 
 def _read(path: Path) -> bytes:
