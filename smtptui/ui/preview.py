@@ -1,4 +1,4 @@
-"""The bytes DATA will carry, shown line by line: each CRLF made visible, a bare LF marked,
+"""The bytes DATA will carry, shown line by line: each CRLF written out, a bare LF marked,
 the dots stuffing added highlighted, headers and MIME boundaries set apart, the final dot."""
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ _STYLES = {
     LineKind.ELIDED: "italic $text-muted",
 }
 
-_ENDINGS = {"\r\n": ("␍␊", "dim"), "\n": ("␊ bare LF", "bold $text-error"), "": ("", "")}
+_ENDINGS = {
+    "\r\n": ("\\r\\n", "dim"),
+    "\n": ("\\n (a bare LF)", "bold $text-error"),
+    "": ("", ""),
+}
+"""How a line's end is shown: written out, as :func:`visible` writes a control byte (the
+control pictures ␍␊ are missing from common terminal fonts)."""
 
 
 class PreviewScreen(ScrollingDialog):

@@ -153,7 +153,7 @@ async def test_a_multipart_message_is_sent_whole_byte_for_byte(
         assert pane.has_class("-whole")
         shown = str(app.query_one("#whole", Static).render())
         assert "parts.eml" in shown and f"{len(MULTIPART)} B" in shown
-        assert "not used" in shown
+        assert "only MAIL FROM and RCPT TO are used" in shown
         for id in ("from", "to", "subject", "body", "headers", "attach"):
             assert app.query_one(f"#{id}").disabled, id
         assert value(app, "from") == "alice@example.org"  # kept for when it is cleared
@@ -189,7 +189,7 @@ async def test_an_attached_binary_file_arrives_byte_for_byte(
         await pilot.pause()
         listed = app.query_one("#attachments", OptionList)
         rows = [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
-        assert rows == ["data.bin  application/x-test, 10.0 MB", "notes.txt  type guessed, 6 B"]
+        assert rows == ["data.bin · application/x-test · 10.0 MB", "notes.txt · type guessed · 6 B"]
         listed.highlighted = 1
         await pilot.click("#detach")
         await pilot.pause()
@@ -250,9 +250,9 @@ async def test_the_preview_shows_stuffing_crlf_and_the_final_dot() -> None:
         screen = await wait_for(pilot, PreviewScreen)
         assert isinstance(screen, PreviewScreen)
         lines = str(screen.query_one("#lines", Static).render()).split("\n")
-        assert "From: a@example.org␍␊" in lines
-        assert "..dot␍␊" in lines and "bare␍␊" in lines
-        assert lines[-1] == ".␍␊"
+        assert "From: a@example.org\\r\\n" in lines
+        assert "..dot\\r\\n" in lines and "bare\\r\\n" in lines
+        assert lines[-1] == ".\\r\\n"
         summary = str(screen.query(Static).first().render())
         assert f"bytes after the 354 · {len(lines)} lines · 7-bit" in summary
         await pilot.press("escape")

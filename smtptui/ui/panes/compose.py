@@ -80,9 +80,12 @@ _RAW_HINT = (
     "From, To, Cc and Bcc (or MAIL FROM, RCPT TO) give the envelope."
 )
 
-_UNUSED_WHEN_RAW = "#subject, #headers, #attachments, #attach, #detach"
-_UNUSED_WHEN_WHOLE = "#from, #to, #cc, #bcc, #body, #editor, #raw, " + _UNUSED_WHEN_RAW
+_UNUSED_WHEN_RAW = ("subject", "headers", "attachments", "attach", "detach")
+_UNUSED_WHEN_WHOLE = ("from", "to", "cc", "bcc", "body", "editor", "raw", *_UNUSED_WHEN_RAW)
 """The fields a raw body, or a whole message file, leaves unused (dimmed, text kept)."""
+
+_BUTTONS = {"load": "load", "attach": "attach", "editor": "edit_body", "preview": "preview"}
+"""The buttons that do what a key of :data:`COMPOSE_KEYS` does: id → action."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +115,11 @@ class ComposePane(FormPane):
         & #raw-hint-row, & #whole-row { display: none; }
         &.-raw #raw-hint-row, &.-whole #whole-row { display: block; }
         & #whole { width: 1fr; color: $text-warning; }
-        & #attachments { height: auto; max-height: 4; width: 1fr; }
-        & #attachments.-empty { display: none; }
-        & .row-buttons { height: auto; }
-        & .row-buttons > Button { margin-right: 1; }
+        & #clear-whole { min-width: 0; margin-left: 1; }
+        & #body-buttons { height: auto; }
+        & #body-buttons > Button { margin-right: 1; min-width: 0; }
+        & #attachments-row.-empty { display: none; }
+        & #attachments { height: auto; max-height: 4; scrollbar-size-vertical: 1; }
         & > .buttons > Button { min-width: 0; }
         & #envelope {
             padding: 0;
@@ -149,17 +153,12 @@ class ComposePane(FormPane):
             yield field("Subject", text_input("subject", "Subject"))
             yield field("Headers", _text_area("headers", "Name: value, one a line"))
             yield field("Body", _text_area("body", ""), id="body-field")
-            yield field(
-                "Attachments",
-                OptionList(id="attachments", name="attachments", compact=True, classes="-empty"),
-                Horizontal(
-                    Button("Attach…", id="attach", compact=True),
-                    Button("Remove", id="detach", compact=True, disabled=True),
-                    Button("$EDITOR", id="editor", compact=True),
-                    classes="row-buttons",
-                ),
-                id="attachments-row",
-            )
+            with Horizontal(id="body-buttons"):
+                yield Button("$EDITOR", id="editor", compact=True)
+                yield Button("Attach…", id="attach", compact=True)
+                yield Button("Remove", id="detach", compact=True, disabled=True)
+            listed = OptionList(id="attachments", name="attachments", compact=True)
+            yield field("Attachments", listed, id="attachments-row").add_class("-empty")
             yield field("MAIL FROM", text_input("envelope-sender", "envelope sender", "From"))
             yield field(
                 "RCPT TO", text_input("envelope-recipients", "envelope recipients", "To, Cc, Bcc")
@@ -357,9 +356,9 @@ class ComposePane(FormPane):
     def _dim(self) -> None:
         """Dim the fields the message does not use now."""
         raw = self.query_one("#raw", Checkbox).value
-        unused = _UNUSED_WHEN_WHOLE if self.whole else _UNUSED_WHEN_RAW if raw else ""
-        for widget in self.query(_UNUSED_WHEN_WHOLE):
-            widget.disabled = widget in self.query(unused) if unused else False
+        unused = _UNUSED_WHEN_WHOLE if self.whole else _UNUSED_WHEN_RAW if raw else ()
+        for id in _UNUSED_WHEN_WHOLE:
+            self.query_one(f"#{id}").disabled = id in unused
         self.query_one("#detach", Button).disabled |= not self.attachments
 
     def action_load(self) -> None:
@@ -380,11 +379,12 @@ class ComposePane(FormPane):
         fields = simple_fields(data)
         if fields is None:
             self.whole = WholeMessage(path, data)
-            size = format_size(len(data))
+            name = visible(path.name, one_line=True)
             self.query_one("#whole", Static).update(
-                Content(f"{path.name}, {size}: sent as its bytes; the fields are not used")
+                f"{name}, {format_size(len(data))}: sent whole, as its bytes; "
+                "of the fields, only MAIL FROM and RCPT TO are used"
             )
-            self.app.notify(f"Loaded {path.name} whole: it is sent as its bytes", timeout=4)
+            self.app.notify(f"Loaded {name} whole: it is sent as its bytes", timeout=4)
         else:
             self.whole = None
             for id in ("from", "to", "cc", "bcc", "subject"):
@@ -394,13 +394,9 @@ class ComposePane(FormPane):
             )
             self.query_one("#body", TextArea).text = fields.body
             self.query_one("#raw", Checkbox).value = False
-            self.app.notify(f"Loaded {path.name} into the fields", timeout=4)
+            self.app.notify(f"Loaded {visible(path.name)} into the fields", timeout=4)
         self.set_class(self.whole is not None, "-whole")
         self._dim()
-
-    @on(Button.Pressed, "#load")
-    def _load_pressed(self) -> None:
-        self.action_load()
 
     @on(Button.Pressed, "#clear-whole")
     def clear_whole(self) -> None:
@@ -423,10 +419,6 @@ class ComposePane(FormPane):
             self.attachments.append(attachment)
             self._show_attachments()
 
-    @on(Button.Pressed, "#attach")
-    def _attach_pressed(self) -> None:
-        self.action_attach()
-
     @on(Button.Pressed, "#detach")
     def _detach_pressed(self) -> None:
         """Remove the attachment highlighted (the first if none is)."""
@@ -439,7 +431,7 @@ class ComposePane(FormPane):
         listed = self.query_one("#attachments", OptionList)
         listed.clear_options()
         listed.add_options(_describe(attachment) for attachment in self.attachments)
-        listed.set_class(not self.attachments, "-empty")
+        self.query_one("#attachments-row").set_class(not self.attachments, "-empty")
         self.query_one("#detach", Button).disabled = not self.attachments
 
     # -- the body in an editor, and the bytes to be sent -------------------------------------
@@ -456,10 +448,6 @@ class ComposePane(FormPane):
         except EditorError as error:
             self.app.notify(f"{error}: the body is as it was", severity="error", markup=False)
 
-    @on(Button.Pressed, "#editor")
-    def _editor_pressed(self) -> None:
-        self.action_edit_body()
-
     def action_preview(self) -> None:
         """Show the bytes DATA would carry now, or go to the field at fault."""
         try:
@@ -469,9 +457,9 @@ class ComposePane(FormPane):
             return
         self.app.push_screen(PreviewScreen(prepared.data, international=prepared.international))
 
-    @on(Button.Pressed, "#preview")
-    def _preview_pressed(self) -> None:
-        self.action_preview()
+    @on(Button.Pressed, ", ".join(f"#{id}" for id in _BUTTONS))
+    async def _pressed(self, event: Button.Pressed) -> None:
+        await self.run_action(_BUTTONS[str(event.button.id)])
 
     @on(Button.Pressed, "#send")
     def _send(self) -> None:
@@ -499,7 +487,7 @@ def _describe(attachment: Attachment) -> Content:
     except OSError as error:
         size = error.strerror or "unreadable"
     kind = attachment.mime_type or "type guessed"
-    return Content.assemble(visible(name, one_line=True), (f"  {kind}, {size}", "$text-muted"))
+    return Content(f"{visible(name, one_line=True)} · {kind} · {size}")
 
 
 def _check_addresses(msg: Message, field: str | None, *names: str) -> None:
