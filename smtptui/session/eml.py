@@ -19,7 +19,7 @@ from smtptui.protocol.data import header_envelope
 from smtptui.session.message import POLICY
 from smtptui.session.visible import visible
 
-REBUILT = frozenset(
+_REBUILT = frozenset(
     {"date", "message-id", "mime-version", "content-type", "content-transfer-encoding"}
 )
 """Headers a built message makes afresh: not carried into the Headers field."""
@@ -106,5 +106,5 @@ def simple_fields(data: bytes) -> Fields | None:
     return Fields(
         *(value.get(name, "") for name in fields),
         body=body,
-        headers=tuple(pair for pair in pairs if pair[0].lower() not in REBUILT.union(fields)),
+        headers=tuple(pair for pair in pairs if pair[0].lower() not in _REBUILT.union(fields)),
     )
