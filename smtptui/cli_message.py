@@ -15,7 +15,7 @@ import click
 # smtptui.session.message (and so the email package, ~12 ms) is imported where a flag needs
 # it: a run with none of these flags sends the demo message and never loads it.
 if TYPE_CHECKING:
-    from smtptui.session.message import Attachment
+    from smtptui.session.message import Attachment, HeaderError
 
 _FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 
@@ -130,7 +130,7 @@ class MessageFlags:
 
     def build(self, sender: str, to: Sequence[str], subject: str, body: str) -> bytes:
         """The message to send; ``subject`` and ``body`` unless given."""
-        from smtptui.session.message import build_message, whole_message
+        from smtptui.session.message import HeaderError, build_message, whole_message
 
         if self.data is not None:
             return whole_message(self.data, sender, to)
@@ -148,6 +148,14 @@ class MessageFlags:
             )
         except OSError as error:
             raise click.BadParameter(str(error), param_hint="'--attach'") from None
+        except HeaderError as error:
+            raise click.BadParameter(str(error), param_hint=f"'{self._flag(error)}'") from None
+
+    def _flag(self, error: HeaderError) -> str:
+        """The flag that gave the header ``error`` names."""
+        if error.index is None:
+            return f"--{error.name.lower()}"  # --from, --to, --cc, --subject
+        return "--header" if error.index < len(self.headers) else "--add-header"
 
 
 def _read(path: Path) -> bytes:

@@ -167,6 +167,13 @@ def _header_recipients(msg: email.message.Message, prefix: str) -> list[str]:
     return [address for _, address in email.utils.getaddresses(present)]
 
 
+def header_envelope(msg: email.message.Message) -> tuple[str, list[str]]:
+    """The sender and recipients ``smtplib.SMTP.send_message`` takes from ``msg``'s headers
+    (those of its one Resent- block if it has one); ValueError for more than one block."""
+    prefix = _resent_prefix(msg)
+    return _header_sender(msg, prefix), _header_recipients(msg, prefix)
+
+
 def _flatten(msg: email.message.Message, international: bool) -> bytes:
     """The message without Bcc and Resent-Bcc, generated as smtplib generates it."""
     msg_copy = copy.copy(msg)

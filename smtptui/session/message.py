@@ -7,6 +7,7 @@ bytes, so a debugging run can replay a captured message exactly: only the tokens
 
 from __future__ import annotations
 
+import email.errors
 import email.policy
 import email.utils
 import mimetypes
@@ -15,7 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage, MIMEPart
+from email.utils import getaddresses
 from pathlib import Path
+
+from smtptui.protocol.commands import international
 
 TOKENS = ("%DATE%", "%MESSAGEID%", "%FROM_ADDRESS%", "%TO_ADDRESS%")
 """The tokens replaced in a whole message, a built message's body and its header values."""
@@ -92,6 +96,37 @@ def whole_message(data: bytes, sender: str, to: Sequence[str]) -> bytes:
     return data
 
 
+class HeaderError(ValueError):
+    """A header the email package cannot send as it was given. ``name`` is the header's;
+    ``index`` its place among ``headers`` then ``add_headers``, or None for one built from
+    the other arguments (From, To, Cc, Subject)."""
+
+    def __init__(self, name: str, index: int | None, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.index = index
+
+
+_PARSE_ERRORS = (ValueError, IndexError, email.errors.HeaderParseError)
+"""What the email package may raise for a header value it cannot parse."""
+
+_INVALID = (email.errors.InvalidHeaderDefect,)
+"""Defects that would make the email package send something other than was given."""
+
+
+def add_header(message: EmailMessage, name: str, value: str, index: int | None = None) -> None:
+    """Append header ``name``; :class:`HeaderError` if the email package cannot take
+    ``value`` as it is (an address it cannot parse would be sent rewritten)."""
+    try:
+        message[name] = value
+    except _PARSE_ERRORS as error:
+        reason = str(error) if isinstance(error, ValueError) else f"cannot parse {value!r}"
+        raise HeaderError(name, index, reason) from None
+    for defect in message.get_all(name, [])[-1].defects:
+        if isinstance(defect, _INVALID):
+            raise HeaderError(name, index, str(defect))
+
+
 def build_message(
     sender: str,
     to: Sequence[str],
@@ -103,11 +138,15 @@ def build_message(
     add_headers: Sequence[tuple[str, str]] = (),
     attachments: Sequence[Attachment] = (),
 ) -> bytes:
-    """The message as sent, CRLF line ends. ``headers`` replace any of the same name (Date
-    and Message-ID included), ``add_headers`` are added after them; ``bcc`` appears nowhere
-    in it. Raises OSError for an attachment that cannot be read."""
+    """The message as sent, CRLF line ends. ``headers`` replace the built ones of their
+    names (Date, Message-ID and Content-Type included; several of one name all stay),
+    ``add_headers`` follow them; ``bcc`` appears nowhere in it. A header address that is not
+    ASCII is written as UTF-8 (it cannot be encoded: the message needs SMTPUTF8 then).
+    Raises :class:`HeaderError` for a header the email package cannot take as given, and
+    OSError for an attachment that cannot be read."""
     values = token_values(sender, to)
-    message = EmailMessage(policy=POLICY)
+    utf8 = international(*(found for _, found in getaddresses([sender, *to, *cc, *bcc])))
+    message = EmailMessage(policy=POLICY.clone(utf8=True) if utf8 else POLICY)
     fields = [
         ("From", sender),
         ("To", ", ".join(to)),
@@ -118,13 +157,12 @@ def build_message(
     ]
     for name, value in fields:
         if value:
-            message[name] = substitute(value, values)
-    for name, value in headers:
-        del message[name]
-        message[name] = substitute(value, values)
-    for name, value in add_headers:
-        message[name] = substitute(value, values)
+            add_header(message, name, substitute(value, values))
     message.set_content(substitute(body, values))
+    for name in {name.lower() for name, _ in headers}:
+        del message[name]
+    for index, (name, value) in enumerate([*headers, *add_headers]):
+        add_header(message, name, substitute(value, values), index)
     if attachments:
         message.make_mixed()
     for attachment in attachments:

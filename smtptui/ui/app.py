@@ -59,7 +59,7 @@ from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.auth import AuthPane
 from smtptui.ui.panes.capabilities import CapabilitiesView
-from smtptui.ui.panes.compose import ComposePane
+from smtptui.ui.panes.compose import COMPOSE_KEYS, ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
 from smtptui.ui.preferences import remember_theme, remembered_theme
@@ -581,8 +581,14 @@ class SmtpTui(ThemedApp):
         keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+N", "Go to the transcript")]
         keys += [("/ f e", "Search, filter, errors: from anywhere but a text field")]
         keys += [("Ctrl+Q", "Quit smtptui")]
+        keys += [(_key_name(key), f"{text} (in Compose)") for key, _, _, text in COMPOSE_KEYS]
         transcript = [(key, text) for key, _, text in TRANSCRIPT_KEYS]
         self.push_screen(HelpScreen(keys, transcript))
+
+    async def _in_compose(self, action: str, compose: ComposePane) -> None:
+        """Show the Compose tab and run its ``action`` (:data:`COMPOSE_KEYS`)."""
+        self.query_one(TabbedContent).active = "tab-compose"
+        await self.run_action(action, compose)
 
     def action_focus_command_line(self) -> None:
         self.query_one(CommandLine).focus()
@@ -602,6 +608,13 @@ class SmtpTui(ThemedApp):
         for key, step, label, text in STEPS:
             yield SystemCommand(
                 f"SMTP: {label} ({_key_name(key)})", text, lambda step=step: self.action_step(step)
+            )
+        compose = self.query_one(ComposePane)
+        for key, action, title, text in COMPOSE_KEYS:
+            yield SystemCommand(
+                f"Compose: {title} ({_key_name(key)})",
+                text,
+                lambda action=action: self._in_compose(action, compose),
             )
         yield SystemCommand(
             "Transcript: Go to it (Ctrl+N)", "Focus the transcript", self.action_to_transcript

@@ -155,6 +155,8 @@ def test_without_message_flags_the_demo_message_is_sent() -> None:
         (["--header", "X-A: 1\r\nBcc: x@y"], "Invalid value for '--header': "),
         (["--header", "no colon"], "Invalid value for '--header': 'no colon': give"),
         (["--add-header", "X-A: 1\nB: 2"], "Invalid value for '--add-header': "),
+        (["--add-header", "Reply-To: c@"], "Invalid value for '--add-header': Reply-To"),
+        (["--header", "Cc: c@"], "Invalid value for '--header': Cc: cannot parse 'c@'"),
         (["--data", "-", "--body", "x"], "--data is the whole message: not with --body"),
         (["--data", "-", "--attach", __file__], "not with --attach"),
         (["--attach", __file__, "--attach-type", "text"], "'--attach-type': 'text': give"),

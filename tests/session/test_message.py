@@ -13,6 +13,7 @@ import pytest
 
 from smtptui.session.message import (
     Attachment,
+    HeaderError,
     build_message,
     check_mime_type,
     parse_header,
@@ -120,3 +121,38 @@ def test_check_mime_type() -> None:
     for bad in ("text", "text/", "/plain", "te xt/plain"):
         with pytest.raises(ValueError, match="type/subtype"):
             check_mime_type(bad)
+
+
+def test_headers_replace_the_built_content_type_and_several_of_a_name_stay() -> None:
+    data = build_message(
+        "a@x.org",
+        ["b@y.org"],
+        body="<p>hi</p>\n",
+        headers=[
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Received", "from a by b"),
+            ("Received", "from c by d"),
+        ],
+    )
+    message = parse(data)
+    [content_type] = message.get_all("Content-Type")
+    assert content_type.content_type == "text/html"
+    assert message.get_all("Received") == ["from a by b", "from c by d"]
+    assert message.get_content() == "<p>hi</p>\r\n"
+
+
+def test_a_header_the_email_package_cannot_take_is_named() -> None:
+    with pytest.raises(HeaderError) as caught:
+        build_message("a@x.org", ["bob@"])
+    assert (caught.value.name, caught.value.index) == ("To", None)
+    with pytest.raises(HeaderError, match="Reply-To") as caught:
+        build_message("a@x.org", ["b@y.org"], add_headers=[("X-Ok", "1"), ("Reply-To", "c@")])
+    assert caught.value.index == 1
+
+
+def test_an_address_that_is_not_ascii_is_written_as_utf8() -> None:
+    data = build_message("jörg@x.org", ["b@y.org"], subject="Grüße", body="Grüße\n")
+    assert "From: jörg@x.org\r\n".encode() in data  # an address cannot be RFC 2047 encoded
+    assert "Subject: Grüße\r\n".encode() in data
+    assert parse(data).get_content() == "Grüße\r\n"
+    assert b"Subject: =?utf-8?" in build_message("a@x.org", ["b@y.org"], subject="Grüße")

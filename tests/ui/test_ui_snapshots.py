@@ -1,6 +1,6 @@
 """The look of the app at 80x24 and 120x40: the start screen, a connected session with the
 server's capabilities, a finished send, a pipelined send, a BDAT send, a message typed by
-hand, an error and the help screen.
+hand, an error, the help screen, Compose with an attachment and the preview of its bytes.
 
 The scenes run against the embedded server on a fixed port (it shows in the status line)
 with its own certificate, without latencies, with AUTH PLAIN (CRAM-MD5's challenge is
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
@@ -195,3 +196,51 @@ def test_help_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     """F1: the keys, the transcript's markers and what reply codes mean."""
     app = SmtpTui(show_timing=False)
     assert snap_compare(app, terminal_size=size, run_before=scene("f1"))
+
+
+def compose_app() -> SmtpTui:
+    """The app with the Compose pane filled in, Date and Message-ID fixed in Headers."""
+    draft = Draft("Alice <alice@smtptui.demo>", ("bob@smtptui.demo",), "Report", DOTTED_BODY)
+    return SmtpTui(draft=draft, show_timing=False)
+
+
+DOTTED_BODY = "Hi Bob,\n.this line starts with a dot\nAlice\n"
+FIXED_HEADERS = "Date: Mon, 01 Jan 2024 12:00:00 +0000\nMessage-ID: <snapshot@smtptui.demo>"
+
+
+async def in_compose(pilot: Pilot[None], key: str) -> None:
+    """Fix the generated headers, go to the Compose tab and press ``key`` in it."""
+    no_blink(pilot)
+    pilot.app.query_one("#headers", TextArea).text = FIXED_HEADERS
+    pilot.app.query_one(TabbedContent).active = "tab-compose"
+    await pilot.pause()
+    pilot.app.query_one("#subject", Input).focus()
+    await pilot.press(key)
+    await pilot.pause()
+
+
+@SIZES
+def test_compose_with_an_attachment(
+    snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """Alt+A, a path: the file listed under the body with its type and size."""
+    path = tmp_path / "report.pdf"
+    path.write_bytes(bytes(123_456))
+
+    async def run(pilot: Pilot[None]) -> None:
+        await in_compose(pilot, "alt+a")
+        pilot.app.screen.query_one("#path", Input).value = str(path)
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(compose_app(), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_preview_bytes(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """Alt+P: what DATA sends, each CRLF written out, the stuffed dot and the final dot."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        await in_compose(pilot, "alt+p")
+
+    assert snap_compare(compose_app(), terminal_size=size, run_before=run)

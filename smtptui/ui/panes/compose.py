@@ -1,23 +1,35 @@
-"""The Compose tab: a message and its envelope, built as ``smtplib.send_message`` sends it."""
+"""The Compose tab: a message and its envelope, the message built as ``smtptui run``
+builds it (:func:`~smtptui.session.message.build_message`), the envelope taken from its
+headers as ``smtplib.send_message`` takes it; or a message file loaded whole."""
 
 from __future__ import annotations
 
-import dataclasses
-import email.errors
 import email.utils
 import re
 from collections.abc import Sequence
-from email.message import EmailMessage
-from email.policy import SMTP
+from dataclasses import dataclass
+from email.message import EmailMessage, Message
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Collapsible, Label, Select, Static, TextArea
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Collapsible,
+    Label,
+    OptionList,
+    Select,
+    Static,
+    TextArea,
+)
 
-from smtptui.protocol.commands import address, check
-from smtptui.protocol.data import PreparedMessage, fix_eols, prepare_message
+from smtptui.protocol.commands import address, check, international
+from smtptui.protocol.data import PreparedMessage, fix_eols, header_envelope
 from smtptui.protocol.envelope import (
     BODIES,
     RECIPIENT_FIELD,
@@ -28,20 +40,37 @@ from smtptui.protocol.envelope import (
 )
 from smtptui.protocol.errors import CommandError
 from smtptui.session import SendMessage
+from smtptui.session.eml import headers, read_message, simple_fields
+from smtptui.session.message import (
+    POLICY,
+    Attachment,
+    HeaderError,
+    add_header,
+    build_message,
+    whole_message,
+)
+from smtptui.session.visible import visible
+from smtptui.ui.editor import EditorError, edit_text
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.form import Form, FormPane, field, text_input
+from smtptui.ui.path import AttachScreen, PathScreen
+from smtptui.ui.preview import PreviewScreen
+from smtptui.ui.transcript.lines import format_size
 
 _FIELD_NAME = re.compile(r"[!-9;-~]+")
 """A header field name (RFC 5322 2.2): printable ASCII except the colon."""
 
-_INVALID = (email.errors.InvalidHeaderDefect, email.errors.InvalidDateDefect)
-"""Header defects that would make the email package send something other than was typed."""
+COMPOSE_KEYS: tuple[tuple[str, str, str, str], ...] = (
+    # key, ComposePane action, palette title, what it does (help screen and palette)
+    ("alt+l", "load", "Load .eml…", "Load a message file (.eml)"),
+    ("alt+a", "attach", "Attach a file…", "Attach a file to the message"),
+    ("alt+e", "edit_body", "Edit the body in $EDITOR", "Edit the body in $VISUAL or $EDITOR"),
+    ("alt+p", "preview", "Preview bytes", "Show the exact bytes DATA will send"),
+)
+"""The Compose pane's own keys (with the focus in it); each also in the command palette."""
 
-_PARSE_ERRORS = (ValueError, IndexError, email.errors.HeaderParseError)
-"""What the email package may raise for a value it cannot parse."""
-
-_POLICY = SMTP.clone(cte_type="7bit")
-"""CRLF line ends, and a body any server takes (quoted-printable or base64 if not ASCII)."""
+_ENVELOPE_HEADERS = ("sender", "from", "to", "cc", "bcc")
+"""Headers ``smtplib.send_message`` takes the envelope from (and the Resent- ones)."""
 
 _SMTPUTF8 = {"automatic": None, "on": True, "off": False}
 """The SMTPUTF8 choices and what each asks the envelope for."""
@@ -51,21 +80,47 @@ _RAW_HINT = (
     "From, To, Cc and Bcc (or MAIL FROM, RCPT TO) give the envelope."
 )
 
+_UNUSED_WHEN_RAW = ("subject", "headers", "attachments", "attach", "detach")
+_UNUSED_WHEN_WHOLE = ("from", "to", "cc", "bcc", "body", "editor", "raw", *_UNUSED_WHEN_RAW)
+"""The fields a raw body, or a whole message file, leaves unused (dimmed, text kept)."""
+
+_BUTTONS = {"load": "load", "attach": "attach", "editor": "edit_body", "preview": "preview"}
+"""The buttons that do what a key of :data:`COMPOSE_KEYS` does: id → action."""
+
+
+@dataclass(frozen=True, slots=True)
+class WholeMessage:
+    """A message file sent as its bytes (tokens aside)."""
+
+    path: Path
+    data: bytes
+
 
 class ComposePane(FormPane):
-    """From, To, Cc, Bcc, Subject, extra headers, body, envelope and raw mode; Send.
+    """From, To, Cc, Bcc, Subject, extra headers, body, attachments, envelope and raw mode;
+    Send, Preview and Load .eml. A loaded message file that the fields cannot hold is sent
+    whole, as its bytes, and the message fields are not used until it is cleared.
 
     Empty MAIL FROM and RCPT TO fields mean the envelope comes from the headers (sender
     from Sender or From, recipients from To, Cc and Bcc), as ``smtplib.send_message`` does.
     """
+
+    BINDINGS = [Binding(key, action, title, show=False) for key, action, title, _ in COMPOSE_KEYS]
 
     DEFAULT_CSS = """
     ComposePane {
         & #headers { height: 3; }
         & #body-field { height: 1fr; min-height: 6; }
         & #body { height: 1fr; }
-        & #raw-hint-row { display: none; }
-        &.-raw #raw-hint-row { display: block; }
+        & #raw-hint-row, & #whole-row { display: none; }
+        &.-raw #raw-hint-row, &.-whole #whole-row { display: block; }
+        & #whole { width: 1fr; color: $text-warning; }
+        & #clear-whole { min-width: 0; margin-left: 1; }
+        & #body-buttons { height: auto; }
+        & #body-buttons > Button { margin-right: 1; min-width: 0; }
+        & #attachments-row.-empty { display: none; }
+        & #attachments { height: auto; max-height: 4; scrollbar-size-vertical: 1; }
+        & > .buttons > Button { min-width: 0; }
         & #envelope {
             padding: 0;
             border: none;
@@ -78,8 +133,19 @@ class ComposePane(FormPane):
     }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.attachments: list[Attachment] = []
+        self.whole: WholeMessage | None = None
+
     def compose(self) -> ComposeResult:
         with Form():
+            yield field(
+                "Message",
+                Static(id="whole", markup=False),
+                Button("Clear", id="clear-whole", compact=True),
+                id="whole-row",
+            )
             yield field("From", text_input("from", "From", "Alice <alice@example.org>"))
             yield field("To", text_input("to", "To", "bob@example.org, carol@…"))
             yield field("Cc", text_input("cc", "Cc"))
@@ -87,6 +153,12 @@ class ComposePane(FormPane):
             yield field("Subject", text_input("subject", "Subject"))
             yield field("Headers", _text_area("headers", "Name: value, one a line"))
             yield field("Body", _text_area("body", ""), id="body-field")
+            with Horizontal(id="body-buttons"):
+                yield Button("$EDITOR", id="editor", compact=True)
+                yield Button("Attach…", id="attach", compact=True)
+                yield Button("Remove", id="detach", compact=True, disabled=True)
+            listed = OptionList(id="attachments", name="attachments", compact=True)
+            yield field("Attachments", listed, id="attachments-row").add_class("-empty")
             yield field("MAIL FROM", text_input("envelope-sender", "envelope sender", "From"))
             yield field(
                 "RCPT TO", text_input("envelope-recipients", "envelope recipients", "To, Cc, Bcc")
@@ -97,6 +169,8 @@ class ComposePane(FormPane):
             yield field("", Static(_RAW_HINT, id="raw-hint", classes="hint"), id="raw-hint-row")
         with Horizontal(classes="buttons"):
             yield Button("Send", id="send", variant="primary", compact=True)
+            yield Button("Preview", id="preview", compact=True)
+            yield Button("Load .eml…", id="load", compact=True)
 
     def load(self, sender: str, recipients: Sequence[str], subject: str, body: str) -> None:
         """Fill in From, To, Subject and the body."""
@@ -156,12 +230,12 @@ class ComposePane(FormPane):
         return str(self.query_one(f"#{id}", Select).value)
 
     def envelope_sender(self) -> str:
-        """The address for MAIL FROM (validated like :meth:`build`)."""
-        return self.prepare().sender
+        """The address for MAIL FROM (validated like :meth:`build`, attachments unread)."""
+        return self._envelope()[0]
 
     def envelope_recipients(self) -> list[str]:
-        """The addresses for RCPT TO (validated like :meth:`build`)."""
-        return self.prepare().recipients
+        """The addresses for RCPT TO (validated like :meth:`build`, attachments unread)."""
+        return self._envelope()[1]
 
     def message(self) -> bytes:
         """The message data for DATA or BDAT (validated like :meth:`build`)."""
@@ -169,60 +243,95 @@ class ComposePane(FormPane):
 
     def prepare(self) -> PreparedMessage:
         """Envelope, message bytes and MAIL options (SMTPUTF8 for a non-ASCII address)."""
-        raw = self.query_one("#raw", Checkbox).value
-        msg = self._headers() if raw else self._message()
+        sender, recipients = self._envelope()
+        if self.whole is not None:
+            data = whole_message(self.whole.data, sender, recipients)
+        elif self.query_one("#raw", Checkbox).value:
+            body = fix_eols(self.query_one("#body", TextArea).text).encode("utf-8")
+            data = whole_message(body, sender, recipients)
+        else:
+            data = self._build()
+        utf8 = international(sender, *recipients)
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []
+        return PreparedMessage(sender, recipients, data, options, utf8)
+
+    def _envelope(self) -> tuple[str, list[str]]:
+        """MAIL FROM's and RCPT TO's fields, or else what the headers say: those of a whole
+        message file, or From, To, Cc, Bcc (and any Sender or Resent- in Headers)."""
         typed = self.text("envelope-sender")
         sender = address("envelope sender", typed, null=True) if typed.strip(" ") else None
-        if sender is None:
-            if "From" not in msg:
-                raise CommandError("From", "no sender: fill in From, or MAIL FROM (<> for none)")
-            _check_addresses(msg, "From")
         typed = self.text("envelope-recipients")
         recipients = [address("envelope recipients", each) for each in _split(typed)]
+        msg = self._envelope_headers()  # checks the fields, used or not
+        if sender is not None and recipients:
+            return sender, recipients
+        whole = self.whole is not None
+        where = "the message file" if whole else "From"
+        if sender is None:
+            if "From" not in msg and "Sender" not in msg:
+                field = "envelope sender" if whole else "From"
+                raise CommandError(field, f"no sender: fill in {where}, or MAIL FROM (<> for none)")
+            _check_addresses(msg, "envelope sender" if whole else None, "Sender", "From")
         if not recipients:
-            _check_addresses(msg, "To", "Cc", "Bcc")
+            _check_addresses(msg, "envelope recipients" if whole else None, "To", "Cc", "Bcc")
         try:
-            prepared = prepare_message(msg, sender, recipients or None)
-        except _PARSE_ERRORS as error:
-            raise CommandError("headers", str(error)) from None
-        recipients = [address for address in prepared.recipients if address]  # not "a:;"
+            header_sender, header_recipients = header_envelope(msg)
+        except ValueError as error:
+            raise CommandError("envelope sender" if whole else "headers", str(error)) from None
+        recipients = recipients or [each for each in header_recipients if each]  # not "a:;"
         if not recipients:
-            raise CommandError("To", "no recipient: fill in To, Cc or Bcc, or RCPT TO")
-        body = self.query_one("#body", TextArea).text
-        data = fix_eols(body).encode("utf-8") if raw else prepared.data
-        return dataclasses.replace(prepared, recipients=recipients, data=data)
+            field, where = ("envelope recipients", "the message file") if whole else ("To", "To")
+            raise CommandError(field, f"no recipient: fill in {where}, Cc or Bcc, or RCPT TO")
+        return header_sender if sender is None else sender, recipients
 
-    def _headers(self) -> EmailMessage:
-        """A message holding only From, To, Cc and Bcc: the envelope's sources."""
-        msg = EmailMessage(policy=_POLICY)
+    def _envelope_headers(self) -> Message:
+        """The headers the envelope comes from: a whole message file's, or From, To, Cc and
+        Bcc, replaced (as the built message's are) by those of Headers that name one."""
+        if self.whole is not None:
+            return headers(self.whole.data)
+        msg = EmailMessage(policy=POLICY)
         for name in ("From", "To", "Cc", "Bcc"):
             if value := self.text(name.lower()).strip():
                 _set(msg, name, value, name)
-        return msg
-
-    def _message(self) -> EmailMessage:
-        """The message as the fields describe it; extra headers replace generated ones."""
-        extra = self._extra_headers()
-        msg = self._headers()
-        if subject := self.text("subject"):
-            _set(msg, "Subject", subject, "Subject")
-        named = {name.lower() for name, _ in extra}
-        if "date" not in named:
-            msg["Date"] = email.utils.formatdate(localtime=True)
-        if "message-id" not in named:
-            domain = email.utils.parseaddr(msg.get("From", ""))[1].rpartition("@")[2]
-            msg["Message-ID"] = email.utils.make_msgid(domain=domain or "localhost")
-        msg.set_content(self.query_one("#body", TextArea).text)
-        generated = {name.lower() for name in msg}
-        for number, (name, value) in enumerate(extra, 1):
-            if name.lower() in generated:
-                generated.discard(name.lower())
-                del msg[name]
+        if self.query_one("#raw", Checkbox).value:
+            return msg
+        check("Subject", self.text("subject"), tab=True)
+        extra = [
+            (number, name, value)
+            for number, name, value in self._extra_headers()
+            if name.lower() in _ENVELOPE_HEADERS or name.lower().startswith("resent-")
+        ]
+        for name in {name.lower() for _, name, _ in extra}:
+            del msg[name]
+        for number, name, value in extra:
             _set(msg, name, value, "headers", f"line {number}: ")
         return msg
 
-    def _extra_headers(self) -> list[tuple[str, str]]:
-        """The ``Name: value`` lines of the Headers field (blank lines skipped)."""
+    def _build(self) -> bytes:
+        """The message the fields describe, built as ``run`` builds one."""
+        extra = self._extra_headers()
+        subject = self.text("subject")
+        fields = {name: self.text(name.lower()).strip() for name in ("From", "To", "Cc")}
+        try:
+            return build_message(
+                fields["From"],
+                [fields["To"]] if fields["To"] else [],
+                [fields["Cc"]] if fields["Cc"] else [],
+                subject=subject,
+                body=self.query_one("#body", TextArea).text,
+                headers=[(name, value) for _, name, value in extra],
+                attachments=self.attachments,
+            )
+        except HeaderError as error:
+            if error.index is None:
+                raise CommandError(error.name, str(error)) from None
+            raise CommandError("headers", f"line {extra[error.index][0]}: {error}") from None
+        except OSError as error:
+            raise CommandError("attachments", f"{error.filename}: {error.strerror}") from None
+
+    def _extra_headers(self) -> list[tuple[int, str, str]]:
+        """The ``Name: value`` lines of the Headers field with their line numbers (blank
+        lines skipped)."""
         headers = []
         lines = self.query_one("#headers", TextArea).text.split("\n")
         for number, line in enumerate(lines, 1):
@@ -232,15 +341,125 @@ class ComposePane(FormPane):
             name, colon, value = line.partition(":")
             if not colon or not _FIELD_NAME.fullmatch(name):
                 raise CommandError("headers", f"line {number}: write Name: value, not {line!r}")
-            headers.append((name, value.strip()))
+            headers.append((number, name, value.strip()))
         return headers
+
+    # -- raw mode, a whole message file --------------------------------------------------
 
     @on(Checkbox.Changed, "#raw")
     def _raw_changed(self, event: Checkbox.Changed) -> None:
-        """In raw mode Subject and Headers are not used: dim them (their text stays)."""
+        """In raw mode Subject, Headers and attachments are not used: dim them (their text
+        stays)."""
         self.set_class(event.value, "-raw")
-        for widget in self.query("#subject, #headers"):
-            widget.disabled = event.value
+        self._dim()
+
+    def _dim(self) -> None:
+        """Dim the fields the message does not use now."""
+        raw = self.query_one("#raw", Checkbox).value
+        unused = _UNUSED_WHEN_WHOLE if self.whole else _UNUSED_WHEN_RAW if raw else ()
+        for id in _UNUSED_WHEN_WHOLE:
+            self.query_one(f"#{id}").disabled = id in unused
+        self.query_one("#detach", Button).disabled |= not self.attachments
+
+    def action_load(self) -> None:
+        """Ask for a message file and load it: a simple text message into the fields, any
+        other whole."""
+        screen = PathScreen(
+            "Load a message (.eml)",
+            read_message,
+            note="A plain text message fills the fields; any other is sent as its bytes.",
+            action="Load",
+        )
+        self.app.push_screen(screen, self._loaded)
+
+    def _loaded(self, loaded: tuple[Path, bytes] | None) -> None:
+        if loaded is None:
+            return
+        path, data = loaded
+        fields = simple_fields(data)
+        if fields is None:
+            self.whole = WholeMessage(path, data)
+            name = visible(path.name, one_line=True)
+            self.query_one("#whole", Static).update(
+                f"{name}, {format_size(len(data))}: sent whole, as its bytes; "
+                "of the fields, only MAIL FROM and RCPT TO are used"
+            )
+            self.app.notify(f"Loaded {name} whole: it is sent as its bytes", timeout=4)
+        else:
+            self.whole = None
+            for id in ("from", "to", "cc", "bcc", "subject"):
+                self.text(id, getattr(fields, "sender" if id == "from" else id))
+            self.query_one("#headers", TextArea).text = "\n".join(
+                f"{name}: {value}" for name, value in fields.headers
+            )
+            self.query_one("#body", TextArea).text = fields.body
+            self.query_one("#raw", Checkbox).value = False
+            self.app.notify(f"Loaded {visible(path.name)} into the fields", timeout=4)
+        self.set_class(self.whole is not None, "-whole")
+        self._dim()
+
+    @on(Button.Pressed, "#clear-whole")
+    def clear_whole(self) -> None:
+        """Forget the message file: the fields are the message again."""
+        self.whole = None
+        self.remove_class("-whole")
+        self._dim()
+
+    # -- attachments ----------------------------------------------------------------------
+
+    def action_attach(self) -> None:
+        """Ask for a file to attach (with its type and name, if not the guessed ones)."""
+        if self.query_one("#attach", Button).disabled:
+            self.app.notify("Attachments are not used with a raw body or a whole message")
+            return
+        self.app.push_screen(AttachScreen(), self._attached)
+
+    def _attached(self, attachment: Attachment | None) -> None:
+        if attachment is not None:
+            self.attachments.append(attachment)
+            self._show_attachments()
+
+    @on(Button.Pressed, "#detach")
+    def _detach_pressed(self) -> None:
+        """Remove the attachment highlighted (the first if none is)."""
+        listed = self.query_one("#attachments", OptionList)
+        if self.attachments:
+            del self.attachments[listed.highlighted or 0]
+            self._show_attachments()
+
+    def _show_attachments(self) -> None:
+        listed = self.query_one("#attachments", OptionList)
+        listed.clear_options()
+        listed.add_options(_describe(attachment) for attachment in self.attachments)
+        self.query_one("#attachments-row").set_class(not self.attachments, "-empty")
+        self.query_one("#detach", Button).disabled = not self.attachments
+
+    # -- the body in an editor, and the bytes to be sent -------------------------------------
+
+    def action_edit_body(self) -> None:
+        """Open the body in ``$VISUAL`` or ``$EDITOR`` and take back what was saved; the
+        body stays as it was if the editor fails."""
+        body = self.query_one("#body", TextArea)
+        if body.disabled:
+            self.app.notify("The body is not used: a whole message file is loaded")
+            return
+        try:
+            body.text = edit_text(self.app, body.text)
+        except EditorError as error:
+            self.app.notify(f"{error}: the body is as it was", severity="error", markup=False)
+
+    def action_preview(self) -> None:
+        """Show the bytes DATA would carry now, or go to the field at fault."""
+        try:
+            prepared = self.prepare()
+        except CommandError as error:
+            self.report(error)
+            return
+        self.app.push_screen(PreviewScreen(prepared.data, international=prepared.international))
+
+    @on(Button.Pressed, ", ".join(f"#{id}" for id in _BUTTONS))
+    async def _pressed(self, event: Button.Pressed) -> None:
+        await self.run_action(_BUTTONS[str(event.button.id)])
 
     @on(Button.Pressed, "#send")
     def _send(self) -> None:
@@ -251,26 +470,33 @@ class ComposePane(FormPane):
 
 
 def _set(msg: EmailMessage, name: str, value: str, field: str, where: str = "") -> None:
-    """Add header ``name``; raise :class:`CommandError` for ``field`` if the email package
-    cannot take ``value`` as it is."""
+    """Add header ``name``; raise :class:`CommandError` for ``field`` if it holds a control
+    character or the email package cannot take ``value`` as it is."""
     check(field, value, tab=True)
     try:
-        msg[name] = value
-    except _PARSE_ERRORS as error:
-        reason = str(error) if isinstance(error, ValueError) else f"cannot parse {value!r}"
-        raise CommandError(field, f"{where}{name}: {reason}") from None
-    for defect in msg.get_all(name)[-1].defects:
-        if isinstance(defect, _INVALID):
-            raise CommandError(field, f"{where}{name}: {defect} (raw mode sends text as typed)")
+        add_header(msg, name, value)
+    except HeaderError as error:
+        raise CommandError(field, f"{where}{error}") from None
 
 
-def _check_addresses(msg: EmailMessage, *names: str) -> None:
-    """Raise naming the header if an address the envelope takes from it (as
-    :func:`prepare_message` does) is not one address alone."""
+def _describe(attachment: Attachment) -> Content:
+    """An attachment as the list shows it: name, type, size."""
+    name = attachment.name or attachment.path.name
+    try:
+        size = format_size(attachment.path.stat().st_size)
+    except OSError as error:
+        size = error.strerror or "unreadable"
+    kind = attachment.mime_type or "type guessed"
+    return Content(f"{visible(name, one_line=True)} · {kind} · {size}")
+
+
+def _check_addresses(msg: Message, field: str | None, *names: str) -> None:
+    """Raise naming ``field`` (or else the header) if an address the envelope takes from
+    it (as :func:`header_envelope` does) is not one address alone."""
     for name in names:
         for _, found in email.utils.getaddresses(msg.get_all(name, [])):
             if found:  # an empty group ("undisclosed:;") gives none
-                address(name, found)
+                address(field or name, found)
 
 
 def _split(addresses: str) -> list[str]:
