@@ -16,11 +16,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from smtptui.server import EmbeddedServer
-from smtptui.session import EntryKind, SessionSettings, as_python, as_run
+from smtptui.session import EntryKind, as_python, as_run
 from smtptui.ui.app import Draft, SmtpTui
 from smtptui.ui.export import ExportScreen
 
 from support.pilot import STEP_TIMEOUT, settle, step
+from support.sessions import settings_for
 
 SIZE = (120, 40)
 WORKTREE = Path(__file__).resolve().parents[2]
@@ -28,15 +29,7 @@ DRAFT = Draft("alice@smtptui.demo", ("bob@smtptui.demo",), "Again", "Hello.\n.do
 
 
 def app_for(server: EmbeddedServer, context: ssl.SSLContext, **changes: object) -> SmtpTui:
-    settings = SessionSettings(
-        host=f"{server.host}:{server.port}",
-        ssl_context=context,
-        helo_name="client.example",
-        username="alice",
-        password="wonderland",
-        **changes,  # type: ignore[arg-type]
-    )
-    return SmtpTui(settings, draft=DRAFT, show_timing=False)
+    return SmtpTui(settings_for(server, context, **changes), draft=DRAFT, show_timing=False)
 
 
 async def palette(pilot: Pilot[None], title: str) -> None:
