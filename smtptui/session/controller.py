@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import itertools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from smtptui.engine import errors
 from smtptui.engine.client import SMTPClient
@@ -54,10 +55,12 @@ from smtptui.session.actions import (
     Verify,
 )
 from smtptui.session.exits import Exit, failed_stage
-from smtptui.session.recipe import Recipe
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.state import Phase, SessionState
 from smtptui.session.transcript import Entry, EntryKind, Transcript
+
+if TYPE_CHECKING:
+    from smtptui.session.recipe import Recipe
 
 
 class _Unaccepted(Exception):
@@ -126,8 +129,17 @@ class SessionController:
         self._starttls_failed = False  # and the connection went on in plaintext
         self._unverified_next = False  # the next connection skips certificate verification
         self._unadvertised_once = False  # the next envelope may hold unadvertised parameters
-        self.recipe: Recipe | None = None
-        """The last message sent whole (SendMessage) and the steps that sent it, to do again."""
+        self._last_sent: tuple[SessionSettings, SendMessage, SessionState] | None = None
+
+    @property
+    def recipe(self) -> Recipe | None:
+        """The last message sent whole (SendMessage) and the steps that sent it, to do
+        again; made when asked (it copies the message), not on every send."""
+        if self._last_sent is None:
+            return None
+        from smtptui.session.recipe import Recipe  # here: `run` never asks for one
+
+        return Recipe.of(*self._last_sent)
 
     @property
     def transcript(self) -> Transcript:
@@ -252,7 +264,7 @@ class SessionController:
             self._record(EntryKind.ERROR, outcome.error, data)
         if outcome.ok:
             if isinstance(action, SendMessage):
-                self.recipe = Recipe.of(self.settings, action, self._state)
+                self._last_sent = (self.settings, action, self._state)
             return outcome
         tls = self._client is not None and self._client.tls is not None
         after_starttls = tls and not self.settings.implicit_tls

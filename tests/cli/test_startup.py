@@ -71,6 +71,17 @@ def test_run_against_a_server_imports_no_ui_no_server_no_cryptography(
     assert found == {"asyncio", "ssl", "email"}  # email: the engine reads messages with it
 
 
+def test_run_builds_no_message_and_no_recipe_it_was_not_asked_for(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    """The demo message needs no ``email`` builder, and a session turned into a command is
+    the UI's business: ``run`` pays for neither."""
+    server = make_server(starttls=False)
+    unused = ("smtptui.session.message", "smtptui.session.recipe", "smtptui.session.preview")
+    args = ["--plain", "--no-color", "--from", "alice@example.org", "--to", "bob@example.org"]
+    assert imported("run", f"127.0.0.1:{server.port}", *args, among=unused) == set()
+
+
 @pytest.mark.parametrize("args", [("--help",), ("run", "--help"), ("serve", "--help")])
 def test_help_imports_no_ui_no_server(args: tuple[str, ...]) -> None:
     assert not imported(*args) & {"textual", "rich", "aiosmtpd", "cryptography", "platformdirs"}
