@@ -12,12 +12,12 @@ that the drift of a busy machine falls on both alike; each wall time is the chil
 from start to exit. Target: ``smtptui run`` <= 0.6x swaks' mean wall time. A third takes
 the same turns: the shortest Python script that runs this dialogue with smtplib, the floor
 for any Python client (the interpreter's own start-up included). Every child caches its
-byte code (in the run's temporary directory), as an installed program does.
+byte code (in the run's temporary directory), as an installed program does. Then ``python
+-X importtime``'s slowest imports of that run (the top level's and the level below), to show
+where its time goes.
 
 Then start-up alone, the same way: ``python -m smtptui --version`` against ``python -c
-pass`` (the same interpreter; target <= 2x), and ``python -X importtime``'s slowest imports (the
-top level's and ``smtptui.cli``'s own) for ``--version`` and for ``run``, to show where what
-is left goes.
+pass`` (the same interpreter; target <= 2x), and its slowest imports.
 
 swaks is needed for the first figure (``apt-get install swaks``); without it that figure is
 skipped and the rest is measured. smtptui is run with ``python -m smtptui`` from this
@@ -202,29 +202,30 @@ def dialogue(runs: int, port: int, cafile: Path) -> None:
     print(f"\nThe whole dialogue (STARTTLS verified, AUTH PLAIN, one message, QUIT), {HOST}:{port}")
     if swaks is None:
         print(
-            "  swaks is not installed: apt-get install swaks (or see https://jetmore.org/john/code/swaks/)"
+            "  swaks is not installed: apt-get install swaks (or https://jetmore.org/john/code/swaks/)"
         )
         times_ours, times_smtplib = race(runs, ours, smtplib)
-        print(_line("smtptui run", times_ours))
-        print(_line("python smtplib script", times_smtplib))
-        print(_ratio("smtptui run / smtplib script", times_ours, times_smtplib, None))
-        return
-    theirs = (
-        [
-            *(swaks, "--server", HOST, "--port", str(port), "--tls", "--tls-verify"),
-            *("--tls-ca-path", str(cafile), "--auth", "PLAIN", "--auth-user", USER),
-            *("--auth-password", PASSWORD, "--from", SENDER, "--to", RECIPIENT),
-            *("--helo", "client.smtptui.demo"),
-        ],
-        _env(cafile.parent),
-    )
-    times_ours, times_swaks, times_smtplib = race(runs, ours, theirs, smtplib)
+    else:
+        theirs = (
+            [
+                *(swaks, "--server", HOST, "--port", str(port), "--tls", "--tls-verify"),
+                *("--tls-ca-path", str(cafile), "--auth", "PLAIN", "--auth-user", USER),
+                *("--auth-password", PASSWORD, "--from", SENDER, "--to", RECIPIENT),
+                *("--helo", "client.smtptui.demo"),
+            ],
+            _env(cafile.parent),
+        )
+        times_ours, times_swaks, times_smtplib = race(runs, ours, theirs, smtplib)
     print(_line("smtptui run", times_ours))
-    print(_line("swaks", times_swaks))
+    if swaks is not None:
+        print(_line("swaks", times_swaks))
     print(_line("python smtplib script", times_smtplib))
-    print(_ratio("smtptui run / swaks", times_ours, times_swaks, 0.6))
+    if swaks is not None:
+        print(_ratio("smtptui run / swaks", times_ours, times_swaks, 0.6))
+        print(_ratio("smtplib script / swaks", times_smtplib, times_swaks, None))
     print(_ratio("smtptui run / smtplib script", times_ours, times_smtplib, None))
-    print(_ratio("smtplib script / swaks", times_smtplib, times_swaks, None))
+    print("\n  slowest imports, this smtptui run:")
+    print("\n".join(importtime(ours[0][3:], ours[1], 14)))
 
 
 def startup(runs: int, tmp: Path) -> None:
@@ -238,8 +239,6 @@ def startup(runs: int, tmp: Path) -> None:
     print(_ratio("--version / python -c pass", times_version, times_pass, 2.0))
     print("\n  slowest imports, smtptui --version:")
     print("\n".join(importtime(["--version"], env, 10)))
-    print("  slowest imports, smtptui run --help:")
-    print("\n".join(importtime(["run", "--help"], env, 10)))
 
 
 if __name__ == "__main__":
