@@ -29,10 +29,11 @@ def editor_command() -> list[str]:
 
 
 def edit_text(app: App[object], text: str, suffix: str = ".txt") -> str:
-    """``text`` as the editor saved it in a temporary file (deleted afterwards). Where the
-    app cannot be suspended (headless, under a test) the editor runs all the same, without
-    a terminal. Raises :class:`EditorError` if it cannot start, exits non-zero or leaves
-    text that is not UTF-8."""
+    """``text`` as the editor saved it in a temporary file (deleted afterwards). A headless
+    app (under a test) cannot be suspended: the editor runs all the same, with no terminal
+    (its output would otherwise land in the test's). Any other app that cannot be suspended
+    (in a browser) has no terminal to lend: an error says so. Raises :class:`EditorError`
+    if the editor cannot start, exits non-zero or leaves text that is not UTF-8."""
     command = editor_command()
     handle, name = tempfile.mkstemp(prefix="smtptui-", suffix=suffix)
     path = Path(name)
@@ -40,14 +41,17 @@ def edit_text(app: App[object], text: str, suffix: str = ".txt") -> str:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(text)
         with contextlib.ExitStack() as stack:
-            suspended = True
             try:
                 stack.enter_context(app.suspend())
+                streams: dict[str, int] = {}
             except SuspendNotSupported:
-                suspended = False
-            stdin = None if suspended else subprocess.DEVNULL
+                if not app.is_headless:
+                    raise EditorError(
+                        "this display cannot lend its terminal to an editor"
+                    ) from None
+                streams = dict.fromkeys(("stdin", "stdout", "stderr"), subprocess.DEVNULL)
             try:
-                status = subprocess.run([*command, name], stdin=stdin, check=False).returncode
+                status = subprocess.run([*command, name], check=False, **streams).returncode
             except OSError as error:
                 raise EditorError(f"cannot start {command[0]}: {error.strerror}") from None
         if status != 0:
