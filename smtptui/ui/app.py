@@ -534,8 +534,8 @@ class SmtpTui(ThemedApp):
     def _recipe(self) -> Recipe | None:
         """The session as a command: the last message it sent and how, else what the panes
         say now (a bad field is reported, and None returned)."""
-        if self.controller.recipe is not None:
-            return self.controller.recipe
+        if (recipe := self.controller.recipe) is not None:
+            return recipe
         try:
             settings = self.query_one(ConnectionPane).apply(self.controller.settings)
             settings = self.query_one(AuthPane).apply(settings)
