@@ -27,13 +27,13 @@ from smtptui.ui.app import SmtpTui
 from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.transcript import TranscriptView
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.pilot import settle, step  # the tests' own way to drive the app
+
 HERE = Path(__file__).resolve().parent
 SIZE = (120, 36)
 PORTS = (2525, 52525)
 """The server's port: the first one free (it shows on screen, so it must not vary)."""
-
-STEP_TIMEOUT = 10.0
-"""Seconds any one step may take against the local server."""
 
 FIXED_HEADERS = "Date: Mon, 1 Jun 2026 09:30 +0000\nMessage-ID: <1@smtptui.demo>"
 """The Compose pane's extra headers, so that the message (and its size) is the same each run."""
@@ -67,20 +67,6 @@ async def demo(port: int) -> AsyncIterator[tuple[SmtpTui, Pilot[None]]]:
                 widget.cursor_blink = False  # a blinking cursor is drawn or not by chance
             app.query_one("#headers", TextArea).text = FIXED_HEADERS
             yield app, pilot
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Wait for the step in flight and for the transcript to draw what it brought."""
-    await asyncio.wait_for(pilot.app.workers.wait_for_complete(), STEP_TIMEOUT)
-    pilot.app.query_one(TranscriptView).flush()
-    await pilot.pause()
-
-
-async def step(pilot: Pilot[None], *keys: str) -> None:
-    """Press each key and wait for the step it starts to finish."""
-    for key in keys:
-        await pilot.press(key)
-        await settle(pilot)
 
 
 async def show_tab(pilot: Pilot[None], name: str) -> None:
