@@ -64,7 +64,7 @@ def check_chain(info: TlsInfo) -> ChainCheck:
     fetch = f" (from {', '.join(end.ca_issuers)})" if end.ca_issuers else ""
     text = (
         f"incomplete: the issuer of {end.subject or 'the last certificate'} was not sent: "
-        f"{end.issuer}{fetch}; a client fails unless it is a root the client trusts{extra}"
+        f"{end.issuer}{fetch}; a client fails unless it trusts that as a root{extra}"
     )
     return ChainCheck(False, text, end.issuer, end.ca_issuers)
 
