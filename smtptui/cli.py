@@ -448,6 +448,12 @@ def _usage_status() -> Iterator[None]:
     help="Close the connection right after that step's reply, without QUIT.",
 )
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a reply.")
+@click.option(
+    "--save-chain",
+    "chain_file",
+    metavar="FILE",
+    help="Write the certificates the server sent (leaf first) to FILE as PEM.",
+)
 @click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option(
     "--json",
@@ -516,6 +522,7 @@ def run_command(
     hide_body: bool,
     show_time: bool,
     show_raw: bool,
+    chain_file: str | None,
     **options: Any,
 ) -> None:
     """Run a whole session headless and print every command and reply.
@@ -540,6 +547,8 @@ def run_command(
     mail = MessageFlags.pop(options)
     if quit_after and drop_after:
         raise click.UsageError("give --quit-after or --drop-after, not both")
+    if chain_file is not None and options["security"] == Security.NONE:
+        raise click.UsageError("--save-chain needs TLS: not with --plain")
     if (host and demo) or not (host or demo or mail.dump):
         raise click.UsageError("give a HOST[:PORT] or --demo" + (", not both" if demo else ""))
     if demo:
@@ -583,7 +592,9 @@ def run_command(
     if host:
         settings = make_settings(host, ask_password(options["user"]), **options)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
-        ctx.exit(run(run_session(settings, dialogue, output, accepted=accepted)))
+        ctx.exit(
+            run(run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file))
+        )
     from smtptui.server import DEMO_USERS, describe
 
     with demo_server(implicit_tls=options["security"] == Security.TLS) as (server, base, where):
@@ -594,7 +605,9 @@ def run_command(
         options = {**options, "user": user}
         settings = make_settings(base.host, password, base, **options)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
-        status = run(run_session(settings, dialogue, output, accepted=accepted))
+        status = run(
+            run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file)
+        )
         for message in server.messages:
             output.note(f"=== The server received: {describe(message)}")
     ctx.exit(status)
@@ -606,22 +619,38 @@ async def run_session(
     output: RunOutput,
     *,
     accepted: tuple[Risk, ...] = (),
+    chain_file: str | None = None,
 ) -> Exit:
     """Run the whole dialogue, printing it through ``output`` as it happens, then its
     summary; the exit status. ``accepted`` are the risks the user allowed on the command
-    line."""
-    from smtptui.session import Entry, SessionController, summarize
+    line; the certificates of each TLS handshake are saved to ``chain_file`` as PEM (a
+    failure to is said on stderr, and leaves the exit status as the dialogue made it)."""
+    from smtptui.engine.chain import counted
+    from smtptui.session import Entry, SessionController, save_chain, summarize
 
     controller = SessionController(settings, client_factory=output.client)
+    saved = False
 
     def show(update: object) -> None:
+        nonlocal saved
         if isinstance(update, Entry):
             output.entry(update)
+            if chain_file is not None and update.tls_info is not None:
+                chain = update.tls_info.chain
+                try:
+                    path = save_chain(chain, chain_file)
+                except ValueError as error:
+                    output.error(f"cannot save the chain: {error}")
+                else:
+                    output.note(f"=== Saved {counted(len(chain))} as PEM to {path}")
+                saved = True
 
     controller.subscribe(show)
     for risk in accepted:
         controller.accept(risk)
     outcome = await controller.run(dialogue)
+    if chain_file is not None and not saved:
+        output.error("cannot save the chain: the session ended before a TLS handshake")
     flag = RISK_FLAGS.get(outcome.risk)
     if flag is not None:
         output.error(f"add {flag} to send them anyway")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from smtptui import lazy
 
 if TYPE_CHECKING:
+    from smtptui.engine.chain import ChainCheck, chain_pem, check_chain
     from smtptui.engine.client import SMTPClient
     from smtptui.engine.errors import (
         Located,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CertificateInfo",
+    "ChainCheck",
     "ClientEvent",
     "Direction",
     "Listener",
@@ -51,12 +53,15 @@ __all__ = [
     "SentKind",
     "TlsInfo",
     "WireEvent",
+    "chain_pem",
+    "check_chain",
     "format_host",
     "parse_host",
 ]
 
 _HOMES = {
     "CertificateInfo": "smtptui.engine.tls",
+    "ChainCheck": "smtptui.engine.chain",
     "ClientEvent": "smtptui.engine.events",
     "Direction": "smtptui.engine.events",
     "Listener": "smtptui.engine.events",
@@ -78,6 +83,8 @@ _HOMES = {
     "SentKind": "smtptui.engine.events",
     "TlsInfo": "smtptui.engine.tls",
     "WireEvent": "smtptui.engine.events",
+    "chain_pem": "smtptui.engine.chain",
+    "check_chain": "smtptui.engine.chain",
     "format_host": "smtptui.engine.hosts",
     "parse_host": "smtptui.engine.hosts",
 }

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import _ssl
 import hashlib
 import os
 import ssl
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,11 +26,18 @@ class CertificateInfo:
     serial: int
     sha256: str  # upper-case hex, no separators (see .fingerprint for AB:CD:…)
     self_signed: bool
+    key_type: str  # "RSA", "EC", "Ed25519", …
+    key_bits: int  # the RSA modulus's, the EC curve's
+    curve: str  # an EC key's, "secp256r1"; "" for other keys
+    signature_algorithm: str  # "sha256WithRSAEncryption", "ecdsa-with-SHA256", …
+    is_ca: bool  # basic constraints say it may issue certificates
+    ca_issuers: tuple[str, ...]  # where its issuer can be fetched (AIA caIssuers URLs)
+    der: bytes = field(repr=False, compare=False)  # as sent, to save the chain
 
     @classmethod
     def from_der(cls, der: bytes) -> CertificateInfo:
         from cryptography import x509  # here: only describing a certificate needs it
-        from cryptography.x509.oid import NameOID
+        from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
         cert = x509.load_der_x509_certificate(der)
         try:
@@ -36,7 +48,24 @@ class CertificateInfo:
             )
         except x509.ExtensionNotFound:
             sans = ()
+        try:
+            is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            is_ca = False
+        try:
+            access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
+            ca_issuers = tuple(
+                str(where.access_location.value)
+                for where in access.value
+                if where.access_method == AuthorityInformationAccessOID.CA_ISSUERS
+                and isinstance(where.access_location, x509.UniformResourceIdentifier)
+            )
+        except x509.ExtensionNotFound:
+            ca_issuers = ()
         names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        key_type, key_bits, curve = _public_key(cert)
+        algorithm = cert.signature_algorithm_oid
+        name = algorithm._name  # OpenSSL's short name, as `openssl x509 -text` prints it
         return cls(
             subject=cert.subject.rfc4514_string(),
             issuer=cert.issuer.rfc4514_string(),
@@ -47,6 +76,13 @@ class CertificateInfo:
             serial=cert.serial_number,
             sha256=hashlib.sha256(der).hexdigest().upper(),
             self_signed=cert.issuer == cert.subject,
+            key_type=key_type,
+            key_bits=key_bits,
+            curve=curve,
+            signature_algorithm=algorithm.dotted_string if name == "Unknown OID" else name,
+            is_ca=is_ca,
+            ca_issuers=ca_issuers,
+            der=der,
         )
 
     @property
@@ -55,27 +91,47 @@ class CertificateInfo:
         return ":".join(self.sha256[i : i + 2] for i in range(0, len(self.sha256), 2))
 
 
+def _public_key(cert: x509.Certificate) -> tuple[str, int, str]:
+    """The certificate's key: its type, size in bits, and curve (EC keys only)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+    try:
+        key = cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):  # a key type cryptography does not know
+        return "unknown", 0, ""
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size, ""
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.curve.key_size, key.curve.name
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size, ""
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256, ""
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448", 456, ""
+    return type(key).__name__.removesuffix("PublicKey"), 0, ""
+
+
 @dataclass(frozen=True, slots=True)
 class TlsInfo:
     version: str  # "TLSv1.3"
     cipher: str  # "TLS_AES_256_GCM_SHA384"
     bits: int
     server_hostname: str | None  # the SNI / name checked
-    chain: tuple[CertificateInfo, ...]  # leaf first; only the leaf where Python cannot show more
+    chain: tuple[CertificateInfo, ...]  # leaf first, as the server sent them
     verified: bool
     verify_note: str  # "certificate verified", or why it was not
+    whole_chain: bool = True  # False: only the leaf, where Python hides the rest
 
     @classmethod
     def from_ssl_object(
         cls, ssl_object: ssl.SSLObject | ssl.SSLSocket, *, verified: bool, note: str
     ) -> TlsInfo:
         name, _, bits = ssl_object.cipher() or ("", "", 0)
-        get_chain = getattr(ssl_object, "get_unverified_chain", None)  # Python 3.13+
-        if get_chain is not None:
-            ders = [
-                cert if isinstance(cert, bytes) else cert.public_bytes() for cert in get_chain()
-            ]
-        else:
+        ders = _sent_chain(ssl_object)
+        whole = ders is not None
+        if ders is None:
             leaf = ssl_object.getpeercert(binary_form=True)
             ders = [leaf] if leaf else []
         return cls(
@@ -86,11 +142,24 @@ class TlsInfo:
             chain=tuple(CertificateInfo.from_der(der) for der in ders),
             verified=verified,
             verify_note=note,
+            whole_chain=whole,
         )
 
     @property
     def leaf(self) -> CertificateInfo | None:
         return self.chain[0] if self.chain else None
+
+
+def _sent_chain(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> list[bytes] | None:
+    """The DER of every certificate the server sent, leaf first; None where this Python
+    does not tell. Public from 3.13; before, from 3.10, the C object has it privately."""
+    public = getattr(ssl_object, "get_unverified_chain", None)
+    if public is not None:
+        return list(public() or ())
+    private = getattr(getattr(ssl_object, "_sslobj", None), "get_unverified_chain", None)
+    if private is None:
+        return None
+    return [cert.public_bytes(_ssl.ENCODING_DER) for cert in private() or ()]
 
 
 def make_tls_context(

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         to_swaks,
         write_export,
     )
+    from smtptui.session.pem import save_chain
     from smtptui.session.recipe import Recipe, as_python, as_run, as_swaks
     from smtptui.session.settings import Security, SessionSettings
     from smtptui.session.state import Phase, SessionState, suggestions
@@ -111,6 +112,7 @@ __all__ = [
     "default_filename",
     "explanation",
     "export",
+    "save_chain",
     "suggestions",
     "summarize",
     "swaks_lines",
@@ -171,6 +173,7 @@ _HOMES = {
     "default_filename": "smtptui.session.export",
     "explanation": "smtptui.session.explain",
     "export": "smtptui.session.export",
+    "save_chain": "smtptui.session.pem",
     "suggestions": "smtptui.session.state",
     "summarize": "smtptui.session.summary",
     "swaks_lines": "smtptui.session.export",

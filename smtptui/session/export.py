@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from smtptui.engine.chain import check_chain
 from smtptui.engine.tls import CertificateInfo, TlsInfo
 from smtptui.session.transcript import Entry, EntryKind, Transcript
 from smtptui.session.visible import json_line
@@ -188,6 +189,8 @@ def tls_json(info: TlsInfo) -> dict[str, object]:
         "verified": info.verified,
         "verify_note": info.verify_note,
         "chain": [_certificate_json(certificate) for certificate in info.chain],
+        "whole_chain": info.whole_chain,
+        "chain_complete": check_chain(info).complete,
     }
 
 
@@ -201,4 +204,10 @@ def _certificate_json(certificate: CertificateInfo) -> dict[str, object]:
         "serial": f"{certificate.serial:X}",
         "fingerprint": certificate.fingerprint,
         "self_signed": certificate.self_signed,
+        "is_ca": certificate.is_ca,
+        "key_type": certificate.key_type,
+        "key_bits": certificate.key_bits,
+        "curve": certificate.curve,
+        "signature_algorithm": certificate.signature_algorithm,
+        "ca_issuers": list(certificate.ca_issuers),
     }

@@ -55,8 +55,8 @@ def visible_bytes(data: bytes, *, one_line: bool = False) -> str:
 
 
 def visible_tls(info: TlsInfo) -> TlsInfo:
-    """A copy of ``info`` for display: every name in it (the certificates' subjects, issuers
-    and SANs, which whoever made the certificate chose) :func:`visible` on one line."""
+    """A copy of ``info`` for display: every name in it (the certificates' subjects, issuers,
+    SANs and issuer URLs, which whoever made the certificate chose) :func:`visible` on one line."""
     return dataclasses.replace(
         info,
         server_hostname=info.server_hostname and visible(info.server_hostname, one_line=True),
@@ -72,6 +72,12 @@ def _visible_certificate(certificate: CertificateInfo) -> CertificateInfo:
         issuer=visible(certificate.issuer, one_line=True),
         common_name=visible(certificate.common_name, one_line=True),
         sans=tuple(visible(name, one_line=True) for name in certificate.sans),
+        ca_issuers=tuple(visible(url, one_line=True) for url in certificate.ca_issuers),
+        # cryptography's names, not the certificate's bytes: made visible all the same, so
+        # that no string field is left to reason about.
+        key_type=visible(certificate.key_type, one_line=True),
+        curve=visible(certificate.curve, one_line=True),
+        signature_algorithm=visible(certificate.signature_algorithm, one_line=True),
     )
 
 

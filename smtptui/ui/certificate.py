@@ -3,11 +3,11 @@ copy of the same facts."""
 
 from __future__ import annotations
 
-import ssl
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,12 +15,11 @@ from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from smtptui.engine.chain import check_chain, counted
 from smtptui.engine.tls import CertificateInfo, TlsInfo
-from smtptui.session import visible_tls
+from smtptui.session import save_chain, visible, visible_tls
 from smtptui.ui.dialog import ScrollingDialog
-
-FULL_CHAIN = hasattr(ssl.SSLObject, "get_unverified_chain")
-"""Whether this Python hands over every certificate the server sent (3.13+) or only the leaf."""
+from smtptui.ui.path import PathScreen
 
 LABEL_WIDTH = 14
 """Columns for a label and the space after it."""
@@ -34,13 +33,8 @@ WARN_DAYS = 30
 FINGERPRINT_BYTES = 16
 """Bytes per line of a fingerprint: 47 columns, so it fits beside the labels at 80 columns."""
 
-ONLY_LEAF = (
-    "Only the server's own certificate is shown: before Python 3.13 the ssl module does not "
-    "give the intermediate certificates the server sent."
-)
-LEAF_ALONE = (
-    "The server sent only its own certificate: a client must already know its issuer to verify it."
-)
+OCSP = "not visible: Python's ssl module has no API for a stapled response"
+"""What the screen can say about OCSP stapling."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +63,16 @@ def certificate_text(info: TlsInfo, now: datetime | None = None) -> str:
                     break_on_hyphens=False,
                 )
         lines.append("")
-    if note := chain_note(info):
-        lines += textwrap.wrap(note, PLAIN_WIDTH)
     return "\n".join(lines).rstrip() + "\n"
 
 
 def sections(info: TlsInfo, now: datetime) -> list[Section]:
     """The TLS session, then each certificate of the chain, leaf first: the names in them
     made :func:`visible <smtptui.session.visible_tls>`, for the screen and its copy alike."""
+    check = check_chain(info)  # on the names as sent: two could look alike made visible
+    mark = {True: "✔ ", False: "✘ ", None: ""}[check.complete]
+    style = {True: "$text-success", False: "$text-error", None: "$text-warning"}[check.complete]
+    chain = Content.styled(mark + visible(check.text, one_line=True), style)
     info = visible_tls(info)
     if info.verified:
         verification = Content.styled("✔ verified", "$text-success")
@@ -95,21 +91,14 @@ def sections(info: TlsInfo, now: datetime) -> list[Section]:
                 Content(info.server_hostname or "none sent"),
             ),
             ("Verification", verification),
+            ("Chain", chain),
+            ("OCSP stapling", Content(OCSP)),
         ),
     )
     return [
         session,
         *(_certificate(cert, _label(info, index), now) for index, cert in enumerate(info.chain)),
     ]
-
-
-def chain_note(info: TlsInfo) -> str:
-    """Why the chain is shorter than it might be, or "" when there is nothing to say."""
-    if not info.chain:
-        return "The server sent no certificate."
-    if len(info.chain) == 1 and not info.chain[0].self_signed:
-        return LEAF_ALONE if FULL_CHAIN else ONLY_LEAF
-    return ""
 
 
 def _label(info: TlsInfo, index: int) -> str:
@@ -136,12 +125,20 @@ def _certificate(cert: CertificateInfo, label: str, now: datetime) -> Section:
         ("Subject", Content(cert.subject or "(empty)")),
         ("Issuer", Content(cert.issuer or "(empty)")),
         ("SANs", Content(", ".join(cert.sans) or "none")),
+        ("Key", Content(_key(cert))),
+        ("Signature", Content(cert.signature_algorithm or "unknown")),
         ("Valid from", valid_from),
         ("Valid until", valid_until),
         ("Serial", Content(f"0x{cert.serial:X}")),
         ("SHA-256", Content("\n".join(_fingerprint_lines(cert.fingerprint)))),
     )
     return Section(title, rows)
+
+
+def _key(cert: CertificateInfo) -> str:
+    size = f" {cert.key_bits}-bit" if cert.key_bits else ""
+    curve = f" ({cert.curve})" if cert.curve else ""
+    return f"{cert.key_type or 'unknown'}{size}{curve}"
 
 
 def validity(cert: CertificateInfo, now: datetime) -> tuple[str, str]:
@@ -176,11 +173,12 @@ def _fingerprint_lines(fingerprint: str) -> Iterator[str]:
 
 class CertificateScreen(ScrollingDialog):
     """The TLS session and the certificate chain of a handshake; ``c`` copies it as text,
-    Esc, q or Enter closes it."""
+    ``s`` saves the certificates as PEM, Esc, q or Enter closes it."""
 
     BINDINGS = [
         Binding("escape,q,enter", "dismiss", "Close"),
         Binding("c", "copy", "Copy"),
+        Binding("s", "save", "Save PEM"),
     ]
 
     DEFAULT_CSS = f"""
@@ -194,7 +192,6 @@ class CertificateScreen(ScrollingDialog):
             padding-left: 2;
         }}
         & .label {{ color: $text-muted; }}
-        & .note {{ margin-top: 1; }}
     }}
     """
 
@@ -206,17 +203,35 @@ class CertificateScreen(ScrollingDialog):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as body:
             body.border_title = "TLS certificate"
-            body.border_subtitle = "c copy · Esc, q or Enter close"
+            body.border_subtitle = "c copy · s save PEM · Esc, q or Enter close"
             for number, section in enumerate(sections(self.info, self.now)):
                 yield Static(section.title, classes="heading first" if number == 0 else "heading")
                 with Grid():
                     for label, value in section.rows:
                         yield Static(label, classes="label", markup=False)
                         yield Static(value)
-            if note := chain_note(self.info):
-                yield Static(note, classes="note", markup=False)
 
     def action_copy(self) -> None:
         """Copy the details as plain text."""
         self.app.copy_to_clipboard(certificate_text(self.info, self.now))
         self.notify("Certificate details copied")
+
+    def action_save(self) -> None:
+        """Ask for a file and write the certificates the server sent to it as PEM."""
+        chain = self.info.chain
+        if not chain:
+            self.notify("The server sent no certificate", severity="warning")
+            return
+        screen = PathScreen(
+            "Save the certificates as PEM",
+            lambda typed: save_chain(chain, typed),
+            note=f"The {counted(len(chain))} the server sent, leaf first (a file there is "
+            "replaced).",
+            action="Save",
+        )
+        self.app.push_screen(screen, self._saved)
+
+    def _saved(self, path: Path | None) -> None:
+        if path is not None:
+            where = visible(str(path), one_line=True)
+            self.notify(f"Saved {counted(len(self.info.chain))} to {where}")

@@ -76,6 +76,11 @@ async def test_json_records_carry_the_handshake(server, client_tls_context) -> N
     assert datetime.fromisoformat(leaf["not_before"]) == tls.tls_info.leaf.not_before
     assert int(leaf["serial"], 16) == tls.tls_info.leaf.serial
     assert leaf["fingerprint"] == tls.tls_info.leaf.fingerprint and leaf["fingerprint"][2] == ":"
+    assert (leaf["key_type"], leaf["key_bits"], leaf["curve"]) == ("EC", 256, "secp256r1")
+    assert leaf["signature_algorithm"] == "ecdsa-with-SHA256"
+    assert leaf["is_ca"] is False and leaf["ca_issuers"] == []
+    assert info["whole_chain"] is True and info["chain_complete"] is True
+    assert "der" not in leaf and "pem" not in leaf  # --save-chain writes them
 
 
 async def test_json_records_carry_the_group_and_what_each_reply_answers(

@@ -4,6 +4,7 @@ way the session turns outside text into text to show (entries, explanations, exp
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Callable
 
@@ -27,6 +28,7 @@ from smtptui.session import (
     to_swaks,
     visible,
     visible_bytes,
+    visible_tls,
 )
 
 from support.certificates import server_context, unverified
@@ -144,6 +146,7 @@ async def test_certificate_names_show_no_control_and_fake_no_line(make_server: M
         issuer=hostile_name(HOSTILE_TEXT[::-1]),
         dns_names=(f"mx{HOSTILE_ASCII}.example",),
         ip="127.0.0.1",
+        ca_issuers=(f"http://ca{HOSTILE_ASCII}.example/",),
     )
     server = make_server(tls_context=context)
     controller = SessionController(settings_for(server, unverified()))
@@ -163,3 +166,11 @@ async def test_certificate_names_show_no_control_and_fake_no_line(make_server: M
     assert record["tls_info"]["chain"][0]["subject"] == tls.tls_info.leaf.subject
     assert "\x1b[2J\x1b\x07\x9b\x7f\u202e Corp" in tls.tls_info.leaf.subject
     assert raw(to_swaks(controller.transcript)) == set()
+    # Every string field of a certificate, made visible for the certificate screen.
+    shown = visible_tls(tls.tls_info).leaf
+    assert shown is not None and shown.ca_issuers == (
+        r"http://ca\x1b]0;pwned\x07\x1b[2J\x7f.example/",
+    )
+    values = [getattr(shown, field.name) for field in dataclasses.fields(shown)]
+    texts = [text for value in values for text in (value if isinstance(value, tuple) else [value])]
+    assert raw("".join(text for text in texts if isinstance(text, str)), keep="") == set()

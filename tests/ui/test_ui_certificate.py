@@ -6,24 +6,28 @@ use fixed certificate data (dates, serials, fingerprints), so two runs draw the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import ssl
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import trustme
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from textual.app import App
 from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from smtptui.engine import SMTPClient
 from smtptui.engine.tls import CertificateInfo, TlsInfo
 from smtptui.server import EmbeddedServer
 from smtptui.ui import certificate
 from smtptui.ui.certificate import CertificateScreen, certificate_text
+from smtptui.ui.path import PathScreen
 
-from support.certificates import common_name, server_context, unverified
+from support.certificates import chain_context, common_name, server_context, unverified
 
 MakeServer = Callable[..., EmbeddedServer]
 SnapCompare = Callable[..., bool]
@@ -71,8 +75,12 @@ async def test_verified_leaf(server: EmbeddedServer, client_tls_context: ssl.SSL
     assert ":".join(fingerprint) == info.leaf.fingerprint
     assert f"0x{info.leaf.serial:X}" in text
     assert "(expires in" in text and "self-signed" not in text
-    # Only the leaf from a CA: the screen says why the chain ends there.
-    assert certificate.chain_note(info) in " ".join(text.split())
+    assert "Key           EC 256-bit (secp256r1)" in text
+    assert "Signature     ecdsa-with-SHA256" in text
+    # Only the leaf, from a CA the client trusts: nothing is missing.
+    chain = f"Chain ✔ complete: 1 certificate, then {info.leaf.issuer}, a trusted root"
+    assert chain in " ".join(text.split())
+    assert "OCSP stapling not visible: Python's ssl module has no API for a stapled" in text
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
@@ -91,7 +99,7 @@ async def test_expired_self_signed(make_server: MakeServer) -> None:
     assert "Leaf  mail.test  (self-signed)" in text
     assert "DNS:mail.test" in text
     assert "(EXPIRED 3 days ago)" in text
-    assert certificate.chain_note(info) == ""
+    assert "Chain         ✔ complete: 1 certificate, self-signed" in text
 
 
 async def test_self_signed_expiring_soon(
@@ -126,7 +134,8 @@ def test_chain_labels() -> None:
     assert headings[2].startswith("Intermediate 1")
     without_root = TlsInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, "x", infos[:2], True, "")
     assert "Root" not in certificate_text(without_root)
-    assert certificate.chain_note(info) == certificate.chain_note(without_root) == ""
+    assert "✔ complete: 3 certificates, at the root" in certificate_text(info)
+    assert "✔ complete: 2 certificates, then" in certificate_text(without_root)
 
 
 @pytest.mark.parametrize(
@@ -150,16 +159,28 @@ def test_validity(before: int, after: int, note: str, style: str) -> None:
     assert certificate.validity(cert, NOW) == (note, style)
 
 
-def test_only_leaf_note(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Before 3.13 Python shows only the leaf; from 3.13 a lone leaf is what was sent."""
-    info = fixed_info(verified=True)
-    monkeypatch.setattr(certificate, "FULL_CHAIN", False)
-    assert "before Python 3.13" in certificate_text(info, NOW)
-    monkeypatch.setattr(certificate, "FULL_CHAIN", True)
-    assert "sent only its own certificate" in certificate_text(info, NOW)
+def test_chain_line_when_it_cannot_tell_or_nothing_came() -> None:
+    """A Python that shows only the leaf cannot judge the chain; no certificate at all is
+    incomplete."""
+    info = dataclasses.replace(fixed_info(verified=True), whole_chain=False)
+    assert "Chain         cannot tell: this Python shows only" in certificate_text(info, NOW)
     empty = TlsInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, None, (), False, "no certificate")
     assert "none sent" in certificate_text(empty, NOW)
-    assert "The server sent no certificate." in certificate_text(empty, NOW)
+    assert "Chain         ✘ the server sent no certificate" in certificate_text(empty, NOW)
+
+
+async def test_incomplete_chain_names_the_missing_intermediate(make_server: MakeServer) -> None:
+    """A server sending its leaf without the intermediate that issued it."""
+    root = trustme.CA()
+    intermediate = root.create_child_ca()
+    server = make_server(
+        tls_context=chain_context(intermediate.issue_cert("127.0.0.1"), intermediates=False)
+    )
+    info = await handshake(server, unverified())
+    missing = x509.load_pem_x509_certificate(intermediate.cert_pem.bytes()).subject
+    text = " ".join(certificate_text(info).split())
+    assert f"Chain ✘ incomplete: the issuer of {info.chain[0].subject} was not sent: " in text
+    assert f"was not sent: {missing.rfc4514_string()}; a client fails" in text
 
 
 # -- the screen ---------------------------------------------------------------------------
@@ -185,6 +206,13 @@ def fixed_certificate(**changes: object) -> CertificateInfo:
         "serial": 0x04A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3,
         "sha256": "3F9A0C7D1E2B4A6F8C0D2E4F6A8B0C1D3E5F7A9B1C3D5E7F9A0B2C4D6E8F0A1B",
         "self_signed": False,
+        "key_type": "EC",
+        "key_bits": 256,
+        "curve": "secp256r1",
+        "signature_algorithm": "sha256WithRSAEncryption",
+        "is_ca": False,
+        "ca_issuers": (),
+        "der": b"",
         **changes,
     }
     return CertificateInfo(**values)  # type: ignore[arg-type]
@@ -212,6 +240,10 @@ def fixed_chain() -> tuple[CertificateInfo, ...]:
         not_after=dt.datetime(2027, 3, 12, 23, 59, tzinfo=dt.UTC),
         serial=0x8A3F1C92D0B47E6A15C3F2E9B8D7A6C5,
         sha256="A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90",
+        key_type="RSA",
+        key_bits=2048,
+        curve="",
+        is_ca=True,
     )
     root = fixed_certificate(
         subject="CN=Example Root CA X1,O=Example Trust Services,C=US",
@@ -223,6 +255,11 @@ def fixed_chain() -> tuple[CertificateInfo, ...]:
         serial=0x8210CFB0D240E3594463E0BB63828B00,
         sha256="96BCEC06264976F37460779ACF28C5A7CFE8A3C0AAE11A8FFCEE05C0BDDF08C6",
         self_signed=True,
+        key_type="RSA",
+        key_bits=4096,
+        curve="",
+        signature_algorithm="sha384WithRSAEncryption",
+        is_ca=True,
     )
     return (fixed_certificate(), intermediate, root)
 
@@ -271,6 +308,57 @@ async def test_scrolls_long_chains() -> None:
         await pilot.press("end")
         await pilot.pause()
         assert body.scroll_y == body.max_scroll_y
+
+
+def screen_fingerprints(app: App[None]) -> list[str]:
+    """The SHA-256 fingerprints the screen shows, as AB:CD:…, in its order."""
+    cells = [str(cell.render()) for cell in app.screen.query(Static)]
+    return [
+        ":".join(cells[index + 1].split()) for index, cell in enumerate(cells) if cell == "SHA-256"
+    ]
+
+
+async def test_save_writes_the_chain_the_screen_shows(
+    make_server: MakeServer, tmp_path: Path
+) -> None:
+    """s asks for a file and writes the certificates as PEM, leaf first: their SHA-256
+    fingerprints are the screen's. A directory is refused in the dialog, which stays."""
+    root = trustme.CA()
+    server = make_server(tls_context=chain_context(root.create_child_ca().issue_cert("x.test")))
+    info = await handshake(server, unverified())
+    app = CertificateApp(info)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        shown = screen_fingerprints(app)
+        assert shown == [certificate.fingerprint for certificate in info.chain]
+        assert len(shown) == 2
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, PathScreen)
+        await pilot.press(*str(tmp_path), "enter")
+        await pilot.pause()
+        error = app.screen.query_one("#error", Static)
+        assert "is a directory" in str(error.render()) and isinstance(app.screen, PathScreen)
+        path = tmp_path / "chain.pem"
+        await pilot.press(*"/chain.pem", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CertificateScreen)
+        assert [n.message for n in app._notifications] == [f"Saved 2 certificates to {path}"]
+    saved = x509.load_pem_x509_certificates(path.read_bytes())
+    assert [
+        ":".join(f"{byte:02X}" for byte in cert.fingerprint(hashes.SHA256())) for cert in saved
+    ] == shown
+
+
+async def test_save_with_no_certificate_says_so() -> None:
+    empty = TlsInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, None, (), False, "no certificate")
+    app = CertificateApp(empty)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, CertificateScreen)
+        assert [n.message for n in app._notifications] == ["The server sent no certificate"]
 
 
 def test_snapshot_chain(snap_compare: SnapCompare) -> None:

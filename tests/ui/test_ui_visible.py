@@ -12,7 +12,14 @@ from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.transcript import TranscriptView
 
 from support.certificates import server_context, unverified
-from support.hostile import HOSTILE_ASCII, hostile_name, hostile_server, raw, screen_text
+from support.hostile import (
+    HOSTILE_ASCII,
+    HOSTILE_TEXT,
+    hostile_name,
+    hostile_server,
+    raw,
+    screen_text,
+)
 from support.pilot import step
 from support.scripted import ScriptedServer
 from support.sessions import settings_for
@@ -55,7 +62,11 @@ async def test_a_hostile_certificate_reaches_no_screen_nor_the_clipboard(
     make_server: Callable[..., EmbeddedServer],
 ) -> None:
     context = server_context(
-        hostile_name(), dns_names=(f"mx{HOSTILE_ASCII}.example",), ip="127.0.0.1"
+        hostile_name(),
+        issuer=hostile_name(HOSTILE_TEXT[::-1]),  # named again on the Chain line, missing
+        dns_names=(f"mx{HOSTILE_ASCII}.example",),
+        ip="127.0.0.1",
+        ca_issuers=(f"http://ca{HOSTILE_ASCII}.example/issuer.der",),
     )
     server = make_server(tls_context=context)
     app = SmtpTui(settings_for(server, unverified()), show_timing=False)
@@ -68,3 +79,5 @@ async def test_a_hostile_certificate_reaches_no_screen_nor_the_clipboard(
         assert shows_no_control(app).count(SHOWN) >= 3  # subject, issuer, SANs
         await pilot.press("c")
         assert raw(app.clipboard) == set() and SHOWN in app.clipboard
+        words = " ".join(app.clipboard.split())
+        assert r"(from http://ca\x1b]0;pwned" in words  # the Chain line's URL
