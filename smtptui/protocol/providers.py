@@ -728,7 +728,7 @@ RULES: tuple[Rule, ...] = (
         "postgrey (Postfix)",
         (450, 451),
         "",
-        r"greylisted",
+        r"greylisted, see https?://postgrey",
         "greylisting: the first message from this sender, recipient and IP is deferred.",
         "The server refuses unknown senders once, since spam software seldom retries.",
         "Try again after a few minutes; a mail server does that by itself.",
