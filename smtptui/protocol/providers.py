@@ -80,7 +80,7 @@ RULES: tuple[Rule, ...] = (
         (530, 451, 550),
         "",
         r"must issue a starttls command first",
-        "STARTTLS first: AUTH and mail are taken only over TLS.",
+        "STARTTLS first; AUTH and mail are taken only over TLS.",
         "The connection is still plain text: EHLO was answered, but STARTTLS was not sent "
         "(or the security setting is plain).",
         "Send {starttls}, then EHLO again, then AUTH and MAIL.",

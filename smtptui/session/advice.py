@@ -136,7 +136,7 @@ def _reply(code: int, message: bytes | str, advice: str = "") -> str:
     raw = message.encode("utf-8") if isinstance(message, str) else message
     known = provider_advice(Reply(code, tuple(raw.split(b"\n")), b""))
     if known is not None:
-        advice = f"{provider_sentence(known)}{f' ({advice})' if advice else ''}"
+        advice = f"{provider_sentence(known)}{f' (In general: {advice}.)' if advice else ''}"
     return f"{_said(code, message)} — {advice}" if advice else _said(code, message)
 
 
