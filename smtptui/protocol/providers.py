@@ -2,10 +2,10 @@
 Yahoo, Postfix (with postscreen, postgrey and milter-greylist) and Exim.
 
 A reply code says what kind of failure happened; the text says which one, and each provider
-words its own. Every rule here was written from a real reply in ``tests/data/provider-
-replies.md`` and matches it by code, enhanced code and a phrase of the text that only that
-server uses (or, for "Must issue a STARTTLS command first", that every server uses). It
-says what the reply means there, the likely cause and the fix.
+words its own. Every rule here was written from a real reply in
+``tests/data/provider-replies.md`` and matches it by code, enhanced code and a phrase of the
+text that only that server uses (or, for "Must issue a STARTTLS command first", that every
+server uses). It says what the reply means there, the likely cause and the fix.
 
 A fix may name a step of the session as ``{starttls}``, ``{auth}``, ``{ehlo}``,
 ``{connect}``, ``{rcpt}`` or a setting as ``{ehlo_name}``: the session fills in how to do it
