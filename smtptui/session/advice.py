@@ -6,6 +6,7 @@ from smtptui.engine import errors
 from smtptui.engine.hosts import format_host
 from smtptui.protocol.auth import NoMechanismError
 from smtptui.protocol.errors import CommandError
+from smtptui.protocol.providers import ProviderAdvice, provider_advice
 from smtptui.protocol.replies import Reply
 
 Failure = OSError | ValueError
@@ -20,10 +21,54 @@ FAILURES = (OSError, ValueError)
 _CLOSING = "the server is closing the connection; connect again later"
 """What a 421 means (RFC 5321 3.8), whatever it answered."""
 
+STEP_KEYS: dict[str, str] = {
+    "connect": "f2",
+    "ehlo": "f3",
+    "starttls": "f4",
+    "auth": "f5",
+    "rcpt": "f7",
+}
+"""The TUI's key for each step a fix may name; ``ui.app.STEPS`` binds these keys, so the
+key a fix names is the key that does it."""
+
+
+def key_name(key: str) -> str:
+    """``F2``, ``Ctrl+T``, ``Shift+F6``: a key as the help screen, the palette and advice
+    show it."""
+    return "+".join(
+        part.upper() if part.startswith("f") else part.title() for part in key.split("+")
+    )
+
+
+def _step(step: str, label: str, run: str = "") -> str:
+    run = f"; smtptui run: {run}" if run else ""
+    return f"{label} ({key_name(STEP_KEYS[step])}{run})"
+
+
+_HOW: dict[str, str] = {
+    "connect": _step("connect", "Connect"),
+    "ehlo": _step("ehlo", "EHLO"),
+    "starttls": _step("starttls", "STARTTLS", "--starttls"),
+    "auth": _step("auth", "AUTH", "--user"),
+    "rcpt": _step("rcpt", "RCPT TO"),
+    "ehlo_name": "the EHLO name (Connection pane; smtptui run: --ehlo)",
+}
+"""How to do each step or setting a provider's fix names (see ``protocol.providers``)."""
+
+
+def fix(known: ProviderAdvice) -> str:
+    """A provider's fix, each step it names given with its key (and ``run``'s flag)."""
+    return known.fix.format_map(_HOW)
+
+
+def provider_sentence(known: ProviderAdvice) -> str:
+    """A provider's advice in one line: who, what it means, the likely cause, the fix."""
+    return f"{known.who}: {known.meaning} Likely cause: {known.cause} Fix: {fix(known)}"
+
 
 def refused(label: str, reply: Reply) -> str:
     """An action the server answered with a failure (or an unexpected code)."""
-    return f"{label} refused: {_reply(reply.code, reply.text)}"
+    return f"{label} refused: {_reply(reply.code, reply.message)}"
 
 
 def explain(error: Failure, label: str) -> str:
@@ -85,8 +130,13 @@ def _said(code: int, message: bytes | str) -> str:
 
 
 def _reply(code: int, message: bytes | str, advice: str = "") -> str:
-    """A reply in a few words, then what a 421 means, else ``advice`` (if any)."""
+    """A reply in a few words, then what the server that sent it means by it (if a
+    provider's rule knows it), then what a 421 means, else ``advice`` (if any)."""
     advice = _CLOSING if code == 421 else advice
+    raw = message.encode("utf-8") if isinstance(message, str) else message
+    known = provider_advice(Reply(code, tuple(raw.split(b"\n")), b""))
+    if known is not None:
+        advice = f"{provider_sentence(known)}{f' (In general: {advice}.)' if advice else ''}"
     return f"{_said(code, message)} — {advice}" if advice else _said(code, message)
 
 

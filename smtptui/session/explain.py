@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from smtptui.engine.tls import TlsInfo
 from smtptui.protocol.codes import explain
 from smtptui.protocol.envelope import unxtext
+from smtptui.protocol.providers import provider_advice
 from smtptui.protocol.replies import Reply
+from smtptui.session.advice import fix
 from smtptui.session.transcript import Entry, EntryKind
 from smtptui.session.visible import visible, visible_bytes
 
@@ -103,7 +105,22 @@ def _explanation(entry: Entry) -> list[str]:
 
 
 def _reply(reply: Reply) -> list[str]:
-    """A reply's code and enhanced code with their meanings, then the explainer's notes."""
+    """What the server that sent the reply means by it, if a provider's rule knows it (who,
+    what, why, the fix); then its code and enhanced code with their meanings, and the
+    explainer's notes."""
+    return _provider(reply) + _codes(reply)
+
+
+def _provider(reply: Reply) -> list[str]:
+    known = provider_advice(reply)
+    if known is None:
+        return []
+    return [f"{known.who}: {known.meaning}", f"why  {known.cause}", f"fix  {fix(known)}"]
+
+
+def _codes(reply: Reply) -> list[str]:
+    """A reply's code and enhanced code with their meanings, then the explainer's notes: all
+    that the codes alone say, whoever sent it."""
     meaning = explain(reply)
     lines = [f"{meaning.code}  {meaning.meaning}"]
     enhanced = meaning.enhanced_meaning

@@ -49,6 +49,7 @@ from smtptui.session import (
     Verify,
     suggestions,
 )
+from smtptui.session.advice import STEP_KEYS, key_name
 from smtptui.session.export import ExportFormat, default_filename, write_export
 from smtptui.session.recipe import RENDERERS, Recipe, write_recipe
 from smtptui.ui.certificate import CertificateScreen
@@ -69,13 +70,13 @@ from smtptui.ui.transcript import TranscriptPane, TranscriptView
 
 STEPS: tuple[tuple[str, str, str, str], ...] = (
     # key, step, footer label, what it does (help screen and command palette)
-    ("f2", "connect", "Connect", "Connect to the server in the Connection pane"),
-    ("f3", "ehlo", "EHLO", "EHLO: greet and ask for the server's extensions"),
-    ("f4", "starttls", "STARTTLS", "STARTTLS: upgrade the connection to TLS"),
-    ("f5", "auth", "AUTH", "AUTH with the Auth pane's mechanism and credentials"),
+    (STEP_KEYS["connect"], "connect", "Connect", "Connect to the server in the Connection pane"),
+    (STEP_KEYS["ehlo"], "ehlo", "EHLO", "EHLO: greet and ask for the server's extensions"),
+    (STEP_KEYS["starttls"], "starttls", "STARTTLS", "STARTTLS: upgrade the connection to TLS"),
+    (STEP_KEYS["auth"], "auth", "AUTH", "AUTH with the Auth pane's mechanism and credentials"),
     ("f6", "mail", "MAIL", "MAIL FROM: the Compose pane's envelope sender"),
     ("shift+f6", "pipeline", "Pipeline", "MAIL FROM, every RCPT TO and DATA in one write"),
-    ("f7", "rcpt", "RCPT", "RCPT TO: the next of the Compose pane's recipients"),
+    (STEP_KEYS["rcpt"], "rcpt", "RCPT", "RCPT TO: the next of the Compose pane's recipients"),
     ("f8", "data", "DATA", "DATA, then the composed message (at a 354, the message)"),
     ("shift+f8", "bdat", "BDAT", "BDAT: the composed message in chunks, after RCPT"),
     ("f9", "send", "Send", "Send the composed message: MAIL, every RCPT, DATA"),
@@ -342,7 +343,7 @@ class SmtpTui(ThemedApp):
         self.query_one(CommandLine).show(state)
         steps = {step: (key, label) for key, step, label, _ in STEPS}
         advice = [steps[_ADVICE_STEPS[s]] for s in suggestions(state) if s in _ADVICE_STEPS]
-        hint = "  ".join(f"{_key_name(key)} {label}" for key, label in advice)
+        hint = "  ".join(f"{key_name(key)} {label}" for key, label in advice)
         self._view.advice = f"next: {hint}" if hint else ""
         client = self.controller.client
         capabilities = client.capabilities if client is not None and state.esmtp else None
@@ -573,7 +574,7 @@ class SmtpTui(ThemedApp):
 
     def action_help(self) -> None:
         keys = [("F1", "This help")]
-        keys += [(_key_name(key), text) for key, _, _, text in STEPS]
+        keys += [(key_name(key), text) for key, _, _, text in STEPS]
         keys += [("Esc", "Cancel the step in flight; in a message, end it or drop")]
         keys += [("Ctrl+P", "Command palette")]
         keys += [("Ctrl+F", "Search the transcript; Enter or Esc there goes to it")]
@@ -581,7 +582,7 @@ class SmtpTui(ThemedApp):
         keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+N", "Go to the transcript")]
         keys += [("/ f e", "Search, filter, errors: from anywhere but a text field")]
         keys += [("Ctrl+Q", "Quit smtptui")]
-        keys += [(_key_name(key), f"{text} (in Compose)") for key, _, _, text in COMPOSE_KEYS]
+        keys += [(key_name(key), f"{text} (in Compose)") for key, _, _, text in COMPOSE_KEYS]
         transcript = [(key, text) for key, _, text in TRANSCRIPT_KEYS]
         self.push_screen(HelpScreen(keys, transcript))
 
@@ -607,12 +608,12 @@ class SmtpTui(ThemedApp):
         yield from super().get_system_commands(screen)
         for key, step, label, text in STEPS:
             yield SystemCommand(
-                f"SMTP: {label} ({_key_name(key)})", text, lambda step=step: self.action_step(step)
+                f"SMTP: {label} ({key_name(key)})", text, lambda step=step: self.action_step(step)
             )
         compose = self.query_one(ComposePane)
         for key, action, title, text in COMPOSE_KEYS:
             yield SystemCommand(
-                f"Compose: {title} ({_key_name(key)})",
+                f"Compose: {title} ({key_name(key)})",
                 text,
                 lambda action=action: self._in_compose(action, compose),
             )
@@ -655,10 +656,3 @@ def _retry(action: Action, risk: Risk) -> tuple[Action, ...]:
     if risk is Risk.UNVERIFIED_TLS and isinstance(action, StartTls):
         return Connect(), Ehlo(), StartTls()
     return (action,)
-
-
-def _key_name(key: str) -> str:
-    """``F2``, ``Ctrl+T``, ``Shift+F6``: a key as the help screen and the palette show it."""
-    return "+".join(
-        part.upper() if part.startswith("f") else part.title() for part in key.split("+")
-    )

@@ -12,6 +12,7 @@ import trustme
 
 from smtptui.engine.events import SentKind
 from smtptui.protocol.codes import explain_code
+from smtptui.protocol.providers import provider_advice
 from smtptui.protocol.replies import Reply
 from smtptui.server import EmbeddedServer
 from smtptui.session import (
@@ -56,7 +57,8 @@ def test_every_fixture_reply_is_explained() -> None:
     for reply in replies:
         [entry] = record(received(reply.raw))
         lines = explanation(entry)
-        assert lines[0].startswith(f"{reply.code}  "), reply
+        code_line = 3 if provider_advice(reply) else 0  # after who, why and fix
+        assert lines[code_line].startswith(f"{reply.code}  "), reply
         assert all(line.strip() and "\n" not in line for line in lines), reply
 
 
@@ -85,7 +87,9 @@ def test_notes_follow_the_codes() -> None:
     assert qmail[1].startswith("4.1.8  ") and len(qmail) == 4
     assert qmail[3] == "The enhanced code 4.1.8 is at the end of the text, qmail style."
     microsoft = explained(b"550 5.1.10 RESOLVER.ADR.RecipientNotFound; not found\r\n")
-    assert microsoft[3].startswith("Microsoft 365 sends 5.1.10")
+    assert microsoft[0] == "Microsoft 365: the recipient cannot be found."  # its advice first
+    assert microsoft[3].startswith("550  ") and len(microsoft) == 7
+    assert microsoft[6].startswith("Microsoft 365 sends 5.1.10")
 
 
 def test_flags_are_warnings_at_the_end() -> None:

@@ -14,6 +14,7 @@ from rich.style import Style
 from textual.app import ComposeResult
 from textual.strip import Strip
 
+from smtptui.engine import errors
 from smtptui.protocol.auth import MASK
 from smtptui.server import EmbeddedServer
 from smtptui.session import (
@@ -26,6 +27,7 @@ from smtptui.session import (
     SendMessage,
     SessionController,
     StartTls,
+    advice,
     swaks_lines,
 )
 from smtptui.ui.themes import ThemedApp
@@ -641,3 +643,72 @@ def test_an_unfolded_body_has_every_line_however_it_is_split(text: str, chunk: i
         unfolded = BodyLines(text)
     assert list(unfolded) == [line.expandtabs() for line in text.split("\n")] + ["."]
     assert unfolded.width == max(map(len, text.split("\n")))
+
+
+# -- advice that knows the providers -----------------------------------------------------------
+
+
+def refused_with_advice(label: str, raw: bytes, **fields: object) -> list[Entry]:
+    """A reply and the error the session records for it, its advice made by the session
+    (for AUTH, as for smtplib's authentication error)."""
+    reply = received(raw, 0.0312, **fields)
+    assert reply.reply is not None
+    if label == "AUTH":
+        error = errors.SMTPAuthenticationError(reply.reply.code, reply.reply.message)
+        text = advice.explain(error, label)
+    else:
+        text = advice.refused(label, reply.reply)
+    return [reply, entry(EntryKind.ERROR, text, **fields)]
+
+
+OFFICE_365_AUTH = [
+    entry(EntryKind.INFO, "Connected to smtp.office365.com:587", latency=0.0213),
+    received(b"220 AM0PR02CA0001.outlook.office365.com Microsoft ESMTP MAIL Service ready\r\n"),
+    entry(EntryKind.SENT, "EHLO client.example"),
+    received(b"250-AM0PR02CA0001.outlook.office365.com Hello\r\n250 STARTTLS\r\n", 0.0208),
+    entry(EntryKind.SENT, "STARTTLS"),
+    received(b"220 2.0.0 SMTP server ready\r\n", 0.0204),
+    entry(EntryKind.TLS, "TLS established: TLSv1.3 TLS_AES_256_GCM_SHA384 (256 bits)", tls=True),
+    entry(EntryKind.SENT, "EHLO client.example", tls=True),
+    received(
+        b"250-AM0PR02CA0001.outlook.office365.com Hello\r\n250 AUTH LOGIN XOAUTH2\r\n", tls=True
+    ),
+    entry(EntryKind.SENT, "AUTH LOGIN YWxpY2U=", tls=True, redacted="AUTH LOGIN username: alice"),
+    received(b"334 UGFzc3dvcmQ6\r\n", 0.0201, tls=True, note="challenge: Password:"),
+    entry(EntryKind.SENT, "d29uZGVybGFuZA==", tls=True, redacted="password: ••••••••"),
+    *refused_with_advice(
+        "AUTH",
+        b"535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for "
+        b"the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. "
+        b"[AM0PR02CA0001.eurprd02.prod.outlook.com]\r\n",
+        tls=True,
+    ),
+]
+"""Microsoft 365 refusing AUTH because SMTP AUTH is disabled for the tenant."""
+
+STARTTLS_FIRST = [
+    entry(EntryKind.INFO, "Connected to mail.example.org:25", latency=0.0011),
+    received(b"220 mail.example.org ESMTP Postfix\r\n", 0.0009),
+    entry(EntryKind.SENT, "EHLO client.example"),
+    received(b"250-mail.example.org\r\n250-PIPELINING\r\n250 STARTTLS\r\n", 0.0004),
+    entry(EntryKind.SENT, "MAIL FROM:<alice@example.org>"),
+    *refused_with_advice("MAIL FROM", b"530 5.7.0 Must issue a STARTTLS command first\r\n"),
+]
+"""MAIL FROM right after EHLO, at a server that takes mail only over TLS."""
+
+
+@pytest.mark.parametrize(
+    ("entries", "size"),
+    [(OFFICE_365_AUTH, (120, 40)), (STARTTLS_FIRST, (80, 24))],
+    ids=["535-5.7.139-120x40", "530-after-EHLO-80x24"],
+)
+def test_snapshot_provider_advice(
+    snap_compare, entries: list[Entry], size: tuple[int, int]
+) -> None:
+    """The refused reply explained: the provider, what it means there, why, the fix (with
+    its key), then what the codes say; the error under it leads with the same advice."""
+
+    async def explain_the_refusal(pilot) -> None:
+        await pilot.press("end", "up", "enter")
+
+    assert snap_compare(PaneApp(entries), terminal_size=size, run_before=explain_the_refusal)
