@@ -17,7 +17,11 @@ from smtptui.protocol.errors import CommandError
 
 HASH = "sha256"
 MIN_ITERATIONS = 4096
-"""RFC 7677 section 4: fewer iterations than this are too few to trust."""
+"""RFC 7677 section 4's count: what the embedded server asks for."""
+
+MAX_ITERATIONS = 1_000_000
+"""The most iterations a client computes (about a second): a server asking for more would
+hold it up for as long as it liked."""
 
 
 def saslprep(text: str, field: str) -> str:
@@ -68,7 +72,10 @@ def parse_attributes(message: bytes) -> dict[str, str]:
 
 
 def salted_password(password: str, salt: bytes, iterations: int) -> bytes:
-    """Hi(Normalize(password), salt, i): PBKDF2-HMAC-SHA-256."""
+    """Hi(Normalize(password), salt, i): PBKDF2-HMAC-SHA-256; ValueError unless ``iterations``
+    is from 1 to :data:`MAX_ITERATIONS`."""
+    if not 0 < iterations <= MAX_ITERATIONS:
+        raise ValueError(f"{iterations} iterations: from 1 to {MAX_ITERATIONS} are computed")
     return hashlib.pbkdf2_hmac(HASH, saslprep(password, "password").encode(), salt, iterations)
 
 
