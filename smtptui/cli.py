@@ -265,6 +265,11 @@ def make_settings(
             username=options["user"],
             password=password,
             mechanism=options["mechanism"],
+            oauth_token=options.get("oauth_token", base.oauth_token),
+            authzid=options.get("authzid", base.authzid),
+            login_initial_response=options.get(
+                "login_initial_response", base.login_initial_response
+            ),
         )
     except CommandError as error:
         raise click.BadParameter(str(error)) from None
@@ -277,6 +282,49 @@ def ask_password(user: str, known: str | None = None) -> str:
     return (
         env_password() or known or click.prompt(f"Password for {user}", hide_input=True, err=True)
     )
+
+
+def password_needed(mechanism: str | None, token: str) -> bool:
+    """Whether AUTH may need a password: not with a token, unless a mechanism named sends one."""
+    from smtptui.protocol.auth import requested_mechanisms, sends_password
+
+    return not token or any(sends_password(name) for name in requested_mechanisms(mechanism or ""))
+
+
+def oauth_token(variable: str | None, command: str | None) -> str:
+    """The OAuth token from $``variable`` or what ``command`` prints ("" without either);
+    a usage error naming the flag when it yields none. The token is never printed."""
+    if variable and command:
+        raise click.UsageError("give --oauth-token-env or --oauth-token-command, not both")
+    if variable:
+        token = os.environ.get(variable, "").strip()
+        if not token:
+            raise click.UsageError(f"--oauth-token-env: ${variable} is unset or empty")
+        return token
+    if command is None:
+        return ""
+    import shlex
+    import subprocess
+
+    from smtptui.session import visible
+
+    flag = f"--oauth-token-command {visible(command, one_line=True)}"
+    try:
+        words = shlex.split(command)
+    except ValueError as error:
+        raise click.UsageError(f"{flag}: {error}") from None
+    if not words:
+        raise click.UsageError(f"{flag}: no command")
+    try:
+        done = subprocess.run(words, capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise click.UsageError(f"{flag}: {visible(str(error))}") from None
+    token = done.stdout.decode("utf-8", "replace").strip()
+    if done.returncode == 0 and token:
+        return token
+    reason = f"exited with status {done.returncode}" if done.returncode else "printed nothing"
+    stderr = visible(done.stderr.decode("utf-8", "replace").strip())
+    raise click.UsageError(f"{flag}: {reason}" + (f": {stderr}" if stderr else ""))
 
 
 class _DefaultToUI(click.Group):
@@ -496,6 +544,29 @@ def _usage_status() -> Iterator[None]:
     help="Allow AUTH without TLS (the password crosses the network readable).",
 )
 @click.option(
+    "--authzid",
+    default="",
+    help="The authorisation identity to send (PLAIN, OAUTHBEARER, SCRAM-SHA-256): act as "
+    "this user, authenticated as --user.",
+)
+@click.option(
+    "--login-initial-response",
+    is_flag=True,
+    help="With AUTH LOGIN, send the username on the AUTH line (as smtplib does) instead of "
+    "at the server's first 334.",
+)
+@click.option(
+    "--oauth-token-env",
+    metavar="VAR",
+    help="Read the OAuth token (XOAUTH2, OAUTHBEARER) from environment variable VAR.",
+)
+@click.option(
+    "--oauth-token-command",
+    metavar="CMD",
+    help="Run CMD (split as the shell would, but no shell) and use what it prints as the "
+    "OAuth token.",
+)
+@click.option(
     "--unadvertised-ok",
     is_flag=True,
     help="Send envelope parameters whose extension the server did not advertise.",
@@ -513,6 +584,8 @@ def run_command(
     chunking: bool,
     chunk_size: int | None,
     plaintext_auth: bool,
+    oauth_token_env: str | None,
+    oauth_token_command: str | None,
     unadvertised_ok: bool,
     force_helo: bool,
     quit_after: str | None,
@@ -589,8 +662,10 @@ def run_command(
     )
     given = {Risk.PLAINTEXT_AUTH: plaintext_auth, Risk.UNADVERTISED: unadvertised_ok}
     accepted = tuple(risk for risk, flag in given.items() if flag)
+    token = options["oauth_token"] = oauth_token(oauth_token_env, oauth_token_command)
     if host:
-        settings = make_settings(host, ask_password(options["user"]), **options)
+        asked = options["user"] if password_needed(options["mechanism"], token) else ""
+        settings = make_settings(host, ask_password(asked), **options)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         ctx.exit(
             run(run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file))

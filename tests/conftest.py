@@ -86,7 +86,8 @@ def make_server(
 
 @pytest.fixture
 def server(make_server: Callable[..., EmbeddedServer]) -> EmbeddedServer:
-    """STARTTLS offered; AUTH (PLAIN LOGIN CRAM-MD5 XOAUTH2) only after it, DEMO_USERS."""
+    """STARTTLS offered; AUTH (PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER) only
+    after it, DEMO_USERS (and DEMO_TOKENS)."""
     return make_server()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import email.message
 import os
 import re
@@ -35,6 +36,7 @@ from smtptui.protocol import commands
 from smtptui.protocol.auth import (
     MAX_CHALLENGES,
     SMTP_AUTO_ORDER,
+    AuthOptions,
     Mechanism,
     create_mechanism,
     decode_challenge,
@@ -780,8 +782,14 @@ class SMTPClient:
         initial_response_ok: bool = True,
         mechanism: str | None = None,
         token: str = "",
+        options: AuthOptions | None = None,
     ) -> Response:
-        """Authenticate. Without ``mechanism``, try the advertised ones in smtplib's order."""
+        """Authenticate. Without ``mechanism``, try the advertised ones in smtplib's order.
+        ``options`` go to the mechanism, with this connection's host and port unless set."""
+        options = options or AuthOptions()
+        options = dataclasses.replace(
+            options, host=options.host or self.host, port=options.port or self.port
+        )
         if mechanism is None:
             await self.ehlo_or_helo_if_needed()
             if not self.has_extn("auth"):
@@ -799,7 +807,7 @@ class SMTPClient:
             try:
                 code, resp = await self.auth(
                     name,
-                    create_mechanism(name, user, password, token),
+                    create_mechanism(name, user, password, token, options),
                     initial_response_ok=initial_response_ok,
                 )
             except errors.SMTPAuthenticationError as error:
@@ -832,7 +840,7 @@ class SMTPClient:
                     f"Server AUTH mechanism infinite loop. Last response: {reply.as_tuple()}"
                 )
             try:
-                challenge = decode_challenge(reply.message)
+                response = sasl.respond(decode_challenge(reply.message))
             except ProtocolError as error:
                 await self._command(commands.sasl(b"*"), SentKind.SASL, "* (cancel)")
                 failure = errors.SMTPProtocolError.at(
@@ -840,7 +848,6 @@ class SMTPClient:
                 )
                 failure.cancelled = True
                 raise failure from None
-            response = sasl.respond(challenge)
             reply = await self._command(
                 commands.sasl(encode_sasl(response)),
                 SentKind.SASL,

@@ -2,9 +2,10 @@
 
 from smtptui.server.certs import SelfSigned, make_self_signed
 from smtptui.server.embedded import EmbeddedServer, describe, serve
-from smtptui.server.handler import DEMO_USERS, ReceivedMessage
+from smtptui.server.handler import DEMO_TOKENS, DEMO_USERS, ReceivedMessage
 
 __all__ = [
+    "DEMO_TOKENS",
     "DEMO_USERS",
     "EmbeddedServer",
     "ReceivedMessage",

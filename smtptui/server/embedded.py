@@ -20,7 +20,12 @@ from aiosmtpd.smtp import SMTP, Envelope, syntax
 
 from smtptui.engine.hosts import format_host
 from smtptui.server.certs import SelfSigned, make_self_signed
-from smtptui.server.handler import DEMO_USERS, DemoHandler, ReceivedMessage
+from smtptui.server.handler import (
+    DEMO_TOKENS,
+    DEMO_USERS,
+    DemoHandler,
+    ReceivedMessage,
+)
 
 
 class _HideOwnDeprecations(logging.Filter):
@@ -46,10 +51,10 @@ class EmbeddedServer:
 
     `tls_context` is the server's certificate (None: a fresh self-signed one, kept in
     `self_signed`); it is used for implicit TLS, else for STARTTLS if `starttls`.
-    AUTH (PLAIN, LOGIN, CRAM-MD5, XOAUTH2 against `users`) is only offered inside TLS
-    if `auth_require_tls`. Besides aiosmtpd's extensions it offers PIPELINING and
-    CHUNKING (BDAT). Accepted messages are appended to `messages`, then passed to
-    `on_message` on the server's thread.
+    AUTH (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 and XOAUTH2 against `users`, OAUTHBEARER
+    against `DEMO_TOKENS`) is only offered inside TLS if `auth_require_tls`. Besides
+    aiosmtpd's extensions it offers PIPELINING and CHUNKING (BDAT). Accepted messages are
+    appended to `messages`, then passed to `on_message` on the server's thread.
     """
 
     def __init__(
@@ -295,12 +300,14 @@ def serve(host: str, port: int, *, implicit_tls: bool, echo: Callable[[str], Non
     )
     assert server.self_signed is not None
     credentials = ", ".join(f"{user} / {password}" for user, password in DEMO_USERS.items())
+    tokens = ", ".join(f"{user} / {token}" for user, token in DEMO_TOKENS.items())
     try:
         with server:
             where = format_host(host, server.port)
             mode = "implicit TLS" if implicit_tls else "STARTTLS"
             echo(
-                f"Listening on {where} ({mode}); log in as {credentials}; "
+                f"Listening on {where} ({mode}); log in as {credentials} "
+                f"(OAUTHBEARER: {tokens}); "
                 f"certificate SHA-256 {server.self_signed.sha256}"
             )
             while True:

@@ -25,9 +25,26 @@ from aiosmtpd.smtp import (
     auth_mechanism,
 )
 
+from smtptui.protocol import scram
+
 log = logging.getLogger(__name__)
 
 DEMO_USERS: Mapping[str, str] = {"alice": "wonderland"}
+DEMO_TOKENS: Mapping[str, str] = {"alice": "demo-token"}
+"""The one OAuth token OAUTHBEARER accepts for each user (XOAUTH2 takes the password)."""
+
+SCRAM_SALT = b"smtptui-demo-salt"
+"""SCRAM-SHA-256's salt for every demo user: fixed, so the demo's exchanges look the same."""
+
+OAUTHBEARER_ERROR = json.dumps(
+    {
+        "status": "invalid_token",
+        "scope": "https://mail.smtptui.demo/",
+        "openid-configuration": "https://smtptui.demo/.well-known/openid-configuration",
+    },
+    separators=(",", ":"),
+)
+"""RFC 7628 section 3.2.2's error, sent in a 334 after a wrong token."""
 
 XOAUTH2_ERROR = json.dumps(
     {"status": "401", "schemes": "Bearer", "scope": "https://mail.google.com/"},
@@ -70,8 +87,10 @@ class DemoHandler:
         store: Callable[[ReceivedMessage], None],
         *,
         extensions: Sequence[str] = (),
+        tokens: Mapping[str, str] = DEMO_TOKENS,
     ) -> None:
         self.users = users
+        self.tokens = tokens
         self.store = store
         self.extensions = extensions
         self._queue_ids = itertools.count(1)  # sequential: demo screens look the same each run
@@ -110,23 +129,70 @@ class DemoHandler:
     async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
         """Google's XOAUTH2: the token is the user's password here. A wrong one gets
         Gmail's answer: a 334 carrying a JSON error, then 535 after the client's reply."""
-        if len(args) > 1:
-            try:
-                blob: object = b64decode(args[1], validate=True)
-            except binascii.Error:
-                await server.push("501 5.5.2 Can't decode base64")
-                return AuthResult(success=False, handled=True)
-        else:
-            blob = await server.challenge_auth("")
-        if blob is MISSING:
+        blob = await _first_response(server, args)
+        if blob is None:
             return AuthResult(success=False, handled=True)
-        assert isinstance(blob, bytes)
         user, token = _parse_xoauth2(blob)
         if user in self.users and hmac.compare_digest(self.users[user].encode(), token.encode()):
             return AuthResult(success=True, auth_data=user)
         if await server.challenge_auth(XOAUTH2_ERROR) is MISSING:
             return AuthResult(success=False, handled=True)
         return AuthResult(success=False, handled=False, message=XOAUTH2_REFUSED)
+
+    @auth_mechanism("OAUTHBEARER")
+    async def auth_OAUTHBEARER(self, server: SMTP, args: list[str]) -> AuthResult:
+        """RFC 7628 with :data:`DEMO_TOKENS`: a wrong token gets the error challenge
+        (section 3.2.2), the client's ``^A``, then 535."""
+        blob = await _first_response(server, args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        user, token = _parse_oauthbearer(blob)
+        expected = self.tokens.get(user)
+        if expected is not None and hmac.compare_digest(expected.encode(), token.encode()):
+            return AuthResult(success=True, auth_data=user)
+        if await server.challenge_auth(OAUTHBEARER_ERROR) is MISSING:
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False)
+
+    @auth_mechanism("SCRAM-SHA-256")
+    async def auth_SCRAM_SHA_256(self, server: SMTP, args: list[str]) -> AuthResult:
+        """RFC 5802 and 7677 without channel binding, :data:`SCRAM_SALT` and 4096
+        iterations; the same arithmetic as the client's (:mod:`smtptui.protocol.scram`)."""
+        first = await _first_response(server, args)
+        if first is None:
+            return AuthResult(success=False, handled=True)
+        flag, authzid, bare = [*first.split(b",", 2), b"", b""][:3]
+        client = scram.parse_attributes(bare)
+        if flag != b"n" or authzid or not client.get("r") or "n" not in client:
+            await server.push("501 5.5.2 SCRAM: a client-first message without channel binding")
+            return AuthResult(success=False, handled=True)
+        user = scram.unescape_name(client["n"])
+        nonce = client["r"] + secrets.token_urlsafe(18)
+        server_first = f"r={nonce},s={scram.b64(SCRAM_SALT)},i={scram.MIN_ITERATIONS}".encode()
+        final = await server.challenge_auth(server_first)
+        if final is MISSING:
+            return AuthResult(success=False, handled=True)
+        assert isinstance(final, bytes)
+        without_proof, _, proof = final.rpartition(b",p=")
+        answer = scram.parse_attributes(without_proof)
+        password = self.users.get(user, secrets.token_hex())  # unknown: fails the same way
+        keys = scram.Keys.derive(scram.salted_password(password, SCRAM_SALT, scram.MIN_ITERATIONS))
+        auth_message = b",".join((bare, server_first, without_proof))
+        try:
+            proven = (
+                answer.get("c") == scram.b64(b"n,,")
+                and answer.get("r") == nonce
+                and user in self.users
+                and keys.verify_proof(auth_message, b64decode(proof, validate=True))
+            )
+        except binascii.Error:
+            proven = False
+        if not proven:
+            return AuthResult(success=False, handled=False)
+        signature = scram.b64(keys.server_signature(auth_message))
+        if await server.challenge_auth(f"v={signature}") is MISSING:
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=True, auth_data=user)
 
     async def handle_EHLO(
         self,
@@ -212,6 +278,29 @@ def _local_part(address: str) -> str:
 
 def _unknown_recipient(address: str) -> bool:
     return _local_part(address).startswith(("reject", "unknown"))
+
+
+async def _first_response(server: SMTP, args: list[str]) -> bytes | None:
+    """The client's first response: its initial response, else its answer to an empty 334;
+    None when it cancelled or sent bad base64 (already answered)."""
+    if len(args) > 1:
+        try:
+            return b64decode(args[1], validate=True)
+        except binascii.Error:
+            await server.push("501 5.5.2 Can't decode base64")
+            return None
+    blob = await server.challenge_auth("")
+    return blob if isinstance(blob, bytes) else None
+
+
+def _parse_oauthbearer(blob: bytes) -> tuple[str, str]:
+    """``n,a=U,^Akey=value^A…^Aauth=Bearer T^A^A`` -> (U, T); empty strings where a field
+    is missing."""
+    header, _, rest = blob.decode("utf-8", "replace").partition("\x01")
+    gs2 = dict(part.partition("=")[::2] for part in header.split(","))
+    fields = dict(field.partition("=")[::2] for field in rest.split("\x01"))
+    scheme, _, token = fields.get("auth", "").partition(" ")
+    return scram.unescape_name(gs2.get("a", "")), token if scheme.lower() == "bearer" else ""
 
 
 def _parse_xoauth2(blob: bytes) -> tuple[str, str]:

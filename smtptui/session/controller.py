@@ -14,6 +14,7 @@ from smtptui.engine.client import SMTPClient
 from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
 from smtptui.engine.hosts import format_host
 from smtptui.protocol.auth import (
+    AuthOptions,
     NoMechanismError,
     choose_mechanism,
     mechanisms_to_try,
@@ -488,6 +489,7 @@ class SessionController:
                         settings.password,
                         mechanism=name,
                         token=settings.oauth_token,
+                        options=AuthOptions(settings.authzid, settings.login_initial_response),
                     )
                     return
                 except errors.SMTPAuthenticationError:

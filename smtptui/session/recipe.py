@@ -26,7 +26,12 @@ from smtptui.protocol.envelope import Envelope
 from smtptui.session.actions import SendMessage
 from smtptui.session.export import ExportFormat
 from smtptui.session.message import TOKENS
-from smtptui.session.settings import PASSWORD_VARIABLE, Security, SessionSettings
+from smtptui.session.settings import (
+    PASSWORD_VARIABLE,
+    TOKEN_VARIABLE,
+    Security,
+    SessionSettings,
+)
 from smtptui.session.state import SessionState
 from smtptui.session.visible import visible
 
@@ -145,9 +150,14 @@ def as_run(recipe: Recipe, program: str = "smtptui") -> str:
         words.append(["--user", settings.username])
         if settings.mechanism:
             words.append(["--auth", settings.mechanism])
+        if settings.authzid:
+            words.append(["--authzid", settings.authzid])
+        if settings.login_initial_response:
+            words.append(["--login-initial-response"])
+        if recipe.oauth:
+            words.append(["--oauth-token-env", TOKEN_VARIABLE])
         if not recipe.tls:
             words.append(["--plaintext-auth"])
-    _oauth(recipe, "run", notes)
     words.append(["--from", send.sender or "<>"])
     words += [["--to", recipient] for recipient in send.recipients]
     words += _run_envelope(recipe, notes)
@@ -168,6 +178,8 @@ def as_run(recipe: Recipe, program: str = "smtptui") -> str:
     header = [f"smtptui run: {_summary(recipe)}."]
     if settings.username:
         header.append(f"The password comes from ${PASSWORD_VARIABLE}, or run asks for it.")
+    if recipe.oauth:
+        header.append(f"The OAuth token comes from ${TOKEN_VARIABLE}.")
     return _script(header, notes, recipe.message, [program, "run"], words)
 
 
@@ -426,8 +438,11 @@ def _verification(
 
 
 def _oauth(recipe: Recipe, target: str, notes: list[str]) -> None:
+    """What swaks and smtplib cannot take: an OAuth token, an authorisation identity."""
     if recipe.oauth:
         notes.append(f"the OAuth token (XOAUTH2): {target} takes a password instead")
+    if recipe.settings.authzid and recipe.settings.username:
+        notes.append(f"the authorisation identity: {target} has no way to send one")
 
 
 def _summary(recipe: Recipe) -> str:

@@ -14,6 +14,10 @@ PASSWORD_VARIABLE = "SMTPTUI_PASSWORD"
 """Where ``smtptui run`` (and the scripts a session is written as) find the password before
 asking for it: never on a command line, where ``ps`` and the shell's history would see it."""
 
+TOKEN_VARIABLE = "SMTPTUI_OAUTH_TOKEN"
+"""Where the scripts a session is written as have ``smtptui run`` find the OAuth token
+(``--oauth-token-env``), for the same reason."""
+
 
 class Security(StrEnum):
     """How the connection is protected."""
@@ -33,6 +37,7 @@ _LABELS = {
     "password": "password",
     "mechanism": "mechanism",
     "oauth_token": "OAuth token",
+    "authzid": "authorisation identity",
 }
 
 
@@ -61,6 +66,8 @@ class SessionSettings:
     password: str = field(default="", repr=False)
     mechanism: str | None = None  # None: the best one the server offers
     oauth_token: str = field(default="", repr=False)
+    authzid: str = ""  # PLAIN's, OAUTHBEARER's and SCRAM's authorisation identity
+    login_initial_response: bool = False  # LOGIN sends the username with AUTH
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "security", Security(self.security))

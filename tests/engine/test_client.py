@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import smtplib
 import socket
@@ -37,8 +38,10 @@ from smtptui.engine.events import (
     WireEvent,
 )
 from smtptui.engine.loop import run
+from smtptui.protocol.auth import AuthOptions
 from smtptui.protocol.data import data_payload
 from smtptui.server import EmbeddedServer
+from smtptui.server.handler import OAUTHBEARER_ERROR
 
 MakeServer = Callable[..., EmbeddedServer]
 USER, PASSWORD = "alice", "wonderland"
@@ -165,7 +168,14 @@ async def test_starttls_forgets_capabilities(
     assert not client.does_esmtp
     await client.ehlo()
     assert client.has_extn("auth") and not client.has_extn("starttls")
-    assert client.esmtp_features["auth"].split() == ["CRAM-MD5", "LOGIN", "PLAIN", "XOAUTH2"]
+    assert client.esmtp_features["auth"].split() == [
+        "CRAM-MD5",
+        "LOGIN",
+        "OAUTHBEARER",
+        "PLAIN",
+        "SCRAM-SHA-256",
+        "XOAUTH2",
+    ]
     await client.quit()
 
 
@@ -315,6 +325,12 @@ async def test_implicit_tls_untrusted(
         ("plain", {"initial_response_ok": False}),
         ("LOGIN", {"initial_response_ok": False}),
         ("XOAUTH2", {"token": PASSWORD, "initial_response_ok": False}),
+        ("OAUTHBEARER", {"token": "demo-token"}),
+        ("OAUTHBEARER", {"token": "demo-token", "initial_response_ok": False}),
+        ("SCRAM-SHA-256", {}),
+        ("SCRAM-SHA-256", {"initial_response_ok": False}),
+        ("LOGIN", {"options": AuthOptions(login_initial_response=True)}),
+        ("PLAIN", {"options": AuthOptions(authzid="alice")}),
     ],
 )
 async def test_each_mechanism(
@@ -331,7 +347,8 @@ async def test_each_mechanism(
     auth_lines = [e.data for e in events if isinstance(e, Sent) and e.data.startswith(b"AUTH ")]
     expected = f"AUTH {mechanism.upper()}".encode()
     assert len(auth_lines) == 1 and auth_lines[0].startswith(expected)
-    if not kwargs.get("initial_response_ok", True) or mechanism == "CRAM-MD5":
+    waits = mechanism in ("CRAM-MD5", "LOGIN") and "options" not in kwargs  # LOGIN: unless asked
+    if not kwargs.get("initial_response_ok", True) or waits:
         assert auth_lines[0] == expected + b"\r\n"
     await client.sendmail("a@example.org", ["b@example.org"], MESSAGE)
     await client.quit()
@@ -400,6 +417,108 @@ async def test_wrong_xoauth2_token(
     assert info.value.smtp_code == 535
     assert info.value.smtp_error.startswith(b"5.7.8 Username and Password not accepted")
     assert b"\n5.7.8 https://support.google.com/" in info.value.smtp_error
+    await client.quit()
+
+
+def sasl_lines(events: list[ClientEvent]) -> list[bytes]:
+    """What went and came from the AUTH line to its final reply, in order."""
+    wire = [
+        e.data if isinstance(e, Sent) else e.reply.raw
+        for e in events
+        if isinstance(e, (Sent, Received))
+    ]
+    start = next(n for n, line in enumerate(wire) if line.startswith(b"AUTH "))
+    end = next(n for n in range(start, len(wire)) if wire[n][:3] in (b"235", b"535", b"501"))
+    return wire[start : end + 1]
+
+
+def b64(data: bytes) -> bytes:
+    return base64.b64encode(data)
+
+
+async def test_oauthbearer_bytes_on_the_wire(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    """RFC 7628 section 4.1's shape, byte for byte, with this connection's host and port."""
+    client, events = await secured(server, client_tls_context)
+    assert (await client.login(USER, "", mechanism="OAUTHBEARER", token="demo-token"))[0] == 235
+    gs2 = f"n,a=alice,\x01host=127.0.0.1\x01port={server.port}\x01auth=Bearer demo-token\x01\x01"
+    assert sasl_lines(events) == [
+        b"AUTH OAUTHBEARER " + b64(gs2.encode()) + b"\r\n",
+        b"235 2.7.0 Authentication successful\r\n",
+    ]
+    await client.quit()
+
+
+async def test_oauthbearer_error_challenge_exchange(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    """RFC 7628 section 3.2.3: a 334 carrying the JSON error, the client's single ^A, 535."""
+    client, events = await secured(server, client_tls_context)
+    with pytest.raises(SMTPAuthenticationError) as info:
+        await client.login(USER, "", mechanism="OAUTHBEARER", token="expired-token")
+    assert info.value.smtp_code == 535
+    _, challenge, answer, final = sasl_lines(events)
+    assert challenge == b"334 " + b64(OAUTHBEARER_ERROR.encode()) + b"\r\n"
+    assert answer == b"AQ==\r\n"
+    assert final.startswith(b"535 ")
+    notes = [e.note for e in events if isinstance(e, Sent) and e.kind is SentKind.SASL]
+    assert "expired-token" not in " ".join(notes)
+    assert '"status":"invalid_token"' in notes[-1]  # the error, shown beside the ^A
+    await client.quit()
+
+
+async def test_scram_sha_256_against_the_embedded_server(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    client, events = await secured(server, client_tls_context)
+    assert (await client.login(USER, PASSWORD, mechanism="SCRAM-SHA-256"))[0] == 235
+    auth, first, final, signature, empty, done = sasl_lines(events)
+    assert auth.startswith(b"AUTH SCRAM-SHA-256 " + b64(b"n,,n=alice,r=")[:16])
+    assert base64.b64decode(first[4:]).startswith(b"r=")
+    assert base64.b64decode(final).startswith(b"c=biws,r=")
+    assert base64.b64decode(signature[4:]).startswith(b"v=")
+    assert empty == b"\r\n" and done.startswith(b"235 ")
+    await client.quit()
+    client, _ = await secured(server, client_tls_context)
+    with pytest.raises(SMTPAuthenticationError) as info:
+        await client.login(USER, "not-the-password", mechanism="SCRAM-SHA-256")
+    assert info.value.smtp_code == 535
+    await client.quit()
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        # aiosmtpd asks "User Name\0", then "Password\0"
+        (AuthOptions(), [b"AUTH LOGIN\r\n", b"334 VXNlciBOYW1lAA==\r\n", b"YWxpY2U=\r\n"]),
+        (AuthOptions(login_initial_response=True), [b"AUTH LOGIN YWxpY2U=\r\n"]),
+    ],
+)
+async def test_login_with_and_without_initial_response_on_the_wire(
+    server: EmbeddedServer,
+    client_tls_context: ssl.SSLContext,
+    options: AuthOptions,
+    expected: list[bytes],
+) -> None:
+    client, events = await secured(server, client_tls_context)
+    assert (await client.login(USER, PASSWORD, mechanism="LOGIN", options=options))[0] == 235
+    assert sasl_lines(events) == [
+        *expected,
+        b"334 UGFzc3dvcmQA\r\n",
+        b64(PASSWORD.encode()) + b"\r\n",
+        b"235 2.7.0 Authentication successful\r\n",
+    ]
+    await client.quit()
+
+
+async def test_plain_with_an_authorisation_identity_on_the_wire(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    client, events = await secured(server, client_tls_context)
+    options = AuthOptions(authzid="postmaster")
+    assert (await client.login(USER, PASSWORD, mechanism="PLAIN", options=options))[0] == 235
+    assert sasl_lines(events)[0] == b"AUTH PLAIN " + b64(b"postmaster\0alice\0wonderland") + b"\r\n"
     await client.quit()
 
 

@@ -1,4 +1,5 @@
-"""SASL mechanisms against smtplib's own AUTH exchanges, the RFC examples and Google's spec."""
+"""SASL mechanisms against smtplib's own AUTH exchanges, the RFC examples (RFC 7628's and
+RFC 7677's byte for byte) and Google's spec."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from smtptui.protocol import scram
 from smtptui.protocol.auth import (
     MASK,
     MAX_CHALLENGES,
     SMTP_AUTO_ORDER,
     SUPPORTED,
+    AuthOptions,
     CramMD5,
     Login,
     Mechanism,
     NoMechanismError,
+    OAuthBearer,
     Plain,
+    ScramSha256,
     XOAuth2,
     choose_mechanism,
     create_mechanism,
@@ -28,13 +33,37 @@ from smtptui.protocol.auth import (
     sends_password,
     split_secret,
 )
-from smtptui.protocol.errors import ProtocolError
+from smtptui.protocol.errors import CommandError, ProtocolError
 
 RFC2195_CHALLENGE = b"<1896.697170952@postoffice.reston.mci.net>"
+
+# RFC 7677 section 3.
+SCRAM_NONCE = "rOprNGfwEbeRWgbNEkqO"
+SCRAM_SERVER_FIRST = (
+    b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+)
+SCRAM_CLIENT_FINAL = (
+    b"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+    b"p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+)
+SCRAM_SERVER_FINAL = b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+
+# RFC 7628 section 4.1 (the token) and 4.3 (the error), as the RFC writes them in base64.
+RFC7628_TOKEN = "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg=="
+RFC7628_INITIAL = (
+    b"bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAXBvcnQ9MTQzAWF1dGg9QmVhcmVy"
+    b"IHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB"
+)
+RFC7628_ERROR = (
+    b'{"status":"invalid_token","scope":"example_scope",'
+    b'"openid-configuration":"https://example.com/.well-known/openid-configuration"}'
+)
 
 # smtplib encodes credentials as ASCII, so it is an oracle for ASCII credentials only.
 ascii_credential = st.text(st.characters(min_codepoint=1, max_codepoint=127))
 credential = st.text()
+# What SASLprep (SCRAM) leaves as it is: printable ASCII.
+printable = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E))
 # Characters that never occur in a description unless the secret or the username has them.
 distinctive = st.text(st.sampled_from("\u00a7\u00a4\u00a5\u00b6"), min_size=1)
 
@@ -48,6 +77,10 @@ CHALLENGES = {
     ("CRAM-MD5", True): [RFC2195_CHALLENGE],
     ("CRAM-MD5", False): [RFC2195_CHALLENGE],
 }
+
+
+WITH_LOGIN_IR = AuthOptions(login_initial_response=True)
+"""LOGIN as smtplib sends it: the username with AUTH."""
 
 
 def smtplib_exchange(
@@ -91,7 +124,7 @@ def test_exchange_matches_smtplib(
     if name == "LOGIN" and initial_response_ok:
         assume(user)  # smtplib sends "AUTH LOGIN " for an empty one: see below
     challenges = CHALLENGES[name, initial_response_ok]
-    mechanism = create_mechanism(name, user, password)
+    mechanism = create_mechanism(name, user, password, options=WITH_LOGIN_IR)
     expected = smtplib_exchange(name, user, password, challenges, initial_response_ok)
     assert our_exchange(mechanism, challenges, initial_response_ok) == expected
 
@@ -99,7 +132,7 @@ def test_exchange_matches_smtplib(
 def test_empty_initial_response_is_an_equals_sign() -> None:
     """Where smtplib differs: it sends nothing after the name; RFC 4954 section 4 asks '='."""
     assert smtplib_exchange("LOGIN", "", "pw", [b"Password:"], True)[0] == ("AUTH", "LOGIN ")
-    assert our_exchange(Login("", "pw"), [b"Password:"], True)[0] == ("AUTH", "LOGIN =")
+    assert our_exchange(Login("", "pw", True), [b"Password:"], True)[0] == ("AUTH", "LOGIN =")
 
 
 @given(password=ascii_credential, challenge=st.binary())
@@ -111,9 +144,15 @@ def test_cram_md5_matches_smtplib_for_any_challenge(password: str, challenge: by
 
 def test_login_keeps_sending_the_password() -> None:
     """smtplib answers every challenge after the username with the password."""
-    login = Login("alice", "pw")
+    login = Login("alice", "pw", initial_response=True)
     assert login.initial_response() == b"alice"
     assert [login.respond(b"Password:") for _ in range(3)] == [b"pw"] * 3
+
+
+def test_login_without_initial_response_waits_for_username() -> None:
+    login = Login("alice", "pw")
+    assert login.initial_response() is None
+    assert [login.respond(b"Username:"), login.respond(b"Password:")] == [b"alice", b"pw"]
 
 
 # RFC and vendor examples
@@ -169,7 +208,7 @@ def test_describe_examples() -> None:
     assert plain.describe(plain.respond(b""), reveal=True) == (
         'authzid="" user="alice" password="hunter22"'
     )
-    login = Login("alice", "hunter22")
+    login = Login("alice", "hunter22", initial_response=True)
     assert login.describe(login.initial_response() or b"") == "username: alice"
     assert login.describe(login.respond(b"Password:")) == f"password: {MASK}"
     assert login.describe(b"hunter22", reveal=True) == "password: hunter22"
@@ -195,31 +234,37 @@ def test_describe_masks_responses_it_did_not_produce() -> None:
 
 
 def _responses(mechanism: Mechanism) -> list[bytes]:
-    """Every response ``mechanism`` gives in a full exchange."""
+    """Every response ``mechanism`` gives in a full exchange (SCRAM's: RFC 7677's challenge)."""
     initial = mechanism.initial_response()
-    return [r for r in (initial, mechanism.respond(RFC2195_CHALLENGE)) if r is not None]
+    challenge = SCRAM_SERVER_FIRST if isinstance(mechanism, ScramSha256) else RFC2195_CHALLENGE
+    return [r for r in (initial, mechanism.respond(challenge)) if r is not None]
 
 
 def _descriptions(name: str, user: str, secret: str, *, reveal: bool = False) -> list[str]:
-    mechanism = create_mechanism(name, user, password=secret, token=secret)
+    if name == "SCRAM-SHA-256":
+        mechanism: Mechanism = ScramSha256(user, secret, nonce=lambda: SCRAM_NONCE)
+    else:
+        options = WITH_LOGIN_IR
+        mechanism = create_mechanism(name, user, password=secret, token=secret, options=options)
     return [mechanism.describe(r, reveal=reveal) for r in _responses(mechanism)]
 
 
 @pytest.mark.parametrize("name", SUPPORTED)
-@given(user=credential, first=credential, second=credential)
-def test_describe_does_not_depend_on_the_secret(
-    name: str, user: str, first: str, second: str
-) -> None:
+@given(data=st.data())
+def test_describe_does_not_depend_on_the_secret(name: str, data: st.DataObject) -> None:
     """Masked descriptions are the same whatever the secret, so they cannot reveal it."""
+    strategy = printable if name == "SCRAM-SHA-256" else credential
+    user, first, second = (data.draw(strategy) for _ in range(3))
     assume(user not in (first, second))  # LOGIN then masks the username step as well
     assert _descriptions(name, user, first) == _descriptions(name, user, second)
 
 
 @pytest.mark.parametrize("name", SUPPORTED)
-@given(user=ascii_credential, secret=distinctive)
-def test_describe_never_shows_the_secret(name: str, user: str, secret: str) -> None:
+@given(data=st.data(), secret=distinctive)
+def test_describe_never_shows_the_secret(name: str, data: st.DataObject, secret: str) -> None:
+    user = data.draw(printable if name == "SCRAM-SHA-256" else ascii_credential)
     assert not any(secret in text for text in _descriptions(name, user, secret))
-    if name != "CRAM-MD5":  # whose revealed form shows the digest, not the password
+    if name not in ("CRAM-MD5", "SCRAM-SHA-256"):  # they show a proof, not the password
         assert any(secret in text for text in _descriptions(name, user, secret, reveal=True))
 
 
@@ -269,6 +314,8 @@ def test_choose_mechanism() -> None:
     advertised = ["LOGIN", "PLAIN", "XOAUTH2"]
     assert choose_mechanism(advertised) == "PLAIN"
     assert choose_mechanism(advertised, have_token=True) == "XOAUTH2"
+    assert choose_mechanism([*advertised, "OAUTHBEARER"], have_token=True) == "OAUTHBEARER"
+    assert choose_mechanism(["SCRAM-SHA-256", "PLAIN"]) == "PLAIN"  # smtplib's choice stays
     assert choose_mechanism(["PLAIN"], have_token=True) == "PLAIN"
     assert choose_mechanism(["login", "cram-md5"]) == "CRAM-MD5"
     assert choose_mechanism(advertised, requested="cram-md5") == "CRAM-MD5"
@@ -292,8 +339,9 @@ def test_mechanisms_to_try() -> None:
 
 
 def test_create_mechanism() -> None:
-    assert SUPPORTED == ("PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2")
-    for name, cls in zip(SUPPORTED, (Plain, Login, CramMD5, XOAuth2), strict=True):
+    assert SUPPORTED == ("PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER", "SCRAM-SHA-256")
+    classes = (Plain, Login, CramMD5, XOAuth2, OAuthBearer, ScramSha256)
+    for name, cls in zip(SUPPORTED, classes, strict=True):
         mechanism = create_mechanism(name.lower(), "u", "p", "t")
         assert type(mechanism) is cls
         assert mechanism.name == name
@@ -302,8 +350,24 @@ def test_create_mechanism() -> None:
         create_mechanism("NTLM", "u", "p")
 
 
+def test_create_mechanism_passes_the_options_each_takes() -> None:
+    options = AuthOptions("boss", login_initial_response=True, host="mx.example", port=587)
+    plain = create_mechanism("PLAIN", "u", "p", "t", options)
+    assert plain.initial_response() == b"boss\0u\0p"
+    assert create_mechanism("LOGIN", "u", "p", "t", options).initial_response() == b"u"
+    assert create_mechanism("LOGIN", "u", "p", "t").initial_response() is None
+    bearer = create_mechanism("OAUTHBEARER", "u", "p", "t", options)
+    assert bearer.initial_response() == (
+        b"n,a=boss,\x01host=mx.example\x01port=587\x01auth=Bearer t\x01\x01"
+    )
+    assert (create_mechanism("SCRAM-SHA-256", "u", "p", "t", options).initial_response() or b"")[
+        :9
+    ] == b"n,a=boss,"
+
+
 def test_which_mechanisms_send_a_password() -> None:
-    assert [sends_password(name.lower()) for name in SUPPORTED] == [True, True, True, False]
+    sends = [sends_password(name.lower()) for name in SUPPORTED]
+    assert sends == [True, True, True, False, False, True]
     assert not sends_password("NTLM")  # unknown: nothing is sent at all
 
 
@@ -362,3 +426,116 @@ def test_decode_challenge_only_raises_protocol_error(text: bytes) -> None:
 )
 def test_split_secret(line: bytes, sasl_due: bool, expected: tuple[str, bytes] | None) -> None:
     assert split_secret(line, sasl_due=sasl_due) == expected
+
+
+# -- OAUTHBEARER (RFC 7628) ------------------------------------------------------------------
+
+
+def test_oauthbearer_rfc7628_example_byte_for_byte() -> None:
+    mechanism = OAuthBearer("user@example.com", RFC7628_TOKEN, host="server.example.com", port=143)
+    assert encode_sasl(mechanism.initial_response() or b"", initial=True) == RFC7628_INITIAL
+    assert mechanism.describe(decode_challenge(RFC7628_INITIAL)) == (
+        f"n,a=user@example.com, host=server.example.com port=143 auth=Bearer {MASK}"
+    )
+
+
+def test_oauthbearer_answers_the_error_challenge_with_ctrl_a() -> None:
+    """RFC 7628 section 3.2.3: the client's answer to the error is the single byte 0x01."""
+    mechanism = OAuthBearer("user@example.com", "expired", host="server.example.com", port=587)
+    mechanism.initial_response()
+    assert mechanism.respond(RFC7628_ERROR) == b"\x01"
+    assert encode_sasl(b"\x01") == b"AQ=="
+    described = mechanism.describe(b"\x01")
+    assert RFC7628_ERROR.decode() in described and "expired" not in described
+
+
+def test_oauthbearer_without_host_port_or_initial_response() -> None:
+    mechanism = OAuthBearer("a,b=c", "tok", authzid="")
+    assert mechanism.respond(b"") == b"n,a=a=2Cb=3Dc,\x01auth=Bearer tok\x01\x01"
+    assert mechanism.respond(b'{"status":"invalid_token"}') == b"\x01"
+
+
+# -- SCRAM-SHA-256 (RFC 5802, RFC 7677) ------------------------------------------------------
+
+
+def test_scram_sha_256_rfc7677_vector() -> None:
+    mechanism = ScramSha256("user", "pencil", nonce=lambda: SCRAM_NONCE)
+    assert mechanism.initial_response() == b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO"
+    assert mechanism.respond(SCRAM_SERVER_FIRST) == SCRAM_CLIENT_FINAL
+    assert mechanism.respond(SCRAM_SERVER_FINAL) == b""  # the server proved itself
+    masked = mechanism.describe(SCRAM_CLIENT_FINAL)
+    assert masked == f"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p={MASK}"
+    assert "dHzbZapWIk4j" in mechanism.describe(SCRAM_CLIENT_FINAL, reveal=True)
+
+
+def test_scram_server_side_checks_the_rfc7677_proof() -> None:
+    """The embedded server's arithmetic (the same module) accepts RFC 7677's proof."""
+    salted = scram.salted_password("pencil", base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096)
+    keys = scram.Keys.derive(salted)
+    without_proof, _, proof = SCRAM_CLIENT_FINAL.rpartition(b",p=")
+    auth_message = b",".join(
+        (b"n=user,r=" + SCRAM_NONCE.encode(), SCRAM_SERVER_FIRST, without_proof)
+    )
+    assert keys.verify_proof(auth_message, base64.b64decode(proof))
+    assert not keys.verify_proof(auth_message, bytes(32))
+    assert b"v=" + base64.b64encode(keys.server_signature(auth_message)) == SCRAM_SERVER_FINAL
+
+
+@pytest.mark.parametrize(
+    ("server_final", "reason"),
+    [
+        (b"v=" + base64.b64encode(bytes(32)), "could not prove it knows the password"),
+        (b"v=not base64!", "could not prove it knows the password"),
+        (b"e=invalid-proof", "refused the proof: invalid-proof"),
+    ],
+)
+def test_scram_wrong_server_final_fails(server_final: bytes, reason: str) -> None:
+    mechanism = ScramSha256("user", "pencil", nonce=lambda: SCRAM_NONCE)
+    mechanism.initial_response()
+    mechanism.respond(SCRAM_SERVER_FIRST)
+    with pytest.raises(ProtocolError, match=reason) as info:
+        mechanism.respond(server_final)
+    assert info.value.data == server_final
+
+
+@pytest.mark.parametrize(
+    "server_first",
+    [
+        b"r=someone-elses-nonce,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+        b"r=rOprNGfwEbeRWgbNEkqO,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",  # nothing of the server's
+        b"r=rOprNGfwEbeRWgbNEkqOxyz,s=***,i=4096",
+        b"r=rOprNGfwEbeRWgbNEkqOxyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=many",
+        b"r=rOprNGfwEbeRWgbNEkqOxyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=0",
+        b"r=rOprNGfwEbeRWgbNEkqOxyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000000000000",  # a stall
+    ],
+)
+def test_scram_bad_server_first_fails(server_first: bytes) -> None:
+    mechanism = ScramSha256("user", "pencil", nonce=lambda: SCRAM_NONCE)
+    mechanism.initial_response()
+    with pytest.raises(ProtocolError, match="SCRAM-SHA-256"):
+        mechanism.respond(server_first)
+
+
+def test_scram_escapes_and_prepares_the_username() -> None:
+    mechanism = ScramSha256("a=b,c\u00ad", "pencil", nonce=lambda: "n0nce")
+    assert mechanism.initial_response() == b"n,,n=a=3Db=2Cc,r=n0nce"
+    waiting = ScramSha256("user", "pencil", nonce=lambda: "n0nce")
+    assert waiting.respond(b"") == b"n,,n=user,r=n0nce"  # AUTH went without it
+
+
+@pytest.mark.parametrize(
+    ("text", "prepared"),
+    # RFC 4013 section 3's examples.
+    [("I\u00adX", "IX"), ("user", "user"), ("USER", "USER"), ("\u00aa", "a"), ("\u2168", "IX")],
+)
+def test_saslprep_rfc4013_examples(text: str, prepared: str) -> None:
+    assert scram.saslprep(text, "password") == prepared
+
+
+@pytest.mark.parametrize("text", ["\u0007", "\u0627\u0031"])
+def test_saslprep_refuses_what_rfc4013_prohibits(text: str) -> None:
+    with pytest.raises(CommandError) as info:
+        scram.saslprep(text, "password")
+    assert info.value.field == "password"
+    with pytest.raises(CommandError, match=r"^username: "):
+        ScramSha256(text, "pencil")

@@ -421,7 +421,14 @@ def test_starttls_then_ehlo_offers_auth(
         assert smtp.starttls(context=client_tls_context) == (220, b"Ready to start TLS")
         smtp.ehlo()
         assert not smtp.has_extn("starttls")
-        assert smtp.esmtp_features["auth"].split() == ["CRAM-MD5", "LOGIN", "PLAIN", "XOAUTH2"]
+        assert smtp.esmtp_features["auth"].split() == [
+            "CRAM-MD5",
+            "LOGIN",
+            "OAUTHBEARER",
+            "PLAIN",
+            "SCRAM-SHA-256",
+            "XOAUTH2",
+        ]
 
 
 def test_auth_not_offered_before_tls(server: EmbeddedServer) -> None:
@@ -733,7 +740,8 @@ def test_serve_echoes_and_stops_on_keyboard_interrupt() -> None:
     assert sent == [{}]
     listening_line, message_line = lines
     assert re.fullmatch(
-        rf"Listening on 127\.0\.0\.1:\d+ \(STARTTLS\); log in as {USER} / {PASSWORD}; "
+        rf"Listening on 127\.0\.0\.1:\d+ \(STARTTLS\); log in as {USER} / {PASSWORD} "
+        rf"\(OAUTHBEARER: {USER} / demo-token\); "
         r"certificate SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}",
         listening_line,
     )

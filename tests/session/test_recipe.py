@@ -262,7 +262,6 @@ def test_what_cannot_be_reproduced_is_said() -> None:
     )
     assert notes(as_run(done)) == [
         "# not reproduced: the client certificate: run has no flag for one",
-        "# not reproduced: the OAuth token (XOAUTH2): run takes a password instead",
         "# not reproduced: the MAIL FROM parameters X-ODD=1: run has no flag for them",
         "# not reproduced: the RCPT TO parameters X-RCPT: run has no flag",
         "# not reproduced: the connect timeout of 3 s: run has no flag",
@@ -386,3 +385,19 @@ def test_the_null_sender() -> None:
     assert option(command(as_run(done)), "--from") == ["<>"]
     assert option(command(as_swaks(done)), "--from") == ["<>"]
     assert "SENDER = ''" in as_python(done)
+
+
+def test_auth_options_and_the_token_variable_in_run() -> None:
+    settings = replace(
+        SETTINGS, authzid="boss", login_initial_response=True, oauth_token="oauth-tok3n"
+    )
+    done = recipe(settings, MESSAGE, state=SessionState(tls=TLS, user="alice"))
+    script = as_run(done)
+    words = command(script)
+    assert option(words, "--authzid") == ["boss"]
+    assert "--login-initial-response" in words
+    assert option(words, "--oauth-token-env") == ["SMTPTUI_OAUTH_TOKEN"]
+    assert "oauth-tok3n" not in script
+    assert "# not reproduced: the authorisation identity: swaks has no way to send one" in (
+        notes(as_swaks(done))
+    )

@@ -1,4 +1,5 @@
-"""The Auth tab: mechanism, username, password and OAuth2 token; Authenticate."""
+"""The Auth tab: mechanism, username, password, OAuth2 token, authorisation identity and
+LOGIN's initial response; Authenticate."""
 
 from __future__ import annotations
 
@@ -47,8 +48,23 @@ class AuthPane(FormPane):
             yield field("Password", text_input("password", "password", password=True))
             yield field(
                 "OAuth2",
-                text_input("oauth-token", "OAuth token", "token for XOAUTH2", password=True),
+                text_input("oauth-token", "OAuth token", "XOAUTH2, OAUTHBEARER", password=True),
             )
+            yield field(
+                "Authzid",
+                text_input("authzid", "authorisation identity", "act as (optional)"),
+            )
+            login = Checkbox(
+                "user with AUTH",
+                id="login-initial-response",
+                name="login initial response",
+                compact=True,
+            )
+            login.tooltip = (
+                "LOGIN's initial response: the username on the AUTH line, as smtplib sends "
+                "it, instead of at the server's first 334"
+            )
+            yield field("LOGIN", login)
             yield field("", Checkbox("reveal secrets", id="reveal", compact=True))
         with Horizontal(classes="buttons"):
             yield Button("Authenticate", id="authenticate", variant="primary", compact=True)
@@ -58,6 +74,8 @@ class AuthPane(FormPane):
         self.text("username", settings.username)
         self.text("password", settings.password)
         self.text("oauth-token", settings.oauth_token)
+        self.text("authzid", settings.authzid)
+        self.query_one("#login-initial-response", Checkbox).value = settings.login_initial_response
         mechanism = settings.mechanism.upper() if settings.mechanism else AUTO
         if mechanism and mechanism not in self._names:
             self._names = (*self._names, mechanism)  # keep what was asked for, even unknown
@@ -72,6 +90,8 @@ class AuthPane(FormPane):
             username=self.text("username"),
             password=self.text("password"),
             oauth_token=self.text("oauth-token"),
+            authzid=self.text("authzid"),
+            login_initial_response=self.query_one("#login-initial-response", Checkbox).value,
             mechanism=self._mechanism(),
         )
 
