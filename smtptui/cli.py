@@ -550,10 +550,10 @@ def _usage_status() -> Iterator[None]:
     "this user, authenticated as --user.",
 )
 @click.option(
-    "--login-initial-response",
-    is_flag=True,
-    help="With AUTH LOGIN, send the username on the AUTH line (as smtplib does) instead of "
-    "at the server's first 334.",
+    "--login-initial-response/--no-login-initial-response",
+    default=True,
+    help="With AUTH LOGIN, send the username on the AUTH line (as smtplib does; the "
+    "default), or at the server's first 334 (as swaks does).",
 )
 @click.option(
     "--oauth-token-env",

@@ -71,7 +71,7 @@ class AuthOptions:
     and port (OAUTHBEARER tells them to the server)."""
 
     authzid: str = ""
-    login_initial_response: bool = False
+    login_initial_response: bool = True
     host: str = ""
     port: int | None = None
 
@@ -166,15 +166,13 @@ class Plain(_Scripted):
 
 
 class Login(_Scripted):
-    """LOGIN: the username, then the password, each at the server's 334.
-
-    With ``initial_response`` the username goes with AUTH (``AUTH LOGIN <user>``, as smtplib
-    sends it) and the password at the first 334; some servers take only one of the two forms.
-    """
+    """LOGIN: the username with AUTH (``AUTH LOGIN <user>``, as smtplib sends it), then the
+    password at the server's 334; without ``initial_response``, each at a 334 (as swaks
+    sends it). Some servers take only one of the two forms."""
 
     name = "LOGIN"
 
-    def __init__(self, username: str, password: str, initial_response: bool = False) -> None:
+    def __init__(self, username: str, password: str, initial_response: bool = True) -> None:
         super().__init__(username, password)
         self.sends_initial = initial_response
         self._script = (username.encode(), password.encode())

@@ -152,8 +152,8 @@ def as_run(recipe: Recipe, program: str = "smtptui") -> str:
             words.append(["--auth", settings.mechanism])
         if settings.authzid:
             words.append(["--authzid", settings.authzid])
-        if settings.login_initial_response:
-            words.append(["--login-initial-response"])
+        if not settings.login_initial_response:
+            words.append(["--no-login-initial-response"])
         if recipe.oauth:
             words.append(["--oauth-token-env", TOKEN_VARIABLE])
         if not recipe.tls:

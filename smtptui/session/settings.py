@@ -67,7 +67,7 @@ class SessionSettings:
     mechanism: str | None = None  # None: the best one the server offers
     oauth_token: str = field(default="", repr=False)
     authzid: str = ""  # PLAIN's, OAUTHBEARER's and SCRAM's authorisation identity
-    login_initial_response: bool = False  # LOGIN sends the username with AUTH
+    login_initial_response: bool = True  # LOGIN sends the username with AUTH (as smtplib)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "security", Security(self.security))

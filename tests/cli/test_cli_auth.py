@@ -121,8 +121,8 @@ async def test_no_token_is_a_usage_error_naming_the_flag(
 @pytest.mark.parametrize(
     ("flags", "shown"),
     [
-        ((), [" ~> AUTH LOGIN", " ~> username: alice"]),
-        (("--login-initial-response",), [" ~> AUTH LOGIN username: alice"]),
+        ((), [" ~> AUTH LOGIN username: alice"]),
+        (("--no-login-initial-response",), [" ~> AUTH LOGIN", " ~> username: alice"]),
         (("--auth", "PLAIN", "--authzid", "boss"), [' ~> AUTH PLAIN authzid="boss" user="alice"']),
     ],
 )

@@ -329,7 +329,7 @@ async def test_implicit_tls_untrusted(
         ("OAUTHBEARER", {"token": "demo-token", "initial_response_ok": False}),
         ("SCRAM-SHA-256", {}),
         ("SCRAM-SHA-256", {"initial_response_ok": False}),
-        ("LOGIN", {"options": AuthOptions(login_initial_response=True)}),
+        ("LOGIN", {"options": AuthOptions(login_initial_response=False)}),
         ("PLAIN", {"options": AuthOptions(authzid="alice")}),
     ],
 )
@@ -347,7 +347,7 @@ async def test_each_mechanism(
     auth_lines = [e.data for e in events if isinstance(e, Sent) and e.data.startswith(b"AUTH ")]
     expected = f"AUTH {mechanism.upper()}".encode()
     assert len(auth_lines) == 1 and auth_lines[0].startswith(expected)
-    waits = mechanism in ("CRAM-MD5", "LOGIN") and "options" not in kwargs  # LOGIN: unless asked
+    waits = mechanism == "CRAM-MD5" or ("options" in kwargs and mechanism == "LOGIN")  # not asked
     if not kwargs.get("initial_response_ok", True) or waits:
         assert auth_lines[0] == expected + b"\r\n"
     await client.sendmail("a@example.org", ["b@example.org"], MESSAGE)
@@ -491,8 +491,11 @@ async def test_scram_sha_256_against_the_embedded_server(
     ("options", "expected"),
     [
         # aiosmtpd asks "User Name\0", then "Password\0"
-        (AuthOptions(), [b"AUTH LOGIN\r\n", b"334 VXNlciBOYW1lAA==\r\n", b"YWxpY2U=\r\n"]),
-        (AuthOptions(login_initial_response=True), [b"AUTH LOGIN YWxpY2U=\r\n"]),
+        (
+            AuthOptions(login_initial_response=False),
+            [b"AUTH LOGIN\r\n", b"334 VXNlciBOYW1lAA==\r\n", b"YWxpY2U=\r\n"],
+        ),
+        (AuthOptions(), [b"AUTH LOGIN YWxpY2U=\r\n"]),  # as smtplib sends it
     ],
 )
 async def test_login_with_and_without_initial_response_on_the_wire(

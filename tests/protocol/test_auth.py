@@ -150,7 +150,7 @@ def test_login_keeps_sending_the_password() -> None:
 
 
 def test_login_without_initial_response_waits_for_username() -> None:
-    login = Login("alice", "pw")
+    login = Login("alice", "pw", initial_response=False)
     assert login.initial_response() is None
     assert [login.respond(b"Username:"), login.respond(b"Password:")] == [b"alice", b"pw"]
 
@@ -351,11 +351,11 @@ def test_create_mechanism() -> None:
 
 
 def test_create_mechanism_passes_the_options_each_takes() -> None:
-    options = AuthOptions("boss", login_initial_response=True, host="mx.example", port=587)
+    options = AuthOptions("boss", login_initial_response=False, host="mx.example", port=587)
     plain = create_mechanism("PLAIN", "u", "p", "t", options)
     assert plain.initial_response() == b"boss\0u\0p"
-    assert create_mechanism("LOGIN", "u", "p", "t", options).initial_response() == b"u"
-    assert create_mechanism("LOGIN", "u", "p", "t").initial_response() is None
+    assert create_mechanism("LOGIN", "u", "p", "t", options).initial_response() is None
+    assert create_mechanism("LOGIN", "u", "p", "t").initial_response() == b"u"  # as smtplib
     bearer = create_mechanism("OAUTHBEARER", "u", "p", "t", options)
     assert bearer.initial_response() == (
         b"n,a=boss,\x01host=mx.example\x01port=587\x01auth=Bearer t\x01\x01"

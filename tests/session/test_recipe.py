@@ -389,13 +389,13 @@ def test_the_null_sender() -> None:
 
 def test_auth_options_and_the_token_variable_in_run() -> None:
     settings = replace(
-        SETTINGS, authzid="boss", login_initial_response=True, oauth_token="oauth-tok3n"
+        SETTINGS, authzid="boss", login_initial_response=False, oauth_token="oauth-tok3n"
     )
     done = recipe(settings, MESSAGE, state=SessionState(tls=TLS, user="alice"))
     script = as_run(done)
     words = command(script)
     assert option(words, "--authzid") == ["boss"]
-    assert "--login-initial-response" in words
+    assert "--no-login-initial-response" in words
     assert option(words, "--oauth-token-env") == ["SMTPTUI_OAUTH_TOKEN"]
     assert "oauth-tok3n" not in script
     assert "# not reproduced: the authorisation identity: swaks has no way to send one" in (

@@ -161,7 +161,7 @@ async def test_auth_load_apply_and_offered() -> None:
             oauth_token="tok",
             mechanism="login",
             authzid="boss",
-            login_initial_response=True,
+            login_initial_response=False,  # not the default: the pane must carry it over
         )
         pane.load(settings)
         await pilot.pause()
