@@ -322,7 +322,7 @@ class _ThemeOption(click.Option):
     is shown, not on every start of every command."""
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
-        from smtptui.ui.preferences import config_dir
+        from smtptui.config import config_dir
 
         self.help = (
             "Colour theme, remembered (dark, light, high-contrast, solarized-dark, or your own "

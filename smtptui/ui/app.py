@@ -16,6 +16,7 @@ from textual.theme import BUILTIN_THEMES, Theme
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from smtptui.config import ConfigError, remember_theme, remembered_theme
 from smtptui.protocol.errors import CommandError
 from smtptui.session import (
     READS_SETTINGS,
@@ -62,7 +63,6 @@ from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.panes.compose import COMPOSE_KEYS, ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
-from smtptui.ui.preferences import remember_theme, remembered_theme
 from smtptui.ui.status import StatusBar
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
@@ -277,7 +277,7 @@ class SmtpTui(ThemedApp):
     def _remember_theme(self) -> None:
         try:
             remember_theme(self.theme)
-        except OSError as error:
+        except (OSError, ConfigError) as error:
             self.notify(f"Cannot remember the theme: {error}", severity="warning", markup=False)
 
     def _show_theme(self) -> None:
