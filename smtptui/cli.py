@@ -330,10 +330,6 @@ def find_profile(name: str | None) -> Profile | None:
     return config.profiles[name]
 
 
-def values_of(found: Mapping[str, Resolved]) -> dict[str, Any]:
-    return {key: each.value for key, each in found.items()}
-
-
 def profile_password(profile: Profile | None, name: str | None) -> str | None:
     """The password the profile's ``password_env`` or ``password_command`` gives (None if it
     names neither); a failure is an error naming the profile."""
@@ -465,6 +461,7 @@ def ui_app(
     """The app as ``smtptui [HOST] [-P NAME]`` opens it: the password from the profile's
     password_env or password_command, else $SMTPTUI_PASSWORD, if set (F5 asks for one
     otherwise)."""
+    from smtptui.config import values_of
     from smtptui.ui.app import SmtpTui
 
     ctx = click.get_current_context(silent=True)
@@ -638,6 +635,7 @@ def run_command(
     user alice, unless --user or --plain (it offers AUTH only inside TLS).
     """
     from smtptui.cli_output import OutputOptions, RunOutput
+    from smtptui.config import values_of
     from smtptui.engine.loop import run
     from smtptui.session import RunAll, Security, SendMessage
 

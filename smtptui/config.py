@@ -279,6 +279,11 @@ def resolve(
     return {key: found[key] for key in KEYS}
 
 
+def values_of(found: Mapping[str, Resolved]) -> dict[str, Any]:
+    """Each key's value alone."""
+    return {key: each.value for key, each in found.items()}
+
+
 def _from_environment(variable: str, key: str, text: str) -> Any:
     try:
         if key == "port":
@@ -319,6 +324,11 @@ def session_settings(
         password=password,
         mechanism=values["mechanism"],
     )
+
+
+SETTINGS_KEYS = ("host", "port", "security", "verify", "cafile", "ehlo", "user", "mechanism")
+SETTINGS_KEYS += ("sender", "recipients")
+"""The keys :func:`profile_of` sets from the session's settings and the Compose pane."""
 
 
 def profile_of(
@@ -397,10 +407,11 @@ def remember_theme(name: str) -> None:
         document["theme"] = name
 
 
-def save_profile(name: str, profile: Profile) -> Path:
-    """Write ``profile`` as ``[profiles.NAME]``, replacing one of that name (its comments
-    kept) and keeping the rest of the file as it was; the file's path. Raises OSError or
-    ConfigError (a bad name, or a file that is not TOML)."""
+def save_profile(name: str, profile: Profile, keys: tuple[str, ...] = KEYS) -> Path:
+    """Write ``profile``'s ``keys`` as ``[profiles.NAME]`` (its other keys and comments, if
+    it is there, kept: say :data:`SETTINGS_KEYS` to keep the password's place and the keys
+    the settings do not hold), the rest of the file as it was; the file's path. Raises
+    OSError or ConfigError (a bad name, or a file that is not TOML)."""
     try:
         check("profile name", name)
     except CommandError as error:
@@ -417,7 +428,7 @@ def save_profile(name: str, profile: Profile) -> Path:
         if name not in profiles:
             profiles[name] = tomlkit.table()
         table = profiles[name]
-        for key in KEYS:
+        for key in keys:
             value = getattr(profile, key)
             if value is None:
                 table.pop(key, None)
