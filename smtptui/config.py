@@ -155,7 +155,7 @@ def load_config(path: Path | None = None) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise _syntax_error(path, error) from None
+        raise _syntax_error(path, text, error) from None
     for key in data:
         if key not in ("theme", "profiles"):
             raise _at(path, text, (key,), f"unknown key {key!r}; known: theme, profiles")
@@ -453,7 +453,7 @@ def _editing() -> Iterator[Any]:
     try:
         tomllib.loads(text)  # its error names the line as load_config's does
     except tomllib.TOMLDecodeError as error:
-        raise _syntax_error(path, error) from None
+        raise _syntax_error(path, text, error) from None
     document = tomlkit.parse(text)
     yield document
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -470,13 +470,15 @@ _HEADER = re.compile(rf"\s*\[\[?\s*({_DOTTED})\s*\]\]?\s*(?:#.*)?$")
 _KEY_LINE = re.compile(rf"\s*({_DOTTED})\s*=")
 
 
-def _syntax_error(path: Path, error: tomllib.TOMLDecodeError) -> ConfigError:
+def _syntax_error(path: Path, text: str, error: tomllib.TOMLDecodeError) -> ConfigError:
     message = str(error)
-    found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
-    if found is None:
+    if found := re.search(r"\s*\(at line (\d+), column \d+\)$", message):
+        line = int(found[1])
+    elif found := re.search(r"\s*\(at end of document\)$", message):
+        line = max(len(text.splitlines()), 1)
+    else:
         return ConfigError(f"config {path}: not valid TOML: {message}")
-    what = message[: found.start()]
-    return ConfigError(f"config {path}, line {found[1]}: not valid TOML: {what}")
+    return ConfigError(f"config {path}, line {line}: not valid TOML: {message[: found.start()]}")
 
 
 def _at(path: Path, text: str, keys: tuple[str, ...], problem: str) -> ConfigError:
