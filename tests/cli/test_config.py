@@ -482,7 +482,7 @@ user = "{USER}"
 mechanism = "PLAIN"
 sender = "alice@example.org"
 recipients = ["bob@example.org", "carol@example.org"]
-password_command = {json.dumps(python_command(f"print({PASSWORD!r})"))}
+password_command = {json.dumps(python_command(f"print({PASSWORD[::-1]!r}[::-1])"))}
 """,
     )
     result = smtptui("run", "-P", "local", "--no-color", "--to", "dave@example.org")
