@@ -407,17 +407,22 @@ def remember_theme(name: str) -> None:
         document["theme"] = name
 
 
+def check_name(name: str) -> None:
+    """Raise ConfigError if ``name`` cannot name a profile (empty, or more than a line)."""
+    if not name.strip():
+        raise ConfigError("a profile needs a name")
+    try:
+        check("profile name", name)
+    except CommandError as error:
+        raise ConfigError(str(error)) from None
+
+
 def save_profile(name: str, profile: Profile, keys: tuple[str, ...] = KEYS) -> Path:
     """Write ``profile``'s ``keys`` as ``[profiles.NAME]`` (its other keys and comments, if
     it is there, kept: say :data:`SETTINGS_KEYS` to keep the password's place and the keys
     the settings do not hold), the rest of the file as it was; the file's path. Raises
     OSError or ConfigError (a bad name, or a file that is not TOML)."""
-    try:
-        check("profile name", name)
-    except CommandError as error:
-        raise ConfigError(str(error)) from None
-    if not name.strip():
-        raise ConfigError("a profile needs a name")
+    check_name(name)
     import tomlkit
 
     with _editing() as document:

@@ -12,9 +12,7 @@ from textual.content import Content
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from smtptui.config import Profile
-from smtptui.protocol.commands import check
-from smtptui.protocol.errors import CommandError
+from smtptui.config import ConfigError, Profile, check_name
 from smtptui.session.visible import visible
 from smtptui.ui.dialog import Dialog
 
@@ -61,12 +59,10 @@ class NameScreen(Dialog[str | None]):
     def _save(self) -> None:
         name = self.query_one("#name", Input).value.strip()
         try:
-            if not name:
-                raise CommandError("name", "is empty")
-            check("name", name)
-        except CommandError as error:
+            check_name(name)
+        except ConfigError as error:
             shown = self.query_one("#error", Static)
-            shown.update(visible(f"The profile's {error}"))
+            shown.update(visible(str(error).capitalize()))
             shown.remove_class("-empty")
             return
         self.dismiss(name)
