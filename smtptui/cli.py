@@ -458,16 +458,19 @@ def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
 def ui_app(
     host: str, *, theme: str | None = None, profile: str | None = None, **options: Any
 ) -> SmtpTui:
-    """The app as ``smtptui [HOST] [-P NAME]`` opens it: the password from the profile's
-    password_env or password_command, else $SMTPTUI_PASSWORD, if set (F5 asks for one
-    otherwise)."""
+    """The app as ``smtptui [HOST] [-P NAME]`` opens it: the panes filled (Compose's From
+    and To too) and the password from the profile's password_env or password_command, else
+    $SMTPTUI_PASSWORD, if set (F5 asks for one otherwise)."""
     from smtptui.config import values_of
-    from smtptui.ui.app import SmtpTui
+    from smtptui.ui.app import Draft, SmtpTui
 
     ctx = click.get_current_context(silent=True)
     found, chosen = resolved({"host": host, **options}, ctx, profile)
+    values = values_of(found)
     password = profile_password(chosen, profile) or env_password()
-    return SmtpTui(make_settings(values_of(found), password), theme=theme)
+    sender, recipients = values["sender"] or "", tuple(values["recipients"])
+    draft = Draft(sender, recipients, "", "") if sender or recipients else None
+    return SmtpTui(make_settings(values, password), draft=draft, theme=theme)
 
 
 def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:

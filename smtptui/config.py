@@ -122,16 +122,6 @@ class Config:
     theme: str | None = None
     profiles: Mapping[str, Profile] = field(default_factory=dict)
 
-    def profile(self, name: str) -> Profile:
-        """The profile ``name``; ConfigError listing the known ones if there is none."""
-        try:
-            return self.profiles[name]
-        except KeyError:
-            known = ", ".join(self.profiles) or "none"
-            raise ConfigError(
-                f"no profile named {name!r} in {self.path} (profiles: {known})"
-            ) from None
-
 
 @dataclass(frozen=True)
 class Resolved:

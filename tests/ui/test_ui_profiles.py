@@ -11,6 +11,7 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
+from smtptui.cli import ui_app
 from smtptui.config import Profile, load_config
 from smtptui.session import Security, SessionSettings
 from smtptui.ui.app import Draft, SmtpTui
@@ -164,3 +165,23 @@ async def test_a_failing_password_command_is_named_and_the_panes_are_kept(
         assert error.startswith("Cannot open profile 'broken': profile broken: password_command")
         assert app.query_one(ConnectionPane).text("host") == "before.example"
         assert isinstance(app.query_one(ConnectionPane).query_one("#host"), Input)
+
+
+async def test_the_ui_opened_with_a_profile_fills_every_pane(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``smtptui -P work``: as ``ui_app`` makes the app (no click context: every option
+    passed counts as typed; here, none)."""
+    (config_dir / "config.toml").write_text(
+        "[profiles.work]\nhost = 'mail.example.org'\nsecurity = 'none'\nuser = 'me'\n"
+        "password_env = 'WORK_PASSWORD'\nrecipients = ['you@example.org']\n"
+    )
+    monkeypatch.setenv("WORK_PASSWORD", SECRET)
+    monkeypatch.setenv("SMTPTUI_USER", "env-user")  # the environment over the profile
+    app = ui_app("", profile="work")
+    async with app.run_test(size=SIZE):
+        settings = app.controller.settings
+        assert (settings.host, settings.security) == ("mail.example.org", Security.NONE)
+        assert (settings.username, settings.password) == ("env-user", SECRET)
+        assert app.query_one(ConnectionPane).text("host") == "mail.example.org"
+        assert app.query_one(ComposePane).text("to") == "you@example.org"
