@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
     from smtptui.cli_output import RunOutput
+    from smtptui.config import Profile, Resolved
     from smtptui.server import EmbeddedServer
     from smtptui.session import RunAll, SessionSettings
     from smtptui.ui.app import SmtpTui
@@ -247,32 +248,124 @@ def env_password() -> str:
 
 
 def make_settings(
-    host: str, password: str = "", base: SessionSettings | None = None, **options: Any
+    values: Mapping[str, Any],
+    password: str = "",
+    base: SessionSettings | None = None,
+    **extra: Any,
 ) -> SessionSettings:
-    """Settings from the command line's words, over ``base`` (the demo's) if given; a bad
-    value is a usage error naming it."""
-    from smtptui.session import Security, SessionSettings
+    """Settings from resolved profile keys (:func:`resolved`), over ``base`` (the demo's) if
+    given, with ``extra`` settings no profile holds (run's AUTH flags); a bad value is a
+    usage error naming it."""
+    from smtptui.config import session_settings
 
-    base = base or SessionSettings()
     try:
-        return dataclasses.replace(
-            base,
-            host=host,
-            security=Security(options["security"]),
-            verify=not options["no_verify"],
-            cafile=options["cafile"],
-            helo_name=options["helo_name"] or base.helo_name,
-            username=options["user"],
-            password=password,
-            mechanism=options["mechanism"],
-            oauth_token=options.get("oauth_token", base.oauth_token),
-            authzid=options.get("authzid", base.authzid),
-            login_initial_response=options.get(
-                "login_initial_response", base.login_initial_response
-            ),
-        )
+        return dataclasses.replace(session_settings(values, password, base), **extra)
     except CommandError as error:
         raise click.BadParameter(str(error)) from None
+
+
+PROFILE_KEYS = {
+    "host": "host",
+    "security": "security",
+    "no_verify": "verify",
+    "cafile": "cafile",
+    "helo_name": "ehlo",
+    "user": "user",
+    "mechanism": "mechanism",
+    "sender": "sender",
+    "recipients": "recipients",
+}
+"""The command line's parameters that set a profile key, and the key each sets."""
+
+
+def command_line_keys(params: Mapping[str, Any], ctx: click.Context | None) -> dict[str, Any]:
+    """The profile keys the command line sets: the parameters typed on it (with no click
+    context, as a caller in Python passes them: each one given that is not empty)."""
+    from click.core import ParameterSource
+
+    given: dict[str, Any] = {}
+    for param, key in PROFILE_KEYS.items():
+        if param not in params:
+            continue
+        value = params[param]
+        if ctx is not None:
+            if ctx.get_parameter_source(param) is not ParameterSource.COMMANDLINE:
+                continue
+        elif value in (None, "", ()):
+            continue
+        if param == "no_verify":
+            if not value:
+                continue
+            value = "none"
+        given[key] = value
+    return given
+
+
+def resolved(
+    params: Mapping[str, Any], ctx: click.Context | None, name: str | None
+) -> tuple[dict[str, Resolved], Profile | None]:
+    """Every profile key, resolved (:func:`smtptui.config.resolve`: command line >
+    ``SMTPTUI_*`` > the profile ``name``, if given > defaults), and that profile."""
+    from smtptui.config import ConfigError, resolve
+
+    profile = find_profile(name)
+    try:
+        return resolve(command_line_keys(params, ctx), os.environ, profile, name or ""), profile
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def find_profile(name: str | None) -> Profile | None:
+    """The profile ``name`` in config.toml (None for None); an unknown name is a usage
+    error listing the known ones, a bad file an error naming its line."""
+    if name is None:
+        return None
+    from smtptui.config import ConfigError, load_config
+
+    try:
+        config = load_config()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    if name not in config.profiles:
+        known = ", ".join(config.profiles) or f"none in {config.path}"
+        raise click.BadParameter(
+            f"no profile named {name!r} (profiles: {known})", param_hint="'-P'"
+        )
+    return config.profiles[name]
+
+
+def profile_password(profile: Profile | None, name: str | None) -> str | None:
+    """The password the profile's ``password_env`` or ``password_command`` gives (None if it
+    names neither); a failure is an error naming the profile."""
+    from smtptui.config import ConfigError
+    from smtptui.config import profile_password as read
+
+    if profile is None:
+        return None
+    try:
+        return read(profile, name or "")
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _profile_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Completing -P: the profiles in config.toml (none when it cannot be read)."""
+    from smtptui.config import ConfigError, load_config
+
+    try:
+        names = load_config().profiles
+    except ConfigError:
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
+PROFILE_OPTION = click.option(
+    "-P",
+    "--profile",
+    metavar="NAME",
+    shell_complete=_profile_names,
+    help="Fill what is not given from [profiles.NAME] in config.toml (see: smtptui config).",
+)
 
 
 def ask_password(user: str, known: str | None = None) -> str:
@@ -370,7 +463,7 @@ class _ThemeOption(click.Option):
     is shown, not on every start of every command."""
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
-        from smtptui.ui.preferences import config_dir
+        from smtptui.config import config_dir
 
         self.help = (
             "Colour theme, remembered (dark, light, high-contrast, solarized-dark, or your own "
@@ -383,6 +476,7 @@ class _ThemeOption(click.Option):
 @click.argument("host", required=False, default="")
 @click.option("--demo", is_flag=True, help="Start the embedded server and open it, filled in.")
 @click.option("--theme", cls=_ThemeOption, default=None)
+@PROFILE_OPTION
 @security_options
 def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
     """Open the interactive UI, on HOST[:PORT] (or [IPv6]:PORT) if given.
@@ -400,18 +494,30 @@ def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
             known = ", ".join(sorted(themes))
             raise click.BadParameter(f"no theme named {theme!r} (themes: {known}){why}")
     if demo:
+        if options["profile"] is not None:
+            raise click.UsageError("give --demo or --profile, not both")
         with demo_server() as (_, settings, where):
             run(demo_app(settings, where, theme=theme).run_async())
         return
     run(ui_app(host, theme=theme, **options).run_async())
 
 
-def ui_app(host: str, *, theme: str | None = None, **options: Any) -> SmtpTui:
-    """The app as ``smtptui [HOST]`` opens it: the password from $SMTPTUI_PASSWORD, if set
-    (F5 asks for one otherwise)."""
-    from smtptui.ui.app import SmtpTui
+def ui_app(
+    host: str, *, theme: str | None = None, profile: str | None = None, **options: Any
+) -> SmtpTui:
+    """The app as ``smtptui [HOST] [-P NAME]`` opens it: the panes filled (Compose's From
+    and To too) and the password from the profile's password_env or password_command, else
+    $SMTPTUI_PASSWORD, if set (F5 asks for one otherwise)."""
+    from smtptui.config import values_of
+    from smtptui.ui.app import Draft, SmtpTui
 
-    return SmtpTui(make_settings(host, env_password(), **options), theme=theme)
+    ctx = click.get_current_context(silent=True)
+    found, chosen = resolved({"host": host, **options}, ctx, profile)
+    values = values_of(found)
+    password = profile_password(chosen, profile) or env_password()
+    sender, recipients = values["sender"] or "", tuple(values["recipients"])
+    draft = Draft(sender, recipients, "", "") if sender or recipients else None
+    return SmtpTui(make_settings(values, password), draft=draft, theme=theme)
 
 
 def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:
@@ -455,6 +561,7 @@ def _usage_status() -> Iterator[None]:
 )
 @click.argument("host", required=False)
 @click.option("--demo", is_flag=True, help="Run it against the embedded server.")
+@PROFILE_OPTION
 @security_options
 @click.option(
     "--from",
@@ -576,6 +683,7 @@ def run_command(
     ctx: click.Context,
     host: str | None,
     demo: bool,
+    profile: str | None,
     sender: str,
     recipients: tuple[str, ...],
     timeout: float,
@@ -609,6 +717,7 @@ def run_command(
     user alice, unless --user or --plain (it offers AUTH only inside TLS).
     """
     from smtptui.cli_output import OutputOptions, RunOutput
+    from smtptui.config import values_of
     from smtptui.engine.loop import run
     from smtptui.session import RunAll, Security, SendMessage
 
@@ -620,7 +729,15 @@ def run_command(
     mail = MessageFlags.pop(options)
     if quit_after and drop_after:
         raise click.UsageError("give --quit-after or --drop-after, not both")
-    if chain_file is not None and options["security"] == Security.NONE:
+    if demo and profile is not None:
+        raise click.UsageError("give --demo or --profile, not both")
+    chosen = None
+    if not demo:  # the command line's, else $SMTPTUI_*, else the profile's
+        found, chosen = resolved(ctx.params, ctx, profile)
+        values = values_of(found)
+        host, sender, recipients = values["host"], values["sender"] or "", values["recipients"]
+    security = options["security"] if demo else values["security"]
+    if chain_file is not None and security == Security.NONE:
         raise click.UsageError("--save-chain needs TLS: not with --plain")
     if (host and demo) or not (host or demo or mail.dump):
         raise click.UsageError("give a HOST[:PORT] or --demo" + (", not both" if demo else ""))
@@ -662,10 +779,17 @@ def run_command(
     )
     given = {Risk.PLAINTEXT_AUTH: plaintext_auth, Risk.UNADVERTISED: unadvertised_ok}
     accepted = tuple(risk for risk, flag in given.items() if flag)
-    token = options["oauth_token"] = oauth_token(oauth_token_env, oauth_token_command)
+    token = oauth_token(oauth_token_env, oauth_token_command)
+    auth = {
+        "oauth_token": token,
+        "authzid": options["authzid"],
+        "login_initial_response": options["login_initial_response"],
+    }
     if host:
-        asked = options["user"] if password_needed(options["mechanism"], token) else ""
-        settings = make_settings(host, ask_password(asked), **options)
+        user = values["user"] or ""
+        asked = user if password_needed(values["mechanism"], token) else ""
+        password = (profile_password(chosen, profile) if asked else None) or ask_password(asked)
+        settings = make_settings(values, password, **auth)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         ctx.exit(
             run(run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file))
@@ -677,8 +801,10 @@ def run_command(
         plain = options["security"] == Security.NONE
         user = options["user"] or ("" if plain else base.username)
         password = ask_password(user, DEMO_USERS.get(user))
-        options = {**options, "user": user}
-        settings = make_settings(base.host, password, base, **options)
+        from smtptui.config import resolve
+
+        given = command_line_keys(ctx.params, ctx) | {"host": base.host, "user": user}
+        settings = make_settings(values_of(resolve(given, {})), password, base, **auth)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         status = run(
             run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file)
@@ -793,3 +919,56 @@ def completion(shell: str) -> None:
     complete = get_completion_class(shell)
     assert complete is not None  # click has a class for each choice
     click.echo(complete(main, {}, "smtptui", COMPLETE_VAR).source())
+
+
+@main.group(name="config")
+def config_command() -> None:
+    """Where config.toml is, and what it sets.
+
+    \b
+    smtptui config path                    the file's path
+    smtptui config show [-P NAME] [--sources]
+                                           every setting, resolved (command line >
+                                           $SMTPTUI_* > the profile > defaults)
+    """
+
+
+@config_command.command(name="path")
+def config_path() -> None:
+    """Print the config file's path (it need not exist yet)."""
+    from smtptui.config import config_file
+
+    click.echo(config_file())
+
+
+@config_command.command(name="show")
+@PROFILE_OPTION
+@click.option("--sources", is_flag=True, help="Say where each value came from.")
+def config_show(profile: str | None, sources: bool) -> None:
+    """Print every setting as TOML, resolved from $SMTPTUI_* and the profile: passwords are
+    never shown, only where they come from."""
+    from smtptui.session.settings import PASSWORD_VARIABLE
+
+    found, chosen = resolved({}, None, profile)
+    for key, each in found.items():
+        if each.value is None or each.value == ():
+            line = f"# {key}: not set"
+        else:
+            line = f"{key} = {toml_value(each.value)}"
+            if sources:
+                line += f"  # {each.source}"
+        say(line)
+    places = [f"${PASSWORD_VARIABLE}"] if os.environ.get(PASSWORD_VARIABLE) else []
+    if chosen is not None and chosen.password_env and os.environ.get(chosen.password_env):
+        places.append(f"${chosen.password_env}")
+    for place in places:
+        say(f"# password: set in {place} (not shown)")
+
+
+def toml_value(value: object) -> str:
+    """``value`` written as TOML (a string, a number, a list of strings)."""
+    import json
+
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(toml_value(each) for each in value) + "]"
+    return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)

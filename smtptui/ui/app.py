@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,21 @@ from textual.theme import BUILTIN_THEMES, Theme
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from smtptui.config import (
+    SETTINGS_KEYS,
+    ConfigError,
+    Profile,
+    config_file,
+    load_config,
+    profile_of,
+    profile_password,
+    remember_theme,
+    remembered_theme,
+    resolve,
+    save_profile,
+    session_settings,
+    values_of,
+)
 from smtptui.protocol.errors import CommandError
 from smtptui.session import (
     READS_SETTINGS,
@@ -63,7 +79,7 @@ from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.panes.compose import COMPOSE_KEYS, ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
-from smtptui.ui.preferences import remember_theme, remembered_theme
+from smtptui.ui.profiles import NameScreen, ProfileScreen
 from smtptui.ui.status import StatusBar
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
@@ -278,7 +294,7 @@ class SmtpTui(ThemedApp):
     def _remember_theme(self) -> None:
         try:
             remember_theme(self.theme)
-        except OSError as error:
+        except (OSError, ConfigError) as error:
             self.notify(f"Cannot remember the theme: {error}", severity="warning", markup=False)
 
     def _show_theme(self) -> None:
@@ -570,6 +586,71 @@ class SmtpTui(ThemedApp):
 
         self.push_screen(QuitScreen(unsaved, again=again), answered)
 
+    # -- profiles ------------------------------------------------------------------------
+
+    def action_save_profile(self) -> None:
+        """Ask a name, then save the Connection, Auth and Compose settings (no password)
+        as that profile in config.toml."""
+        if not self._apply_panes():
+            return
+        sender, recipients = self.query_one(ComposePane).addresses()
+        profile = profile_of(self.controller.settings, sender, recipients)
+        try:
+            known = tuple(load_config().profiles)
+        except ConfigError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+
+        def save(name: str | None) -> None:
+            if name is None:
+                return
+            try:
+                path = save_profile(name, profile, SETTINGS_KEYS)
+            except (OSError, ConfigError) as error:
+                self.notify(f"Cannot save the profile: {error}", severity="error", markup=False)
+                return
+            self.notify(f"Saved profile {name!r} in {path} (no password)", markup=False)
+
+        self.push_screen(NameScreen(str(config_file()), known), save)
+
+    def action_open_profile(self) -> None:
+        """Pick a profile from config.toml and fill the panes with it."""
+        try:
+            config = load_config()
+        except ConfigError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        if not config.profiles:
+            self.notify(f"No profiles in {config.path} yet: Profile: Save as profile… makes one")
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self._open_profile(name, config.profiles[name])
+
+        self.push_screen(ProfileScreen(config.profiles, str(config.path)), chosen)
+
+    @work(group="profile", exclusive=True)
+    async def _open_profile(self, name: str, profile: Profile) -> None:
+        """Fill the panes with ``profile`` over the settings they hold; the password from
+        its password_env or password_command (run in a thread: it may take a while)."""
+        try:
+            password = await asyncio.to_thread(profile_password, profile, name)
+            values = values_of(resolve({}, {}, profile, name))
+            settings = session_settings(values, password or "", self.controller.settings)
+        except (ConfigError, CommandError) as error:
+            self.notify(f"Cannot open profile {name!r}: {error}", severity="error", markup=False)
+            return
+        self.controller.settings = settings
+        self.query_one(ConnectionPane).load(settings)
+        self.query_one(AuthPane).load(settings)
+        compose = self.query_one(ComposePane)
+        if profile.sender is not None:
+            compose.text("from", profile.sender)
+        if profile.recipients is not None:
+            compose.text("to", ", ".join(profile.recipients))
+        self.notify(f"Opened profile {name!r}", markup=False)
+
     # -- help, palette, focus ------------------------------------------------------------
 
     def action_help(self) -> None:
@@ -629,6 +710,16 @@ class SmtpTui(ThemedApp):
                 lambda action=action: self.run_action(action, view),
             )
         yield SystemCommand("Transcript: Export (Ctrl+S)", "Save it to a file", self.action_export)
+        yield SystemCommand(
+            "Profile: Save as profile…",
+            "Keep the Connection, Auth and Compose settings in config.toml (no password)",
+            self.action_save_profile,
+        )
+        yield SystemCommand(
+            "Profile: Open…",
+            "Fill the panes from a profile in config.toml",
+            self.action_open_profile,
+        )
         yield SystemCommand(
             "Transcript: Clear", "Forget the entries shown", self.action_clear_transcript
         )

@@ -20,7 +20,7 @@ from textual.css.constants import VALID_STYLE_FLAGS
 from textual.theme import Theme
 
 import smtptui
-from smtptui.ui.preferences import config_dir
+from smtptui.config import config_dir
 
 DEFAULT = "dark"
 

@@ -70,8 +70,8 @@ def complete(words: str, cword: int) -> list[str]:
     ("words", "cword", "expected"),
     [
         ("smtptui r", 1, ["run"]),
-        ("smtptui ", 1, ["completion", "run", "serve", "ui"]),
-        ("smtptui co", 1, ["completion"]),
+        ("smtptui ", 1, ["completion", "config", "run", "serve", "ui"]),
+        ("smtptui co", 1, ["completion", "config"]),
         ("smtptui completion ", 2, ["bash", "zsh", "fish"]),
         ("smtptui run --pl", 2, ["--plain", "--plaintext-auth"]),
         ("smtptui mx.example --de", 2, ["--demo"]),  # a host first: the UI's options

@@ -14,6 +14,7 @@ import pytest
 from smtptui.server import EmbeddedServer
 
 HEAVY = ("textual", "rich", "aiosmtpd", "cryptography", "asyncio", "ssl", "platformdirs", "email")
+HEAVY += ("tomlkit",)  # only when config.toml is written
 
 WRAPPER = """
 import atexit, runpy, sys

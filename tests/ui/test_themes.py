@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from rich.style import Style
 
+from smtptui.config import remembered_theme
 from smtptui.session import EntryKind
 from smtptui.ui.app import SmtpTui
-from smtptui.ui.preferences import remembered_theme
 from smtptui.ui.themes import (
     DEFAULT,
     TRANSCRIPT_COLOURS,

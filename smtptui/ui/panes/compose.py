@@ -179,6 +179,10 @@ class ComposePane(FormPane):
         self.text("subject", subject)
         self.query_one("#body", TextArea).text = body
 
+    def addresses(self) -> tuple[str, tuple[str, ...]]:
+        """From and To as typed (To split at its commas): what a profile keeps."""
+        return self.text("from").strip(), tuple(each.strip() for each in _split(self.text("to")))
+
     def build(self) -> SendMessage:
         """MAIL, RCPT and DATA for the whole message; raises :class:`CommandError` naming
         the field at fault."""

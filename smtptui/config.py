@@ -1,0 +1,519 @@
+"""``config.toml``: the theme remembered, and named connection profiles (``[profiles.NAME]``).
+
+The one module that reads and writes it. Values are checked into typed :class:`Profile`
+objects, a bad key or value named with its file and line; :func:`resolve` is the one place
+the precedence lives (command line > ``SMTPTUI_*`` environment > profile > defaults).
+Nothing secret is ever written: a profile names where its password comes from
+(``password_env``, ``password_command``), never the password.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shlex
+import subprocess
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from smtptui.engine.hosts import parse_host
+from smtptui.protocol.commands import check
+from smtptui.protocol.errors import CommandError
+from smtptui.session.settings import Security, SessionSettings
+from smtptui.session.visible import visible
+
+VERIFY_MODES = ("both", "ca", "host", "none")
+"""Certificate verification: the chain and the name, the chain only, the name only, none."""
+
+TLS_VERSIONS = ("1.2", "1.3")
+
+PASSWORD_TIMEOUT = 30.0
+"""Seconds a ``password_command`` may take."""
+
+
+def config_dir() -> Path:
+    """smtptui's config directory (``$SMTPTUI_CONFIG_DIR`` overrides it)."""
+    override = os.environ.get("SMTPTUI_CONFIG_DIR")
+    if override:
+        return Path(override)
+    import platformdirs  # only when needed: `run` without a profile never asks
+
+    return Path(platformdirs.user_config_dir("smtptui"))
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"
+
+
+class ConfigError(ValueError):
+    """A config file, profile or variable that cannot be used: the message says where
+    (the file and line, the profile, the variable) and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One ``[profiles.NAME]`` table: None is a key left out."""
+
+    host: str | None = None
+    port: int | None = None
+    security: str | None = None  # starttls, tls or none
+    verify: str | None = None  # one of VERIFY_MODES (true is "both", false "none")
+    cafile: str | None = None
+    sni: str | None = None
+    verify_name: str | None = None
+    tls_min: str | None = None
+    tls_max: str | None = None
+    ciphers: str | None = None
+    ehlo: str | None = None
+    user: str | None = None
+    mechanism: str | None = None
+    sender: str | None = None
+    recipients: tuple[str, ...] | None = None
+    password_env: str | None = None  # the name of the variable holding the password
+    password_command: str | None = None  # a command line that prints the password
+
+    def __post_init__(self) -> None:
+        for each in fields(self):
+            value = getattr(self, each.name)
+            if value is not None:
+                object.__setattr__(self, each.name, _checked(each.name, value))
+        if self.password_env and self.password_command:
+            raise ValueError("give password_env or password_command, not both")
+
+
+KEYS = tuple(each.name for each in fields(Profile))
+"""A profile's keys, in the order ``config show`` and saved profiles list them."""
+
+ENVIRONMENT = {
+    "host": "SMTPTUI_HOST",
+    "port": "SMTPTUI_PORT",
+    "security": "SMTPTUI_SECURITY",
+    "verify": "SMTPTUI_VERIFY",
+    "cafile": "SMTPTUI_CAFILE",
+    "sni": "SMTPTUI_SNI",
+    "verify_name": "SMTPTUI_VERIFY_NAME",
+    "tls_min": "SMTPTUI_TLS_MIN",
+    "tls_max": "SMTPTUI_TLS_MAX",
+    "ciphers": "SMTPTUI_CIPHERS",
+    "ehlo": "SMTPTUI_EHLO",
+    "user": "SMTPTUI_USER",
+    "mechanism": "SMTPTUI_AUTH",
+    "sender": "SMTPTUI_FROM",
+    "recipients": "SMTPTUI_TO",  # comma-separated
+}
+"""The variable that sets each key (the password's places are a profile's alone)."""
+
+DEFAULTS: dict[str, Any] = dict.fromkeys(KEYS) | {
+    "security": Security.STARTTLS.value,
+    "verify": "both",
+    "recipients": (),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """What ``config.toml`` holds."""
+
+    path: Path
+    theme: str | None = None
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A value and where it came from: "command line", "$SMTPTUI_HOST", "profile work" or
+    "default"."""
+
+    value: Any
+    source: str
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The config in ``path`` (default :func:`config_file`; a missing file is an empty
+    config); raises :class:`ConfigError` naming the file and line of what is wrong."""
+    path = path or config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(path)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"config {path}: cannot be read: {error}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _syntax_error(path, text, error) from None
+    for key in data:
+        if key not in ("theme", "profiles"):
+            raise _at(path, text, (key,), f"unknown key {key!r}; known: theme, profiles")
+    theme = data.get("theme")
+    if theme is not None and not isinstance(theme, str):
+        raise _at(path, text, ("theme",), "theme must be a string (a theme's name)")
+    tables = data.get("profiles", {})
+    if not isinstance(tables, dict):
+        raise _at(path, text, ("profiles",), "profiles must be tables: [profiles.NAME]")
+    profiles: dict[str, Profile] = {}
+    for name, table in tables.items():
+        where = f"[profiles.{_toml_key(name)}]"
+        if not isinstance(table, dict):
+            raise _at(path, text, ("profiles", name), f"{where} must be a table")
+        for key, value in table.items():
+            try:
+                _checked(key, value)
+            except ValueError as error:
+                raise _at(path, text, ("profiles", name, key), f"{where} {error}") from None
+        try:
+            profiles[name] = Profile(**table)
+        except ValueError as error:
+            raise _at(path, text, ("profiles", name), f"{where} {error}") from None
+    return Config(path, theme, profiles)
+
+
+def _checked(key: str, value: Any) -> Any:
+    """``value`` for ``key`` as a :class:`Profile` holds it; ValueError saying what is wrong
+    (the key named)."""
+    if key == "password":
+        raise ValueError(
+            "'password': smtptui never stores passwords; name where it is instead, with "
+            "password_env (a variable) or password_command (a command that prints it)"
+        )
+    if key not in KEYS:
+        raise ValueError(f"unknown key {key!r}; known: {', '.join(KEYS)}")
+    if key == "port":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+            raise ValueError(f"port must be a number from 1 to 65535, not {value!r}")
+        return value
+    if key == "verify":
+        if isinstance(value, bool):
+            return "both" if value else "none"
+        return _one_of(key, value, VERIFY_MODES, lower=True)
+    if key == "recipients":
+        if isinstance(value, str) or not all(isinstance(each, str) for each in value):
+            raise ValueError('recipients must be a list of addresses: ["a@example.org"]')
+        return tuple(_text(key, each) for each in value)
+    if key == "security":
+        return _one_of(key, value, tuple(Security), lower=True)
+    if key in ("tls_min", "tls_max"):
+        return _one_of(key, str(value) if isinstance(value, float) else value, TLS_VERSIONS)
+    value = _text(key, value)
+    if key == "password_env" and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError(f"password_env must name an environment variable, not {value!r}")
+    if key == "password_command":
+        try:
+            if not shlex.split(value):
+                raise ValueError("password_command is empty")
+        except ValueError as error:
+            raise ValueError(f"password_command: {error}") from None
+    return value
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string, not {value!r}")
+    try:
+        check(key, value)
+    except CommandError as error:
+        raise ValueError(str(error)) from None
+    return value
+
+
+def _one_of(key: str, value: Any, allowed: tuple[str, ...], *, lower: bool = False) -> str:
+    word = value.strip().lower() if lower and isinstance(value, str) else value
+    if word not in allowed:
+        raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {value!r}")
+    return str(word)
+
+
+# -- precedence ------------------------------------------------------------------------
+
+
+def resolve(
+    given: Mapping[str, Any],
+    environ: Mapping[str, str],
+    profile: Profile | None = None,
+    name: str = "",
+) -> dict[str, Resolved]:
+    """Every key's value and its source: ``given`` (the command line's) over the
+    :data:`ENVIRONMENT` variables over ``profile`` (called ``name``) over :data:`DEFAULTS`.
+
+    A port written in a host (``h:2525``) counts as a port given with that host, and only
+    when that host is the one used: a host typed with its port never goes to a profile's
+    port, nor a profile's host's port to another host. A bad environment
+    value is a ConfigError naming its variable.
+    """
+    layers: list[tuple[str, dict[str, Any]]] = [("command line", {})]
+    for key, value in given.items():
+        try:
+            layers[0][1][key] = _checked(key, value)
+        except ValueError as error:
+            raise ConfigError(f"command line: {error}") from None
+    for key, variable in ENVIRONMENT.items():
+        if text := environ.get(variable):
+            layers.append((f"${variable}", {key: _from_environment(variable, key, text)}))
+    if profile is not None:
+        set_keys = {key: getattr(profile, key) for key in KEYS}
+        layers.append((f"profile {name}", {k: v for k, v in set_keys.items() if v is not None}))
+    found: dict[str, Resolved] = {}
+    for source, values in layers:
+        for key, value in values.items():
+            if key in found:
+                continue
+            found[key] = Resolved(value, source)
+            if key == "host" and "port" not in values and (port := _written_port(value)):
+                found.setdefault("port", Resolved(port, source))
+    for key, value in DEFAULTS.items():
+        found.setdefault(key, Resolved(value, "default"))
+    return {key: found[key] for key in KEYS}
+
+
+def values_of(found: Mapping[str, Resolved]) -> dict[str, Any]:
+    """Each key's value alone."""
+    return {key: each.value for key, each in found.items()}
+
+
+def _from_environment(variable: str, key: str, text: str) -> Any:
+    try:
+        if key == "port":
+            if not text.strip().isdigit():
+                raise ValueError(f"port must be a number from 1 to 65535, not {text!r}")
+            return _checked(key, int(text))
+        if key == "recipients":
+            return _checked(key, [each.strip() for each in text.split(",") if each.strip()])
+        return _checked(key, text)
+    except ValueError as error:
+        raise ConfigError(f"${variable}: {error}") from None
+
+
+def _written_port(host: str | None) -> int | None:
+    try:
+        return parse_host(host or "", 0)[1] or None
+    except ValueError:
+        return None
+
+
+def session_settings(
+    values: Mapping[str, Any], password: str = "", base: SessionSettings | None = None
+) -> SessionSettings:
+    """``base`` with the resolved ``values`` (key → value) and ``password``; raises
+    CommandError naming a bad one. The one place profile keys become settings."""
+    base = base or SessionSettings()
+    return replace(
+        base,
+        host=values["host"] or "",
+        port=values["port"],
+        security=Security(values["security"]),
+        verify=values["verify"] != "none",  # TODO(H1): the verification mode itself
+        cafile=values["cafile"],
+        # TLS (H1): sni, verify_name, tls_min, tls_max and ciphers go here once
+        # SessionSettings has their fields.
+        helo_name=values["ehlo"] or base.helo_name,
+        username=values["user"] or "",
+        password=password,
+        mechanism=values["mechanism"],
+    )
+
+
+SETTINGS_KEYS = ("host", "port", "security", "verify", "cafile", "ehlo", "user", "mechanism")
+SETTINGS_KEYS += ("sender", "recipients")
+"""The keys :func:`profile_of` sets from the session's settings and the Compose pane."""
+
+
+def profile_of(
+    settings: SessionSettings, sender: str = "", recipients: tuple[str, ...] = ()
+) -> Profile:
+    """The profile that opens ``settings`` again (no password: never written) with the
+    Compose pane's ``sender`` and ``recipients``."""
+    return Profile(
+        host=settings.host or None,
+        port=settings.port,
+        security=settings.security.value,
+        verify="both" if settings.verify else "none",  # TODO(H1): the verification mode itself
+        cafile=settings.cafile,
+        ehlo=settings.helo_name or None,
+        user=settings.username or None,
+        mechanism=settings.mechanism,
+        sender=sender or None,
+        recipients=recipients or None,
+    )
+
+
+# -- the password --------------------------------------------------------------------------
+
+
+def profile_password(
+    profile: Profile, name: str = "", environ: Mapping[str, str] | None = None
+) -> str | None:
+    """The password ``profile`` names the place of (None if it names none): the value of
+    its ``password_env`` variable, or what its ``password_command`` prints (its first line),
+    run without a shell. Read when needed, kept nowhere."""
+    where = f"profile {name}" if name else "profile"
+    if profile.password_env:
+        value = (os.environ if environ is None else environ).get(profile.password_env)
+        if not value:
+            raise ConfigError(f"{where}: password_env names ${profile.password_env}, not set")
+        return value
+    if profile.password_command is None:
+        return None
+    command = profile.password_command
+    try:
+        done = subprocess.run(
+            shlex.split(command),
+            capture_output=True,
+            text=True,
+            timeout=PASSWORD_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ConfigError(f"{where}: password_command {command!r}: {error}") from None
+    said = visible(done.stderr.strip(), one_line=True)
+    if done.returncode != 0:
+        why = f": {said}" if said else ""
+        raise ConfigError(f"{where}: password_command {command!r} exited {done.returncode}{why}")
+    lines = done.stdout.splitlines()
+    if not lines or not lines[0]:
+        raise ConfigError(f"{where}: password_command {command!r} printed no password")
+    return lines[0]
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def remembered_theme() -> str | None:
+    """The theme chosen last time, if any (an unreadable file counts as none)."""
+    try:
+        theme = tomllib.loads(config_file().read_text(encoding="utf-8")).get("theme")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return theme if isinstance(theme, str) else None
+
+
+def remember_theme(name: str) -> None:
+    """Keep ``name`` as the theme for next time, the rest of the file as it was; raises
+    OSError if it cannot be written, ConfigError if the file is not TOML (kept as it is)."""
+    with _editing() as document:
+        document["theme"] = name
+
+
+def check_name(name: str) -> None:
+    """Raise ConfigError if ``name`` cannot name a profile (empty, or more than a line)."""
+    if not name.strip():
+        raise ConfigError("a profile needs a name")
+    try:
+        check("profile name", name)
+    except CommandError as error:
+        raise ConfigError(str(error)) from None
+
+
+def save_profile(name: str, profile: Profile, keys: tuple[str, ...] = KEYS) -> Path:
+    """Write ``profile``'s ``keys`` as ``[profiles.NAME]`` (its other keys and comments, if
+    it is there, kept: say :data:`SETTINGS_KEYS` to keep the password's place and the keys
+    the settings do not hold), the rest of the file as it was; the file's path. Raises
+    OSError or ConfigError (a bad name, or a file that is not TOML)."""
+    check_name(name)
+    import tomlkit
+
+    with _editing() as document:
+        if "profiles" not in document:
+            document.add(tomlkit.nl())
+            document["profiles"] = tomlkit.table(is_super_table=True)
+        profiles = document["profiles"]
+        if name not in profiles:
+            profiles[name] = tomlkit.table()
+        table = profiles[name]
+        for key in keys:
+            value = getattr(profile, key)
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = list(value) if isinstance(value, tuple) else value
+    return config_file()
+
+
+@contextlib.contextmanager
+def _editing() -> Iterator[Any]:
+    """The config file as a tomlkit document (comments, order and all), written back whole,
+    in one replace, when the block ends without an error."""
+    import tomlkit  # only when saving: reading needs nothing but tomllib
+
+    path = config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"config {path}: cannot be read: {error}") from None
+    try:
+        tomllib.loads(text)  # its error names the line as load_config's does
+    except tomllib.TOMLDecodeError as error:
+        raise _syntax_error(path, text, error) from None
+    document = tomlkit.parse(text)
+    yield document
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(document.as_string(), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+# -- where in the file ----------------------------------------------------------------------
+
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_DOTTED = rf"{_KEY_PART}(?:\s*\.\s*{_KEY_PART})*"
+_HEADER = re.compile(rf"\s*\[\[?\s*({_DOTTED})\s*\]\]?\s*(?:#.*)?$")
+_KEY_LINE = re.compile(rf"\s*({_DOTTED})\s*=")
+
+
+def _syntax_error(path: Path, text: str, error: tomllib.TOMLDecodeError) -> ConfigError:
+    message = str(error)
+    if found := re.search(r"\s*\(at line (\d+), column \d+\)$", message):
+        line = int(found[1])
+    elif found := re.search(r"\s*\(at end of document\)$", message):
+        line = max(len(text.splitlines()), 1)
+    else:
+        return ConfigError(f"config {path}: not valid TOML: {message}")
+    return ConfigError(f"config {path}, line {line}: not valid TOML: {message[: found.start()]}")
+
+
+def _at(path: Path, text: str, keys: tuple[str, ...], problem: str) -> ConfigError:
+    line = locate(text, keys)
+    where = f"config {path}" if line is None else f"config {path}, line {line}"
+    return ConfigError(f"{where}: {problem}")
+
+
+def locate(text: str, keys: tuple[str, ...]) -> int | None:
+    """The line (from 1) where ``keys`` (a path: ``("profiles", "work", "port")``) is set in
+    the TOML ``text``; else that of the nearest table or key above it that is written (a
+    dotted key, an inline table); None when none is."""
+    lines: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), 1):
+        if header := _HEADER.match(line):
+            table = _key_path(header[1])
+            lines.setdefault(table, number)
+        elif key := _KEY_LINE.match(line):
+            path = table + _key_path(key[1])
+            for end in range(len(table) + 1, len(path) + 1):
+                lines.setdefault(path[:end], number)
+    for end in range(len(keys), 0, -1):
+        if keys[:end] in lines:
+            return lines[keys[:end]]
+    return None
+
+
+def _key_path(dotted: str) -> tuple[str, ...]:
+    """The parts of a TOML dotted key, quotes undone (tomllib reads them)."""
+    try:
+        data: Any = tomllib.loads(f"{dotted} = 0")
+    except tomllib.TOMLDecodeError:
+        return ()
+    parts: list[str] = []
+    while isinstance(data, dict) and len(data) == 1:
+        [(part, data)] = data.items()
+        parts.append(part)
+    return tuple(parts)
+
+
+def _toml_key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else f'"{name}"'
