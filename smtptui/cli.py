@@ -451,8 +451,10 @@ def main() -> None:
     \b
     smtptui [HOST[:PORT]] [OPTIONS]   the interactive UI (see: smtptui ui -h)
     smtptui --demo                    the UI on the embedded server, filled in
+    smtptui -P NAME                   the UI on a profile of config.toml
     smtptui run HOST --to ADDRESS     a whole session, headless, printed like swaks
     smtptui serve                     the embedded server, in the foreground
+    smtptui config path|show          where config.toml is, and what it sets
     smtptui completion bash|zsh|fish  the shell completion script
     """
     logging.basicConfig(format="%(message)s", handlers=[_LogLines()])
