@@ -99,17 +99,81 @@ DEMO_STEPS = (
 )
 
 
+VERIFY_MODES = ("both", "ca", "host", "none")
+"""--verify's choices: :class:`~smtptui.engine.tls.VerifyMode`'s values (not imported
+here: ``--version`` imports nothing)."""
+
+TLS_VERSION_NAMES = ("1.0", "1.1", "1.2", "1.3")
+"""--tls-min's and --tls-max's choices: the keys of ``engine.tls.TLS_VERSIONS``."""
+
+TLS_FLAGS = {
+    "verify": "--verify",
+    "sni": "--sni",
+    "verify name": "--verify-name",
+    "tls min": "--tls-min",
+    "tls max": "--tls-max",
+    "ciphers": "--ciphers",
+    "client certificate": "--cert",
+    "client key": "--key",
+}
+"""The flag for each setting a :class:`CommandError` may name (its field, lower case)."""
+
+
 def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--starttls / --tls / --plain, --no-verify, --cafile, --ehlo, --user: shared by the UI
-    and ``run``."""
+    """--starttls / --tls / --plain, the TLS controls (--verify, --no-verify, --cafile,
+    --cert, --key, --sni, --verify-name, --tls-min, --tls-max, --ciphers), --ehlo, --user,
+    --auth: shared by the UI and ``run``."""
     options = [
         click.option(
             "--starttls", "security", flag_value="starttls", default=True, help="STARTTLS."
         ),
         click.option("--tls", "security", flag_value="tls", help="Implicit TLS (port 465)."),
         click.option("--plain", "security", flag_value="none", help="No TLS at all."),
-        click.option("--no-verify", is_flag=True, help="Do not verify the certificate."),
+        click.option(
+            "--verify",
+            type=click.Choice(VERIFY_MODES, case_sensitive=False),
+            help="What to check of the certificate: its chain to a trusted CA and its name "
+            "(both, the default), the chain alone (ca), the name alone (host), or nothing.",
+        ),
+        click.option(
+            "--no-verify", is_flag=True, help="Do not verify the certificate (--verify none)."
+        ),
         click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust a CA."),
+        click.option(
+            "--cert",
+            "client_cert",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Client certificate (PEM; with its key unless --key).",
+        ),
+        click.option(
+            "--key",
+            "client_key",
+            type=click.Path(exists=True, dir_okay=False),
+            help="The client certificate's key (PEM).",
+        ),
+        click.option(
+            "--sni",
+            metavar="NAME",
+            help="The name to send in SNI (default: the host; '' for none).",
+        ),
+        click.option(
+            "--verify-name",
+            metavar="NAME",
+            help="The name the certificate must be for (default: the SNI name, else the host).",
+        ),
+        click.option(
+            "--tls-min",
+            type=click.Choice(TLS_VERSION_NAMES),
+            help="The lowest TLS version to accept.",
+        ),
+        click.option(
+            "--tls-max",
+            type=click.Choice(TLS_VERSION_NAMES),
+            help="The highest TLS version to offer.",
+        ),
+        click.option(
+            "--ciphers", metavar="STRING", help="OpenSSL cipher string (TLS 1.2 and older)."
+        ),
         click.option("--ehlo", "helo_name", default="", help="The name to send in EHLO/HELO."),
         click.option("--user", default="", help="The user to AUTH as."),
         click.option(
@@ -251,23 +315,34 @@ def make_settings(
 ) -> SessionSettings:
     """Settings from the command line's words, over ``base`` (the demo's) if given; a bad
     value is a usage error naming it."""
-    from smtptui.session import Security, SessionSettings
+    from smtptui.session import Security, SessionSettings, VerifyMode
 
     base = base or SessionSettings()
+    verify = (options["verify"] or "").lower()
+    if options["no_verify"] and verify not in ("", "none"):
+        raise click.UsageError(f"--no-verify means --verify none, not --verify {verify}")
     try:
         return dataclasses.replace(
             base,
             host=host,
             security=Security(options["security"]),
-            verify=not options["no_verify"],
+            verify=VerifyMode(verify or ("none" if options["no_verify"] else "both")),
             cafile=options["cafile"],
+            client_cert=options["client_cert"],
+            client_key=options["client_key"],
+            sni=options["sni"],
+            verify_name=options["verify_name"],
+            tls_min=options["tls_min"],
+            tls_max=options["tls_max"],
+            ciphers=options["ciphers"],
             helo_name=options["helo_name"] or base.helo_name,
             username=options["user"],
             password=password,
             mechanism=options["mechanism"],
         )
     except CommandError as error:
-        raise click.BadParameter(str(error)) from None
+        flag = TLS_FLAGS.get(error.field.lower())
+        raise click.BadParameter(str(error), param_hint=flag and f"'{flag}'") from None
 
 
 def ask_password(user: str, known: str | None = None) -> str:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     )
     from smtptui.engine.events import ClientEvent, Direction, Listener, SentKind, WireEvent
     from smtptui.engine.hosts import format_host, parse_host
-    from smtptui.engine.tls import CertificateInfo, TlsInfo
+    from smtptui.engine.tls import CertificateInfo, TlsInfo, VerifyMode
 
 __all__ = [
     "CertificateInfo",
@@ -50,6 +50,7 @@ __all__ = [
     "SMTPTimeoutError",
     "SentKind",
     "TlsInfo",
+    "VerifyMode",
     "WireEvent",
     "format_host",
     "parse_host",
@@ -77,6 +78,7 @@ _HOMES = {
     "SMTPTimeoutError": "smtptui.engine.errors",
     "SentKind": "smtptui.engine.events",
     "TlsInfo": "smtptui.engine.tls",
+    "VerifyMode": "smtptui.engine.tls",
     "WireEvent": "smtptui.engine.events",
     "format_host": "smtptui.engine.hosts",
     "parse_host": "smtptui.engine.hosts",

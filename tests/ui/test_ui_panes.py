@@ -22,6 +22,7 @@ from smtptui.session import (
     Security,
     SendMessage,
     SessionSettings,
+    VerifyMode,
 )
 from smtptui.ui.commandline import CommandLine
 from smtptui.ui.help import HelpScreen
@@ -31,6 +32,8 @@ from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
+
+from support.pilot import choose
 
 
 class Harness(App[None]):
@@ -96,12 +99,12 @@ async def test_connection_typing_and_security_choice() -> None:
         await pilot.click("#security-tls")
         await pilot.pause()
         assert app.query_one("#port", Input).placeholder == "465 (default)"
-        await pilot.click("#verify")
+        await choose(pilot, "#verify", "none")
         settings = pane.apply(SessionSettings())
         assert settings.host == "mx.example.org"
         assert settings.security is Security.TLS
         assert settings.address() == ("mx.example.org", 465)
-        assert settings.verify is False
+        assert settings.verify is VerifyMode.NONE
 
 
 @pytest.mark.parametrize(
