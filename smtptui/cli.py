@@ -100,17 +100,81 @@ DEMO_STEPS = (
 )
 
 
+VERIFY_MODES = ("both", "ca", "host", "none")
+"""--verify's choices: :class:`~smtptui.engine.tls.VerifyMode`'s values (not imported
+here: ``--version`` imports nothing)."""
+
+TLS_VERSION_NAMES = ("1.0", "1.1", "1.2", "1.3")
+"""--tls-min's and --tls-max's choices: the keys of ``engine.tls.TLS_VERSIONS``."""
+
+TLS_FLAGS = {
+    "verify": "--verify",
+    "sni": "--sni",
+    "verify name": "--verify-name",
+    "tls min": "--tls-min",
+    "tls max": "--tls-max",
+    "ciphers": "--ciphers",
+    "client certificate": "--cert",
+    "client key": "--key",
+}
+"""The flag for each setting a :class:`CommandError` may name (its field, lower case)."""
+
+
 def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--starttls / --tls / --plain, --no-verify, --cafile, --ehlo, --user: shared by the UI
-    and ``run``."""
+    """--starttls / --tls / --plain, the TLS controls (--verify, --no-verify, --cafile,
+    --cert, --key, --sni, --verify-name, --tls-min, --tls-max, --ciphers), --ehlo, --user,
+    --auth: shared by the UI and ``run``."""
     options = [
         click.option(
             "--starttls", "security", flag_value="starttls", default=True, help="STARTTLS."
         ),
         click.option("--tls", "security", flag_value="tls", help="Implicit TLS (port 465)."),
         click.option("--plain", "security", flag_value="none", help="No TLS at all."),
-        click.option("--no-verify", is_flag=True, help="Do not verify the certificate."),
+        click.option(
+            "--verify",
+            type=click.Choice(VERIFY_MODES, case_sensitive=False),
+            help="What to check of the certificate: its chain to a trusted CA and its name "
+            "(both, the default), the chain alone (ca), the name alone (host), or nothing.",
+        ),
+        click.option(
+            "--no-verify", is_flag=True, help="Do not verify the certificate (--verify none)."
+        ),
         click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust a CA."),
+        click.option(
+            "--cert",
+            "client_cert",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Client certificate (PEM; with its key unless --key).",
+        ),
+        click.option(
+            "--key",
+            "client_key",
+            type=click.Path(exists=True, dir_okay=False),
+            help="The client certificate's key (PEM).",
+        ),
+        click.option(
+            "--sni",
+            metavar="NAME",
+            help="The name to send in SNI (default: the host; '' for none).",
+        ),
+        click.option(
+            "--verify-name",
+            metavar="NAME",
+            help="The name the certificate must be for (default: the SNI name, else the host).",
+        ),
+        click.option(
+            "--tls-min",
+            type=click.Choice(TLS_VERSION_NAMES),
+            help="The lowest TLS version to accept.",
+        ),
+        click.option(
+            "--tls-max",
+            type=click.Choice(TLS_VERSION_NAMES),
+            help="The highest TLS version to offer.",
+        ),
+        click.option(
+            "--ciphers", metavar="STRING", help="OpenSSL cipher string (TLS 1.2 and older)."
+        ),
         click.option("--ehlo", "helo_name", default="", help="The name to send in EHLO/HELO."),
         click.option("--user", default="", help="The user to AUTH as."),
         click.option(
@@ -254,21 +318,28 @@ def make_settings(
     **extra: Any,
 ) -> SessionSettings:
     """Settings from resolved profile keys (:func:`resolved`), over ``base`` (the demo's) if
-    given, with ``extra`` settings no profile holds (run's AUTH flags); a bad value is a
-    usage error naming it."""
+    given, with ``extra`` settings no profile holds (the client certificate, run's AUTH
+    flags); a bad value is a usage error naming its flag."""
     from smtptui.config import session_settings
 
     try:
         return dataclasses.replace(session_settings(values, password, base), **extra)
     except CommandError as error:
-        raise click.BadParameter(str(error)) from None
+        flag = TLS_FLAGS.get(error.field.lower())
+        raise click.BadParameter(str(error), param_hint=flag and f"'{flag}'") from None
 
 
 PROFILE_KEYS = {
     "host": "host",
     "security": "security",
+    "verify": "verify",
     "no_verify": "verify",
     "cafile": "cafile",
+    "sni": "sni",
+    "verify_name": "verify_name",
+    "tls_min": "tls_min",
+    "tls_max": "tls_max",
+    "ciphers": "ciphers",
     "helo_name": "ehlo",
     "user": "user",
     "mechanism": "mechanism",
@@ -296,9 +367,16 @@ def command_line_keys(params: Mapping[str, Any], ctx: click.Context | None) -> d
         if param == "no_verify":
             if not value:
                 continue
+            if given.get("verify", "none").lower() != "none":
+                raise click.UsageError(f"--no-verify means --verify none, not {given['verify']}")
             value = "none"
         given[key] = value
     return given
+
+
+def client_files(options: Mapping[str, Any]) -> dict[str, str | None]:
+    """The client certificate and key the command line gives: settings no profile holds."""
+    return {"client_cert": options.get("client_cert"), "client_key": options.get("client_key")}
 
 
 def resolved(
@@ -519,7 +597,8 @@ def ui_app(
     password = profile_password(chosen, profile) or env_password()
     sender, recipients = values["sender"] or "", tuple(values["recipients"])
     draft = Draft(sender, recipients, "", "") if sender or recipients else None
-    return SmtpTui(make_settings(values, password), draft=draft, theme=theme)
+    settings = make_settings(values, password, **client_files(options))
+    return SmtpTui(settings, draft=draft, theme=theme)
 
 
 def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:
@@ -791,7 +870,7 @@ def run_command(
         user = values["user"] or ""
         asked = user if password_needed(values["mechanism"], token) else ""
         password = (profile_password(chosen, profile) if asked else None) or ask_password(asked)
-        settings = make_settings(values, password, **auth)
+        settings = make_settings(values, password, **auth, **client_files(options))
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         ctx.exit(
             run(run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file))
@@ -806,7 +885,9 @@ def run_command(
         from smtptui.config import resolve
 
         given = command_line_keys(ctx.params, ctx) | {"host": base.host, "user": user}
-        settings = make_settings(values_of(resolve(given, {})), password, base, **auth)
+        settings = make_settings(
+            values_of(resolve(given, {})), password, base, **auth, **client_files(options)
+        )
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         status = run(
             run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file)

@@ -21,15 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from smtptui.engine.hosts import parse_host
+from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.commands import check
 from smtptui.protocol.errors import CommandError
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.visible import visible
 
-VERIFY_MODES = ("both", "ca", "host", "none")
+VERIFY_MODES = tuple(VerifyMode)
 """Certificate verification: the chain and the name, the chain only, the name only, none."""
-
-TLS_VERSIONS = ("1.2", "1.3")
 
 PASSWORD_TIMEOUT = 30.0
 """Seconds a ``password_command`` may take."""
@@ -305,10 +304,13 @@ def session_settings(
         host=values["host"] or "",
         port=values["port"],
         security=Security(values["security"]),
-        verify=values["verify"] != "none",  # TODO(H1): the verification mode itself
+        verify=values["verify"],
         cafile=values["cafile"],
-        # TLS (H1): sni, verify_name, tls_min, tls_max and ciphers go here once
-        # SessionSettings has their fields.
+        sni=values["sni"],
+        verify_name=values["verify_name"],
+        tls_min=values["tls_min"],
+        tls_max=values["tls_max"],
+        ciphers=values["ciphers"],
         helo_name=values["ehlo"] or base.helo_name,
         username=values["user"] or "",
         password=password,
@@ -316,7 +318,8 @@ def session_settings(
     )
 
 
-SETTINGS_KEYS = ("host", "port", "security", "verify", "cafile", "ehlo", "user", "mechanism")
+SETTINGS_KEYS = ("host", "port", "security", "verify", "cafile", "sni", "verify_name")
+SETTINGS_KEYS += ("tls_min", "tls_max", "ciphers", "ehlo", "user", "mechanism")
 SETTINGS_KEYS += ("sender", "recipients")
 """The keys :func:`profile_of` sets from the session's settings and the Compose pane."""
 
@@ -330,8 +333,13 @@ def profile_of(
         host=settings.host or None,
         port=settings.port,
         security=settings.security.value,
-        verify="both" if settings.verify else "none",  # TODO(H1): the verification mode itself
+        verify=settings.verify.value,
         cafile=settings.cafile,
+        sni=settings.sni,
+        verify_name=settings.verify_name,
+        tls_min=settings.tls_min,
+        tls_max=settings.tls_max,
+        ciphers=settings.ciphers,
         ehlo=settings.helo_name or None,
         user=settings.username or None,
         mechanism=settings.mechanism,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     )
     from smtptui.engine.events import ClientEvent, Direction, Listener, SentKind, WireEvent
     from smtptui.engine.hosts import format_host, parse_host
-    from smtptui.engine.tls import CertificateInfo, TlsInfo
+    from smtptui.engine.tls import CertificateInfo, TlsInfo, VerifyMode
 
 __all__ = [
     "CertificateInfo",
@@ -52,6 +52,7 @@ __all__ = [
     "SMTPTimeoutError",
     "SentKind",
     "TlsInfo",
+    "VerifyMode",
     "WireEvent",
     "chain_pem",
     "check_chain",
@@ -82,6 +83,7 @@ _HOMES = {
     "SMTPTimeoutError": "smtptui.engine.errors",
     "SentKind": "smtptui.engine.events",
     "TlsInfo": "smtptui.engine.tls",
+    "VerifyMode": "smtptui.engine.tls",
     "WireEvent": "smtptui.engine.events",
     "chain_pem": "smtptui.engine.chain",
     "check_chain": "smtptui.engine.chain",

@@ -31,7 +31,14 @@ from smtptui.engine.events import (
     WireEvent,
 )
 from smtptui.engine.hosts import SMTP_PORT, SMTPS_PORT, parse_host
-from smtptui.engine.tls import TlsInfo, make_tls_context
+from smtptui.engine.tls import (
+    CertificateInfo,
+    TlsInfo,
+    VerifyMode,
+    certificate_names,
+    make_tls_context,
+    names_match,
+)
 from smtptui.protocol import commands
 from smtptui.protocol.auth import (
     MAX_CHALLENGES,
@@ -67,6 +74,18 @@ _NOT_TLS = frozenset(
     {"WRONG_VERSION_NUMBER", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL"}
 )
 """OpenSSL's reasons for a handshake answered with bytes that are not TLS records."""
+
+_NO_VERSION = frozenset(
+    {"TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE"}
+)
+"""OpenSSL's reasons for a handshake that found no TLS version both sides allow."""
+
+_NAME_MISMATCH = frozenset({62, 64})
+"""X509_V_ERR_HOSTNAME_MISMATCH and _IP_ADDRESS_MISMATCH: a given context's own name check."""
+
+_SILENCE = 1.5
+"""Seconds without a greeting after which the client asks, on a second connection, whether
+the port expects a TLS handshake first (implicit TLS); as long again for that answer."""
 
 _HANDSHAKE = "TLS handshake"
 
@@ -121,6 +140,12 @@ class SMTPClient:
     wait for each reply, ``connect_timeout`` the TCP connection and TLS handshake. Every
     await can be cancelled; a cancelled or timed-out exchange closes the connection, since
     the dialogue is out of step after it.
+
+    TLS: ``server_hostname`` is the SNI (None: the host; "": none is sent); ``verify``
+    what is checked of the certificate (True: :attr:`VerifyMode.BOTH`, False:
+    :attr:`VerifyMode.NONE`); ``verify_name`` the name it must be for (None: the SNI, else the
+    host); ``tls_min``, ``tls_max`` ("1.2") and ``ciphers`` (OpenSSL's syntax) limit the
+    handshake. A given ``ssl_context`` is used as is, its own checks and all.
     """
 
     def __init__(
@@ -131,11 +156,15 @@ class SMTPClient:
         *,
         implicit_tls: bool = False,
         ssl_context: ssl.SSLContext | None = None,
-        verify: bool = True,
+        verify: VerifyMode | bool = VerifyMode.BOTH,
         cafile: str | None = None,
         server_hostname: str | None = None,
         client_cert: str | None = None,
         client_key: str | None = None,
+        verify_name: str | None = None,
+        tls_min: str | None = None,
+        tls_max: str | None = None,
+        ciphers: str | None = None,
         connect_timeout: float = 10.0,
         timeout: float = 30.0,
         listener: Listener | None = None,
@@ -144,10 +173,13 @@ class SMTPClient:
         self.local_hostname = local_hostname
         self.implicit_tls = implicit_tls
         self.ssl_context = ssl_context
-        self.verify_certificate = verify
+        self.verify_certificate = VerifyMode.of(verify)  # not .verify: smtplib's VRFY
         self.cafile = cafile
         self.server_hostname = server_hostname
         self.client_cert, self.client_key = client_cert, client_key
+        self.verify_name = verify_name
+        self.tls_min, self.tls_max = tls_min, tls_max
+        self.ciphers = ciphers
         self.connect_timeout = connect_timeout
         self.timeout = timeout
         self._listeners: list[Listener] = [listener] if listener else []
@@ -166,6 +198,7 @@ class SMTPClient:
         self._started = 0.0  # when the connection was asked for
         self._ack_due = False  # a handshake ended: _write calls _ack_at_once after it
         self._io_step = ""  # "connect" or "TLS handshake" while one is under way
+        self._own_context: ssl.SSLContext | None = None  # made by _tls_context
         self._next: _NextStep | None = None  # written the moment the awaited reply allows
         self._sent_ahead: bytes | None = None  # what _next wrote, until a command claims it
         self._lenient = False  # a reply timeout raises _Unanswered, leaving the connection
@@ -270,8 +303,25 @@ class SMTPClient:
             self._tls_established(await self._handshake(context))
             self._dialogue.tls_begun()
             self._sent_at = time.monotonic()
-        self.greeting = await self._read_reply()
+            self.greeting = await self._read_reply()
+        else:
+            watch = loop.create_task(self._watch_for_tls(host, port))
+            try:
+                self.greeting = await self._read_reply()
+            finally:
+                watch.cancel()
         return self.greeting.as_tuple()
+
+    async def _watch_for_tls(self, host: str, port: int) -> None:
+        """End the connection if no greeting comes within :data:`_SILENCE` seconds and the
+        port answers a TLS handshake: the server waits for the client to speak TLS first,
+        and would wait until the reply timeout. The question goes on a connection of its
+        own: this one may be a slow server's (a greeting delay), which a byte sent before
+        its greeting would upset."""
+        await asyncio.sleep(_SILENCE)
+        if await _speaks_tls(host, port, self._sni(), _SILENCE) and self._waiter is not None:
+            text = "the server waits for a TLS handshake: this port expects implicit TLS"
+            self._end(errors.SMTPConnectError.at("implicit-tls", text, host, port))
 
     def _on_made(self, transport: asyncio.Transport) -> None:
         """The TCP connection is up: say so now, before asyncio hands over the first bytes of
@@ -359,19 +409,53 @@ class SMTPClient:
                 cafile=self.cafile,
                 client_cert=self.client_cert,
                 client_key=self.client_key,
+                tls_min=self.tls_min,
+                tls_max=self.tls_max,
+                ciphers=self.ciphers,
             )
+            self._own_context = self.ssl_context
         return self.ssl_context
 
+    def _sni(self) -> str | None:
+        """The name sent in SNI: the host unless told otherwise; None for none."""
+        return self.host if self.server_hostname is None else self.server_hostname or None
+
     def _tls_established(self, transport: asyncio.BaseTransport) -> None:
+        """Check the certificate's name, if this client's own context leaves that to it;
+        then publish what TLS brought, and what of it was verified."""
         ssl_object = transport.get_extra_info("ssl_object")
-        verified = ssl_object.context.verify_mode != ssl.CERT_NONE
-        note = (
-            f"certificate verified for {ssl_object.server_hostname}"
-            if verified
-            else "certificate not verified: verification is turned off"
-        )
-        self.tls = TlsInfo.from_ssl_object(ssl_object, verified=verified, note=note)
+        context = ssl_object.context
+        info = TlsInfo.from_ssl_object(ssl_object, verified=False, note="")
+        chain = context.verify_mode != ssl.CERT_NONE
+        if context is self._own_context:
+            name = self.verify_name or self._sni() or self.host
+            named = self.verify_certificate.checks_name
+            if named:
+                self._check_name(info.leaf, name)
+        else:  # a given context checks what it checks (a name: the SNI)
+            name, named = ssl_object.server_hostname or "", context.check_hostname
+        if chain and named:
+            note = f"chain and name {name} verified"
+        elif chain:
+            note = "chain verified, name not checked"
+        elif named:
+            note = f"name {name} verified, chain not checked"
+        else:
+            note = "certificate not verified: verification is turned off"
+        self.tls = dataclasses.replace(info, verified=chain and named, verify_note=note)
         self._emit(TlsEstablished(self.tls, time.monotonic()))
+
+    def _check_name(self, leaf: CertificateInfo | None, name: str) -> None:
+        """End the connection unless the certificate ``leaf`` is for ``name``."""
+        if leaf is not None and names_match(leaf, name):
+            return
+        names = certificate_names(leaf) if leaf is not None else ()
+        held = f"for {', '.join(names)}" if names else "for no name"
+        reason = f"certificate is {held}, not {name}"
+        error = errors.SMTPTLSError.at(
+            reason, self.host, self.port, _HANDSHAKE, part="name", name=name, names=names
+        )
+        raise self._end(error)
 
     async def _handshake(self, context: ssl.SSLContext) -> asyncio.BaseTransport:
         """Upgrade the connection to TLS (implicit TLS, or after STARTTLS's 220) and return
@@ -387,7 +471,7 @@ class SMTPClient:
                     self._transport,
                     self._wire,
                     context,
-                    server_hostname=self.server_hostname or self.host,
+                    server_hostname=self._sni(),
                     ssl_handshake_timeout=self.connect_timeout * 2,
                 )
         except ssl.SSLError as error:
@@ -431,15 +515,30 @@ class SMTPClient:
                 sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
 
     def _tls_error(self, error: ssl.SSLError) -> errors.SMTPTLSError:
-        certificate = isinstance(error, ssl.SSLCertVerificationError)
-        if certificate:
-            reason = f"certificate verification failed: {error.verify_message}".lower()
+        """What the failed handshake says, as data: which part failed (see SMTPTLSError)."""
+        part, name = "", ""
+        if isinstance(error, ssl.SSLCertVerificationError):
+            if error.verify_code in _NAME_MISMATCH:  # a given context's check
+                part, name = "name", self._sni() or ""
+                reason = f"certificate verification failed: {error.verify_message}".lower()
+            else:
+                part = "chain"
+                reason = f"certificate not trusted: {error.verify_message}".lower()
         else:
             reason = (error.reason or str(error)).replace("_", " ").lower()
             if error.reason in _NOT_TLS:
                 reason = f"the server's answer is not TLS ({reason})"
+                part = "plaintext" if self.greeting is None else ""  # implicit TLS
+            elif error.reason in _NO_VERSION:
+                part = "version"
         return errors.SMTPTLSError.at(
-            reason, self.host, self.port, self.step, certificate=certificate
+            reason,
+            self.host,
+            self.port,
+            self.step,
+            part=part,
+            name=name,
+            versions=(self.tls_min, self.tls_max),
         )
 
     async def starttls(
@@ -1238,6 +1337,23 @@ class _Callback(Mechanism):
 
     def describe(self, response: bytes, *, reveal: bool = False) -> str:
         return response.decode("utf-8", "replace") if reveal else "••••••••"
+
+
+async def _speaks_tls(host: str, port: int, sni: str | None, timeout: float) -> bool:
+    """Whether ``host:port`` answers a TLS handshake (a certificate, or a TLS alert),
+    asked on a connection of its own, closed after; False when unsure."""
+    context = make_tls_context(verify=VerifyMode.NONE)
+    try:
+        async with asyncio.timeout(timeout):
+            _, writer = await asyncio.open_connection(
+                host, port, ssl=context, server_hostname=sni or ""
+            )
+    except ssl.SSLError as error:
+        return error.reason not in _NOT_TLS and not isinstance(error, ssl.SSLEOFError)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    return True
 
 
 def _os_error_text(error: OSError) -> str:

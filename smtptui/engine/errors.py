@@ -127,19 +127,46 @@ class SMTPProtocolError(Located, SMTPException):
 
 
 class SMTPTLSError(Located, SMTPException):
-    """The TLS handshake failed. ``reason`` is OpenSSL's verdict (expired, self-signed, …);
-    ``certificate`` is True when it was the certificate's verification that failed."""
+    """TLS failed: the handshake, or the check of the certificate it brought. ``reason``
+    says why (OpenSSL's verdict, or the client's). ``part`` says what failed:
+
+    - ``"chain"``: the certificate is not trusted (expired, self-signed, unknown issuer…);
+    - ``"name"``: it is not for ``name``, the name checked; it is for ``names``;
+    - ``"version"``: no TLS version is allowed by both sides; ``versions`` are the
+      client's limits (``("1.3", None)``: at least TLS 1.3);
+    - ``"plaintext"``: the server answered the handshake in plain text;
+    - ``""``: another failure.
+
+    ``certificate`` is True when the certificate was refused (``chain`` or ``name``).
+    """
 
     reason: str = ""
-    certificate: bool = False
+    part: str = ""
+    name: str = ""
+    names: tuple[str, ...] = ()
+    versions: tuple[str | None, str | None] = (None, None)
 
     @classmethod
     def at(
-        cls, reason: str, host: str, port: int, step: str, *, certificate: bool = False
+        cls,
+        reason: str,
+        host: str,
+        port: int,
+        step: str,
+        *,
+        part: str = "",
+        name: str = "",
+        names: tuple[str, ...] = (),
+        versions: tuple[str | None, str | None] = (None, None),
     ) -> SMTPTLSError:
         error = _place(cls(f"TLS failed: {reason} ({_where(host, port, step)})"), host, port, step)
-        error.reason, error.certificate = reason, certificate
+        error.reason, error.part, error.name, error.names = reason, part, name, names
+        error.versions = versions
         return error
+
+    @property
+    def certificate(self) -> bool:
+        return self.part in ("chain", "name")
 
 
 def _where(host: str, port: int, step: str) -> str:

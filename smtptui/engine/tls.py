@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import _ssl
 import hashlib
+import ipaddress
 import os
 import ssl
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from smtptui.protocol.errors import CommandError
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -162,20 +166,121 @@ def _sent_chain(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> list[bytes] | None
     return [cert.public_bytes(_ssl.ENCODING_DER) for cert in private() or ()]
 
 
+class VerifyMode(StrEnum):
+    """What the client checks of the server's certificate."""
+
+    BOTH = "both"  # a chain to a trusted CA, and the name
+    CA = "ca"  # a chain to a trusted CA, for whatever name
+    HOST = "host"  # the name, whoever issued the certificate
+    NONE = "none"
+
+    @classmethod
+    def of(cls, value: VerifyMode | bool | str) -> VerifyMode:
+        """``value`` as a mode; True and False (the old on/off flag) are BOTH and NONE."""
+        if isinstance(value, bool):
+            return cls.BOTH if value else cls.NONE
+        return cls(value)
+
+    @property
+    def checks_chain(self) -> bool:
+        return self in (VerifyMode.BOTH, VerifyMode.CA)
+
+    @property
+    def checks_name(self) -> bool:
+        return self in (VerifyMode.BOTH, VerifyMode.HOST)
+
+
+TLS_VERSIONS = {
+    "1.0": ssl.TLSVersion.TLSv1,
+    "1.1": ssl.TLSVersion.TLSv1_1,
+    "1.2": ssl.TLSVersion.TLSv1_2,
+    "1.3": ssl.TLSVersion.TLSv1_3,
+}
+"""The TLS versions a client may be held to, by the names the settings and ``run`` use."""
+
+
+def tls_version(label: str, version: str) -> ssl.TLSVersion:
+    """``version`` ("1.2") as ssl's; another is a :class:`CommandError` naming ``label``."""
+    try:
+        return TLS_VERSIONS[version]
+    except KeyError:
+        known = ", ".join(TLS_VERSIONS)
+        raise CommandError(label, f"must be one of {known}, not {version!r}") from None
+
+
+def set_ciphers(context: ssl.SSLContext, ciphers: str) -> None:
+    """Give ``context`` the OpenSSL cipher string ``ciphers`` (TLS 1.2 and older: OpenSSL
+    keeps its TLS 1.3 suites); one that selects nothing is a :class:`CommandError`."""
+    try:
+        context.set_ciphers(ciphers)
+    except ssl.SSLError:
+        raise CommandError("ciphers", f"{ciphers!r} selects no cipher OpenSSL knows") from None
+
+
+def check_ciphers(ciphers: str) -> None:
+    """Refuse a cipher string before a connection would (see :func:`set_ciphers`)."""
+    set_ciphers(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), ciphers)
+
+
+def names_match(certificate: CertificateInfo, name: str) -> bool:
+    """Whether ``certificate`` is for ``name`` (a host name or an IP address), by the rules
+    OpenSSL applies for a client (RFC 6125): an address matches an IP SAN; a host name a DNS
+    SAN, case aside, ``*`` standing for the whole first label of at least three; the
+    common name only when there is no DNS SAN.
+
+    Here, not in OpenSSL, so that a name other than the SNI can be checked, and a
+    certificate whose chain is not checked (``VerifyMode.HOST``) can have its name checked."""
+    try:
+        address = ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        address = None
+    if address is not None:
+        return f"IP:{address}" in certificate.sans
+    dns = [san.removeprefix("DNS:") for san in certificate.sans if san.startswith("DNS:")]
+    if not dns and certificate.common_name:
+        dns = [certificate.common_name]
+    try:
+        wanted = name.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return False
+    return any(_dns_match(pattern.rstrip(".").lower(), wanted) for pattern in dns)
+
+
+def _dns_match(pattern: str, name: str) -> bool:
+    if pattern == name:
+        return True
+    star, _, parent = pattern.partition(".")
+    label, _, rest = name.partition(".")
+    return star == "*" and parent.count(".") >= 1 and bool(label) and rest == parent
+
+
+def certificate_names(certificate: CertificateInfo) -> tuple[str, ...]:
+    """The names ``certificate`` is for, as :func:`names_match` reads them."""
+    if any(san.startswith("DNS:") for san in certificate.sans) or not certificate.common_name:
+        return certificate.sans
+    return (*certificate.sans, f"CN:{certificate.common_name}")
+
+
 def make_tls_context(
     *,
-    verify: bool = True,
+    verify: VerifyMode | bool = VerifyMode.BOTH,
     cafile: str | None = None,
     client_cert: str | None = None,
     client_key: str | None = None,
+    tls_min: str | None = None,
+    tls_max: str | None = None,
+    ciphers: str | None = None,
 ) -> ssl.SSLContext:
     """A client context: the system's CAs (only ``cafile``'s when given, as
-    :func:`ssl.create_default_context` does), hostname checks unless ``verify`` is False,
-    and a client certificate when given.
+    :func:`ssl.create_default_context` does), the chain checked when ``verify`` asks for it,
+    a client certificate when given, TLS versions from ``tls_min`` to ``tls_max`` ("1.2")
+    and an OpenSSL cipher string.
 
-    With verification off, the context is :func:`ssl.create_default_context`'s without
+    OpenSSL checks no name (``check_hostname`` is off): the client checks the name it is
+    told to, which need not be the SNI, with :func:`names_match` after the handshake.
+    Without the chain checked, the context is :func:`ssl.create_default_context`'s without
     loading the system's CA store (about 20-50 ms, for certificates nothing would check)."""
-    if verify:
+    if VerifyMode.of(verify).checks_chain:
         context = ssl.create_default_context(cafile=cafile)
     else:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # create_default_context's options
@@ -186,6 +291,13 @@ def make_tls_context(
         keylog = os.environ.get("SSLKEYLOGFILE")  # as create_default_context honours it
         if keylog and not sys.flags.ignore_environment:
             context.keylog_filename = keylog
+    context.check_hostname = False
+    if tls_min:
+        context.minimum_version = tls_version("TLS min", tls_min)
+    if tls_max:
+        context.maximum_version = tls_version("TLS max", tls_max)
+    if ciphers:
+        set_ciphers(context, ciphers)
     if client_cert:
         context.load_cert_chain(client_cert, client_key)
     return context

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from smtptui import lazy
 
 if TYPE_CHECKING:
+    from smtptui.engine.tls import VerifyMode
     from smtptui.protocol.dialogue import Command
     from smtptui.session.actions import (
         QUIT_STOPS,
@@ -106,6 +107,7 @@ __all__ = [
     "Transcript",
     "Update",
     "Verify",
+    "VerifyMode",
     "as_python",
     "as_run",
     "as_swaks",
@@ -167,6 +169,7 @@ _HOMES = {
     "Transcript": "smtptui.session.transcript",
     "Update": "smtptui.session.controller",
     "Verify": "smtptui.session.actions",
+    "VerifyMode": "smtptui.engine.tls",
     "as_python": "smtptui.session.recipe",
     "as_run": "smtptui.session.recipe",
     "as_swaks": "smtptui.session.recipe",

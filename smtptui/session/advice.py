@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smtptui.engine import errors
 from smtptui.engine.hosts import format_host
+from smtptui.engine.tls import TLS_VERSIONS
 from smtptui.protocol.auth import NoMechanismError
 from smtptui.protocol.errors import CommandError
 from smtptui.protocol.providers import ProviderAdvice, provider_advice
@@ -79,11 +80,7 @@ def explain(error: Failure, label: str) -> str:
         case NoMechanismError():
             return f"{error} — many servers offer AUTH only after STARTTLS; or name a mechanism"
         case errors.SMTPTLSError():
-            if error.certificate:
-                advice = "trust its CA (CA file), or turn verification off to look anyway"
-            else:
-                advice = "does this port speak TLS? implicit TLS is usually 465, STARTTLS 25/587"
-            return f"{error} — {advice}"
+            return f"{error} — {_tls_advice(error)}"
         case errors.SMTPTimeoutError():
             if error.step == "connect":
                 return f"{error} — is the host reachable, or does a firewall drop the packets?"
@@ -140,8 +137,62 @@ def _reply(code: int, message: bytes | str, advice: str = "") -> str:
     return f"{_said(code, message)} — {advice}" if advice else _said(code, message)
 
 
+def _tls_advice(error: errors.SMTPTLSError) -> str:
+    """What to try after a TLS failure, by the part that failed."""
+    match error.part:
+        case "chain":
+            return (
+                "trust its CA (CA file), verify the name alone (verify mode host), "
+                "or turn verification off to look anyway"
+            )
+        case "name":
+            return (
+                f"the certificate is not for {error.name}: connect by a name it is for, "
+                "or set the verify name to one"
+            )
+        case "version":
+            return _version_advice(*error.versions)
+        case "plaintext":
+            return (
+                "the server spoke plain text, not TLS: it speaks plain SMTP first — "
+                "use STARTTLS (usually port 587 or 25), not implicit TLS"
+            )
+    return "does this port speak TLS? implicit TLS is usually 465, STARTTLS 25/587"
+
+
+def _version_advice(low: str | None, high: str | None) -> str:
+    """A handshake that found no common TLS version, within the client's limits."""
+    older = _neighbour(low, -1)
+    newer = _neighbour(high, +1)
+    if older is not None:
+        return (
+            f"the server speaks no TLS version from TLS {low} up: it may speak only TLS "
+            f"{older} or older — lower the minimum version (TLS min)"
+        )
+    if newer is not None:
+        return (
+            f"the server speaks no TLS version up to TLS {high}: it may need TLS {newer} "
+            "or newer — raise the maximum version (TLS max)"
+        )
+    return "the server and the client share no TLS version: an old server, or an old client"
+
+
+def _neighbour(version: str | None, step: int) -> str | None:
+    """The TLS version ``step`` after ``version`` ("1.3", -1: "1.2"), if there is one."""
+    if version is None:
+        return None
+    names = list(TLS_VERSIONS)
+    index = names.index(version) + step
+    return names[index] if 0 <= index < len(names) else None
+
+
 def _connect_failure(error: errors.SMTPConnectError) -> str:
     match error.cause:
+        case "implicit-tls":
+            return (
+                f"{error} — connect with implicit TLS (security: implicit TLS, run --tls), "
+                "or to the port that speaks STARTTLS (587 or 25)"
+            )
         case "refused":
             where = format_host(error.host, error.port)
             return f"connection refused by {where} — is a server listening? check host and port"

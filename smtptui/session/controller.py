@@ -13,6 +13,7 @@ from smtptui.engine import errors
 from smtptui.engine.client import SMTPClient
 from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
 from smtptui.engine.hosts import format_host
+from smtptui.engine.tls import VerifyMode
 from smtptui.protocol.auth import (
     AuthOptions,
     NoMechanismError,
@@ -452,10 +453,15 @@ class SessionController:
             local_hostname=settings.helo_name or None,
             implicit_tls=settings.implicit_tls,
             ssl_context=None if unverified else settings.ssl_context,
-            verify=settings.verify and not unverified,
+            verify=VerifyMode.NONE if unverified else settings.verify,
             cafile=settings.cafile,
             client_cert=settings.client_cert,
             client_key=settings.client_key,
+            server_hostname=settings.sni,
+            verify_name=settings.verify_name,
+            tls_min=settings.tls_min,
+            tls_max=settings.tls_max,
+            ciphers=settings.ciphers,
             connect_timeout=settings.connect_timeout,
             timeout=settings.reply_timeout,
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smtptui.engine.hosts import format_host
+from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.auth import requested_mechanisms
 from smtptui.protocol.commands import international
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE, data_payload, encode_message
@@ -71,7 +72,8 @@ class Recipe:
             if security is not Security.TLS:
                 security = Security.STARTTLS if state.tls is not None else Security.NONE
             username = username if state.user is not None else ""
-            verify = verify and (state.tls is None or state.tls.verified)  # skipped once?
+            if verify is VerifyMode.BOTH and state.tls is not None and not state.tls.verified:
+                verify = VerifyMode.NONE  # skipped once
         clean = dataclasses.replace(
             settings,
             security=security,
@@ -139,9 +141,10 @@ def as_run(recipe: Recipe, program: str = "smtptui") -> str:
     settings, send = recipe.settings, recipe.send
     notes: list[str] = []
     words: list[list[str]] = [[recipe.where(), f"--{_RUN_SECURITY[settings.security]}"]]
-    words += _verification(recipe, notes, no_verify="--no-verify", cafile="--cafile")
-    if settings.client_cert or settings.client_key:
-        notes.append("the client certificate: run has no flag for one")
+    words += _verification(
+        recipe, notes, no_verify="--no-verify", mode="--verify", cafile="--cafile"
+    )
+    words += _run_tls(recipe)
     if settings.helo_name:
         words.append(["--ehlo", settings.helo_name])
     if not recipe.esmtp:
@@ -250,6 +253,7 @@ def as_swaks(recipe: Recipe) -> str:
         words.append(["--tls-on-connect"])
     # swaks does not verify the certificate unless told to
     words += _verification(recipe, notes, verify="--tls-verify", cafile="--tls-ca-path")
+    notes += _tls_limits(recipe, "swaks", versions=True, ciphers=True)
     if settings.client_cert:
         words.append(["--tls-cert", settings.client_cert])
     if settings.client_key:
@@ -372,8 +376,18 @@ def _python_context(recipe: Recipe, notes: list[str]) -> list[str]:
     unverified = ["context.check_hostname = False", "context.verify_mode = ssl.CERT_NONE"]
     if recipe.pinned:
         lines = [_comment(_PINNED), *lines, *unverified]
-    elif not settings.verify:
+    elif settings.verify is VerifyMode.NONE:
         lines += unverified
+    elif settings.verify is VerifyMode.CA:
+        lines.append(unverified[0])
+    elif settings.verify is VerifyMode.HOST:
+        notes.append("the name alone checked: this checks the chain too")
+    for name, version in (("minimum", settings.tls_min), ("maximum", settings.tls_max)):
+        if version:
+            lines.append(f"context.{name}_version = ssl.TLSVersion.{TLS_VERSIONS[version].name}")
+    if settings.ciphers:
+        lines.append(f"context.set_ciphers({settings.ciphers!r})")
+    notes += _tls_limits(recipe, "smtplib")
     if settings.client_cert:
         key = f", {settings.client_key!r}" if settings.client_key else ""
         lines.append(f"context.load_cert_chain({settings.client_cert!r}{key})")
@@ -421,20 +435,66 @@ _BASE64_NOTE = "The message is in base64: a here-document of text would not give
 
 
 def _verification(
-    recipe: Recipe, notes: list[str], *, verify: str = "", no_verify: str = "", cafile: str
+    recipe: Recipe,
+    notes: list[str],
+    *,
+    verify: str = "",
+    no_verify: str = "",
+    mode: str = "",
+    cafile: str,
 ) -> list[list[str]]:
     """The flags that say how the certificate is checked: ``verify`` (and ``cafile`` with
-    the CA file) when it is, ``no_verify`` when it is not, or when it was trusted from
-    memory (said in a note)."""
+    the CA file) when it is, ``mode`` and the mode when only the chain or the name is (a
+    note where there is no such flag), ``no_verify`` when nothing is, or when it was
+    trusted from memory (said in a note)."""
     settings = recipe.settings
     if not recipe.tls:
         return []
     if recipe.pinned:
         notes.append(_PINNED)
-    if recipe.pinned or not settings.verify:
+    if recipe.pinned or settings.verify is VerifyMode.NONE:
         return [[no_verify]] if no_verify else []
     flags = [[verify]] if verify else []
+    if settings.verify is not VerifyMode.BOTH:
+        if mode:
+            flags = [[mode, settings.verify.value]]
+        else:
+            notes.append(f"verification of the {settings.verify.value} alone: this checks both")
     return flags + ([[cafile, settings.cafile]] if settings.cafile else [])
+
+
+def _run_tls(recipe: Recipe) -> list[list[str]]:
+    """``run``'s flags for the client certificate, SNI, verify name, versions, ciphers."""
+    settings = recipe.settings
+    if not recipe.tls:
+        return []
+    flags = {
+        "--cert": settings.client_cert,
+        "--key": settings.client_key,
+        "--sni": settings.sni,
+        "--verify-name": settings.verify_name,
+        "--tls-min": settings.tls_min,
+        "--tls-max": settings.tls_max,
+        "--ciphers": settings.ciphers,
+    }
+    return [[flag, value] for flag, value in flags.items() if value is not None]
+
+
+def _tls_limits(
+    recipe: Recipe, target: str, *, versions: bool = False, ciphers: bool = False
+) -> list[str]:
+    """Notes for the TLS settings ``target`` cannot be given here: the SNI and the verify
+    name, and (when ``versions``, ``ciphers``) the TLS versions and cipher string."""
+    settings = recipe.settings
+    if not recipe.tls:
+        return []
+    missing = {
+        "the SNI": settings.sni is not None,
+        "the verify name": settings.verify_name is not None,
+        "the TLS versions": versions and bool(settings.tls_min or settings.tls_max),
+        "the cipher string": ciphers and bool(settings.ciphers),
+    }
+    return [f"{what}: {target} is not told it here" for what, given in missing.items() if given]
 
 
 def _oauth(recipe: Recipe, target: str, notes: list[str]) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from smtptui.engine.hosts import SMTP_PORT, SMTPS_PORT, parse_host
+from smtptui.engine.tls import VerifyMode, check_ciphers, tls_version
 from smtptui.protocol.commands import check
 from smtptui.protocol.errors import CommandError
 
@@ -32,6 +33,9 @@ _LABELS = {
     "cafile": "CA file",
     "client_cert": "client certificate",
     "client_key": "client key",
+    "sni": "SNI",
+    "verify_name": "verify name",
+    "ciphers": "ciphers",
     "helo_name": "EHLO name",
     "username": "username",
     "password": "password",
@@ -48,17 +52,29 @@ class SessionSettings:
 
     The port: ``port`` when given; else the port written in ``host`` (``h:p``, ``[v6]:p``);
     else 465 for implicit TLS and 25 otherwise. ``ssl_context``, when given, is used as is
-    (``verify``, ``cafile`` and the client certificate are then its owner's business).
+    (``verify``, ``cafile``, the client certificate, the TLS versions and ciphers are then
+    its owner's business).
+
+    ``verify`` is what is checked of the certificate (True and False are taken for
+    :attr:`VerifyMode.BOTH` and :attr:`VerifyMode.NONE`); ``sni`` the name sent in SNI (None: the
+    host; "": none); ``verify_name`` the name the certificate must be for (None: the SNI,
+    else the host); ``tls_min`` and ``tls_max`` ("1.0" to "1.3") bound the TLS version;
+    ``ciphers`` is an OpenSSL cipher string.
     """
 
     host: str = ""
     port: int | None = None
     security: Security = Security.STARTTLS
-    verify: bool = True
+    verify: VerifyMode = VerifyMode.BOTH
     cafile: str | None = None
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
     client_cert: str | None = None
     client_key: str | None = None
+    sni: str | None = None
+    verify_name: str | None = None
+    tls_min: str | None = None
+    tls_max: str | None = None
+    ciphers: str | None = None
     helo_name: str = ""  # "" lets the engine use this machine's name
     connect_timeout: float = 10.0
     reply_timeout: float = 30.0
@@ -71,9 +87,24 @@ class SessionSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "security", Security(self.security))
+        try:
+            object.__setattr__(self, "verify", VerifyMode.of(self.verify))
+        except ValueError:
+            known = ", ".join(VerifyMode)
+            raise CommandError("verify", f"must be one of {known}, not {self.verify!r}") from None
         for name, label in _LABELS.items():
             if value := getattr(self, name):
                 check(label, value)
+        for name in ("sni", "verify_name"):
+            _check_name(_LABELS[name], getattr(self, name))
+        low = self.tls_min and tls_version("TLS min", self.tls_min)
+        high = self.tls_max and tls_version("TLS max", self.tls_max)
+        if low and high and low > high:
+            raise CommandError("TLS max", f"{self.tls_max} is below the minimum, {self.tls_min}")
+        if self.ciphers:
+            check_ciphers(self.ciphers)
+        if self.client_key and not self.client_cert:
+            raise CommandError("client key", "needs the client certificate it goes with")
         if self.host:
             self.address()
         if self.port is not None and not 0 < self.port < 65536:
@@ -102,3 +133,15 @@ class SessionSettings:
         except ValueError as error:
             raise CommandError("host", str(error)) from None
         return host, self.port or port
+
+
+def _check_name(label: str, name: str | None) -> None:
+    """A name for SNI or to verify: a host name (IDNA) or an address, no spaces."""
+    if not name:
+        return
+    try:
+        if " " in name:
+            raise UnicodeError
+        name.encode("idna")
+    except UnicodeError:
+        raise CommandError(label, f"{name!r} is not a host name") from None

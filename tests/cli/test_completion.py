@@ -76,7 +76,7 @@ def complete(words: str, cword: int) -> list[str]:
         ("smtptui run --pl", 2, ["--plain", "--plaintext-auth"]),
         ("smtptui mx.example --de", 2, ["--demo"]),  # a host first: the UI's options
         ("smtptui --the", 1, ["--theme"]),  # an option first: the UI's ("smtptui --demo")
-        ("smtptui --ve", 1, ["--version"]),
+        ("smtptui --ve", 1, ["--version", "--verify", "--verify-name"]),  # the UI's, after
     ],
 )
 def test_the_program_completes_commands_and_options(

@@ -18,7 +18,7 @@ from smtptui.engine.tls import TlsInfo
 from smtptui.protocol.data import data_payload
 from smtptui.protocol.envelope import Envelope, RcptParams
 from smtptui.protocol.replies import Reply
-from smtptui.session import Security, SendMessage, SessionSettings, SessionState
+from smtptui.session import Security, SendMessage, SessionSettings, SessionState, VerifyMode
 from smtptui.session.export import ExportFormat
 from smtptui.session.recipe import Recipe, as_python, as_run, as_swaks, write_recipe
 
@@ -262,6 +262,7 @@ def test_what_cannot_be_reproduced_is_said() -> None:
     )
     assert notes(as_run(done)) == [
         "# not reproduced: the client certificate: run has no flag for one",
+        "# not reproduced: the OAuth token (XOAUTH2): run takes a password instead",
         "# not reproduced: the MAIL FROM parameters X-ODD=1: run has no flag for them",
         "# not reproduced: the RCPT TO parameters X-RCPT: run has no flag",
         "# not reproduced: the connect timeout of 3 s: run has no flag",
@@ -401,3 +402,50 @@ def test_auth_options_and_the_token_variable_in_run() -> None:
     assert "# not reproduced: the authorisation identity: swaks has no way to send one" in (
         notes(as_swaks(done))
     )
+
+
+def test_the_tls_controls_in_each_recipe() -> None:
+    settings = replace(
+        SETTINGS,
+        verify=VerifyMode.CA,
+        client_cert="/c.pem",
+        client_key="/k.pem",
+        sni="",
+        verify_name="mx.example.org",
+        tls_min="1.2",
+        tls_max="1.3",
+        ciphers="ECDHE+AESGCM",
+    )
+    done = recipe(settings)
+    words = command(as_run(done))
+    assert option(words, "--verify") == ["ca"] and "--no-verify" not in words
+    for flag, value in [
+        ("--cert", "/c.pem"),
+        ("--key", "/k.pem"),
+        ("--sni", ""),
+        ("--verify-name", "mx.example.org"),
+        ("--tls-min", "1.2"),
+        ("--tls-max", "1.3"),
+        ("--ciphers", "ECDHE+AESGCM"),
+    ]:
+        assert option(words, flag) == [value], flag
+    python = as_python(done)
+    assert "context.check_hostname = False" in python
+    assert "context.verify_mode = ssl.CERT_NONE" not in python
+    assert "context.minimum_version = ssl.TLSVersion.TLSv1_2" in python
+    assert "context.maximum_version = ssl.TLSVersion.TLSv1_3" in python
+    assert "context.set_ciphers('ECDHE+AESGCM')" in python
+    assert "# not reproduced: the SNI: smtplib is not told it here" in notes(python)
+    swaks = notes(as_swaks(done))
+    assert "# not reproduced: verification of the ca alone: this checks both" in swaks
+    assert "# not reproduced: the cipher string: swaks is not told it here" in swaks
+    none = as_run(recipe(replace(SETTINGS, verify=VerifyMode.NONE)))
+    assert "--no-verify" in command(none) and "--verify" not in command(none)
+
+
+def test_a_verification_skipped_once_is_no_verification_in_the_recipe() -> None:
+    unverified = replace(TLS, verified=False)
+    done = recipe(SETTINGS, state=SessionState(tls=unverified, user="alice"))
+    assert "--no-verify" in command(as_run(done))
+    partial = recipe(replace(SETTINGS, verify=VerifyMode.HOST), state=SessionState(tls=unverified))
+    assert option(command(as_run(partial)), "--verify") == ["host"]

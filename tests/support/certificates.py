@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
+import socket
 import ssl
+import threading
+from collections.abc import Iterator
 
 import trustme
 from cryptography import x509
@@ -86,3 +90,58 @@ def unverified() -> ssl.SSLContext:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
+
+
+def recording_context(
+    ca: trustme.CA,
+    *names: str,
+    minimum: ssl.TLSVersion | None = None,
+    maximum: ssl.TLSVersion | None = None,
+) -> tuple[ssl.SSLContext, list[str | None]]:
+    """A server context with a certificate from ``ca`` for ``names``, TLS versions from
+    ``minimum`` to ``maximum``, and the list its SNI callback appends each client's SNI
+    name to (None: the client sent none)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert(*names).configure_cert(context)
+    if minimum is not None:
+        context.minimum_version = minimum
+    if maximum is not None:
+        context.maximum_version = maximum
+    seen: list[str | None] = []
+    context.sni_callback = lambda _socket, name, _context: seen.append(name)  # type: ignore[assignment,misc,return-value]
+    return context, seen
+
+
+@contextlib.contextmanager
+def threaded_tls_server(context: ssl.SSLContext) -> Iterator[tuple[str, int]]:
+    """An implicit-TLS SMTP greeter on 127.0.0.1 made with :mod:`ssl` alone (OpenSSL's
+    handshake, alerts and all, as a real server's), one connection at a time in a thread:
+    it greets after the handshake and reads until the client leaves. Yields its address."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                raw, _ = listener.accept()
+            except TimeoutError:
+                continue
+            raw.settimeout(5)
+            with (
+                contextlib.suppress(OSError),
+                raw,
+                context.wrap_socket(raw, server_side=True) as tls,
+            ):
+                tls.sendall(b"220 tls.example ESMTP\r\n")
+                while tls.recv(4096):
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[:2]
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()

@@ -9,6 +9,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
+from textual.widgets import Select
 
 from smtptui.ui.dialog import ConfirmScreen
 from smtptui.ui.transcript import TranscriptView
@@ -48,3 +49,17 @@ async def answer(pilot: Pilot[None], button: str) -> None:
     """Answer the confirmation dialog on screen, then let the step go on."""
     await pilot.click(f"#{button}")
     await settle(pilot)
+
+
+async def choose(pilot: Pilot[None], selector: str, value: str) -> None:
+    """Pick ``value`` in the Select ``selector`` with the keys a person would press: focus
+    it, open it, move down to the option, Enter."""
+    widget = pilot.app.query_one(selector, Select)
+    values = [option_value for _, option_value in widget._options]
+    widget.focus()
+    await pilot.press("enter")
+    await pilot.pause()
+    moves = values.index(value) - values.index(widget.value)
+    await pilot.press(*(["down"] * moves if moves > 0 else ["up"] * -moves), "enter")
+    await pilot.pause()
+    assert widget.value == value, f"{selector}: {widget.value!r}, not {value!r}"

@@ -33,7 +33,7 @@ from textual.widgets import (
 )
 from textual.widgets._toast import Toast
 
-from smtptui.cli import ui_app
+from smtptui.cli import main, ui_app
 from smtptui.server import EmbeddedServer
 from smtptui.session import (
     EntryKind,
@@ -56,7 +56,8 @@ from smtptui.ui.status import StatusBar
 from smtptui.ui.transcript import TranscriptView
 from smtptui.ui.transcript.search import SearchBar
 
-from support.pilot import STEP_TIMEOUT, answer, asked, settle, step
+from support.certificates import recording_context
+from support.pilot import STEP_TIMEOUT, answer, asked, choose, settle, step
 from support.scripted import (
     Peer,
     ScriptedServer,
@@ -970,7 +971,7 @@ async def test_the_status_line_tells_an_unverified_certificate_from_a_verified_o
         assert "unverified" not in status(app) and "⚠" not in status(app)
         locked = await tls_segment(pilot, "🔒")
 
-        await pilot.click("#verify")  # as --no-verify does
+        await choose(pilot, "#verify", "none")  # as --no-verify does
         await step(pilot, "f2", "f3", "f4")
         tls = app.controller.state.tls
         assert tls is not None and not tls.verified
@@ -983,6 +984,43 @@ async def test_the_status_line_tells_an_unverified_certificate_from_a_verified_o
     # High contrast does not count on telling colours apart.
     look = lambda style: (style.bold, style.reverse, style.underline, style.italic)  # noqa: E731
     assert look(unverified["high-contrast"]) != look(locked["high-contrast"])
+
+
+async def test_the_verify_name_and_mode_from_the_connection_pane(
+    make_server: Callable[..., EmbeddedServer], ca: trustme.CA, tmp_path: Path
+) -> None:
+    context, seen = recording_context(ca, "mail.example.org")
+    server = make_server(tls_context=context)
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    app = tui(settings_for(server, cafile=str(cafile)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#tls-options CollapsibleTitle")
+        await type_into(pilot, "#verify-name", "mx.example.org")
+        await step(pilot, "f2", "f3")
+        await asked(pilot, "f4")  # connect again without verifying? No
+        await answer(pilot, "no")
+        assert app.controller.state.tls is None
+        assert any(
+            "certificate is for DNS:mail.example.org, not mx.example.org" in error
+            and "set the verify name" in error
+            for error in errors(app)
+        )
+
+        await pilot.click("#verify-name")
+        await pilot.press("end", "ctrl+u", *"mail.example.org")
+        await step(pilot, "f2", "f3", "f4")
+        tls = app.controller.state.tls
+        assert tls is not None and tls.verified
+        assert tls.verify_note == "chain and name mail.example.org verified"
+        assert seen[-1] is None  # an address: no SNI
+        assert "🔒" in status(app)
+
+        await choose(pilot, "#verify", "ca")
+        await step(pilot, "f2", "f3", "f4")
+        tls = app.controller.state.tls
+        assert tls is not None and tls.verify_note == "chain verified, name not checked"
+        assert f"⚠ {tls.version} unverified" in status(app)  # half a check is not a lock
 
 
 async def test_a_changed_ehlo_name_is_sent_by_the_next_ehlo_and_helo(
@@ -1059,9 +1097,11 @@ async def test_the_ui_takes_the_password_from_the_environment(
     cafile = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(cafile))
     monkeypatch.setenv("SMTPTUI_PASSWORD", "wonderland")
-    options = {"security": "starttls", "no_verify": False, "cafile": str(cafile)}
-    options |= {"helo_name": "", "user": "alice", "mechanism": None}
-    app = ui_app(f"{server.host}:{server.port}", **options)
+    words = [f"{server.host}:{server.port}", "--cafile", str(cafile), "--user", "alice"]
+    options = main.commands["ui"].make_context("ui", words).params  # as the command line has them
+    for name in ("demo", "theme"):  # the command's own, not the app's
+        del options[name]
+    app = ui_app(options.pop("host"), **options)
     app.show_timing = False
     async with app.run_test(size=SIZE) as pilot:
         await step(pilot, "f2", "f3", "f4", "f3", "f5")
@@ -1129,7 +1169,7 @@ async def test_the_transcript_keys_work_from_the_first_screen(
         assert app.focused is view and view.selected is not None
         assert view.selected.text.startswith("VRFY")
 
-        app.query_one("#verify", Checkbox).focus()  # not a text field: the keys go through
+        app.query_one("#verify", Select).focus()  # not a text field: the keys go through
         await pilot.press("e")
         assert app.focused is view
         assert view.selected is not None and view.selected.text.startswith("550 ")

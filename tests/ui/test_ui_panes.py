@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from textual.app import App, ComposeResult
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, Select, Static, TextArea
+from textual.widgets import Collapsible, Input, OptionList, Select, Static, TextArea
 
 from smtptui.protocol.capabilities import parse_ehlo
 from smtptui.protocol.errors import CommandError
@@ -23,6 +23,7 @@ from smtptui.session import (
     Security,
     SendMessage,
     SessionSettings,
+    VerifyMode,
 )
 from smtptui.ui.commandline import CommandLine
 from smtptui.ui.help import HelpScreen
@@ -32,6 +33,8 @@ from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
+
+from support.pilot import choose
 
 
 class Harness(App[None]):
@@ -97,12 +100,12 @@ async def test_connection_typing_and_security_choice() -> None:
         await pilot.click("#security-tls")
         await pilot.pause()
         assert app.query_one("#port", Input).placeholder == "465 (default)"
-        await pilot.click("#verify")
+        await choose(pilot, "#verify", "none")
         settings = pane.apply(SessionSettings())
         assert settings.host == "mx.example.org"
         assert settings.security is Security.TLS
         assert settings.address() == ("mx.example.org", 465)
-        assert settings.verify is False
+        assert settings.verify is VerifyMode.NONE
 
 
 @pytest.mark.parametrize(
@@ -113,6 +116,9 @@ async def test_connection_typing_and_security_choice() -> None:
         ("ehlo-name", "client\r\nRCPT TO:<x@y>", "EHLO name"),
         ("host", "mx\n.example", "host"),
         ("client-key", "/tmp/k\0", "client key"),
+        ("sni", "mail example.org", "SNI"),
+        ("verify-name", "mx\r\n.example", "verify name"),
+        ("ciphers", "NO-SUCH-CIPHER", "ciphers"),
         ("connect-timeout", "soon", "connect timeout"),
         ("connect-timeout", "inf", "connect timeout"),
         ("reply-timeout", "0", "reply timeout"),
@@ -132,6 +138,38 @@ async def test_connection_bad_value_names_field_and_keeps_it(
         assert pane.focus_field(caught.value.field)
         await pilot.pause()
         assert app.focused is app.query_one(f"#{field_id}")
+
+
+async def test_connection_tls_options_typed_and_chosen() -> None:
+    app = Harness(ConnectionPane)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(ConnectionPane)
+        section = app.query_one("#tls-options", Collapsible)
+        assert section.collapsed  # out of the way at 80x24 until asked for
+        await pilot.click("#tls-options CollapsibleTitle")
+        assert not section.collapsed
+        await choose(pilot, "#verify", "host")
+        await pilot.click("#sni")
+        await pilot.press(*"-")
+        await pilot.click("#verify-name")
+        await pilot.press(*"mail.example.org")
+        await choose(pilot, "#tls-min", "1.2")
+        await choose(pilot, "#tls-max", "1.3")
+        await pilot.click("#ciphers")
+        await pilot.press(*"ECDHE+AESGCM")
+        settings = pane.apply(SessionSettings())
+        assert settings.verify is VerifyMode.HOST
+        assert (settings.sni, settings.verify_name) == ("", "mail.example.org")  # -: no SNI
+        assert (settings.tls_min, settings.tls_max, settings.ciphers) == (
+            "1.2",
+            "1.3",
+            "ECDHE+AESGCM",
+        )
+        pane.load(replace(settings, sni="sni.example", tls_min=None))
+        assert app.query_one("#sni", Input).value == "sni.example"
+        assert pane.apply(SessionSettings()).tls_min is None
+        pane.load(settings)
+        assert pane.apply(SessionSettings()) == settings
 
 
 async def test_connection_buttons() -> None:

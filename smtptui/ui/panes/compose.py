@@ -23,7 +23,6 @@ from textual.widgets import (
     Collapsible,
     Label,
     OptionList,
-    Select,
     Static,
     TextArea,
 )
@@ -52,7 +51,7 @@ from smtptui.session.message import (
 from smtptui.session.visible import visible
 from smtptui.ui.editor import EditorError, edit_text
 from smtptui.ui.messages import RunAction
-from smtptui.ui.panes.form import Form, FormPane, field, text_input
+from smtptui.ui.panes.form import Form, FormPane, field, select, text_input
 from smtptui.ui.path import AttachScreen, PathScreen
 from smtptui.ui.preview import PreviewScreen
 from smtptui.ui.transcript.lines import format_size
@@ -211,9 +210,9 @@ class ComposePane(FormPane):
             )
         envelope = Envelope(
             size=int(size) if size else None,
-            body=self._choice("env-body") or None,
-            smtputf8=_SMTPUTF8[self._choice("env-smtputf8")],
-            ret=self._choice("env-ret") or None,
+            body=self.choice("env-body") or None,
+            smtputf8=_SMTPUTF8[self.choice("env-smtputf8")],
+            ret=self.choice("env-ret") or None,
             envid=self.text("env-envid") or None,
             requiretls=self.query_one("#env-requiretls", Checkbox).value,
             notify=parse_notify(self.text("env-notify")),
@@ -229,9 +228,6 @@ class ComposePane(FormPane):
         if any(widget.name == name for widget in section.query(Widget)):
             section.collapsed = False
         return super().focus_field(name)
-
-    def _choice(self, id: str) -> str:
-        return str(self.query_one(f"#{id}", Select).value)
 
     def envelope_sender(self) -> str:
         """The address for MAIL FROM (validated like :meth:`build`, attachments unread)."""
@@ -514,13 +510,13 @@ def _envelope_fields() -> ComposeResult:
     yield field("SIZE", text_input("env-size", "SIZE", "automatic"), Label("bytes", classes="unit"))
     yield field(
         "BODY",
-        _select("env-body", "BODY", {"": "automatic", **{body: body for body in BODIES}}),
+        select("env-body", "BODY", {"": "automatic", **{body: body for body in BODIES}}),
     )
     yield field(
         "SMTPUTF8",
-        _select("env-smtputf8", "SMTPUTF8", {value: value for value in _SMTPUTF8}),
+        select("env-smtputf8", "SMTPUTF8", {value: value for value in _SMTPUTF8}),
     )
-    yield field("RET", _select("env-ret", "RET", {"": "none", **{ret: ret for ret in RETS}}))
+    yield field("RET", select("env-ret", "RET", {"": "none", **{ret: ret for ret in RETS}}))
     yield field("ENVID", text_input("env-envid", "ENVID", "envelope id"))
     yield field("NOTIFY", text_input("env-notify", "NOTIFY", "success,failure"))
     yield field("ORCPT", text_input("env-orcpt", "ORCPT", "original recipient"))
@@ -536,18 +532,6 @@ def _envelope_fields() -> ComposeResult:
     yield field(
         "REQUIRETLS",
         Checkbox("TLS on all hops", id="env-requiretls", name="REQUIRETLS", compact=True),
-    )
-
-
-def _select(id: str, name: str, options: dict[str, str]) -> Select[str]:
-    """A compact Select of ``options`` (value → label), the first chosen."""
-    return Select(
-        [(label, value) for value, label in options.items()],
-        value=next(iter(options)),
-        allow_blank=False,
-        id=id,
-        name=name,
-        compact=True,
     )
 
 

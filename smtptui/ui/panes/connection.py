@@ -8,28 +8,51 @@ from dataclasses import replace
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet
+from textual.widget import Widget
+from textual.widgets import Button, Collapsible, Input, Label, RadioButton, RadioSet, Select
 
 from smtptui.engine.hosts import parse_host
+from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.errors import CommandError
 from smtptui.session import Connect, Disconnect, Security, SessionSettings
 from smtptui.ui.messages import RunAction
-from smtptui.ui.panes.form import Form, FormPane, choices, field, text_input
+from smtptui.ui.panes.form import Form, FormPane, choices, field, select, text_input
 
 _SECURITY = {
     Security.STARTTLS: "STARTTLS",
     Security.TLS: "implicit TLS",
     Security.NONE: "none",
 }
+_VERIFY = {
+    VerifyMode.BOTH: "chain and name",
+    VerifyMode.CA: "chain only (CA)",
+    VerifyMode.HOST: "name only (host)",
+    VerifyMode.NONE: "nothing",
+}
+_VERSIONS = {"": "any", **{version: f"TLS {version}" for version in TLS_VERSIONS}}
+_NO_SNI = "-"
+"""What the SNI field holds for "send no SNI" (empty is the default: the host)."""
 _CONNECT_TIMEOUT = SessionSettings.connect_timeout
 _REPLY_TIMEOUT = SessionSettings.reply_timeout
 
 
 class ConnectionPane(FormPane):
-    """Host, port, security, certificates, EHLO name and timeouts; Connect and Disconnect."""
+    """Host, port, security, verification, EHLO name and timeouts; the rest of TLS (client
+    certificate, SNI, verify name, versions, ciphers) in a section that opens; Connect and
+    Disconnect."""
 
     DEFAULT_CSS = """
-    ConnectionPane #connect-timeout, ConnectionPane #reply-timeout { width: 6; }
+    ConnectionPane {
+        & #connect-timeout, & #reply-timeout { width: 6; }
+        & #tls-options {
+            padding: 0;
+            border: none;
+            background: transparent;
+            & > Contents { padding: 0; height: auto; }
+            & .field { height: auto; }
+            & CollapsibleTitle { padding: 0; color: $text-muted; }
+        }
+    }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -41,9 +64,17 @@ class ConnectionPane(FormPane):
             yield field("Host", text_input("host", "host", "mail.example.org[:port]"))
             yield field("Port", text_input("port", "port", type="integer"))
             yield field("Security", choices("security", _SECURITY, self._security))
-            yield field("Verify", Checkbox("certificate", True, id="verify", compact=True))
-            yield field("Client cert", text_input("client-cert", "client certificate", "PEM file"))
-            yield field("Client key", text_input("client-key", "client key", "PEM file"))
+            yield field("Verify", select("verify", "verify", _VERIFY))
+            with Collapsible(title="TLS options", id="tls-options"):
+                yield field(
+                    "Client cert", text_input("client-cert", "client certificate", "PEM file")
+                )
+                yield field("Client key", text_input("client-key", "client key", "PEM file"))
+                yield field("SNI", text_input("sni", "SNI", f"the host ({_NO_SNI}: none)"))
+                yield field("Verify name", text_input("verify-name", "verify name", "the SNI"))
+                yield field("TLS min", select("tls-min", "TLS min", _VERSIONS))
+                yield field("TLS max", select("tls-max", "TLS max", _VERSIONS))
+                yield field("Ciphers", text_input("ciphers", "ciphers", "OpenSSL's default"))
             yield field("EHLO name", text_input("ehlo-name", "EHLO name", "this machine's name"))
             yield field(
                 "Timeouts",
@@ -72,9 +103,14 @@ class ConnectionPane(FormPane):
         self.text("port", str(settings.port) if settings.port else "")
         self._security = settings.security
         self.query_one(f"#security-{settings.security}", RadioButton).value = True
-        self.query_one("#verify", Checkbox).value = settings.verify
+        self.query_one("#verify", Select).value = settings.verify
         self.text("client-cert", settings.client_cert or "")
         self.text("client-key", settings.client_key or "")
+        self.text("sni", _NO_SNI if settings.sni == "" else settings.sni or "")
+        self.text("verify-name", settings.verify_name or "")
+        self.query_one("#tls-min", Select).value = settings.tls_min or ""
+        self.query_one("#tls-max", Select).value = settings.tls_max or ""
+        self.text("ciphers", settings.ciphers or "")
         self.text("ehlo-name", settings.helo_name)
         self.text("connect-timeout", _seconds(settings.connect_timeout))
         self.text("reply-timeout", _seconds(settings.reply_timeout))
@@ -83,18 +119,31 @@ class ConnectionPane(FormPane):
     def apply(self, settings: SessionSettings) -> SessionSettings:
         """``settings`` with this pane's values; raises :class:`CommandError` naming a bad
         field (the fields keep what was typed)."""
+        sni = self.text("sni").strip()
         return replace(
             settings,
             host=self.text("host").strip(),
             port=self._port(),
             security=self._security,
-            verify=self.query_one("#verify", Checkbox).value,
+            verify=VerifyMode(self.choice("verify")),
             client_cert=self.text("client-cert").strip() or None,
             client_key=self.text("client-key").strip() or None,
+            sni="" if sni == _NO_SNI else sni or None,
+            verify_name=self.text("verify-name").strip() or None,
+            tls_min=self.choice("tls-min") or None,
+            tls_max=self.choice("tls-max") or None,
+            ciphers=self.text("ciphers").strip() or None,
             helo_name=self.text("ehlo-name").strip(),
             connect_timeout=self._timeout("connect-timeout", "connect timeout", _CONNECT_TIMEOUT),
             reply_timeout=self._timeout("reply-timeout", "reply timeout", _REPLY_TIMEOUT),
         )
+
+    def focus_field(self, name: str) -> bool:
+        """Open the TLS options first when the field is among them."""
+        section = self.query_one("#tls-options", Collapsible)
+        if any(widget.name == name for widget in section.query(Widget)):
+            section.collapsed = False
+        return super().focus_field(name)
 
     @on(Button.Pressed, "#connect")
     def _connect(self) -> None:

@@ -8,7 +8,7 @@ from typing import Literal, TypeVar
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, Label, RadioButton, RadioSet
+from textual.widgets import Input, Label, RadioButton, RadioSet, Select
 
 from smtptui.protocol.errors import CommandError
 
@@ -52,6 +52,10 @@ class FormPane(Vertical):
         if value is not None:
             widget.value = value
         return widget.value
+
+    def choice(self, id: str) -> str:
+        """The value of the Select ``#id``."""
+        return str(self.query_one(f"#{id}", Select).value)
 
     def focus_field(self, name: str) -> bool:
         """Focus the widget for the field ``name``; False if this pane has none."""
@@ -102,6 +106,19 @@ def choices(id: str, options: Mapping[Choice, str], selected: Choice) -> RadioSe
             for value, label in options.items()
         ),
         id=id,
+        compact=True,
+    )
+
+
+def select(id: str, name: str, options: Mapping[str, str]) -> Select[str]:
+    """A compact Select of ``options`` (value → label), the first chosen; ``name`` as for
+    :func:`text_input`."""
+    return Select(
+        [(label, value) for value, label in options.items()],
+        value=next(iter(options)),
+        allow_blank=False,
+        id=id,
+        name=name,
         compact=True,
     )
 
