@@ -348,6 +348,24 @@ PROFILE_KEYS = {
 }
 """The command line's parameters that set a profile key, and the key each sets."""
 
+KEY_FLAGS = {
+    "host": "HOST",
+    "security": "--starttls/--tls/--plain",
+    "verify": "--verify",
+    "cafile": "--cafile",
+    "sni": "--sni",
+    "verify_name": "--verify-name",
+    "tls_min": "--tls-min",
+    "tls_max": "--tls-max",
+    "ciphers": "--ciphers",
+    "ehlo": "--ehlo",
+    "user": "--user",
+    "mechanism": "--auth",
+    "sender": "--from",
+    "recipients": "--to",
+}
+"""The flag that gives each profile key on the command line, for naming it in an error."""
+
 
 def command_line_keys(params: Mapping[str, Any], ctx: click.Context | None) -> dict[str, Any]:
     """The profile keys the command line sets: the parameters typed on it (with no click
@@ -390,7 +408,11 @@ def resolved(
     try:
         return resolve(command_line_keys(params, ctx), os.environ, profile, name or ""), profile
     except ConfigError as error:
-        raise click.UsageError(str(error)) from None
+        flag = KEY_FLAGS.get(error.key or "")
+        if flag is None:
+            raise click.UsageError(str(error)) from None
+        why = str(error).removeprefix(f"command line: {error.key}: ")
+        raise click.BadParameter(why, ctx, param_hint=f"'{flag}'") from None
 
 
 def find_profile(name: str | None) -> Profile | None:

@@ -50,7 +50,12 @@ def config_file() -> Path:
 
 class ConfigError(ValueError):
     """A config file, profile or variable that cannot be used: the message says where
-    (the file and line, the profile, the variable) and what is wrong."""
+    (the file and line, the profile, the variable) and what is wrong; ``key`` is the key
+    at fault when the command line gave it (the CLI names its flag)."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -248,7 +253,7 @@ def resolve(
         try:
             layers[0][1][key] = _checked(key, value)
         except ValueError as error:
-            raise ConfigError(f"command line: {error}") from None
+            raise ConfigError(f"command line: {error}", key) from None
     for key, variable in ENVIRONMENT.items():
         if text := environ.get(variable):
             layers.append((f"${variable}", {key: _from_environment(variable, key, text)}))

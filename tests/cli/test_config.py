@@ -135,7 +135,7 @@ BAD = [
     ("[profiles.work]\n\n\nport = 70000\n", 4, "port must be a number from 1 to 65535, not 70000"),
     ("[profiles.w]\nsecurity = 'ssl'\n", 2, "security must be one of none, starttls, tls"),
     ("[profiles.w]\nverify = 'maybe'\n", 2, "verify must be one of both, ca, host, none"),
-    ("[profiles.w]\ntls_min = 1.1\n", 2, "tls_min must be one of 1.2, 1.3, not '1.1'"),
+    ("[profiles.w]\ntls_min = 1.4\n", 2, "tls_min must be one of 1.0, 1.1, 1.2, 1.3, not '1.4'"),
     ("[profiles.w]\nrecipients = 'a@b'\n", 2, "recipients must be a list of addresses"),
     ("[profiles.w]\nhost = 'a'\nuser = 7\n", 3, "user must be a string, not 7"),
     ('[profiles.w]\nehlo = "a\\r\\nRSET"\n', 2, "[profiles.w] ehlo:"),
@@ -265,7 +265,7 @@ def test_resolved_values_become_settings() -> None:
     values = values_of(resolve({}, {}, profile, "p"))
     settings = session_settings(values, "pw", SessionSettings(reply_timeout=5))
     assert settings.address() == ("h.example", 2525)
-    assert (settings.security, settings.verify, settings.username) == (Security.TLS, False, "me")
+    assert (settings.security, settings.verify, settings.username) == (Security.TLS, "none", "me")
     assert (settings.helo_name, settings.password, settings.reply_timeout) == ("e", "pw", 5)
     again = profile_of(settings, "a@example.org", ("b@example.org",))
     assert again == Profile(
@@ -348,7 +348,8 @@ def test_saving_over_a_profile_keeps_its_comments_and_the_keys_not_saved(
         "none",
         None,  # a settings key: saved as it is now, unset
     )
-    assert (saved.password_env, saved.sni) == ("WORK_PASSWORD", "mx.example.org")  # kept
+    assert saved.password_env == "WORK_PASSWORD"  # kept: not a settings key
+    assert saved.sni is None  # a settings key: saved as it is now, unset
     save_profile("work", work)  # every key: the ones not set go
     assert load_config().profiles["work"] == work
 

@@ -223,6 +223,13 @@ def certificate(*sans: str, common_name: str = "") -> CertificateInfo:
         serial=0,
         sha256="",
         self_signed=False,  # type: ignore[arg-type]
+        key_type="EC",
+        key_bits=256,
+        curve="secp256r1",
+        signature_algorithm="ecdsa-with-SHA256",
+        is_ca=False,
+        ca_issuers=(),
+        der=b"",
     )
 
 

@@ -261,8 +261,6 @@ def test_what_cannot_be_reproduced_is_said() -> None:
         rcpt_options=("X-RCPT",),
     )
     assert notes(as_run(done)) == [
-        "# not reproduced: the client certificate: run has no flag for one",
-        "# not reproduced: the OAuth token (XOAUTH2): run takes a password instead",
         "# not reproduced: the MAIL FROM parameters X-ODD=1: run has no flag for them",
         "# not reproduced: the RCPT TO parameters X-RCPT: run has no flag",
         "# not reproduced: the connect timeout of 3 s: run has no flag",
