@@ -185,3 +185,15 @@ async def test_the_ui_opened_with_a_profile_fills_every_pane(
         assert (settings.username, settings.password) == ("env-user", SECRET)
         assert app.query_one(ConnectionPane).text("host") == "mail.example.org"
         assert app.query_one(ComposePane).text("to") == "you@example.org"
+
+
+async def test_the_connection_pane_picks_a_profile_too(config_dir: Path) -> None:
+    (config_dir / "config.toml").write_text('[profiles.work]\nhost = "mail.example.org"\n')
+    app = SmtpTui(SessionSettings())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#profile")
+        await pilot.pause()
+        assert isinstance(app.screen, ProfileScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.query_one(ConnectionPane).text("host") == "mail.example.org"

@@ -93,6 +93,13 @@ class ConnectionPane(FormPane):
         with Horizontal(classes="buttons"):
             yield Button("Connect", id="connect", variant="primary", compact=True)
             yield Button("Disconnect", id="disconnect", compact=True)
+            yield Button(
+                "Profile…",
+                id="profile",
+                compact=True,
+                action="app.open_profile",
+                tooltip="Fill the panes from a profile in config.toml",
+            )
 
     def on_mount(self) -> None:
         self._show_port()
