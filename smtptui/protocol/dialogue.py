@@ -254,8 +254,9 @@ class Dialogue:
         self._pending.clear()
 
     def eof(self) -> None:
-        """The server closed the connection; raise if it did so in the middle of a reply."""
-        self.phase = self._projected = Phase.CLOSED
+        """The server closed the connection; raise if it did so in the middle of a reply.
+        The phase stays until :meth:`closed`: whoever ends the connection next still knows
+        what the close ended (after a 221 to QUIT, the dialogue; else a step midway)."""
         self._parser.eof()
 
     def discard_plaintext(self) -> bytes:

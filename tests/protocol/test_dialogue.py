@@ -406,6 +406,17 @@ def test_out_of_order(setup: str, line: bytes, why: str) -> None:
     assert why in command.out_of_order
 
 
+def test_the_servers_close_after_quits_reply_leaves_the_phase_till_closed() -> None:
+    """A 221 and the server's EOF read together: the engine names the close by the phase
+    (closed after QUIT), so EOF must not wipe it; :meth:`Dialogue.closed` does."""
+    dialogue = ready()
+    exchange(dialogue, b"QUIT\r\n", b"221 bye\r\n")
+    dialogue.eof()
+    assert dialogue.phase is Phase.QUIT
+    dialogue.closed()
+    assert dialogue.phase is Phase.CLOSED
+
+
 def test_anything_after_quits_reply_is_after_quit() -> None:
     dialogue = ready()
     exchange(dialogue, b"QUIT\r\n", b"221 bye\r\n")
