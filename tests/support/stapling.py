@@ -93,28 +93,36 @@ class Stapler:
 
 @contextlib.contextmanager
 def stapling_server(stapler: Stapler) -> Iterator[tuple[str, int]]:
-    """``stapler`` on 127.0.0.1, one connection at a time in a thread; yields its address."""
+    """``stapler`` on 127.0.0.1, each connection in a thread of its own (a session's
+    connection and its OCSP probe at once); yields its address."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.1)
     stop = threading.Event()
     context = stapler.context()
 
-    def serve() -> None:
+    threads: list[threading.Thread] = []
+
+    def serve(raw: socket.socket) -> None:
+        raw.setblocking(True)  # OpenSSL's own reads; the kernel's timeout ends a stall
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 5, 0))
+        with contextlib.suppress(OSError, SSL.Error), raw:
+            stapler.serve(raw, context)
+
+    def accept() -> None:
         while not stop.is_set():
             try:
                 raw, _ = listener.accept()
             except TimeoutError:
                 continue
-            raw.setblocking(True)  # OpenSSL's own reads; the kernel's timeout ends a stall
-            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 5, 0))
-            with contextlib.suppress(OSError, SSL.Error), raw:
-                stapler.serve(raw, context)
+            threads.append(threading.Thread(target=serve, args=(raw,), daemon=True))
+            threads[-1].start()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    threads.append(threading.Thread(target=accept, daemon=True))
+    threads[0].start()
     try:
         yield listener.getsockname()[:2]
     finally:
         stop.set()
-        thread.join()
+        for thread in threads:
+            thread.join()
         listener.close()
