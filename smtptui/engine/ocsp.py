@@ -83,9 +83,11 @@ def _probe(
         return OcspStatus(False, error=f"no answer within {timeout:g} seconds")
     except ProtocolError as error:
         said = error.data.decode("utf-8", "backslashreplace").rstrip()
-        return OcspStatus(False, error=f"not SMTP ({error}): {said}")
+        return OcspStatus(False, error=f"{error}: {said}")
     except (OSError, SSL.Error) as error:
         return OcspStatus(False, error=_error_text(error))
+    except ValueError as error:  # an EHLO name or SNI that cannot be sent
+        return OcspStatus(False, error=str(error))
     return read_staple(staple)
 
 
@@ -99,7 +101,8 @@ def _starttls(sock: socket.socket, ehlo_name: str) -> str | None:
         reply = _read_reply(sock, parser)
         if reply.kind != 2:
             step = "greeting" if command is None else command.split()[0].decode()
-            return f"{step} answered {reply.raw.decode('utf-8', 'backslashreplace').rstrip()}"
+            said = " ".join(line.decode("utf-8", "backslashreplace") for line in reply.lines)
+            return f"{step} answered {reply.code} {said}"
     return None
 
 

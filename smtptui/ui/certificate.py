@@ -109,9 +109,9 @@ def sections(info: TlsInfo, now: datetime, ocsp: Content | None = None) -> list[
     ]
 
 
-def ocsp_line(status: OcspStatus) -> Content:
+def ocsp_line(status: OcspStatus, now: datetime) -> Content:
     """What the probe found about the stapled OCSP response, the server's words made
-    :func:`visible <smtptui.session.visible>`."""
+    :func:`visible <smtptui.session.visible>`; a response past its next update is stale."""
     if status.error is not None:
         error = visible(status.error, one_line=True)
         if status.stapled:
@@ -120,10 +120,14 @@ def ocsp_line(status: OcspStatus) -> Content:
     if not status.stapled:
         return Content("not stapled: the server sent no OCSP response")
     dates = f"this update {_maybe(status.this_update)}, next update {_maybe(status.next_update)}"
+    stale = status.next_update is not None and status.next_update < now
+    if stale:
+        dates += ": STALE"
     responder = visible(status.responder or "unknown", one_line=True)
     signed = f"\nfrom {responder}, produced {_maybe(status.produced_at)}"
     if status.status == "good":
-        return Content.styled(f"✔ stapled: good ({dates}){signed}", "$text-success")
+        style = "$text-warning" if stale else "$text-success"
+        return Content.styled(f"✔ stapled: good ({dates}){signed}", style)
     if status.status == "revoked":
         when = f" {_maybe(status.revoked_at)}" if status.revoked_at else ""
         return Content.styled(f"✘ stapled: revoked{when} ({dates}){signed}", "$text-error")
@@ -263,7 +267,7 @@ class CertificateScreen(ScrollingDialog):
 
     def show_ocsp(self, status: OcspStatus) -> None:
         """Show what the server stapled, on the screen and in its copy."""
-        self.ocsp = ocsp_line(status)
+        self.ocsp = ocsp_line(status, self.now)
         self.query_one("#ocsp", Static).update(self.ocsp)
 
     def action_copy(self) -> None:

@@ -94,9 +94,21 @@ async def test_hostile_greeting_is_kept_for_visible(leaf: trustme.LeafCert) -> N
 
 async def test_not_smtp(leaf: trustme.LeafCert) -> None:
     status = await ask(Stapler(leaf, greeting=b"HTTP/1.1 400 Bad Request\r\n"))
-    assert status.error == (
-        "not SMTP (not an SMTP reply line (no 3-digit code)): HTTP/1.1 400 Bad Request"
-    )
+    assert status.error == "not an SMTP reply line (no 3-digit code): HTTP/1.1 400 Bad Request"
+
+
+async def test_multiline_refusal_on_one_line(leaf: trustme.LeafCert) -> None:
+    status = await ask(Stapler(leaf, starttls=b"454-4.7.0 TLS\r\n454 not now\r\n"))
+    assert status.error == "STARTTLS answered 454 4.7.0 TLS not now"
+
+
+async def test_an_ehlo_name_that_cannot_be_sent(leaf: trustme.LeafCert) -> None:
+    with serving(Stapler(leaf)) as (host, port):
+        status = await stapled_ocsp(
+            host, port, implicit_tls=False, sni=None, ehlo_name="a\r\nRSET", timeout=2
+        )
+    assert not status.stapled
+    assert status.error is not None and status.error.startswith("EHLO name: ")
 
 
 async def test_no_one_listening() -> None:

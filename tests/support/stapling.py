@@ -17,9 +17,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from OpenSSL import SSL
 
-THIS_UPDATE = dt.datetime(2026, 4, 30, 12, 0, tzinfo=dt.UTC)
-NEXT_UPDATE = dt.datetime(2026, 5, 7, 12, 0, tzinfo=dt.UTC)
-REVOKED_AT = dt.datetime(2026, 4, 29, 8, 30, tzinfo=dt.UTC)
+_TODAY = dt.datetime.now(dt.UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+THIS_UPDATE = _TODAY - dt.timedelta(days=1)
+NEXT_UPDATE = _TODAY + dt.timedelta(days=6)
+REVOKED_AT = _TODAY - dt.timedelta(days=2, hours=3, minutes=30)
+"""A response's dates: around today, so that it is not stale, in whole seconds as OCSP's."""
 
 
 def ocsp_response(ca: trustme.CA, leaf: trustme.LeafCert, status: ocsp.OCSPCertStatus) -> bytes:

@@ -34,7 +34,7 @@ from smtptui.ui.path import PathScreen
 
 from support.certificates import chain_context, common_name, server_context, unverified
 from support.pilot import step
-from support.stapling import NEXT_UPDATE, REVOKED_AT, THIS_UPDATE, Stapler, ocsp_response
+from support.stapling import NEXT_UPDATE, THIS_UPDATE, Stapler, ocsp_response
 from support.stapling import stapling_server as serving
 
 MakeServer = Callable[..., EmbeddedServer]
@@ -375,26 +375,34 @@ async def test_save_with_no_certificate_says_so() -> None:
 # -- OCSP stapling ------------------------------------------------------------------------
 
 DATES = "this update 2026-04-30 12:00 UTC, next update 2026-05-07 12:00 UTC"
+A_DAY_BEFORE, A_WEEK_AFTER = NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=6)
+REVOKED_AT = dt.datetime(2026, 4, 29, 8, 30, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
     ("status", "line", "style"),
     [
         (
-            OcspStatus(True, "good", THIS_UPDATE, NEXT_UPDATE, NOW, "CN=R3"),
+            OcspStatus(True, "good", A_DAY_BEFORE, A_WEEK_AFTER, NOW, "CN=R3"),
             f"✔ stapled: good ({DATES})\nfrom CN=R3, produced 2026-05-01 12:00 UTC",
             "$text-success",
         ),
         (
-            OcspStatus(True, "revoked", THIS_UPDATE, NEXT_UPDATE, NOW, "CN=R3", REVOKED_AT),
+            OcspStatus(True, "revoked", A_DAY_BEFORE, A_WEEK_AFTER, NOW, "CN=R3", REVOKED_AT),
             f"✘ stapled: revoked 2026-04-29 08:30 UTC ({DATES})\nfrom CN=R3, produced "
             "2026-05-01 12:00 UTC",
             "$text-error",
         ),
         (
-            OcspStatus(True, "unknown", THIS_UPDATE, None, None, None),
+            OcspStatus(True, "unknown", A_DAY_BEFORE, None, None, None),
             "stapled: unknown to the responder (this update 2026-04-30 12:00 UTC, next update "
             "not given)\nfrom unknown, produced not given",
+            "$text-warning",
+        ),
+        (
+            OcspStatus(True, "good", NOW - dt.timedelta(days=10), A_DAY_BEFORE, None, "R"),
+            "✔ stapled: good (this update 2026-04-21 12:00 UTC, next update 2026-04-30 12:00 "
+            "UTC: STALE)\nfrom R, produced not given",
             "$text-warning",
         ),
         (OcspStatus(False), "not stapled: the server sent no OCSP response", ""),
@@ -409,11 +417,11 @@ DATES = "this update 2026-04-30 12:00 UTC, next update 2026-05-07 12:00 UTC"
             "$text-error",
         ),
     ],
-    ids=["good", "revoked", "unknown", "none", "refused", "unsuccessful"],
+    ids=["good", "revoked", "unknown", "stale", "none", "refused", "unsuccessful"],
 )
 def test_ocsp_line(status: OcspStatus, line: str, style: str) -> None:
     """Each outcome in words, the server's bytes written out."""
-    content = ocsp_line(status)
+    content = ocsp_line(status, NOW)
     assert content.plain == line
     assert [span.style for span in content.spans] == ([style] if style else [])
 
@@ -462,7 +470,9 @@ async def test_a_live_session_asks_its_server(ca: trustme.CA) -> None:
             await screen.workers.wait_for_complete()
             await pilot.pause()
             shown = str(screen.query_one("#ocsp", Static).render())
-            assert shown.startswith(f"✔ stapled: good ({DATES})\nfrom ")
+            when = "%Y-%m-%d %H:%M UTC"
+            dates = f"this update {THIS_UPDATE:{when}}, next update {NEXT_UPDATE:{when}}"
+            assert shown.startswith(f"✔ stapled: good ({dates})\nfrom ")
     assert stapler.sni == [b"mail.staple.test", b"mail.staple.test"]
     assert stapler.received.count(b"EHLO client.example\r\n") == 2
 
