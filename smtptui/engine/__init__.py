@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from smtptui.engine.events import ClientEvent, Direction, Listener, SentKind, WireEvent
     from smtptui.engine.hosts import format_host, parse_host
+    from smtptui.engine.ocsp import OcspStatus, stapled_ocsp
     from smtptui.engine.tls import CertificateInfo, TlsInfo, VerifyMode
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Direction",
     "Listener",
     "Located",
+    "OcspStatus",
     "SMTPAuthenticationError",
     "SMTPClient",
     "SMTPConnectError",
@@ -58,6 +60,7 @@ __all__ = [
     "check_chain",
     "format_host",
     "parse_host",
+    "stapled_ocsp",
 ]
 
 _HOMES = {
@@ -67,6 +70,7 @@ _HOMES = {
     "Direction": "smtptui.engine.events",
     "Listener": "smtptui.engine.events",
     "Located": "smtptui.engine.errors",
+    "OcspStatus": "smtptui.engine.ocsp",
     "SMTPAuthenticationError": "smtptui.engine.errors",
     "SMTPClient": "smtptui.engine.client",
     "SMTPConnectError": "smtptui.engine.errors",
@@ -89,6 +93,7 @@ _HOMES = {
     "check_chain": "smtptui.engine.chain",
     "format_host": "smtptui.engine.hosts",
     "parse_host": "smtptui.engine.hosts",
+    "stapled_ocsp": "smtptui.engine.ocsp",
 }
 """The module each exported name lives in (see :mod:`smtptui.lazy`)."""
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from smtptui.engine import errors
 from smtptui.engine.client import SMTPClient
 from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
 from smtptui.engine.hosts import format_host
-from smtptui.engine.tls import VerifyMode
+from smtptui.engine.ocsp import OcspStatus, stapled_ocsp
+from smtptui.engine.tls import TlsInfo, VerifyMode
 from smtptui.protocol.auth import (
     AuthOptions,
     NoMechanismError,
@@ -161,6 +163,23 @@ class SessionController:
     def client(self) -> SMTPClient | None:
         """The current client (a new one per Connect), for inspection."""
         return self._client
+
+    def ocsp_asker(self, info: TlsInfo) -> Callable[[], Awaitable[OcspStatus]] | None:
+        """How to ask the server whose handshake ``info`` is for its stapled OCSP response
+        (a probe connection like the client's, with its SNI and EHLO name); None when ``info``
+        is not the current client's handshake, as for an earlier connection's."""
+        client = self._client
+        if client is None or client.tls is not info:
+            return None
+        return functools.partial(
+            stapled_ocsp,
+            client.host,
+            client.port,
+            implicit_tls=client.implicit_tls,
+            sni=info.server_hostname,
+            ehlo_name=client.local_hostname or self.settings.helo_name or "localhost",
+            timeout=client.connect_timeout,
+        )
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback`` with each new entry, state and transcript; returns an

@@ -352,7 +352,8 @@ class SmtpTui(ThemedApp):
     @on(TranscriptView.CertificateRequested)
     def _certificate(self, message: TranscriptView.CertificateRequested) -> None:
         message.stop()
-        self.push_screen(CertificateScreen(message.info))
+        ask = self.controller.ocsp_asker(message.info)
+        self.push_screen(CertificateScreen(message.info, ask_ocsp=ask))
 
     def _show_state(self, state: SessionState) -> None:
         self.query_one(StatusBar).show(state)

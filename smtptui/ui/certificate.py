@@ -4,11 +4,12 @@ copy of the same facts."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
@@ -16,6 +17,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from smtptui.engine.chain import check_chain, counted
+from smtptui.engine.ocsp import OcspStatus
 from smtptui.engine.tls import CertificateInfo, TlsInfo
 from smtptui.session import save_chain, visible, visible_tls
 from smtptui.ui.dialog import ScrollingDialog
@@ -33,8 +35,11 @@ WARN_DAYS = 30
 FINGERPRINT_BYTES = 16
 """Bytes per line of a fingerprint: 47 columns, so it fits beside the labels at 80 columns."""
 
-OCSP = "not visible: Python's ssl module has no API for a stapled response"
-"""What the screen can say about OCSP stapling."""
+OCSP_NOT_ASKED = "not asked: no live connection to ask"
+"""The OCSP line for a handshake the screen cannot ask the server about again."""
+
+OCSP_ASKING = "asking the server…"
+"""The OCSP line while the probe connection asks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +50,14 @@ class Section:
     rows: tuple[tuple[str, Content], ...]
 
 
-def certificate_text(info: TlsInfo, now: datetime | None = None) -> str:
+def certificate_text(
+    info: TlsInfo, now: datetime | None = None, ocsp: Content | None = None
+) -> str:
     """The screen's facts as plain text, wrapped to 80 columns, for the clipboard."""
     now = now or datetime.now(UTC)
     indent = " " * (2 + LABEL_WIDTH)
     lines: list[str] = []
-    for section in sections(info, now):
+    for section in sections(info, now, ocsp):
         lines.append(section.title.plain)
         for label, value in section.rows:
             for number, line in enumerate(value.plain.splitlines()):
@@ -66,9 +73,10 @@ def certificate_text(info: TlsInfo, now: datetime | None = None) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def sections(info: TlsInfo, now: datetime) -> list[Section]:
+def sections(info: TlsInfo, now: datetime, ocsp: Content | None = None) -> list[Section]:
     """The TLS session, then each certificate of the chain, leaf first: the names in them
-    made :func:`visible <smtptui.session.visible_tls>`, for the screen and its copy alike."""
+    made :func:`visible <smtptui.session.visible_tls>`, for the screen and its copy alike.
+    ``ocsp`` is the OCSP stapling line (:func:`ocsp_line`); None: not asked."""
     check = check_chain(info)  # on the names as sent: two could look alike made visible
     mark = {True: "✔ ", False: "✘ ", None: ""}[check.complete]
     style = {True: "$text-success", False: "$text-error", None: "$text-warning"}[check.complete]
@@ -92,13 +100,42 @@ def sections(info: TlsInfo, now: datetime) -> list[Section]:
             ),
             ("Verification", verification),
             ("Chain", chain),
-            ("OCSP stapling", Content(OCSP)),
+            ("OCSP stapling", ocsp or Content(OCSP_NOT_ASKED)),
         ),
     )
     return [
         session,
         *(_certificate(cert, _label(info, index), now) for index, cert in enumerate(info.chain)),
     ]
+
+
+def ocsp_line(status: OcspStatus, now: datetime) -> Content:
+    """What the probe found about the stapled OCSP response, the server's words made
+    :func:`visible <smtptui.session.visible>`; a response past its next update is stale."""
+    if status.error is not None:
+        error = visible(status.error, one_line=True)
+        if status.stapled:
+            return Content.styled(f"✘ stapled, but {error}", "$text-error")
+        return Content.styled(f"could not ask: {error}", "$text-warning")
+    if not status.stapled:
+        return Content("not stapled: the server sent no OCSP response")
+    dates = f"this update {_maybe(status.this_update)}, next update {_maybe(status.next_update)}"
+    stale = status.next_update is not None and status.next_update < now
+    if stale:
+        dates += ": STALE"
+    responder = visible(status.responder or "unknown", one_line=True)
+    signed = f"\nfrom {responder}, produced {_maybe(status.produced_at)}"
+    if status.status == "good":
+        style = "$text-warning" if stale else "$text-success"
+        return Content.styled(f"✔ stapled: good ({dates}){signed}", style)
+    if status.status == "revoked":
+        when = f" {_maybe(status.revoked_at)}" if status.revoked_at else ""
+        return Content.styled(f"✘ stapled: revoked{when} ({dates}){signed}", "$text-error")
+    return Content.styled(f"stapled: unknown to the responder ({dates}){signed}", "$text-warning")
+
+
+def _maybe(moment: datetime | None) -> str:
+    return _when(moment) if moment else "not given"
 
 
 def _label(info: TlsInfo, index: int) -> str:
@@ -173,7 +210,9 @@ def _fingerprint_lines(fingerprint: str) -> Iterator[str]:
 
 class CertificateScreen(ScrollingDialog):
     """The TLS session and the certificate chain of a handshake; ``c`` copies it as text,
-    ``s`` saves the certificates as PEM, Esc, q or Enter closes it."""
+    ``s`` saves the certificates as PEM, Esc, q or Enter closes it. Given ``ask_ocsp`` (the
+    live connection's :meth:`~smtptui.session.SessionController.ocsp_asker`), it asks the
+    server for its stapled OCSP response when it opens."""
 
     BINDINGS = [
         Binding("escape,q,enter", "dismiss", "Close"),
@@ -195,25 +234,45 @@ class CertificateScreen(ScrollingDialog):
     }}
     """
 
-    def __init__(self, info: TlsInfo, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        info: TlsInfo,
+        now: datetime | None = None,
+        ask_ocsp: Callable[[], Awaitable[OcspStatus]] | None = None,
+    ) -> None:
         super().__init__()
         self.info = info
         self.now = now or datetime.now(UTC)
+        self.ask_ocsp = ask_ocsp
+        self.ocsp = Content(OCSP_ASKING if ask_ocsp else OCSP_NOT_ASKED)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as body:
             body.border_title = "TLS certificate"
             body.border_subtitle = "c copy · s save PEM · Esc, q or Enter close"
-            for number, section in enumerate(sections(self.info, self.now)):
+            for number, section in enumerate(sections(self.info, self.now, self.ocsp)):
                 yield Static(section.title, classes="heading first" if number == 0 else "heading")
                 with Grid():
                     for label, value in section.rows:
                         yield Static(label, classes="label", markup=False)
-                        yield Static(value)
+                        yield Static(value, id="ocsp" if value is self.ocsp else None)
+
+    def on_mount(self) -> None:
+        if self.ask_ocsp is not None:
+            self._ask(self.ask_ocsp)
+
+    @work(exclusive=True)
+    async def _ask(self, ask: Callable[[], Awaitable[OcspStatus]]) -> None:
+        self.show_ocsp(await ask())
+
+    def show_ocsp(self, status: OcspStatus) -> None:
+        """Show what the server stapled, on the screen and in its copy."""
+        self.ocsp = ocsp_line(status, self.now)
+        self.query_one("#ocsp", Static).update(self.ocsp)
 
     def action_copy(self) -> None:
         """Copy the details as plain text."""
-        self.app.copy_to_clipboard(certificate_text(self.info, self.now))
+        self.app.copy_to_clipboard(certificate_text(self.info, self.now, self.ocsp))
         self.notify("Certificate details copied")
 
     def action_save(self) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from smtptui.engine import SMTPTLSError
+from smtptui.engine import OcspStatus, SMTPTLSError
 from smtptui.protocol.errors import CommandError
 from smtptui.server import EmbeddedServer
 from smtptui.session import (
@@ -137,3 +137,28 @@ async def test_a_version_refusal_explained_in_the_session(ca: trustme.CA, cafile
         await controller.run(Disconnect())
     assert not outcome.ok and outcome.error is not None
     assert "TLS 1.3" in outcome.error and "TLS 1.2" in outcome.error
+
+
+async def test_the_live_handshake_can_be_asked_for_its_ocsp_staple(
+    make_server: Callable[..., EmbeddedServer], ca: trustme.CA, cafile: str
+) -> None:
+    """A probe like the session's connection (its SNI); an earlier connection's handshake is
+    not asked about."""
+    context, seen = recording_context(ca, NAME)
+    server = make_server(tls_context=context)
+    settings = SessionSettings(host=f"127.0.0.1:{server.port}", cafile=cafile, sni=NAME)
+    controller = SessionController(settings)
+    assert (await controller.run(Connect())).ok
+    assert (await controller.run(StartTls())).ok
+    assert controller.client is not None and controller.client.tls is not None
+    earlier = controller.client.tls
+    ask = controller.ocsp_asker(earlier)
+    assert ask is not None
+    assert await ask() == OcspStatus(False)  # aiosmtpd staples nothing
+    assert seen == [NAME, NAME]
+    await controller.run(Disconnect())
+    assert (await controller.run(Connect())).ok
+    assert (await controller.run(StartTls())).ok
+    assert controller.ocsp_asker(earlier) is None
+    assert controller.ocsp_asker(controller.client.tls) is not None
+    await controller.run(Disconnect())

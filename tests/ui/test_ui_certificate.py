@@ -6,28 +6,36 @@ use fixed certificate data (dates, serials, fingerprints), so two runs draw the 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 from textual.app import App
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from smtptui.engine import SMTPClient
+from smtptui.engine.ocsp import OcspStatus
 from smtptui.engine.tls import CertificateInfo, TlsInfo
 from smtptui.server import EmbeddedServer
+from smtptui.session import SessionSettings
 from smtptui.ui import certificate
-from smtptui.ui.certificate import CertificateScreen, certificate_text
+from smtptui.ui.app import SmtpTui
+from smtptui.ui.certificate import CertificateScreen, certificate_text, ocsp_line
 from smtptui.ui.path import PathScreen
 
 from support.certificates import chain_context, common_name, server_context, unverified
+from support.pilot import step
+from support.stapling import NEXT_UPDATE, THIS_UPDATE, Stapler, ocsp_response
+from support.stapling import stapling_server as serving
 
 MakeServer = Callable[..., EmbeddedServer]
 SnapCompare = Callable[..., bool]
@@ -80,7 +88,7 @@ async def test_verified_leaf(server: EmbeddedServer, client_tls_context: ssl.SSL
     # Only the leaf, from a CA the client trusts: nothing is missing.
     chain = f"Chain ✔ complete: 1 certificate, then {info.leaf.issuer}, a trusted root"
     assert chain in " ".join(text.split())
-    assert "OCSP stapling not visible: Python's ssl module has no API for a stapled" in text
+    assert "OCSP stapling not asked: no live connection to ask" in text
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
@@ -267,12 +275,15 @@ def fixed_chain() -> tuple[CertificateInfo, ...]:
 class CertificateApp(App[None]):
     """An empty app that shows the certificate screen for ``info`` on mount."""
 
-    def __init__(self, info: TlsInfo) -> None:
+    def __init__(
+        self, info: TlsInfo, ask: Callable[[], Awaitable[OcspStatus]] | None = None
+    ) -> None:
         super().__init__()
         self.info = info
+        self.ask = ask
 
     def on_mount(self) -> None:
-        self.push_screen(CertificateScreen(self.info, NOW))
+        self.push_screen(CertificateScreen(self.info, NOW, self.ask))
 
 
 @pytest.mark.parametrize("key", ["escape", "q", "enter"])
@@ -359,6 +370,111 @@ async def test_save_with_no_certificate_says_so() -> None:
         await pilot.pause()
         assert isinstance(app.screen, CertificateScreen)
         assert [n.message for n in app._notifications] == ["The server sent no certificate"]
+
+
+# -- OCSP stapling ------------------------------------------------------------------------
+
+DATES = "this update 2026-04-30 12:00 UTC, next update 2026-05-07 12:00 UTC"
+A_DAY_BEFORE, A_WEEK_AFTER = NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=6)
+REVOKED_AT = dt.datetime(2026, 4, 29, 8, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("status", "line", "style"),
+    [
+        (
+            OcspStatus(True, "good", A_DAY_BEFORE, A_WEEK_AFTER, NOW, "CN=R3"),
+            f"✔ stapled: good ({DATES})\nfrom CN=R3, produced 2026-05-01 12:00 UTC",
+            "$text-success",
+        ),
+        (
+            OcspStatus(True, "revoked", A_DAY_BEFORE, A_WEEK_AFTER, NOW, "CN=R3", REVOKED_AT),
+            f"✘ stapled: revoked 2026-04-29 08:30 UTC ({DATES})\nfrom CN=R3, produced "
+            "2026-05-01 12:00 UTC",
+            "$text-error",
+        ),
+        (
+            OcspStatus(True, "unknown", A_DAY_BEFORE, None, None, None),
+            "stapled: unknown to the responder (this update 2026-04-30 12:00 UTC, next update "
+            "not given)\nfrom unknown, produced not given",
+            "$text-warning",
+        ),
+        (
+            OcspStatus(True, "good", NOW - dt.timedelta(days=10), A_DAY_BEFORE, None, "R"),
+            "✔ stapled: good (this update 2026-04-21 12:00 UTC, next update 2026-04-30 12:00 "
+            "UTC: STALE)\nfrom R, produced not given",
+            "$text-warning",
+        ),
+        (OcspStatus(False), "not stapled: the server sent no OCSP response", ""),
+        (
+            OcspStatus(False, error="greeting answered 554 \x1b[2J go"),
+            "could not ask: greeting answered 554 \\x1b[2J go",
+            "$text-warning",
+        ),
+        (
+            OcspStatus(True, error="the stapled response is not successful: try later"),
+            "✘ stapled, but the stapled response is not successful: try later",
+            "$text-error",
+        ),
+    ],
+    ids=["good", "revoked", "unknown", "stale", "none", "refused", "unsuccessful"],
+)
+def test_ocsp_line(status: OcspStatus, line: str, style: str) -> None:
+    """Each outcome in words, the server's bytes written out."""
+    content = ocsp_line(status, NOW)
+    assert content.plain == line
+    assert [span.style for span in content.spans] == ([style] if style else [])
+
+
+async def test_ocsp_shown_when_the_probe_answers_and_copied() -> None:
+    """The screen says it is asking, then shows the answer; `c` copies what it shows."""
+    answered = asyncio.Event()
+
+    async def ask() -> OcspStatus:
+        await answered.wait()
+        return OcspStatus(False, error="no answer within 10 seconds")
+
+    info = fixed_info(verified=True)
+    app = CertificateApp(info, ask)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert str(app.screen.query_one("#ocsp", Static).render()) == "asking the server…"
+        answered.set()
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        shown = "could not ask: no answer within 10 seconds"
+        assert str(app.screen.query_one("#ocsp", Static).render()) == shown
+        await pilot.press("c")
+        assert f"OCSP stapling {shown}" in app.clipboard
+
+
+async def test_a_live_session_asks_its_server(ca: trustme.CA) -> None:
+    """The app opens the handshake's certificate screen with a probe to the session's server
+    (its SNI, its EHLO name), which staples a good response."""
+    leaf = ca.issue_cert("mail.staple.test")
+    stapler = Stapler(leaf, ocsp_response(ca, leaf, ocsp.OCSPCertStatus.GOOD))
+    with serving(stapler) as (host, port):
+        settings = SessionSettings(
+            host=f"{host}:{port}",
+            ssl_context=unverified(),
+            sni="mail.staple.test",
+            helo_name="client.example",
+        )
+        app = SmtpTui(settings, show_timing=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await step(pilot, "f2", "f3", "f4")
+            await pilot.press("ctrl+f", *"TLS established", "enter", "enter")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, CertificateScreen)
+            await screen.workers.wait_for_complete()
+            await pilot.pause()
+            shown = str(screen.query_one("#ocsp", Static).render())
+            when = "%Y-%m-%d %H:%M UTC"
+            dates = f"this update {THIS_UPDATE:{when}}, next update {NEXT_UPDATE:{when}}"
+            assert shown.startswith(f"✔ stapled: good ({dates})\nfrom ")
+    assert stapler.sni == [b"mail.staple.test", b"mail.staple.test"]
+    assert stapler.received.count(b"EHLO client.example\r\n") == 2
 
 
 def test_snapshot_chain(snap_compare: SnapCompare) -> None:
