@@ -37,6 +37,14 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
+@pytest.fixture
+def cafile(ca: trustme.CA, tmp_path: Path) -> str:
+    """The test CA's certificate as a file, for ``--cafile`` and ``SessionSettings.cafile``."""
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
 @pytest.fixture(scope="session")
 def server_tls_context(ca: trustme.CA) -> ssl.SSLContext:
     """A server context with a certificate from `ca` for localhost, 127.0.0.1 and ::1."""

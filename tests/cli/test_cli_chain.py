@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,18 +19,13 @@ from cryptography.hazmat.primitives import hashes
 from smtptui.server import EmbeddedServer
 
 from support.certificates import chain_context
+from support.processes import smtptui_run_sync
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def smtptui(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "smtptui", "run", "--no-color", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "SMTPTUI_PASSWORD": "wonderland"},
-    )
+    return smtptui_run_sync(*args, env={**os.environ, "SMTPTUI_PASSWORD": "wonderland"})
 
 
 def fingerprints(path: Path) -> list[str]:

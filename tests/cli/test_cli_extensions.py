@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 from click.testing import CliRunner
 
@@ -13,19 +11,12 @@ from smtptui.cli import DEMO_RECIPIENT, DEMO_SENDER, demo_message, main
 from smtptui.protocol.data import encode_message
 from smtptui.server import EmbeddedServer
 
+from support.processes import smtptui_run_sync
+
 MESSAGE = encode_message(demo_message(DEMO_SENDER, (DEMO_RECIPIENT,)))
 """The demo message as it goes on the wire (CRLF line ends)."""
 MAIL = f" ~> MAIL FROM:<{DEMO_SENDER}>"
 RCPT = f" ~> RCPT TO:<{DEMO_RECIPIENT}>"
-
-
-def smtptui(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "smtptui", "run", "--no-color", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def transaction(out: str) -> list[str]:
@@ -43,7 +34,7 @@ def _body(line: str) -> bool:
 
 
 def test_demo_pipelines_mail_rcpt_and_data_then_reads_the_replies() -> None:
-    result = smtptui("--demo")
+    result = smtptui_run_sync("--demo")
     assert result.returncode == 0, result.stdout + result.stderr
     assert transaction(result.stdout)[:6] == [
         f"{MAIL} size={len(MESSAGE)}",
@@ -56,7 +47,7 @@ def test_demo_pipelines_mail_rcpt_and_data_then_reads_the_replies() -> None:
 
 
 def test_no_pipelining_waits_for_each_reply() -> None:
-    result = smtptui("--demo", "--no-pipelining")
+    result = smtptui_run_sync("--demo", "--no-pipelining")
     assert result.returncode == 0, result.stdout + result.stderr
     assert transaction(result.stdout)[:6] == [
         f"{MAIL} size={len(MESSAGE)}",
@@ -70,7 +61,7 @@ def test_no_pipelining_waits_for_each_reply() -> None:
 
 
 def test_chunking_sends_the_message_in_one_last_bdat() -> None:
-    result = smtptui("--demo", "--chunking")
+    result = smtptui_run_sync("--demo", "--chunking")
     assert result.returncode == 0, result.stdout + result.stderr
     assert transaction(result.stdout) == [
         f"{MAIL} size={len(MESSAGE)}",
@@ -90,7 +81,7 @@ def test_chunk_size_sends_chunks_of_that_size_and_the_server_gets_the_message(
     server: EmbeddedServer = make_server(starttls=False)
     where = f"{server.host}:{server.port}"
     to = ("--from", DEMO_SENDER, "--to", DEMO_RECIPIENT)
-    result = smtptui(where, "--plain", *to, "--chunk-size", "10")
+    result = smtptui_run_sync(where, "--plain", *to, "--chunk-size", "10")
     assert result.returncode == 0, result.stdout + result.stderr
     bdats = [line for line in result.stdout.splitlines() if line.startswith(" -> BDAT")]
     chunks = math.ceil(len(MESSAGE) / 10)
@@ -101,7 +92,7 @@ def test_chunk_size_sends_chunks_of_that_size_and_the_server_gets_the_message(
 
 
 def test_demo_chunk_size_prints_bdat_lines() -> None:
-    result = smtptui("--demo", "--chunk-size", "10")
+    result = smtptui_run_sync("--demo", "--chunk-size", "10")
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert out.count(" ~> BDAT 10\n") == len(MESSAGE) // 10
@@ -110,7 +101,7 @@ def test_demo_chunk_size_prints_bdat_lines() -> None:
 
 
 def test_an_unadvertised_parameter_is_refused_with_a_hint_and_nothing_sent() -> None:
-    result = smtptui("--demo", "--notify", "success")
+    result = smtptui_run_sync("--demo", "--notify", "success")
     assert result.returncode == 23
     out = result.stdout
     assert result.stderr == (
@@ -123,7 +114,7 @@ def test_an_unadvertised_parameter_is_refused_with_a_hint_and_nothing_sent() -> 
 
 
 def test_unadvertised_ok_sends_them_and_shows_what_the_server_answers() -> None:
-    result = smtptui("--demo", "--notify", "success", "--unadvertised-ok")
+    result = smtptui_run_sync("--demo", "--notify", "success", "--unadvertised-ok")
     out = result.stdout
     assert "=== ⚠ As you chose: the next envelope goes with parameters the server did not" in out
     assert f"{RCPT} NOTIFY=SUCCESS\n" in out

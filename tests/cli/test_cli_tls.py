@@ -4,11 +4,8 @@ embedded server and real TLS servers; bad values as usage errors naming their fl
 from __future__ import annotations
 
 import ssl
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 import trustme
@@ -18,26 +15,11 @@ from smtptui.cli import main
 from smtptui.server import EmbeddedServer
 
 from support.certificates import recording_context, threaded_tls_server
+from support.processes import smtptui_run_sync
 
 MakeServer = Callable[..., EmbeddedServer]
 NAME = "mail.example.org"
 TLS_FAILED = 29  # Exit.TLS
-
-
-def smtptui(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "smtptui", "run", "--no-color", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-@pytest.fixture
-def cafile(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
 
 
 @pytest.fixture
@@ -50,7 +32,7 @@ def mail_server(make_server: MakeServer, ca: trustme.CA) -> tuple[EmbeddedServer
 
 def test_sni_verify_name_versions_and_ciphers_end_to_end(mail_server, cafile: str) -> None:
     server, seen = mail_server
-    result = smtptui(
+    result = smtptui_run_sync(
         f"127.0.0.1:{server.port}",
         *("--cafile", cafile, "--sni", "sni.example", "--verify-name", NAME),
         *("--tls-min", "1.2", "--tls-max", "1.2", "--ciphers", "ECDHE+AESGCM:!AES256"),
@@ -65,7 +47,9 @@ def test_sni_verify_name_versions_and_ciphers_end_to_end(mail_server, cafile: st
 
 def test_a_wrong_verify_name_fails_naming_both_names(mail_server, cafile: str) -> None:
     server, seen = mail_server
-    result = smtptui(f"127.0.0.1:{server.port}", "--cafile", cafile, "--verify-name", "mx.example")
+    result = smtptui_run_sync(
+        f"127.0.0.1:{server.port}", "--cafile", cafile, "--verify-name", "mx.example"
+    )
     assert result.returncode == TLS_FAILED
     assert f"certificate is for DNS:{NAME}, not mx.example" in result.stderr
     assert seen[-1] is None  # an address: no SNI
@@ -83,14 +67,14 @@ def test_a_wrong_verify_name_fails_naming_both_names(mail_server, cafile: str) -
 )
 def test_verify_modes(mail_server, cafile: str, flags: tuple, status: int, words: str) -> None:
     server, _ = mail_server
-    result = smtptui(f"127.0.0.1:{server.port}", "--cafile", cafile, *flags)
+    result = smtptui_run_sync(f"127.0.0.1:{server.port}", "--cafile", cafile, *flags)
     assert result.returncode == status, result.stdout + result.stderr
     assert words in result.stdout + result.stderr
 
 
 def test_ca_mode_still_refuses_an_unknown_issuer(mail_server) -> None:
     server, _ = mail_server
-    result = smtptui(f"127.0.0.1:{server.port}", "--verify", "ca")
+    result = smtptui_run_sync(f"127.0.0.1:{server.port}", "--verify", "ca")
     assert result.returncode == TLS_FAILED
     assert "certificate not trusted: unable to get local issuer certificate" in result.stderr
 
@@ -98,7 +82,7 @@ def test_ca_mode_still_refuses_an_unknown_issuer(mail_server) -> None:
 def test_a_tls_1_2_server_under_tls_min_1_3(ca: trustme.CA, cafile: str) -> None:
     context, _ = recording_context(ca, "127.0.0.1", maximum=ssl.TLSVersion.TLSv1_2)
     with threaded_tls_server(context) as (host, port):
-        result = smtptui(f"{host}:{port}", "--tls", "--cafile", cafile, "--tls-min", "1.3")
+        result = smtptui_run_sync(f"{host}:{port}", "--tls", "--cafile", cafile, "--tls-min", "1.3")
     assert result.returncode == TLS_FAILED
     assert "it may speak only TLS 1.2 or older" in result.stderr
     assert "no TLS version from TLS 1.3 up" in result.stderr
@@ -114,9 +98,9 @@ def test_a_client_certificate(make_server: MakeServer, ca: trustme.CA, cafile: s
     client.cert_chain_pems[0].write_to_path(str(cert))
     client.private_key_pem.write_to_path(str(key))
     address = f"127.0.0.1:{server.port}"
-    result = smtptui(address, "--cafile", cafile, "--cert", str(cert), "--key", str(key))
+    result = smtptui_run_sync(address, "--cafile", cafile, "--cert", str(cert), "--key", str(key))
     assert result.returncode == 0, result.stdout + result.stderr
-    without = smtptui(address, "--cafile", cafile, "--to", "bob@example.org")
+    without = smtptui_run_sync(address, "--cafile", cafile, "--to", "bob@example.org")
     assert without.returncode != 0 and not server.messages
 
 
@@ -125,7 +109,7 @@ def test_starttls_to_an_implicit_tls_port_is_explained_at_once(
 ) -> None:
     server = make_server(implicit_tls=True)
     started = time.monotonic()
-    result = smtptui(f"127.0.0.1:{server.port}", "--cafile", cafile, "--timeout", "30")
+    result = smtptui_run_sync(f"127.0.0.1:{server.port}", "--cafile", cafile, "--timeout", "30")
     assert time.monotonic() - started < 10  # not the 30 s reply timeout (a process starts too)
     assert result.returncode != 0
     assert "this port expects implicit TLS" in result.stderr

@@ -8,7 +8,6 @@ import contextlib
 import ssl
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,13 +23,6 @@ from support.scripted import Peer, ScriptedServer
 
 MakeServer = Callable[..., EmbeddedServer]
 NAME = "mail.example.org"
-
-
-@pytest.fixture
-def cafile(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
 
 
 @pytest.fixture

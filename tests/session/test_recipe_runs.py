@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import trustme
 
 from smtptui.protocol.envelope import Envelope
 from smtptui.server import EmbeddedServer, ReceivedMessage
@@ -77,17 +76,10 @@ def same(first: ReceivedMessage, again: ReceivedMessage, *, parameters: bool = T
         assert again.rcpt_options == first.rcpt_options
 
 
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-async def starttls_session(server: EmbeddedServer, ca_file: str) -> Recipe:
+async def starttls_session(server: EmbeddedServer, cafile: str) -> Recipe:
     settings = SessionSettings(
         host=f"{server.host}:{server.port}",
-        cafile=ca_file,
+        cafile=cafile,
         helo_name="client.example",
         username="alice",
         password=PASSWORD,
@@ -97,8 +89,8 @@ async def starttls_session(server: EmbeddedServer, ca_file: str) -> Recipe:
     return await sent(server, settings, send)
 
 
-async def test_the_run_command_sends_the_same_message(server: EmbeddedServer, ca_file: str) -> None:
-    recipe = await starttls_session(server, ca_file)
+async def test_the_run_command_sends_the_same_message(server: EmbeddedServer, cafile: str) -> None:
+    recipe = await starttls_session(server, cafile)
     command = as_run(recipe, program=PROGRAM)
     assert PASSWORD not in command
     await shell(command, SMTPTUI_PASSWORD=PASSWORD)
@@ -109,9 +101,9 @@ async def test_the_run_command_sends_the_same_message(server: EmbeddedServer, ca
 
 
 async def test_the_python_script_sends_the_same_message(
-    server: EmbeddedServer, ca_file: str, tmp_path: Path
+    server: EmbeddedServer, cafile: str, tmp_path: Path
 ) -> None:
-    recipe = await starttls_session(server, ca_file)
+    recipe = await starttls_session(server, cafile)
     script = tmp_path / "again.py"
     script.write_text(as_python(recipe))
     assert PASSWORD not in script.read_text()
@@ -121,9 +113,9 @@ async def test_the_python_script_sends_the_same_message(
 
 @pytest.mark.skipif(shutil.which("swaks") is None, reason="swaks is not installed")
 async def test_the_swaks_command_sends_the_same_message(
-    server: EmbeddedServer, ca_file: str
+    server: EmbeddedServer, cafile: str
 ) -> None:
-    recipe = await starttls_session(server, ca_file)
+    recipe = await starttls_session(server, cafile)
     command = as_swaks(recipe)
     assert "# not reproduced: the MAIL FROM parameters BODY=8BITMIME" in command
     await shell(command, typed=f"{PASSWORD}\n")  # swaks asks for it
@@ -132,10 +124,10 @@ async def test_the_swaks_command_sends_the_same_message(
 
 
 async def test_implicit_tls_without_auth_in_chunks(
-    tls_server: EmbeddedServer, ca_file: str, tmp_path: Path
+    tls_server: EmbeddedServer, cafile: str, tmp_path: Path
 ) -> None:
     settings = SessionSettings(
-        host=f"{tls_server.host}:{tls_server.port}", security=Security.TLS, cafile=ca_file
+        host=f"{tls_server.host}:{tls_server.port}", security=Security.TLS, cafile=cafile
     )
     send = SendMessage(SENDER, RECIPIENTS[1:], message("In chunks"), chunking=100)
     recipe = await sent(tls_server, settings, send)

@@ -29,3 +29,17 @@ async def smtptui_run(*args: str, env: dict[str, str] | None = None) -> tuple[in
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
     return process.returncode, printed(out), printed(err)
+
+
+def smtptui_run_sync(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``smtptui run --no-color ARGS``, blocking: for tests whose server runs in a thread of
+    its own (the embedded server) or in another process."""
+    return subprocess.run(
+        [sys.executable, "-m", "smtptui", "run", "--no-color", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
