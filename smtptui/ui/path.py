@@ -1,5 +1,5 @@
-"""Asking for a file: a path typed (``~`` and relative paths welcome), checked before the
-dialog closes, so a mistake is named in it and what was typed stays to be fixed."""
+"""Asking for one line, a file's path (``~`` and relative paths welcome) or a name, checked
+before the dialog closes, so a mistake is named in it and what was typed stays to be fixed."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ Taken = TypeVar("Taken")
 
 
 class PathScreen(Dialog[Taken | None], Generic[Taken]):
-    """Ask for a path; ``take`` turns what was typed into the answer or raises ValueError,
-    whose words the dialog shows, staying open. Esc or Cancel answers None."""
+    """Ask for a path (or, with another ``placeholder``, any one line); ``take`` turns what
+    was typed into the answer or raises ValueError, whose words the dialog shows, staying
+    open. Esc or Cancel answers None."""
 
     AUTO_FOCUS = "#path"
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -37,13 +38,20 @@ class PathScreen(Dialog[Taken | None], Generic[Taken]):
     """
 
     def __init__(
-        self, title: str, take: Callable[[str], Taken], *, note: str = "", action: str = "Open"
+        self,
+        title: str,
+        take: Callable[[str], Taken],
+        *,
+        note: str = "",
+        action: str = "Open",
+        placeholder: str = "path: ~/mail/message.eml, ./file",
     ) -> None:
         super().__init__()
         self.title_text = title
         self.take = take
         self.note = note
         self.action = action
+        self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical() as dialog:
@@ -51,7 +59,7 @@ class PathScreen(Dialog[Taken | None], Generic[Taken]):
             dialog.border_subtitle = f"Enter: {self.action.lower()} · Esc cancels"
             if self.note:
                 yield Static(self.note, markup=False)
-            yield Input(placeholder="path: ~/mail/message.eml, ./file", id="path", compact=True)
+            yield Input(placeholder=self.placeholder, id="path", compact=True)
             yield from self.more()
             yield Static("", id="error", classes="-empty", markup=False)
             with Horizontal(classes="buttons"):

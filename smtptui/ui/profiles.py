@@ -7,69 +7,46 @@ from collections.abc import Mapping
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from smtptui.config import ConfigError, Profile, check_name
 from smtptui.session.visible import visible
 from smtptui.ui.dialog import Dialog
+from smtptui.ui.path import PathScreen
 
 
-class NameScreen(Dialog[str | None]):
+class NameScreen(PathScreen[str]):
     """Ask for the name to save the profile as; a bad one is named in the dialog, which
     stays open with what was typed. Esc or Cancel answers None."""
 
-    AUTO_FOCUS = "#name"
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
-    DEFAULT_CSS = """
-    NameScreen {
-        & Input { margin-top: 1; }
-        & #error { color: $text-error; margin-top: 1; }
-        & #error.-empty { display: none; }
-    }
-    """
-
     def __init__(self, where: str, known: tuple[str, ...] = ()) -> None:
-        super().__init__()
-        self.where = where
-        self.known = known
+        note = (
+            f"The Connection, Auth and Compose settings go into [profiles.NAME] in {where}, "
+            "without the password: name where it comes from with password_env or "
+            "password_command there."
+        )
+        if known:
+            note += f" Saving as one of {', '.join(known)} replaces it."
+        super().__init__(
+            "Save as profile",
+            _name,
+            note=visible(note),
+            action="Save",
+            placeholder="name: work, gmail, staging",
+        )
 
-    def compose(self) -> ComposeResult:
-        with Vertical() as dialog:
-            dialog.border_title = "Save as profile"
-            dialog.border_subtitle = "Enter: save · Esc cancels"
-            note = (
-                f"The Connection, Auth and Compose settings go into [profiles.NAME] in "
-                f"{self.where}, without the password: name where it comes from with "
-                "password_env or password_command there."
-            )
-            if self.known:
-                note += f" Saving as one of {', '.join(self.known)} replaces it."
-            yield Static(visible(note), markup=False)
-            yield Input(placeholder="name: work, gmail, staging", id="name", compact=True)
-            yield Static("", id="error", classes="-empty", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Save", id="save", variant="primary", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
 
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
-    def _save(self) -> None:
-        name = self.query_one("#name", Input).value.strip()
-        try:
-            check_name(name)
-        except ConfigError as error:
-            shown = self.query_one("#error", Static)
-            shown.update(visible(str(error).capitalize()))
-            shown.remove_class("-empty")
-            return
-        self.dismiss(name)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
+def _name(typed: str) -> str:
+    """The profile name typed; ValueError (a ConfigError) saying why it cannot be one."""
+    name = typed.strip()
+    try:
+        check_name(name)
+    except ConfigError as error:
+        raise ConfigError(str(error).capitalize()) from None
+    return name
 
 
 class ProfileScreen(Dialog[str | None]):
