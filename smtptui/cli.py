@@ -489,35 +489,13 @@ def oauth_token(variable: str | None, command: str | None) -> str:
     a usage error naming the flag when it yields none. The token is never printed."""
     if variable and command:
         raise click.UsageError("give --oauth-token-env or --oauth-token-command, not both")
-    if variable:
-        token = os.environ.get(variable, "").strip()
-        if not token:
-            raise click.UsageError(f"--oauth-token-env: ${variable} is unset or empty")
-        return token
-    if command is None:
-        return ""
-    import shlex
-    import subprocess
+    from smtptui.config import ConfigError, read_secret
 
-    from smtptui.session import visible
-
-    flag = f"--oauth-token-command {visible(command, one_line=True)}"
+    names = ("--oauth-token-env", "--oauth-token-command")
     try:
-        words = shlex.split(command)
-    except ValueError as error:
-        raise click.UsageError(f"{flag}: {error}") from None
-    if not words:
-        raise click.UsageError(f"{flag}: no command")
-    try:
-        done = subprocess.run(words, capture_output=True, timeout=120, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise click.UsageError(f"{flag}: {visible(str(error))}") from None
-    token = done.stdout.decode("utf-8", "replace").strip()
-    if done.returncode == 0 and token:
-        return token
-    reason = f"exited with status {done.returncode}" if done.returncode else "printed nothing"
-    stderr = visible(done.stderr.decode("utf-8", "replace").strip())
-    raise click.UsageError(f"{flag}: {reason}" + (f": {stderr}" if stderr else ""))
+        return (read_secret(variable, command, names=names) or "").strip()
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
 
 
 class _DefaultToUI(click.Group):

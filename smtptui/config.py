@@ -30,8 +30,9 @@ from smtptui.session.visible import visible
 VERIFY_MODES = tuple(VerifyMode)
 """Certificate verification: the chain and the name, the chain only, the name only, none."""
 
-PASSWORD_TIMEOUT = 30.0
-"""Seconds a ``password_command`` may take."""
+SECRET_TIMEOUT = 120.0
+"""Seconds a command that prints a password or a token may take (it may ask for a
+passphrase, or open a browser for an OAuth login)."""
 
 
 def config_dir() -> Path:
@@ -356,39 +357,55 @@ def profile_of(
 # -- the password --------------------------------------------------------------------------
 
 
+def read_secret(
+    variable: str | None,
+    command: str | None,
+    *,
+    names: tuple[str, str],
+    environ: Mapping[str, str] | None = None,
+) -> str | None:
+    """A secret from where it is kept: the value of ``variable``, or the first line
+    ``command`` prints (split as a shell would, run without one, within
+    :data:`SECRET_TIMEOUT`); None if neither is given. Read when needed, kept nowhere.
+
+    ConfigError says why neither yielded one, naming the variable's or the command's place
+    by ``names`` (a profile's keys, or ``run``'s flags); the secret is never in it."""
+    if variable:
+        value = (os.environ if environ is None else environ).get(variable)
+        if not value or not value.strip():
+            raise ConfigError(f"{names[0]}: ${variable} is unset or empty")
+        return value
+    if command is None:
+        return None
+    where = f"{names[1]} {visible(command, one_line=True)!r}"
+    try:
+        done = subprocess.run(
+            shlex.split(command), capture_output=True, timeout=SECRET_TIMEOUT, check=False
+        )
+    except (ValueError, OSError, subprocess.TimeoutExpired) as error:
+        raise ConfigError(f"{where}: {visible(str(error), one_line=True)}") from None
+    said = visible(done.stderr.decode("utf-8", "replace").strip(), one_line=True)
+    if done.returncode != 0:
+        why = f": {said}" if said else ""
+        raise ConfigError(f"{where} exited with status {done.returncode}{why}")
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    if not lines or not lines[0]:
+        raise ConfigError(f"{where} printed nothing")
+    return lines[0]
+
+
 def profile_password(
     profile: Profile, name: str = "", environ: Mapping[str, str] | None = None
 ) -> str | None:
-    """The password ``profile`` names the place of (None if it names none): the value of
-    its ``password_env`` variable, or what its ``password_command`` prints (its first line),
-    run without a shell. Read when needed, kept nowhere."""
+    """The password ``profile`` names the place of (None if it names none): its
+    ``password_env`` variable's value, or what its ``password_command`` prints."""
     where = f"profile {name}" if name else "profile"
-    if profile.password_env:
-        value = (os.environ if environ is None else environ).get(profile.password_env)
-        if not value:
-            raise ConfigError(f"{where}: password_env names ${profile.password_env}, not set")
-        return value
-    if profile.password_command is None:
-        return None
-    command = profile.password_command
-    try:
-        done = subprocess.run(
-            shlex.split(command),
-            capture_output=True,
-            text=True,
-            timeout=PASSWORD_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise ConfigError(f"{where}: password_command {command!r}: {error}") from None
-    said = visible(done.stderr.strip(), one_line=True)
-    if done.returncode != 0:
-        why = f": {said}" if said else ""
-        raise ConfigError(f"{where}: password_command {command!r} exited {done.returncode}{why}")
-    lines = done.stdout.splitlines()
-    if not lines or not lines[0]:
-        raise ConfigError(f"{where}: password_command {command!r} printed no password")
-    return lines[0]
+    return read_secret(
+        profile.password_env,
+        profile.password_command,
+        names=(f"{where}: password_env", f"{where}: password_command"),
+        environ=environ,
+    )
 
 
 # -- writing -------------------------------------------------------------------------------

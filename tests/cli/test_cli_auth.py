@@ -90,7 +90,7 @@ async def test_a_token_alone_asks_for_no_password() -> None:
     [
         (("--oauth-token-env", "NO_SUCH_TOKEN"), {}, "--oauth-token-env: $NO_SUCH_TOKEN is unset"),
         (("--oauth-token-env", "MY_TOKEN"), {"MY_TOKEN": " "}, "$MY_TOKEN is unset or empty"),
-        (("--oauth-token-command", "true"), {}, "--oauth-token-command true: printed nothing"),
+        (("--oauth-token-command", "true"), {}, "--oauth-token-command 'true' printed nothing"),
         (
             ("--oauth-token-command", "sh -c 'printf \"no \\033[2Jtoken\" >&2; exit 3'"),
             {},
@@ -99,7 +99,7 @@ async def test_a_token_alone_asks_for_no_password() -> None:
         (
             ("--oauth-token-command", "/no/such/program"),
             {},
-            "--oauth-token-command /no/such/program: [Errno 2]",
+            "--oauth-token-command '/no/such/program': [Errno 2]",
         ),
         (("--oauth-token-command", "'unclosed"), {}, "No closing quotation"),
         (

@@ -290,7 +290,9 @@ def test_no_password_place_is_no_password() -> None:
 def test_password_env_reads_the_variable_it_names() -> None:
     profile = Profile(password_env="WORK_PASS")
     assert profile_password(profile, "work", {"WORK_PASS": "s3cret"}) == "s3cret"
-    with pytest.raises(ConfigError, match=r"^profile work: password_env names \$WORK_PASS, not"):
+    with pytest.raises(
+        ConfigError, match=r"^profile work: password_env: \$WORK_PASS is unset or empty"
+    ):
         profile_password(profile, "work", {})
 
 
@@ -303,8 +305,11 @@ def test_password_command_runs_without_a_shell_and_its_first_line_is_the_passwor
 @pytest.mark.parametrize(
     ("code", "problem"),
     [
-        ("import sys; sys.exit('no such entry\\x1b[31m')", "exited 1: no such entry\\x1b[31m"),
-        ("pass", "printed no password"),
+        (
+            "import sys; sys.exit('no such entry\\x1b[31m')",
+            "exited with status 1: no such entry\\x1b[31m",
+        ),
+        ("pass", "printed nothing"),
     ],
 )
 def test_a_failing_password_command_is_named_with_what_it_said(code: str, problem: str) -> None:
