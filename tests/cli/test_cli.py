@@ -9,19 +9,11 @@ import sys
 
 from smtptui.server import EmbeddedServer
 
-
-def smtptui(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "smtptui", "run", "--no-color", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+from support.processes import smtptui_run_sync
 
 
 def test_demo_runs_the_whole_dialogue_and_exits_zero() -> None:
-    result = smtptui("--demo")
+    result = smtptui_run_sync("--demo")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for line in (
@@ -50,7 +42,7 @@ def test_demo_runs_the_whole_dialogue_and_exits_zero() -> None:
 
 
 def test_demo_takes_to_and_shows_a_refused_recipient() -> None:
-    result = smtptui("--demo", "--to", "unknown@smtptui.demo")
+    result = smtptui_run_sync("--demo", "--to", "unknown@smtptui.demo")
     assert result.returncode == 24
     out = result.stdout
     assert " ~> RCPT TO:<unknown@smtptui.demo>" in out
@@ -62,19 +54,19 @@ def test_demo_takes_to_and_shows_a_refused_recipient() -> None:
 
 def test_demo_takes_from_to_and_user() -> None:
     env = {**os.environ, "SMTPTUI_PASSWORD": "not-the-password"}
-    result = smtptui("--demo", "--from", "carol@smtptui.demo", "--to", "dave@smtptui.demo")
+    result = smtptui_run_sync("--demo", "--from", "carol@smtptui.demo", "--to", "dave@smtptui.demo")
     assert result.returncode == 0, result.stdout
     assert " ~> MAIL FROM:<carol@smtptui.demo>" in result.stdout
     assert " ~> RCPT TO:<dave@smtptui.demo>" in result.stdout
     assert "carol@smtptui.demo -> dave@smtptui.demo" in result.stdout  # what the server got
-    refused = smtptui("--demo", "--user", "mallory", env=env)
+    refused = smtptui_run_sync("--demo", "--user", "mallory", env=env)
     assert refused.returncode == 28
     assert "<~  535 " in refused.stdout and "MAIL FROM" not in refused.stdout
     assert refused.stdout.splitlines()[-3:-1] == [" ~> QUIT", "<~  221 2.0.0 Bye"]
 
 
 def test_demo_plain_runs_without_tls() -> None:
-    result = smtptui("--demo", "--plain")
+    result = smtptui_run_sync("--demo", "--plain")
     assert result.returncode == 0, result.stdout
     out = result.stdout
     assert " -> MAIL FROM:<alice@smtptui.demo>" in out  # -> : not inside TLS
@@ -87,24 +79,26 @@ def test_demo_plain_runs_without_tls() -> None:
 def test_run_host_sends_from_logname_at_this_host(make_server) -> None:
     server: EmbeddedServer = make_server(starttls=False)
     env = {**os.environ, "LOGNAME": "tester"}
-    result = smtptui(f"127.0.0.1:{server.port}", "--plain", "--to", "carol@example.org", env=env)
+    result = smtptui_run_sync(
+        f"127.0.0.1:{server.port}", "--plain", "--to", "carol@example.org", env=env
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     sender = f"tester@{socket.getfqdn()}"
     assert f" -> MAIL FROM:<{sender}>" in result.stdout
     assert server.messages[-1].mail_from == sender
     assert "alice@smtptui.demo" not in result.stdout
-    assert "$LOGNAME@<this host's name>" in smtptui("--help").stdout
+    assert "$LOGNAME@<this host's name>" in smtptui_run_sync("--help").stdout
 
 
 def test_a_host_and_demo_together_is_a_usage_error() -> None:
-    result = smtptui("localhost", "--demo")
+    result = smtptui_run_sync("localhost", "--demo")
     assert result.returncode == 1
     assert "not both" in result.stderr
 
 
 def test_host_argument_runs_a_session_and_sends(make_server) -> None:
     server: EmbeddedServer = make_server(starttls=False)
-    result = smtptui(f"127.0.0.1:{server.port}", "--plain", "--to", "carol@example.org")
+    result = smtptui_run_sync(f"127.0.0.1:{server.port}", "--plain", "--to", "carol@example.org")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "<-  250 2.0.0 Ok: queued" in result.stdout
     assert server.messages[-1].rcpt_tos == ("carol@example.org",)
@@ -114,21 +108,21 @@ def test_closed_port_fails_with_a_clear_line_and_no_traceback(make_server) -> No
     server = make_server()
     port = server.port
     server.stop()
-    result = smtptui(f"127.0.0.1:{port}", "--plain")
+    result = smtptui_run_sync(f"127.0.0.1:{port}", "--plain")
     assert result.returncode == 2
     assert "*** " in result.stderr and "refused" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_bad_host_is_a_usage_error_not_a_traceback() -> None:
-    result = smtptui("[::1")
+    result = smtptui_run_sync("[::1")
     assert result.returncode == 1
     assert "closing ']'" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_from_without_to_is_a_usage_error() -> None:
-    result = smtptui("localhost", "--from", "a@example.org")
+    result = smtptui_run_sync("localhost", "--from", "a@example.org")
     assert result.returncode == 1
     assert "--from needs at least one --to" in result.stderr
 
@@ -137,11 +131,11 @@ def test_auth_without_tls_needs_a_flag(make_server) -> None:
     server = make_server(auth_require_tls=False)
     where = f"{server.host}:{server.port}"
     env = {**os.environ, "SMTPTUI_PASSWORD": "wonderland"}
-    refused = smtptui(where, "--plain", "--user", "alice", env=env)
+    refused = smtptui_run_sync(where, "--plain", "--user", "alice", env=env)
     assert refused.returncode == 28
     assert "AUTH not sent" in refused.stderr and "--plaintext-auth" in refused.stderr
     assert " -> QUIT" in refused.stdout
-    allowed = smtptui(where, "--plain", "--user", "alice", "--plaintext-auth", env=env)
+    allowed = smtptui_run_sync(where, "--plain", "--user", "alice", "--plaintext-auth", env=env)
     assert allowed.returncode == 0, allowed.stdout
     assert "<-  235 " in allowed.stdout and "wonderland" not in allowed.stdout
 
