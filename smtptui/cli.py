@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from smtptui.cli_output import RunOutput
     from smtptui.config import Profile, Resolved
+    from smtptui.engine.mx import MxResult, ReverseCheck
     from smtptui.server import EmbeddedServer
     from smtptui.session import RunAll, SessionSettings
     from smtptui.ui.app import SmtpTui
@@ -981,6 +982,129 @@ def serve(host: str, port: int, tls: bool) -> None:
     from smtptui.server import serve as serve_forever
 
     serve_forever(host, port, implicit_tls=tls, echo=say)
+
+
+NAMESERVER_OPTION = click.option(
+    "--nameserver",
+    metavar="IP[:PORT]",
+    help="The DNS server to ask (default: the system's).",
+)
+
+
+def nameserver_checked(nameserver: str | None) -> str | None:
+    """``--nameserver`` as given, if it is IP or IP:PORT; else a usage error naming it."""
+    from smtptui.engine.mx import parse_nameserver
+
+    if nameserver is not None:
+        try:
+            parse_nameserver(nameserver)
+        except CommandError as error:
+            raise click.BadParameter(str(error), param_hint="'--nameserver'") from None
+    return nameserver
+
+
+def domain_of(text: str, flag: str) -> str:
+    """The domain of ``text`` (a domain or an address); a usage error naming ``flag``."""
+    from smtptui.engine.mx import target_domain
+
+    try:
+        return target_domain(text)
+    except CommandError as error:
+        raise click.BadParameter(str(error), param_hint=f"'{flag}'") from None
+
+
+@main.command(name="mx")
+@click.argument("domain")
+@NAMESERVER_OPTION
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds per DNS question.")
+@click.option("--json", "json_output", is_flag=True, help="Print one JSON object.")
+def mx_command(domain: str, nameserver: str | None, timeout: float, json_output: bool) -> None:
+    """List DOMAIN's mail servers (or an address's: bob@example.org) by preference.
+
+    Each with its addresses, and each address's reverse DNS (PTR) and whether that name
+    resolves back to it (FCrDNS). Exit status 0 when some host may take mail, 2 when none
+    (no such domain, null MX, no address, no DNS answer).
+    """
+    from smtptui.engine.loop import run
+    from smtptui.engine.mx import mx_hosts, reverse_all
+
+    nameserver = nameserver_checked(nameserver)
+    target = domain_of(domain, "DOMAIN")
+
+    async def lookup() -> tuple[MxResult, dict[str, ReverseCheck]]:
+        found = await mx_hosts(target, nameserver=nameserver, timeout=timeout)
+        return found, await reverse_all(found, nameserver=nameserver, timeout=timeout)
+
+    found, checks = run(lookup())
+    if json_output:
+        from smtptui.session.visible import json_line
+
+        click.echo(json_line(mx_json(found, checks)))
+    else:
+        for line in mx_lines(found, checks):
+            say(line)
+    if found.problem:
+        if not json_output:
+            say(f"error: {found.problem}", "red", err=True)
+        sys.exit(Exit.CONNECT)
+
+
+def mx_lines(found: MxResult, checks: Mapping[str, ReverseCheck]) -> Iterator[str]:
+    """``smtptui mx``'s text: each host, its addresses with their reverse DNS, then why
+    receivers care about each check that failed."""
+    from smtptui.engine.mx import WHY
+
+    failed: set[str] = set()
+    if found.hosts:
+        implicit = " (no MX: the domain's own address, RFC 5321 5.1)" if found.implicit else ""
+        yield f"MX for {found.domain}{implicit}:"
+    for host in found.hosts:
+        yield f"{host.preference:>5} {host.name}" + (f"  ({host.error})" if host.error else "")
+        for ip in host.addresses:
+            check = checks[ip]
+            if check.error:
+                failed.add("ptr")
+                yield f"        {ip}  PTR none ({check.error})"
+                continue
+            names = ", ".join(check.ptr)
+            if not check.confirmed:
+                failed.add("fcrdns")
+            fcrdns = "yes" if check.confirmed else "no (the name does not resolve back)"
+            yield f"        {ip}  PTR {names}  FCrDNS {fcrdns}"
+    for kind in ("ptr", "fcrdns"):
+        if kind in failed:
+            yield f"Why it matters: {WHY[kind]}"
+
+
+def mx_json(found: MxResult, checks: Mapping[str, ReverseCheck]) -> dict[str, Any]:
+    """``smtptui mx --json``'s object."""
+    from smtptui.engine.mx import WHY
+
+    return {
+        "domain": found.domain,
+        "implicit": found.implicit,
+        "null": found.null,
+        "error": found.problem or None,
+        "hosts": [
+            {
+                "preference": host.preference,
+                "name": host.name,
+                "error": host.error or None,
+                "addresses": [
+                    {
+                        "address": ip,
+                        "ptr": list(checks[ip].ptr),
+                        "fcrdns": checks[ip].confirmed,
+                        "ptr_is_host": checks[ip].matches,
+                        "error": checks[ip].error or None,
+                    }
+                    for ip in host.addresses
+                ],
+            }
+            for host in found.hosts
+        ],
+        "why": WHY,
+    }
 
 
 COMPLETE_VAR = "_SMTPTUI_COMPLETE"

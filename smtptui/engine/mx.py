@@ -25,6 +25,9 @@ from smtptui.protocol.errors import CommandError
 
 T = TypeVar("T")
 
+DNS_TIMEOUT = 5.0
+"""Seconds to wait for the answer to one DNS question, unless told."""
+
 DOMAIN_FIELD = "domain"
 """The field a bad domain is named by in its :class:`CommandError`."""
 
@@ -36,7 +39,7 @@ WHY = {
     "ptr": "Many receivers refuse or score down mail from an address with no reverse DNS "
     "(PTR) name: it is the first sign of a home connection or a hijacked machine.",
     "fcrdns": "Forward-confirmed reverse DNS: the PTR name must resolve back to the address, "
-    "or anyone could claim any name; receivers (and SPF's ptr, and Gmail's rules) check it.",
+    "or anyone could claim any name; spam filters check it, and Gmail requires it of senders.",
 }
 """Why receivers care about each reverse check: the one place these words live."""
 
@@ -140,7 +143,9 @@ def parse_nameserver(text: str) -> tuple[str, int]:
     return address, port
 
 
-async def mx_hosts(domain: str, *, nameserver: str | None = None, timeout: float = 5.0) -> MxResult:
+async def mx_hosts(
+    domain: str, *, nameserver: str | None = None, timeout: float = DNS_TIMEOUT
+) -> MxResult:
     """The MX hosts of ``domain`` (see :class:`MxResult`), each with its addresses."""
     resolver = make_resolver(nameserver, timeout)
     try:
@@ -166,7 +171,7 @@ async def mx_hosts(domain: str, *, nameserver: str | None = None, timeout: float
 
 
 async def reverse_checks(
-    address: str, name: str, *, nameserver: str | None = None, timeout: float = 5.0
+    address: str, name: str, *, nameserver: str | None = None, timeout: float = DNS_TIMEOUT
 ) -> ReverseCheck:
     """The PTR names of ``address``, and whether one resolves back to it (FCrDNS) and is
     ``name``, the host it was found for."""
@@ -182,6 +187,20 @@ async def reverse_checks(
     confirmed = any(address in addresses for addresses, _ in found)
     matches = name.lower().rstrip(".") in (each.lower() for each in ptr)
     return ReverseCheck(address, name, ptr, confirmed, matches)
+
+
+async def reverse_all(
+    result: MxResult, *, nameserver: str | None = None, timeout: float = DNS_TIMEOUT
+) -> dict[str, ReverseCheck]:
+    """The :func:`reverse_checks` of every address of ``result``'s hosts, by address."""
+    names = {address: host.name for host in result.hosts for address in host.addresses}
+    checks = await asyncio.gather(
+        *(
+            reverse_checks(each, name, nameserver=nameserver, timeout=timeout)
+            for each, name in names.items()
+        )
+    )
+    return {check.address: check for check in checks}
 
 
 async def _addresses(
