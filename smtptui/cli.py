@@ -460,6 +460,13 @@ def _profile_names(ctx: click.Context, param: click.Parameter, incomplete: str) 
     return [name for name in names if name.startswith(incomplete)]
 
 
+NAMESERVER_OPTION = click.option(
+    "--nameserver",
+    metavar="IP[:PORT]",
+    help="The DNS server to ask (default: the system's).",
+)
+
+
 PROFILE_OPTION = click.option(
     "-P",
     "--profile",
@@ -643,6 +650,13 @@ def _usage_status() -> Iterator[None]:
 )
 @click.argument("host", required=False)
 @click.option("--demo", is_flag=True, help="Run it against the embedded server.")
+@NAMESERVER_OPTION
+@click.option(
+    "--port",
+    "mx_port",
+    type=click.IntRange(1, 65535),
+    help="Without HOST, the port of the MX hosts found (default 25).",
+)
 @PROFILE_OPTION
 @security_options
 @click.option(
@@ -765,6 +779,8 @@ def run_command(
     ctx: click.Context,
     host: str | None,
     demo: bool,
+    nameserver: str | None,
+    mx_port: int | None,
     profile: str | None,
     sender: str,
     recipients: tuple[str, ...],
@@ -790,7 +806,8 @@ def run_command(
 ) -> None:
     """Run a whole session headless and print every command and reply.
 
-    Connect to HOST[:PORT], EHLO, STARTTLS, AUTH with --user (password from
+    Connect to HOST[:PORT] (without it, to the first MX host of the last --to's domain that
+    answers, as swaks does), EHLO, STARTTLS, AUTH with --user (password from
     $SMTPTUI_PASSWORD or a prompt), a test message with --to, QUIT. Exit status 0 when every
     step worked.
 
@@ -821,8 +838,11 @@ def run_command(
     security = options["security"] if demo else values["security"]
     if chain_file is not None and security == Security.NONE:
         raise click.UsageError("--save-chain needs TLS: not with --plain")
-    if (host and demo) or not (host or demo or mail.dump):
+    if (host and demo) or not (host or demo or mail.dump or recipients):
         raise click.UsageError("give a HOST[:PORT] or --demo" + (", not both" if demo else ""))
+    if (host or demo) and (mx_port is not None or nameserver is not None):
+        raise click.UsageError("--port and --nameserver are for routing by MX: without HOST")
+    nameserver = nameserver_checked(nameserver)
     if demo:
         sender = sender or DEMO_SENDER
         recipients = recipients or (DEMO_RECIPIENT,)
@@ -867,6 +887,12 @@ def run_command(
         "authzid": options["authzid"],
         "login_initial_response": options["login_initial_response"],
     }
+    if not (host or demo):  # route by the last recipient's MX, as swaks does
+        routed = route_by_mx(recipients[-1], nameserver, mx_port or SMTP_PORT, output)
+        if routed is None:
+            ctx.exit(Exit.CONNECT)
+        host, name = routed
+        values = {**values, "host": host, "sni": name if values["sni"] is None else values["sni"]}
     if host:
         user = values["user"] or ""
         asked = user if password_needed(values["mechanism"], token) else ""
@@ -896,6 +922,55 @@ def run_command(
         for message in server.messages:
             output.note(f"=== The server received: {describe(message)}")
     ctx.exit(status)
+
+
+SMTP_PORT = 25
+"""The port of the MX hosts found, unless --port (``engine.hosts.SMTP_PORT``, not imported
+here: ``--version`` imports nothing)."""
+
+
+def route_by_mx(
+    recipient: str, nameserver: str | None, port: int, output: RunOutput
+) -> tuple[str, str] | None:
+    """swaks' routing: the MX hosts of ``recipient``'s domain (a note), and the first that
+    answers on ``port`` (each attempt a note): its ``host:port`` and MX name. None when
+    there is none, or none answers (said on stderr).
+
+    Each host is knocked on (a TCP connection, closed at once) before the session connects:
+    the session then connects to the one that answered."""
+    import asyncio
+
+    from smtptui.engine.hosts import format_host
+    from smtptui.engine.loop import run
+    from smtptui.engine.mx import Attempt, NoHostAnswered, connect_first, mx_hosts
+    from smtptui.session import SessionSettings
+
+    domain = domain_of(recipient, "--to")
+    found = run(mx_hosts(domain, nameserver=nameserver))
+    if found.problem:
+        output.error(found.problem)
+        return None
+    output.note(f"=== MX for {domain}: {found.summary()}")
+    for host in found.hosts:
+        if host.error:
+            output.note(f"=== {host.name}: {host.error}")
+
+    def report(attempt: Attempt) -> None:
+        where = f"{attempt.host} at {format_host(attempt.address, attempt.port)}"
+        output.note(f"=== {where}: {attempt.error or 'answers'}")
+
+    async def knock(address: str, port: int) -> None:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(address, port), SessionSettings.connect_timeout
+        )
+        writer.close()
+
+    try:
+        _, attempt = run(connect_first(found.hosts, port, knock, report))
+    except NoHostAnswered:
+        output.error(f"no MX host of {domain} answered on port {port}")
+        return None
+    return format_host(attempt.address, port), attempt.host
 
 
 async def run_session(
@@ -984,18 +1059,11 @@ def serve(host: str, port: int, tls: bool) -> None:
     serve_forever(host, port, implicit_tls=tls, echo=say)
 
 
-NAMESERVER_OPTION = click.option(
-    "--nameserver",
-    metavar="IP[:PORT]",
-    help="The DNS server to ask (default: the system's).",
-)
-
-
 def nameserver_checked(nameserver: str | None) -> str | None:
     """``--nameserver`` as given, if it is IP or IP:PORT; else a usage error naming it."""
-    from smtptui.engine.mx import parse_nameserver
-
     if nameserver is not None:
+        from smtptui.engine.mx import parse_nameserver
+
         try:
             parse_nameserver(nameserver)
         except CommandError as error:

@@ -275,7 +275,7 @@ async def connect_first(
             try:
                 connected = await connect(address, port)
             except OSError as error:  # refused, unreachable, timed out (TimeoutError too)
-                attempt = Attempt(host.name, address, port, str(error) or type(error).__name__)
+                attempt = Attempt(host.name, address, port, _failure(error))
             else:
                 attempt = Attempt(host.name, address, port)
                 if report is not None:
@@ -285,3 +285,12 @@ async def connect_first(
             if report is not None:
                 report(attempt)
     raise NoHostAnswered(attempts)
+
+
+def _failure(error: OSError) -> str:
+    """Why a connection failed, in words."""
+    if isinstance(error, ConnectionRefusedError):
+        return "refused"
+    if isinstance(error, TimeoutError):
+        return "no answer (timed out)"
+    return error.strerror or str(error) or type(error).__name__
