@@ -839,7 +839,9 @@ def run_command(
     if chain_file is not None and security == Security.NONE:
         raise click.UsageError("--save-chain needs TLS: not with --plain")
     if (host and demo) or not (host or demo or mail.dump or recipients):
-        raise click.UsageError("give a HOST[:PORT] or --demo" + (", not both" if demo else ""))
+        if demo:
+            raise click.UsageError("give a HOST[:PORT] or --demo, not both")
+        raise click.UsageError("give a HOST[:PORT], a --to (to route by its MX) or --demo")
     if (host or demo) and (mx_port is not None or nameserver is not None):
         raise click.UsageError("--port and --nameserver are for routing by MX: without HOST")
     nameserver = nameserver_checked(nameserver)
@@ -888,7 +890,7 @@ def run_command(
         "login_initial_response": options["login_initial_response"],
     }
     if not (host or demo):  # route by the last recipient's MX, as swaks does
-        routed = route_by_mx(recipients[-1], nameserver, mx_port or SMTP_PORT, output)
+        routed = route_by_mx((to or recipients)[-1], nameserver, mx_port or SMTP_PORT, output)
         if routed is None:
             ctx.exit(Exit.CONNECT)
         host, name = routed

@@ -141,3 +141,9 @@ def test_run_says_why_no_mx_host_can_be_used(nameserver: str) -> None:
 def test_run_port_and_nameserver_only_without_a_host() -> None:
     result = smtptui_run_sync("mx.example", "--port", "2525", "--to", "bob@example.org")
     assert result.returncode == 1 and "--port and --nameserver" in result.stderr
+
+
+def test_run_with_neither_host_nor_recipient_says_what_to_give() -> None:
+    result = smtptui_run_sync()
+    assert result.returncode == 1
+    assert "give a HOST[:PORT], a --to (to route by its MX) or --demo" in result.stderr
