@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from smtptui.cli_output import RunOutput
     from smtptui.config import Profile, Resolved
+    from smtptui.engine.mx import MxResult, ReverseCheck
     from smtptui.server import EmbeddedServer
     from smtptui.session import RunAll, SessionSettings
     from smtptui.ui.app import SmtpTui
@@ -459,6 +460,13 @@ def _profile_names(ctx: click.Context, param: click.Parameter, incomplete: str) 
     return [name for name in names if name.startswith(incomplete)]
 
 
+NAMESERVER_OPTION = click.option(
+    "--nameserver",
+    metavar="IP[:PORT]",
+    help="The DNS server to ask (default: the system's).",
+)
+
+
 PROFILE_OPTION = click.option(
     "-P",
     "--profile",
@@ -642,6 +650,13 @@ def _usage_status() -> Iterator[None]:
 )
 @click.argument("host", required=False)
 @click.option("--demo", is_flag=True, help="Run it against the embedded server.")
+@NAMESERVER_OPTION
+@click.option(
+    "--port",
+    "mx_port",
+    type=click.IntRange(1, 65535),
+    help="Without HOST, the port of the MX hosts found (default 25).",
+)
 @PROFILE_OPTION
 @security_options
 @click.option(
@@ -764,6 +779,8 @@ def run_command(
     ctx: click.Context,
     host: str | None,
     demo: bool,
+    nameserver: str | None,
+    mx_port: int | None,
     profile: str | None,
     sender: str,
     recipients: tuple[str, ...],
@@ -789,7 +806,8 @@ def run_command(
 ) -> None:
     """Run a whole session headless and print every command and reply.
 
-    Connect to HOST[:PORT], EHLO, STARTTLS, AUTH with --user (password from
+    Connect to HOST[:PORT] (without it, to the first MX host of the last --to's domain that
+    answers, as swaks does), EHLO, STARTTLS, AUTH with --user (password from
     $SMTPTUI_PASSWORD or a prompt), a test message with --to, QUIT. Exit status 0 when every
     step worked.
 
@@ -820,8 +838,13 @@ def run_command(
     security = options["security"] if demo else values["security"]
     if chain_file is not None and security == Security.NONE:
         raise click.UsageError("--save-chain needs TLS: not with --plain")
-    if (host and demo) or not (host or demo or mail.dump):
-        raise click.UsageError("give a HOST[:PORT] or --demo" + (", not both" if demo else ""))
+    if (host and demo) or not (host or demo or mail.dump or recipients):
+        if demo:
+            raise click.UsageError("give a HOST[:PORT] or --demo, not both")
+        raise click.UsageError("give a HOST[:PORT], a --to (to route by its MX) or --demo")
+    if (host or demo) and (mx_port is not None or nameserver is not None):
+        raise click.UsageError("--port and --nameserver are for routing by MX: without HOST")
+    nameserver = nameserver_checked(nameserver)
     if demo:
         sender = sender or DEMO_SENDER
         recipients = recipients or (DEMO_RECIPIENT,)
@@ -866,6 +889,12 @@ def run_command(
         "authzid": options["authzid"],
         "login_initial_response": options["login_initial_response"],
     }
+    if not (host or demo):  # route by the last recipient's MX, as swaks does
+        routed = route_by_mx((to or recipients)[-1], nameserver, mx_port or SMTP_PORT, output)
+        if routed is None:
+            ctx.exit(Exit.CONNECT)
+        host, name = routed
+        values = {**values, "host": host, "sni": name if values["sni"] is None else values["sni"]}
     if host:
         user = values["user"] or ""
         asked = user if password_needed(values["mechanism"], token) else ""
@@ -895,6 +924,55 @@ def run_command(
         for message in server.messages:
             output.note(f"=== The server received: {describe(message)}")
     ctx.exit(status)
+
+
+SMTP_PORT = 25
+"""The port of the MX hosts found, unless --port (``engine.hosts.SMTP_PORT``, not imported
+here: ``--version`` imports nothing)."""
+
+
+def route_by_mx(
+    recipient: str, nameserver: str | None, port: int, output: RunOutput
+) -> tuple[str, str] | None:
+    """swaks' routing: the MX hosts of ``recipient``'s domain (a note), and the first that
+    answers on ``port`` (each attempt a note): its ``host:port`` and MX name. None when
+    there is none, or none answers (said on stderr).
+
+    Each host is knocked on (a TCP connection, closed at once) before the session connects:
+    the session then connects to the one that answered."""
+    import asyncio
+
+    from smtptui.engine.hosts import format_host
+    from smtptui.engine.loop import run
+    from smtptui.engine.mx import Attempt, NoHostAnswered, connect_first, mx_hosts
+    from smtptui.session import SessionSettings
+
+    domain = domain_of(recipient, "--to")
+    found = run(mx_hosts(domain, nameserver=nameserver))
+    if found.problem:
+        output.error(found.problem)
+        return None
+    output.note(f"=== MX for {domain}: {found.summary()}")
+    for host in found.hosts:
+        if host.error:
+            output.note(f"=== {host.name}: {host.error}")
+
+    def report(attempt: Attempt) -> None:
+        where = f"{attempt.host} at {format_host(attempt.address, attempt.port)}"
+        output.note(f"=== {where}: {attempt.error or 'answers'}")
+
+    async def knock(address: str, port: int) -> None:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(address, port), SessionSettings.connect_timeout
+        )
+        writer.close()
+
+    try:
+        _, attempt = run(connect_first(found.hosts, port, knock, report))
+    except NoHostAnswered:
+        output.error(f"no MX host of {domain} answered on port {port}")
+        return None
+    return format_host(attempt.address, port), attempt.host
 
 
 async def run_session(
@@ -981,6 +1059,122 @@ def serve(host: str, port: int, tls: bool) -> None:
     from smtptui.server import serve as serve_forever
 
     serve_forever(host, port, implicit_tls=tls, echo=say)
+
+
+def nameserver_checked(nameserver: str | None) -> str | None:
+    """``--nameserver`` as given, if it is IP or IP:PORT; else a usage error naming it."""
+    if nameserver is not None:
+        from smtptui.engine.mx import parse_nameserver
+
+        try:
+            parse_nameserver(nameserver)
+        except CommandError as error:
+            raise click.BadParameter(str(error), param_hint="'--nameserver'") from None
+    return nameserver
+
+
+def domain_of(text: str, flag: str) -> str:
+    """The domain of ``text`` (a domain or an address); a usage error naming ``flag``."""
+    from smtptui.engine.mx import target_domain
+
+    try:
+        return target_domain(text)
+    except CommandError as error:
+        raise click.BadParameter(str(error), param_hint=f"'{flag}'") from None
+
+
+@main.command(name="mx")
+@click.argument("domain")
+@NAMESERVER_OPTION
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds per DNS question.")
+@click.option("--json", "json_output", is_flag=True, help="Print one JSON object.")
+def mx_command(domain: str, nameserver: str | None, timeout: float, json_output: bool) -> None:
+    """List DOMAIN's mail servers (or an address's: bob@example.org) by preference.
+
+    Each with its addresses, and each address's reverse DNS (PTR) and whether that name
+    resolves back to it (FCrDNS). Exit status 0 when some host may take mail, 2 when none
+    (no such domain, null MX, no address, no DNS answer).
+    """
+    from smtptui.engine.loop import run
+    from smtptui.engine.mx import mx_hosts, reverse_all
+
+    nameserver = nameserver_checked(nameserver)
+    target = domain_of(domain, "DOMAIN")
+
+    async def lookup() -> tuple[MxResult, dict[str, ReverseCheck]]:
+        found = await mx_hosts(target, nameserver=nameserver, timeout=timeout)
+        return found, await reverse_all(found, nameserver=nameserver, timeout=timeout)
+
+    found, checks = run(lookup())
+    if json_output:
+        from smtptui.session.visible import json_line
+
+        click.echo(json_line(mx_json(found, checks)))
+    else:
+        for line in mx_lines(found, checks):
+            say(line)
+    if found.problem:
+        if not json_output:
+            say(f"error: {found.problem}", "red", err=True)
+        sys.exit(Exit.CONNECT)
+
+
+def mx_lines(found: MxResult, checks: Mapping[str, ReverseCheck]) -> Iterator[str]:
+    """``smtptui mx``'s text: each host, its addresses with their reverse DNS, then why
+    receivers care about each check that failed."""
+    from smtptui.engine.mx import WHY
+
+    failed: set[str] = set()
+    if found.hosts:
+        implicit = " (no MX: the domain's own address, RFC 5321 5.1)" if found.implicit else ""
+        yield f"MX for {found.domain}{implicit}:"
+    for host in found.hosts:
+        yield f"{host.preference:>5} {host.name}" + (f"  ({host.error})" if host.error else "")
+        for ip in host.addresses:
+            check = checks[ip]
+            if check.error:
+                failed.add("ptr")
+                yield f"        {ip}  PTR none ({check.error})"
+                continue
+            names = ", ".join(check.ptr)
+            if not check.confirmed:
+                failed.add("fcrdns")
+            fcrdns = "yes" if check.confirmed else "no (the name does not resolve back)"
+            yield f"        {ip}  PTR {names}  FCrDNS {fcrdns}"
+    for kind in ("ptr", "fcrdns"):
+        if kind in failed:
+            yield f"Why it matters: {WHY[kind]}"
+
+
+def mx_json(found: MxResult, checks: Mapping[str, ReverseCheck]) -> dict[str, Any]:
+    """``smtptui mx --json``'s object."""
+    from smtptui.engine.mx import WHY
+
+    return {
+        "domain": found.domain,
+        "implicit": found.implicit,
+        "null": found.null,
+        "error": found.problem or None,
+        "hosts": [
+            {
+                "preference": host.preference,
+                "name": host.name,
+                "error": host.error or None,
+                "addresses": [
+                    {
+                        "address": ip,
+                        "ptr": list(checks[ip].ptr),
+                        "fcrdns": checks[ip].confirmed,
+                        "ptr_is_host": checks[ip].matches,
+                        "error": checks[ip].error or None,
+                    }
+                    for ip in host.addresses
+                ],
+            }
+            for host in found.hosts
+        ],
+        "why": WHY,
+    }
 
 
 COMPLETE_VAR = "_SMTPTUI_COMPLETE"

@@ -1,4 +1,4 @@
-"""Shared fixtures: a trustme CA and real aiosmtpd servers to test against."""
+"""Shared fixtures: a trustme CA, real aiosmtpd servers and a DNS server to test against."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pytest
 import trustme
 
 from smtptui.server import EmbeddedServer
+
+from support.dns import dns_server
 
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1")
 
@@ -118,3 +120,10 @@ def expired_server(
 ) -> EmbeddedServer:
     """STARTTLS with a certificate from `ca` that has expired."""
     return make_server(tls_context=expired_tls_context)
+
+
+@pytest.fixture(scope="session")
+def nameserver() -> Iterator[str]:
+    """``"127.0.0.1:PORT"``: a real DNS server answering from ``support.dns.ZONE``."""
+    with dns_server() as address:
+        yield address

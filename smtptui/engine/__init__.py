@@ -27,17 +27,33 @@ if TYPE_CHECKING:
     )
     from smtptui.engine.events import ClientEvent, Direction, Listener, SentKind, WireEvent
     from smtptui.engine.hosts import format_host, parse_host
+    from smtptui.engine.mx import (
+        Attempt,
+        MxHost,
+        MxResult,
+        NoHostAnswered,
+        ReverseCheck,
+        connect_first,
+        mx_hosts,
+        reverse_checks,
+        target_domain,
+    )
     from smtptui.engine.ocsp import OcspStatus, stapled_ocsp
     from smtptui.engine.tls import CertificateInfo, TlsInfo, VerifyMode
 
 __all__ = [
+    "Attempt",
     "CertificateInfo",
     "ChainCheck",
     "ClientEvent",
     "Direction",
     "Listener",
     "Located",
+    "MxHost",
+    "MxResult",
+    "NoHostAnswered",
     "OcspStatus",
+    "ReverseCheck",
     "SMTPAuthenticationError",
     "SMTPClient",
     "SMTPConnectError",
@@ -58,19 +74,28 @@ __all__ = [
     "WireEvent",
     "chain_pem",
     "check_chain",
+    "connect_first",
     "format_host",
+    "mx_hosts",
     "parse_host",
+    "reverse_checks",
     "stapled_ocsp",
+    "target_domain",
 ]
 
 _HOMES = {
+    "Attempt": "smtptui.engine.mx",
     "CertificateInfo": "smtptui.engine.tls",
     "ChainCheck": "smtptui.engine.chain",
     "ClientEvent": "smtptui.engine.events",
     "Direction": "smtptui.engine.events",
     "Listener": "smtptui.engine.events",
     "Located": "smtptui.engine.errors",
+    "MxHost": "smtptui.engine.mx",
+    "MxResult": "smtptui.engine.mx",
+    "NoHostAnswered": "smtptui.engine.mx",
     "OcspStatus": "smtptui.engine.ocsp",
+    "ReverseCheck": "smtptui.engine.mx",
     "SMTPAuthenticationError": "smtptui.engine.errors",
     "SMTPClient": "smtptui.engine.client",
     "SMTPConnectError": "smtptui.engine.errors",
@@ -91,9 +116,13 @@ _HOMES = {
     "WireEvent": "smtptui.engine.events",
     "chain_pem": "smtptui.engine.chain",
     "check_chain": "smtptui.engine.chain",
+    "connect_first": "smtptui.engine.mx",
     "format_host": "smtptui.engine.hosts",
+    "mx_hosts": "smtptui.engine.mx",
     "parse_host": "smtptui.engine.hosts",
+    "reverse_checks": "smtptui.engine.mx",
     "stapled_ocsp": "smtptui.engine.ocsp",
+    "target_domain": "smtptui.engine.mx",
 }
 """The module each exported name lives in (see :mod:`smtptui.lazy`)."""
 

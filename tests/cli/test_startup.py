@@ -16,6 +16,7 @@ from smtptui.server import EmbeddedServer
 HEAVY = ("textual", "rich", "aiosmtpd", "cryptography", "asyncio", "ssl", "platformdirs", "email")
 HEAVY += ("tomlkit",)  # only when config.toml is written
 HEAVY += ("OpenSSL",)  # only when the certificate screen asks for an OCSP staple
+HEAVY += ("dns",)  # dnspython: only to route by MX (and `smtptui mx`)
 
 WRAPPER = """
 import atexit, runpy, sys

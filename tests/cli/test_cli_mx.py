@@ -1,0 +1,149 @@
+"""``smtptui mx`` and ``run`` routed by MX, against a real DNS server on 127.0.0.1
+(support.dns.ZONE) and the embedded server: mail.test's first MX (127.0.0.2) has nothing
+listening, its second (127.0.0.1) is the embedded server, on the port given with --port."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+
+from smtptui.engine.mx import WHY
+from smtptui.server import EmbeddedServer
+
+from support.processes import smtptui_run_sync
+
+
+def smtptui_mx(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "smtptui", "mx", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_mx_lists_the_hosts_by_preference_with_reverse_dns(nameserver: str) -> None:
+    result = smtptui_mx("bob@mail.test", "--nameserver", nameserver)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "MX for mail.test:",
+        "   10 mx1.mail.test",
+        "        127.0.0.2  PTR liar.test  FCrDNS no (the name does not resolve back)",
+        "   20 mx2.mail.test",
+        "        127.0.0.1  PTR mx2.mail.test  FCrDNS yes",
+        f"Why it matters: {WHY['fcrdns']}",
+    ]
+
+
+def test_mx_says_a_missing_ptr_and_why_it_matters(nameserver: str) -> None:
+    result = smtptui_mx("tie.test", "--nameserver", nameserver)
+    assert result.returncode == 0, result.stderr
+    assert "        ::1  PTR none (::1 has no PTR record)" in result.stdout.splitlines()
+    assert f"Why it matters: {WHY['ptr']}" in result.stdout.splitlines()
+
+
+def test_mx_json(nameserver: str) -> None:
+    result = smtptui_mx("mail.test", "--json", "--nameserver", nameserver)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["domain"] == "mail.test" and found["error"] is None
+    assert [(host["preference"], host["name"]) for host in found["hosts"]] == [
+        (10, "mx1.mail.test"),
+        (20, "mx2.mail.test"),
+    ]
+    assert found["hosts"][1]["addresses"] == [
+        {
+            "address": "127.0.0.1",
+            "ptr": ["mx2.mail.test"],
+            "fcrdns": True,
+            "ptr_is_host": True,
+            "error": None,
+        }
+    ]
+    assert found["hosts"][0]["addresses"][0]["fcrdns"] is False
+    assert found["why"] == WHY
+
+
+def test_mx_implicit_mx(nameserver: str) -> None:
+    result = smtptui_mx("implicit.test", "--nameserver", nameserver)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == [
+        "MX for implicit.test (no MX: the domain's own address, RFC 5321 5.1):",
+        "    0 implicit.test",
+    ]
+
+
+def test_mx_null_mx_and_nxdomain_are_errors(nameserver: str) -> None:
+    null = smtptui_mx("null.test", "--nameserver", nameserver)
+    assert null.returncode == 2
+    assert "null.test accepts no mail: its MX is the null MX '0 .' (RFC 7505)" in null.stderr
+    missing = smtptui_mx("missing.test", "--json", "--nameserver", nameserver)
+    assert missing.returncode == 2
+    assert json.loads(missing.stdout)["error"] == "missing.test does not exist (NXDOMAIN)"
+
+
+def test_mx_bad_arguments_are_usage_errors_naming_them() -> None:
+    bad = smtptui_mx("exa mple.org")
+    assert bad.returncode == 2 and "'DOMAIN'" in bad.stderr and "Traceback" not in bad.stderr
+    bad = smtptui_mx("example.org", "--nameserver", "dns.example")
+    assert bad.returncode == 2 and "'--nameserver'" in bad.stderr
+
+
+def test_run_without_a_host_routes_by_the_last_recipients_mx(
+    nameserver: str, make_server: Callable[..., EmbeddedServer]
+) -> None:
+    """The first MX refuses: each attempt is said, and the message goes to the second."""
+    server = make_server(starttls=False)
+    port = str(server.port)
+    result = smtptui_run_sync(
+        "--plain",
+        *("--to", "carol@tie.test", "--to", "bob@mail.test"),
+        *("--nameserver", nameserver, "--port", port),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        "=== MX for mail.test: 10 mx1.mail.test, 20 mx2.mail.test",
+        f"=== mx1.mail.test at 127.0.0.2:{port}: refused",
+        f"=== mx2.mail.test at 127.0.0.1:{port}: answers",
+    ]
+    assert f"=== Connected to 127.0.0.1:{port}" in lines
+    [message] = server.messages
+    assert message.rcpt_tos == ("carol@tie.test", "bob@mail.test")
+
+
+def test_run_routed_by_mx_checks_the_certificate_for_the_mx_name(
+    nameserver: str, make_server: Callable[..., EmbeddedServer], cafile: str
+) -> None:
+    """STARTTLS to an MX host: the certificate must be for its name (SNI and check), not
+    for the address it was found at; the test certificate is for localhost only."""
+    server = make_server()
+    result = smtptui_run_sync(
+        *("--cafile", cafile, "--to", "bob@mail.test"),
+        *("--nameserver", nameserver, "--port", str(server.port)),
+    )
+    assert result.returncode == 29, result.stdout + result.stderr
+    assert "mx2.mail.test" in result.stdout + result.stderr
+
+
+def test_run_says_why_no_mx_host_can_be_used(nameserver: str) -> None:
+    null = smtptui_run_sync("--to", "bob@null.test", "--nameserver", nameserver)
+    assert null.returncode == 2
+    assert "null.test accepts no mail" in null.stderr and "Traceback" not in null.stderr
+    dead = smtptui_run_sync("--to", "bob@implicit.test", "--nameserver", nameserver, "--port", "9")
+    assert dead.returncode == 2
+    assert "=== implicit.test at 127.0.0.1:9: refused" in dead.stdout
+    assert "no MX host of implicit.test answered on port 9" in dead.stderr
+
+
+def test_run_port_and_nameserver_only_without_a_host() -> None:
+    result = smtptui_run_sync("mx.example", "--port", "2525", "--to", "bob@example.org")
+    assert result.returncode == 1 and "--port and --nameserver" in result.stderr
+
+
+def test_run_with_neither_host_nor_recipient_says_what_to_give() -> None:
+    result = smtptui_run_sync()
+    assert result.returncode == 1
+    assert "give a HOST[:PORT], a --to (to route by its MX) or --demo" in result.stderr

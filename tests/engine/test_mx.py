@@ -1,0 +1,170 @@
+"""MX routing and reverse DNS, asked of a real DNS server on 127.0.0.1 (support.dns.ZONE)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+
+import pytest
+
+from smtptui.engine.mx import (
+    WHY,
+    Attempt,
+    MxHost,
+    NoHostAnswered,
+    connect_first,
+    mx_hosts,
+    parse_nameserver,
+    reverse_checks,
+    target_domain,
+)
+from smtptui.protocol.errors import CommandError
+from smtptui.server import EmbeddedServer
+
+
+def _free_port(kind: socket.SocketKind) -> int:
+    """A port on 127.0.0.1 where nothing listens (for ``kind``) once this returns."""
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def free_udp_port() -> int:
+    return _free_port(socket.SOCK_DGRAM)
+
+
+@pytest.fixture
+def free_tcp_port() -> int:
+    return _free_port(socket.SOCK_STREAM)
+
+
+@pytest.mark.parametrize(
+    ("text", "domain"),
+    [
+        ("example.org", "example.org"),
+        ("bob@Example.ORG", "example.org"),
+        (" example.org. ", "example.org"),
+        ("jörg@bücher.example", "xn--bcher-kva.example"),
+    ],
+)
+def test_target_domain_takes_a_domain_or_an_address(text: str, domain: str) -> None:
+    assert target_domain(text) == domain
+
+
+@pytest.mark.parametrize("text", ["", "bob@", "exa mple.org", "a..b", "-a.org", "a\r\nb.org"])
+def test_a_bad_domain_is_an_error_naming_the_field(text: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        target_domain(text)
+    assert caught.value.field == "domain"
+
+
+@pytest.mark.parametrize("text", ["localhost", "1.2.3.4:x", "1.2.3.4:70000", ""])
+def test_a_bad_nameserver_is_an_error_naming_the_field(text: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        parse_nameserver(text)
+    assert caught.value.field == "nameserver"
+
+
+def test_a_nameserver_is_an_address_and_a_port() -> None:
+    assert parse_nameserver("192.0.2.1") == ("192.0.2.1", 53)
+    assert parse_nameserver("[::1]:5353") == ("::1", 5353)
+
+
+async def test_mx_hosts_by_preference_with_their_addresses(nameserver: str) -> None:
+    found = await mx_hosts("mail.test", nameserver=nameserver)
+    assert found.hosts == (
+        MxHost(10, "mx1.mail.test", ("127.0.0.2",)),
+        MxHost(20, "mx2.mail.test", ("127.0.0.1",)),
+    )
+    assert not found.problem
+    assert found.summary() == "10 mx1.mail.test, 20 mx2.mail.test"
+
+
+async def test_ties_keep_the_dns_order(nameserver: str) -> None:
+    found = await mx_hosts("tie.test", nameserver=nameserver)
+    assert [(host.preference, host.name) for host in found.hosts] == [
+        (5, "c.tie.test"),
+        (10, "b.tie.test"),
+        (10, "a.tie.test"),
+    ]
+    assert found.hosts[0].addresses == ("::1",)
+
+
+async def test_null_mx_accepts_no_mail(nameserver: str) -> None:
+    found = await mx_hosts("null.test", nameserver=nameserver)
+    assert found.null and not found.hosts
+    assert "accepts no mail" in found.problem and "RFC 7505" in found.problem
+
+
+async def test_no_mx_means_the_domains_own_address(nameserver: str) -> None:
+    found = await mx_hosts("implicit.test", nameserver=nameserver)
+    assert found.implicit
+    assert found.hosts == (MxHost(0, "implicit.test", ("127.0.0.1",)),)
+    assert not found.problem
+
+
+async def test_no_mx_and_no_address_is_said(nameserver: str) -> None:
+    found = await mx_hosts("nothing.test", nameserver=nameserver)
+    assert not found.hosts
+    assert found.problem == ("no MX record, and nothing.test has no address (no A or AAAA record)")
+
+
+async def test_nxdomain_is_said(nameserver: str) -> None:
+    found = await mx_hosts("missing.test", nameserver=nameserver)
+    assert found.problem == "missing.test does not exist (NXDOMAIN)"
+
+
+async def test_no_dns_answer_within_the_timeout_is_said(free_udp_port: int) -> None:
+    found = await mx_hosts("mail.test", nameserver=f"127.0.0.1:{free_udp_port}", timeout=0.5)
+    assert not found.hosts
+    assert "mail.test MX" in found.problem
+
+
+async def test_a_ptr_that_resolves_back_is_confirmed(nameserver: str) -> None:
+    check = await reverse_checks("127.0.0.1", "mx2.mail.test", nameserver=nameserver)
+    assert check.ptr == ("mx2.mail.test",)
+    assert check.confirmed and check.matches and not check.error
+
+
+async def test_a_ptr_that_does_not_resolve_back_is_not_confirmed(nameserver: str) -> None:
+    check = await reverse_checks("127.0.0.2", "mx1.mail.test", nameserver=nameserver)
+    assert check.ptr == ("liar.test",)
+    assert not check.confirmed and not check.matches
+
+
+async def test_a_missing_ptr_is_said(nameserver: str) -> None:
+    check = await reverse_checks("127.0.0.3", "mx.test", nameserver=nameserver)
+    assert check.ptr == () and not check.confirmed
+    assert check.error == "127.0.0.3 has no PTR record"
+    assert set(WHY) == {"ptr", "fcrdns"}
+
+
+async def _open(address: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.wait_for(asyncio.open_connection(address, port), 5)
+
+
+async def test_connect_first_moves_on_from_a_dead_first_mx(
+    nameserver: str, make_server: Callable[..., EmbeddedServer]
+) -> None:
+    server = make_server()
+    found = await mx_hosts("mail.test", nameserver=nameserver)
+    seen: list[Attempt] = []
+    (reader, writer), attempt = await connect_first(found.hosts, server.port, _open, seen.append)
+    greeting = await reader.readline()
+    writer.close()
+    assert greeting.startswith(b"220 ")
+    assert attempt == Attempt("mx2.mail.test", "127.0.0.1", server.port)
+    assert [(each.host, bool(each.error)) for each in seen] == [
+        ("mx1.mail.test", True),
+        ("mx2.mail.test", False),
+    ]
+
+
+async def test_connect_first_says_every_attempt_when_none_answers(free_tcp_port: int) -> None:
+    hosts = (MxHost(10, "a", ("127.0.0.2",)), MxHost(20, "b", ("127.0.0.1",)))
+    with pytest.raises(NoHostAnswered) as caught:
+        await connect_first(hosts, free_tcp_port, _open)
+    assert [each.address for each in caught.value.attempts] == ["127.0.0.2", "127.0.0.1"]
+    assert "no MX host answered: a 127.0.0.2: " in str(caught.value)
