@@ -889,21 +889,24 @@ def run_command(
         "authzid": options["authzid"],
         "login_initial_response": options["login_initial_response"],
     }
+    targets: list[tuple[str, str]] = []
     if not (host or demo):  # route by the last recipient's MX, as swaks does
-        routed = route_by_mx((to or recipients)[-1], nameserver, mx_port or SMTP_PORT, output)
-        if routed is None:
+        targets = mx_targets((to or recipients)[-1], nameserver, mx_port or SMTP_PORT, output)
+        if not targets:
             ctx.exit(Exit.CONNECT)
-        host, name = routed
-        values = {**values, "host": host, "sni": name if values["sni"] is None else values["sni"]}
-    if host:
+    if host or targets:
         user = values["user"] or ""
         asked = user if password_needed(values["mechanism"], token) else ""
         password = (profile_password(chosen, profile) if asked else None) or ask_password(asked)
-        settings = make_settings(values, password, **auth, **client_files(options))
-        settings = dataclasses.replace(settings, reply_timeout=timeout)
-        ctx.exit(
-            run(run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file))
-        )
+
+        def connect(values: dict[str, Any]) -> Exit:
+            settings = make_settings(values, password, **auth, **client_files(options))
+            settings = dataclasses.replace(settings, reply_timeout=timeout)
+            return run(
+                run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file)
+            )
+
+        ctx.exit(run_routed(targets, values, connect, output) if targets else connect(values))
     from smtptui.server import DEMO_USERS, describe
 
     with demo_server(implicit_tls=options["security"] == Security.TLS) as (server, base, where):
@@ -931,48 +934,49 @@ SMTP_PORT = 25
 here: ``--version`` imports nothing)."""
 
 
-def route_by_mx(
+def mx_targets(
     recipient: str, nameserver: str | None, port: int, output: RunOutput
-) -> tuple[str, str] | None:
-    """swaks' routing: the MX hosts of ``recipient``'s domain (a note), and the first that
-    answers on ``port`` (each attempt a note): its ``host:port`` and MX name. None when
-    there is none, or none answers (said on stderr).
-
-    Each host is knocked on (a TCP connection, closed at once) before the session connects:
-    the session then connects to the one that answered."""
-    import asyncio
-
+) -> list[tuple[str, str]]:
+    """swaks' routing: the MX hosts of ``recipient``'s domain (said in a note), as the
+    ``host:port`` of each address in preference order with its MX name, for the session to
+    connect to in turn; none when the domain has none to use (said on stderr)."""
     from smtptui.engine.hosts import format_host
     from smtptui.engine.loop import run
-    from smtptui.engine.mx import Attempt, NoHostAnswered, connect_first, mx_hosts
-    from smtptui.session import SessionSettings
+    from smtptui.engine.mx import mx_hosts
 
     domain = domain_of(recipient, "--to")
     found = run(mx_hosts(domain, nameserver=nameserver))
     if found.problem:
         output.error(found.problem)
-        return None
+        return []
     output.note(f"=== MX for {domain}: {found.summary()}")
+    targets = []
     for host in found.hosts:
         if host.error:
             output.note(f"=== {host.name}: {host.error}")
+        targets += [(format_host(address, port), host.name) for address in host.addresses]
+    return targets
 
-    def report(attempt: Attempt) -> None:
-        where = f"{attempt.host} at {format_host(attempt.address, attempt.port)}"
-        output.note(f"=== {where}: {attempt.error or 'answers'}")
 
-    async def knock(address: str, port: int) -> None:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(address, port), SessionSettings.connect_timeout
-        )
-        writer.close()
-
-    try:
-        _, attempt = run(connect_first(found.hosts, port, knock, report))
-    except NoHostAnswered:
-        output.error(f"no MX host of {domain} answered on port {port}")
-        return None
-    return format_host(attempt.address, port), attempt.host
+def run_routed(
+    targets: list[tuple[str, str]],
+    values: dict[str, Any],
+    connect: Callable[[dict[str, Any]], Exit],
+    output: RunOutput,
+) -> Exit:
+    """The session run against each MX address in turn until one takes the connection: a
+    refusal or a timeout moves on (each attempt in the transcript, as the session records
+    it); any other outcome is the run's. The certificate is checked for the MX name."""
+    status = Exit.CONNECT
+    for number, (host, name) in enumerate(targets, 1):
+        sni = name if values["sni"] is None else values["sni"]
+        status = connect({**values, "host": host, "sni": sni})
+        if status is not Exit.CONNECT:
+            return status
+        if number < len(targets):
+            output.note(f"=== {name} at {host} did not take the connection: the next MX")
+    output.error("no MX host answered")
+    return status
 
 
 async def run_session(

@@ -28,12 +28,9 @@ if TYPE_CHECKING:
     from smtptui.engine.events import ClientEvent, Direction, Listener, SentKind, WireEvent
     from smtptui.engine.hosts import format_host, parse_host
     from smtptui.engine.mx import (
-        Attempt,
         MxHost,
         MxResult,
-        NoHostAnswered,
         ReverseCheck,
-        connect_first,
         mx_hosts,
         reverse_checks,
         target_domain,
@@ -42,7 +39,6 @@ if TYPE_CHECKING:
     from smtptui.engine.tls import CertificateInfo, TlsInfo, VerifyMode
 
 __all__ = [
-    "Attempt",
     "CertificateInfo",
     "ChainCheck",
     "ClientEvent",
@@ -51,7 +47,6 @@ __all__ = [
     "Located",
     "MxHost",
     "MxResult",
-    "NoHostAnswered",
     "OcspStatus",
     "ReverseCheck",
     "SMTPAuthenticationError",
@@ -74,7 +69,6 @@ __all__ = [
     "WireEvent",
     "chain_pem",
     "check_chain",
-    "connect_first",
     "format_host",
     "mx_hosts",
     "parse_host",
@@ -84,7 +78,6 @@ __all__ = [
 ]
 
 _HOMES = {
-    "Attempt": "smtptui.engine.mx",
     "CertificateInfo": "smtptui.engine.tls",
     "ChainCheck": "smtptui.engine.chain",
     "ClientEvent": "smtptui.engine.events",
@@ -93,7 +86,6 @@ _HOMES = {
     "Located": "smtptui.engine.errors",
     "MxHost": "smtptui.engine.mx",
     "MxResult": "smtptui.engine.mx",
-    "NoHostAnswered": "smtptui.engine.mx",
     "OcspStatus": "smtptui.engine.ocsp",
     "ReverseCheck": "smtptui.engine.mx",
     "SMTPAuthenticationError": "smtptui.engine.errors",
@@ -116,7 +108,6 @@ _HOMES = {
     "WireEvent": "smtptui.engine.events",
     "chain_pem": "smtptui.engine.chain",
     "check_chain": "smtptui.engine.chain",
-    "connect_first": "smtptui.engine.mx",
     "format_host": "smtptui.engine.hosts",
     "mx_hosts": "smtptui.engine.mx",
     "parse_host": "smtptui.engine.hosts",

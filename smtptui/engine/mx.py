@@ -1,5 +1,5 @@
-"""Where mail for a domain goes: its MX hosts (RFC 5321 §5.1, RFC 7505), their reverse DNS,
-and connecting to the first that answers.
+"""Where mail for a domain goes: its MX hosts (RFC 5321 §5.1, RFC 7505) and their reverse
+DNS. (Connecting to them in turn is the session's: each attempt is a connection of its own.)
 
 Every DNS failure is data (an ``error`` text), never an exception: the CLI prints it and the
 UI shows it, as they show a reply.
@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import dns.asyncresolver
 import dns.exception
@@ -22,8 +20,6 @@ import dns.reversename
 
 from smtptui.engine.hosts import parse_host
 from smtptui.protocol.errors import CommandError
-
-T = TypeVar("T")
 
 DNS_TIMEOUT = 5.0
 """Seconds to wait for the answer to one DNS question, unless told."""
@@ -234,63 +230,3 @@ def _why(name: str, kind: str, error: dns.exception.DNSException) -> str:
     if isinstance(error, dns.resolver.NoNameservers):
         return f"no DNS server answered for {name} {kind} (SERVFAIL or refused)"
     return f"DNS lookup of {name} {kind} failed: {error}"
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One try at an MX host: its name, the address and port tried, why it failed ("" when
-    it answered)."""
-
-    host: str
-    address: str
-    port: int
-    error: str = ""
-
-
-class NoHostAnswered(ConnectionError):
-    """No address of any MX host answered; ``attempts`` says each try and why."""
-
-    def __init__(self, attempts: Sequence[Attempt]) -> None:
-        super().__init__(
-            "no MX host answered: "
-            + "; ".join(f"{each.host} {each.address}: {each.error}" for each in attempts)
-            if attempts
-            else "no MX host has an address"
-        )
-        self.attempts = tuple(attempts)
-
-
-async def connect_first(
-    hosts: Sequence[MxHost],
-    port: int,
-    connect: Callable[[str, int], Awaitable[T]],
-    report: Callable[[Attempt], None] | None = None,
-) -> tuple[T, Attempt]:
-    """``connect(address, port)`` to each host's addresses in order until one answers: what
-    it returned and that attempt. A refusal or timeout (any OSError) moves on; each attempt
-    goes to ``report`` as it ends. Raises :class:`NoHostAnswered` when none answers."""
-    attempts: list[Attempt] = []
-    for host in hosts:
-        for address in host.addresses:
-            try:
-                connected = await connect(address, port)
-            except OSError as error:  # refused, unreachable, timed out (TimeoutError too)
-                attempt = Attempt(host.name, address, port, _failure(error))
-            else:
-                attempt = Attempt(host.name, address, port)
-                if report is not None:
-                    report(attempt)
-                return connected, attempt
-            attempts.append(attempt)
-            if report is not None:
-                report(attempt)
-    raise NoHostAnswered(attempts)
-
-
-def _failure(error: OSError) -> str:
-    """Why a connection failed, in words."""
-    if isinstance(error, ConnectionRefusedError):
-        return "refused"
-    if isinstance(error, TimeoutError):
-        return "no answer (timed out)"
-    return error.strerror or str(error) or type(error).__name__

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from collections.abc import Callable
 
 import pytest
 
 from smtptui.engine.mx import (
     WHY,
-    Attempt,
     MxHost,
-    NoHostAnswered,
-    connect_first,
     mx_hosts,
     parse_nameserver,
     reverse_checks,
     target_domain,
 )
 from smtptui.protocol.errors import CommandError
-from smtptui.server import EmbeddedServer
 
 
 def _free_port(kind: socket.SocketKind) -> int:
@@ -139,32 +133,3 @@ async def test_a_missing_ptr_is_said(nameserver: str) -> None:
     assert check.ptr == () and not check.confirmed
     assert check.error == "127.0.0.3 has no PTR record"
     assert set(WHY) == {"ptr", "fcrdns"}
-
-
-async def _open(address: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    return await asyncio.wait_for(asyncio.open_connection(address, port), 5)
-
-
-async def test_connect_first_moves_on_from_a_dead_first_mx(
-    nameserver: str, make_server: Callable[..., EmbeddedServer]
-) -> None:
-    server = make_server()
-    found = await mx_hosts("mail.test", nameserver=nameserver)
-    seen: list[Attempt] = []
-    (reader, writer), attempt = await connect_first(found.hosts, server.port, _open, seen.append)
-    greeting = await reader.readline()
-    writer.close()
-    assert greeting.startswith(b"220 ")
-    assert attempt == Attempt("mx2.mail.test", "127.0.0.1", server.port)
-    assert [(each.host, bool(each.error)) for each in seen] == [
-        ("mx1.mail.test", True),
-        ("mx2.mail.test", False),
-    ]
-
-
-async def test_connect_first_says_every_attempt_when_none_answers(free_tcp_port: int) -> None:
-    hosts = (MxHost(10, "a", ("127.0.0.2",)), MxHost(20, "b", ("127.0.0.1",)))
-    with pytest.raises(NoHostAnswered) as caught:
-        await connect_first(hosts, free_tcp_port, _open)
-    assert [each.address for each in caught.value.attempts] == ["127.0.0.2", "127.0.0.1"]
-    assert "no MX host answered: a 127.0.0.2: " in str(caught.value)
