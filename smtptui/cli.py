@@ -539,6 +539,7 @@ def main() -> None:
     smtptui --demo                    the UI on the embedded server, filled in
     smtptui -P NAME                   the UI on a profile of config.toml
     smtptui run HOST --to ADDRESS     a whole session, headless, printed like swaks
+    smtptui mx DOMAIN                 where mail for a domain goes: MX, PTR, FCrDNS
     smtptui serve                     the embedded server, in the foreground
     smtptui config path|show          where config.toml is, and what it sets
     smtptui completion bash|zsh|fish  the shell completion script
