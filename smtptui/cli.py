@@ -20,6 +20,7 @@ import click
 
 from smtptui import VERSION_LINE, __version__
 from smtptui.cli_message import MessageFlags, message_options
+from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.commands import address
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE, encode_message
 from smtptui.protocol.envelope import (
@@ -101,13 +102,6 @@ DEMO_STEPS = (
 )
 
 
-VERIFY_MODES = ("both", "ca", "host", "none")
-"""--verify's choices: :class:`~smtptui.engine.tls.VerifyMode`'s values (not imported
-here: ``--version`` imports nothing)."""
-
-TLS_VERSION_NAMES = ("1.0", "1.1", "1.2", "1.3")
-"""--tls-min's and --tls-max's choices: the keys of ``engine.tls.TLS_VERSIONS``."""
-
 TLS_FLAGS = {
     "verify": "--verify",
     "sni": "--sni",
@@ -133,7 +127,7 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--plain", "security", flag_value="none", help="No TLS at all."),
         click.option(
             "--verify",
-            type=click.Choice(VERIFY_MODES, case_sensitive=False),
+            type=click.Choice([mode.value for mode in VerifyMode], case_sensitive=False),
             help="What to check of the certificate: its chain to a trusted CA and its name "
             "(both, the default), the chain alone (ca), the name alone (host), or nothing.",
         ),
@@ -165,12 +159,12 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--tls-min",
-            type=click.Choice(TLS_VERSION_NAMES),
+            type=click.Choice(list(TLS_VERSIONS)),
             help="The lowest TLS version to accept.",
         ),
         click.option(
             "--tls-max",
-            type=click.Choice(TLS_VERSION_NAMES),
+            type=click.Choice(list(TLS_VERSIONS)),
             help="The highest TLS version to offer.",
         ),
         click.option(
