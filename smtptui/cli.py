@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from smtptui import VERSION_LINE, __version__
-from smtptui.cli_message import MessageFlags, message_options
+from smtptui.cli_message import MessageFlags, message_options, stacked
 from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.commands import address
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE, encode_message
@@ -180,9 +180,7 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "those the server offers until one succeeds (default: the best offered).",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return stacked(*options)(command)
 
 
 def envelope_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -218,9 +216,7 @@ def envelope_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--requiretls", is_flag=True, help="REQUIRETLS: relay only over verified TLS."
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return stacked(*options)(command)
 
 
 ENVELOPE_FLAGS = (

@@ -44,6 +44,21 @@ _NOT_WITH_DATA = {
 """What --data cannot go with: it is the whole message, sent as its bytes."""
 
 
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def stacked(*options: Decorator) -> Decorator:
+    """One decorator applying ``options`` (click options) in the order written, as if each
+    were written above the command in turn: a group of flags several commands share."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 def message_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The flags that say what message ``run`` sends (see :class:`MessageFlags`)."""
     options = [
@@ -86,9 +101,7 @@ def message_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--dump-mail", is_flag=True, help="Print the message's bytes and send nothing."
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return stacked(*options)(command)
 
 
 @dataclass(frozen=True)
