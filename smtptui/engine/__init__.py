@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         target_domain,
     )
     from smtptui.engine.ocsp import OcspStatus, stapled_ocsp
+    from smtptui.engine.probe import PortProbe, PortSecurity, probe_port
     from smtptui.engine.tls import CertificateInfo, TlsInfo, VerifyMode
 
 __all__ = [
@@ -48,6 +49,8 @@ __all__ = [
     "MxHost",
     "MxResult",
     "OcspStatus",
+    "PortProbe",
+    "PortSecurity",
     "ReverseCheck",
     "SMTPAuthenticationError",
     "SMTPClient",
@@ -72,6 +75,7 @@ __all__ = [
     "format_host",
     "mx_hosts",
     "parse_host",
+    "probe_port",
     "reverse_checks",
     "stapled_ocsp",
     "target_domain",
@@ -87,6 +91,8 @@ _HOMES = {
     "MxHost": "smtptui.engine.mx",
     "MxResult": "smtptui.engine.mx",
     "OcspStatus": "smtptui.engine.ocsp",
+    "PortProbe": "smtptui.engine.probe",
+    "PortSecurity": "smtptui.engine.probe",
     "ReverseCheck": "smtptui.engine.mx",
     "SMTPAuthenticationError": "smtptui.engine.errors",
     "SMTPClient": "smtptui.engine.client",
@@ -111,6 +117,7 @@ _HOMES = {
     "format_host": "smtptui.engine.hosts",
     "mx_hosts": "smtptui.engine.mx",
     "parse_host": "smtptui.engine.hosts",
+    "probe_port": "smtptui.engine.probe",
     "reverse_checks": "smtptui.engine.mx",
     "stapled_ocsp": "smtptui.engine.ocsp",
     "target_domain": "smtptui.engine.mx",
