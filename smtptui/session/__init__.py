@@ -56,6 +56,7 @@ if TYPE_CHECKING:
         to_swaks,
         write_export,
     )
+    from smtptui.session.findings import Finding, Level, Section
     from smtptui.session.pem import save_chain
     from smtptui.session.recipe import Recipe, as_python, as_run, as_swaks
     from smtptui.session.settings import Security, SessionSettings
@@ -79,8 +80,10 @@ __all__ = [
     "Exit",
     "Expand",
     "ExportFormat",
+    "Finding",
     "Helo",
     "Help",
+    "Level",
     "MailFrom",
     "MessageLine",
     "Noop",
@@ -94,6 +97,7 @@ __all__ = [
     "Reset",
     "Risk",
     "RunAll",
+    "Section",
     "Security",
     "SendBdat",
     "SendData",
@@ -138,6 +142,9 @@ _HOMES = {
     "Entry": "smtptui.session.transcript",
     "EntryKind": "smtptui.session.transcript",
     "Exit": "smtptui.session.exits",
+    "Finding": "smtptui.session.findings",
+    "Level": "smtptui.session.findings",
+    "Section": "smtptui.session.findings",
     "Expand": "smtptui.session.actions",
     "ExportFormat": "smtptui.session.export",
     "Helo": "smtptui.session.actions",
