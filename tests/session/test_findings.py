@@ -9,7 +9,7 @@ from smtptui.session import Finding, Level, Section
 
 def test_a_finding_writes_out_control_characters_and_line_breaks() -> None:
     finding = Finding(Level.WARN, "banner says \x1b[31mevil\r\nhost")
-    assert finding.line == "⚠ banner says \\x1b[31mevil\\r\\nhost"
+    assert finding.line == "⚠ banner says \\x1b[31mevil\\x0d\\x0ahost"
 
 
 def test_a_level_may_be_given_by_name_and_a_bad_one_is_refused() -> None:
