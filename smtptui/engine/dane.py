@@ -49,6 +49,29 @@ class Tlsa:
         return f"{self.usage} {self.selector} {self.matching} {self.data.hex()}"
 
     @property
+    def problem(self) -> str:
+        """Why an SMTP client cannot use this record ("" when it can): a PKIX usage (RFC
+        7672 §3.1.3), an unknown field or a digest of the wrong size (RFC 7671 §5)."""
+        if self.usage in (0, 1):
+            return (
+                f"{USAGES[self.usage]} is unusable for SMTP (RFC 7672 §3.1.3): "
+                "mail servers have no agreed CAs, so senders ignore this record"
+            )
+        if self.usage not in USAGES:
+            return f"certificate usage {self.usage} is unknown: unusable"
+        if self.selector not in SELECTORS:
+            return f"selector {self.selector} is unknown: unusable"
+        if self.matching not in MATCHING:
+            return f"matching type {self.matching} is unknown: unusable"
+        size = _DIGEST_SIZES.get(self.matching)
+        if size is not None and len(self.data) != size:
+            return (
+                f"a {MATCHING[self.matching]} digest is {size} bytes, "
+                f"this one {len(self.data)}: unusable"
+            )
+        return ""
+
+    @property
     def names(self) -> str:
         """``DANE-EE SPKI SHA2-256``: the fields by name (a number where unknown)."""
         return " ".join(
@@ -71,6 +94,11 @@ class TlsaLookup:
     records: tuple[Tlsa, ...]
     authenticated: bool
     error: str = ""
+
+    @property
+    def absent(self) -> bool:
+        """The name has no TLSA record (the lookup itself did not fail)."""
+        return self.error == _none_at(self.name)
 
 
 @dataclass(frozen=True)
@@ -124,8 +152,7 @@ async def tlsa_records(
     try:
         answer = await resolver.resolve(name, "TLSA")
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer) as error:
-        why = f"no TLSA record at {name}"
-        return TlsaLookup(name, (), _authenticated(_response(error)), why)
+        return TlsaLookup(name, (), _authenticated(_response(error)), _none_at(name))
     except dns.exception.DNSException as error:
         return TlsaLookup(name, (), False, dns_failure(name, "TLSA", error))
     records = tuple(
@@ -151,17 +178,8 @@ def tlsa_for(
 
 
 def _match(record: Tlsa, chain: tuple[CertificateInfo, ...]) -> TlsaMatch:
-    if record.usage in (0, 1):
-        return TlsaMatch(
-            record,
-            False,
-            None,
-            f"{USAGES[record.usage]} is unusable for SMTP (RFC 7672 §3.1.3): "
-            "mail servers have no agreed CAs, so senders ignore this record",
-        )
-    unknown = _unknown(record)
-    if unknown:
-        return TlsaMatch(record, False, None, unknown)
+    if record.problem:
+        return TlsaMatch(record, False, None, record.problem)
     if not chain:
         return TlsaMatch(record, False, None, "no certificate to check it against")
     if record.usage == 3:
@@ -187,24 +205,6 @@ def _match(record: Tlsa, chain: tuple[CertificateInfo, ...]) -> TlsaMatch:
     return TlsaMatch(record, False, None, miss)
 
 
-def _unknown(record: Tlsa) -> str:
-    """Why the record cannot be used ("" when it can): an unknown field, a digest of the
-    wrong size (RFC 7671 §5: senders treat both as unusable)."""
-    if record.usage not in USAGES:
-        return f"certificate usage {record.usage} is unknown: unusable"
-    if record.selector not in SELECTORS:
-        return f"selector {record.selector} is unknown: unusable"
-    if record.matching not in MATCHING:
-        return f"matching type {record.matching} is unknown: unusable"
-    size = _DIGEST_SIZES.get(record.matching)
-    if size is not None and len(record.data) != size:
-        return (
-            f"a {MATCHING[record.matching]} digest is {size} bytes, "
-            f"this one {len(record.data)}: unusable"
-        )
-    return ""
-
-
 def _associated(certificate: CertificateInfo, selector: int, matching: int) -> bytes:
     """The association data of ``certificate``: the whole certificate (selector 0) or its
     SubjectPublicKeyInfo (1), as is (matching 0) or hashed (1 SHA-256, 2 SHA-512)."""
@@ -223,6 +223,10 @@ def _associated(certificate: CertificateInfo, selector: int, matching: int) -> b
     if matching == 2:
         return hashlib.sha512(selected).digest()
     return selected
+
+
+def _none_at(name: str) -> str:
+    return f"no TLSA record at {name}"
 
 
 def _response(error: dns.exception.DNSException) -> dns.message.Message | None:

@@ -119,6 +119,7 @@ def test_pkix_usages_are_unusable_for_smtp_even_when_they_would_match(
 ) -> None:
     (found,) = match_tlsa((tlsa_for(chain[0], usage),), chain)
     assert (found.matched, found.certificate) == (False, None)
+    assert tlsa_for(chain[0], usage).problem == found.note
     assert "unusable for SMTP (RFC 7672 §3.1.3)" in found.note
 
 
@@ -138,6 +139,7 @@ def test_unknown_fields_and_short_digests_are_unusable(
     (found,) = match_tlsa((record,), chain)
     assert not found.matched
     assert found.note.startswith(note)
+    assert record.problem == found.note
 
 
 def test_no_certificate_matches_nothing(chain: Chain) -> None:
@@ -149,6 +151,8 @@ def test_text_and_names() -> None:
     record = Tlsa(3, 1, 1, bytes.fromhex("ab12"))
     assert record.text == "3 1 1 ab12"
     assert record.names == "DANE-EE SPKI SHA2-256"
+    assert record.problem == "a SHA2-256 digest is 32 bytes, this one 2: unusable"
+    assert Tlsa(2, 0, 0, b"any").problem == ""
     assert Tlsa(9, 0, 2, b"").names == "9 Cert SHA2-512"
 
 
@@ -204,6 +208,7 @@ async def test_the_port_picks_the_name_and_none_there_is_said(chain: Chain) -> N
     assert found == TlsaLookup(
         "_587._tcp.mx.dane.test", (), True, "no TLSA record at _587._tcp.mx.dane.test"
     )
+    assert found.absent
 
 
 async def test_a_name_with_other_records_has_no_tlsa(chain: Chain) -> None:
@@ -223,5 +228,5 @@ async def test_a_dns_failure_is_said() -> None:
         quiet.bind(("127.0.0.1", 0))
         port = quiet.getsockname()[1]
         found = await tlsa_records("mx.dane.test", nameserver=f"127.0.0.1:{port}", timeout=0.3)
-    assert found.records == ()
+    assert (found.records, found.absent) == ((), False)
     assert found.error == "no answer from DNS for _25._tcp.mx.dane.test TLSA within the timeout"
