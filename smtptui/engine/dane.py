@@ -201,7 +201,10 @@ def _match(record: Tlsa, chain: tuple[CertificateInfo, ...]) -> TlsaMatch:
     for index, certificate in candidates.items():
         if _associated(certificate, record.selector, record.matching) == record.data:
             who = ", ".join(certificate_names(certificate)) or certificate.subject
-            return TlsaMatch(record, True, index, f"matches {where} ({who})")
+            note = f"matches {where} ({who})"
+            if index:  # RFC 7672 §3.2.2: a trust anchor vouches only for a chain and a name
+                note += "; senders also want the chain up to it valid and the host's name on it"
+            return TlsaMatch(record, True, index, note)
     return TlsaMatch(record, False, None, miss)
 
 

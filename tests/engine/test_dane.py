@@ -101,7 +101,10 @@ def test_dane_ta_matches_an_issuer_sent_not_the_leaf(
     absent_root = tlsa_for(sent_chain(root.issue_cert("x.test"))[0], 2, selector, matching)
     good, own, unsent = match_tlsa((issuer, leaf, absent_root), chain)
     assert (good.matched, good.certificate) == (True, 1)
-    assert good.note == f"matches a certificate the server sent after its own ({chain[1].subject})"
+    assert good.note == (
+        f"matches a certificate the server sent after its own ({chain[1].subject}); "
+        "senders also want the chain up to it valid and the host's name on it"
+    )
     assert not own.matched
     assert own.note == "matches no certificate the server sent after its own"
     assert not unsent.matched
