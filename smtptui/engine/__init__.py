@@ -9,6 +9,15 @@ from smtptui import lazy
 if TYPE_CHECKING:
     from smtptui.engine.chain import ChainCheck, chain_pem, check_chain
     from smtptui.engine.client import SMTPClient
+    from smtptui.engine.dane import (
+        Tlsa,
+        TlsaLookup,
+        TlsaMatch,
+        match_tlsa,
+        parse_tlsa,
+        tlsa_for,
+        tlsa_records,
+    )
     from smtptui.engine.errors import (
         Located,
         SMTPAuthenticationError,
@@ -27,6 +36,14 @@ if TYPE_CHECKING:
     )
     from smtptui.engine.events import ClientEvent, Direction, Listener, SentKind, WireEvent
     from smtptui.engine.hosts import format_host, parse_host
+    from smtptui.engine.mta_sts import (
+        StsPolicy,
+        StsRecord,
+        fetch_policy,
+        mx_allowed,
+        parse_policy,
+        sts_record,
+    )
     from smtptui.engine.mx import (
         MxHost,
         MxResult,
@@ -67,18 +84,31 @@ __all__ = [
     "SMTPTLSError",
     "SMTPTimeoutError",
     "SentKind",
+    "StsPolicy",
+    "StsRecord",
     "TlsInfo",
+    "Tlsa",
+    "TlsaLookup",
+    "TlsaMatch",
     "VerifyMode",
     "WireEvent",
     "chain_pem",
     "check_chain",
+    "fetch_policy",
     "format_host",
+    "match_tlsa",
+    "mx_allowed",
     "mx_hosts",
     "parse_host",
+    "parse_policy",
+    "parse_tlsa",
     "probe_port",
     "reverse_checks",
     "stapled_ocsp",
+    "sts_record",
     "target_domain",
+    "tlsa_for",
+    "tlsa_records",
 ]
 
 _HOMES = {
@@ -109,18 +139,31 @@ _HOMES = {
     "SMTPTLSError": "smtptui.engine.errors",
     "SMTPTimeoutError": "smtptui.engine.errors",
     "SentKind": "smtptui.engine.events",
+    "StsPolicy": "smtptui.engine.mta_sts",
+    "StsRecord": "smtptui.engine.mta_sts",
     "TlsInfo": "smtptui.engine.tls",
+    "Tlsa": "smtptui.engine.dane",
+    "TlsaLookup": "smtptui.engine.dane",
+    "TlsaMatch": "smtptui.engine.dane",
     "VerifyMode": "smtptui.engine.tls",
     "WireEvent": "smtptui.engine.events",
     "chain_pem": "smtptui.engine.chain",
     "check_chain": "smtptui.engine.chain",
+    "fetch_policy": "smtptui.engine.mta_sts",
     "format_host": "smtptui.engine.hosts",
+    "match_tlsa": "smtptui.engine.dane",
+    "mx_allowed": "smtptui.engine.mta_sts",
     "mx_hosts": "smtptui.engine.mx",
     "parse_host": "smtptui.engine.hosts",
+    "parse_policy": "smtptui.engine.mta_sts",
+    "parse_tlsa": "smtptui.engine.dane",
     "probe_port": "smtptui.engine.probe",
     "reverse_checks": "smtptui.engine.mx",
     "stapled_ocsp": "smtptui.engine.ocsp",
+    "sts_record": "smtptui.engine.mta_sts",
     "target_domain": "smtptui.engine.mx",
+    "tlsa_for": "smtptui.engine.dane",
+    "tlsa_records": "smtptui.engine.dane",
 }
 """The module each exported name lives in (see :mod:`smtptui.lazy`)."""
 

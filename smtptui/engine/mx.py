@@ -147,18 +147,18 @@ async def mx_hosts(
     try:
         answer = await resolver.resolve(domain, "MX")
     except dns.resolver.NoAnswer:
-        addresses, error = await _addresses(resolver, domain)
+        addresses, error = await addresses_of(resolver, domain)
         if not addresses:
             return MxResult(domain, error=f"no MX record, and {error}")
         return MxResult(domain, (MxHost(0, domain, addresses),), implicit=True)
     except dns.exception.DNSException as error:
-        return MxResult(domain, error=_why(domain, "MX", error))
+        return MxResult(domain, error=dns_failure(domain, "MX", error))
     records = [(record.preference, record.exchange) for record in answer]
     if len(records) == 1 and records[0][1] == dns.name.root:
         return MxResult(domain, null=True)
     records.sort(key=lambda record: record[0])  # stable: ties stay in the DNS order
     names = [exchange.to_text(omit_final_dot=True) for _, exchange in records]
-    found = await asyncio.gather(*(_addresses(resolver, name) for name in names))
+    found = await asyncio.gather(*(addresses_of(resolver, name) for name in names))
     hosts = tuple(
         MxHost(preference, name, addresses, error)
         for (preference, _), name, (addresses, error) in zip(records, names, found, strict=True)
@@ -177,9 +177,9 @@ async def reverse_checks(
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
         return ReverseCheck(address, name, error=f"{address} has no PTR record")
     except dns.exception.DNSException as error:
-        return ReverseCheck(address, name, error=_why(address, "PTR", error))
+        return ReverseCheck(address, name, error=dns_failure(address, "PTR", error))
     ptr = tuple(record.target.to_text(omit_final_dot=True) for record in answer)
-    found = await asyncio.gather(*(_addresses(resolver, each) for each in ptr))
+    found = await asyncio.gather(*(addresses_of(resolver, each) for each in ptr))
     confirmed = any(address in addresses for addresses, _ in found)
     matches = name.lower().rstrip(".") in (each.lower() for each in ptr)
     return ReverseCheck(address, name, ptr, confirmed, matches)
@@ -199,7 +199,7 @@ async def reverse_all(
     return {check.address: check for check in checks}
 
 
-async def _addresses(
+async def addresses_of(
     resolver: dns.asyncresolver.Resolver, name: str
 ) -> tuple[tuple[str, ...], str]:
     """The A then AAAA addresses of ``name``, and why there are none ("" when some)."""
@@ -216,11 +216,12 @@ async def _addresses(
         return tuple(found), ""
     if all(isinstance(error, dns.resolver.NoAnswer) for error in errors):
         return (), f"{name} has no address (no A or AAAA record)"
-    return (), _why(name, "A", next(e for e in errors if not isinstance(e, dns.resolver.NoAnswer)))
+    failure = next(e for e in errors if not isinstance(e, dns.resolver.NoAnswer))
+    return (), dns_failure(name, "A", failure)
 
 
-def _why(name: str, kind: str, error: dns.exception.DNSException) -> str:
-    """A DNS failure in words."""
+def dns_failure(name: str, kind: str, error: dns.exception.DNSException) -> str:
+    """A DNS failure in words (every DNS check says its failures this way)."""
     if isinstance(error, dns.resolver.NXDOMAIN):
         return f"{name} does not exist (NXDOMAIN)"
     if isinstance(error, dns.resolver.NoAnswer):

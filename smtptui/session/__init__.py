@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     )
     from smtptui.session.findings import Finding, Level, Section
     from smtptui.session.pem import save_chain
+    from smtptui.session.policies import dane_section, mta_sts_section
     from smtptui.session.recipe import Recipe, as_python, as_run, as_swaks
     from smtptui.session.settings import Security, SessionSettings
     from smtptui.session.state import Phase, SessionState, suggestions
@@ -115,9 +116,11 @@ __all__ = [
     "as_python",
     "as_run",
     "as_swaks",
+    "dane_section",
     "default_filename",
     "explanation",
     "export",
+    "mta_sts_section",
     "save_chain",
     "suggestions",
     "summarize",
@@ -180,9 +183,11 @@ _HOMES = {
     "as_python": "smtptui.session.recipe",
     "as_run": "smtptui.session.recipe",
     "as_swaks": "smtptui.session.recipe",
+    "dane_section": "smtptui.session.policies",
     "default_filename": "smtptui.session.export",
     "explanation": "smtptui.session.explain",
     "export": "smtptui.session.export",
+    "mta_sts_section": "smtptui.session.policies",
     "save_chain": "smtptui.session.pem",
     "suggestions": "smtptui.session.state",
     "summarize": "smtptui.session.summary",

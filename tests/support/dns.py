@@ -4,7 +4,9 @@ test zone, for dnspython to ask with ``nameserver="127.0.0.1:PORT"``."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
+import threading
 from collections.abc import Iterator
 
 from dnslib import QTYPE, RCODE, RR, DNSRecord
@@ -36,13 +38,16 @@ which does not resolve back). 127.0.0.3 has no PTR; any other name is NXDOMAIN."
 
 class ZoneResolver:
     """Answers from a zone in BIND's text form, the records of a name and type in the zone's
-    order; NXDOMAIN for a name not in it."""
+    order; NXDOMAIN for a name not in it. ``authenticated``: every answer carries the AD bit,
+    as a validating resolver's does for a DNSSEC-signed zone."""
 
-    def __init__(self, zone: str) -> None:
+    def __init__(self, zone: str, *, authenticated: bool = False) -> None:
         self.records = RR.fromZone(zone)
+        self.authenticated = authenticated
 
     def resolve(self, request: DNSRecord, handler: object) -> DNSRecord:
         reply = request.reply()
+        reply.header.ad = int(self.authenticated)
         name, kind = request.q.qname, request.q.qtype
         named = [record for record in self.records if record.rname == name]
         if not named:
@@ -61,9 +66,10 @@ class _Quiet:
 
 
 @contextlib.contextmanager
-def dns_server(zone: str = ZONE) -> Iterator[str]:
-    """The zone served on 127.0.0.1, UDP and TCP on one free port: ``"127.0.0.1:PORT"``."""
-    resolver = ZoneResolver(zone)
+def dns_server(zone: str = ZONE, *, authenticated: bool = False) -> Iterator[str]:
+    """The zone served on 127.0.0.1, UDP and TCP on one free port: ``"127.0.0.1:PORT"``;
+    ``authenticated``: its answers say DNSSEC validated them (AD)."""
+    resolver = ZoneResolver(zone, authenticated=authenticated)
     for _ in range(20):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             probe.bind(("127.0.0.1", 0))
@@ -80,8 +86,9 @@ def dns_server(zone: str = ZONE) -> Iterator[str]:
         break
     else:
         raise OSError("no free port for the test DNS server")
-    udp.start_thread()
-    tcp.start_thread()
+    for server in (udp, tcp):  # polled often: a test's server stops in 50 ms, not 500
+        serve = functools.partial(server.server.serve_forever, poll_interval=0.05)
+        threading.Thread(target=serve, daemon=True).start()
     try:
         yield f"127.0.0.1:{port}"
     finally:
