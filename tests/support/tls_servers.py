@@ -40,13 +40,16 @@ def tls_context(
     return context
 
 
-def legacy_context(ca: trustme.CA) -> ssl.SSLContext:
-    """A server context that also speaks TLS 1.0 and 1.1 (OpenSSL's security level 0)."""
+def legacy_context(ca: trustme.CA, maximum: ssl.TLSVersion | None = None) -> ssl.SSLContext:
+    """A server context that also speaks TLS 1.0 and 1.1 (OpenSSL's security level 0), up
+    to ``maximum``."""
     context = tls_context(ca)
     context.set_ciphers("ALL:@SECLEVEL=0")
     with warnings.catch_warnings():  # deprecated: that is the point
         warnings.simplefilter("ignore", DeprecationWarning)
         context.minimum_version = ssl.TLSVersion.TLSv1
+        if maximum is not None:
+            context.maximum_version = maximum
     return context
 
 
