@@ -106,12 +106,11 @@ def connection_section(seen: Seen) -> Section:
     probe = seen.probe
     where = format_host(seen.host, seen.port)
     if not probe.connected:
-        return Section("Connection", (Finding(Level.FAIL, f"{where}: {probe.error}"),))
+        return Section("Connection", (Finding(Level.FAIL, f"could not connect: {probe.error}"),))
     findings = []
     if probe.greeting is not None:
-        findings.append(
-            Finding(Level.INFO, f"greeting: {probe.greeting.code} {probe.greeting.text}")
-        )
+        text = " ".join(probe.greeting.text.splitlines())  # a greeting of many lines on one
+        findings.append(Finding(Level.INFO, f"greeting: {probe.greeting.code} {text}"))
     if seen.security is PortSecurity.TLS:
         if probe.stage != "handshake" or probe.tls is not None:
             findings.append(Finding(Level.OK, f"{where} speaks TLS from the first byte"))
