@@ -8,7 +8,10 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 
+import jsonschema
 import trustme
 from click.testing import CliRunner
 
@@ -19,6 +22,22 @@ from smtptui.session.tls_report import WHY
 from support.tls_servers import closed_port, tls_context
 
 MakeServer = Callable[..., EmbeddedServer]
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "tls-report.schema.json"
+
+
+@cache
+def validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA.read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    return jsonschema.Draft202012Validator(schema, format_checker=checker)
+
+
+def report(out: str) -> dict:
+    """stdout as the one JSON object, valid against the schema."""
+    found = json.loads(out)
+    validator().validate(found)
+    return found
 
 
 def tls_report(*args: str) -> subprocess.CompletedProcess[str]:
@@ -97,7 +116,7 @@ def test_json(make_server: MakeServer, ca: trustme.CA, cafile: str) -> None:
     server = make_server(tls_context=tls_context(ca, days=10.5))
     result = tls_report(f"127.0.0.1:{server.port}", "--cafile", cafile, "--json")
     assert result.returncode == 1
-    found = json.loads(result.stdout)
+    found = report(result.stdout)
     assert (found["level"], found["tls"], found["port"]) == ("warn", True, server.port)
     assert [version["version"] for version in found["versions"]] == ["1.0", "1.1", "1.2", "1.3"]
     expiry = found["sections"][2]["findings"][2]
@@ -116,7 +135,7 @@ def test_a_dead_port_exits_2() -> None:
     port = closed_port()
     result = tls_report(f"127.0.0.1:{port}", "--json", "--timeout", "2")
     assert result.returncode == 2
-    found = json.loads(result.stdout)
+    found = report(result.stdout)
     assert found["tls"] is False and found["certificate"] is None
     assert [section["title"] for section in found["sections"]] == ["Connection"]
     assert "refused" in found["sections"][0]["findings"][0]["text"]
