@@ -4,6 +4,7 @@ name, implicit TLS, no STARTTLS, a dead port."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import ssl
@@ -21,11 +22,13 @@ from smtptui.session.tls_report import (
     WHY,
     Seen,
     TlsReport,
+    certificate_section,
     report_json,
     tls_report,
     versions_section,
 )
 
+from support.scripted import ScriptedServer, dialogue, no_handshake
 from support.tls_servers import (
     closed_port,
     incomplete_context,
@@ -222,6 +225,50 @@ async def test_a_dead_port() -> None:
     (line,) = lines(report, "Connection")
     assert line == f"✘ could not connect: connection refused (127.0.0.1:{port} during connect)"
     assert not report.reached and report.tls is None
+
+
+async def test_starttls_offered_but_no_handshake_succeeds() -> None:
+    """A server that answers every ClientHello in plain text: each version refused, no
+    certificate to judge."""
+    ehlo = b"250-mx.example\r\n250 STARTTLS\r\n"
+    script = dialogue({"EHLO": ehlo, "STARTTLS": no_handshake(b"500 what?\r\n")})
+    async with ScriptedServer(script) as server:
+        report = await tls_report("127.0.0.1", server.port, timeout=2)
+    assert [section.title for section in report.sections] == ["Connection", "TLS versions"]
+    assert lines(report, "Connection")[-1].startswith("✘ stopped at handshake: TLS failed: ")
+    assert lines(report, "TLS versions")[-1] == "✘ no TLS version accepted"
+    assert all(found.refused for found in report.versions)
+    assert not report.reached and report.level is Level.FAIL
+
+
+async def test_a_weak_key_or_signature_is_a_warning(
+    make_server: MakeServer, ca: trustme.CA, cafile: str
+) -> None:
+    """Servers refuse to load such keys today: the certificate seen is made weak after."""
+    server = make_server(tls_context=tls_context(ca))
+    probe = await probe_port(
+        "127.0.0.1", server.port, PortSecurity.STARTTLS, cafile=cafile, timeout=5
+    )
+    assert probe.tls is not None and probe.tls.leaf is not None
+    now = dt.datetime.now(dt.UTC)
+    weak = {"key_type": "RSA", "key_bits": 1024, "curve": ""}
+    for change, text in [
+        (weak, "key RSA 1024-bit, signed with ecdsa-with-SHA256"),
+        (
+            {"signature_algorithm": "sha1WithRSAEncryption"},
+            "key EC 256-bit (secp256r1), signed with sha1WithRSAEncryption",
+        ),
+    ]:
+        leaf = dataclasses.replace(probe.tls.leaf, **change)
+        tls = dataclasses.replace(probe.tls, chain=(leaf,))
+        seen = Seen(
+            "127.0.0.1", server.port, PortSecurity.STARTTLS, "127.0.0.1",
+            dataclasses.replace(probe, tls=tls), (), now,
+        )  # fmt: skip
+        section = certificate_section(seen)
+        assert section is not None
+        key = section.findings[-1]
+        assert (key.level, key.text, key.why) == (Level.WARN, text, WHY["weak key"])
 
 
 async def test_a_version_the_client_cannot_offer_is_not_the_servers_refusal(
