@@ -107,7 +107,7 @@ def connection_section(seen: Seen) -> Section:
     where = format_host(seen.host, seen.port)
     if not probe.connected:
         return Section("Connection", (Finding(Level.FAIL, f"could not connect: {probe.error}"),))
-    findings = []
+    findings: list[Finding] = []
     if probe.greeting is not None:
         text = " ".join(probe.greeting.text.splitlines())  # a greeting of many lines on one
         findings.append(Finding(Level.INFO, f"greeting: {probe.greeting.code} {text}"))
@@ -132,8 +132,8 @@ def versions_section(seen: Seen) -> Section | None:
     results = seen.versions
     if not any(found.accepted or found.refused for found in results):
         return None
-    findings = [_version_finding(found, results) for found in results]
     accepted = {found.version for found in results if found.accepted}
+    findings = [_version_finding(found, accepted) for found in results]
     if not accepted:
         findings.append(Finding(Level.FAIL, "no TLS version accepted", WHY["no version"]))
     elif accepted <= set(DEPRECATED):
@@ -143,7 +143,7 @@ def versions_section(seen: Seen) -> Section | None:
     return Section("TLS versions", tuple(findings))
 
 
-def _version_finding(found: VersionResult, results: tuple[VersionResult, ...]) -> Finding:
+def _version_finding(found: VersionResult, accepted: set[str]) -> Finding:
     label = f"TLS {found.version}"
     deprecated = found.version in DEPRECATED
     if found.accepted:
@@ -155,7 +155,6 @@ def _version_finding(found: VersionResult, results: tuple[VersionResult, ...]) -
         return Finding(Level.INFO, f"{label} not tested: {found.reason}")
     if deprecated:
         return Finding(Level.OK, f"{label} refused, as it should be")
-    accepted = {other.version for other in results if other.accepted}
     if found.version == "1.3" and "1.2" in accepted:
         text = f"{label} refused: 1.2 serves, though 1.3 is faster and hides the certificate"
     elif found.version == "1.2" and "1.3" in accepted:
