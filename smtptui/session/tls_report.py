@@ -4,16 +4,16 @@ cipher, and whether its certificate would be trusted (chain, dates, name), each 
 
 The engine connects (:func:`~smtptui.engine.probe.probe_port` and
 :func:`~smtptui.engine.tls_versions.probe_versions`, all at once); this module judges what
-they saw. Each section is a function of :class:`Seen` in :data:`SECTIONS`: a new check (DANE,
-MTA-STS) is one more function there, and one more field of :class:`Seen` when it needs a
-look of its own, gathered in :func:`tls_report` with the probes.
+they saw. Each section is a function of :class:`Seen`: one that judges what the probes saw
+goes in :data:`SECTIONS`; one that looks again (DNS, HTTPS: DANE, MTA-STS) in :data:`LOOKS`,
+awaited together after the probes, with what it needs as one more field of :class:`Seen`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -232,8 +232,13 @@ SECTIONS: tuple[Callable[[Seen], Section | None], ...] = (
     versions_section,
     certificate_section,
 )
-"""The report's sections, in order; a section that returns None is left out. DANE and
-MTA-STS go after :func:`certificate_section`."""
+"""The sections that judge what the probes saw, in order; one that returns None is left
+out."""
+
+LOOKS: tuple[Callable[[Seen], Awaitable[Section | None]], ...] = ()
+"""The sections that look again once the probes are done (DANE: the TLSA records against
+``Seen.tls.chain``; MTA-STS), awaited together and shown after :data:`SECTIONS`', in order;
+one that returns None is left out."""
 
 
 @dataclass(frozen=True)
@@ -297,7 +302,9 @@ async def tls_report(
         probe_versions(host, port, security, sni=sni, timeout=timeout),
     )
     seen = Seen(host, port, security, sni or host, probe, versions, now or datetime.now(UTC))
-    sections = tuple(section for judge in SECTIONS if (section := judge(seen)) is not None)
+    judged = [judge(seen) for judge in SECTIONS]
+    judged += await asyncio.gather(*(look(seen) for look in LOOKS))
+    sections = tuple(section for section in judged if section is not None)
     return TlsReport(host, port, security, sections, versions, seen.tls, probe, seen.verified)
 
 

@@ -17,7 +17,8 @@ from smtptui.engine.probe import PortSecurity, probe_port
 from smtptui.engine.tls_versions import VersionResult, client_offers, probe_versions
 from smtptui.protocol.errors import CommandError
 from smtptui.server import EmbeddedServer
-from smtptui.session.findings import Level
+from smtptui.session import tls_report as tls_report_module
+from smtptui.session.findings import Finding, Level, Section
 from smtptui.session.tls_report import (
     WHY,
     Seen,
@@ -269,6 +270,27 @@ async def test_a_weak_key_or_signature_is_a_warning(
         assert section is not None
         key = section.findings[-1]
         assert (key.level, key.text, key.why) == (Level.WARN, text, WHY["weak key"])
+
+
+async def test_a_section_that_looks_again_comes_after_the_others(
+    make_server: MakeServer, ca: trustme.CA, cafile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LOOKS, where DANE and MTA-STS go: each is awaited with what the probes saw."""
+    seen: list[Seen] = []
+
+    async def chain_length(found: Seen) -> Section:
+        seen.append(found)
+        assert found.tls is not None
+        return Section("Chain length", (Finding(Level.INFO, str(len(found.tls.chain))),))
+
+    async def nothing(found: Seen) -> None:
+        return None
+
+    monkeypatch.setattr(tls_report_module, "LOOKS", (nothing, chain_length))
+    report = await report_on(make_server(tls_context=tls_context(ca)), cafile)
+    assert [section.title for section in report.sections][-2:] == ["Certificate", "Chain length"]
+    assert lines(report, "Chain length") == ["· 1"]
+    assert [found.port for found in seen] == [report.port]
 
 
 async def test_a_version_the_client_cannot_offer_is_not_the_servers_refusal(
