@@ -1172,6 +1172,88 @@ def mx_json(found: MxResult, checks: Mapping[str, ReverseCheck]) -> dict[str, An
     }
 
 
+REPORT_EXITS = (
+    (0, "every finding good (✔) or information (·)"),
+    (1, "a warning (⚠) or a failure (✘): see --json's levels"),
+    (2, "no TLS to judge: no connection, no STARTTLS, no version accepted; or bad arguments"),
+)
+"""``smtptui tls-report``'s exit statuses, as its help lists them."""
+
+REPORT_FLAGS = {"host": "HOST", "port": "HOST", "SNI": "--sni", "connect timeout": "--timeout"}
+"""The argument to blame for each setting a :class:`CommandError` of the report names."""
+
+LEVEL_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}  # Level's values
+"""The colour of each finding's level (information: the terminal's own)."""
+
+
+@main.command(
+    name="tls-report",
+    epilog="\b\nExit status:\n" + "\n".join(f"{code:>4}  {text}" for code, text in REPORT_EXITS),
+)
+@click.argument("host", metavar="HOST[:PORT]")
+@click.option(
+    "--starttls", "security", flag_value="starttls", help="STARTTLS (the default but on 465)."
+)
+@click.option("--tls", "security", flag_value="tls", help="Implicit TLS (the default on 465).")
+@click.option("--sni", metavar="NAME", help="The name to send in SNI and check (default: HOST).")
+@click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust this CA alone.")
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds for each step.")
+@click.option("--json", "json_output", is_flag=True, help="Print one JSON object.")
+def tls_report_command(
+    host: str,
+    security: str | None,
+    sni: str | None,
+    cafile: str | None,
+    timeout: float,
+    json_output: bool,
+) -> None:
+    """Report on the TLS of HOST's port 25 (465 with --tls), or PORT: each of TLS 1.0 to 1.3
+    tried apart, with the cipher each gets; the certificate's chain, dates and name, and
+    whether a client would trust it; each problem with why it matters."""
+    import textwrap
+
+    from smtptui.engine.hosts import format_host, parse_host
+    from smtptui.engine.loop import run
+    from smtptui.engine.probe import PortSecurity
+    from smtptui.session.findings import Level
+    from smtptui.session.tls_report import report_json, tls_report
+
+    try:
+        name, port = parse_host(host, 0)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'HOST[:PORT]'") from None
+    try:
+        report = run(
+            tls_report(
+                name,
+                port or None,
+                security=PortSecurity(security) if security else None,
+                sni=sni,
+                cafile=cafile,
+                timeout=timeout,
+            )
+        )
+    except CommandError as error:
+        flag = REPORT_FLAGS.get(error.field, error.field)
+        raise click.BadParameter(str(error), param_hint=f"'{flag}'") from None
+    if json_output:
+        from smtptui.session.visible import json_line
+
+        click.echo(json_line(report_json(report)))
+    else:
+        say(f"TLS report for {format_host(report.host, report.port)} ({report.security.value})")
+        for section in report.sections:
+            say(section.title)
+            for finding in section.findings:
+                say(f"  {finding.line}", LEVEL_COLOURS.get(finding.level))
+                if finding.why and finding.level in (Level.WARN, Level.FAIL):
+                    for line in textwrap.wrap(finding.why, 74):
+                        say(f"      {line}")
+    if not report.reached:
+        sys.exit(2)
+    sys.exit(1 if report.level in (Level.WARN, Level.FAIL) else 0)
+
+
 COMPLETE_VAR = "_SMTPTUI_COMPLETE"
 """The variable click's completion scripts set when they ask ``smtptui`` for completions."""
 

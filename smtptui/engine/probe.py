@@ -180,8 +180,11 @@ async def _probe(
             return reached(stage=stage, verify_error=error.reason, error=error.reason)
         return reached(stage=stage, error=str(error))
     except errors.Located as error:  # the connection failed: it says where
-        connecting = progress[-1].stage == "connect" and error.step != "connect"
-        return reached(stage="greeting" if connecting else progress[-1].stage, error=str(error))
+        stage = progress[-1].stage
+        if stage == "connect" and error.step != "connect":  # connected, then failed
+            handshaking = security is PortSecurity.TLS and client.tls is None
+            stage = "handshake" if handshaking else "greeting"
+        return reached(stage=stage, error=str(error))
     except errors.SMTPResponseException as error:  # a refusal (STARTTLS's)
         text = error.smtp_error
         text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text

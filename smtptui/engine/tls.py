@@ -8,6 +8,7 @@ import ipaddress
 import os
 import ssl
 import sys
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -292,10 +293,12 @@ def make_tls_context(
         if keylog and not sys.flags.ignore_environment:
             context.keylog_filename = keylog
     context.check_hostname = False
-    if tls_min:
-        context.minimum_version = tls_version("TLS min", tls_min)
-    if tls_max:
-        context.maximum_version = tls_version("TLS max", tls_max)
+    with warnings.catch_warnings():  # TLS 1.0 and 1.1 are deprecated: here, asked for
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if tls_min:
+            context.minimum_version = tls_version("TLS min", tls_min)
+        if tls_max:
+            context.maximum_version = tls_version("TLS max", tls_max)
     if ciphers:
         set_ciphers(context, ciphers)
     if client_cert:

@@ -19,7 +19,8 @@ from textual.widgets import Static
 from smtptui.engine.chain import check_chain, counted
 from smtptui.engine.ocsp import OcspStatus
 from smtptui.engine.tls import CertificateInfo, TlsInfo
-from smtptui.session import save_chain, visible, visible_tls
+from smtptui.session import Level, save_chain, visible, visible_tls
+from smtptui.session import certificate as words
 from smtptui.ui.dialog import ScrollingDialog
 from smtptui.ui.path import PathScreen
 
@@ -28,9 +29,6 @@ LABEL_WIDTH = 14
 
 PLAIN_WIDTH = 80
 """The plain text is wrapped to fit this many columns."""
-
-WARN_DAYS = 30
-"""A certificate expiring sooner than this is flagged."""
 
 FINGERPRINT_BYTES = 16
 """Bytes per line of a fingerprint: 47 columns, so it fits beside the labels at 80 columns."""
@@ -135,7 +133,7 @@ def ocsp_line(status: OcspStatus, now: datetime) -> Content:
 
 
 def _maybe(moment: datetime | None) -> str:
-    return _when(moment) if moment else "not given"
+    return words.when(moment) if moment else "not given"
 
 
 def _label(info: TlsInfo, index: int) -> str:
@@ -152,7 +150,10 @@ def _certificate(cert: CertificateInfo, label: str, now: datetime) -> Section:
         f"  {cert.common_name}" if cert.common_name else "",
         ("  (self-signed)" if cert.self_signed else "", "$text-muted"),
     )
-    valid_from, valid_until = Content(_when(cert.not_before)), Content(_when(cert.not_after))
+    valid_from, valid_until = (
+        Content(words.when(cert.not_before)),
+        Content(words.when(cert.not_after)),
+    )
     note, style = validity(cert, now)
     if now < cert.not_before:
         valid_from += Content.styled(f"  ({note})", style)
@@ -162,7 +163,7 @@ def _certificate(cert: CertificateInfo, label: str, now: datetime) -> Section:
         ("Subject", Content(cert.subject or "(empty)")),
         ("Issuer", Content(cert.issuer or "(empty)")),
         ("SANs", Content(", ".join(cert.sans) or "none")),
-        ("Key", Content(_key(cert))),
+        ("Key", Content(words.key_text(cert))),
         ("Signature", Content(cert.signature_algorithm or "unknown")),
         ("Valid from", valid_from),
         ("Valid until", valid_until),
@@ -172,34 +173,15 @@ def _certificate(cert: CertificateInfo, label: str, now: datetime) -> Section:
     return Section(title, rows)
 
 
-def _key(cert: CertificateInfo) -> str:
-    size = f" {cert.key_bits}-bit" if cert.key_bits else ""
-    curve = f" ({cert.curve})" if cert.curve else ""
-    return f"{cert.key_type or 'unknown'}{size}{curve}"
+_STYLES = {Level.OK: "$text-success", Level.WARN: "$text-warning", Level.FAIL: "$text-error"}
+"""The style of each level a certificate's validity can have."""
 
 
 def validity(cert: CertificateInfo, now: datetime) -> tuple[str, str]:
-    """How the validity period stands at ``now``, and the style that says how urgent it is."""
-    if now < cert.not_before:
-        return f"not yet valid: starts {_in_days((cert.not_before - now).days)}", "$text-error"
-    if now >= cert.not_after:
-        days = (now - cert.not_after).days
-        return ("EXPIRED today" if days == 0 else f"EXPIRED {_days(days)} ago"), "$text-error"
-    days = (cert.not_after - now).days
-    style = "$text-warning" if days < WARN_DAYS else "$text-success"
-    return f"expires {_in_days(days)}", style
-
-
-def _when(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _days(days: int) -> str:
-    return f"{days} day" if days == 1 else f"{days} days"
-
-
-def _in_days(days: int) -> str:
-    return "today" if days == 0 else f"in {_days(days)}"
+    """How the validity period stands at ``now`` (the session's words), and the style that
+    says how urgent it is."""
+    note, level = words.validity(cert, now)
+    return note, _STYLES[level]
 
 
 def _fingerprint_lines(fingerprint: str) -> Iterator[str]:

@@ -88,3 +88,11 @@ def test_run_builds_no_message_and_no_recipe_it_was_not_asked_for(
 @pytest.mark.parametrize("args", [("--help",), ("run", "--help"), ("serve", "--help")])
 def test_help_imports_no_ui_no_server(args: tuple[str, ...]) -> None:
     assert not imported(*args) & {"textual", "rich", "aiosmtpd", "cryptography", "platformdirs"}
+
+
+def test_tls_report_imports_no_ui_no_server_no_dns(
+    make_server: Callable[..., EmbeddedServer], cafile: str
+) -> None:
+    server = make_server()
+    found = imported("tls-report", f"127.0.0.1:{server.port}", "--cafile", cafile)
+    assert not found & {"textual", "rich", "aiosmtpd", "platformdirs", "dns", "tomlkit"}

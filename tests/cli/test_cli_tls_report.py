@@ -1,0 +1,163 @@
+"""``smtptui tls-report`` as a real process, against the embedded server with trustme
+certificates: its text, --json, the exit statuses, and bad arguments."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import trustme
+from click.testing import CliRunner
+
+from smtptui.cli import main
+from smtptui.server import EmbeddedServer
+from smtptui.session.tls_report import WHY
+
+from support.tls_servers import closed_port, tls_context
+
+MakeServer = Callable[..., EmbeddedServer]
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "tls-report.schema.json"
+
+
+@cache
+def validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA.read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    return jsonschema.Draft202012Validator(schema, format_checker=checker)
+
+
+def report(out: str) -> dict:
+    """stdout as the one JSON object, valid against the schema."""
+    found = json.loads(out)
+    validator().validate(found)
+    return found
+
+
+def tls_report(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "smtptui", "tls-report", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_good_server(make_server: MakeServer, ca: trustme.CA, cafile: str) -> None:
+    server = make_server(tls_context=tls_context(ca))
+    result = tls_report(f"127.0.0.1:{server.port}", "--cafile", cafile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:4] == [
+        f"TLS report for 127.0.0.1:{server.port} (starttls)",
+        "Connection",
+        "  · greeting: 220 smtptui.demo ESMTP smtptui",
+        "  ✔ STARTTLS offered",
+    ]
+    assert lines[4] == "TLS versions"
+    assert lines[5:7] == [
+        "  ✔ TLS 1.0 refused, as it should be",
+        "  ✔ TLS 1.1 refused, as it should be",
+    ]
+    assert lines[9] == "Certificate"
+    assert lines[10] == "  ✔ verified: a chain to a trusted root, for 127.0.0.1"
+    assert result.stderr == ""
+
+
+def test_a_warning_says_why_below_it_and_exits_1(
+    make_server: MakeServer, ca: trustme.CA, cafile: str
+) -> None:
+    server = make_server(tls_context=tls_context(ca, days=10.5))
+    result = tls_report(f"127.0.0.1:{server.port}", "--cafile", cafile)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    (at,) = (n for n, line in enumerate(lines) if line.startswith("  ⚠ valid until "))
+    assert lines[at].endswith("(expires in 10 days)")
+    why = [f"      {line}" for line in textwrap.wrap(WHY["expiring"], 74)]
+    assert lines[at + 1 : at + 1 + len(why)] == why
+
+
+def test_a_failure_exits_1_and_information_has_no_why(
+    make_server: MakeServer, ca: trustme.CA, cafile: str
+) -> None:
+    server = make_server(tls_context=tls_context(ca, "mail.example"))
+    result = tls_report(f"127.0.0.1:{server.port}", "--cafile", cafile)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    at = lines.index("  ✘ not for 127.0.0.1: for DNS:mail.example")
+    assert lines[at + 1] == "      " + textwrap.wrap(WHY["name"], 74)[0]
+    issued = next(n for n, line in enumerate(lines) if line.startswith("  · issued to "))
+    assert lines[issued + 1].startswith("  · key ")
+
+
+def test_sni_names_the_certificate_checked(
+    make_server: MakeServer, ca: trustme.CA, cafile: str
+) -> None:
+    server = make_server(tls_context=tls_context(ca, "mail.example"))
+    result = tls_report(f"127.0.0.1:{server.port}", "--cafile", cafile, "--sni", "mail.example")
+    assert result.returncode == 0, result.stdout
+
+
+def test_implicit_tls(make_server: MakeServer, ca: trustme.CA, cafile: str) -> None:
+    server = make_server(tls_context=tls_context(ca), implicit_tls=True)
+    result = tls_report(f"127.0.0.1:{server.port}", "--tls", "--cafile", cafile)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines()[0] == f"TLS report for 127.0.0.1:{server.port} (tls)"
+    assert f"  ✔ 127.0.0.1:{server.port} speaks TLS from the first byte" in result.stdout
+
+
+def test_json(make_server: MakeServer, ca: trustme.CA, cafile: str) -> None:
+    server = make_server(tls_context=tls_context(ca, days=10.5))
+    result = tls_report(f"127.0.0.1:{server.port}", "--cafile", cafile, "--json")
+    assert result.returncode == 1
+    found = report(result.stdout)
+    assert (found["level"], found["tls"], found["port"]) == ("warn", True, server.port)
+    assert [version["version"] for version in found["versions"]] == ["1.0", "1.1", "1.2", "1.3"]
+    expiry = found["sections"][2]["findings"][2]
+    assert (expiry["level"], expiry["why"]) == ("warn", WHY["expiring"])
+
+
+def test_no_starttls_exits_2(make_server: MakeServer) -> None:
+    server = make_server(starttls=False)
+    result = tls_report(f"127.0.0.1:{server.port}")
+    assert result.returncode == 2
+    why = [f"      {line}" for line in textwrap.wrap(WHY["no starttls"], 74)]
+    assert result.stdout.splitlines()[-1 - len(why) :] == ["  ✘ STARTTLS not offered", *why]
+
+
+def test_a_dead_port_exits_2() -> None:
+    port = closed_port()
+    result = tls_report(f"127.0.0.1:{port}", "--json", "--timeout", "2")
+    assert result.returncode == 2
+    found = report(result.stdout)
+    assert found["tls"] is False and found["certificate"] is None
+    assert [section["title"] for section in found["sections"]] == ["Connection"]
+    assert "refused" in found["sections"][0]["findings"][0]["text"]
+
+
+def test_bad_arguments_are_usage_errors_naming_them() -> None:
+    host = tls_report("[::1")
+    assert host.returncode == 2 and host.stdout == ""
+    assert "Invalid value for 'HOST[:PORT]': '[::1': " in host.stderr
+    sni = tls_report("127.0.0.1", "--sni", "two words")
+    assert sni.returncode == 2 and "Invalid value for '--sni': SNI:" in sni.stderr
+    timeout = tls_report("127.0.0.1", "--timeout", "0")
+    assert timeout.returncode == 2 and "'--timeout'" in timeout.stderr
+    for result in (host, sni, timeout):
+        assert "Traceback" not in result.stderr
+
+
+def test_colours_by_level(make_server: MakeServer, ca: trustme.CA, cafile: str) -> None:
+    server = make_server(tls_context=tls_context(ca, "mail.example"))
+    args = ["tls-report", f"127.0.0.1:{server.port}", "--cafile", cafile]
+    result = CliRunner().invoke(main, args, color=True)
+    assert result.exit_code == 1
+    assert "\x1b[32m  ✔ STARTTLS offered\x1b[0m" in result.output
+    assert "\x1b[31m  ✘ not for 127.0.0.1: for DNS:mail.example\x1b[0m" in result.output
+    assert "\n  · issued to " in result.output  # information: no colour
