@@ -1179,7 +1179,15 @@ REPORT_EXITS = (
 )
 """``smtptui tls-report``'s exit statuses, as its help lists them."""
 
-REPORT_FLAGS = {"host": "HOST", "port": "HOST", "SNI": "--sni", "connect timeout": "--timeout"}
+REPORT_FLAGS = {
+    "host": "HOST",
+    "port": "HOST",
+    "domain": "--domain",
+    "SNI": "--sni",
+    "connect timeout": "--timeout",
+    "nameserver": "--nameserver",
+    "tlsa": "--tlsa",
+}
 """The argument to blame for each setting a :class:`CommandError` of the report names."""
 
 LEVEL_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}  # Level's values
@@ -1198,6 +1206,19 @@ LEVEL_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}  # Level's valu
 @click.option("--sni", metavar="NAME", help="The name to send in SNI and check (default: HOST).")
 @click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust this CA alone.")
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds for each step.")
+@NAMESERVER_OPTION
+@click.option(
+    "--tlsa",
+    multiple=True,
+    metavar='"U S M HEX"',
+    help="A TLSA record to check instead of DNS's (repeatable): 3 1 1 ab12….",
+)
+@click.option("--domain", help="The domain whose MTA-STS policy to check (with @DOMAIN: its own).")
+@click.option(
+    "--policy-file",
+    type=click.Path(dir_okay=False),
+    help="An MTA-STS policy to check instead of the published one (needs a domain).",
+)
 @click.option("--json", "json_output", is_flag=True, help="Print one JSON object.")
 def tls_report_command(
     host: str,
@@ -1205,13 +1226,23 @@ def tls_report_command(
     sni: str | None,
     cafile: str | None,
     timeout: float,
+    nameserver: str | None,
+    tlsa: tuple[str, ...],
+    domain: str | None,
+    policy_file: str | None,
     json_output: bool,
 ) -> None:
     """Report on the TLS of HOST's port 25 (465 with --tls), or PORT: each of TLS 1.0 to 1.3
     tried apart, with the cipher each gets; the certificate's chain, dates and name, and
-    whether a client would trust it; each problem with why it matters."""
+    whether a client would trust it; DANE (the TLSA records of _PORT._tcp.HOST) and the
+    domain's MTA-STS policy against its MX hosts; each problem with why it matters.
+
+    HOST may be @DOMAIN (or an address at it): the report is then on the domain's first MX
+    host, and its MTA-STS policy is checked.
+    """
     import textwrap
 
+    from smtptui.engine.dane import parse_tlsa
     from smtptui.engine.hosts import format_host, parse_host
     from smtptui.engine.loop import run
     from smtptui.engine.probe import PortSecurity
@@ -1222,7 +1253,10 @@ def tls_report_command(
         name, port = parse_host(host, 0)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="'HOST[:PORT]'") from None
+    if policy_file is not None and not (domain or "@" in name):
+        raise click.UsageError("--policy-file needs a domain: @DOMAIN or --domain")
     try:
+        records = tuple(parse_tlsa(record) for record in tlsa)
         report = run(
             tls_report(
                 name,
@@ -1231,6 +1265,10 @@ def tls_report_command(
                 sni=sni,
                 cafile=cafile,
                 timeout=timeout,
+                nameserver=nameserver,
+                tlsa=records,
+                domain=domain,
+                policy_file=policy_file,
             )
         )
     except CommandError as error:

@@ -199,6 +199,15 @@ async def reverse_all(
     return {check.address: check for check in checks}
 
 
+async def host_addresses(
+    name: str, *, nameserver: str | None = None, timeout: float = DNS_TIMEOUT
+) -> tuple[tuple[str, ...], str]:
+    """``name``'s addresses as ``nameserver`` (None: the system's) gives them, A first, and
+    why there are none: a host is looked up in the DNS server the user named, not only the
+    system's."""
+    return await addresses_of(make_resolver(nameserver, timeout), name)
+
+
 async def addresses_of(
     resolver: dns.asyncresolver.Resolver, name: str
 ) -> tuple[tuple[str, ...], str]:

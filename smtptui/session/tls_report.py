@@ -13,19 +13,29 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from smtptui.engine.chain import check_chain
+from smtptui.engine.dane import Tlsa
 from smtptui.engine.hosts import SMTPS_PORT, format_host
+from smtptui.engine.mx import (
+    MxResult,
+    host_addresses,
+    mx_hosts,
+    parse_nameserver,
+    target_domain,
+)
 from smtptui.engine.probe import PortProbe, PortSecurity, probe_port
 from smtptui.engine.tls import TlsInfo, VerifyMode, certificate_names, names_match
 from smtptui.engine.tls_versions import VersionResult, probe_versions
 from smtptui.protocol.errors import CommandError
 from smtptui.session.certificate import key_text, validity, when
 from smtptui.session.findings import Finding, Level, Section
+from smtptui.session.policies import dane_section, mta_sts_section
 from smtptui.session.settings import Security, SessionSettings
 
 DEPRECATED = ("1.0", "1.1")
@@ -80,6 +90,12 @@ class Seen:
     probe: PortProbe
     versions: tuple[VersionResult, ...]
     now: datetime
+    nameserver: str | None = None  # the DNS server the looks ask (None: the system's)
+    cafile: str | None = None  # trusted for the MTA-STS policy's HTTPS too
+    tlsa: tuple[Tlsa, ...] = ()  # TLSA records given: DANE checks these, not DNS's
+    domain: str = ""  # whose MTA-STS policy to check ("": none named)
+    mx_names: tuple[str, ...] = ()  # the domain's MX hosts, for its policy to allow
+    policy_file: str | None = None  # the MTA-STS policy to check instead of the published one
 
     @property
     def tls(self) -> TlsInfo | None:
@@ -235,10 +251,60 @@ SECTIONS: tuple[Callable[[Seen], Section | None], ...] = (
 """The sections that judge what the probes saw, in order; one that returns None is left
 out."""
 
-LOOKS: tuple[Callable[[Seen], Awaitable[Section | None]], ...] = ()
+
+async def dane_look(seen: Seen) -> Section | None:
+    """DANE: the TLSA records of the host's port (or those given) against the chain it
+    sent. None for an address: TLSA records live under a host name."""
+    if not seen.tlsa and _is_address(seen.host):
+        return None
+    chain = seen.tls.chain if seen.tls is not None else ()
+    return await dane_section(
+        seen.host, seen.port, chain, given=seen.tlsa, nameserver=seen.nameserver
+    )
+
+
+async def mta_sts_look(seen: Seen) -> Section | None:
+    """MTA-STS: the domain's policy against its MX hosts, when a domain is named; for a host
+    name without one, how to name it (None for an address: it has no domain)."""
+    if seen.domain:
+        return await mta_sts_section(
+            seen.domain,
+            seen.mx_names,
+            policy_file=seen.policy_file,
+            nameserver=seen.nameserver,
+            cafile=seen.cafile,
+        )
+    if _is_address(seen.host):
+        return None
+    text = "not checked: name the domain (@DOMAIN, or --domain) to check its policy"
+    return Section("MTA-STS", (Finding(Level.INFO, text),))
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+LOOKS: tuple[Callable[[Seen], Awaitable[Section | None]], ...] = (dane_look, mta_sts_look)
 """The sections that look again once the probes are done (DANE: the TLSA records against
 ``Seen.tls.chain``; MTA-STS), awaited together and shown after :data:`SECTIONS`', in order;
 one that returns None is left out."""
+
+
+def mx_section(found: MxResult, chosen: str) -> Section:
+    """How a report on ``@domain`` found its host: the domain's MX hosts, and the one it
+    reports on (``chosen``; "" when none can take mail)."""
+    if found.problem:
+        return Section("MX", (Finding(Level.FAIL, found.problem),))
+    findings = [Finding(Level.INFO, f"MX for {found.domain}: {found.summary()}")]
+    findings += [
+        Finding(Level.WARN, f"{host.name}: {host.error}") for host in found.hosts if host.error
+    ]
+    findings.append(Finding(Level.INFO, f"reporting on {chosen}, the first with an address"))
+    return Section("MX", tuple(findings))
 
 
 @dataclass(frozen=True)
@@ -274,38 +340,122 @@ async def tls_report(
     sni: str | None = None,
     cafile: str | None = None,
     timeout: float = 10.0,
+    nameserver: str | None = None,
+    tlsa: tuple[Tlsa, ...] = (),
+    domain: str | None = None,
+    policy_file: str | None = None,
     now: datetime | None = None,
 ) -> TlsReport:
     """Look at ``host``:``port`` (25, or 465 with implicit TLS) spoken to by ``security``
     (implicit TLS on 465, else STARTTLS), with ``sni`` (None: the host; "": none) and the
     CAs of ``cafile`` (None: the system's), each step within ``timeout`` seconds.
-    Arguments a session would refuse raise its :class:`CommandError`, naming the setting,
-    before anything connects."""
+
+    ``host`` may be ``@domain`` (or an address at it): the report is then on the domain's
+    first MX host with an address, and its MTA-STS policy is checked against all its MX
+    hosts; ``domain`` names the domain whose policy to check for a host given by name.
+    ``nameserver`` is the DNS server for these and for DANE, ``tlsa`` records to check
+    instead of DNS's, ``policy_file`` an MTA-STS policy to check instead of the one
+    published (to try one before publishing it). Arguments a session would refuse raise
+    its :class:`CommandError`, naming the setting, before anything connects."""
     if security is None:
         security = PortSecurity.TLS if port == SMTPS_PORT else PortSecurity.STARTTLS
     security = PortSecurity(security)
     if security is PortSecurity.PLAIN:
         raise CommandError("security", "a TLS report needs STARTTLS or implicit TLS")
+    routed = "@" in host
+    if routed:
+        try:
+            domain = target_domain(host)
+        except CommandError as error:
+            raise CommandError("host", str(error).removeprefix("domain: ")) from None
+    elif domain:
+        domain = target_domain(domain)
     settings = SessionSettings(
-        host=host,
+        host="" if routed else host,
         port=port,
         security=Security(security.value),
         sni=sni,
         cafile=cafile,
         connect_timeout=timeout,
     )
-    host, port = settings.address()
-    probe, versions = await asyncio.gather(
-        probe_port(
-            host, port, security, sni=sni, verify=VerifyMode.CA, cafile=cafile, timeout=timeout
-        ),
-        probe_versions(host, port, security, sni=sni, timeout=timeout),
+    if nameserver is not None:
+        parse_nameserver(nameserver)
+    target = await _locate(settings, domain or "", routed, nameserver, timeout)
+    host, address, port, unknown = target.host, target.address, target.port, target.error
+    if target.mx is not None and target.mx.level is Level.FAIL:  # no host to report on
+        probe = PortProbe(host, port, security, error=unknown)
+        return TlsReport(host, port, security, (target.mx,), (), None, probe, False)
+    name = sni or host
+    if not unknown:
+        probe, versions = await asyncio.gather(
+            probe_port(
+                address, port, security, sni=name, verify=VerifyMode.CA, cafile=cafile,
+                timeout=timeout,
+            ),
+            probe_versions(address, port, security, sni=name, timeout=timeout),
+        )  # fmt: skip
+    else:
+        probe, versions = PortProbe(host, port, security, error=unknown), ()
+    seen = Seen(
+        host,
+        port,
+        security,
+        name,
+        probe,
+        versions,
+        now or datetime.now(UTC),
+        nameserver,
+        cafile,
+        tlsa,
+        domain or "",
+        target.mx_names,
+        policy_file,
     )
-    seen = Seen(host, port, security, sni or host, probe, versions, now or datetime.now(UTC))
-    judged = [judge(seen) for judge in SECTIONS]
+    judged = [target.mx] + [judge(seen) for judge in SECTIONS]
     judged += await asyncio.gather(*(look(seen) for look in LOOKS))
     sections = tuple(section for section in judged if section is not None)
     return TlsReport(host, port, security, sections, versions, seen.tls, probe, seen.verified)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where the report connects: ``host`` by name (for SNI, the certificate, DANE) at
+    ``address``; ``mx`` how a domain's MX led there (None: not routed), ``mx_names`` the
+    domain's MX hosts; ``error`` why there is no address to connect to."""
+
+    host: str
+    address: str
+    port: int
+    mx: Section | None = None
+    mx_names: tuple[str, ...] = ()
+    error: str = ""
+
+
+async def _locate(
+    settings: SessionSettings,
+    domain: str,
+    routed: bool,
+    nameserver: str | None,
+    timeout: float,
+) -> _Target:
+    """The host to report on: the settings' host, looked up in ``nameserver`` when one is
+    named; or, ``routed``, ``domain``'s first MX host with an address (port 25 unless
+    told). ``domain``'s MX names come along, for its MTA-STS policy."""
+    found = await mx_hosts(domain, nameserver=nameserver, timeout=timeout) if domain else None
+    mx_names = tuple(each.name for each in found.hosts) if found else ()
+    if routed:
+        assert found is not None
+        port = settings.port or 25
+        usable = [each for each in found.hosts if each.addresses]
+        if found.problem or not usable:
+            return _Target(domain, domain, port, mx_section(found, ""), mx_names, found.problem)
+        host = usable[0].name
+        return _Target(host, usable[0].addresses[0], port, mx_section(found, host), mx_names)
+    host, port = settings.address()
+    if nameserver is None or _is_address(host):
+        return _Target(host, host, port, None, mx_names)
+    addresses, error = await host_addresses(host, nameserver=nameserver, timeout=timeout)
+    return _Target(host, addresses[0] if addresses else host, port, None, mx_names, error)
 
 
 def report_json(report: TlsReport) -> dict[str, Any]:

@@ -4,6 +4,7 @@ certificates: its text, --json, the exit statuses, and bad arguments."""
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import sys
 import textwrap
@@ -16,9 +17,12 @@ import trustme
 from click.testing import CliRunner
 
 from smtptui.cli import main
+from smtptui.engine.dane import tlsa_for
+from smtptui.engine.tls import CertificateInfo
 from smtptui.server import EmbeddedServer
 from smtptui.session.tls_report import WHY
 
+from support.dns import dns_server
 from support.tls_servers import closed_port, tls_context
 
 MakeServer = Callable[..., EmbeddedServer]
@@ -161,3 +165,53 @@ def test_colours_by_level(make_server: MakeServer, ca: trustme.CA, cafile: str) 
     assert "\x1b[32m  ✔ STARTTLS offered\x1b[0m" in result.output
     assert "\x1b[31m  ✘ not for 127.0.0.1: for DNS:mail.example\x1b[0m" in result.output
     assert "\n  · issued to " in result.output  # information: no colour
+
+
+def test_a_domain_routed_by_its_mx_with_dane_and_mta_sts(
+    make_server: MakeServer, ca: trustme.CA, cafile: str, tmp_path: Path
+) -> None:
+    """@DOMAIN: its MX found in a real DNS server, the TLSA record given, the MTA-STS TXT
+    record from DNS and the policy from a file."""
+    leaf = ca.issue_cert("mx.sts.test")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    leaf.configure_cert(context)
+    server = make_server(tls_context=context)
+    der = ssl.PEM_cert_to_DER_cert(leaf.cert_chain_pems[0].bytes().decode())
+    record = tlsa_for(CertificateInfo.from_der(der))
+    policy = tmp_path / "mta-sts.txt"
+    policy.write_text("version: STSv1\nmode: testing\nmx: mx.sts.test\nmax_age: 604800\n")
+    zone = (
+        "sts.test. 60 IN MX 10 mx.sts.test.\n"
+        "mx.sts.test. 60 IN A 127.0.0.1\n"
+        '_mta-sts.sts.test. 60 IN TXT "v=STSv1; id=1"\n'
+    )
+    with dns_server(zone) as nameserver:
+        result = tls_report(
+            f"@sts.test:{server.port}",
+            *("--nameserver", nameserver, "--cafile", cafile, "--tlsa", record.text),
+            *("--policy-file", str(policy), "--json"),
+        )
+    found = report(result.stdout)
+    assert result.returncode == 1, result.stderr  # mode testing: a warning
+    assert found["host"] == "mx.sts.test"
+    sections = {section["title"]: section["level"] for section in found["sections"]}
+    assert sections == {
+        "MX": "info",
+        "Connection": "ok",
+        "TLS versions": "ok",
+        "Certificate": "ok",
+        "DANE": "ok",
+        "MTA-STS": "warn",
+    }
+
+
+def test_bad_dane_and_mta_sts_arguments_are_usage_errors() -> None:
+    tlsa = tls_report("127.0.0.1", "--tlsa", "3 1 1 zz")
+    assert tlsa.returncode == 2 and "Invalid value for '--tlsa'" in tlsa.stderr
+    policy = tls_report("127.0.0.1", "--policy-file", "policy.txt")
+    assert policy.returncode == 2
+    assert "--policy-file needs a domain: @DOMAIN or --domain" in policy.stderr
+    domain = tls_report("@not a domain")
+    assert domain.returncode == 2 and "Invalid value for 'HOST'" in domain.stderr
+    nameserver = tls_report("127.0.0.1", "--nameserver", "nowhere")
+    assert nameserver.returncode == 2 and "Invalid value for '--nameserver'" in nameserver.stderr

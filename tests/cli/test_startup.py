@@ -90,9 +90,9 @@ def test_help_imports_no_ui_no_server(args: tuple[str, ...]) -> None:
     assert not imported(*args) & {"textual", "rich", "aiosmtpd", "cryptography", "platformdirs"}
 
 
-def test_tls_report_imports_no_ui_no_server_no_dns(
+def test_tls_report_imports_no_ui_and_no_server(
     make_server: Callable[..., EmbeddedServer], cafile: str
 ) -> None:
     server = make_server()
     found = imported("tls-report", f"127.0.0.1:{server.port}", "--cafile", cafile)
-    assert not found & {"textual", "rich", "aiosmtpd", "platformdirs", "dns", "tomlkit"}
+    assert not found & {"textual", "rich", "aiosmtpd", "platformdirs", "tomlkit"}
