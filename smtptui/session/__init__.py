@@ -58,6 +58,16 @@ if TYPE_CHECKING:
     )
     from smtptui.session.findings import Finding, Level, Section
     from smtptui.session.pem import save_chain
+    from smtptui.session.probe import (
+        DEFAULT_PORTS,
+        PROBE_COLUMNS,
+        ProbeReport,
+        ProbeTarget,
+        parse_probe_target,
+        probe_cells,
+        probe_host,
+        probe_json,
+    )
     from smtptui.session.recipe import Recipe, as_python, as_run, as_swaks
     from smtptui.session.settings import Security, SessionSettings
     from smtptui.session.state import Phase, SessionState, suggestions
@@ -66,6 +76,8 @@ if TYPE_CHECKING:
     from smtptui.session.visible import visible, visible_bytes, visible_tls
 
 __all__ = [
+    "DEFAULT_PORTS",
+    "PROBE_COLUMNS",
     "QUIT_STOPS",
     "READS_SETTINGS",
     "Action",
@@ -90,6 +102,8 @@ __all__ = [
     "Outcome",
     "Phase",
     "Pipeline",
+    "ProbeReport",
+    "ProbeTarget",
     "Quit",
     "Raw",
     "RcptTo",
@@ -118,6 +132,10 @@ __all__ = [
     "default_filename",
     "explanation",
     "export",
+    "parse_probe_target",
+    "probe_cells",
+    "probe_host",
+    "probe_json",
     "save_chain",
     "suggestions",
     "summarize",
@@ -131,6 +149,14 @@ __all__ = [
 ]
 
 _HOMES = {
+    "DEFAULT_PORTS": "smtptui.session.probe",
+    "PROBE_COLUMNS": "smtptui.session.probe",
+    "ProbeReport": "smtptui.session.probe",
+    "ProbeTarget": "smtptui.session.probe",
+    "parse_probe_target": "smtptui.session.probe",
+    "probe_cells": "smtptui.session.probe",
+    "probe_host": "smtptui.session.probe",
+    "probe_json": "smtptui.session.probe",
     "QUIT_STOPS": "smtptui.session.actions",
     "Action": "smtptui.session.actions",
     "Authenticate": "smtptui.session.actions",
