@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from smtptui.engine.mx import MxResult, ReverseCheck
     from smtptui.server import EmbeddedServer
     from smtptui.session import RunAll, SessionSettings
+    from smtptui.session.probe import ProbeReport
     from smtptui.ui.app import SmtpTui
 
 DEMO_SENDER = "alice@smtptui.demo"
@@ -115,6 +116,14 @@ TLS_FLAGS = {
 """The flag for each setting a :class:`CommandError` may name (its field, lower case)."""
 
 
+VERIFY_CHOICE = click.Choice([mode.value for mode in VerifyMode], case_sensitive=False)
+VERIFY_HELP = (
+    "What to check of the certificate: its chain to a trusted CA and its name (both, the "
+    "default), the chain alone (ca), the name alone (host), or nothing."
+)
+"""``--verify``'s choices and help, for ``run``, the UI and ``probe``."""
+
+
 def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--starttls / --tls / --plain, the TLS controls (--verify, --no-verify, --cafile,
     --cert, --key, --sni, --verify-name, --tls-min, --tls-max, --ciphers), --ehlo, --user,
@@ -125,12 +134,7 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--tls", "security", flag_value="tls", help="Implicit TLS (port 465)."),
         click.option("--plain", "security", flag_value="none", help="No TLS at all."),
-        click.option(
-            "--verify",
-            type=click.Choice([mode.value for mode in VerifyMode], case_sensitive=False),
-            help="What to check of the certificate: its chain to a trusted CA and its name "
-            "(both, the default), the chain alone (ca), the name alone (host), or nothing.",
-        ),
+        click.option("--verify", type=VERIFY_CHOICE, help=VERIFY_HELP),
         click.option(
             "--no-verify", is_flag=True, help="Do not verify the certificate (--verify none)."
         ),
@@ -613,7 +617,8 @@ RISK_FLAGS = {Risk.PLAINTEXT_AUTH: "--plaintext-auth", Risk.UNADVERTISED: "--una
 
 
 class _RunCommand(click.Command):
-    """``run``: bad arguments exit 1 (:attr:`Exit.USAGE`), as swaks' do, not click's 2."""
+    """``run`` and ``probe``: bad arguments exit 1 (:attr:`Exit.USAGE`), as swaks' do, not
+    click's 2 (which is the status of a failed connection)."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         with _usage_status():
@@ -1170,6 +1175,132 @@ def mx_json(found: MxResult, checks: Mapping[str, ReverseCheck]) -> dict[str, An
         ],
         "why": WHY,
     }
+
+
+PROBE_EXITS = {
+    Exit.OK: "some port takes AUTH inside TLS",
+    Exit.USAGE: "bad arguments (nothing probed)",
+    Exit.CONNECT: "no port connects",
+    Exit.AUTH: "ports answer, but none takes AUTH inside TLS",
+}
+"""``smtptui probe``'s exit statuses, with what each means (its help shows them)."""
+
+
+@main.command(
+    name="probe",
+    cls=_RunCommand,
+    epilog="\b\nExit status:\n"
+    + "\n".join(f"{status.value:>4}  {meaning}" for status, meaning in PROBE_EXITS.items()),
+)
+@click.argument("host")
+@click.option(
+    "--port",
+    "ports",
+    multiple=True,
+    metavar="N[:plain|starttls|tls]",
+    help="A port to probe, and how (a bare 465: tls, else starttls); repeat for more "
+    "(default: 25, 587, 465:tls, 2525).",
+)
+@click.option(
+    "--timeout", default=10.0, show_default=True, help="Seconds per step (connect, a reply)."
+)
+@click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust a CA.")
+@click.option("--verify", type=VERIFY_CHOICE, default=VerifyMode.BOTH.value, help=VERIFY_HELP)
+@click.option("--sni", metavar="NAME", help="The name to send in SNI (default: HOST).")
+@click.option("--json", "json_output", is_flag=True, help="Print one JSON object.")
+def probe_command(
+    host: str,
+    ports: tuple[str, ...],
+    timeout: float,
+    cafile: str | None,
+    verify: str,
+    sni: str | None,
+    json_output: bool,
+) -> None:
+    """Which port, TLS and AUTH does HOST want from a mail client?
+
+    Probes 25 and 587 with STARTTLS, 465 with implicit TLS and 2525, all at once (within
+    twice --timeout): does each connect, what it greets with, whether TLS works and its
+    certificate verifies, the AUTH mechanisms offered before and inside TLS, SIZE, the
+    extensions. Then what is wrong, why it matters, and which port to use.
+    """
+    from smtptui.engine.loop import run
+    from smtptui.session.probe import (
+        DEFAULT_PORTS,
+        parse_probe_host,
+        parse_probe_target,
+        probe_host,
+        probe_json,
+    )
+
+    try:
+        address = parse_probe_host(host)
+    except CommandError as error:
+        raise click.BadParameter(str(error), param_hint="'HOST'") from None
+    try:
+        targets = tuple(parse_probe_target(port) for port in ports) or DEFAULT_PORTS
+    except CommandError as error:
+        raise click.BadParameter(str(error), param_hint="'--port'") from None
+    report = run(
+        probe_host(
+            address,
+            targets,
+            timeout=timeout,
+            verify=VerifyMode(verify.lower()),
+            cafile=cafile,
+            sni=sni,
+        )
+    )
+    if json_output:
+        from smtptui.session.visible import json_line
+
+        click.echo(json_line(probe_json(report)))
+    else:
+        import shutil
+
+        for line in probe_lines(report, shutil.get_terminal_size().columns):
+            say(line)
+    if not report.usable:
+        sys.exit(Exit.AUTH if report.answered else Exit.CONNECT)
+
+
+def probe_lines(report: ProbeReport, width: int) -> Iterator[str]:
+    """``smtptui probe``'s text: the matrix (a table if it fits in ``width`` columns, else
+    each port as "label: value" lines), the findings with why the bad ones matter, and the
+    recommendation."""
+    import textwrap
+
+    from smtptui.session.findings import Level
+    from smtptui.session.probe import PROBE_COLUMNS, probe_cells
+
+    rows = [PROBE_COLUMNS, *(probe_cells(probe) for probe in report.probes)]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(PROBE_COLUMNS))]
+    yield f"Probe of {report.host}:"
+    if sum(widths) + 2 * (len(widths) - 1) <= width:
+        for row in rows:
+            yield "  ".join(
+                cell.ljust(size) for cell, size in zip(row, widths, strict=True)
+            ).rstrip()
+    else:
+        label = max(len(column) for column in PROBE_COLUMNS[1:])
+        for cells in rows[1:]:
+            yield cells[0]
+            for column, cell in zip(PROBE_COLUMNS[1:], cells[1:], strict=True):
+                yield from textwrap.wrap(
+                    cell,
+                    width,
+                    initial_indent=f"  {column:<{label}}  ",
+                    subsequent_indent=" " * (label + 4),
+                )
+    yield ""
+    for finding in report.findings:
+        yield from textwrap.wrap(finding.line, width, subsequent_indent="  ")
+        if finding.why and finding.level in (Level.WARN, Level.FAIL):
+            yield from textwrap.wrap(
+                finding.why, width, initial_indent="    ", subsequent_indent="    "
+            )
+    yield ""
+    yield f"Recommendation: {report.recommendation}"
 
 
 COMPLETE_VAR = "_SMTPTUI_COMPLETE"

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from smtptui.engine.hosts import parse_host
+from smtptui.engine.mx import target_domain
 from smtptui.engine.probe import PortProbe, PortSecurity, probe_port
 from smtptui.engine.tls import VerifyMode
 from smtptui.protocol.auth import SMTP_AUTO_ORDER, NoMechanismError, choose_mechanism
@@ -23,6 +26,8 @@ from smtptui.session.visible import decoded, visible
 
 PORT_FIELD = "port"
 """The field a bad port is named by in its :class:`CommandError`."""
+
+HOST_FIELD = "host"
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,28 @@ def parse_probe_target(text: str) -> ProbeTarget:
     except ValueError:
         choices = ", ".join(security.value for security in PortSecurity)
         raise CommandError(PORT_FIELD, f"{text!r}: after ':' comes one of {choices}") from None
+
+
+def parse_probe_host(text: str) -> str:
+    """The host to probe: an IP address, or a host name (in ASCII, IDNA). The ports are
+    the targets', so ``host:port`` is refused, as is anything else that is not a host: a
+    :class:`CommandError` naming the host."""
+    try:
+        host, port = parse_host(text, 0)
+    except ValueError as error:
+        raise CommandError(HOST_FIELD, str(error)) from None
+    if port:
+        raise CommandError(HOST_FIELD, f"{text!r}: give the ports with --port, not in the host")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if "@" in host:
+        raise CommandError(HOST_FIELD, f"{text!r} is not a host name")
+    try:
+        return target_domain(host)
+    except CommandError as error:  # the same rule, named for the host
+        raise CommandError(HOST_FIELD, str(error).partition(": ")[2]) from None
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def complete(words: str, cword: int) -> list[str]:
     ("words", "cword", "expected"),
     [
         ("smtptui r", 1, ["run"]),
-        ("smtptui ", 1, ["completion", "config", "mx", "run", "serve", "ui"]),
+        ("smtptui ", 1, ["completion", "config", "mx", "probe", "run", "serve", "ui"]),
         ("smtptui co", 1, ["completion", "config"]),
         ("smtptui completion ", 2, ["bash", "zsh", "fish"]),
         ("smtptui run --pl", 2, ["--plain", "--plaintext-auth"]),
