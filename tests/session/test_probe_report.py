@@ -23,7 +23,7 @@ from smtptui.session import (
     probe_host,
     probe_json,
 )
-from smtptui.session.probe import WHY, recommend
+from smtptui.session.probe import WHY, parse_probe_host, recommend
 from smtptui.session.visible import json_line
 
 from support.scripted import ScriptedServer, dialogue, play, stall, well_behaved
@@ -60,6 +60,27 @@ def test_a_bad_target_is_an_error_naming_the_port(text: str) -> None:
     with pytest.raises(CommandError) as caught:
         parse_probe_target(text)
     assert caught.value.field == "port"
+
+
+@pytest.mark.parametrize(
+    ("text", "host"),
+    [
+        ("Mail.Example.ORG", "mail.example.org"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("::1", "::1"),
+        ("[::1]", "::1"),
+        ("bücher.example", "xn--bcher-kva.example"),
+    ],
+)
+def test_parse_probe_host(text: str, host: str) -> None:
+    assert parse_probe_host(text) == host
+
+
+@pytest.mark.parametrize("text", ["", "a b", "mx.example:587", "bob@example.org", "a\r\nb"])
+def test_a_bad_host_is_an_error_naming_the_host(text: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        parse_probe_host(text)
+    assert caught.value.field == "host"
 
 
 async def test_both_tls_ports_verified_implicit_tls_recommended(
