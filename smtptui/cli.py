@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from smtptui.cli_output import RunOutput
     from smtptui.config import Profile, Resolved
-    from smtptui.engine.mx import MxResult, ReverseCheck
+    from smtptui.engine.mx import BannerCheck, MxResult, ReverseCheck
     from smtptui.server import EmbeddedServer
     from smtptui.session import RunAll, SessionSettings
     from smtptui.session.probe import ProbeReport
@@ -1086,32 +1086,57 @@ def domain_of(text: str, flag: str) -> str:
 @main.command(name="mx")
 @click.argument("domain")
 @NAMESERVER_OPTION
-@click.option("--timeout", default=5.0, show_default=True, help="Seconds per DNS question.")
+@click.option(
+    "--timeout",
+    default=5.0,
+    show_default=True,
+    help="Seconds per DNS question, and per step of a banner check.",
+)
+@click.option(
+    "--port",
+    default=SMTP_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="The port to greet each host on, for the banner check.",
+)
+@click.option("--no-connect", is_flag=True, help="DNS only: no banner check.")
 @click.option("--json", "json_output", is_flag=True, help="Print one JSON object.")
-def mx_command(domain: str, nameserver: str | None, timeout: float, json_output: bool) -> None:
+def mx_command(
+    domain: str,
+    nameserver: str | None,
+    timeout: float,
+    port: int,
+    no_connect: bool,
+    json_output: bool,
+) -> None:
     """List DOMAIN's mail servers (or an address's: bob@example.org) by preference.
 
-    Each with its addresses, and each address's reverse DNS (PTR) and whether that name
-    resolves back to it (FCrDNS). Exit status 0 when some host may take mail, 2 when none
-    (no such domain, null MX, no address, no DNS answer).
+    Each with its addresses, and each address's reverse DNS (PTR), whether that name
+    resolves back to it (FCrDNS), and (unless --no-connect) whether the names the server
+    gives in its greeting and its reply to EHLO are its MX or PTR name. Exit status 0 when
+    some host may take mail, 2 when none (no such domain, null MX, no address, no DNS
+    answer).
     """
     from smtptui.engine.loop import run
-    from smtptui.engine.mx import mx_hosts, reverse_all
+    from smtptui.engine.mx import banner_all, mx_hosts, reverse_all
 
     nameserver = nameserver_checked(nameserver)
     target = domain_of(domain, "DOMAIN")
 
-    async def lookup() -> tuple[MxResult, dict[str, ReverseCheck]]:
+    async def lookup() -> tuple[MxResult, dict[str, ReverseCheck], dict[str, BannerCheck]]:
         found = await mx_hosts(target, nameserver=nameserver, timeout=timeout)
-        return found, await reverse_all(found, nameserver=nameserver, timeout=timeout)
+        checks = await reverse_all(found, nameserver=nameserver, timeout=timeout)
+        if no_connect:
+            return found, checks, {}
+        return found, checks, await banner_all(found, checks, port, timeout=timeout)
 
-    found, checks = run(lookup())
+    found, checks, banners = run(lookup())
     if json_output:
         from smtptui.session.visible import json_line
 
-        click.echo(json_line(mx_json(found, checks)))
+        click.echo(json_line(mx_json(found, checks, banners)))
     else:
-        for line in mx_lines(found, checks):
+        for line in mx_lines(found, checks, banners):
             say(line)
     if found.problem:
         if not json_output:
@@ -1119,9 +1144,13 @@ def mx_command(domain: str, nameserver: str | None, timeout: float, json_output:
         sys.exit(Exit.CONNECT)
 
 
-def mx_lines(found: MxResult, checks: Mapping[str, ReverseCheck]) -> Iterator[str]:
-    """``smtptui mx``'s text: each host, its addresses with their reverse DNS, then why
-    receivers care about each check that failed."""
+def mx_lines(
+    found: MxResult,
+    checks: Mapping[str, ReverseCheck],
+    banners: Mapping[str, BannerCheck],
+) -> Iterator[str]:
+    """``smtptui mx``'s text: each host, its addresses with their reverse DNS and banner
+    check (if made), then why receivers care about each check that failed."""
     from smtptui.engine.mx import WHY
 
     failed: set[str] = set()
@@ -1135,20 +1164,50 @@ def mx_lines(found: MxResult, checks: Mapping[str, ReverseCheck]) -> Iterator[st
             if check.error:
                 failed.add("ptr")
                 yield f"        {ip}  PTR none ({check.error})"
-                continue
-            names = ", ".join(check.ptr)
-            if not check.confirmed:
-                failed.add("fcrdns")
-            fcrdns = "yes" if check.confirmed else "no (the name does not resolve back)"
-            yield f"        {ip}  PTR {names}  FCrDNS {fcrdns}"
-    for kind in ("ptr", "fcrdns"):
+            else:
+                names = ", ".join(check.ptr)
+                if not check.confirmed:
+                    failed.add("fcrdns")
+                fcrdns = "yes" if check.confirmed else "no (the name does not resolve back)"
+                yield f"        {ip}  PTR {names}  FCrDNS {fcrdns}"
+            if ip in banners:
+                banner = banners[ip]
+                if banner.greeting_name and not banner.matches:  # not a host that is down
+                    failed.add("banner")
+                yield " " * (10 + len(ip)) + banner_line(banner)
+    for kind in ("ptr", "fcrdns", "banner"):
         if kind in failed:
             yield f"Why it matters: {WHY[kind]}"
 
 
-def mx_json(found: MxResult, checks: Mapping[str, ReverseCheck]) -> dict[str, Any]:
-    """``smtptui mx --json``'s object."""
+def banner_line(check: BannerCheck) -> str:
+    """A banner check in words: the names the server gave, and whether they are its own."""
+    if not check.greeting_name:
+        return f"banner none ({check.error})"
+    said = f"banner {check.greeting_name}, EHLO {check.ehlo_name or 'none'}"
+    if check.matches:
+        return f"{said}: the MX or PTR name"
+    return f"{said}: not the MX name nor a PTR name"
+
+
+def mx_json(
+    found: MxResult,
+    checks: Mapping[str, ReverseCheck],
+    banners: Mapping[str, BannerCheck],
+) -> dict[str, Any]:
+    """``smtptui mx --json``'s object (``banner`` null where no banner check was made)."""
     from smtptui.engine.mx import WHY
+
+    def banner(ip: str) -> dict[str, Any] | None:
+        check = banners.get(ip)
+        if check is None:
+            return None
+        return {
+            "greeting_name": check.greeting_name or None,
+            "ehlo_name": check.ehlo_name or None,
+            "matches": check.matches,
+            "error": check.error or None,
+        }
 
     return {
         "domain": found.domain,
@@ -1167,6 +1226,7 @@ def mx_json(found: MxResult, checks: Mapping[str, ReverseCheck]) -> dict[str, An
                         "fcrdns": checks[ip].confirmed,
                         "ptr_is_host": checks[ip].matches,
                         "error": checks[ip].error or None,
+                        "banner": banner(ip),
                     }
                     for ip in host.addresses
                 ],

@@ -28,9 +28,11 @@ if TYPE_CHECKING:
     from smtptui.engine.events import ClientEvent, Direction, Listener, SentKind, WireEvent
     from smtptui.engine.hosts import format_host, parse_host
     from smtptui.engine.mx import (
+        BannerCheck,
         MxHost,
         MxResult,
         ReverseCheck,
+        banner_check,
         mx_hosts,
         reverse_checks,
         target_domain,
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from smtptui.engine.tls import CertificateInfo, TlsInfo, VerifyMode
 
 __all__ = [
+    "BannerCheck",
     "CertificateInfo",
     "ChainCheck",
     "ClientEvent",
@@ -70,6 +73,7 @@ __all__ = [
     "TlsInfo",
     "VerifyMode",
     "WireEvent",
+    "banner_check",
     "chain_pem",
     "check_chain",
     "format_host",
@@ -82,6 +86,7 @@ __all__ = [
 ]
 
 _HOMES = {
+    "BannerCheck": "smtptui.engine.mx",
     "CertificateInfo": "smtptui.engine.tls",
     "ChainCheck": "smtptui.engine.chain",
     "ClientEvent": "smtptui.engine.events",
@@ -112,6 +117,7 @@ _HOMES = {
     "TlsInfo": "smtptui.engine.tls",
     "VerifyMode": "smtptui.engine.tls",
     "WireEvent": "smtptui.engine.events",
+    "banner_check": "smtptui.engine.mx",
     "chain_pem": "smtptui.engine.chain",
     "check_chain": "smtptui.engine.chain",
     "format_host": "smtptui.engine.hosts",
