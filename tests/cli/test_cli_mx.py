@@ -4,6 +4,7 @@ listening, its second (127.0.0.1) is the embedded server, on the port given with
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -12,7 +13,9 @@ from collections.abc import Callable
 from smtptui.engine.mx import WHY
 from smtptui.server import EmbeddedServer
 
-from support.processes import smtptui_run_sync
+from support.hostile import raw
+from support.processes import printed, smtptui_run_sync
+from support.scripted import ScriptedServer, dialogue
 
 
 def smtptui_mx(*args: str) -> subprocess.CompletedProcess[str]:
@@ -194,3 +197,20 @@ def test_run_with_neither_host_nor_recipient_says_what_to_give() -> None:
     result = smtptui_run_sync()
     assert result.returncode == 1
     assert "give a HOST[:PORT], a --to (to route by its MX) or --demo" in result.stderr
+
+
+async def test_mx_never_prints_a_hostile_banner_raw(nameserver: str) -> None:
+    evil = b"mx\x1b]0;pwned\x07\x9b.example"
+    script = dialogue({"EHLO": b"250 " + evil + b"\r\n"}, greeting=b"220 " + evil + b" ESMTP\r\n")
+    async with ScriptedServer(script) as server:
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "smtptui", "mx", "mail.test", "--nameserver", nameserver),
+            *("--port", str(server.port)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    shown = printed(out + err)
+    assert raw(shown) == set(), shown
+    name = "mx\\x1b]0;pwned\\x07\\x9b.example"
+    assert f"banner {name}, EHLO {name}: not the MX name nor a PTR name" in shown
