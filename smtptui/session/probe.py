@@ -14,7 +14,7 @@ import ipaddress
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from smtptui.engine.hosts import parse_host
+from smtptui.engine.hosts import parse_host, parse_port
 from smtptui.engine.mx import target_domain
 from smtptui.engine.probe import PortProbe, PortSecurity, probe_port
 from smtptui.engine.tls import VerifyMode
@@ -28,6 +28,7 @@ PORT_FIELD = "port"
 """The field a bad port is named by in its :class:`CommandError`."""
 
 HOST_FIELD = "host"
+"""The field a bad host is named by."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,10 @@ def parse_probe_target(text: str) -> ProbeTarget:
     implicit TLS if it is 465, else with STARTTLS. A :class:`CommandError` naming the port
     if ``text`` is not one of these."""
     number, colon, how = text.strip().partition(":")
-    if not number.isdigit() or not 0 < int(number) < 65536:
-        raise CommandError(PORT_FIELD, f"{text!r}: the port must be a number from 1 to 65535")
-    port = int(number)
+    try:
+        port = parse_port(number, text)
+    except ValueError as error:
+        raise CommandError(PORT_FIELD, str(error)) from None
     if not colon:
         return ProbeTarget(
             port, PortSecurity.TLS if port == IMPLICIT_TLS_PORT else PortSecurity.STARTTLS
@@ -86,7 +88,7 @@ def parse_probe_host(text: str) -> str:
     except ValueError as error:
         raise CommandError(HOST_FIELD, str(error)) from None
     if port:
-        raise CommandError(HOST_FIELD, f"{text!r}: give the ports with --port, not in the host")
+        raise CommandError(HOST_FIELD, f"{text!r}: the host alone (its ports are probed apart)")
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
