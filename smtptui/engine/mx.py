@@ -203,20 +203,6 @@ async def reverse_checks(
     return ReverseCheck(address, name, ptr, confirmed, matches)
 
 
-async def reverse_all(
-    result: MxResult, *, nameserver: str | None = None, timeout: float = DNS_TIMEOUT
-) -> dict[str, ReverseCheck]:
-    """The :func:`reverse_checks` of every address of ``result``'s hosts, by address."""
-    names = {address: host.name for host in result.hosts for address in host.addresses}
-    checks = await asyncio.gather(
-        *(
-            reverse_checks(each, name, nameserver=nameserver, timeout=timeout)
-            for each, name in names.items()
-        )
-    )
-    return {check.address: check for check in checks}
-
-
 async def banner_check(
     address: str, name: str, ptr: tuple[str, ...], port: int = 25, *, timeout: float = 10.0
 ) -> BannerCheck:
@@ -251,6 +237,20 @@ async def banner_all(
         )
     )
     return {check.address: check for check in found}
+
+
+async def reverse_all(
+    result: MxResult, *, nameserver: str | None = None, timeout: float = DNS_TIMEOUT
+) -> dict[str, ReverseCheck]:
+    """The :func:`reverse_checks` of every address of ``result``'s hosts, by address."""
+    names = {address: host.name for host in result.hosts for address in host.addresses}
+    checks = await asyncio.gather(
+        *(
+            reverse_checks(each, name, nameserver=nameserver, timeout=timeout)
+            for each, name in names.items()
+        )
+    )
+    return {check.address: check for check in checks}
 
 
 async def _addresses(
