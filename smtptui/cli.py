@@ -43,9 +43,10 @@ if TYPE_CHECKING:
 
     from smtptui.cli_output import RunOutput
     from smtptui.config import Profile, Resolved
-    from smtptui.engine.mx import MxResult, ReverseCheck
+    from smtptui.engine.mx import BannerCheck, MxResult, ReverseCheck
     from smtptui.server import EmbeddedServer
     from smtptui.session import RunAll, SessionSettings
+    from smtptui.session.probe import ProbeReport
     from smtptui.ui.app import SmtpTui
 
 DEMO_SENDER = "alice@smtptui.demo"
@@ -115,6 +116,14 @@ TLS_FLAGS = {
 """The flag for each setting a :class:`CommandError` may name (its field, lower case)."""
 
 
+VERIFY_CHOICE = click.Choice([mode.value for mode in VerifyMode], case_sensitive=False)
+VERIFY_HELP = (
+    "What to check of the certificate: its chain to a trusted CA and its name (both, the "
+    "default), the chain alone (ca), the name alone (host), or nothing."
+)
+"""``--verify``'s choices and help, for ``run``, the UI and ``probe``."""
+
+
 def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--starttls / --tls / --plain, the TLS controls (--verify, --no-verify, --cafile,
     --cert, --key, --sni, --verify-name, --tls-min, --tls-max, --ciphers), --ehlo, --user,
@@ -125,12 +134,7 @@ def security_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--tls", "security", flag_value="tls", help="Implicit TLS (port 465)."),
         click.option("--plain", "security", flag_value="none", help="No TLS at all."),
-        click.option(
-            "--verify",
-            type=click.Choice([mode.value for mode in VerifyMode], case_sensitive=False),
-            help="What to check of the certificate: its chain to a trusted CA and its name "
-            "(both, the default), the chain alone (ca), the name alone (host), or nothing.",
-        ),
+        click.option("--verify", type=VERIFY_CHOICE, help=VERIFY_HELP),
         click.option(
             "--no-verify", is_flag=True, help="Do not verify the certificate (--verify none)."
         ),
@@ -612,8 +616,10 @@ RISK_FLAGS = {Risk.PLAINTEXT_AUTH: "--plaintext-auth", Risk.UNADVERTISED: "--una
 """The flag of ``run`` that accepts each risk it can meet (the others fail the run)."""
 
 
-class _RunCommand(click.Command):
-    """``run``: bad arguments exit 1 (:attr:`Exit.USAGE`), as swaks' do, not click's 2."""
+class _Headless(click.Command):
+    """The commands that talk to servers (``run``, ``mx``, ``probe``, ``tls-report``): bad
+    arguments exit 1 (:attr:`Exit.USAGE`), as swaks' do, not click's 2 (which is their
+    status of a failed connection)."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         with _usage_status():
@@ -635,7 +641,7 @@ def _usage_status() -> Iterator[None]:
 
 @main.command(
     name="run",
-    cls=_RunCommand,
+    cls=_Headless,
     epilog="\b\nExit status (swaks' codes):\n"
     + "\n".join(f"{status.value:>4}  {status.meaning}" for status in Exit),
 )
@@ -1078,35 +1084,60 @@ def domain_of(text: str, flag: str) -> str:
         raise click.BadParameter(str(error), param_hint=f"'{flag}'") from None
 
 
-@main.command(name="mx")
+@main.command(name="mx", cls=_Headless)
 @click.argument("domain")
 @NAMESERVER_OPTION
-@click.option("--timeout", default=5.0, show_default=True, help="Seconds per DNS question.")
+@click.option(
+    "--timeout",
+    default=5.0,
+    show_default=True,
+    help="Seconds per DNS question, and per step of a banner check.",
+)
+@click.option(
+    "--port",
+    default=SMTP_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="The port to greet each host on, for the banner check.",
+)
+@click.option("--no-connect", is_flag=True, help="DNS only: no banner check.")
 @click.option("--json", "json_output", is_flag=True, help="Print one JSON object.")
-def mx_command(domain: str, nameserver: str | None, timeout: float, json_output: bool) -> None:
+def mx_command(
+    domain: str,
+    nameserver: str | None,
+    timeout: float,
+    port: int,
+    no_connect: bool,
+    json_output: bool,
+) -> None:
     """List DOMAIN's mail servers (or an address's: bob@example.org) by preference.
 
-    Each with its addresses, and each address's reverse DNS (PTR) and whether that name
-    resolves back to it (FCrDNS). Exit status 0 when some host may take mail, 2 when none
-    (no such domain, null MX, no address, no DNS answer).
+    Each with its addresses, and each address's reverse DNS (PTR), whether that name
+    resolves back to it (FCrDNS), and (unless --no-connect) whether the names the server
+    gives in its greeting and its reply to EHLO are its MX or PTR name. Exit status 0 when
+    some host may take mail, 2 when none (no such domain, null MX, no address, no DNS
+    answer).
     """
     from smtptui.engine.loop import run
-    from smtptui.engine.mx import mx_hosts, reverse_all
+    from smtptui.engine.mx import banner_all, mx_hosts, reverse_all
 
     nameserver = nameserver_checked(nameserver)
     target = domain_of(domain, "DOMAIN")
 
-    async def lookup() -> tuple[MxResult, dict[str, ReverseCheck]]:
+    async def lookup() -> tuple[MxResult, dict[str, ReverseCheck], dict[str, BannerCheck]]:
         found = await mx_hosts(target, nameserver=nameserver, timeout=timeout)
-        return found, await reverse_all(found, nameserver=nameserver, timeout=timeout)
+        checks = await reverse_all(found, nameserver=nameserver, timeout=timeout)
+        if no_connect:
+            return found, checks, {}
+        return found, checks, await banner_all(found, checks, port, timeout=timeout)
 
-    found, checks = run(lookup())
+    found, checks, banners = run(lookup())
     if json_output:
         from smtptui.session.visible import json_line
 
-        click.echo(json_line(mx_json(found, checks)))
+        click.echo(json_line(mx_json(found, checks, banners)))
     else:
-        for line in mx_lines(found, checks):
+        for line in mx_lines(found, checks, banners):
             say(line)
     if found.problem:
         if not json_output:
@@ -1114,9 +1145,13 @@ def mx_command(domain: str, nameserver: str | None, timeout: float, json_output:
         sys.exit(Exit.CONNECT)
 
 
-def mx_lines(found: MxResult, checks: Mapping[str, ReverseCheck]) -> Iterator[str]:
-    """``smtptui mx``'s text: each host, its addresses with their reverse DNS, then why
-    receivers care about each check that failed."""
+def mx_lines(
+    found: MxResult,
+    checks: Mapping[str, ReverseCheck],
+    banners: Mapping[str, BannerCheck],
+) -> Iterator[str]:
+    """``smtptui mx``'s text: each host, its addresses with their reverse DNS and banner
+    check (if made), then why receivers care about each check that failed."""
     from smtptui.engine.mx import WHY
 
     failed: set[str] = set()
@@ -1130,20 +1165,50 @@ def mx_lines(found: MxResult, checks: Mapping[str, ReverseCheck]) -> Iterator[st
             if check.error:
                 failed.add("ptr")
                 yield f"        {ip}  PTR none ({check.error})"
-                continue
-            names = ", ".join(check.ptr)
-            if not check.confirmed:
-                failed.add("fcrdns")
-            fcrdns = "yes" if check.confirmed else "no (the name does not resolve back)"
-            yield f"        {ip}  PTR {names}  FCrDNS {fcrdns}"
-    for kind in ("ptr", "fcrdns"):
+            else:
+                names = ", ".join(check.ptr)
+                if not check.confirmed:
+                    failed.add("fcrdns")
+                fcrdns = "yes" if check.confirmed else "no (the name does not resolve back)"
+                yield f"        {ip}  PTR {names}  FCrDNS {fcrdns}"
+            if ip in banners:
+                banner = banners[ip]
+                if banner.greeting_name and not banner.matches:  # not a host that is down
+                    failed.add("banner")
+                yield " " * (10 + len(ip)) + banner_line(banner)
+    for kind in ("ptr", "fcrdns", "banner"):
         if kind in failed:
             yield f"Why it matters: {WHY[kind]}"
 
 
-def mx_json(found: MxResult, checks: Mapping[str, ReverseCheck]) -> dict[str, Any]:
-    """``smtptui mx --json``'s object."""
+def banner_line(check: BannerCheck) -> str:
+    """A banner check in words: the names the server gave, and whether they are its own."""
+    if not check.greeting_name:
+        return f"banner none ({check.error})"
+    said = f"banner {check.greeting_name}, EHLO {check.ehlo_name or 'none'}"
+    if check.matches:
+        return f"{said}: the MX or PTR name"
+    return f"{said}: not the MX name nor a PTR name"
+
+
+def mx_json(
+    found: MxResult,
+    checks: Mapping[str, ReverseCheck],
+    banners: Mapping[str, BannerCheck],
+) -> dict[str, Any]:
+    """``smtptui mx --json``'s object (``banner`` null where no banner check was made)."""
     from smtptui.engine.mx import WHY
+
+    def banner(ip: str) -> dict[str, Any] | None:
+        check = banners.get(ip)
+        if check is None:
+            return None
+        return {
+            "greeting_name": check.greeting_name or None,
+            "ehlo_name": check.ehlo_name or None,
+            "matches": check.matches,
+            "error": check.error or None,
+        }
 
     return {
         "domain": found.domain,
@@ -1162,6 +1227,7 @@ def mx_json(found: MxResult, checks: Mapping[str, ReverseCheck]) -> dict[str, An
                         "fcrdns": checks[ip].confirmed,
                         "ptr_is_host": checks[ip].matches,
                         "error": checks[ip].error or None,
+                        "banner": banner(ip),
                     }
                     for ip in host.addresses
                 ],
@@ -1172,12 +1238,13 @@ def mx_json(found: MxResult, checks: Mapping[str, ReverseCheck]) -> dict[str, An
     }
 
 
-REPORT_EXITS = (
-    (0, "every finding good (✔) or information (·)"),
-    (1, "a warning (⚠) or a failure (✘): see --json's levels"),
-    (2, "no TLS to judge: no connection, no STARTTLS, no version accepted; or bad arguments"),
-)
-"""``smtptui tls-report``'s exit statuses, as its help lists them."""
+REPORT_EXITS = {
+    Exit.OK: "every finding good (✔) or information (·)",
+    Exit.USAGE: "bad arguments (nothing checked)",
+    Exit.CONNECT: "no TLS to judge: no connection, no STARTTLS, no version accepted",
+    Exit.TLS: "a warning (⚠) or a failure (✘): see --json's levels",
+}
+"""``smtptui tls-report``'s exit statuses, with what each means (its help shows them)."""
 
 REPORT_FLAGS = {
     "host": "HOST",
@@ -1196,7 +1263,9 @@ LEVEL_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}  # Level's valu
 
 @main.command(
     name="tls-report",
-    epilog="\b\nExit status:\n" + "\n".join(f"{code:>4}  {text}" for code, text in REPORT_EXITS),
+    cls=_Headless,
+    epilog="\b\nExit status:\n"
+    + "\n".join(f"{status.value:>4}  {meaning}" for status, meaning in REPORT_EXITS.items()),
 )
 @click.argument("host", metavar="HOST[:PORT]")
 @click.option(
@@ -1288,8 +1357,134 @@ def tls_report_command(
                     for line in textwrap.wrap(finding.why, 74):
                         say(f"      {line}")
     if not report.reached:
-        sys.exit(2)
-    sys.exit(1 if report.level in (Level.WARN, Level.FAIL) else 0)
+        sys.exit(Exit.CONNECT)
+    sys.exit(Exit.TLS if report.level in (Level.WARN, Level.FAIL) else Exit.OK)
+
+
+PROBE_EXITS = {
+    Exit.OK: "some port takes AUTH inside TLS",
+    Exit.USAGE: "bad arguments (nothing probed)",
+    Exit.CONNECT: "no port connects",
+    Exit.AUTH: "ports answer, but none takes AUTH inside TLS",
+}
+"""``smtptui probe``'s exit statuses, with what each means (its help shows them)."""
+
+
+@main.command(
+    name="probe",
+    cls=_Headless,
+    epilog="\b\nExit status:\n"
+    + "\n".join(f"{status.value:>4}  {meaning}" for status, meaning in PROBE_EXITS.items()),
+)
+@click.argument("host")
+@click.option(
+    "--port",
+    "ports",
+    multiple=True,
+    metavar="N[:plain|starttls|tls]",
+    help="A port to probe, and how (a bare 465: tls, else starttls); repeat for more "
+    "(default: 25, 587, 465:tls, 2525).",
+)
+@click.option(
+    "--timeout", default=10.0, show_default=True, help="Seconds per step (connect, a reply)."
+)
+@click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust a CA.")
+@click.option("--verify", type=VERIFY_CHOICE, default=VerifyMode.BOTH.value, help=VERIFY_HELP)
+@click.option("--sni", metavar="NAME", help="The name to send in SNI (default: HOST).")
+@click.option("--json", "json_output", is_flag=True, help="Print one JSON object.")
+def probe_command(
+    host: str,
+    ports: tuple[str, ...],
+    timeout: float,
+    cafile: str | None,
+    verify: str,
+    sni: str | None,
+    json_output: bool,
+) -> None:
+    """Which port, TLS and AUTH does HOST want from a mail client?
+
+    Probes 25 and 587 with STARTTLS, 465 with implicit TLS and 2525, all at once (within
+    twice --timeout): does each connect, what it greets with, whether TLS works and its
+    certificate verifies, the AUTH mechanisms offered before and inside TLS, SIZE, the
+    extensions. Then what is wrong, why it matters, and which port to use.
+    """
+    from smtptui.engine.loop import run
+    from smtptui.session.probe import (
+        DEFAULT_PORTS,
+        parse_probe_host,
+        parse_probe_target,
+        probe_host,
+        probe_json,
+    )
+
+    try:
+        address = parse_probe_host(host)
+    except CommandError as error:
+        raise click.BadParameter(str(error), param_hint="'HOST'") from None
+    try:
+        targets = tuple(parse_probe_target(port) for port in ports) or DEFAULT_PORTS
+    except CommandError as error:
+        raise click.BadParameter(str(error), param_hint="'--port'") from None
+    report = run(
+        probe_host(
+            address,
+            targets,
+            timeout=timeout,
+            verify=VerifyMode(verify.lower()),
+            cafile=cafile,
+            sni=sni,
+        )
+    )
+    if json_output:
+        from smtptui.session.visible import json_line
+
+        click.echo(json_line(probe_json(report)))
+    else:
+        import shutil
+
+        for line in probe_lines(report, shutil.get_terminal_size().columns):
+            say(line)
+    if not report.usable:
+        sys.exit(Exit.AUTH if report.answered else Exit.CONNECT)
+
+
+def probe_lines(report: ProbeReport, width: int) -> Iterator[str]:
+    """``smtptui probe``'s text: the matrix (a table if it fits in ``width`` columns, else
+    each port as "label: value" lines), the findings with why the bad ones matter, and the
+    recommendation."""
+    import textwrap
+
+    from smtptui.session.findings import Level
+    from smtptui.session.probe import PROBE_COLUMNS, probe_cells
+
+    rows = [PROBE_COLUMNS, *(probe_cells(probe) for probe in report.probes)]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(PROBE_COLUMNS))]
+    yield f"Probe of {report.host}:"
+    if sum(widths) + 2 * (len(widths) - 1) <= width:
+        for row in rows:
+            yield "  ".join(
+                cell.ljust(size) for cell, size in zip(row, widths, strict=True)
+            ).rstrip()
+    else:
+        label = max(len(column) for column in PROBE_COLUMNS[1:])
+        for cells in rows[1:]:
+            yield cells[0]
+            for column, cell in zip(PROBE_COLUMNS[1:], cells[1:], strict=True):
+                yield from textwrap.wrap(
+                    cell,
+                    width,
+                    initial_indent=f"  {column:<{label}}  ",
+                    subsequent_indent=" " * (label + 4),
+                )
+    yield ""
+    for finding in report.findings:
+        yield from textwrap.wrap(finding.line, width, subsequent_indent="  ")
+        if finding.why and finding.level in (Level.WARN, Level.FAIL):
+            yield from textwrap.wrap(
+                finding.why, width, initial_indent="    ", subsequent_indent="    "
+            )
+    yield ""
+    yield f"Recommendation: {report.recommendation}"
 
 
 COMPLETE_VAR = "_SMTPTUI_COMPLETE"

@@ -45,9 +45,11 @@ if TYPE_CHECKING:
         sts_record,
     )
     from smtptui.engine.mx import (
+        BannerCheck,
         MxHost,
         MxResult,
         ReverseCheck,
+        banner_check,
         mx_hosts,
         reverse_checks,
         target_domain,
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     from smtptui.engine.tls import CertificateInfo, TlsInfo, VerifyMode
 
 __all__ = [
+    "BannerCheck",
     "CertificateInfo",
     "ChainCheck",
     "ClientEvent",
@@ -92,6 +95,7 @@ __all__ = [
     "TlsaMatch",
     "VerifyMode",
     "WireEvent",
+    "banner_check",
     "chain_pem",
     "check_chain",
     "fetch_policy",
@@ -112,6 +116,7 @@ __all__ = [
 ]
 
 _HOMES = {
+    "BannerCheck": "smtptui.engine.mx",
     "CertificateInfo": "smtptui.engine.tls",
     "ChainCheck": "smtptui.engine.chain",
     "ClientEvent": "smtptui.engine.events",
@@ -147,6 +152,7 @@ _HOMES = {
     "TlsaMatch": "smtptui.engine.dane",
     "VerifyMode": "smtptui.engine.tls",
     "WireEvent": "smtptui.engine.events",
+    "banner_check": "smtptui.engine.mx",
     "chain_pem": "smtptui.engine.chain",
     "check_chain": "smtptui.engine.chain",
     "fetch_policy": "smtptui.engine.mta_sts",

@@ -19,6 +19,7 @@ import dns.resolver
 import dns.reversename
 
 from smtptui.engine.hosts import parse_host
+from smtptui.engine.probe import PortSecurity, probe_port
 from smtptui.protocol.errors import CommandError
 
 DNS_TIMEOUT = 5.0
@@ -36,8 +37,11 @@ WHY = {
     "(PTR) name: it is the first sign of a home connection or a hijacked machine.",
     "fcrdns": "Forward-confirmed reverse DNS: the PTR name must resolve back to the address, "
     "or anyone could claim any name; spam filters check it, and Gmail requires it of senders.",
+    "banner": "A server names itself in its greeting (RFC 5321 4.3.1) and in its reply to "
+    "EHLO (4.1.1.1); receivers and spam filters compare those names with its PTR and MX "
+    "names, and a mismatch reads as a misconfigured or hijacked machine.",
 }
-"""Why receivers care about each reverse check: the one place these words live."""
+"""Why receivers care about each check: the one place these words live."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,20 @@ class ReverseCheck:
     name: str
     ptr: tuple[str, ...] = ()
     confirmed: bool = False
+    matches: bool = False
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class BannerCheck:
+    """What the server at ``address`` (an MX host's ``name``) calls itself: the first word
+    of its greeting and the host name in its reply to EHLO; ``matches`` if each is the MX
+    name or a PTR name of the address (any case); ``error`` says why one is missing."""
+
+    address: str
+    name: str
+    greeting_name: str = ""
+    ehlo_name: str = ""
     matches: bool = False
     error: str = ""
 
@@ -183,6 +201,42 @@ async def reverse_checks(
     confirmed = any(address in addresses for addresses, _ in found)
     matches = name.lower().rstrip(".") in (each.lower() for each in ptr)
     return ReverseCheck(address, name, ptr, confirmed, matches)
+
+
+async def banner_check(
+    address: str, name: str, ptr: tuple[str, ...], port: int = 25, *, timeout: float = 10.0
+) -> BannerCheck:
+    """Greet the server at ``address``:``port`` (EHLO, no TLS) and compare the names it
+    gives with ``name`` and the address's ``ptr`` names."""
+    probe = await probe_port(address, port, PortSecurity.PLAIN, timeout=timeout)
+    first = probe.greeting.lines[0] if probe.greeting and probe.greeting.lines else b""
+    words = first.decode("utf-8", "backslashreplace").split(None, 1)
+    greeting_name = words[0] if words and probe.greeting and probe.greeting.code == 220 else ""
+    ehlo_name = probe.before.hostname if probe.before is not None else ""
+    known = {each.lower().rstrip(".") for each in (name, *ptr)}
+    names = (greeting_name, ehlo_name)
+    matches = all(each and each.lower().rstrip(".") in known for each in names)
+    error = probe.error or ("" if greeting_name else "the greeting names no host")
+    return BannerCheck(address, name, greeting_name, ehlo_name, matches, error)
+
+
+async def banner_all(
+    result: MxResult,
+    checks: dict[str, ReverseCheck],
+    port: int = 25,
+    *,
+    timeout: float = 10.0,
+) -> dict[str, BannerCheck]:
+    """The :func:`banner_check` of every address of ``result``'s hosts at once, by
+    address, each against its reverse DNS in ``checks``."""
+    names = {address: host.name for host in result.hosts for address in host.addresses}
+    found = await asyncio.gather(
+        *(
+            banner_check(each, name, checks[each].ptr, port, timeout=timeout)
+            for each, name in names.items()
+        )
+    )
+    return {check.address: check for check in found}
 
 
 async def reverse_all(

@@ -40,7 +40,9 @@ class PortProbe:
     there ("" when it did not). ``before`` and ``after`` are the EHLO capabilities outside
     and inside TLS (implicit TLS has only ``after``). ``verify_error`` says why the
     certificate failed verification ("" when it passed or TLS was not reached): the ``tls``
-    then comes from an unverified second connection."""
+    then comes from an unverified second connection. ``cause`` names a failure a reader acts
+    on, in a word: "implicit-tls" (the port waits for a TLS handshake before it greets),
+    "plaintext" (it answered the handshake in plain text), or "" (any other)."""
 
     host: str
     port: int
@@ -52,6 +54,7 @@ class PortProbe:
     after: Capabilities | None = None
     tls: TlsInfo | None = None
     verify_error: str = ""
+    cause: str = ""
     elapsed: float = 0.0  # seconds, the whole probe
 
     @property
@@ -178,17 +181,19 @@ async def _probe(
         stage = "handshake"
         if error.certificate:
             return reached(stage=stage, verify_error=error.reason, error=error.reason)
-        return reached(stage=stage, error=str(error))
+        return reached(stage=stage, error=str(error), cause=error.part)
     except errors.Located as error:  # the connection failed: it says where
+        if isinstance(error, errors.SMTPConnectError) and error.cause == "implicit-tls":
+            return reached(stage="greeting", error=str(error), cause=error.cause)
         stage = progress[-1].stage
         if stage == "connect" and error.step != "connect":  # connected, then failed
             handshaking = security is PortSecurity.TLS and client.tls is None
             stage = "handshake" if handshaking else "greeting"
         return reached(stage=stage, error=str(error))
-    except errors.SMTPResponseException as error:  # a refusal (STARTTLS's)
+    except errors.SMTPResponseException as error:  # a refusal: STARTTLS's, before any handshake
         text = error.smtp_error
         text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-        return reached(error=f"{error.smtp_code} {text}")
+        return reached(stage="starttls", error=f"{error.smtp_code} {text}")
     except (errors.SMTPException, OSError) as error:
         return reached(error=str(error))
     finally:

@@ -158,10 +158,11 @@ def _explain_size(params: Sequence[str]) -> str:
     limit = int(params[0]) if params else 0
     if limit == 0:
         return "SIZE (RFC 1870): the server declares no fixed message size limit."
-    return f"SIZE (RFC 1870): accepts messages up to {_human_size(limit)} ({limit:,} bytes)."
+    return f"SIZE (RFC 1870): accepts messages up to {human_size(limit)} ({limit:,} bytes)."
 
 
-def _human_size(n: int) -> str:
+def human_size(n: int) -> str:
+    """``n`` bytes in words: ``35 MiB``, ``1.5 KiB``, ``512 bytes``."""
     for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= scale:
             value = n / scale

@@ -59,6 +59,16 @@ if TYPE_CHECKING:
     from smtptui.session.findings import Finding, Level, Section
     from smtptui.session.pem import save_chain
     from smtptui.session.policies import dane_section, mta_sts_section
+    from smtptui.session.probe import (
+        DEFAULT_PORTS,
+        PROBE_COLUMNS,
+        ProbeReport,
+        ProbeTarget,
+        parse_probe_target,
+        probe_cells,
+        probe_host,
+        probe_json,
+    )
     from smtptui.session.recipe import Recipe, as_python, as_run, as_swaks
     from smtptui.session.settings import Security, SessionSettings
     from smtptui.session.state import Phase, SessionState, suggestions
@@ -67,6 +77,8 @@ if TYPE_CHECKING:
     from smtptui.session.visible import visible, visible_bytes, visible_tls
 
 __all__ = [
+    "DEFAULT_PORTS",
+    "PROBE_COLUMNS",
     "QUIT_STOPS",
     "READS_SETTINGS",
     "Action",
@@ -91,6 +103,8 @@ __all__ = [
     "Outcome",
     "Phase",
     "Pipeline",
+    "ProbeReport",
+    "ProbeTarget",
     "Quit",
     "Raw",
     "RcptTo",
@@ -121,6 +135,10 @@ __all__ = [
     "explanation",
     "export",
     "mta_sts_section",
+    "parse_probe_target",
+    "probe_cells",
+    "probe_host",
+    "probe_json",
     "save_chain",
     "suggestions",
     "summarize",
@@ -134,6 +152,14 @@ __all__ = [
 ]
 
 _HOMES = {
+    "DEFAULT_PORTS": "smtptui.session.probe",
+    "PROBE_COLUMNS": "smtptui.session.probe",
+    "ProbeReport": "smtptui.session.probe",
+    "ProbeTarget": "smtptui.session.probe",
+    "parse_probe_target": "smtptui.session.probe",
+    "probe_cells": "smtptui.session.probe",
+    "probe_host": "smtptui.session.probe",
+    "probe_json": "smtptui.session.probe",
     "QUIT_STOPS": "smtptui.session.actions",
     "Action": "smtptui.session.actions",
     "Authenticate": "smtptui.session.actions",

@@ -4,6 +4,7 @@ listening, its second (127.0.0.1) is the embedded server, on the port given with
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -12,7 +13,9 @@ from collections.abc import Callable
 from smtptui.engine.mx import WHY
 from smtptui.server import EmbeddedServer
 
-from support.processes import smtptui_run_sync
+from support.hostile import raw
+from support.processes import printed, smtptui_run_sync
+from support.scripted import ScriptedServer, dialogue
 
 
 def smtptui_mx(*args: str) -> subprocess.CompletedProcess[str]:
@@ -25,7 +28,7 @@ def smtptui_mx(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_mx_lists_the_hosts_by_preference_with_reverse_dns(nameserver: str) -> None:
-    result = smtptui_mx("bob@mail.test", "--nameserver", nameserver)
+    result = smtptui_mx("bob@mail.test", "--nameserver", nameserver, "--no-connect")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "MX for mail.test:",
@@ -38,14 +41,14 @@ def test_mx_lists_the_hosts_by_preference_with_reverse_dns(nameserver: str) -> N
 
 
 def test_mx_says_a_missing_ptr_and_why_it_matters(nameserver: str) -> None:
-    result = smtptui_mx("tie.test", "--nameserver", nameserver)
+    result = smtptui_mx("tie.test", "--nameserver", nameserver, "--no-connect")
     assert result.returncode == 0, result.stderr
     assert "        ::1  PTR none (::1 has no PTR record)" in result.stdout.splitlines()
     assert f"Why it matters: {WHY['ptr']}" in result.stdout.splitlines()
 
 
 def test_mx_json(nameserver: str) -> None:
-    result = smtptui_mx("mail.test", "--json", "--nameserver", nameserver)
+    result = smtptui_mx("mail.test", "--json", "--nameserver", nameserver, "--no-connect")
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
     assert found["domain"] == "mail.test" and found["error"] is None
@@ -60,14 +63,57 @@ def test_mx_json(nameserver: str) -> None:
             "fcrdns": True,
             "ptr_is_host": True,
             "error": None,
+            "banner": None,
         }
     ]
     assert found["hosts"][0]["addresses"][0]["fcrdns"] is False
     assert found["why"] == WHY
 
 
+def test_mx_checks_each_banner_and_ehlo_name(
+    nameserver: str, make_server: Callable[..., EmbeddedServer]
+) -> None:
+    """mx2.mail.test calls itself by its name; nothing listens on mx1's address."""
+    server = make_server(hostname="MX2.mail.test")
+    result = smtptui_mx("mail.test", "--nameserver", nameserver, "--port", str(server.port))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "MX for mail.test:",
+        "   10 mx1.mail.test",
+        "        127.0.0.2  PTR liar.test  FCrDNS no (the name does not resolve back)",
+        f"                   banner none (connection refused (127.0.0.2:{server.port} during "
+        "connect))",
+        "   20 mx2.mail.test",
+        "        127.0.0.1  PTR mx2.mail.test  FCrDNS yes",
+        "                   banner MX2.mail.test, EHLO MX2.mail.test: the MX or PTR name",
+        f"Why it matters: {WHY['fcrdns']}",
+    ]
+
+
+def test_mx_says_a_mismatched_banner_and_why_it_matters(
+    nameserver: str, server: EmbeddedServer
+) -> None:
+    port = str(server.port)
+    result = smtptui_mx("mail.test", "--nameserver", nameserver, "--port", port)
+    lines = result.stdout.splitlines()
+    assert (
+        "                   banner smtptui.demo, EHLO smtptui.demo: not the MX name nor a PTR name"
+    ) in lines
+    assert lines[-1] == f"Why it matters: {WHY['banner']}"
+    found = json.loads(
+        smtptui_mx("mail.test", "--json", "--nameserver", nameserver, "--port", port).stdout
+    )
+    assert found["hosts"][1]["addresses"][0]["banner"] == {
+        "greeting_name": "smtptui.demo",
+        "ehlo_name": "smtptui.demo",
+        "matches": False,
+        "error": None,
+    }
+    assert found["hosts"][0]["addresses"][0]["banner"]["greeting_name"] is None
+
+
 def test_mx_implicit_mx(nameserver: str) -> None:
-    result = smtptui_mx("implicit.test", "--nameserver", nameserver)
+    result = smtptui_mx("implicit.test", "--nameserver", nameserver, "--no-connect")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[:2] == [
         "MX for implicit.test (no MX: the domain's own address, RFC 5321 5.1):",
@@ -76,19 +122,21 @@ def test_mx_implicit_mx(nameserver: str) -> None:
 
 
 def test_mx_null_mx_and_nxdomain_are_errors(nameserver: str) -> None:
-    null = smtptui_mx("null.test", "--nameserver", nameserver)
+    null = smtptui_mx("null.test", "--nameserver", nameserver, "--no-connect")
     assert null.returncode == 2
     assert "null.test accepts no mail: its MX is the null MX '0 .' (RFC 7505)" in null.stderr
-    missing = smtptui_mx("missing.test", "--json", "--nameserver", nameserver)
+    missing = smtptui_mx("missing.test", "--json", "--nameserver", nameserver, "--no-connect")
     assert missing.returncode == 2
     assert json.loads(missing.stdout)["error"] == "missing.test does not exist (NXDOMAIN)"
 
 
 def test_mx_bad_arguments_are_usage_errors_naming_them() -> None:
     bad = smtptui_mx("exa mple.org")
-    assert bad.returncode == 2 and "'DOMAIN'" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 1 and "'DOMAIN'" in bad.stderr and "Traceback" not in bad.stderr
     bad = smtptui_mx("example.org", "--nameserver", "dns.example")
-    assert bad.returncode == 2 and "'--nameserver'" in bad.stderr
+    assert bad.returncode == 1 and "'--nameserver'" in bad.stderr
+    bad = smtptui_mx("example.org", "--port", "0")
+    assert bad.returncode == 1 and "'--port'" in bad.stderr
 
 
 def test_run_without_a_host_routes_by_the_last_recipients_mx(
@@ -149,3 +197,20 @@ def test_run_with_neither_host_nor_recipient_says_what_to_give() -> None:
     result = smtptui_run_sync()
     assert result.returncode == 1
     assert "give a HOST[:PORT], a --to (to route by its MX) or --demo" in result.stderr
+
+
+async def test_mx_never_prints_a_hostile_banner_raw(nameserver: str) -> None:
+    evil = b"mx\x1b]0;pwned\x07\x9b.example"
+    script = dialogue({"EHLO": b"250 " + evil + b"\r\n"}, greeting=b"220 " + evil + b" ESMTP\r\n")
+    async with ScriptedServer(script) as server:
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "smtptui", "mx", "mail.test", "--nameserver", nameserver),
+            *("--port", str(server.port)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    shown = printed(out + err)
+    assert raw(shown) == set(), shown
+    name = "mx\\x1b]0;pwned\\x07\\x9b.example"
+    assert f"banner {name}, EHLO {name}: not the MX name nor a PTR name" in shown

@@ -74,12 +74,12 @@ def test_a_good_server(make_server: MakeServer, ca: trustme.CA, cafile: str) -> 
     assert result.stderr == ""
 
 
-def test_a_warning_says_why_below_it_and_exits_1(
+def test_a_warning_says_why_below_it_and_exits_29(
     make_server: MakeServer, ca: trustme.CA, cafile: str
 ) -> None:
     server = make_server(tls_context=tls_context(ca, days=10.5))
     result = tls_report(f"127.0.0.1:{server.port}", "--cafile", cafile)
-    assert result.returncode == 1
+    assert result.returncode == 29
     lines = result.stdout.splitlines()
     (at,) = (n for n, line in enumerate(lines) if line.startswith("  ⚠ valid until "))
     assert lines[at].endswith("(expires in 10 days)")
@@ -87,12 +87,12 @@ def test_a_warning_says_why_below_it_and_exits_1(
     assert lines[at + 1 : at + 1 + len(why)] == why
 
 
-def test_a_failure_exits_1_and_information_has_no_why(
+def test_a_failure_exits_29_and_information_has_no_why(
     make_server: MakeServer, ca: trustme.CA, cafile: str
 ) -> None:
     server = make_server(tls_context=tls_context(ca, "mail.example"))
     result = tls_report(f"127.0.0.1:{server.port}", "--cafile", cafile)
-    assert result.returncode == 1
+    assert result.returncode == 29
     lines = result.stdout.splitlines()
     at = lines.index("  ✘ not for 127.0.0.1: for DNS:mail.example")
     assert lines[at + 1] == "      " + textwrap.wrap(WHY["name"], 74)[0]
@@ -119,7 +119,7 @@ def test_implicit_tls(make_server: MakeServer, ca: trustme.CA, cafile: str) -> N
 def test_json(make_server: MakeServer, ca: trustme.CA, cafile: str) -> None:
     server = make_server(tls_context=tls_context(ca, days=10.5))
     result = tls_report(f"127.0.0.1:{server.port}", "--cafile", cafile, "--json")
-    assert result.returncode == 1
+    assert result.returncode == 29
     found = report(result.stdout)
     assert (found["level"], found["tls"], found["port"]) == ("warn", True, server.port)
     assert [version["version"] for version in found["versions"]] == ["1.0", "1.1", "1.2", "1.3"]
@@ -147,12 +147,12 @@ def test_a_dead_port_exits_2() -> None:
 
 def test_bad_arguments_are_usage_errors_naming_them() -> None:
     host = tls_report("[::1")
-    assert host.returncode == 2 and host.stdout == ""
+    assert host.returncode == 1 and host.stdout == ""
     assert "Invalid value for 'HOST[:PORT]': '[::1': " in host.stderr
     sni = tls_report("127.0.0.1", "--sni", "two words")
-    assert sni.returncode == 2 and "Invalid value for '--sni': SNI:" in sni.stderr
+    assert sni.returncode == 1 and "Invalid value for '--sni': SNI:" in sni.stderr
     timeout = tls_report("127.0.0.1", "--timeout", "0")
-    assert timeout.returncode == 2 and "'--timeout'" in timeout.stderr
+    assert timeout.returncode == 1 and "'--timeout'" in timeout.stderr
     for result in (host, sni, timeout):
         assert "Traceback" not in result.stderr
 
@@ -161,7 +161,7 @@ def test_colours_by_level(make_server: MakeServer, ca: trustme.CA, cafile: str) 
     server = make_server(tls_context=tls_context(ca, "mail.example"))
     args = ["tls-report", f"127.0.0.1:{server.port}", "--cafile", cafile]
     result = CliRunner().invoke(main, args, color=True)
-    assert result.exit_code == 1
+    assert result.exit_code == 29
     assert "\x1b[32m  ✔ STARTTLS offered\x1b[0m" in result.output
     assert "\x1b[31m  ✘ not for 127.0.0.1: for DNS:mail.example\x1b[0m" in result.output
     assert "\n  · issued to " in result.output  # information: no colour
@@ -192,7 +192,7 @@ def test_a_domain_routed_by_its_mx_with_dane_and_mta_sts(
             *("--policy-file", str(policy), "--json"),
         )
     found = report(result.stdout)
-    assert result.returncode == 1, result.stderr  # mode testing: a warning
+    assert result.returncode == 29, result.stderr  # mode testing: a warning
     assert found["host"] == "mx.sts.test"
     sections = {section["title"]: section["level"] for section in found["sections"]}
     assert sections == {
@@ -207,11 +207,11 @@ def test_a_domain_routed_by_its_mx_with_dane_and_mta_sts(
 
 def test_bad_dane_and_mta_sts_arguments_are_usage_errors() -> None:
     tlsa = tls_report("127.0.0.1", "--tlsa", "3 1 1 zz")
-    assert tlsa.returncode == 2 and "Invalid value for '--tlsa'" in tlsa.stderr
+    assert tlsa.returncode == 1 and "Invalid value for '--tlsa'" in tlsa.stderr
     policy = tls_report("127.0.0.1", "--policy-file", "policy.txt")
-    assert policy.returncode == 2
+    assert policy.returncode == 1
     assert "--policy-file needs a domain: @DOMAIN or --domain" in policy.stderr
     domain = tls_report("@not a domain")
-    assert domain.returncode == 2 and "Invalid value for 'HOST'" in domain.stderr
+    assert domain.returncode == 1 and "Invalid value for 'HOST'" in domain.stderr
     nameserver = tls_report("127.0.0.1", "--nameserver", "nowhere")
-    assert nameserver.returncode == 2 and "Invalid value for '--nameserver'" in nameserver.stderr
+    assert nameserver.returncode == 1 and "Invalid value for '--nameserver'" in nameserver.stderr

@@ -70,7 +70,11 @@ def complete(words: str, cword: int) -> list[str]:
     ("words", "cword", "expected"),
     [
         ("smtptui r", 1, ["run"]),
-        ("smtptui ", 1, ["completion", "config", "mx", "run", "serve", "ui"]),
+        (
+            "smtptui ",
+            1,
+            ["completion", "config", "mx", "probe", "run", "serve", "tls-report", "ui"],
+        ),
         ("smtptui co", 1, ["completion", "config"]),
         ("smtptui completion ", 2, ["bash", "zsh", "fish"]),
         ("smtptui run --pl", 2, ["--plain", "--plaintext-auth"]),

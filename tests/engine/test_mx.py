@@ -1,20 +1,27 @@
-"""MX routing and reverse DNS, asked of a real DNS server on 127.0.0.1 (support.dns.ZONE)."""
+"""MX routing, reverse DNS and the banner check, asked of a real DNS server on 127.0.0.1
+(support.dns.ZONE) and real SMTP servers."""
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 
 import pytest
 
 from smtptui.engine.mx import (
     WHY,
+    BannerCheck,
     MxHost,
+    banner_check,
     mx_hosts,
     parse_nameserver,
     reverse_checks,
     target_domain,
 )
 from smtptui.protocol.errors import CommandError
+from smtptui.server import EmbeddedServer
+
+from support.scripted import ScriptedServer, dialogue
 
 
 def _free_port(kind: socket.SocketKind) -> int:
@@ -132,4 +139,43 @@ async def test_a_missing_ptr_is_said(nameserver: str) -> None:
     check = await reverse_checks("127.0.0.3", "mx.test", nameserver=nameserver)
     assert check.ptr == () and not check.confirmed
     assert check.error == "127.0.0.3 has no PTR record"
-    assert set(WHY) == {"ptr", "fcrdns"}
+    assert set(WHY) == {"ptr", "fcrdns", "banner"}
+
+
+async def test_banner_check_matches_the_mx_or_a_ptr_name_in_any_case(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    server = make_server(hostname="Mail.Example.ORG")
+    by_ptr = await banner_check(
+        "127.0.0.1", "mx.example.org", ("mail.example.org.",), server.port, timeout=2
+    )
+    assert by_ptr == BannerCheck(
+        "127.0.0.1", "mx.example.org", "Mail.Example.ORG", "Mail.Example.ORG", True, ""
+    )
+    by_name = await banner_check("127.0.0.1", "mail.example.org", (), server.port, timeout=2)
+    assert by_name.matches
+
+
+async def test_banner_check_a_mismatch(server: EmbeddedServer) -> None:
+    check = await banner_check(
+        "127.0.0.1", "mx2.mail.test", ("mx2.mail.test",), server.port, timeout=2
+    )
+    assert (check.greeting_name, check.ehlo_name) == ("smtptui.demo", "smtptui.demo")
+    assert not check.matches and check.error == ""
+
+
+async def test_banner_check_a_server_that_is_not_there(free_tcp_port: int) -> None:
+    check = await banner_check("127.0.0.1", "mx.example", (), free_tcp_port, timeout=2)
+    assert not check.matches and check.greeting_name == "" and "refused" in check.error
+
+
+async def test_banner_check_a_greeting_and_ehlo_that_disagree() -> None:
+    """The greeting names the MX, EHLO another host: not a match."""
+    script = dialogue({"EHLO": b"250 elsewhere.example\r\n"}, greeting=b"220 mx.example ESMTP\r\n")
+    async with ScriptedServer(script) as server:
+        check = await banner_check("127.0.0.1", "mx.example", (), server.port, timeout=2)
+    assert (check.greeting_name, check.ehlo_name, check.matches) == (
+        "mx.example",
+        "elsewhere.example",
+        False,
+    )
