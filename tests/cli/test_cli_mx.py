@@ -149,3 +149,31 @@ def test_run_with_neither_host_nor_recipient_says_what_to_give() -> None:
     result = smtptui_run_sync()
     assert result.returncode == 1
     assert "give a HOST[:PORT], a --to (to route by its MX) or --demo" in result.stderr
+
+
+def test_run_with_host_at_a_domain_routes_by_its_mx(
+    nameserver: str, make_server: Callable[..., EmbeddedServer]
+) -> None:
+    server = make_server(starttls=False)
+    port = str(server.port)
+    result = smtptui_run_sync(
+        "@mail.test",
+        "--plain",
+        "--to",
+        "bob@example.org",
+        "--nameserver",
+        nameserver,
+        "--port",
+        port,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"=== Connected to 127.0.0.1:{port}" in result.stdout.splitlines()
+    [message] = server.messages
+    assert message.rcpt_tos == ("bob@example.org",)
+
+
+def test_run_host_at_a_bad_domain_names_host() -> None:
+    result = smtptui_run_sync("@exa mple.org", "--to", "bob@example.org")
+    assert result.returncode == 1
+    assert "'HOST'" in result.stderr and "is not a domain name" in result.stderr
+    assert "Traceback" not in result.stderr
