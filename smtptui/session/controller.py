@@ -534,7 +534,7 @@ class SessionController:
             if not routing.moves_on(error):
                 raise
             self._record(EntryKind.ERROR, advice.explain(error, Connect.label))
-            raise _no_route(f"{routing.NO_MX_ANSWERED} for {domain}") from None
+            raise _no_route(f"{routing.NO_MX_ANSWERED} for {domain}", "network") from None
         self._routed = dataclasses.replace(settings, host=target.host, port=None, sni=sni(target))
 
     async def _authenticate(self, client: SMTPClient, mechanism: str | None) -> None:
@@ -688,10 +688,11 @@ class SessionController:
         self.transcript.append(Entry.now(kind, text, data))
 
 
-def _no_route(text: str) -> errors.SMTPConnectError:
-    """No connection to make: routing by MX found no host, or none took it."""
+def _no_route(text: str, cause: str = "mx") -> errors.SMTPConnectError:
+    """No connection to make: routing by MX found no host ("mx": DNS said so), or none took
+    it ("network")."""
     error = errors.SMTPConnectError(-1, text)
-    error.cause = "mx"
+    error.cause = cause
     return error
 
 
