@@ -365,11 +365,13 @@ class SessionController:
         match action:
             case Connect():
                 self._routed = None
+                unverified, self._unverified_next = self._unverified_next, False
                 domain = self.settings.mx_domain
                 if domain is None:
-                    await self._connect(*self.settings.address(), self.settings.sni)
+                    host, port = self.settings.address()
+                    await self._connect(host, port, self.settings.sni, unverified)
                 else:
-                    await self._connect_by_mx(domain)
+                    await self._connect_by_mx(domain, unverified)
                 return self._judge(action)
             case Disconnect():
                 self._abort()
@@ -468,14 +470,13 @@ class SessionController:
             return Outcome(action, True, reply)
         return Outcome(action, False, reply, advice.refused(action.label, reply))
 
-    async def _connect(self, host: str, port: int, sni: str | None) -> None:
+    async def _connect(self, host: str, port: int, sni: str | None, unverified: bool) -> None:
         """Connect to ``host`` and ``port`` with the settings, sending ``sni`` (None: the
-        host; "": none)."""
+        host; "": none); ``unverified``: without checking the certificate."""
         settings = self.settings
         self._abort()
         self._accepted -= {Risk.PLAINTEXT_AFTER_STARTTLS, Risk.UNVERIFIED_TLS}
         self._starttls_failed = False
-        unverified, self._unverified_next = self._unverified_next, False
         client = self._client_factory(
             local_hostname=settings.helo_name or None,
             implicit_tls=settings.implicit_tls,
@@ -497,11 +498,12 @@ class SessionController:
         self._set(address=format_host(host, port))
         await client.connect(host, port)
 
-    async def _connect_by_mx(self, domain: str) -> None:
+    async def _connect_by_mx(self, domain: str, unverified: bool) -> None:
         """Connect to ``domain``'s MX hosts in turn (:func:`routing.in_turn
         <smtptui.session.routing.in_turn>`), on the settings' port or 25, each attempt a
         transcript of its own; the name sent in SNI and checked is the MX host's, unless the
-        settings name one. The lookup is said first, and each attempt that moved on."""
+        settings name one (``unverified``: none is checked, at any of them). The lookup is
+        said first, and each attempt that moved on."""
         from smtptui.session import routing  # dnspython: only to route by MX
 
         settings = self.settings
@@ -522,7 +524,7 @@ class SessionController:
             return target.name if settings.sni is None else settings.sni
 
         async def connect(target: Target) -> None:
-            await self._connect(target.address, target.port, sni(target))
+            await self._connect(target.address, target.port, sni(target), unverified)
 
         def moved(target: Target, error: Exception) -> None:
             self._record(EntryKind.ERROR, advice.explain(error, Connect.label))

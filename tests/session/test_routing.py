@@ -18,6 +18,7 @@ from smtptui.session import (
     Connect,
     EntryKind,
     Exit,
+    Risk,
     RunAll,
     Security,
     SendMessage,
@@ -127,6 +128,21 @@ async def test_the_certificate_is_checked_for_the_mx_name_unless_sni_is_set(
     assert outcome.ok, outcome.error
     [info] = [e.tls_info for e in named.transcript if e.tls_info is not None]
     assert info.verified and info.server_hostname == "localhost"
+
+
+async def test_an_unverified_certificate_accepted_holds_for_the_mx_that_takes_the_connection(
+    nameserver: str, make_server: Callable[..., EmbeddedServer], client_tls_context: ssl.SSLContext
+) -> None:
+    """The first MX refuses: the acceptance is not spent on it."""
+    server = make_server()
+    tls = {"security": Security.STARTTLS, "ssl_context": client_tls_context}
+    controller = SessionController(routed(nameserver, server.port, **tls))
+    assert (await controller.run(RunAll(None))).risk is Risk.UNVERIFIED_TLS
+    controller.accept(Risk.UNVERIFIED_TLS)
+    outcome = await controller.run(RunAll(None))
+    assert outcome.ok, outcome.error
+    [info] = [e.tls_info for e in controller.transcript if e.tls_info is not None]
+    assert not info.verified and info.server_hostname == "mx2.mail.test"
 
 
 @pytest.mark.parametrize(
