@@ -340,6 +340,7 @@ PROFILE_KEYS = {
     "mechanism": "mechanism",
     "sender": "sender",
     "recipients": "recipients",
+    "nameserver": "nameserver",
 }
 """The command line's parameters that set a profile key, and the key each sets."""
 
@@ -358,6 +359,7 @@ KEY_FLAGS = {
     "mechanism": "--auth",
     "sender": "--from",
     "recipients": "--to",
+    "nameserver": "--nameserver",
 }
 """The flag that gives each profile key on the command line, for naming it in an error."""
 
@@ -560,9 +562,11 @@ class _ThemeOption(click.Option):
 @click.option("--demo", is_flag=True, help="Start the embedded server and open it, filled in.")
 @click.option("--theme", cls=_ThemeOption, default=None)
 @PROFILE_OPTION
+@NAMESERVER_OPTION
 @security_options
 def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
-    """Open the interactive UI, on HOST[:PORT] (or [IPv6]:PORT) if given.
+    """Open the interactive UI, on HOST[:PORT] (or [IPv6]:PORT, or @DOMAIN to connect to
+    its MX hosts in turn) if given.
 
     Keys: F2 connect, F3 EHLO, F4 STARTTLS, F5 AUTH, F6 MAIL, F7 RCPT, F8 DATA, F9 send,
     F10 QUIT; F1 lists them all. The password comes from $SMTPTUI_PASSWORD, or F5 asks.
@@ -652,7 +656,7 @@ def _usage_status() -> Iterator[None]:
     "--port",
     "mx_port",
     type=click.IntRange(1, 65535),
-    help="Without HOST, the port of the MX hosts found (default 25).",
+    help="Routing by MX (without HOST, or HOST @DOMAIN), the port of the hosts found (default 25).",
 )
 @PROFILE_OPTION
 @security_options
@@ -803,10 +807,10 @@ def run_command(
 ) -> None:
     """Run a whole session headless and print every command and reply.
 
-    Connect to HOST[:PORT] (without it, to the first MX host of the last --to's domain that
-    answers, as swaks does), EHLO, STARTTLS, AUTH with --user (password from
-    $SMTPTUI_PASSWORD or a prompt), a test message with --to, QUIT. Exit status 0 when every
-    step worked.
+    Connect to HOST[:PORT] (@DOMAIN or an address: to the first of the domain's MX hosts that
+    answers; without HOST, the last --to's, as swaks does), EHLO, STARTTLS, AUTH with --user
+    (password from $SMTPTUI_PASSWORD or a prompt), a test message with --to, QUIT. Exit
+    status 0 when every step worked.
 
     With --demo, against the embedded server: it refuses senders named reject… and
     recipients named reject… or unknown… (try --to unknown@smtptui.demo). AUTH is as its
@@ -839,9 +843,11 @@ def run_command(
         if demo:
             raise click.UsageError("give a HOST[:PORT] or --demo, not both")
         raise click.UsageError("give a HOST[:PORT], a --to (to route by its MX) or --demo")
-    if (host or demo) and (mx_port is not None or nameserver is not None):
-        raise click.UsageError("--port and --nameserver are for routing by MX: without HOST")
-    nameserver = nameserver_checked(nameserver)
+    direct = demo or (host and not routes_by_mx(host))
+    if direct and (mx_port is not None or nameserver is not None):
+        raise click.UsageError(
+            "--port and --nameserver are for routing by MX: without HOST, or HOST @DOMAIN"
+        )
     if demo:
         sender = sender or DEMO_SENDER
         recipients = recipients or (DEMO_RECIPIENT,)
@@ -886,24 +892,19 @@ def run_command(
         "authzid": options["authzid"],
         "login_initial_response": options["login_initial_response"],
     }
-    targets: list[tuple[str, str]] = []
     if not (host or demo):  # route by the last recipient's MX, as swaks does
-        targets = mx_targets((to or recipients)[-1], nameserver, mx_port or SMTP_PORT, output)
-        if not targets:
-            ctx.exit(Exit.CONNECT)
-    if host or targets:
+        host = "@" + domain_of((to or recipients)[-1], "--to")
+    if host:
         user = values["user"] or ""
         asked = user if password_needed(values["mechanism"], token) else ""
         password = (profile_password(chosen, profile) if asked else None) or ask_password(asked)
-
-        def connect(values: dict[str, Any]) -> Exit:
-            settings = make_settings(values, password, **auth, **client_files(options))
-            settings = dataclasses.replace(settings, reply_timeout=timeout)
-            return run(
-                run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file)
-            )
-
-        ctx.exit(run_routed(targets, values, connect, output) if targets else connect(values))
+        port = values["port"] if mx_port is None else mx_port
+        values = {**values, "host": host, "port": port}
+        settings = make_settings(values, password, **auth, **client_files(options))
+        settings = dataclasses.replace(settings, reply_timeout=timeout)
+        ctx.exit(
+            run(run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file))
+        )
     from smtptui.server import DEMO_USERS, describe
 
     with demo_server(implicit_tls=options["security"] == Security.TLS) as (server, base, where):
@@ -924,56 +925,6 @@ def run_command(
         for message in server.messages:
             output.note(f"=== The server received: {describe(message)}")
     ctx.exit(status)
-
-
-SMTP_PORT = 25
-"""The port of the MX hosts found, unless --port (``engine.hosts.SMTP_PORT``, not imported
-here: ``--version`` imports nothing)."""
-
-
-def mx_targets(
-    recipient: str, nameserver: str | None, port: int, output: RunOutput
-) -> list[tuple[str, str]]:
-    """swaks' routing: the MX hosts of ``recipient``'s domain (said in a note), as the
-    ``host:port`` of each address in preference order with its MX name, for the session to
-    connect to in turn; none when the domain has none to use (said on stderr)."""
-    from smtptui.engine.hosts import format_host
-    from smtptui.engine.loop import run
-    from smtptui.engine.mx import mx_hosts
-
-    domain = domain_of(recipient, "--to")
-    found = run(mx_hosts(domain, nameserver=nameserver))
-    if found.problem:
-        output.error(found.problem)
-        return []
-    output.note(f"=== MX for {domain}: {found.summary()}")
-    targets = []
-    for host in found.hosts:
-        if host.error:
-            output.note(f"=== {host.name}: {host.error}")
-        targets += [(format_host(address, port), host.name) for address in host.addresses]
-    return targets
-
-
-def run_routed(
-    targets: list[tuple[str, str]],
-    values: dict[str, Any],
-    connect: Callable[[dict[str, Any]], Exit],
-    output: RunOutput,
-) -> Exit:
-    """The session run against each MX address in turn until one takes the connection: a
-    refusal or a timeout moves on (each attempt in the transcript, as the session records
-    it); any other outcome is the run's. The certificate is checked for the MX name."""
-    status = Exit.CONNECT
-    for number, (host, name) in enumerate(targets, 1):
-        sni = name if values["sni"] is None else values["sni"]
-        status = connect({**values, "host": host, "sni": sni})
-        if status is not Exit.CONNECT:
-            return status
-        if number < len(targets):
-            output.note(f"=== {name} at {host} did not take the connection: the next MX")
-    output.error("no MX host answered")
-    return status
 
 
 async def run_session(
@@ -1074,6 +1025,17 @@ def nameserver_checked(nameserver: str | None) -> str | None:
     return nameserver
 
 
+def routes_by_mx(host: str) -> bool:
+    """Whether HOST names a domain to route by MX (``@example.org``); a usage error naming
+    HOST if that domain is not one."""
+    from smtptui.session.settings import mx_domain
+
+    try:
+        return mx_domain(host) is not None
+    except CommandError as error:
+        raise click.BadParameter(str(error), param_hint="'HOST'") from None
+
+
 def domain_of(text: str, flag: str) -> str:
     """The domain of ``text`` (a domain or an address); a usage error naming ``flag``."""
     from smtptui.engine.mx import target_domain
@@ -1095,7 +1057,7 @@ def domain_of(text: str, flag: str) -> str:
 )
 @click.option(
     "--port",
-    default=SMTP_PORT,
+    default=25,  # engine.hosts.SMTP_PORT: not imported here, where --version imports nothing
     show_default=True,
     type=click.IntRange(1, 65535),
     help="The port to greet each host on, for the banner check.",

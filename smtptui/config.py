@@ -78,6 +78,7 @@ class Profile:
     mechanism: str | None = None
     sender: str | None = None
     recipients: tuple[str, ...] | None = None
+    nameserver: str | None = None  # the DNS server that routing by MX asks: IP or IP:PORT
     password_env: str | None = None  # the name of the variable holding the password
     password_command: str | None = None  # a command line that prints the password
 
@@ -109,6 +110,7 @@ ENVIRONMENT = {
     "mechanism": "SMTPTUI_AUTH",
     "sender": "SMTPTUI_FROM",
     "recipients": "SMTPTUI_TO",  # comma-separated
+    "nameserver": "SMTPTUI_NAMESERVER",
 }
 """The variable that sets each key (the password's places are a profile's alone)."""
 
@@ -204,6 +206,13 @@ def _checked(key: str, value: Any) -> Any:
     if key in ("tls_min", "tls_max"):
         return _one_of(key, str(value) if isinstance(value, float) else value, TLS_VERSIONS)
     value = _text(key, value)
+    if key == "nameserver":
+        from smtptui.engine.mx import parse_nameserver  # dnspython: only when one is set
+
+        try:
+            parse_nameserver(value)
+        except CommandError as error:
+            raise ValueError(str(error)) from None
     if key == "password_env" and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
         raise ValueError(f"password_env must name an environment variable, not {value!r}")
     if key == "password_command":
@@ -321,12 +330,13 @@ def session_settings(
         username=values["user"] or "",
         password=password,
         mechanism=values["mechanism"],
+        nameserver=values["nameserver"],
     )
 
 
 SETTINGS_KEYS = ("host", "port", "security", "verify", "cafile", "sni", "verify_name")
 SETTINGS_KEYS += ("tls_min", "tls_max", "ciphers", "ehlo", "user", "mechanism")
-SETTINGS_KEYS += ("sender", "recipients")
+SETTINGS_KEYS += ("sender", "recipients", "nameserver")
 """The keys :func:`profile_of` sets from the session's settings and the Compose pane."""
 
 
@@ -351,6 +361,7 @@ def profile_of(
         mechanism=settings.mechanism,
         sender=sender or None,
         recipients=recipients or None,
+        nameserver=settings.nameserver,
     )
 
 

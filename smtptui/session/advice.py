@@ -200,6 +200,8 @@ def _connect_failure(error: errors.SMTPConnectError) -> str:
             return f"{error} — check the host name"
         case "address":
             return f"{error} — write host, host:port or [IPv6 address]:port"
+        case "mx":
+            return f"{error} — check the domain, and the DNS server asked (the system's if unset)"
     return f"{error} — check the host, the port and the network"
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from smtptui.engine import errors
 from smtptui.engine.client import SMTPClient
 from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
-from smtptui.engine.hosts import format_host
+from smtptui.engine.hosts import SMTP_PORT, format_host
 from smtptui.engine.ocsp import OcspStatus, stapled_ocsp
 from smtptui.engine.tls import TlsInfo, VerifyMode
 from smtptui.protocol.auth import (
@@ -65,6 +65,7 @@ from smtptui.session.transcript import Entry, EntryKind, Transcript
 
 if TYPE_CHECKING:
     from smtptui.session.recipe import Recipe
+    from smtptui.session.routing import Target
 
 
 class _Unaccepted(Exception):
@@ -134,6 +135,7 @@ class SessionController:
         self._unverified_next = False  # the next connection skips certificate verification
         self._unadvertised_once = False  # the next envelope may hold unadvertised parameters
         self._last_sent: tuple[SessionSettings, SendMessage, SessionState] | None = None
+        self._routed: SessionSettings | None = None  # the settings as routed by MX, connected
 
     @property
     def recipe(self) -> Recipe | None:
@@ -285,7 +287,7 @@ class SessionController:
             self._record(EntryKind.ERROR, outcome.error, data)
         if outcome.ok:
             if isinstance(action, SendMessage):
-                self._last_sent = (self.settings, action, self._state)
+                self._last_sent = (self._routed or self.settings, action, self._state)
             return outcome
         tls = self._client is not None and self._client.tls is not None
         after_starttls = tls and not self.settings.implicit_tls
@@ -362,7 +364,14 @@ class SessionController:
     async def _dispatch(self, action: Action) -> Outcome:
         match action:
             case Connect():
-                await self._connect()
+                self._routed = None
+                unverified, self._unverified_next = self._unverified_next, False
+                domain = self.settings.mx_domain
+                if domain is None:
+                    host, port = self.settings.address()
+                    await self._connect(host, port, self.settings.sni, unverified)
+                else:
+                    await self._connect_by_mx(domain, unverified)
                 return self._judge(action)
             case Disconnect():
                 self._abort()
@@ -461,13 +470,13 @@ class SessionController:
             return Outcome(action, True, reply)
         return Outcome(action, False, reply, advice.refused(action.label, reply))
 
-    async def _connect(self) -> None:
+    async def _connect(self, host: str, port: int, sni: str | None, unverified: bool) -> None:
+        """Connect to ``host`` and ``port`` with the settings, sending ``sni`` (None: the
+        host; "": none); ``unverified``: without checking the certificate."""
         settings = self.settings
-        host, port = settings.address()
         self._abort()
         self._accepted -= {Risk.PLAINTEXT_AFTER_STARTTLS, Risk.UNVERIFIED_TLS}
         self._starttls_failed = False
-        unverified, self._unverified_next = self._unverified_next, False
         client = self._client_factory(
             local_hostname=settings.helo_name or None,
             implicit_tls=settings.implicit_tls,
@@ -476,7 +485,7 @@ class SessionController:
             cafile=settings.cafile,
             client_cert=settings.client_cert,
             client_key=settings.client_key,
-            server_hostname=settings.sni,
+            server_hostname=sni,
             verify_name=settings.verify_name,
             tls_min=settings.tls_min,
             tls_max=settings.tls_max,
@@ -488,6 +497,47 @@ class SessionController:
         self._detach = client.add_listener(self._on_event)
         self._set(address=format_host(host, port))
         await client.connect(host, port)
+
+    async def _connect_by_mx(self, domain: str, unverified: bool) -> None:
+        """Connect to ``domain``'s MX hosts in turn (:func:`routing.in_turn
+        <smtptui.session.routing.in_turn>`), on the settings' port or 25, each attempt a
+        transcript of its own; the name sent in SNI and checked is the MX host's, unless the
+        settings name one (``unverified``: none is checked, at any of them). The lookup is
+        said first, and each attempt that moved on."""
+        from smtptui.session import routing  # dnspython: only to route by MX
+
+        settings = self.settings
+        self._abort()
+        self._begin(f"MX for {domain}")
+        found = await routing.route(
+            domain,
+            settings.port or SMTP_PORT,
+            nameserver=settings.nameserver,
+            timeout=settings.connect_timeout,
+        )
+        for note in found.notes:
+            self._record(EntryKind.INFO, note)
+        if found.found.problem:
+            raise _no_route(found.found.problem)
+
+        def sni(target: Target) -> str:
+            return target.name if settings.sni is None else settings.sni
+
+        async def connect(target: Target) -> None:
+            await self._connect(target.address, target.port, sni(target), unverified)
+
+        def moved(target: Target, error: Exception) -> None:
+            self._record(EntryKind.ERROR, advice.explain(error, Connect.label))
+            self._record(EntryKind.INFO, target.moved_on)
+
+        try:
+            target = await routing.in_turn(found.targets, connect, moved)
+        except Exception as error:
+            if not routing.moves_on(error):
+                raise
+            self._record(EntryKind.ERROR, advice.explain(error, Connect.label))
+            raise _no_route(f"{routing.NO_MX_ANSWERED} for {domain}", "network") from None
+        self._routed = dataclasses.replace(settings, host=target.host, port=None, sni=sni(target))
 
     async def _authenticate(self, client: SMTPClient, mechanism: str | None) -> None:
         """AUTH: the named mechanism; of a comma list, each the server offers in turn until
@@ -638,6 +688,14 @@ class SessionController:
 
     def _record(self, kind: EntryKind, text: str, data: bytes = b"") -> None:
         self.transcript.append(Entry.now(kind, text, data))
+
+
+def _no_route(text: str, cause: str = "mx") -> errors.SMTPConnectError:
+    """No connection to make: routing by MX found no host ("mx": DNS said so), or none took
+    it ("network")."""
+    error = errors.SMTPConnectError(-1, text)
+    error.cause = cause
+    return error
 
 
 def _transaction(send: SendMessage) -> list[tuple[Stop, Action]]:

@@ -51,7 +51,10 @@ class SessionSettings:
     whose ``field`` names the setting (``"port"``, ``"EHLO name"``, …).
 
     The port: ``port`` when given; else the port written in ``host`` (``h:p``, ``[v6]:p``);
-    else 465 for implicit TLS and 25 otherwise. ``ssl_context``, when given, is used as is
+    else 465 for implicit TLS and 25 otherwise. A ``host`` written ``@example.org`` or
+    ``bob@example.org`` routes by MX (:attr:`mx_domain`): the session connects to the
+    domain's MX hosts in turn, on ``port`` or 25, asking DNS at ``nameserver`` ("IP" or
+    "IP:PORT"; None: the system's). ``ssl_context``, when given, is used as is
     (``verify``, ``cafile``, the client certificate, the TLS versions and ciphers are then
     its owner's business).
 
@@ -84,6 +87,7 @@ class SessionSettings:
     oauth_token: str = field(default="", repr=False)
     authzid: str = ""  # PLAIN's, OAUTHBEARER's and SCRAM's authorisation identity
     login_initial_response: bool = True  # LOGIN sends the username with AUTH (as smtplib)
+    nameserver: str | None = None  # the DNS server that routing by MX asks
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "security", Security(self.security))
@@ -105,8 +109,12 @@ class SessionSettings:
             check_ciphers(self.ciphers)
         if self.client_key and not self.client_cert:
             raise CommandError("client key", "needs the client certificate it goes with")
-        if self.host:
+        if self.host and self.mx_domain is None:
             self.address()
+        if self.nameserver is not None:
+            from smtptui.engine.mx import parse_nameserver  # dnspython: only to route by MX
+
+            parse_nameserver(self.nameserver)
         if self.port is not None and not 0 < self.port < 65536:
             raise CommandError("port", f"must be from 1 to 65535, not {self.port}")
         for name, label in (
@@ -126,13 +134,37 @@ class SessionSettings:
     def default_port(self) -> int:
         return SMTPS_PORT if self.implicit_tls else SMTP_PORT
 
+    @property
+    def mx_domain(self) -> str | None:
+        """The domain whose MX hosts the session connects to, when ``host`` names one
+        (:func:`mx_domain`); a bad domain is a :class:`CommandError` naming the host."""
+        return mx_domain(self.host)
+
     def address(self) -> tuple[str, int]:
-        """The host and port to connect to, by the rule above."""
+        """The host and port to connect to, by the rule above (a host routed by MX has
+        none: the MX hosts are found when connecting)."""
+        if self.mx_domain is not None:
+            raise CommandError("host", f"{self.host} routes by MX: it is no one address")
         try:
             host, port = parse_host(self.host, self.default_port)
         except ValueError as error:
             raise CommandError("host", str(error)) from None
         return host, self.port or port
+
+
+def mx_domain(host: str) -> str | None:
+    """The domain a host field routes by MX: ``@example.org`` or ``bob@example.org`` (an
+    address, as swaks routes its --to); None for a host to connect to directly (a bare name
+    stays one, as swaks' --server). A bad domain is a :class:`CommandError` naming the
+    host."""
+    if "@" not in host:
+        return None
+    from smtptui.engine.mx import target_domain  # dnspython: only to route by MX
+
+    try:
+        return target_domain(host)
+    except CommandError as error:
+        raise CommandError("host", str(error).removeprefix(f"{error.field}: ")) from None
 
 
 def _check_name(label: str, name: str | None) -> None:

@@ -74,6 +74,7 @@ from smtptui.ui.dialog import ConfirmScreen, EndMessageScreen, PasswordScreen
 from smtptui.ui.export import FORMATS, ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
+from smtptui.ui.mx import MxScreen
 from smtptui.ui.panes.auth import AuthPane
 from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.panes.compose import COMPOSE_KEYS, ComposePane
@@ -203,6 +204,7 @@ class SmtpTui(ThemedApp):
         Binding("ctrl+underscore,ctrl+slash", "focus_command_line", "Command line", show=False),
         Binding("ctrl+f", "find", "Find", show=False, priority=True),
         Binding("ctrl+n", "to_transcript", "Transcript", show=False),
+        Binding("alt+m", "mx", "MX", show=False),
         *(
             Binding(binding.key, f"to_transcript({binding.action!r})", show=False)
             for binding in TranscriptView.BINDINGS
@@ -654,6 +656,29 @@ class SmtpTui(ThemedApp):
 
     # -- help, palette, focus ------------------------------------------------------------
 
+    def action_mx(self) -> None:
+        """Open the MX view on the Host field's domain, if it routes by MX, asking the DNS
+        server the Connection pane names; what it returns goes in the Host field."""
+        pane = self.query_one(ConnectionPane)
+        try:
+            settings = pane.apply(self.controller.settings)
+        except CommandError as error:
+            self._invalid(error)
+            return
+
+        def chosen(host: str | None) -> None:
+            if host is not None:
+                pane.text("host", host)
+                self.query_one(TabbedContent).active = "tab-connection"
+                self.notify(f"Host: {host} (F2 connects)", timeout=4, markup=False)
+
+        screen = MxScreen(
+            settings.mx_domain or "",
+            nameserver=settings.nameserver,
+            timeout=settings.connect_timeout,
+        )
+        self.push_screen(screen, chosen)
+
     def action_help(self) -> None:
         keys = [("F1", "This help")]
         keys += [(key_name(key), text) for key, _, _, text in STEPS]
@@ -661,6 +686,7 @@ class SmtpTui(ThemedApp):
         keys += [("Ctrl+P", "Command palette")]
         keys += [("Ctrl+F", "Search the transcript; Enter or Esc there goes to it")]
         keys += [("Ctrl+S", "Export the transcript to a file")]
+        keys += [("Alt+M", "MX: the mail servers of a domain, to connect to")]
         keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+N", "Go to the transcript")]
         keys += [("/ f e", "Search, filter, errors: from anywhere but a text field")]
         keys += [("Ctrl+Q", "Quit smtptui")]
@@ -711,6 +737,11 @@ class SmtpTui(ThemedApp):
                 lambda action=action: self.run_action(action, view),
             )
         yield SystemCommand("Transcript: Export (Ctrl+S)", "Save it to a file", self.action_export)
+        yield SystemCommand(
+            "MX: mail servers of a domain… (Alt+M)",
+            "Look up a domain's MX hosts and their reverse DNS; put one in the Host field",
+            self.action_mx,
+        )
         yield SystemCommand(
             "Profile: Save as profile…",
             "Keep the Connection, Auth and Compose settings in config.toml (no password)",

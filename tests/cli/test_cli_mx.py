@@ -214,3 +214,31 @@ async def test_mx_never_prints_a_hostile_banner_raw(nameserver: str) -> None:
     assert raw(shown) == set(), shown
     name = "mx\\x1b]0;pwned\\x07\\x9b.example"
     assert f"banner {name}, EHLO {name}: not the MX name nor a PTR name" in shown
+
+
+def test_run_with_host_at_a_domain_routes_by_its_mx(
+    nameserver: str, make_server: Callable[..., EmbeddedServer]
+) -> None:
+    server = make_server(starttls=False)
+    port = str(server.port)
+    result = smtptui_run_sync(
+        "@mail.test",
+        "--plain",
+        "--to",
+        "bob@example.org",
+        "--nameserver",
+        nameserver,
+        "--port",
+        port,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"=== Connected to 127.0.0.1:{port}" in result.stdout.splitlines()
+    [message] = server.messages
+    assert message.rcpt_tos == ("bob@example.org",)
+
+
+def test_run_host_at_a_bad_domain_names_host() -> None:
+    result = smtptui_run_sync("@exa mple.org", "--to", "bob@example.org")
+    assert result.returncode == 1
+    assert "'HOST'" in result.stderr and "is not a domain name" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -198,6 +198,7 @@ SAMPLES: dict[str, tuple[object, str, object]] = {
     "mechanism": ("PLAIN", "LOGIN", "CRAM-MD5"),
     "sender": ("cli@example.org", "env@example.org", "profile@example.org"),
     "recipients": (("c@example.org",), "e@example.org, f@example.org", ("p@example.org",)),
+    "nameserver": ("192.0.2.53", "192.0.2.54:5353", "[2001:db8::53]:53"),
 }
 EXPECTED_FROM_ENVIRONMENT = {
     "port": 2526,
@@ -251,6 +252,7 @@ def test_a_port_written_in_a_host_goes_with_that_host_only() -> None:
         ("SMTPTUI_PORT", "smtp", "port must be a number"),
         ("SMTPTUI_SECURITY", "ssl", "security must be one of"),
         ("SMTPTUI_USER", "me\r\nRSET", "user:"),
+        ("SMTPTUI_NAMESERVER", "dns.example", "nameserver: 'dns.example' is not IP or IP:PORT"),
     ],
 )
 def test_a_bad_environment_value_names_its_variable(
@@ -258,6 +260,23 @@ def test_a_bad_environment_value_names_its_variable(
 ) -> None:
     with pytest.raises(ConfigError, match=rf"^\${variable}: {problem}"):
         resolve({}, {variable: value})
+
+
+def test_the_nameserver_and_a_host_routed_by_mx_become_settings_and_back() -> None:
+    profile = Profile(host="@example.org", port=2525, nameserver="127.0.0.1:5353")
+    settings = session_settings(values_of(resolve({}, {}, profile, "p")))
+    assert (settings.mx_domain, settings.port, settings.nameserver) == (
+        "example.org",
+        2525,
+        "127.0.0.1:5353",
+    )
+    assert profile_of(settings) == Profile(
+        host="@example.org",
+        port=2525,
+        security="starttls",
+        verify="both",
+        nameserver="127.0.0.1:5353",
+    )
 
 
 def test_resolved_values_become_settings() -> None:
@@ -444,6 +463,8 @@ def test_config_show_says_where_each_value_came_from_and_no_password(config_dir:
     ):
         assert line in lines, result.stdout
     assert "s3cret" not in result.stdout and "pw2" not in result.stdout
+    ns = smtptui("config", "show", "--sources", env={"SMTPTUI_NAMESERVER": "127.0.0.1:5353"})
+    assert 'nameserver = "127.0.0.1:5353"  # $SMTPTUI_NAMESERVER' in ns.stdout.splitlines()
     plain = smtptui("config", "show", env={"SMTPTUI_HOST": "h.example"})
     assert plain.stdout.splitlines()[:3] == [
         'host = "h.example"',

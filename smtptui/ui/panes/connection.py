@@ -11,10 +11,11 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Input, Label, RadioButton, RadioSet, Select
 
-from smtptui.engine.hosts import parse_host
+from smtptui.engine.hosts import SMTP_PORT, parse_host
 from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.errors import CommandError
 from smtptui.session import Connect, Disconnect, Security, SessionSettings
+from smtptui.session.settings import mx_domain
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.form import Form, FormPane, choices, field, select, text_input
 
@@ -37,7 +38,8 @@ _REPLY_TIMEOUT = SessionSettings.reply_timeout
 
 
 class ConnectionPane(FormPane):
-    """Host, port, security, verification, EHLO name and timeouts; the rest of TLS (client
+    """Host (or ``@domain``, to route by MX), port, the DNS server that routing asks,
+    security, verification, EHLO name and timeouts; the rest of TLS (client
     certificate, SNI, verify name, versions, ciphers) in a section that opens; Connect and
     Disconnect."""
 
@@ -61,8 +63,9 @@ class ConnectionPane(FormPane):
 
     def compose(self) -> ComposeResult:
         with Form():
-            yield field("Host", text_input("host", "host", "mail.example.org[:port]"))
+            yield field("Host", text_input("host", "host", "host[:port] or @domain"))
             yield field("Port", text_input("port", "port", type="integer"))
+            yield field("DNS server", text_input("nameserver", "nameserver", "the system's"))
             yield field("Security", choices("security", _SECURITY, self._security))
             yield field("Verify", select("verify", "verify", _VERIFY))
             with Collapsible(title="TLS options", id="tls-options"):
@@ -108,6 +111,7 @@ class ConnectionPane(FormPane):
         """Show ``settings`` in the fields."""
         self.text("host", settings.host)
         self.text("port", str(settings.port) if settings.port else "")
+        self.text("nameserver", settings.nameserver or "")
         self._security = settings.security
         self.query_one(f"#security-{settings.security}", RadioButton).value = True
         self.query_one("#verify", Select).value = settings.verify
@@ -131,6 +135,7 @@ class ConnectionPane(FormPane):
             settings,
             host=self.text("host").strip(),
             port=self._port(),
+            nameserver=self.text("nameserver").strip() or None,
             security=self._security,
             verify=VerifyMode(self.choice("verify")),
             client_cert=self.text("client-cert").strip() or None,
@@ -167,13 +172,24 @@ class ConnectionPane(FormPane):
 
     @on(Input.Changed, "#host")
     def _show_port(self) -> None:
-        """The Port placeholder says which port an empty Port field means."""
+        """The Port placeholder says which port an empty Port field means (a domain routed
+        by MX: 25, its hosts')."""
+        host = self.text("host")
         try:
-            _, written = parse_host(self.text("host"), 0)  # 0: no port in the host field
+            routed = mx_domain(host) is not None
+        except CommandError:  # a domain half typed: routed all the same
+            routed = True
+        try:
+            _, written = parse_host(host, 0)  # 0: no port in the host field
         except ValueError:
             written = 0
         default = SessionSettings(security=self._security).default_port
-        placeholder = f"{written} (from host)" if written else f"{default} (default)"
+        if routed:
+            placeholder = f"{SMTP_PORT} (MX)"
+        elif written:
+            placeholder = f"{written} (from host)"
+        else:
+            placeholder = f"{default} (default)"
         self.query_one("#port", Input).placeholder = placeholder
 
     def _port(self) -> int | None:
