@@ -80,9 +80,11 @@ from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.panes.compose import COMPOSE_KEYS, ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
+from smtptui.ui.probe import ProbeScreen, initial_target
 from smtptui.ui.profiles import NameScreen, ProfileScreen
 from smtptui.ui.status import StatusBar
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
+from smtptui.ui.tls_report import TlsReportScreen
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
 
 STEPS: tuple[tuple[str, str, str, str], ...] = (
@@ -205,6 +207,8 @@ class SmtpTui(ThemedApp):
         Binding("ctrl+f", "find", "Find", show=False, priority=True),
         Binding("ctrl+n", "to_transcript", "Transcript", show=False),
         Binding("alt+m", "mx", "MX", show=False),
+        Binding("alt+o", "probe", "Probe", show=False),
+        Binding("alt+t", "tls_report", "TLS report", show=False),
         *(
             Binding(binding.key, f"to_transcript({binding.action!r})", show=False)
             for binding in TranscriptView.BINDINGS
@@ -659,12 +663,10 @@ class SmtpTui(ThemedApp):
     def action_mx(self) -> None:
         """Open the MX view on the Host field's domain, if it routes by MX, asking the DNS
         server the Connection pane names; what it returns goes in the Host field."""
-        pane = self.query_one(ConnectionPane)
-        try:
-            settings = pane.apply(self.controller.settings)
-        except CommandError as error:
-            self._invalid(error)
+        settings = self._pane_settings()
+        if settings is None:
             return
+        pane = self.query_one(ConnectionPane)
 
         def chosen(host: str | None) -> None:
             if host is not None:
@@ -679,6 +681,27 @@ class SmtpTui(ThemedApp):
         )
         self.push_screen(screen, chosen)
 
+    def action_probe(self) -> None:
+        """Open the submission probe on the Host field's host (the probe picks the ports)."""
+        settings = self._pane_settings()
+        if settings is not None:
+            self.push_screen(ProbeScreen(initial_target(settings), settings))
+
+    def action_tls_report(self) -> None:
+        """Open the TLS report on the Host field (a host and port, or @domain)."""
+        settings = self._pane_settings()
+        if settings is not None:
+            self.push_screen(TlsReportScreen(settings.host, settings))
+
+    def _pane_settings(self) -> SessionSettings | None:
+        """The Connection pane's settings as they stand, for a check of the server it names;
+        None (and the reason shown) when the pane holds something invalid."""
+        try:
+            return self.query_one(ConnectionPane).apply(self.controller.settings)
+        except CommandError as error:
+            self._invalid(error)
+            return None
+
     def action_help(self) -> None:
         keys = [("F1", "This help")]
         keys += [(key_name(key), text) for key, _, _, text in STEPS]
@@ -687,6 +710,8 @@ class SmtpTui(ThemedApp):
         keys += [("Ctrl+F", "Search the transcript; Enter or Esc there goes to it")]
         keys += [("Ctrl+S", "Export the transcript to a file")]
         keys += [("Alt+M", "MX: the mail servers of a domain, to connect to")]
+        keys += [("Alt+O", "Probe 25, 587, 465 and 2525: which to use, with what")]
+        keys += [("Alt+T", "TLS report: versions, ciphers, certificate, DANE, MTA-STS")]
         keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+N", "Go to the transcript")]
         keys += [("/ f e", "Search, filter, errors: from anywhere but a text field")]
         keys += [("Ctrl+Q", "Quit smtptui")]
@@ -741,6 +766,16 @@ class SmtpTui(ThemedApp):
             "MX: mail servers of a domain… (Alt+M)",
             "Look up a domain's MX hosts and their reverse DNS; put one in the Host field",
             self.action_mx,
+        )
+        yield SystemCommand(
+            "Probe: which port, TLS and AUTH… (Alt+O)",
+            "Try 25, 587, 465 and 2525 at once; say which to use, with what",
+            self.action_probe,
+        )
+        yield SystemCommand(
+            "TLS report… (Alt+T)",
+            "TLS versions and ciphers, the certificate, DANE and MTA-STS of the server",
+            self.action_tls_report,
         )
         yield SystemCommand(
             "Profile: Save as profile…",

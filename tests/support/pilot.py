@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.screen import ModalScreen
 from textual.widgets import Select
 
+from smtptui.ui.checks import CheckScreen
 from smtptui.ui.dialog import ConfirmScreen
 from smtptui.ui.transcript import TranscriptView
 
@@ -63,3 +64,15 @@ async def choose(pilot: Pilot[None], selector: str, value: str) -> None:
     await pilot.press(*(["down"] * moves if moves > 0 else ["up"] * -moves), "enter")
     await pilot.pause()
     assert widget.value == value, f"{selector}: {widget.value!r}, not {value!r}"
+
+
+async def checked(pilot: Pilot[None], timeout: float = 15) -> CheckScreen:
+    """Wait for the check on screen (the probe, the TLS report) to finish; the screen."""
+    screen = pilot.app.screen
+    assert isinstance(screen, CheckScreen)
+    started = time.monotonic()
+    while screen._check is None or screen._check.is_running:
+        assert time.monotonic() - started < timeout, "the check did not finish"
+        await pilot.pause(0.05)
+    await pilot.pause()
+    return screen
