@@ -1337,6 +1337,7 @@ PROBE_EXITS = {
 @click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust a CA.")
 @click.option("--verify", type=VERIFY_CHOICE, default=VerifyMode.BOTH.value, help=VERIFY_HELP)
 @click.option("--sni", metavar="NAME", help="The name to send in SNI (default: HOST).")
+@NAMESERVER_OPTION
 @click.option("--json", "json_output", is_flag=True, help="Print one JSON object.")
 def probe_command(
     host: str,
@@ -1345,6 +1346,7 @@ def probe_command(
     cafile: str | None,
     verify: str,
     sni: str | None,
+    nameserver: str | None,
     json_output: bool,
 ) -> None:
     """Which port, TLS and AUTH does HOST want from a mail client?
@@ -1352,7 +1354,8 @@ def probe_command(
     Probes 25 and 587 with STARTTLS, 465 with implicit TLS and 2525, all at once (within
     twice --timeout): does each connect, what it greets with, whether TLS works and its
     certificate verifies, the AUTH mechanisms offered before and inside TLS, SIZE, the
-    extensions. Then what is wrong, why it matters, and which port to use.
+    extensions. Then what is wrong, why it matters, and which port to use. With
+    --nameserver, HOST is looked up there (its certificate is still checked for HOST).
     """
     from smtptui.engine.loop import run
     from smtptui.session.probe import (
@@ -1367,6 +1370,7 @@ def probe_command(
         address = parse_probe_host(host)
     except CommandError as error:
         raise click.BadParameter(str(error), param_hint="'HOST'") from None
+    nameserver = nameserver_checked(nameserver)
     try:
         targets = tuple(parse_probe_target(port) for port in ports) or DEFAULT_PORTS
     except CommandError as error:
@@ -1379,6 +1383,7 @@ def probe_command(
             verify=VerifyMode(verify.lower()),
             cafile=cafile,
             sni=sni,
+            nameserver=nameserver,
         )
     )
     if json_output:
@@ -1404,7 +1409,7 @@ def probe_lines(report: ProbeReport, width: int) -> Iterator[str]:
 
     rows = [PROBE_COLUMNS, *(probe_cells(probe) for probe in report.probes)]
     widths = [max(len(row[column]) for row in rows) for column in range(len(PROBE_COLUMNS))]
-    yield f"Probe of {report.host}:"
+    yield f"Probe of {report.host}" + (f" at {report.address}:" if report.address else ":")
     if sum(widths) + 2 * (len(widths) - 1) <= width:
         for row in rows:
             yield "  ".join(
