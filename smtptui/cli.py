@@ -43,10 +43,11 @@ if TYPE_CHECKING:
 
     from smtptui.cli_output import RunOutput
     from smtptui.config import Profile, Resolved
-    from smtptui.engine.mx import BannerCheck, MxResult, ReverseCheck
     from smtptui.server import EmbeddedServer
     from smtptui.session import RunAll, SessionSettings
+    from smtptui.session.findings import Finding
     from smtptui.session.probe import ProbeReport
+    from smtptui.session.routing import MxReport
     from smtptui.ui.app import SmtpTui
 
 DEMO_SENDER = "alice@smtptui.demo"
@@ -1080,89 +1081,72 @@ def mx_command(
     some host may take mail, 2 when none (no such domain, null MX, no address, no DNS
     answer).
     """
+    import shutil
+
     from smtptui.engine.loop import run
-    from smtptui.engine.mx import banner_all, mx_hosts, reverse_all
+    from smtptui.session.routing import check_banners, look_up
 
     nameserver = nameserver_checked(nameserver)
     target = domain_of(domain, "DOMAIN")
 
-    async def lookup() -> tuple[MxResult, dict[str, ReverseCheck], dict[str, BannerCheck]]:
-        found = await mx_hosts(target, nameserver=nameserver, timeout=timeout)
-        checks = await reverse_all(found, nameserver=nameserver, timeout=timeout)
+    async def lookup() -> MxReport:
+        report = await look_up(target, nameserver=nameserver, timeout=timeout)
         if no_connect:
-            return found, checks, {}
-        return found, checks, await banner_all(found, checks, port, timeout=timeout)
+            return report
+        return await check_banners(report, port, timeout=timeout)
 
-    found, checks, banners = run(lookup())
+    report = run(lookup())
     if json_output:
         from smtptui.session.visible import json_line
 
-        click.echo(json_line(mx_json(found, checks, banners)))
+        click.echo(json_line(mx_json(report)))
     else:
-        for line in mx_lines(found, checks, banners):
+        for line in mx_lines(report, shutil.get_terminal_size().columns):
             say(line)
-    if found.problem:
+    if report.found.problem:
         if not json_output:
-            say(f"error: {found.problem}", "red", err=True)
+            say(f"error: {report.found.problem}", "red", err=True)
         sys.exit(Exit.CONNECT)
 
 
-def mx_lines(
-    found: MxResult,
-    checks: Mapping[str, ReverseCheck],
-    banners: Mapping[str, BannerCheck],
-) -> Iterator[str]:
-    """``smtptui mx``'s text: each host, its addresses with their reverse DNS and banner
-    check (if made), then why receivers care about each check that failed."""
-    from smtptui.engine.mx import WHY
-
-    failed: set[str] = set()
+def mx_lines(report: MxReport, width: int) -> Iterator[str]:
+    """``smtptui mx``'s text: each host, each of its addresses, and the address's findings
+    (reverse DNS, and the banner check if made), why each failure matters below it."""
+    found = report.found
     if found.hosts:
         implicit = " (no MX: the domain's own address, RFC 5321 5.1)" if found.implicit else ""
         yield f"MX for {found.domain}{implicit}:"
     for host in found.hosts:
         yield f"{host.preference:>5} {host.name}" + (f"  ({host.error})" if host.error else "")
         for ip in host.addresses:
-            check = checks[ip]
-            if check.error:
-                failed.add("ptr")
-                yield f"        {ip}  PTR none ({check.error})"
-            else:
-                names = ", ".join(check.ptr)
-                if not check.confirmed:
-                    failed.add("fcrdns")
-                fcrdns = "yes" if check.confirmed else "no (the name does not resolve back)"
-                yield f"        {ip}  PTR {names}  FCrDNS {fcrdns}"
-            if ip in banners:
-                banner = banners[ip]
-                if banner.greeting_name and not banner.matches:  # not a host that is down
-                    failed.add("banner")
-                yield " " * (10 + len(ip)) + banner_line(banner)
-    for kind in ("ptr", "fcrdns", "banner"):
-        if kind in failed:
-            yield f"Why it matters: {WHY[kind]}"
+            yield f"        {ip}"
+            for finding in report.findings(ip):
+                yield from finding_lines(finding, width, " " * 10)
 
 
-def banner_line(check: BannerCheck) -> str:
-    """A banner check in words: the names the server gave, and whether they are its own."""
-    if not check.greeting_name:
-        return f"banner none ({check.error})"
-    said = f"banner {check.greeting_name}, EHLO {check.ehlo_name or 'none'}"
-    if check.matches:
-        return f"{said}: the MX or PTR name"
-    return f"{said}: not the MX name nor a PTR name"
+def finding_lines(finding: Finding, width: int, indent: str = "") -> Iterator[str]:
+    """``finding`` wrapped to ``width`` after ``indent``: its mark and text, then, for a
+    warning or a failure, why it matters, indented below it."""
+    import textwrap
+
+    from smtptui.session.findings import Level
+
+    yield from textwrap.wrap(
+        finding.line, width, initial_indent=indent, subsequent_indent=indent + "  "
+    )
+    if finding.why and finding.level in (Level.WARN, Level.FAIL):
+        why = indent + "    "
+        yield from textwrap.wrap(finding.why, width, initial_indent=why, subsequent_indent=why)
 
 
-def mx_json(
-    found: MxResult,
-    checks: Mapping[str, ReverseCheck],
-    banners: Mapping[str, BannerCheck],
-) -> dict[str, Any]:
+def mx_json(report: MxReport) -> dict[str, Any]:
     """``smtptui mx --json``'s object (``banner`` null where no banner check was made)."""
     from smtptui.engine.mx import WHY
 
+    found, checks = report.found, report.checks
+
     def banner(ip: str) -> dict[str, Any] | None:
-        check = banners.get(ip)
+        check = report.banners.get(ip)
         if check is None:
             return None
         return {
@@ -1353,6 +1337,7 @@ PROBE_EXITS = {
 @click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust a CA.")
 @click.option("--verify", type=VERIFY_CHOICE, default=VerifyMode.BOTH.value, help=VERIFY_HELP)
 @click.option("--sni", metavar="NAME", help="The name to send in SNI (default: HOST).")
+@NAMESERVER_OPTION
 @click.option("--json", "json_output", is_flag=True, help="Print one JSON object.")
 def probe_command(
     host: str,
@@ -1361,6 +1346,7 @@ def probe_command(
     cafile: str | None,
     verify: str,
     sni: str | None,
+    nameserver: str | None,
     json_output: bool,
 ) -> None:
     """Which port, TLS and AUTH does HOST want from a mail client?
@@ -1368,7 +1354,8 @@ def probe_command(
     Probes 25 and 587 with STARTTLS, 465 with implicit TLS and 2525, all at once (within
     twice --timeout): does each connect, what it greets with, whether TLS works and its
     certificate verifies, the AUTH mechanisms offered before and inside TLS, SIZE, the
-    extensions. Then what is wrong, why it matters, and which port to use.
+    extensions. Then what is wrong, why it matters, and which port to use. With
+    --nameserver, HOST is looked up there (its certificate is still checked for HOST).
     """
     from smtptui.engine.loop import run
     from smtptui.session.probe import (
@@ -1383,6 +1370,7 @@ def probe_command(
         address = parse_probe_host(host)
     except CommandError as error:
         raise click.BadParameter(str(error), param_hint="'HOST'") from None
+    nameserver = nameserver_checked(nameserver)
     try:
         targets = tuple(parse_probe_target(port) for port in ports) or DEFAULT_PORTS
     except CommandError as error:
@@ -1395,6 +1383,7 @@ def probe_command(
             verify=VerifyMode(verify.lower()),
             cafile=cafile,
             sni=sni,
+            nameserver=nameserver,
         )
     )
     if json_output:
@@ -1416,12 +1405,11 @@ def probe_lines(report: ProbeReport, width: int) -> Iterator[str]:
     recommendation."""
     import textwrap
 
-    from smtptui.session.findings import Level
     from smtptui.session.probe import PROBE_COLUMNS, probe_cells
 
     rows = [PROBE_COLUMNS, *(probe_cells(probe) for probe in report.probes)]
     widths = [max(len(row[column]) for row in rows) for column in range(len(PROBE_COLUMNS))]
-    yield f"Probe of {report.host}:"
+    yield f"Probe of {report.host}" + (f" at {report.address}:" if report.address else ":")
     if sum(widths) + 2 * (len(widths) - 1) <= width:
         for row in rows:
             yield "  ".join(
@@ -1440,11 +1428,7 @@ def probe_lines(report: ProbeReport, width: int) -> Iterator[str]:
                 )
     yield ""
     for finding in report.findings:
-        yield from textwrap.wrap(finding.line, width, subsequent_indent="  ")
-        if finding.why and finding.level in (Level.WARN, Level.FAIL):
-            yield from textwrap.wrap(
-                finding.why, width, initial_indent="    ", subsequent_indent="    "
-            )
+        yield from finding_lines(finding, width)
     yield ""
     yield f"Recommendation: {report.recommendation}"
 

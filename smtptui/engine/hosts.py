@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 SMTP_PORT = 25
 SMTPS_PORT = 465
 
@@ -41,3 +43,17 @@ def parse_port(text: str, context: str = "") -> int:
 def format_host(host: str, port: int) -> str:
     """``host:port``, with brackets around an IPv6 address."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def is_address(host: str) -> bool:
+    """Whether ``host`` is an IP address (an IPv6 one perhaps in brackets), not a name to
+    look up.
+
+    >>> is_address("[::1]"), is_address("127.0.0.1"), is_address("mx.example")
+    (True, True, False)
+    """
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True

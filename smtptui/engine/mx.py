@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import dns.asyncresolver
@@ -222,7 +223,7 @@ async def banner_check(
 
 async def banner_all(
     result: MxResult,
-    checks: dict[str, ReverseCheck],
+    checks: Mapping[str, ReverseCheck],
     port: int = 25,
     *,
     timeout: float = 10.0,

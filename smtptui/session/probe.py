@@ -14,8 +14,8 @@ import ipaddress
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from smtptui.engine.hosts import parse_host, parse_port
-from smtptui.engine.mx import target_domain
+from smtptui.engine.hosts import is_address, parse_host, parse_port
+from smtptui.engine.mx import host_addresses, target_domain
 from smtptui.engine.probe import PortProbe, PortSecurity, probe_port
 from smtptui.engine.tls import VerifyMode
 from smtptui.protocol.auth import SMTP_AUTO_ORDER, NoMechanismError, choose_mechanism
@@ -104,12 +104,15 @@ def parse_probe_host(text: str) -> str:
 @dataclass(frozen=True)
 class ProbeReport:
     """A host's probe: what each port said, in ``probes`` (in the order asked), what that
-    means (``findings``), and which port to use (``recommendation``, one sentence)."""
+    means (``findings``), and which port to use (``recommendation``, one sentence);
+    ``address``: where the host was found, when it was looked up in a DNS server of the
+    user's ("" otherwise: the host was connected to as it is)."""
 
     host: str
     probes: tuple[PortProbe, ...]
     findings: tuple[Finding, ...]
     recommendation: str
+    address: str = ""
 
     @property
     def best(self) -> PortProbe | None:
@@ -136,13 +139,25 @@ async def probe_host(
     verify: VerifyMode = VerifyMode.BOTH,
     cafile: str | None = None,
     sni: str | None = None,
+    nameserver: str | None = None,
 ) -> ProbeReport:
     """Probe every one of ``targets`` on ``host`` at once (``timeout`` seconds a step): the
-    whole probe ends within twice the timeout, whatever the ports do."""
+    whole probe ends within twice the timeout, whatever the ports do. ``nameserver``: a
+    host name is looked up there first (within ``timeout``), its first address probed, and
+    the name sent in SNI and checked in the certificate unless ``sni`` says otherwise; no
+    address: every port reports why."""
+    address = ""
+    if nameserver is not None and not is_address(host):
+        found, error = await host_addresses(host, nameserver=nameserver, timeout=timeout)
+        if not found:
+            probes = tuple(PortProbe(host, t.port, t.security, error=error) for t in targets)
+            findings = tuple(finding for probe in probes for finding in port_findings(probe))
+            return ProbeReport(host, probes, findings, recommend(probes))
+        address, sni = found[0], host if sni is None else sni
     probes = await asyncio.gather(
         *(
             probe_port(
-                host,
+                address or host,
                 target.port,
                 target.security,
                 sni=sni,
@@ -154,7 +169,7 @@ async def probe_host(
         )
     )
     findings = tuple(finding for probe in probes for finding in port_findings(probe))
-    return ProbeReport(host, tuple(probes), findings, recommend(probes))
+    return ProbeReport(host, tuple(probes), findings, recommend(probes), address)
 
 
 # -- findings -------------------------------------------------------------------------------
@@ -426,6 +441,7 @@ def probe_json(report: ProbeReport) -> dict[str, object]:
     best = report.best
     return {
         "host": report.host,
+        "address": report.address or None,
         "usable": report.usable,
         "recommendation": report.recommendation,
         "best": None

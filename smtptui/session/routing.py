@@ -5,11 +5,20 @@ or a timeout moves on to the next MX and anything else is the server's answer; b
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from smtptui.engine.hosts import SMTP_PORT, format_host
-from smtptui.engine.mx import DNS_TIMEOUT, WHY, MxResult, ReverseCheck, mx_hosts, reverse_all
+from smtptui.engine.mx import (
+    DNS_TIMEOUT,
+    WHY,
+    BannerCheck,
+    MxResult,
+    ReverseCheck,
+    banner_all,
+    mx_hosts,
+    reverse_all,
+)
 from smtptui.session.exits import Exit, failed_stage
 from smtptui.session.findings import Finding, Level
 
@@ -103,31 +112,67 @@ async def in_turn(
 
 @dataclass(frozen=True)
 class MxReport:
-    """What the MX view and ``smtptui mx`` show: the hosts, and each address's reverse DNS
-    (by address)."""
+    """What the MX view and ``smtptui mx`` show: the hosts, each address's reverse DNS and,
+    once :func:`check_banners` has greeted them, the names each server gives (by address).
+    :meth:`findings` is the one home of the words for these checks."""
 
     found: MxResult
-    checks: dict[str, ReverseCheck] = field(default_factory=dict)
+    checks: Mapping[str, ReverseCheck] = field(default_factory=dict)
+    banners: Mapping[str, BannerCheck] = field(default_factory=dict)
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Every address of every host, in preference order."""
+        return tuple(address for host in self.found.hosts for address in host.addresses)
 
     def findings(self, address: str) -> tuple[Finding, ...]:
-        """``address``'s PTR and FCrDNS as findings, each failure with why it matters."""
+        """``address``'s PTR, FCrDNS and banner checks as findings, each failure with why it
+        matters (no banner finding before :func:`check_banners`)."""
+        return (*self._reverse(address), *self._banner(address))
+
+    def _reverse(self, address: str) -> Iterator[Finding]:
         check = self.checks.get(address)
         if check is None:
-            return ()
+            return
         if check.error:
-            return (Finding(Level.FAIL, f"PTR: none ({check.error})", WHY["ptr"]),)
+            yield Finding(Level.FAIL, f"PTR: none ({check.error})", WHY["ptr"])
+            return
         names = ", ".join(check.ptr)
-        ptr = Finding(Level.OK, f"PTR: {names}")
+        yield Finding(Level.OK, f"PTR: {names}")
         if check.confirmed:
-            return ptr, Finding(Level.OK, f"FCrDNS: {names} resolves back to {address}")
-        why = WHY["fcrdns"]
-        return ptr, Finding(Level.FAIL, f"FCrDNS: {names} does not resolve back", why)
+            yield Finding(Level.OK, f"FCrDNS: {names} resolves back to {address}")
+        else:
+            yield Finding(Level.FAIL, f"FCrDNS: {names} does not resolve back", WHY["fcrdns"])
+
+    def _banner(self, address: str) -> Iterator[Finding]:
+        check = self.banners.get(address)
+        if check is None:
+            return
+        if not check.greeting_name:  # no greeting to judge: the host is down, or mute
+            yield Finding(Level.INFO, f"banner: none ({check.error})")
+            return
+        said = f"banner {check.greeting_name}, EHLO {check.ehlo_name or 'none'}"
+        if check.matches:
+            yield Finding(Level.OK, f"{said}: the MX or PTR name")
+        else:
+            yield Finding(Level.WARN, f"{said}: not the MX name nor a PTR name", WHY["banner"])
 
 
 async def look_up(
     domain: str, *, nameserver: str | None = None, timeout: float = DNS_TIMEOUT
 ) -> MxReport:
-    """The MX hosts of ``domain`` and the reverse DNS of each of their addresses."""
+    """The MX hosts of ``domain`` and the reverse DNS of each of their addresses (DNS only:
+    :func:`check_banners` connects)."""
     found = await mx_hosts(domain, nameserver=nameserver, timeout=timeout)
     checks = await reverse_all(found, nameserver=nameserver, timeout=timeout)
     return MxReport(found, checks)
+
+
+async def check_banners(
+    report: MxReport, port: int = SMTP_PORT, *, timeout: float = DNS_TIMEOUT
+) -> MxReport:
+    """``report`` with the banner check of every address, all greeted at once on ``port``
+    (``timeout`` seconds a step): apart from :func:`look_up`, so that the DNS answer can be
+    shown while a dead or filtered port is still being waited for."""
+    banners = await banner_all(report.found, report.checks, port, timeout=timeout)
+    return replace(report, banners=banners)

@@ -678,6 +678,7 @@ class SmtpTui(ThemedApp):
             settings.mx_domain or "",
             nameserver=settings.nameserver,
             timeout=settings.connect_timeout,
+            port=settings.port,
         )
         self.push_screen(screen, chosen)
 

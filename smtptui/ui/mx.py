@@ -1,5 +1,6 @@
 """The MX view: where mail for a domain goes, each host's addresses with their reverse DNS
-explained, and a way to put a host, or the domain to route by MX, in the Host field."""
+and the names their servers give explained, and a way to put a host, or the domain to route
+by MX, in the Host field."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from smtptui.engine.hosts import SMTP_PORT
 from smtptui.engine.mx import parse_nameserver, target_domain
 from smtptui.protocol.errors import CommandError
 from smtptui.session import Level
-from smtptui.session.routing import MxReport, look_up
+from smtptui.session.routing import MxReport, check_banners, look_up
 from smtptui.session.visible import visible
 from smtptui.ui.dialog import Dialog
 
@@ -29,10 +31,14 @@ _STYLES = {
 
 LOOKING_UP = "Looking up the MX hosts of {domain}…"
 
+GREETING = "greeting…"
+"""Said under an address while its server is being greeted (the banner check)."""
 
-def rows(report: MxReport) -> list[tuple[str, Content]]:
+
+def rows(report: MxReport, *, greeting: bool = False) -> list[tuple[str, Content]]:
     """The list's rows: each host (its value its name), then each of its addresses (its
-    value the address) with the findings about it, indented under it."""
+    value the address) with the findings about it, indented under it; ``greeting``: the
+    banner checks are under way, and an address without one says so."""
     found: list[tuple[str, Content]] = []
     for host in report.found.hosts:
         name = visible(host.name, one_line=True)
@@ -46,8 +52,8 @@ def rows(report: MxReport) -> list[tuple[str, Content]]:
                 Content.styled(f"          {finding.line}", _STYLES[finding.level])
                 for finding in report.findings(address)
             ]
-            # The banner check (engine.mx.banner_check: greeting and EHLO names against the
-            # MX name) goes here, one finding line per address, once it is wired in.
+            if greeting and address not in report.banners:
+                lines.append(Content.styled(f"          {GREETING}", "$text-muted"))
             found.append((address, Content("\n").join(lines)))
     return found
 
@@ -70,7 +76,7 @@ def reasons(report: MxReport) -> Content:
     """Why each check that failed matters, once each."""
     whys = dict.fromkeys(
         finding.why
-        for address in report.checks
+        for address in report.addresses
         for finding in report.findings(address)
         if finding.why and finding.level is not Level.OK
     )
@@ -78,10 +84,11 @@ def reasons(report: MxReport) -> Content:
 
 
 class MxScreen(Dialog[str | None]):
-    """Ask for a domain (or an address), look up its MX hosts and their reverse DNS, and
+    """Ask for a domain (or an address), look up its MX hosts and their reverse DNS, show
+    them, then greet every address at once on ``port`` (None: 25) for the banner check, and
     return what goes in the Host field: the host (or address) chosen with Enter or "Use
-    host", or ``@domain`` to route by MX; None when closed. Esc cancels a lookup under way,
-    else closes."""
+    host", or ``@domain`` to route by MX; None when closed. Esc cancels a lookup or the
+    greeting under way (the DNS answer stays), else closes."""
 
     AUTO_FOCUS = "#domain"
     BINDINGS = [Binding("escape", "cancel", "Cancel or close")]
@@ -95,11 +102,19 @@ class MxScreen(Dialog[str | None]):
     }
     """
 
-    def __init__(self, domain: str = "", *, nameserver: str | None, timeout: float) -> None:
+    def __init__(
+        self,
+        domain: str = "",
+        *,
+        nameserver: str | None,
+        timeout: float,
+        port: int | None = None,
+    ) -> None:
         super().__init__()
         self.domain = domain
         self.nameserver = nameserver
         self.timeout = timeout
+        self.port = port or SMTP_PORT
         self.report: MxReport | None = None
         self._values: list[str] = []  # each row's value: a host name or an address
         self._lookup: Worker[MxReport] | None = None
@@ -161,30 +176,47 @@ class MxScreen(Dialog[str | None]):
 
     @work(exclusive=True, group="mx")
     async def _look_up(self, domain: str) -> MxReport:
+        """The DNS answer, shown at once; then the greetings, which a dead or filtered port
+        may make wait for the timeout."""
         report = await look_up(domain, nameserver=self.nameserver, timeout=self.timeout)
-        self._show(report)
+        greeting = bool(report.addresses)
+        self._show(report, greeting=greeting)
+        if greeting:
+            report = await check_banners(report, self.port, timeout=self.timeout)
+            self._show(report)
         return report
 
-    def _show(self, report: MxReport) -> None:
+    def _show(self, report: MxReport, *, greeting: bool = False) -> None:
+        """``report`` in the list; the row highlighted stays when the rows are the same
+        hosts and addresses (the greetings came)."""
+        again = self.report is not None and self.report.found == report.found
         self.report = report
-        found = rows(report)
+        found = rows(report, greeting=greeting)
         self._values = [value for value, _ in found]
         self.query_one("#state", Static).update(heading(report))
         hosts = self.query_one("#hosts", OptionList)
+        highlighted = hosts.highlighted if again else None
         hosts.clear_options()
         hosts.add_options([Option(prompt) for _, prompt in found])
         self.query_one("#why", Static).update(reasons(report))
         self.query_one("#use", Button).disabled = not found
         self.query_one("#route", Button).disabled = bool(report.found.problem)
         if found:
-            hosts.highlighted = 0
-            hosts.focus()
+            hosts.highlighted = highlighted or 0
+            if not again:
+                hosts.focus()
 
     def action_cancel(self) -> None:
         lookup = self._lookup
         if lookup is not None and lookup.state in (WorkerState.PENDING, WorkerState.RUNNING):
             lookup.cancel()
-            self._show_problem(Content.styled("Lookup cancelled.", "$text-warning"))
+            if self.report is None:
+                self._show_problem(Content.styled("Lookup cancelled.", "$text-warning"))
+            else:  # the DNS answer is shown: it stays, without the greetings
+                self._show(self.report)
+                self.query_one("#state", Static).update(
+                    heading(self.report) + Content.styled(" · greeting cancelled", "$text-warning")
+                )
             return
         self.dismiss(None)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,32 +20,55 @@ from support.scripted import ScriptedServer, dialogue
 
 
 def smtptui_mx(*args: str) -> subprocess.CompletedProcess[str]:
+    """``smtptui mx ARGS`` in a terminal 100 columns wide."""
     return subprocess.run(
         [sys.executable, "-m", "smtptui", "mx", *args],
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "COLUMNS": "100"},
     )
+
+
+def findings(out: str) -> list[str]:
+    """The lines that are hosts, addresses and findings (not a why's)."""
+    return [line for line in out.splitlines() if not line.startswith(" " * 14)]
+
+
+def whys(out: str) -> str:
+    """The whys below the findings, on one line."""
+    return " ".join(line.strip() for line in out.splitlines() if line.startswith(" " * 14))
 
 
 def test_mx_lists_the_hosts_by_preference_with_reverse_dns(nameserver: str) -> None:
     result = smtptui_mx("bob@mail.test", "--nameserver", nameserver, "--no-connect")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
+    assert findings(result.stdout) == [
         "MX for mail.test:",
         "   10 mx1.mail.test",
-        "        127.0.0.2  PTR liar.test  FCrDNS no (the name does not resolve back)",
+        "        127.0.0.2",
+        "          ✔ PTR: liar.test",
+        "          ✘ FCrDNS: liar.test does not resolve back",
         "   20 mx2.mail.test",
-        "        127.0.0.1  PTR mx2.mail.test  FCrDNS yes",
-        f"Why it matters: {WHY['fcrdns']}",
+        "        127.0.0.1",
+        "          ✔ PTR: mx2.mail.test",
+        "          ✔ FCrDNS: mx2.mail.test resolves back to 127.0.0.1",
     ]
+    assert whys(result.stdout) == WHY["fcrdns"]  # below the failure, and wrapped
+    assert result.stdout.splitlines()[5].startswith("              Forward-confirmed")
+    assert all(len(line) <= 100 for line in result.stdout.splitlines())
 
 
 def test_mx_says_a_missing_ptr_and_why_it_matters(nameserver: str) -> None:
     result = smtptui_mx("tie.test", "--nameserver", nameserver, "--no-connect")
     assert result.returncode == 0, result.stderr
-    assert "        ::1  PTR none (::1 has no PTR record)" in result.stdout.splitlines()
-    assert f"Why it matters: {WHY['ptr']}" in result.stdout.splitlines()
+    lines = findings(result.stdout)
+    assert lines[1:4] == [
+        "    5 c.tie.test",
+        "        ::1",
+        "          ✘ PTR: none (::1 has no PTR record)",
+    ]
+    assert whys(result.stdout) == WHY["ptr"]
 
 
 def test_mx_json(nameserver: str) -> None:
@@ -77,17 +101,20 @@ def test_mx_checks_each_banner_and_ehlo_name(
     server = make_server(hostname="MX2.mail.test")
     result = smtptui_mx("mail.test", "--nameserver", nameserver, "--port", str(server.port))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
+    assert findings(result.stdout) == [
         "MX for mail.test:",
         "   10 mx1.mail.test",
-        "        127.0.0.2  PTR liar.test  FCrDNS no (the name does not resolve back)",
-        f"                   banner none (connection refused (127.0.0.2:{server.port} during "
-        "connect))",
+        "        127.0.0.2",
+        "          ✔ PTR: liar.test",
+        "          ✘ FCrDNS: liar.test does not resolve back",
+        f"          · banner: none (connection refused (127.0.0.2:{server.port} during connect))",
         "   20 mx2.mail.test",
-        "        127.0.0.1  PTR mx2.mail.test  FCrDNS yes",
-        "                   banner MX2.mail.test, EHLO MX2.mail.test: the MX or PTR name",
-        f"Why it matters: {WHY['fcrdns']}",
+        "        127.0.0.1",
+        "          ✔ PTR: mx2.mail.test",
+        "          ✔ FCrDNS: mx2.mail.test resolves back to 127.0.0.1",
+        "          ✔ banner MX2.mail.test, EHLO MX2.mail.test: the MX or PTR name",
     ]
+    assert whys(result.stdout) == WHY["fcrdns"]  # a host that is down is no mismatch
 
 
 def test_mx_says_a_mismatched_banner_and_why_it_matters(
@@ -95,11 +122,11 @@ def test_mx_says_a_mismatched_banner_and_why_it_matters(
 ) -> None:
     port = str(server.port)
     result = smtptui_mx("mail.test", "--nameserver", nameserver, "--port", port)
-    lines = result.stdout.splitlines()
-    assert (
-        "                   banner smtptui.demo, EHLO smtptui.demo: not the MX name nor a PTR name"
-    ) in lines
-    assert lines[-1] == f"Why it matters: {WHY['banner']}"
+    lines = findings(result.stdout)
+    assert lines[-1] == (
+        "          ⚠ banner smtptui.demo, EHLO smtptui.demo: not the MX name nor a PTR name"
+    )
+    assert whys(result.stdout) == f"{WHY['fcrdns']} {WHY['banner']}"
     found = json.loads(
         smtptui_mx("mail.test", "--json", "--nameserver", nameserver, "--port", port).stdout
     )
@@ -208,12 +235,13 @@ async def test_mx_never_prints_a_hostile_banner_raw(nameserver: str) -> None:
             *("--port", str(server.port)),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            env={**os.environ, "COLUMNS": "200"},  # the finding on one line
         )
         out, err = await asyncio.wait_for(process.communicate(), 60)
     shown = printed(out + err)
     assert raw(shown) == set(), shown
     name = "mx\\x1b]0;pwned\\x07\\x9b.example"
-    assert f"banner {name}, EHLO {name}: not the MX name nor a PTR name" in shown
+    assert f"⚠ banner {name}, EHLO {name}: not the MX" in shown
 
 
 def test_run_with_host_at_a_domain_routes_by_its_mx(

@@ -143,9 +143,41 @@ async def test_a_hostile_server_never_reaches_the_terminal_raw() -> None:
         (["mx.example", "--port", "587:ssl"], "--port"),
         (["mx.example", "--port", "99999"], "--port"),
         (["mx.example", "--verify", "maybe"], "--verify"),
+        (["mx.example", "--nameserver", "dns.example"], "--nameserver"),
     ],
 )
 async def test_bad_arguments_exit_1_naming_the_culprit(args: list[str], named: str) -> None:
     status, out, err = await smtptui_probe(*args)
     assert status == 1 and out == ""
     assert f"'{named}'" in err and "Traceback" not in err
+
+
+async def test_nameserver_looks_the_host_up_there_and_checks_the_certificate_for_its_name(
+    nameserver: str, make_server: Callable[..., EmbeddedServer], cafile: str
+) -> None:
+    """mx2.mail.test is 127.0.0.1 in the test zone; the test certificate is for localhost
+    only, so the probe's certificate check is for the name, not the address."""
+    server = make_server()
+    args = ("mx2.mail.test", "--nameserver", nameserver, "--port", str(server.port))
+    status, out, err = await smtptui_probe(*args, "--cafile", cafile, columns=200)
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "Probe of mx2.mail.test at 127.0.0.1:"
+    [unverified] = [line for line in lines if line.startswith(f"⚠ {server.port}/starttls")]
+    assert "certificate not verified" in unverified and "mx2.mail.test" in unverified
+    status, out, err = await smtptui_probe(*args, "--cafile", cafile, "--sni", "localhost")
+    assert status == 0, err
+    assert f"✔ {server.port}/starttls: TLSv1.3, certificate verified" in out.splitlines()
+
+
+async def test_a_host_the_nameserver_has_no_address_for_is_said_on_every_port(
+    nameserver: str,
+) -> None:
+    status, out, _ = await smtptui_probe("nothing.test", "--nameserver", nameserver, "--json")
+    assert status == 2
+    found = json.loads(out)
+    assert found["address"] is None
+    assert [port["error"] for port in found["ports"]] == [
+        "nothing.test has no address (no A or AAAA record)"
+    ] * 4
+    assert [f["level"] for f in found["findings"]] == ["info"] * 4

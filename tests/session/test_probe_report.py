@@ -274,3 +274,28 @@ async def test_probe_json(make_server: Callable[..., EmbeddedServer], cafile: st
     assert list(port["cells"]) == list(PROBE_COLUMNS)
     assert found["findings"] == [f.as_json() for f in report.findings]
     assert found["why"] == WHY
+
+
+async def test_a_name_looked_up_in_the_nameserver_is_probed_at_its_address_by_its_name(
+    nameserver: str, make_server: Callable[..., EmbeddedServer], cafile: str
+) -> None:
+    """mx2.mail.test is 127.0.0.1 in the test zone: the probe connects there and sends the
+    name in SNI (the test certificate, for localhost, does not match it)."""
+    server = make_server()
+    target = [ProbeTarget(server.port, STARTTLS)]
+    report = await probe_host("mx2.mail.test", target, cafile=cafile, nameserver=nameserver)
+    assert (report.host, report.address) == ("mx2.mail.test", "127.0.0.1")
+    [probe] = report.probes
+    assert probe.host == "127.0.0.1" and probe.tls is not None
+    assert probe.tls.server_hostname == "mx2.mail.test" and probe.verify_error
+    assert probe_json(report)["address"] == "127.0.0.1"
+    missing = await probe_host("mx9.mail.test", target, nameserver=nameserver)
+    [probe] = missing.probes
+    assert not probe.connected and probe.error == "mx9.mail.test does not exist (NXDOMAIN)"
+    assert [(f.level, f.text) for f in missing.findings] == [
+        (
+            Level.INFO,
+            f"{server.port}/starttls: no connection (mx9.mail.test does not exist (NXDOMAIN))",
+        )
+    ]
+    assert not missing.answered

@@ -25,8 +25,8 @@ from smtptui.session import (
     SessionController,
     SessionSettings,
 )
-from smtptui.session.findings import Level
-from smtptui.session.routing import Target, in_turn, look_up, route
+from smtptui.session.findings import Finding, Level
+from smtptui.session.routing import Target, check_banners, in_turn, look_up, route
 
 
 def routed(
@@ -222,3 +222,26 @@ async def test_the_mx_report_explains_each_addresses_reverse_dns(nameserver: str
     [missing] = ties.findings("::1")
     assert (missing.level, missing.why) == (Level.FAIL, WHY["ptr"])
     assert "::1 has no PTR record" in missing.text
+
+
+async def test_the_banner_findings_say_whether_each_server_names_itself_as_its_mx(
+    nameserver: str, make_server: Callable[..., EmbeddedServer]
+) -> None:
+    """mx2.mail.test (127.0.0.1) greets by its name, then by another; nothing listens on
+    mx1's address: no greeting to judge, said as information."""
+    report = await look_up("mail.test", nameserver=nameserver)
+    assert report.banners == {}
+    named = make_server(hostname="mx2.mail.test")
+    checked = await check_banners(report, named.port, timeout=5)
+    assert checked.found is report.found and checked.checks == report.checks
+    assert checked.findings("127.0.0.1")[-1] == Finding(
+        Level.OK, "banner mx2.mail.test, EHLO mx2.mail.test: the MX or PTR name"
+    )
+    down = checked.findings("127.0.0.2")[-1]
+    assert down.level is Level.INFO and down.text.startswith("banner: none (connection refused")
+    other = await check_banners(report, make_server().port, timeout=5)
+    mismatch = other.findings("127.0.0.1")[-1]
+    assert (mismatch.level, mismatch.why) == (Level.WARN, WHY["banner"])
+    assert mismatch.text == (
+        "banner smtptui.demo, EHLO smtptui.demo: not the MX name nor a PTR name"
+    )

@@ -1,6 +1,7 @@
 """The MX view and Connect routed by MX, driven with Pilot against a real DNS server on
 127.0.0.1 (support.dns.ZONE) and the embedded server: mail.test's first MX (127.0.0.2) has
-nothing listening, its second (127.0.0.1) is the embedded server, on the Port field's port."""
+nothing listening, its second (127.0.0.1) is the embedded server, on the Port field's port
+(the port the view greets each address on, for the banner check)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from smtptui.server import EmbeddedServer
 from smtptui.session import EntryKind, Security, SessionSettings
 from smtptui.session.export import swaks_lines
 from smtptui.ui.app import SmtpTui
-from smtptui.ui.mx import MxScreen
+from smtptui.ui.mx import GREETING, MxScreen
 from smtptui.ui.panes.connection import ConnectionPane
 
 from support.pilot import STEP_TIMEOUT, settle, step
@@ -46,6 +47,21 @@ async def looked_up(pilot: Pilot[None], screen: MxScreen) -> None:
     started = time.monotonic()
     while static(screen, "#state").startswith("Looking up"):
         assert time.monotonic() - started < STEP_TIMEOUT, "the lookup never ended"
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+def listed(screen: MxScreen) -> list[str]:
+    """The list's rows, as text."""
+    hosts = screen.query_one("#hosts", OptionList)
+    return [str(hosts.get_option_at_index(i).prompt) for i in range(hosts.option_count)]
+
+
+async def greeted(pilot: Pilot[None], screen: MxScreen) -> None:
+    """Wait until every address's server has been greeted (or has not answered)."""
+    started = time.monotonic()
+    while any(GREETING in row for row in listed(screen)):
+        assert time.monotonic() - started < STEP_TIMEOUT, "the greetings never ended"
         await pilot.pause(0.05)
     await pilot.pause()
 
@@ -191,3 +207,58 @@ async def test_a_bad_dns_server_field_names_it() -> None:
         assert app.focused is app.query_one("#nameserver", Input)
         [error] = [e.text for e in app.controller.transcript if e.kind is EntryKind.ERROR]
         assert error.startswith("nameserver: 'dns.example' is not IP or IP:PORT")
+
+
+async def test_the_mx_view_greets_each_address_on_the_port_field_for_the_banner_check(
+    nameserver: str, make_server: Callable[..., EmbeddedServer]
+) -> None:
+    named = make_server(hostname="mx2.mail.test")
+    app = tui(nameserver=nameserver, port=named.port)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_mx(pilot, "mail.test")
+        await greeted(pilot, screen)
+        rows = listed(screen)
+        assert "✔ banner mx2.mail.test, EHLO mx2.mail.test: the MX or PTR name" in rows[3]
+        assert "· banner: none (connection refused" in rows[1]  # nothing on 127.0.0.2
+        assert WHY["banner"] not in static(screen, "#why")
+    other = make_server()
+    app = tui(nameserver=nameserver, port=other.port)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_mx(pilot, "mail.test")
+        await greeted(pilot, screen)
+        assert (
+            "⚠ banner smtptui.demo, EHLO smtptui.demo: not the MX name nor a PTR name"
+            in (listed(screen)[3])
+        )
+        assert WHY["banner"] in static(screen, "#why")
+
+
+@pytest.fixture
+def mute_port() -> Iterator[int]:
+    """A TCP port on 127.0.0.1 that takes connections and never greets."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+async def test_a_mute_server_does_not_hold_up_the_dns_answer_and_esc_cancels_the_greeting(
+    nameserver: str, mute_port: int
+) -> None:
+    app = tui(nameserver=nameserver, port=mute_port, connect_timeout=30)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_mx(pilot, "mail.test")
+        assert static(screen, "#state") == "MX for mail.test: 2 hosts, by preference"
+        rows = listed(screen)
+        assert "✔ FCrDNS: mx2.mail.test resolves back to 127.0.0.1" in rows[3]
+        assert GREETING in rows[3]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        assert static(screen, "#state").endswith("· greeting cancelled")
+        rows = listed(screen)
+        assert not any(GREETING in row for row in rows)
+        assert "✔ FCrDNS: mx2.mail.test resolves back to 127.0.0.1" in rows[3]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, MxScreen)
