@@ -1101,42 +1101,53 @@ def mx_command(
 
         click.echo(json_line(mx_json(report)))
     else:
-        for line in mx_lines(report, shutil.get_terminal_size().columns):
-            say(line)
+        for line, colour in mx_lines(report, shutil.get_terminal_size().columns):
+            say(line, colour)
     if report.found.problem:
         if not json_output:
             say(f"error: {report.found.problem}", "red", err=True)
         sys.exit(Exit.CONNECT)
 
 
-def mx_lines(report: MxReport, width: int) -> Iterator[str]:
+def mx_lines(report: MxReport, width: int) -> Iterator[Line]:
     """``smtptui mx``'s text: each host, each of its addresses, and the address's findings
     (reverse DNS, and the banner check if made), why each failure matters below it."""
     found = report.found
     if found.hosts:
         implicit = " (no MX: the domain's own address, RFC 5321 5.1)" if found.implicit else ""
-        yield f"MX for {found.domain}{implicit}:"
+        yield f"MX for {found.domain}{implicit}:", None
     for host in found.hosts:
-        yield f"{host.preference:>5} {host.name}" + (f"  ({host.error})" if host.error else "")
+        error = f"  ({host.error})" if host.error else ""
+        yield f"{host.preference:>5} {host.name}{error}", None
         for ip in host.addresses:
-            yield f"        {ip}"
+            yield f"        {ip}", None
             for finding in report.findings(ip):
                 yield from finding_lines(finding, width, " " * 10)
 
 
-def finding_lines(finding: Finding, width: int, indent: str = "") -> Iterator[str]:
-    """``finding`` wrapped to ``width`` after ``indent``: its mark and text, then, for a
-    warning or a failure, why it matters, indented below it."""
+Line = tuple[str, str | None]
+"""A line of text output and its colour (None: the terminal's own)."""
+
+LEVEL_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}  # Level's values
+"""The colour of each finding's level (information: the terminal's own)."""
+
+
+def finding_lines(finding: Finding, width: int, indent: str = "") -> Iterator[Line]:
+    """``finding`` wrapped to ``width`` after ``indent``: its mark and text in its level's
+    colour, then, for a warning or a failure, why it matters, indented below it."""
     import textwrap
 
     from smtptui.session.findings import Level
 
-    yield from textwrap.wrap(
+    colour = LEVEL_COLOURS.get(finding.level)
+    for line in textwrap.wrap(
         finding.line, width, initial_indent=indent, subsequent_indent=indent + "  "
-    )
+    ):
+        yield line, colour
     if finding.why and finding.level in (Level.WARN, Level.FAIL):
         why = indent + "    "
-        yield from textwrap.wrap(finding.why, width, initial_indent=why, subsequent_indent=why)
+        for line in textwrap.wrap(finding.why, width, initial_indent=why, subsequent_indent=why):
+            yield line, None
 
 
 def mx_json(report: MxReport) -> dict[str, Any]:
@@ -1203,9 +1214,6 @@ REPORT_FLAGS = {
 }
 """The argument to blame for each setting a :class:`CommandError` of the report names."""
 
-LEVEL_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}  # Level's values
-"""The colour of each finding's level (information: the terminal's own)."""
-
 
 @main.command(
     name="tls-report",
@@ -1255,7 +1263,7 @@ def tls_report_command(
     HOST may be @DOMAIN (or an address at it): the report is then on the domain's first MX
     host, and its MTA-STS policy is checked.
     """
-    import textwrap
+    import shutil
 
     from smtptui.engine.dane import parse_tlsa
     from smtptui.engine.hosts import format_host, parse_host
@@ -1294,14 +1302,13 @@ def tls_report_command(
 
         click.echo(json_line(report_json(report)))
     else:
+        width = shutil.get_terminal_size().columns
         say(f"TLS report for {format_host(report.host, report.port)} ({report.security.value})")
         for section in report.sections:
             say(section.title)
             for finding in section.findings:
-                say(f"  {finding.line}", LEVEL_COLOURS.get(finding.level))
-                if finding.why and finding.level in (Level.WARN, Level.FAIL):
-                    for line in textwrap.wrap(finding.why, 74):
-                        say(f"      {line}")
+                for line, colour in finding_lines(finding, width, "  "):
+                    say(line, colour)
     if not report.reached:
         sys.exit(Exit.CONNECT)
     sys.exit(Exit.TLS if report.level in (Level.WARN, Level.FAIL) else Exit.OK)
@@ -1393,13 +1400,13 @@ def probe_command(
     else:
         import shutil
 
-        for line in probe_lines(report, shutil.get_terminal_size().columns):
-            say(line)
+        for line, colour in probe_lines(report, shutil.get_terminal_size().columns):
+            say(line, colour)
     if not report.usable:
         sys.exit(Exit.AUTH if report.answered else Exit.CONNECT)
 
 
-def probe_lines(report: ProbeReport, width: int) -> Iterator[str]:
+def probe_lines(report: ProbeReport, width: int) -> Iterator[Line]:
     """``smtptui probe``'s text: the matrix (a table if it fits in ``width`` columns, else
     each port as "label: value" lines), the findings with why the bad ones matter, and the
     recommendation."""
@@ -1409,28 +1416,28 @@ def probe_lines(report: ProbeReport, width: int) -> Iterator[str]:
 
     rows = [PROBE_COLUMNS, *(probe_cells(probe) for probe in report.probes)]
     widths = [max(len(row[column]) for row in rows) for column in range(len(PROBE_COLUMNS))]
-    yield f"Probe of {report.host}" + (f" at {report.address}:" if report.address else ":")
+    yield f"Probe of {report.host}" + (f" at {report.address}:" if report.address else ":"), None
     if sum(widths) + 2 * (len(widths) - 1) <= width:
         for row in rows:
-            yield "  ".join(
-                cell.ljust(size) for cell, size in zip(row, widths, strict=True)
-            ).rstrip()
+            line = "  ".join(cell.ljust(size) for cell, size in zip(row, widths, strict=True))
+            yield line.rstrip(), None
     else:
         label = max(len(column) for column in PROBE_COLUMNS[1:])
         for cells in rows[1:]:
-            yield cells[0]
+            yield cells[0], None
             for column, cell in zip(PROBE_COLUMNS[1:], cells[1:], strict=True):
-                yield from textwrap.wrap(
+                for line in textwrap.wrap(
                     cell,
                     width,
                     initial_indent=f"  {column:<{label}}  ",
                     subsequent_indent=" " * (label + 4),
-                )
-    yield ""
+                ):
+                    yield line, None
+    yield "", None
     for finding in report.findings:
         yield from finding_lines(finding, width)
-    yield ""
-    yield f"Recommendation: {report.recommendation}"
+    yield "", None
+    yield f"Recommendation: {report.recommendation}", None
 
 
 COMPLETE_VAR = "_SMTPTUI_COMPLETE"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from typing import Any
 
 from smtptui.engine.chain import check_chain
 from smtptui.engine.dane import Tlsa
-from smtptui.engine.hosts import SMTPS_PORT, format_host
+from smtptui.engine.hosts import SMTPS_PORT, format_host, is_address
 from smtptui.engine.mx import (
     MxResult,
     host_addresses,
@@ -255,7 +254,7 @@ out."""
 async def dane_look(seen: Seen) -> Section | None:
     """DANE: the TLSA records of the host's port (or those given) against the chain it
     sent. None for an address: TLSA records live under a host name."""
-    if not seen.tlsa and _is_address(seen.host):
+    if not seen.tlsa and is_address(seen.host):
         return None
     chain = seen.tls.chain if seen.tls is not None else ()
     return await dane_section(
@@ -274,18 +273,10 @@ async def mta_sts_look(seen: Seen) -> Section | None:
             nameserver=seen.nameserver,
             cafile=seen.cafile,
         )
-    if _is_address(seen.host):
+    if is_address(seen.host):
         return None
     text = "not checked: name the domain (@DOMAIN, or --domain) to check its policy"
     return Section("MTA-STS", (Finding(Level.INFO, text),))
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 LOOKS: tuple[Callable[[Seen], Awaitable[Section | None]], ...] = (dane_look, mta_sts_look)
@@ -452,7 +443,7 @@ async def _locate(
         host = usable[0].name
         return _Target(host, usable[0].addresses[0], port, mx_section(found, host), mx_names)
     host, port = settings.address()
-    if nameserver is None or _is_address(host):
+    if nameserver is None or is_address(host):
         return _Target(host, host, port, None, mx_names)
     addresses, error = await host_addresses(host, nameserver=nameserver, timeout=timeout)
     return _Target(host, addresses[0] if addresses else host, port, None, mx_names, error)

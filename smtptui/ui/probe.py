@@ -91,6 +91,7 @@ class ProbeScreen(CheckScreen):
             verify=settings.verify,
             cafile=settings.cafile,
             sni=settings.sni,
+            nameserver=settings.nameserver,
         )
         return (
             matrix(report),
