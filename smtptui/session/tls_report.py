@@ -275,7 +275,7 @@ async def mta_sts_look(seen: Seen) -> Section | None:
         )
     if is_address(seen.host):
         return None
-    text = "not checked: name the domain (@DOMAIN, or --domain) to check its policy"
+    text = "not checked: report on @DOMAIN to check its policy against its MX hosts"
     return Section("MTA-STS", (Finding(Level.INFO, text),))
 
 

@@ -135,7 +135,7 @@ async def test_a_host_name_without_a_domain_says_how_to_check_mta_sts(
         MX, server.port, nameserver=nameserver, cafile=cafile, tlsa=(record,), timeout=5
     )
     assert lines(report, "MTA-STS") == [
-        "· not checked: name the domain (@DOMAIN, or --domain) to check its policy"
+        "· not checked: report on @DOMAIN to check its policy against its MX hosts"
     ]
 
 

@@ -66,13 +66,14 @@ class _Quiet:
 
 
 @contextlib.contextmanager
-def dns_server(zone: str = ZONE, *, authenticated: bool = False) -> Iterator[str]:
-    """The zone served on 127.0.0.1, UDP and TCP on one free port: ``"127.0.0.1:PORT"``;
-    ``authenticated``: its answers say DNSSEC validated them (AD)."""
+def dns_server(zone: str = ZONE, *, authenticated: bool = False, port: int = 0) -> Iterator[str]:
+    """The zone served on 127.0.0.1, UDP and TCP on one port (0: a free one):
+    ``"127.0.0.1:PORT"``; ``authenticated``: its answers say DNSSEC validated them (AD)."""
     resolver = ZoneResolver(zone, authenticated=authenticated)
-    for _ in range(20):
+    fixed = port
+    for _ in range(1 if fixed else 20):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
+            probe.bind(("127.0.0.1", fixed))
             port = probe.getsockname()[1]
         try:
             udp = DNSServer(resolver, address="127.0.0.1", port=port, logger=_Quiet())
@@ -85,7 +86,7 @@ def dns_server(zone: str = ZONE, *, authenticated: bool = False) -> Iterator[str
             continue
         break
     else:
-        raise OSError("no free port for the test DNS server")
+        raise OSError(f"no port for the test DNS server ({fixed or 'a free one'})")
     for server in (udp, tcp):  # polled often: a test's server stops in 50 ms, not 500
         serve = functools.partial(server.server.serve_forever, poll_interval=0.05)
         threading.Thread(target=serve, daemon=True).start()

@@ -1,16 +1,20 @@
 """The look of the app at 80x24 and 120x40: the start screen, a connected session with the
 server's capabilities, a finished send, a pipelined send, a BDAT send, a message typed by
-hand, an error, the help screen, Compose with an attachment and the preview of its bytes.
+hand, an error, the help screen, Compose with an attachment and the preview of its bytes,
+the MX view, the submission probe and the TLS report.
 
 The scenes run against the embedded server on a fixed port (it shows in the status line)
-with its own certificate, without latencies, with AUTH PLAIN (CRAM-MD5's challenge is
-random) and a raw message (no generated Date or Message-ID), so two runs draw the same.
+with its own certificate (the TLS report's: one of fixed names and dates, read at a fixed
+time), the MX view's DNS server on a fixed port too, without latencies, with AUTH PLAIN
+(CRAM-MD5's challenge is random) and a raw message (no generated Date or Message-ID), so
+two runs draw the same.
 Update with ``pytest tests/test_ui_snapshots.py --snapshot-update`` and look at every SVG.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -22,7 +26,12 @@ from smtptui.server import EmbeddedServer
 from smtptui.session import SessionSettings
 from smtptui.ui.app import Draft, SmtpTui
 from smtptui.ui.commandline import CommandLine
+from smtptui.ui.tls_report import TlsReportScreen
 from smtptui.ui.transcript import TranscriptView
+
+from support.certificates import common_name, server_context
+from support.dns import dns_server
+from support.pilot import checked
 
 PORT = 42525
 """The snapshot server's port: it appears on screen, so it must not vary."""
@@ -244,3 +253,79 @@ def test_preview_bytes(snap_compare: SnapCompare, size: tuple[int, int]) -> None
         await in_compose(pilot, "alt+p")
 
     assert snap_compare(compose_app(), terminal_size=size, run_before=run)
+
+
+DNS_PORT = 42553
+"""The snapshot DNS server's port: the MX view names it."""
+
+
+@SIZES
+def test_mx_view(snap_compare: SnapCompare, server: EmbeddedServer, size: tuple[int, int]) -> None:
+    """Alt+M on @mail.test: its two MX hosts, each address's PTR and FCrDNS, and the
+    banner check on the Port field's port (nothing on 127.0.0.2; the snapshot server on
+    127.0.0.1, whose name is not the MX name)."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        no_blink(pilot)
+        await pilot.press("alt+m")
+        await asyncio.wait_for(pilot.app.workers.wait_for_complete(), 10)
+        await pilot.pause()
+
+    with dns_server(port=DNS_PORT) as nameserver:
+        app = demo_app(server, host="@mail.test", port=PORT, nameserver=nameserver)
+        assert snap_compare(app, terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_probe_screen(
+    snap_compare: SnapCompare, server: EmbeddedServer, size: tuple[int, int]
+) -> None:
+    """Alt+O: the Host field's port probed, its certificate not trusted, what to use."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        no_blink(pilot)
+        await pilot.press("alt+o")
+        await checked(pilot)
+
+    assert snap_compare(demo_app(server), terminal_size=size, run_before=run)
+
+
+REPORT_NOW = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
+"""The moment the TLS report is read at: 14 days before its certificate ends."""
+
+REPORT_ZONE = "mx.smtptui.test. 60 IN A 127.0.0.1\n"
+
+
+@pytest.fixture
+def report_server() -> Iterator[EmbeddedServer]:
+    """The snapshot server with a self-signed certificate for mx.smtptui.test of fixed
+    dates, ending 2026-12-20."""
+    context = server_context(
+        common_name("mx.smtptui.test"),
+        dns_names=("mx.smtptui.test",),
+        not_before=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        not_after=dt.datetime(2026, 12, 20, tzinfo=dt.UTC),
+    )
+    server = EmbeddedServer(port=PORT, tls_context=context)
+    server.start()
+    yield server
+    server.stop()
+
+
+@SIZES
+def test_tls_report_screen(
+    snap_compare: SnapCompare, report_server: EmbeddedServer, size: tuple[int, int]
+) -> None:
+    """The TLS report of mx.smtptui.test (found in the DNS server named): TLS 1.2 and 1.3,
+    a certificate that is not trusted and ends in 14 days, no DANE, MTA-STS not asked."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        no_blink(pilot)
+        settings = SessionSettings(host=f"mx.smtptui.test:{PORT}", nameserver=nameserver)
+        target = settings.host
+        pilot.app.push_screen(TlsReportScreen(target, settings, now=REPORT_NOW))
+        await pilot.pause()
+        await checked(pilot)
+
+    with dns_server(REPORT_ZONE, port=DNS_PORT) as nameserver:
+        assert snap_compare(SmtpTui(show_timing=False), terminal_size=size, run_before=run)

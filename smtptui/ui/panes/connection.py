@@ -63,7 +63,7 @@ class ConnectionPane(FormPane):
 
     def compose(self) -> ComposeResult:
         with Form():
-            yield field("Host", text_input("host", "host", "host[:port] or @domain"))
+            yield field("Host", text_input("host", "host", "host or @domain"))
             yield field("Port", text_input("port", "port", type="integer"))
             yield field("DNS server", text_input("nameserver", "nameserver", "the system's"))
             yield field("Security", choices("security", _SECURITY, self._security))
