@@ -28,7 +28,7 @@ from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.transcript import TranscriptView
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from support.pilot import settle, step  # the tests' own way to drive the app
+from support.pilot import checked, settle, step  # the tests' own way to drive the app
 
 HERE = Path(__file__).resolve().parent
 SIZE = (120, 36)
@@ -136,6 +136,18 @@ async def search(app: SmtpTui, pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def probe(app: SmtpTui, pilot: Pilot[None]) -> None:
+    """The submission probe (Alt+O) of the demo server's port."""
+    await pilot.press("alt+o")
+    await checked(pilot)
+
+
+async def tls_report(app: SmtpTui, pilot: Pilot[None]) -> None:
+    """The TLS report (Alt+T) of the demo server."""
+    await pilot.press("alt+t")
+    await checked(pilot)
+
+
 def themed(name: str) -> Shot:
     """The finished send in the theme ``name``."""
 
@@ -154,6 +166,8 @@ SHOTS: dict[str, Shot] = {
     "typed": typed,
     "certificate": certificate,
     "search": search,
+    "probe": probe,
+    "tls-report": tls_report,
     "light": themed("light"),
     "high-contrast": themed("high-contrast"),
 }
