@@ -123,6 +123,13 @@ def expired_server(
 
 
 @pytest.fixture(scope="session")
+def policy_context(ca: trustme.CA) -> ssl.SSLContext:
+    """A server context for mta-sts.sts.test, the MTA-STS policy host of the test domain
+    sts.test, with a certificate from `ca` (for ``support.https.https_server``)."""
+    return _server_context(ca.issue_cert("mta-sts.sts.test"))
+
+
+@pytest.fixture(scope="session")
 def nameserver() -> Iterator[str]:
     """``"127.0.0.1:PORT"``: a real DNS server answering from ``support.dns.ZONE``."""
     with dns_server() as address:

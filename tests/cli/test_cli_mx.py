@@ -15,19 +15,13 @@ from smtptui.engine.mx import WHY
 from smtptui.server import EmbeddedServer
 
 from support.hostile import raw
-from support.processes import printed, smtptui_run_sync
+from support.processes import printed, smtptui_run_sync, smtptui_sync
 from support.scripted import ScriptedServer, dialogue
 
 
 def smtptui_mx(*args: str) -> subprocess.CompletedProcess[str]:
     """``smtptui mx ARGS`` in a terminal 100 columns wide."""
-    return subprocess.run(
-        [sys.executable, "-m", "smtptui", "mx", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "100"},
-    )
+    return smtptui_sync("mx", *args, columns=100)
 
 
 def findings(out: str) -> list[str]:

@@ -8,10 +8,8 @@ import base64
 import json
 import os
 import re
-from functools import cache
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 from smtptui.cli_output import hex_lines
@@ -21,6 +19,7 @@ from smtptui.session import Exit
 from support.fixtures import wire_files, wire_replies
 from support.hostile import hostile_server, raw
 from support.processes import smtptui_run
+from support.schemas import validator
 from support.scripted import ScriptedServer, dialogue
 
 pytestmark = pytest.mark.timeout(60)
@@ -33,20 +32,12 @@ STAMP = re.compile(r"\[ *\d+\.\d{3}s +(\d+\.\dms)?\] ")
 HEX = re.compile(r"  ([RW]) [0-9a-f]{4}: ((?:[0-9a-f]{2} )*[0-9a-f]{2}) *  (.*)")
 
 
-@cache
-def validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA.read_text("utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
-    return jsonschema.Draft202012Validator(schema, format_checker=checker)
-
-
 def json_lines(out: str) -> tuple[list[dict], dict]:
     """stdout as JSON Lines, each valid against the schema: the entries and the summary
     (the last line, the only one whose kind is summary)."""
     records = [json.loads(line) for line in out.splitlines()]
     for record in records:
-        validator().validate(record)
+        validator("run.schema.json").validate(record)
     *entries, summary = records
     assert summary["kind"] == "summary"
     assert all(entry["kind"] != "summary" for entry in entries)

@@ -3,12 +3,8 @@ findings, the recommendation, JSON, the exit statuses, and bad arguments."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -17,25 +13,13 @@ from smtptui.server import EmbeddedServer
 from smtptui.session.probe import PROBE_COLUMNS, WHY
 
 from support.hostile import hostile_server, raw
-from support.processes import printed
+from support.processes import smtptui
 from support.scripted import ScriptedServer, well_behaved
 
 
 async def smtptui_probe(*args: str, columns: int = 80) -> tuple[int, str, str]:
     """``smtptui probe ARGS`` in a terminal ``columns`` wide: status, stdout, stderr."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "smtptui",
-        "probe",
-        *args,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "COLUMNS": str(columns)},
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, printed(out), printed(err)
+    return await smtptui("probe", *args, columns=columns)
 
 
 def free_port() -> int:

@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 import ssl
 import subprocess
-import sys
 import textwrap
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
-import jsonschema
 import trustme
 from click.testing import CliRunner
 
@@ -23,34 +20,22 @@ from smtptui.server import EmbeddedServer
 from smtptui.session.tls_report import WHY
 
 from support.dns import dns_server
+from support.processes import smtptui_sync
+from support.schemas import validator
 from support.tls_servers import closed_port, tls_context
 
 MakeServer = Callable[..., EmbeddedServer]
-SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "tls-report.schema.json"
-
-
-@cache
-def validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA.read_text("utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
-    return jsonschema.Draft202012Validator(schema, format_checker=checker)
 
 
 def report(out: str) -> dict:
     """stdout as the one JSON object, valid against the schema."""
     found = json.loads(out)
-    validator().validate(found)
+    validator("tls-report.schema.json").validate(found)
     return found
 
 
 def tls_report(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "smtptui", "tls-report", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return smtptui_sync("tls-report", *args)
 
 
 def test_a_good_server(make_server: MakeServer, ca: trustme.CA, cafile: str) -> None:

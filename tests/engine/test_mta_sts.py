@@ -52,14 +52,6 @@ def zone_server() -> Iterator[str]:
         yield address
 
 
-@pytest.fixture(scope="module")
-def policy_context(ca: trustme.CA) -> ssl.SSLContext:
-    """The policy host's certificate, from the test CA."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("mta-sts.sts.test").configure_cert(context)
-    return context
-
-
 def _context(cert: trustme.LeafCert) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     cert.configure_cert(context)

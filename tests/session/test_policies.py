@@ -188,13 +188,6 @@ def sts_nameserver() -> Iterator[str]:
         yield address
 
 
-@pytest.fixture(scope="module")
-def policy_context(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("mta-sts.sts.test").configure_cert(context)
-    return context
-
-
 MX = ("mx1.sts.test", "a.backup.sts.test", "mx9.sts.test")
 
 

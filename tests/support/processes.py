@@ -1,8 +1,10 @@
-"""``smtptui run`` as a real process, from a test whose servers run on its own event loop."""
+"""``smtptui`` as a real process, from a test whose servers run on its own event loop or in
+a thread (or process) of their own."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 
@@ -12,34 +14,53 @@ def printed(output: bytes) -> str:
     return output.decode("utf-8", "surrogateescape")
 
 
-async def smtptui_run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """``smtptui run --no-color ARGS``: exit status, stdout, stderr (without blocking the
-    loop the test's server runs on)."""
+def _environment(env: dict[str, str] | None, columns: int | None) -> dict[str, str] | None:
+    """``env`` (None: this process's), in a terminal ``columns`` wide if given."""
+    if columns is None:
+        return env
+    return {**(os.environ if env is None else env), "COLUMNS": str(columns)}
+
+
+async def smtptui(
+    *args: str, env: dict[str, str] | None = None, columns: int | None = None
+) -> tuple[int, str, str]:
+    """``smtptui ARGS``: exit status, stdout, stderr (without blocking the loop the test's
+    server runs on)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "smtptui",
-        "run",
-        "--no-color",
         *args,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=env,
+        env=_environment(env, columns),
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
     return process.returncode, printed(out), printed(err)
 
 
-def smtptui_run_sync(
-    *args: str, env: dict[str, str] | None = None
+def smtptui_sync(
+    *args: str, env: dict[str, str] | None = None, columns: int | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``smtptui run --no-color ARGS``, blocking: for tests whose server runs in a thread of
-    its own (the embedded server) or in another process."""
+    """``smtptui ARGS``, blocking: for tests whose server runs in a thread of its own (the
+    embedded server) or in another process."""
     return subprocess.run(
-        [sys.executable, "-m", "smtptui", "run", "--no-color", *args],
+        [sys.executable, "-m", "smtptui", *args],
         capture_output=True,
         text=True,
         timeout=60,
-        env=env,
+        env=_environment(env, columns),
     )
+
+
+async def smtptui_run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """``smtptui run --no-color ARGS`` (see :func:`smtptui`)."""
+    return await smtptui("run", "--no-color", *args, env=env)
+
+
+def smtptui_run_sync(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``smtptui run --no-color ARGS``, blocking (see :func:`smtptui_sync`)."""
+    return smtptui_sync("run", "--no-color", *args, env=env)
