@@ -1437,7 +1437,8 @@ def probe_lines(report: ProbeReport, width: int) -> Iterator[Line]:
     for finding in report.findings:
         yield from finding_lines(finding, width)
     yield "", None
-    yield f"Recommendation: {report.recommendation}", None
+    for line in textwrap.wrap(f"Recommendation: {report.recommendation}", width):
+        yield line, None
 
 
 COMPLETE_VAR = "_SMTPTUI_COMPLETE"

@@ -290,10 +290,21 @@ def _offered(probe: PortProbe) -> tuple[str, ...]:
     return _mechanisms(probe.capabilities)
 
 
+INSIDE_TLS = ("PLAIN", "LOGIN")
+"""The mechanisms to recommend inside TLS, first offered first: every mail client and
+library speaks them, and TLS protects the password they send (CRAM-MD5, which the session
+would pick on its own, is obsolete and needs the server to keep passwords in clear)."""
+
+
 def mechanism(probe: PortProbe) -> str:
-    """The mechanism the session would choose among what ``probe`` offers: a password one
-    if it can, else a token one ("" when it offers none the session knows)."""
+    """The mechanism to use with what ``probe`` offers: inside TLS, one of
+    :data:`INSIDE_TLS`; else the one the session would choose, a password one if it can,
+    else a token one ("" when it offers none the session knows)."""
     offered = _offered(probe)
+    if probe.tls is not None:
+        for name in INSIDE_TLS:
+            if name in offered:
+                return name
     for have_token in (False, True):
         with contextlib.suppress(NoMechanismError):
             return choose_mechanism(offered, have_token=have_token)

@@ -91,7 +91,7 @@ async def test_both_tls_ports_verified_implicit_tls_recommended(
     targets = [ProbeTarget(starttls.port, STARTTLS), ProbeTarget(implicit.port, TLS)]
     report = await probe_host("127.0.0.1", [*targets, ProbeTarget(closed, STARTTLS)], cafile=cafile)
     assert report.recommendation == (
-        f"Use {implicit.port} with implicit TLS and CRAM-MD5 (RFC 8314 prefers implicit TLS "
+        f"Use {implicit.port} with implicit TLS and PLAIN (RFC 8314 prefers implicit TLS "
         f"for submission); {starttls.port} with STARTTLS works too."
     )
     assert report.usable and report.best is report.probes[1]
@@ -122,7 +122,7 @@ async def test_verified_ranks_above_unverified_whatever_the_security(
     self_signed = make_server(implicit_tls=True, tls_context=None)
     targets = [ProbeTarget(self_signed.port, TLS), ProbeTarget(verified.port, STARTTLS)]
     report = await probe_host("127.0.0.1", targets, cafile=cafile)
-    assert report.recommendation == f"Use {verified.port} with STARTTLS and CRAM-MD5."
+    assert report.recommendation == f"Use {verified.port} with STARTTLS and PLAIN."
     cell = probe_cells(report.probes[0])[3]
     assert cell.startswith("TLSv1.3 ✘ ") and "self-signed" in cell
     [unverified] = [f for f in report.findings if "not verified" in f.text]
@@ -139,7 +139,7 @@ async def test_a_submission_port_ranks_above_25_and_2525(
     report = await probe_host("127.0.0.1", [ProbeTarget(server.port, STARTTLS)], cafile=cafile)
     [probe] = report.probes
     as_if = [dataclasses.replace(probe, port=port) for port in (25, 2525, 587)]
-    assert recommend(as_if) == "Use 587 with STARTTLS and CRAM-MD5."
+    assert recommend(as_if) == "Use 587 with STARTTLS and PLAIN."
 
 
 async def test_only_an_unverified_port_is_recommended_with_a_but(
@@ -149,7 +149,7 @@ async def test_only_an_unverified_port_is_recommended_with_a_but(
         "127.0.0.1", [ProbeTarget(untrusted_server.port, STARTTLS)], cafile=cafile
     )
     assert report.recommendation.startswith(
-        f"Use {untrusted_server.port} with STARTTLS and CRAM-MD5, but its certificate is not "
+        f"Use {untrusted_server.port} with STARTTLS and PLAIN, but its certificate is not "
         "verified (certificate not trusted: self-signed"
     )
     assert report.usable
@@ -264,7 +264,7 @@ async def test_probe_json(make_server: Callable[..., EmbeddedServer], cafile: st
     report = await probe_host("127.0.0.1", [ProbeTarget(server.port, STARTTLS)], cafile=cafile)
     found = json.loads(json_line(probe_json(report)))
     assert found["host"] == "127.0.0.1" and found["usable"] is True
-    assert found["best"] == {"port": server.port, "security": "starttls", "mechanism": "CRAM-MD5"}
+    assert found["best"] == {"port": server.port, "security": "starttls", "mechanism": "PLAIN"}
     assert found["recommendation"] == report.recommendation
     [port] = found["ports"]
     assert (port["stage"], port["error"], port["connected"]) == ("done", None, True)
