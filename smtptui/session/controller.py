@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from smtptui.engine import errors
 from smtptui.engine.client import SMTPClient
 from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
-from smtptui.engine.hosts import SMTP_PORT, format_host
+from smtptui.engine.hosts import format_host
 from smtptui.engine.ocsp import OcspStatus, stapled_ocsp
 from smtptui.engine.tls import TlsInfo, VerifyMode
 from smtptui.protocol.auth import (
@@ -500,7 +500,7 @@ class SessionController:
 
     async def _connect_by_mx(self, domain: str, unverified: bool) -> None:
         """Connect to ``domain``'s MX hosts in turn (:func:`routing.in_turn
-        <smtptui.session.routing.in_turn>`), on the settings' port or 25, each attempt a
+        <smtptui.session.routing.in_turn>`), on :attr:`SessionSettings.mx_port`, each attempt a
         transcript of its own; the name sent in SNI and checked is the MX host's, unless the
         settings name one (``unverified``: none is checked, at any of them). The lookup is
         said first, and each attempt that moved on."""
@@ -511,7 +511,7 @@ class SessionController:
         self._begin(f"MX for {domain}")
         found = await routing.route(
             domain,
-            settings.port or SMTP_PORT,
+            settings.mx_port,
             nameserver=settings.nameserver,
             timeout=settings.connect_timeout,
         )

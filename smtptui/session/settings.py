@@ -53,7 +53,7 @@ class SessionSettings:
     The port: ``port`` when given; else the port written in ``host`` (``h:p``, ``[v6]:p``);
     else 465 for implicit TLS and 25 otherwise. A ``host`` written ``@example.org`` or
     ``bob@example.org`` routes by MX (:attr:`mx_domain`): the session connects to the
-    domain's MX hosts in turn, on ``port`` or 25, asking DNS at ``nameserver`` ("IP" or
+    domain's MX hosts in turn, on :attr:`mx_port`, asking DNS at ``nameserver`` ("IP" or
     "IP:PORT"; None: the system's). ``ssl_context``, when given, is used as is
     (``verify``, ``cafile``, the client certificate, the TLS versions and ciphers are then
     its owner's business).
@@ -140,6 +140,12 @@ class SessionSettings:
         (:func:`mx_domain`); a bad domain is a :class:`CommandError` naming the host."""
         return mx_domain(self.host)
 
+    @property
+    def mx_port(self) -> int:
+        """The port of the MX hosts a routed host connects to: the port given, else the one
+        written after the domain (``@example.org:2525``), else 25."""
+        return self.port or parse_host(self.host, 0)[1] or SMTP_PORT
+
     def address(self) -> tuple[str, int]:
         """The host and port to connect to, by the rule above (a host routed by MX has
         none: the MX hosts are found when connecting)."""
@@ -162,9 +168,13 @@ def mx_domain(host: str) -> str | None:
     from smtptui.engine.mx import target_domain  # dnspython: only to route by MX
 
     try:
-        return target_domain(host)
-    except CommandError as error:
-        raise CommandError("host", str(error).removeprefix(f"{error.field}: ")) from None
+        domain, _ = parse_host(host, 0)  # @example.org:2525: the port of its MX hosts
+        return target_domain(domain)
+    except ValueError as error:  # a CommandError too
+        text = str(error)
+        if isinstance(error, CommandError):
+            text = text.removeprefix(f"{error.field}: ")
+        raise CommandError("host", text) from None
 
 
 def _check_name(label: str, name: str | None) -> None:

@@ -57,6 +57,10 @@ def test_a_host_written_as_a_domain_or_an_address_routes_by_mx() -> None:
     assert SessionSettings(host="@Example.ORG").mx_domain == "example.org"
     assert SessionSettings(host="bob@example.org").mx_domain == "example.org"
     assert SessionSettings(host="mail.example.org").mx_domain is None  # connected to as is
+    assert SessionSettings(host="@example.org").mx_port == 25
+    written = SessionSettings(host="bob@example.org:2525")
+    assert (written.mx_domain, written.mx_port) == ("example.org", 2525)
+    assert SessionSettings(host="@example.org:2525", port=587).mx_port == 587  # the Port field
     with pytest.raises(CommandError, match="routes by MX") as error:
         SessionSettings(host="@example.org").address()
     assert error.value.field == "host"
@@ -65,6 +69,9 @@ def test_a_host_written_as_a_domain_or_an_address_routes_by_mx() -> None:
 def test_a_bad_domain_or_nameserver_names_its_field() -> None:
     with pytest.raises(CommandError, match="is not a domain name") as error:
         SessionSettings(host="@exa mple.org")
+    assert error.value.field == "host"
+    with pytest.raises(CommandError, match="port") as error:
+        SessionSettings(host="@example.org:99999")
     assert error.value.field == "host"
     with pytest.raises(CommandError, match=r"'dns\.example' is not IP or IP:PORT") as error:
         SessionSettings(nameserver="dns.example")
