@@ -1352,7 +1352,7 @@ async def _speaks_tls(host: str, port: int, sni: str | None, timeout: float) -> 
         return error.reason not in _NOT_TLS and not isinstance(error, ssl.SSLEOFError)
     except (OSError, TimeoutError):
         return False
-    writer.close()
+    writer.transport.abort()  # no TLS goodbye to wait for: the question is answered
     return True
 
 
