@@ -19,15 +19,8 @@ from smtptui.protocol.errors import CommandError
 from smtptui.session import Level
 from smtptui.session.routing import MxReport, check_banners, look_up
 from smtptui.session.visible import visible
+from smtptui.ui.checks import LEVEL_STYLES
 from smtptui.ui.dialog import Dialog
-
-_STYLES = {
-    Level.OK: "$text-success",
-    Level.WARN: "$text-warning",
-    Level.FAIL: "$text-error",
-    Level.INFO: "",
-}
-"""How a finding's line is coloured."""
 
 LOOKING_UP = "Looking up the MX hosts of {domain}…"
 
@@ -49,7 +42,7 @@ def rows(report: MxReport, *, greeting: bool = False) -> list[tuple[str, Content
         for address in host.addresses:
             lines = [Content(f"        {address}")]
             lines += [
-                Content.styled(f"          {finding.line}", _STYLES[finding.level])
+                Content.styled(f"          {finding.line}", LEVEL_STYLES[finding.level])
                 for finding in report.findings(address)
             ]
             if greeting and address not in report.banners:
