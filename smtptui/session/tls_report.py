@@ -20,14 +20,8 @@ from typing import Any
 
 from smtptui.engine.chain import check_chain
 from smtptui.engine.dane import Tlsa
-from smtptui.engine.hosts import SMTPS_PORT, format_host, is_address
-from smtptui.engine.mx import (
-    MxResult,
-    host_addresses,
-    mx_hosts,
-    parse_nameserver,
-    target_domain,
-)
+from smtptui.engine.hosts import SMTP_PORT, SMTPS_PORT, format_host, is_address
+from smtptui.engine.mx import host_addresses, parse_nameserver, target_domain
 from smtptui.engine.probe import PortProbe, PortSecurity, probe_port
 from smtptui.engine.tls import TlsInfo, VerifyMode, certificate_names, names_match
 from smtptui.engine.tls_versions import VersionResult, probe_versions
@@ -35,6 +29,7 @@ from smtptui.protocol.errors import CommandError
 from smtptui.session.certificate import key_text, validity, when
 from smtptui.session.findings import Finding, Level, Section
 from smtptui.session.policies import dane_section, mta_sts_section
+from smtptui.session.routing import Route, route
 from smtptui.session.settings import Security, SessionSettings
 
 DEPRECATED = ("1.0", "1.1")
@@ -285,15 +280,12 @@ LOOKS: tuple[Callable[[Seen], Awaitable[Section | None]], ...] = (dane_look, mta
 one that returns None is left out."""
 
 
-def mx_section(found: MxResult, chosen: str) -> Section:
-    """How a report on ``@domain`` found its host: the domain's MX hosts, and the one it
-    reports on (``chosen``; "" when none can take mail)."""
-    if found.problem:
-        return Section("MX", (Finding(Level.FAIL, found.problem),))
-    findings = [Finding(Level.INFO, f"MX for {found.domain}: {found.summary()}")]
-    findings += [
-        Finding(Level.WARN, f"{host.name}: {host.error}") for host in found.hosts if host.error
-    ]
+def mx_section(way: Route, chosen: str) -> Section:
+    """How a report on ``@domain`` found its host: the domain's MX hosts as routing says
+    them, and the one it reports on (``chosen``; "" when none can take mail)."""
+    if way.found.problem:
+        return Section("MX", (Finding(Level.FAIL, way.found.problem),))
+    findings = [Finding(Level.INFO, note) for note in way.notes]
     findings.append(Finding(Level.INFO, f"reporting on {chosen}, the first with an address"))
     return Section("MX", tuple(findings))
 
@@ -432,16 +424,15 @@ async def _locate(
     """The host to report on: the settings' host, looked up in ``nameserver`` when one is
     named; or, ``routed``, ``domain``'s first MX host with an address (port 25 unless
     told). ``domain``'s MX names come along, for its MTA-STS policy."""
-    found = await mx_hosts(domain, nameserver=nameserver, timeout=timeout) if domain else None
-    mx_names = tuple(each.name for each in found.hosts) if found else ()
+    port = settings.port or SMTP_PORT
+    way = await route(domain, port, nameserver=nameserver, timeout=timeout) if domain else None
+    mx_names = tuple(each.name for each in way.found.hosts) if way else ()
     if routed:
-        assert found is not None
-        port = settings.port or 25
-        usable = [each for each in found.hosts if each.addresses]
-        if found.problem or not usable:
-            return _Target(domain, domain, port, mx_section(found, ""), mx_names, found.problem)
-        host = usable[0].name
-        return _Target(host, usable[0].addresses[0], port, mx_section(found, host), mx_names)
+        assert way is not None
+        if way.found.problem or not way.targets:
+            return _Target(domain, domain, port, mx_section(way, ""), mx_names, way.found.problem)
+        first = way.targets[0]
+        return _Target(first.name, first.address, port, mx_section(way, first.name), mx_names)
     host, port = settings.address()
     if nameserver is None or is_address(host):
         return _Target(host, host, port, None, mx_names)
