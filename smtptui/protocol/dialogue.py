@@ -147,6 +147,7 @@ class Dialogue:
         self._group = 0
         self._group_ended_by = ""  # a command of the open group after which none may follow
         self._recipients: list[str] = []  # the RCPTs accepted in this transaction, in order
+        self.for_recipients: tuple[str, ...] = ()  # LMTP: whom the last message's replies are for
 
     # -- what is known -----------------------------------------------------------------
 
@@ -269,6 +270,7 @@ class Dialogue:
         """LMTP: the message's end is answered once per recipient accepted (RFC 2033 4.2);
         the first reply answers ``command`` for the first, the others wait in its place."""
         recipients, self._recipients = self._recipients, []
+        self.for_recipients = tuple(recipients)
         if not recipients:
             return command
         for recipient in reversed(recipients[1:]):

@@ -670,6 +670,65 @@ def test_port_in_use_fails_at_once(server: EmbeddedServer) -> None:
     assert threading.active_count() == threads
 
 
+# LMTP (RFC 2033)
+
+
+def test_lmtp_answers_lhlo_and_refuses_ehlo_and_helo(make_server: MakeServer) -> None:
+    server = make_server(lmtp=True)
+    with RawClient(server) as client:
+        client.send(b"EHLO c\r\n")
+        assert client.reply() == b'500 Error: command "EHLO" not recognized\r\n'
+        client.send(b"HELO c\r\n")
+        assert client.reply() == b'500 Error: command "HELO" not recognized\r\n'
+        client.send(b"LHLO c\r\n")
+        assert b"250-PIPELINING\r\n" in client.reply()
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        b"DATA\r\n" + MESSAGE + b".\r\n",
+        b"BDAT %d LAST\r\n" % len(MESSAGE) + MESSAGE,
+    ],
+    ids=["DATA", "BDAT"],
+)
+def test_lmtp_answers_a_message_once_per_accepted_recipient(
+    make_server: MakeServer, end: bytes
+) -> None:
+    server = make_server(lmtp=True)
+    with RawClient(server) as client:
+        client.send(b"LHLO c\r\nMAIL FROM:<a@example.org>\r\n")
+        assert [client.reply()[:3], client.reply()] == [b"250", b"250 2.1.0 Ok\r\n"]
+        rcpts = b"".join(
+            b"RCPT TO:<%s@example.org>\r\n" % name
+            for name in (b"bob", b"unknown", b"full-box", b"carol")
+        )
+        assert client.codes(rcpts, 4) == [250, 550, 250, 250]
+        client.send(end)
+        if end.startswith(b"DATA"):
+            assert client.reply().startswith(b"354 ")
+        replies = [client.reply() for _ in range(3)]
+    assert replies == [
+        b"250 2.0.0 <bob@example.org> 0000000001 Saved\r\n",
+        b"452 4.2.2 <full-box@example.org> Mailbox is full\r\n",
+        b"250 2.0.0 <carol@example.org> 0000000001 Saved\r\n",
+    ]
+    [message] = server.messages
+    assert message.rcpt_tos == ("bob@example.org", "carol@example.org")
+    assert message.data == MESSAGE
+
+
+def test_lmtp_stores_nothing_when_every_recipient_is_full(make_server: MakeServer) -> None:
+    server = make_server(lmtp=True)
+    with (
+        smtplib.LMTP(server.host, server.port, timeout=5) as lmtp,
+        pytest.raises(smtplib.SMTPDataError) as info,
+    ):
+        lmtp.sendmail("a@example.org", ["full@example.org"], MESSAGE)
+    assert info.value.args == (452, b"4.2.2 <full@example.org> Mailbox is full")
+    assert server.messages == []
+
+
 # describe() and serve()
 
 
