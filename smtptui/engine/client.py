@@ -989,6 +989,7 @@ class SMTPClient:
             raise errors.SMTPNotSupportedError("SMTPUTF8 not supported by server")
 
     def _mail_line(self, sender: str, options: Sequence[str]) -> bytes:
+        self.data_replies = {}  # a new transaction: its message has no replies yet
         """``MAIL FROM``, its options only if the server speaks ESMTP (as smtplib)."""
         self._check_smtputf8(options)
         return commands.mail(sender, options if self.does_esmtp else ())

@@ -78,6 +78,13 @@ class Command(NamedTuple):
     recipient: str = ""  # LMTP: the recipient a reply to the message's end is for
 
     @property
+    def path(self) -> str:
+        """A MAIL or RCPT command's address, without angle brackets: ``TO:<b@example.org>``
+        is b@example.org."""
+        path = self.argument.partition(":")[2] or self.argument
+        return path.strip().removeprefix("<").removesuffix(">")
+
+    @property
     def ends_message(self) -> bool:
         """The final dot, or ``BDAT n LAST``: what the reply to a message answers."""
         return self.verb == END_OF_DATA or self.last_chunk
@@ -340,12 +347,6 @@ class Dialogue:
                 self.features = dict(self.capabilities.features)
 
 
-def _recipient(argument: str) -> str:
-    """The address of a RCPT's argument: ``TO:<b@example.org>`` is b@example.org."""
-    path = argument.partition(":")[2] or argument
-    return path.strip().removeprefix("<").removesuffix(">")
-
-
 def _split(line: bytes) -> tuple[str, str]:
     """A command line's verb (upper case) and the argument that names it (see Command)."""
     word, _, rest = line.rstrip(b"\r\n").partition(b" ")
@@ -435,7 +436,7 @@ def _after(phase: Phase, command: Command, reply: Reply | None, dialogue: Dialog
             if not (accepted and phase in (Phase.MAIL, Phase.RCPT)):
                 return phase
             if reply is not None:
-                dialogue._recipients.append(_recipient(command.argument))
+                dialogue._recipients.append(command.path)
             return Phase.RCPT
         case "DATA":
             return Phase.DATA if reply is None or code == 354 else phase

@@ -79,7 +79,7 @@ class DemoHandler:
 
     Senders whose local part is ``reject`` or starts with ``reject-`` are refused (553),
     as are recipients whose local part starts with ``reject`` or ``unknown`` (550). Over
-    LMTP each recipient gets its own reply to the message, Dovecot's way, and those whose
+    LMTP each recipient gets its own reply to the message, naming it, and those whose
     local part starts with ``full`` are refused then (452, mailbox full), so that a mixed
     result can be seen. EHLO lists `extensions` besides aiosmtpd's own: those the SMTP class adds.
     """
@@ -247,7 +247,7 @@ class DemoHandler:
         if delivered:
             self._deliver(server, session, envelope, delivered)
         return "\r\n".join(
-            f"250 2.0.0 <{r}> {queue_id} Saved"
+            f"250 2.0.0 <{r}> Ok: queued as {queue_id}"
             if r in delivered
             else f"452 4.2.2 <{r}> Mailbox is full"
             for r in envelope.rcpt_tos

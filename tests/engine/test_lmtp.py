@@ -88,9 +88,9 @@ async def test_sendmail_counts_recipients_refused_after_the_message(
         "full@example.org": (452, b"4.2.2 <full@example.org> Mailbox is full"),
     }
     assert client.data_replies == {
-        "bob@example.org": (250, b"2.0.0 <bob@example.org> 0000000001 Saved"),
+        "bob@example.org": (250, b"2.0.0 <bob@example.org> Ok: queued as 0000000001"),
         "full@example.org": (452, b"4.2.2 <full@example.org> Mailbox is full"),
-        "carol@example.org": (250, b"2.0.0 <carol@example.org> 0000000001 Saved"),
+        "carol@example.org": (250, b"2.0.0 <carol@example.org> Ok: queued as 0000000001"),
     }
     [message] = lmtp_server.messages
     assert message.rcpt_tos == ("bob@example.org", "carol@example.org")

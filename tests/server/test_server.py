@@ -709,9 +709,9 @@ def test_lmtp_answers_a_message_once_per_accepted_recipient(
             assert client.reply().startswith(b"354 ")
         replies = [client.reply() for _ in range(3)]
     assert replies == [
-        b"250 2.0.0 <bob@example.org> 0000000001 Saved\r\n",
+        b"250 2.0.0 <bob@example.org> Ok: queued as 0000000001\r\n",
         b"452 4.2.2 <full-box@example.org> Mailbox is full\r\n",
-        b"250 2.0.0 <carol@example.org> 0000000001 Saved\r\n",
+        b"250 2.0.0 <carol@example.org> Ok: queued as 0000000001\r\n",
     ]
     [message] = server.messages
     assert message.rcpt_tos == ("bob@example.org", "carol@example.org")
