@@ -633,17 +633,22 @@ class SessionController:
         return any(entry.secret for entry in itertools.islice(self.transcript, start, None))
 
     async def _send(self, client: SMTPClient, action: SendMessage, anyway: bool) -> Outcome:
-        refused = await client.sendmail(
-            action.sender,
-            list(action.recipients),
-            action.message,
-            action.mail_options,
-            action.rcpt_options,
-            chunking=action.chunking,
-            pipelining=action.pipelining,
-            envelope=action.envelope,
-            check_advertised=not anyway,
-        )
+        try:
+            refused = await client.sendmail(
+                action.sender,
+                list(action.recipients),
+                action.message,
+                action.mail_options,
+                action.rcpt_options,
+                chunking=action.chunking,
+                pipelining=action.pipelining,
+                envelope=action.envelope,
+                check_advertised=not anyway,
+            )
+        except errors.SMTPDataError:
+            if not (client.lmtp and client.data_replies):
+                raise
+            return self._judge_message(action, client)  # LMTP: each recipient refused it
         if refused:
             self._record(EntryKind.ERROR, f"sent, but refused: {advice.recipients(refused)}")
         return Outcome(action, True, self._reply, refused=refused)
