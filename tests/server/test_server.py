@@ -767,7 +767,8 @@ def test_describe_any_data_is_one_line(data: bytes) -> None:
     assert "\n" not in describe(message)
 
 
-def test_serve_echoes_and_stops_on_keyboard_interrupt() -> None:
+@pytest.mark.parametrize(("lmtp", "mode"), [(False, "STARTTLS"), (True, "LMTP, STARTTLS")])
+def test_serve_echoes_and_stops_on_keyboard_interrupt(lmtp: bool, mode: str) -> None:
     lines: list[str] = []
     listening = threading.Event()
     sent: list[dict[str, tuple[int, bytes]]] = []
@@ -782,7 +783,8 @@ def test_serve_echoes_and_stops_on_keyboard_interrupt() -> None:
         try:
             where = re.search(r"127\.0\.0\.1:(\d+)", lines[0])
             assert where is not None
-            with smtplib.SMTP("127.0.0.1", int(where[1]), timeout=5) as smtp:
+            opener = smtplib.LMTP if lmtp else smtplib.SMTP
+            with opener("127.0.0.1", int(where[1]), timeout=5) as smtp:
                 sent.append(smtp.sendmail("a@example.org", ["b@example.org"], MESSAGE))
         finally:
             signal.pthread_kill(main, signal.SIGINT)
@@ -792,14 +794,14 @@ def test_serve_echoes_and_stops_on_keyboard_interrupt() -> None:
     thread = threading.Thread(target=client)
     thread.start()
     try:
-        serve("127.0.0.1", 0, implicit_tls=False, echo=echo)
+        serve("127.0.0.1", 0, implicit_tls=False, echo=echo, lmtp=lmtp)
     finally:
         signal.signal(signal.SIGINT, previous)
         thread.join(10)
     assert sent == [{}]
     listening_line, message_line = lines
     assert re.fullmatch(
-        rf"Listening on 127\.0\.0\.1:\d+ \(STARTTLS\); log in as {USER} / {PASSWORD} "
+        rf"Listening on 127\.0\.0\.1:\d+ \({mode}\); log in as {USER} / {PASSWORD} "
         rf"\(OAUTHBEARER: {USER} / demo-token\); "
         r"certificate SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}",
         listening_line,
