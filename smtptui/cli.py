@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from smtptui import VERSION_LINE, __version__
+from smtptui.cli_lmtp import lmtp_options
 from smtptui.cli_message import MessageFlags, message_options, stacked
 from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.commands import address
@@ -73,17 +74,17 @@ def default_sender() -> str:
 
 @contextlib.contextmanager
 def demo_server(
-    port: int = 0, *, implicit_tls: bool = False
+    port: int = 0, *, implicit_tls: bool = False, lmtp: bool = False
 ) -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
     """The embedded server, started (on a free port unless ``port``; STARTTLS unless
-    ``implicit_tls``); settings for it (its certificate trusted for this run only, the demo
-    user) and a line saying where it is."""
+    ``implicit_tls``; LMTP if ``lmtp``); settings for it (its certificate trusted for this
+    run only, the demo user) and a line saying where it is."""
     from smtptui.engine.hosts import format_host
     from smtptui.server import DEMO_USERS, EmbeddedServer
     from smtptui.session import Security, SessionSettings
 
     user, password = next(iter(DEMO_USERS.items()))
-    with EmbeddedServer(port=port, implicit_tls=implicit_tls) as server:
+    with EmbeddedServer(port=port, implicit_tls=implicit_tls, lmtp=lmtp) as server:
         assert server.self_signed is not None
         settings = SessionSettings(
             host=f"{server.host}:{server.port}",
@@ -92,6 +93,7 @@ def demo_server(
             helo_name="client.smtptui.demo",
             username=user,
             password=password,
+            lmtp=lmtp,
         )
         yield server, settings, f"Demo server on {format_host(*settings.address())}, user {user}"
 
@@ -342,6 +344,7 @@ PROFILE_KEYS = {
     "sender": "sender",
     "recipients": "recipients",
     "nameserver": "nameserver",
+    "lmtp": "lmtp",
 }
 """The command line's parameters that set a profile key, and the key each sets."""
 
@@ -361,6 +364,7 @@ KEY_FLAGS = {
     "sender": "--from",
     "recipients": "--to",
     "nameserver": "--nameserver",
+    "lmtp": "--lmtp",
 }
 """The flag that gives each profile key on the command line, for naming it in an error."""
 
@@ -676,6 +680,7 @@ def _usage_status() -> Iterator[None]:
 )
 @envelope_options
 @message_options
+@lmtp_options
 @click.option(
     "--no-pipelining",
     is_flag=True,
@@ -908,7 +913,8 @@ def run_command(
         )
     from smtptui.server import DEMO_USERS, describe
 
-    with demo_server(implicit_tls=options["security"] == Security.TLS) as (server, base, where):
+    tls, lmtp = options["security"] == Security.TLS, options["lmtp"]
+    with demo_server(implicit_tls=tls, lmtp=lmtp) as (server, base, where):
         output.note(f"=== {where}; {DEMO_STEPS[0].lower()}")
         plain = options["security"] == Security.NONE
         user = options["user"] or ("" if plain else base.username)
@@ -1007,11 +1013,12 @@ class _LogLines(logging.Handler):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=2525, show_default=True, help="Port to listen on.")
 @click.option("--tls", is_flag=True, help="Implicit TLS instead of STARTTLS.")
-def serve(host: str, port: int, tls: bool) -> None:
+@click.option("--lmtp", is_flag=True, help="Speak LMTP (LHLO, a reply per recipient).")
+def serve(host: str, port: int, tls: bool, lmtp: bool) -> None:
     """Run the embedded mail server in the foreground until Ctrl-C."""
     from smtptui.server import serve as serve_forever
 
-    serve_forever(host, port, implicit_tls=tls, echo=say)
+    serve_forever(host, port, implicit_tls=tls, echo=say, lmtp=lmtp)
 
 
 def nameserver_checked(nameserver: str | None) -> str | None:

@@ -79,6 +79,7 @@ class Profile:
     sender: str | None = None
     recipients: tuple[str, ...] | None = None
     nameserver: str | None = None  # the DNS server that routing by MX asks: IP or IP:PORT
+    lmtp: bool | None = None  # LMTP (RFC 2033) rather than SMTP
     password_env: str | None = None  # the name of the variable holding the password
     password_command: str | None = None  # a command line that prints the password
 
@@ -111,6 +112,7 @@ ENVIRONMENT = {
     "sender": "SMTPTUI_FROM",
     "recipients": "SMTPTUI_TO",  # comma-separated
     "nameserver": "SMTPTUI_NAMESERVER",
+    "lmtp": "SMTPTUI_LMTP",  # true or false
 }
 """The variable that sets each key (the password's places are a profile's alone)."""
 
@@ -118,6 +120,7 @@ DEFAULTS: dict[str, Any] = dict.fromkeys(KEYS) | {
     "security": Security.STARTTLS.value,
     "verify": "both",
     "recipients": (),
+    "lmtp": False,
 }
 
 
@@ -203,6 +206,12 @@ def _checked(key: str, value: Any) -> Any:
         return tuple(_text(key, each) for each in value)
     if key == "security":
         return _one_of(key, value, tuple(Security), lower=True)
+    if key == "lmtp":
+        if isinstance(value, str):  # from the environment
+            return _one_of(key, value, ("true", "false"), lower=True) == "true"
+        if not isinstance(value, bool):
+            raise ValueError(f"lmtp must be true or false, not {value!r}")
+        return value
     if key in ("tls_min", "tls_max"):
         return _one_of(key, str(value) if isinstance(value, float) else value, TLS_VERSIONS)
     value = _text(key, value)
@@ -331,12 +340,13 @@ def session_settings(
         password=password,
         mechanism=values["mechanism"],
         nameserver=values["nameserver"],
+        lmtp=values["lmtp"],
     )
 
 
 SETTINGS_KEYS = ("host", "port", "security", "verify", "cafile", "sni", "verify_name")
 SETTINGS_KEYS += ("tls_min", "tls_max", "ciphers", "ehlo", "user", "mechanism")
-SETTINGS_KEYS += ("sender", "recipients", "nameserver")
+SETTINGS_KEYS += ("sender", "recipients", "nameserver", "lmtp")
 """The keys :func:`profile_of` sets from the session's settings and the Compose pane."""
 
 
@@ -362,6 +372,7 @@ def profile_of(
         sender=sender or None,
         recipients=recipients or None,
         nameserver=settings.nameserver,
+        lmtp=settings.lmtp or None,
     )
 
 

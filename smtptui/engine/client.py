@@ -30,7 +30,7 @@ from smtptui.engine.events import (
     TlsEstablished,
     WireEvent,
 )
-from smtptui.engine.hosts import SMTP_PORT, SMTPS_PORT, parse_host
+from smtptui.engine.hosts import default_port, parse_host
 from smtptui.engine.tls import (
     CertificateInfo,
     TlsInfo,
@@ -146,6 +146,13 @@ class SMTPClient:
     :attr:`VerifyMode.NONE`); ``verify_name`` the name it must be for (None: the SNI, else the
     host); ``tls_min``, ``tls_max`` ("1.2") and ``ciphers`` (OpenSSL's syntax) limit the
     handshake. A given ``ssl_context`` is used as is, its own checks and all.
+
+    ``lmtp`` speaks LMTP (RFC 2033), as ``smtplib.LMTP``: :meth:`ehlo` sends LHLO, and the
+    end of a message is answered once per accepted recipient. :meth:`data`, :meth:`end_data`
+    and the last :meth:`bdat` return the first of those replies (what ``smtplib.LMTP``
+    returns, reading no more) and read them all into :attr:`data_replies`; :meth:`sendmail`
+    counts a recipient refused after the message among the refused. The default port is
+    24 (``LMTP_PORT``), not smtplib's 2003.
     """
 
     def __init__(
@@ -168,6 +175,7 @@ class SMTPClient:
         connect_timeout: float = 10.0,
         timeout: float = 30.0,
         listener: Listener | None = None,
+        lmtp: bool = False,
     ) -> None:
         self.host, self.port = host, port
         self.local_hostname = local_hostname
@@ -183,9 +191,11 @@ class SMTPClient:
         self.connect_timeout = connect_timeout
         self.timeout = timeout
         self._listeners: list[Listener] = [listener] if listener else []
+        self.lmtp = lmtp
+        self.data_replies: dict[str, Response] = {}  # LMTP: each recipient's reply to a message
         self._wire = _Wire(self)
         self._transport: asyncio.Transport | None = None
-        self._dialogue = Dialogue()
+        self._dialogue = Dialogue(lmtp=lmtp)
         self._dialogue.closed()
         self._replies: deque[Reply] = deque()  # answers no call has read yet
         self._waiter: asyncio.Future[Reply] | None = None
@@ -272,7 +282,7 @@ class SMTPClient:
             self.close()
         if not host:
             host, port = self.host or "localhost", port or self.port
-        default = SMTPS_PORT if self.implicit_tls else SMTP_PORT
+        default = default_port(implicit_tls=self.implicit_tls, lmtp=self.lmtp)
         try:
             host, parsed_port = parse_host(host or self.host or "localhost", port or default)
         except ValueError as error:
@@ -330,14 +340,14 @@ class SMTPClient:
         peer = transport.get_extra_info("peername") or (self.host, self.port)
         now = time.monotonic()
         self._emit(Connected(self.host, self.port, tuple(peer[:2]), now - self._started, now))
-        self._dialogue = Dialogue()
+        self._dialogue = Dialogue(lmtp=self.lmtp)
         self._sent_at = now
         self._io_step = ""
 
     def _reset_connection(self) -> None:
         self._wire.detach()
         self._wire = _Wire(self)
-        self._dialogue = Dialogue()
+        self._dialogue = Dialogue(lmtp=self.lmtp)
         self._dialogue.closed()
         self._replies.clear()
         self._ended = None
@@ -787,7 +797,7 @@ class SMTPClient:
         (or as the one ``payload`` made for a small message, unless it went ahead)."""
         sent, self._sent_ahead = self._sent_ahead, None
         if payload is not None and sent is payload:
-            return await self._read_reply()
+            return await self._message_replies()
         transport = self._transport
         if transport is None:
             raise self._not_connected()
@@ -805,7 +815,20 @@ class SMTPClient:
         command = self._dialogue.send_message()
         if listeners:
             self._emit(Sent(SentKind.BODY, message, time.monotonic(), tls, command=command))
-        return await self._read_reply()
+        return await self._message_replies()
+
+    async def _message_replies(self) -> Reply:
+        """The reply to a message's end; in LMTP, each accepted recipient's, read into
+        :attr:`data_replies`, the first returned (as ``smtplib.LMTP`` returns it)."""
+        first = await self._read_reply()
+        if self.lmtp:
+            recipients = self._dialogue.for_recipients
+            replies = [first, *[await self._read_reply() for _ in recipients[1:]]]
+            self.data_replies = {
+                recipient: reply.as_tuple()
+                for recipient, reply in zip(recipients, replies, strict=False)
+            }
+        return first
 
     async def _drain(self) -> None:
         """Wait until the transport takes more data: at most ``timeout``; a timeout or a
@@ -837,9 +860,10 @@ class SMTPClient:
         return reply.as_tuple()
 
     async def ehlo(self, name: str = "") -> Response:
-        """Send EHLO; the dialogue reads the capabilities of a 2xx reply (``capabilities``,
-        ``esmtp_features``), and forgets them otherwise, as smtplib does."""
-        reply = await self._command(commands.ehlo(name or await self._default_name()))
+        """Send EHLO (LHLO in LMTP); the dialogue reads the capabilities of a 2xx reply
+        (``capabilities``, ``esmtp_features``), and forgets them otherwise, as smtplib does."""
+        greet = commands.lhlo if self.lmtp else commands.ehlo
+        reply = await self._command(greet(name or await self._default_name()))
         self.ehlo_resp = reply.message
         return reply.as_tuple()
 
@@ -965,6 +989,7 @@ class SMTPClient:
             raise errors.SMTPNotSupportedError("SMTPUTF8 not supported by server")
 
     def _mail_line(self, sender: str, options: Sequence[str]) -> bytes:
+        self.data_replies = {}  # a new transaction: its message has no replies yet
         """``MAIL FROM``, its options only if the server speaks ESMTP (as smtplib)."""
         self._check_smtputf8(options)
         return commands.mail(sender, options if self.does_esmtp else ())
@@ -1005,14 +1030,15 @@ class SMTPClient:
         ``msg`` if given (sent as :meth:`data` sends it); return the reply."""
         if msg is not None:
             return (await self._body(encode_message(msg))).as_tuple()
-        return (await self._command(TERMINATOR)).as_tuple()
+        self._write(TERMINATOR, SentKind.COMMAND)
+        return (await self._message_replies()).as_tuple()
 
     async def bdat(self, chunk: bytes, last: bool = False) -> Response:
         """One BDAT chunk (RFC 3030): the command and its bytes as they are (no stuffing,
         no terminator), then the reply."""
         self._write(commands.bdat(len(chunk), last), SentKind.COMMAND)
         self._write(chunk, SentKind.CHUNK)
-        return (await self._read_reply()).as_tuple()
+        return (await (self._message_replies() if last else self._read_reply())).as_tuple()
 
     async def bdat_message(
         self, message: bytes | str, chunk_size: int = DEFAULT_CHUNK_SIZE
@@ -1044,7 +1070,9 @@ class SMTPClient:
         envelope: Envelope | None = None,
         check_advertised: bool = True,
     ) -> dict[str, Response]:
-        """The whole transaction with smtplib's semantics; returns the refused recipients.
+        """The whole transaction with smtplib's semantics; returns the refused recipients
+        (in LMTP, those refused after the message too; it raises SMTPDataError only when no
+        recipient took the message, with the first one's reply).
 
         ``chunking`` sends the message with BDAT (RFC 3030) rather than DATA, in chunks of
         that many bytes (True: a default size); the server must offer CHUNKING, else
@@ -1103,6 +1131,10 @@ class SMTPClient:
             code, resp = (await self._body(msg)).as_tuple()
         else:
             code, resp = await self.data(msg)
+        if self.lmtp and self.data_replies:
+            after = {r: reply for r, reply in self.data_replies.items() if reply[0] != 250}
+            if len(after) < len(self.data_replies):
+                return refused | after
         if code != 250:
             await self._abandon(code)
             raise errors.SMTPDataError(code, resp)

@@ -6,6 +6,15 @@ import ipaddress
 
 SMTP_PORT = 25
 SMTPS_PORT = 465
+LMTP_PORT = 24
+"""LMTP's port over TCP: RFC 2033 names none, 24 is the one ``/etc/services`` and IANA list
+as ``lmtp`` (smtplib's ``LMTP_PORT`` is 2003, Cyrus' old one); most LMTP servers listen on
+a UNIX socket."""
+
+
+def default_port(*, implicit_tls: bool = False, lmtp: bool = False) -> int:
+    """The port when none is given: 24 for LMTP, 465 for implicit TLS, else 25."""
+    return LMTP_PORT if lmtp else SMTPS_PORT if implicit_tls else SMTP_PORT
 
 
 def parse_host(text: str, default_port: int = SMTP_PORT) -> tuple[str, int]:

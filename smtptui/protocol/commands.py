@@ -169,6 +169,11 @@ def ehlo(name: str) -> bytes:
     return line("EHLO", name, field="EHLO name")
 
 
+def lhlo(name: str) -> bytes:
+    """LMTP's EHLO (RFC 2033 4.1)."""
+    return line("LHLO", name, field="LHLO name")
+
+
 def mail(sender: str, options: Sequence[str] = ()) -> bytes:
     """``MAIL FROM:<sender>`` with ESMTP parameters (see :mod:`smtptui.protocol.envelope`)."""
     path = quote_address("sender", sender, null=True)

@@ -8,6 +8,10 @@ so does whether a command is in order here (:func:`_out_of_order`): a debugger s
 it is told, so an out-of-order command is sent all the same, but it says why it is out of
 order. Both judge what the server has accepted so far, as if every command still awaiting
 its reply will be accepted: a pipelined RCPT is in order after a pipelined MAIL.
+
+In LMTP (RFC 2033) LHLO takes EHLO's place, and the end of a message (the final dot, BDAT
+LAST) gets one reply per recipient accepted, in RCPT order: each answers a command naming
+its recipient, and the transaction ends with the last.
 """
 
 from __future__ import annotations
@@ -43,12 +47,17 @@ TRANSACTION = frozenset({Phase.MAIL, Phase.RCPT, Phase.DATA, Phase.BDAT})
 END_OF_DATA = "."
 """The verb of the line that ends message data (and of a message sent whole after 354)."""
 
-ENDS_GROUP = frozenset({"EHLO", "HELO", "STARTTLS", "AUTH", "DATA", "QUIT", "NOOP", "VRFY", "EXPN"})
+ENDS_GROUP = frozenset(
+    {"EHLO", "HELO", "LHLO", "STARTTLS", "AUTH", "DATA", "QUIT", "NOOP", "VRFY", "EXPN"}
+)
 """Commands after which the client must wait for the reply before writing more (RFC 2920
 3.1; STARTTLS and AUTH because what follows depends on their outcome)."""
 
-_ANYWHERE = frozenset({"NOOP", "RSET", "QUIT", "HELP", "VRFY", "EXPN", "EHLO", "HELO"})
-"""Commands RFC 5321 4.1.4 allows at any point of the dialogue once it is greeted."""
+_ANYWHERE = frozenset({"NOOP", "RSET", "QUIT", "HELP", "VRFY", "EXPN", "EHLO", "HELO", "LHLO"})
+"""Commands RFC 5321 4.1.4 allows at any point of the dialogue once it is greeted (and
+RFC 2033's LHLO, LMTP's EHLO)."""
+
+_GREETINGS = frozenset({"EHLO", "HELO", "LHLO"})
 
 
 class Command(NamedTuple):
@@ -66,6 +75,19 @@ class Command(NamedTuple):
     group: int = 0  # the pipelined group it was written in (0: written on its own)
     sasl: bool = False  # a SASL response: the line is a secret
     out_of_order: str = ""  # why it is out of order where it was sent ("" if it is not)
+    recipient: str = ""  # LMTP: the recipient a reply to the message's end is for
+
+    @property
+    def path(self) -> str:
+        """A MAIL or RCPT command's address, without angle brackets: ``TO:<b@example.org>``
+        is b@example.org."""
+        path = self.argument.partition(":")[2] or self.argument
+        return path.strip().removeprefix("<").removesuffix(">")
+
+    @property
+    def ends_message(self) -> bool:
+        """The final dot, or ``BDAT n LAST``: what the reply to a message answers."""
+        return self.verb == END_OF_DATA or self.last_chunk
 
     @property
     def name(self) -> str:
@@ -81,6 +103,8 @@ class Command(NamedTuple):
         """The command as a person reads it: "RCPT TO:<b@example.org>", "AUTH PLAIN"."""
         if self.verb in ("MAIL", "RCPT") and self.argument:
             return f"{self.verb} {self.argument}"
+        if self.recipient:
+            return f"{self.name} for {self.recipient}"
         return self.name
 
     @property
@@ -110,11 +134,12 @@ class Dialogue:
     could be replies to commands injected in plaintext (CVE-2011-0411).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, lmtp: bool = False) -> None:
+        self.lmtp = lmtp  # RFC 2033: LHLO, and a reply per recipient to each message
         self.phase = Phase.GREETING
         self.capabilities: Capabilities | None = None  # from the last accepted EHLO
         self.features: dict[str, str] = {}  # the capabilities' keywords (lower case): values
-        self.esmtp = False  # the last EHLO or HELO accepted was EHLO
+        self.esmtp = False  # the last greeting accepted was EHLO or LHLO, not HELO
         self.tls = False
         self.authenticated = False
         self._parser = ReplyParser()
@@ -128,6 +153,8 @@ class Dialogue:
         self._resume = Phase.READY  # the phase a SASL exchange returns to
         self._group = 0
         self._group_ended_by = ""  # a command of the open group after which none may follow
+        self._recipients: list[str] = []  # the RCPTs accepted in this transaction, in order
+        self.for_recipients: tuple[str, ...] = ()  # LMTP: whom the last message's replies are for
 
     # -- what is known -----------------------------------------------------------------
 
@@ -236,6 +263,8 @@ class Dialogue:
         pending = self._pending
         command = pending.popleft() if pending else None
         if command is not None:
+            if self.lmtp and command.ends_message and not command.recipient:
+                command = self._for_each_recipient(command)
             self.phase = phase = _after(self.phase, command, reply, self)
             self._projected = phase
             for later in pending:
@@ -243,6 +272,17 @@ class Dialogue:
             if phase is Phase.TLS:
                 self._hold_rest()
         return Answer(reply, command, self.phase)
+
+    def _for_each_recipient(self, command: Command) -> Command:
+        """LMTP: the message's end is answered once per recipient accepted (RFC 2033 4.2);
+        the first reply answers ``command`` for the first, the others wait in its place."""
+        recipients, self._recipients = self._recipients, []
+        self.for_recipients = tuple(recipients)
+        if not recipients:
+            return command
+        for recipient in reversed(recipients[1:]):
+            self._pending.appendleft(command._replace(recipient=recipient))
+        return command._replace(recipient=recipients[0])
 
     def _hold_rest(self) -> None:
         """STARTTLS was accepted: nothing after its 220 is read as a reply (see class)."""
@@ -301,7 +341,7 @@ class Dialogue:
         smtplib has it, a refused one leaves ``esmtp`` as the last accepted one set it)."""
         self.capabilities, self.features = None, {}
         if accepted is not None:
-            self.esmtp = verb == "EHLO"
+            self.esmtp = verb != "HELO"
             if self.esmtp:
                 self.capabilities = parse_ehlo(accepted)
                 self.features = dict(self.capabilities.features)
@@ -331,11 +371,15 @@ def _out_of_order(phase: Phase, verb: str, dialogue: Dialogue) -> str:
         return "sent after QUIT"
     if phase is Phase.BDAT and verb not in ("BDAT", "RSET", "QUIT", "NOOP"):
         return "a BDAT message is open: only BDAT (ending with LAST) or RSET may follow"
+    if verb in _GREETINGS and dialogue.lmtp != (verb == "LHLO"):
+        if dialogue.lmtp:
+            return "LMTP greets with LHLO, not EHLO or HELO (RFC 2033 4.1)"
+        return "LHLO is LMTP's (RFC 2033): SMTP greets with EHLO or HELO"
     if verb in _ANYWHERE:
         return ""
     greeted = phase is not Phase.EHLO
     if not greeted and verb in ("STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "BDAT"):
-        return "sent before EHLO or HELO was accepted"
+        return f"sent before {'LHLO' if dialogue.lmtp else 'EHLO or HELO'} was accepted"
     in_transaction = phase in TRANSACTION
     match verb:
         case "STARTTLS" if dialogue.tls:
@@ -365,10 +409,12 @@ def _after(phase: Phase, command: Command, reply: Reply | None, dialogue: Dialog
     verb = command.verb
     if command is GREETING:
         return Phase.EHLO  # whatever it says: a refusal leaves QUIT, and EHLO to try
-    if verb == END_OF_DATA:
-        return Phase.READY  # any reply to the message ends the transaction
+    if command.ends_message:
+        if reply is not None and _more_for_message(dialogue, command):
+            return phase  # LMTP: replies for other recipients still to come
+        return Phase.READY  # any (last) reply to the message ends the transaction
     match verb:
-        case "EHLO" | "HELO":
+        case "EHLO" | "HELO" | "LHLO":
             if reply is not None:
                 dialogue._greeted(verb, reply if accepted else None)
             return Phase.READY if accepted else phase
@@ -383,17 +429,31 @@ def _after(phase: Phase, command: Command, reply: Reply | None, dialogue: Dialog
                 dialogue.authenticated = True
             return dialogue._resume if phase is Phase.AUTH else phase
         case "MAIL":
+            if reply is not None and accepted:
+                dialogue._recipients = []
             return Phase.MAIL if accepted else phase
         case "RCPT":
-            return Phase.RCPT if accepted and phase in (Phase.MAIL, Phase.RCPT) else phase
+            if not (accepted and phase in (Phase.MAIL, Phase.RCPT)):
+                return phase
+            if reply is not None:
+                dialogue._recipients.append(command.path)
+            return Phase.RCPT
         case "DATA":
             return Phase.DATA if reply is None or code == 354 else phase
         case "BDAT":
-            if command.last_chunk:
-                return Phase.READY  # as for DATA's end: any reply ends the transaction
             return Phase.BDAT if accepted else phase
         case "RSET":
-            return Phase.READY if accepted and phase in TRANSACTION else phase
+            if not (accepted and phase in TRANSACTION):
+                return phase
+            if reply is not None:
+                dialogue._recipients = []
+            return Phase.READY
         case "QUIT":
             return Phase.QUIT
     return phase
+
+
+def _more_for_message(dialogue: Dialogue, command: Command) -> bool:
+    """LMTP: whether the next reply due is for another recipient of the same message."""
+    pending = dialogue._pending
+    return bool(pending and pending[0].recipient and pending[0].verb == command.verb)

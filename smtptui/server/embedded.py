@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, syntax
 
 from smtptui.engine.hosts import format_host
@@ -55,6 +56,9 @@ class EmbeddedServer:
     against `DEMO_TOKENS`) is only offered inside TLS if `auth_require_tls`. Besides
     aiosmtpd's extensions it offers PIPELINING and CHUNKING (BDAT). Accepted messages are
     appended to `messages`, then passed to `on_message` on the server's thread.
+
+    `lmtp` serves LMTP (RFC 2033, aiosmtpd's ``LMTP``): LHLO instead of EHLO and HELO, and
+    a reply per recipient to each message (recipients named ``full…`` refused then).
     """
 
     def __init__(
@@ -72,6 +76,7 @@ class EmbeddedServer:
         data_size_limit: int = 33_554_432,
         enable_smtputf8: bool = True,
         on_message: Callable[[ReceivedMessage], None] | None = None,
+        lmtp: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -96,6 +101,7 @@ class EmbeddedServer:
             "auth_require_tls": auth_require_tls and not implicit_tls,
             "authenticator": self._handler.authenticator,
         }
+        self._protocol: type[_SMTP] = _LMTP if lmtp else _SMTP
         self._controller: _Controller | None = None
 
     def start(self) -> None:
@@ -104,7 +110,7 @@ class EmbeddedServer:
             raise RuntimeError("the server is already running")
         sock = _listen(self.host, self.port)
         controller = _Controller(
-            self._handler, sock, ssl_context=self._ssl_context, **self._smtp_kwargs
+            self._handler, sock, self._protocol, ssl_context=self._ssl_context, **self._smtp_kwargs
         )
         try:
             controller.start()
@@ -142,13 +148,16 @@ class EmbeddedServer:
 class _Controller(Controller):
     """aiosmtpd's threaded controller, serving on a socket bound beforehand."""
 
-    def __init__(self, handler: DemoHandler, sock: socket.socket, **kwargs: Any) -> None:
+    def __init__(
+        self, handler: DemoHandler, sock: socket.socket, protocol: type[_SMTP], **kwargs: Any
+    ) -> None:
         host, port = sock.getsockname()[:2]
         super().__init__(handler, hostname=host, port=port, **kwargs)
         self._sock = sock
+        self._protocol = protocol
 
     def factory(self) -> SMTP:
-        return _SMTP(self.handler, **self.SMTP_kwargs)
+        return self._protocol(self.handler, **self.SMTP_kwargs)
 
     def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
         return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
@@ -271,6 +280,10 @@ class _SMTP(SMTP):
                 into += piece
 
 
+class _LMTP(LMTP, _SMTP):
+    """aiosmtpd's LMTP (LHLO; EHLO and HELO refused) with what :class:`_SMTP` adds."""
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family, _, _, _, address = socket.getaddrinfo(
         host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -291,12 +304,14 @@ def describe(message: ReceivedMessage) -> str:
     return line
 
 
-def serve(host: str, port: int, *, implicit_tls: bool, echo: Callable[[str], None]) -> None:
+def serve(
+    host: str, port: int, *, implicit_tls: bool, echo: Callable[[str], None], lmtp: bool = False
+) -> None:
     """Run a demo server with a self-signed certificate until KeyboardInterrupt, echoing
     where it listens and one line per message received (as :func:`describe` has it: ``echo``
-    makes it safe to print)."""
+    makes it safe to print); ``lmtp`` serves LMTP."""
     server = EmbeddedServer(
-        host, port, implicit_tls=implicit_tls, on_message=lambda m: echo(describe(m))
+        host, port, implicit_tls=implicit_tls, on_message=lambda m: echo(describe(m)), lmtp=lmtp
     )
     assert server.self_signed is not None
     credentials = ", ".join(f"{user} / {password}" for user, password in DEMO_USERS.items())
@@ -305,6 +320,7 @@ def serve(host: str, port: int, *, implicit_tls: bool, echo: Callable[[str], Non
         with server:
             where = format_host(host, server.port)
             mode = "implicit TLS" if implicit_tls else "STARTTLS"
+            mode = f"LMTP, {mode}" if lmtp else mode
             echo(
                 f"Listening on {where} ({mode}); log in as {credentials} "
                 f"(OAUTHBEARER: {tokens}); "

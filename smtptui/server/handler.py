@@ -14,6 +14,7 @@ from base64 import b64decode
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import (
     MISSING,
     SMTP,
@@ -77,8 +78,10 @@ class DemoHandler:
     """aiosmtpd hooks with Postfix-like replies.
 
     Senders whose local part is ``reject`` or starts with ``reject-`` are refused (553),
-    as are recipients whose local part starts with ``reject`` or ``unknown`` (550).
-    EHLO lists `extensions` besides aiosmtpd's own: those the SMTP class adds.
+    as are recipients whose local part starts with ``reject`` or ``unknown`` (550). Over
+    LMTP each recipient gets its own reply to the message, naming it, and those whose
+    local part starts with ``full`` are refused then (452, mailbox full), so that a mixed
+    result can be seen. EHLO lists `extensions` besides aiosmtpd's own: those the SMTP class adds.
     """
 
     def __init__(
@@ -235,11 +238,31 @@ class DemoHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         assert envelope.mail_from is not None and envelope.original_content is not None
+        queue_id = f"{next(self._queue_ids):010X}"
+        if not isinstance(server, LMTP):
+            self._deliver(server, session, envelope, envelope.rcpt_tos)
+            return f"250 2.0.0 Ok: queued as {queue_id}"
+        # RFC 2033 4.2: one reply per recipient accepted, in order (aiosmtpd sends the lines)
+        delivered = [r for r in envelope.rcpt_tos if not _local_part(r).startswith("full")]
+        if delivered:
+            self._deliver(server, session, envelope, delivered)
+        return "\r\n".join(
+            f"250 2.0.0 <{r}> Ok: queued as {queue_id}"
+            if r in delivered
+            else f"452 4.2.2 <{r}> Mailbox is full"
+            for r in envelope.rcpt_tos
+        )
+
+    def _deliver(
+        self, server: SMTP, session: Session, envelope: Envelope, recipients: Sequence[str]
+    ) -> None:
+        """Store the message as delivered to ``recipients``."""
+        assert envelope.mail_from is not None and envelope.original_content is not None
         transport = server.transport
         message = ReceivedMessage(
             peer=_format_peer(session.peer),
             mail_from=envelope.mail_from,
-            rcpt_tos=tuple(envelope.rcpt_tos),
+            rcpt_tos=tuple(recipients),
             data=envelope.original_content,
             mail_options=tuple(envelope.mail_options),
             rcpt_options=tuple(envelope.rcpt_options),
@@ -251,7 +274,6 @@ class DemoHandler:
             self.store(message)
         except Exception:
             log.exception("storing a received message failed")
-        return f"250 2.0.0 Ok: queued as {next(self._queue_ids):010X}"
 
     async def handle_exception(self, error: Exception) -> str:
         if isinstance(error, TLSSetupException):  # aiosmtpd closes without a reply

@@ -346,6 +346,7 @@ class SessionController:
         reply, client = outcome.reply, self._client
         return (
             isinstance(step, Ehlo)
+            and not self.settings.lmtp  # LMTP has no HELO (RFC 2033 4.1)
             and reply is not None
             and 500 <= reply.code < 600
             and client is not None
@@ -407,12 +408,15 @@ class SessionController:
                 await client.rcpt(address, options)
             case SendData(message=message) if self._state.phase is Phase.DATA:
                 await client.end_data(message)  # DATA was said: the 354 asks for the message
+                return self._judge_message(action, client)
             case SendData(message=message):
                 await client.data(message)
+                return self._judge_message(action, client)
             case MessageLine(text=text):
                 await client.data_line(text)
             case EndMessage():
                 await client.end_data()
+                return self._judge_message(action, client)
             case Reset():
                 await client.rset()
             case Noop():
@@ -433,6 +437,7 @@ class SessionController:
                 return await self._pipeline(client, action)
             case SendBdat(message=message, chunk_size=chunk_size):
                 await client.bdat_message(message, chunk_size or DEFAULT_CHUNK_SIZE)
+                return self._judge_message(action, client)
         return self._judge(action)
 
     def _unadvertised(self, action: Action, client: SMTPClient) -> bool:
@@ -470,6 +475,22 @@ class SessionController:
             return Outcome(action, True, reply)
         return Outcome(action, False, reply, advice.refused(action.label, reply))
 
+    def _judge_message(self, action: Action, client: SMTPClient) -> Outcome:
+        """The outcome of a message's end: in LMTP, of every recipient's reply (as
+        ``sendmail`` has it: sent if one took it, the others refused), else of its reply."""
+        replies = client.data_replies if client.lmtp else {}
+        if not replies:
+            return self._judge(action)
+        refused = {
+            address: reply for address, reply in replies.items() if not 200 <= reply[0] < 300
+        }
+        if len(refused) == len(replies):
+            error = f"{action.label}: every recipient refused: {advice.recipients(refused)}"
+            return Outcome(action, False, self._reply, error, refused)
+        if refused:
+            self._record(EntryKind.ERROR, f"sent, but refused: {advice.recipients(refused)}")
+        return Outcome(action, True, self._reply, refused=refused)
+
     async def _connect(self, host: str, port: int, sni: str | None, unverified: bool) -> None:
         """Connect to ``host`` and ``port`` with the settings, sending ``sni`` (None: the
         host; "": none); ``unverified``: without checking the certificate."""
@@ -492,6 +513,7 @@ class SessionController:
             ciphers=settings.ciphers,
             connect_timeout=settings.connect_timeout,
             timeout=settings.reply_timeout,
+            lmtp=settings.lmtp,
         )
         self._client = client
         self._detach = client.add_listener(self._on_event)
@@ -611,17 +633,22 @@ class SessionController:
         return any(entry.secret for entry in itertools.islice(self.transcript, start, None))
 
     async def _send(self, client: SMTPClient, action: SendMessage, anyway: bool) -> Outcome:
-        refused = await client.sendmail(
-            action.sender,
-            list(action.recipients),
-            action.message,
-            action.mail_options,
-            action.rcpt_options,
-            chunking=action.chunking,
-            pipelining=action.pipelining,
-            envelope=action.envelope,
-            check_advertised=not anyway,
-        )
+        try:
+            refused = await client.sendmail(
+                action.sender,
+                list(action.recipients),
+                action.message,
+                action.mail_options,
+                action.rcpt_options,
+                chunking=action.chunking,
+                pipelining=action.pipelining,
+                envelope=action.envelope,
+                check_advertised=not anyway,
+            )
+        except errors.SMTPDataError:
+            if not (client.lmtp and client.data_replies):
+                raise
+            return self._judge_message(action, client)  # LMTP: each recipient refused it
         if refused:
             self._record(EntryKind.ERROR, f"sent, but refused: {advice.recipients(refused)}")
         return Outcome(action, True, self._reply, refused=refused)

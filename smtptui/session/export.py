@@ -105,6 +105,8 @@ def to_json(entry: Entry, start: float, *, redact: bool = True) -> dict[str, obj
         record["group"] = command.group
     if command is not None and entry.kind is EntryKind.RECEIVED:
         record["answers"] = command.label
+        if command.recipient:
+            record["recipient"] = command.recipient
     if entry.flags:
         record["flags"] = list(entry.flags)
     if entry.tls_info is not None:

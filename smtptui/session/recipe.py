@@ -141,6 +141,8 @@ def as_run(recipe: Recipe, program: str = "smtptui") -> str:
     settings, send = recipe.settings, recipe.send
     notes: list[str] = []
     words: list[list[str]] = [[recipe.where(), f"--{_RUN_SECURITY[settings.security]}"]]
+    if settings.lmtp:
+        words.append(["--lmtp"])
     words += _verification(
         recipe, notes, no_verify="--no-verify", mode="--verify", cafile="--cafile"
     )
@@ -260,7 +262,9 @@ def as_swaks(recipe: Recipe) -> str:
         words.append(["--tls-key", settings.client_key])
     if settings.helo_name:
         words.append(["--ehlo", settings.helo_name])
-    if not recipe.esmtp:
+    if settings.lmtp:
+        words.append(["--protocol", "LMTP"])
+    elif not recipe.esmtp:
         words.append(["--protocol", "SMTP"])
     if settings.username:
         words.append(["--auth-user", settings.username])
@@ -327,6 +331,12 @@ def as_python(recipe: Recipe) -> str:
     if settings.security is Security.TLS:
         arguments.append("context=context")
     smtp = "SMTP_SSL" if settings.security is Security.TLS else "SMTP"
+    if settings.lmtp:
+        if settings.security is Security.TLS:
+            notes.append("LMTP over implicit TLS: smtplib has no LMTP_SSL")
+        else:
+            smtp = "LMTP"
+        notes.append("each recipient's reply to the message: smtplib.LMTP reads the first only")
     greet = "smtp.ehlo()" if recipe.esmtp else "smtp.helo()"
     steps = [greet]
     if settings.security is Security.STARTTLS:
@@ -509,6 +519,8 @@ def _summary(recipe: Recipe) -> str:
     settings, send = recipe.settings, recipe.send
     steps = {Security.STARTTLS: "STARTTLS", Security.TLS: "implicit TLS"}
     done = [steps[settings.security]] if settings.security in steps else ["no TLS"]
+    if settings.lmtp:
+        done.insert(0, "LMTP")
     if settings.username:
         done.append(f"AUTH as {settings.username}")
     count = len(send.recipients)

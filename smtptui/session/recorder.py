@@ -116,6 +116,9 @@ def _received(event: Received) -> Entry:
     if command is None:
         flags.append(FLAG_UNSOLICITED)
     challenge = command is not None and command.verb == "AUTH" and reply.code == 334
+    note = _challenge(reply) if challenge else ""
+    if command is not None and command.recipient:  # LMTP: one reply per recipient
+        note = f"for {command.recipient}"  # made visible by the entry, as all its text
     return Entry(
         EntryKind.RECEIVED,
         event.time,
@@ -125,7 +128,7 @@ def _received(event: Received) -> Entry:
         event.tls,
         event.latency,
         reply,
-        note=_challenge(reply) if challenge else "",
+        note=note,
         flags=tuple(flags),
         command=command,
     )

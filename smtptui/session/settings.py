@@ -6,7 +6,7 @@ import ssl
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from smtptui.engine.hosts import SMTP_PORT, SMTPS_PORT, parse_host
+from smtptui.engine.hosts import SMTP_PORT, default_port, parse_host
 from smtptui.engine.tls import VerifyMode, check_ciphers, tls_version
 from smtptui.protocol.commands import check
 from smtptui.protocol.errors import CommandError
@@ -51,7 +51,7 @@ class SessionSettings:
     whose ``field`` names the setting (``"port"``, ``"EHLO name"``, …).
 
     The port: ``port`` when given; else the port written in ``host`` (``h:p``, ``[v6]:p``);
-    else 465 for implicit TLS and 25 otherwise. A ``host`` written ``@example.org`` or
+    else 24 for LMTP, 465 for implicit TLS and 25 otherwise. A ``host`` written ``@example.org`` or
     ``bob@example.org`` routes by MX (:attr:`mx_domain`): the session connects to the
     domain's MX hosts in turn, on :attr:`mx_port`, asking DNS at ``nameserver`` ("IP" or
     "IP:PORT"; None: the system's). ``ssl_context``, when given, is used as is
@@ -88,6 +88,8 @@ class SessionSettings:
     authzid: str = ""  # PLAIN's, OAUTHBEARER's and SCRAM's authorisation identity
     login_initial_response: bool = True  # LOGIN sends the username with AUTH (as smtplib)
     nameserver: str | None = None  # the DNS server that routing by MX asks
+    # lmtp (issue 16): LMTP (RFC 2033) rather than SMTP: LHLO, a reply per recipient, port 24
+    lmtp: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "security", Security(self.security))
@@ -132,7 +134,7 @@ class SessionSettings:
 
     @property
     def default_port(self) -> int:
-        return SMTPS_PORT if self.implicit_tls else SMTP_PORT
+        return default_port(implicit_tls=self.implicit_tls, lmtp=self.lmtp)
 
     @property
     def mx_domain(self) -> str | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from smtptui.protocol.dialogue import END_OF_DATA
 from smtptui.protocol.queue_id import queue_id
 from smtptui.session.actions import Outcome
 from smtptui.session.exits import Exit
@@ -25,7 +24,9 @@ TLS_KEYS = ("version", "cipher", "bits", "server_hostname", "verified", "verify_
 class Summary:
     """A dialogue's result. ``stage`` names what failed (an :class:`Exit`'s name, lower
     case) or is None; ``accepted`` and ``refused`` are the RCPT addresses as sent, without
-    angle brackets; ``queue_id`` is read from the reply to the message; ``tls`` is the last
+    angle brackets (in LMTP, a recipient refused after the message is among ``refused``,
+    not ``accepted``); ``deliveries`` are LMTP's replies to the message, each recipient's
+    (code, text) in order; ``queue_id`` is read from the reply to the message; ``tls`` is the last
     handshake's (as :func:`~smtptui.session.export.tls_json` gives it, without the chain).
     Times are milliseconds: ``connect_ms`` the TCP connection, ``total_ms`` the first entry
     to the last, ``replies`` each reply's latency and the command it answers."""
@@ -36,6 +37,7 @@ class Summary:
     refused: dict[str, tuple[int, str]] = field(default_factory=dict)
     queue_id: str | None = None
     tls: dict[str, object] | None = None
+    deliveries: dict[str, tuple[int, str]] = field(default_factory=dict)
     connect_ms: float | None = None
     total_ms: float = 0.0
     replies: tuple[tuple[str, float], ...] = ()
@@ -54,6 +56,7 @@ class Summary:
             "accepted": list(self.accepted),
             "refused": {address: list(reply) for address, reply in self.refused.items()},
             "queue_id": self.queue_id,
+            "deliveries": {address: list(reply) for address, reply in self.deliveries.items()},
             "tls": self.tls,
             "timings": {
                 "connect_ms": self.connect_ms,
@@ -68,6 +71,7 @@ def summarize(entries: Iterable[Entry], outcome: Outcome) -> Summary:
     entries = list(entries)
     accepted: list[str] = []
     refused: dict[str, tuple[int, str]] = {}
+    deliveries: dict[str, tuple[int, str]] = {}
     queued = tls = connect = None
     replies: list[tuple[str, float]] = []
     for entry in entries:
@@ -82,28 +86,30 @@ def summarize(entries: Iterable[Entry], outcome: Outcome) -> Summary:
             replies.append((command.label, _ms(entry.latency)))
         if command.verb == "RCPT":
             if 200 <= reply.code < 300:
-                accepted.append(_path(command.argument))
+                accepted.append(command.path)
             else:
-                refused[_path(command.argument)] = (reply.code, reply.text)
-        elif command.verb == END_OF_DATA or command.last_chunk:
+                refused[command.path] = (reply.code, reply.text)
+        elif command.recipient:  # LMTP: a recipient's reply to the message; any names it
+            deliveries[command.recipient] = (reply.code, reply.text)
+            queued = queue_id(reply) or queued
+        elif command.ends_message:
             queued = queue_id(reply)
+    for address, (code, text) in deliveries.items():
+        if not 200 <= code < 300:  # refused after the message, as by RCPT
+            refused[address] = (code, text)
     total = _ms(entries[-1].time - entries[0].time) if entries else 0.0
     return Summary(
         ok=outcome.ok,
         exit_code=outcome.stage or Exit.OK,
-        accepted=tuple(accepted),
+        accepted=tuple(address for address in accepted if address not in refused),
         refused=refused,
         queue_id=queued,
         tls=tls,
+        deliveries=deliveries,
         connect_ms=connect,
         total_ms=total,
         replies=tuple(replies),
     )
-
-
-def _path(argument: str) -> str:
-    """RCPT's address from the command's argument (``TO:<b@example.org>``)."""
-    return argument.partition(":")[2].strip().removeprefix("<").removesuffix(">")
 
 
 def _ms(seconds: float) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -15,7 +16,7 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.widget import Widget
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, RadioSet, TabbedContent, TabPane
 
 from smtptui.config import (
     SETTINGS_KEYS,
@@ -380,6 +381,15 @@ class SmtpTui(ThemedApp):
     def _run_posted(self, message: RunAction) -> None:
         message.stop()
         self.run_step(lambda: message.action)
+
+    @on(RadioSet.Changed, "#protocol")
+    def _greet_as(self, event: RadioSet.Changed) -> None:
+        """F3's footer label: LHLO when the Connection pane says LMTP (the step sends it)."""
+        key = STEP_KEYS["ehlo"]
+        label = "LHLO" if event.pressed.name == "lmtp" else "EHLO"
+        bindings = self._bindings.key_to_bindings
+        bindings[key] = [replace(binding, description=label) for binding in bindings[key]]
+        self.refresh_bindings()
 
     @on(FormPane.Invalid)
     def _form_invalid(self, message: FormPane.Invalid) -> None:

@@ -276,3 +276,57 @@ async def test_options_that_contradict_each_other_are_a_usage_error(
     status, out, err = await smtptui_run("--demo", *args)
     assert (status, out) == (Exit.USAGE, "")
     assert why in err and "Traceback" not in err
+
+
+# -- LMTP ------------------------------------------------------------------------------------
+
+
+async def test_lmtp_json_counts_each_recipients_reply_to_the_message(make_server) -> None:
+    server = make_server(lmtp=True)
+    recipients = ("bob@example.org", "full@example.org", "unknown@example.org")
+    to = [flag for address in recipients for flag in ("--to", address)]
+    where = f"{server.host}:{server.port}"
+    status, out, err = await smtptui_run(where, "--lmtp", "--plain", *to, "--json")
+    assert status == Exit.OK, err
+    entries, summary = json_lines(out)
+    assert next(e["text"] for e in entries if e["kind"] == "sent").startswith("LHLO ")
+    assert [(e["recipient"], e["code"]) for e in entries if "recipient" in e] == [
+        ("bob@example.org", 250),
+        ("full@example.org", 452),
+    ]
+    assert summary["accepted"] == ["bob@example.org"]
+    assert {address: code for address, (code, _) in summary["refused"].items()} == {
+        "unknown@example.org": 550,
+        "full@example.org": 452,
+    }
+    assert summary["deliveries"] == {
+        "bob@example.org": [250, "2.0.0 <bob@example.org> Ok: queued as 0000000001"],
+        "full@example.org": [452, "4.2.2 <full@example.org> Mailbox is full"],
+    }
+    assert "*** sent, but refused: unknown@example.org (550 " in err
+    assert "full@example.org (452 4.2.2 <full@example.org> Mailbox is full)" in err
+
+
+async def test_lmtp_text_shows_each_reply_and_every_refusal_after_the_dot_exits_26() -> None:
+    status, out, err = await smtptui_run(
+        "--demo", "--lmtp", "--plain", "--to", "full@smtptui.demo", "--to", "full2@smtptui.demo"
+    )
+    assert status == Exit.DOT, err
+    lines = out.splitlines()
+    assert " -> LHLO client.smtptui.demo" in lines
+    dot = lines.index(" -> .")
+    assert lines[dot + 1 : dot + 3] == [
+        "<-  452 4.2.2 <full@smtptui.demo> Mailbox is full",
+        "<-  452 4.2.2 <full2@smtptui.demo> Mailbox is full",
+    ]
+    assert "*** SEND: every recipient refused: full@smtptui.demo (452 " in err
+
+
+async def test_lmtp_from_the_environment_and_smtp_undoing_it(make_server) -> None:
+    server = make_server(lmtp=True)
+    env = {**os.environ, "SMTPTUI_LMTP": "true"}
+    where = (f"{server.host}:{server.port}", "--plain", "--to", "bob@example.org", "--quiet")
+    assert (await smtptui_run(*where, env=env))[0] == Exit.OK
+    status, _, err = await smtptui_run(*where, "--smtp", env=env)
+    assert status == Exit.EHLO  # aiosmtpd's LMTP refuses EHLO and HELO
+    assert "EHLO" in err

@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -199,9 +200,11 @@ SAMPLES: dict[str, tuple[object, str, object]] = {
     "sender": ("cli@example.org", "env@example.org", "profile@example.org"),
     "recipients": (("c@example.org",), "e@example.org, f@example.org", ("p@example.org",)),
     "nameserver": ("192.0.2.53", "192.0.2.54:5353", "[2001:db8::53]:53"),
+    "lmtp": (True, "False", True),
 }
 EXPECTED_FROM_ENVIRONMENT = {
     "port": 2526,
+    "lmtp": False,
     "recipients": ("e@example.org", "f@example.org"),
 }
 
@@ -253,6 +256,7 @@ def test_a_port_written_in_a_host_goes_with_that_host_only() -> None:
         ("SMTPTUI_SECURITY", "ssl", "security must be one of"),
         ("SMTPTUI_USER", "me\r\nRSET", "user:"),
         ("SMTPTUI_NAMESERVER", "dns.example", "nameserver: 'dns.example' is not IP or IP:PORT"),
+        ("SMTPTUI_LMTP", "yes", "lmtp must be one of true, false, not 'yes'"),
     ],
 )
 def test_a_bad_environment_value_names_its_variable(
@@ -277,6 +281,15 @@ def test_the_nameserver_and_a_host_routed_by_mx_become_settings_and_back() -> No
         verify="both",
         nameserver="127.0.0.1:5353",
     )
+
+
+def test_lmtp_becomes_a_setting_and_back() -> None:
+    settings = session_settings(values_of(resolve({}, {}, Profile(host="h", lmtp=True), "p")))
+    assert settings.lmtp and settings.address() == ("h", 24)
+    assert profile_of(settings).lmtp is True
+    assert profile_of(replace(settings, lmtp=False)).lmtp is None  # SMTP: the key left out
+    with pytest.raises(ValueError, match="lmtp must be true or false, not 1"):
+        Profile(lmtp=1)  # type: ignore[arg-type]
 
 
 def test_resolved_values_become_settings() -> None:

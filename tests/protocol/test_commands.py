@@ -34,6 +34,7 @@ def mail_options(**fields: Any) -> list[str]:
 BUILDERS: dict[str, tuple[Callable[[str], bytes], str]] = {
     "helo": (commands.helo, "HELO name"),
     "ehlo": (commands.ehlo, "EHLO name"),
+    "lhlo": (commands.lhlo, "LHLO name"),
     "mail": (commands.mail, "sender"),
     "rcpt": (commands.rcpt, "recipient"),
     "vrfy": (commands.vrfy, "VRFY address"),
@@ -213,6 +214,7 @@ def test_mail_and_rcpt_lines_hold_one_address_or_refuse(sender: str, recipient: 
 def test_builders_exact_bytes() -> None:
     assert commands.helo("client.example") == b"HELO client.example\r\n"
     assert commands.ehlo("client.example") == b"EHLO client.example\r\n"
+    assert commands.lhlo("client.example") == b"LHLO client.example\r\n"
     assert commands.mail("alice@example.org") == b"MAIL FROM:<alice@example.org>\r\n"
     assert commands.mail("") == b"MAIL FROM:<>\r\n"
     assert commands.rcpt("Bob <bob@example.org>") == b"RCPT TO:<bob@example.org>\r\n"

@@ -787,3 +787,146 @@ def test_real_exchanges(path: Path) -> None:
 def test_every_out_of_order_fixture_exists() -> None:
     exchanges = {entry["exchange"] for entry in wire_index().values()}
     assert set(OUT_OF_ORDER_FIXTURES) <= exchanges
+
+
+# -- LMTP (RFC 2033) ---------------------------------------------------------------------
+
+LHLO_REPLY = (
+    b"250-mail.example Dovecot ready.\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 8BITMIME\r\n"
+)
+
+
+def lmtp_in_transaction(*recipients: bytes) -> Dialogue:
+    """An LMTP dialogue after LHLO, MAIL and one RCPT per recipient, each accepted."""
+    dialogue = Dialogue(lmtp=True)
+    answers(dialogue, b"220 mail.example Dovecot ready.\r\n")
+    assert exchange(dialogue, b"LHLO client.example\r\n", LHLO_REPLY).phase is Phase.READY
+    exchange(dialogue, b"MAIL FROM:<alice@example.org>\r\n", b"250 2.1.0 OK\r\n")
+    for recipient in recipients:
+        exchange(dialogue, b"RCPT TO:<" + recipient + b">\r\n", b"250 2.1.5 OK\r\n")
+    return dialogue
+
+
+def test_lhlo_greets_an_lmtp_server_and_reads_its_capabilities() -> None:
+    dialogue = lmtp_in_transaction()
+    assert dialogue.esmtp
+    assert "pipelining" in dialogue.features
+
+
+@pytest.mark.parametrize(
+    ("lmtp", "line", "why"),
+    [
+        (
+            True,
+            b"EHLO client.example\r\n",
+            "LMTP greets with LHLO, not EHLO or HELO (RFC 2033 4.1)",
+        ),
+        (
+            True,
+            b"HELO client.example\r\n",
+            "LMTP greets with LHLO, not EHLO or HELO (RFC 2033 4.1)",
+        ),
+        (
+            False,
+            b"LHLO client.example\r\n",
+            "LHLO is LMTP's (RFC 2033): SMTP greets with EHLO or HELO",
+        ),
+        (True, b"LHLO client.example\r\n", ""),
+        (True, b"MAIL FROM:<a@example.org>\r\n", "sent before LHLO was accepted"),
+    ],
+)
+def test_lmtp_greetings_in_and_out_of_order(lmtp: bool, line: bytes, why: str) -> None:
+    dialogue = Dialogue(lmtp=lmtp)
+    answers(dialogue, b"220 mail.example\r\n")
+    command = dialogue.send(line)
+    assert command is not None
+    assert command.out_of_order == why
+
+
+def test_the_final_dot_gets_one_reply_per_accepted_recipient_in_order() -> None:
+    dialogue = lmtp_in_transaction(b"bob@example.org", b"carol@example.org")
+    refused = dialogue.send(b"RCPT TO:<nobody@example.org>\r\n")
+    [answer] = answers(dialogue, b"550 5.1.1 <nobody@example.org> User doesn't exist\r\n")
+    assert answer.command is refused
+    exchange(dialogue, b"DATA\r\n", b"354 OK\r\n")
+    assert dialogue.send(b"Subject: hi\r\n") is None
+    dot = dialogue.send(b".\r\n")
+    assert dot == Command(END_OF_DATA)
+    first, second = answers(
+        dialogue,
+        b"250 2.0.0 <bob@example.org> k8Jm2Bq5OWbAXQAAYQe4Sg Saved\r\n"
+        b"452 4.2.2 <carol@example.org> Quota exceeded (mailbox for user is full)\r\n",
+    )
+    assert first.command == Command(END_OF_DATA, recipient="bob@example.org")
+    assert first.phase is Phase.DATA  # carol's reply is still due
+    assert second.command == Command(END_OF_DATA, recipient="carol@example.org")
+    assert second.reply.code == 452
+    assert second.phase is Phase.READY
+    assert dialogue.awaiting == 0
+    assert second.command.label == "message data for carol@example.org"
+
+
+def test_the_phase_returns_to_ready_only_after_the_last_recipients_reply() -> None:
+    dialogue = lmtp_in_transaction(b"bob@example.org", b"carol@example.org")
+    exchange(dialogue, b"DATA\r\n", b"354 OK\r\n")
+    dialogue.send(b".\r\n")
+    [first] = answers(dialogue, b"250 2.0.0 <bob@example.org> Saved\r\n")
+    assert (first.phase, dialogue.awaiting, dialogue.step) == (Phase.DATA, 1, "message data")
+    # what is sent now is judged as after the message: a new MAIL is in order
+    mail = dialogue.send(b"MAIL FROM:<alice@example.org>\r\n")
+    assert mail is not None and mail.out_of_order == ""
+    second, third = answers(dialogue, b"250 2.0.0 <carol@example.org> Saved\r\n250 2.1.0 OK\r\n")
+    assert second.command is not None and second.command.recipient == "carol@example.org"
+    assert (second.phase, third.command, third.phase) == (Phase.READY, mail, Phase.MAIL)
+
+
+def test_a_pipelined_lmtp_group_with_bdat_last() -> None:
+    dialogue = lmtp_in_transaction()
+    group = dialogue.begin_group()
+    lines = [
+        b"RCPT TO:<bob@example.org>\r\n",
+        b"RCPT TO:<full@example.org>\r\n",
+        b"RCPT TO:<carol@example.org>\r\n",
+        b"BDAT 12 LAST\r\n",
+    ]
+    sent = [dialogue.send(line, group=group) for line in lines]
+    dialogue.end_group()
+    replies = answers(
+        dialogue,
+        b"250 2.1.5 OK\r\n250 2.1.5 OK\r\n250 2.1.5 OK\r\n"
+        b"250 2.0.0 <bob@example.org> Saved\r\n"
+        b"452 4.2.2 <full@example.org> Mailbox full\r\n"
+        b"250 2.0.0 <carol@example.org> Saved\r\n",
+    )
+    assert [a.command for a in replies[:3]] == sent[:3]
+    last = sent[3]
+    assert last is not None
+    assert [a.command for a in replies[3:]] == [
+        last._replace(recipient=r)
+        for r in ("bob@example.org", "full@example.org", "carol@example.org")
+    ]
+    assert [a.phase for a in replies[3:]] == [Phase.RCPT, Phase.RCPT, Phase.READY]
+
+
+def test_rset_forgets_the_recipients() -> None:
+    dialogue = lmtp_in_transaction(b"bob@example.org")
+    exchange(dialogue, b"RSET\r\n", b"250 2.0.0 OK\r\n")
+    exchange(dialogue, b"MAIL FROM:<alice@example.org>\r\n", b"250 2.1.0 OK\r\n")
+    exchange(dialogue, b"RCPT TO:<carol@example.org>\r\n", b"250 2.1.5 OK\r\n")
+    exchange(dialogue, b"DATA\r\n", b"354 OK\r\n")
+    dialogue.send(b".\r\n")
+    [answer] = answers(dialogue, b"250 2.0.0 <carol@example.org> Saved\r\n")
+    assert answer.command is not None and answer.command.recipient == "carol@example.org"
+    assert answer.phase is Phase.READY
+
+
+def test_smtp_gets_one_reply_to_the_message_whatever_the_recipients() -> None:
+    dialogue = ready()
+    exchange(dialogue, b"MAIL FROM:<a@example.org>\r\n", b"250 OK\r\n")
+    exchange(dialogue, b"RCPT TO:<b@example.org>\r\n", b"250 OK\r\n")
+    exchange(dialogue, b"RCPT TO:<c@example.org>\r\n", b"250 OK\r\n")
+    exchange(dialogue, b"DATA\r\n", b"354 go\r\n")
+    dialogue.send(b".\r\n")
+    first, second = answers(dialogue, b"250 queued\r\n250 extra\r\n")
+    assert first.command == Command(END_OF_DATA) and first.phase is Phase.READY
+    assert second.command is None

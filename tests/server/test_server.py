@@ -670,6 +670,65 @@ def test_port_in_use_fails_at_once(server: EmbeddedServer) -> None:
     assert threading.active_count() == threads
 
 
+# LMTP (RFC 2033)
+
+
+def test_lmtp_answers_lhlo_and_refuses_ehlo_and_helo(make_server: MakeServer) -> None:
+    server = make_server(lmtp=True)
+    with RawClient(server) as client:
+        client.send(b"EHLO c\r\n")
+        assert client.reply() == b'500 Error: command "EHLO" not recognized\r\n'
+        client.send(b"HELO c\r\n")
+        assert client.reply() == b'500 Error: command "HELO" not recognized\r\n'
+        client.send(b"LHLO c\r\n")
+        assert b"250-PIPELINING\r\n" in client.reply()
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        b"DATA\r\n" + MESSAGE + b".\r\n",
+        b"BDAT %d LAST\r\n" % len(MESSAGE) + MESSAGE,
+    ],
+    ids=["DATA", "BDAT"],
+)
+def test_lmtp_answers_a_message_once_per_accepted_recipient(
+    make_server: MakeServer, end: bytes
+) -> None:
+    server = make_server(lmtp=True)
+    with RawClient(server) as client:
+        client.send(b"LHLO c\r\nMAIL FROM:<a@example.org>\r\n")
+        assert [client.reply()[:3], client.reply()] == [b"250", b"250 2.1.0 Ok\r\n"]
+        rcpts = b"".join(
+            b"RCPT TO:<%s@example.org>\r\n" % name
+            for name in (b"bob", b"unknown", b"full-box", b"carol")
+        )
+        assert client.codes(rcpts, 4) == [250, 550, 250, 250]
+        client.send(end)
+        if end.startswith(b"DATA"):
+            assert client.reply().startswith(b"354 ")
+        replies = [client.reply() for _ in range(3)]
+    assert replies == [
+        b"250 2.0.0 <bob@example.org> Ok: queued as 0000000001\r\n",
+        b"452 4.2.2 <full-box@example.org> Mailbox is full\r\n",
+        b"250 2.0.0 <carol@example.org> Ok: queued as 0000000001\r\n",
+    ]
+    [message] = server.messages
+    assert message.rcpt_tos == ("bob@example.org", "carol@example.org")
+    assert message.data == MESSAGE
+
+
+def test_lmtp_stores_nothing_when_every_recipient_is_full(make_server: MakeServer) -> None:
+    server = make_server(lmtp=True)
+    with (
+        smtplib.LMTP(server.host, server.port, timeout=5) as lmtp,
+        pytest.raises(smtplib.SMTPDataError) as info,
+    ):
+        lmtp.sendmail("a@example.org", ["full@example.org"], MESSAGE)
+    assert info.value.args == (452, b"4.2.2 <full@example.org> Mailbox is full")
+    assert server.messages == []
+
+
 # describe() and serve()
 
 
@@ -708,7 +767,8 @@ def test_describe_any_data_is_one_line(data: bytes) -> None:
     assert "\n" not in describe(message)
 
 
-def test_serve_echoes_and_stops_on_keyboard_interrupt() -> None:
+@pytest.mark.parametrize(("lmtp", "mode"), [(False, "STARTTLS"), (True, "LMTP, STARTTLS")])
+def test_serve_echoes_and_stops_on_keyboard_interrupt(lmtp: bool, mode: str) -> None:
     lines: list[str] = []
     listening = threading.Event()
     sent: list[dict[str, tuple[int, bytes]]] = []
@@ -723,7 +783,8 @@ def test_serve_echoes_and_stops_on_keyboard_interrupt() -> None:
         try:
             where = re.search(r"127\.0\.0\.1:(\d+)", lines[0])
             assert where is not None
-            with smtplib.SMTP("127.0.0.1", int(where[1]), timeout=5) as smtp:
+            opener = smtplib.LMTP if lmtp else smtplib.SMTP
+            with opener("127.0.0.1", int(where[1]), timeout=5) as smtp:
                 sent.append(smtp.sendmail("a@example.org", ["b@example.org"], MESSAGE))
         finally:
             signal.pthread_kill(main, signal.SIGINT)
@@ -733,14 +794,14 @@ def test_serve_echoes_and_stops_on_keyboard_interrupt() -> None:
     thread = threading.Thread(target=client)
     thread.start()
     try:
-        serve("127.0.0.1", 0, implicit_tls=False, echo=echo)
+        serve("127.0.0.1", 0, implicit_tls=False, echo=echo, lmtp=lmtp)
     finally:
         signal.signal(signal.SIGINT, previous)
         thread.join(10)
     assert sent == [{}]
     listening_line, message_line = lines
     assert re.fullmatch(
-        rf"Listening on 127\.0\.0\.1:\d+ \(STARTTLS\); log in as {USER} / {PASSWORD} "
+        rf"Listening on 127\.0\.0\.1:\d+ \({mode}\); log in as {USER} / {PASSWORD} "
         rf"\(OAUTHBEARER: {USER} / demo-token\); "
         r"certificate SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}",
         listening_line,

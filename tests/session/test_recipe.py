@@ -125,6 +125,24 @@ def test_python_script() -> None:
     assert "local_hostname='client.example'" in script
 
 
+def test_lmtp_in_each_recipe() -> None:
+    settings = replace(SETTINGS, host="lmtp.example.org", security=Security.NONE, lmtp=True)
+    lmtp = recipe(settings, recipients=("b@example.org", "c@example.org"))
+    words = command(as_run(lmtp))
+    assert words[2:5] == ["lmtp.example.org:24", "--plain", "--lmtp"]
+    assert option(command(as_swaks(lmtp)), "--protocol") == ["LMTP"]
+    script = as_python(lmtp)
+    compile(script, "again.py", "exec")
+    assert "with smtplib.LMTP(HOST, PORT, " in script and "PORT = 24\n" in script
+    assert notes(script) == [
+        "# not reproduced: each recipient's reply to the message: smtplib.LMTP reads the first only"
+    ]
+    assert script.splitlines()[1].startswith("# smtplib: lmtp.example.org:24, LMTP, no TLS, ")
+    implicit = as_python(recipe(replace(settings, security=Security.TLS)))
+    assert "smtplib.SMTP_SSL(" in implicit
+    assert "# not reproduced: LMTP over implicit TLS: smtplib has no LMTP_SSL" in notes(implicit)
+
+
 def test_words_are_quoted_for_the_shell() -> None:
     """Whatever a field holds, each value stays one word and nothing in it is run."""
     settings = replace(SETTINGS, helo_name="$(touch pwned)", username="o'brien; rm -rf ~")

@@ -118,6 +118,7 @@ def test_the_json_form_has_kind_summary_and_every_key() -> None:
         "accepted": [],
         "refused": {"b@example.org": [550, "no such user"]},
         "queue_id": None,
+        "deliveries": {},
         "tls": None,
         "timings": {
             "connect_ms": None,

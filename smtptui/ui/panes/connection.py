@@ -31,6 +31,7 @@ _VERIFY = {
     VerifyMode.NONE: "nothing",
 }
 _VERSIONS = {"": "any", **{version: f"TLS {version}" for version in TLS_VERSIONS}}
+_PROTOCOLS = {"smtp": "SMTP", "lmtp": "LMTP (RFC 2033)"}
 _NO_SNI = "-"
 """What the SNI field holds for "send no SNI" (empty is the default: the host)."""
 _CONNECT_TIMEOUT = SessionSettings.connect_timeout
@@ -40,13 +41,13 @@ _REPLY_TIMEOUT = SessionSettings.reply_timeout
 class ConnectionPane(FormPane):
     """Host (or ``@domain``, to route by MX), port, the DNS server that routing asks,
     security, verification, EHLO name and timeouts; the rest of TLS (client
-    certificate, SNI, verify name, versions, ciphers) in a section that opens; Connect and
-    Disconnect."""
+    certificate, SNI, verify name, versions, ciphers) in a section that opens, and the
+    protocol (SMTP or LMTP) in another; Connect and Disconnect."""
 
     DEFAULT_CSS = """
     ConnectionPane {
         & #connect-timeout, & #reply-timeout { width: 6; }
-        & #tls-options {
+        & #tls-options, & #protocol-options {
             padding: 0;
             border: none;
             background: transparent;
@@ -60,6 +61,7 @@ class ConnectionPane(FormPane):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._security = SessionSettings.security  # the RadioSet's choice, known at once
+        self._lmtp = SessionSettings.lmtp  # the protocol RadioSet's, likewise
 
     def compose(self) -> ComposeResult:
         with Form():
@@ -93,6 +95,8 @@ class ConnectionPane(FormPane):
                 ),
                 Label("s per reply", classes="unit"),
             )
+            with Collapsible(title="Protocol", id="protocol-options"):
+                yield field("Protocol", choices("protocol", _PROTOCOLS, _protocol(self._lmtp)))
         with Horizontal(classes="buttons"):
             yield Button("Connect", id="connect", variant="primary", compact=True)
             yield Button("Disconnect", id="disconnect", compact=True)
@@ -125,6 +129,8 @@ class ConnectionPane(FormPane):
         self.text("ehlo-name", settings.helo_name)
         self.text("connect-timeout", _seconds(settings.connect_timeout))
         self.text("reply-timeout", _seconds(settings.reply_timeout))
+        self._lmtp = settings.lmtp
+        self.query_one(f"#protocol-{_protocol(settings.lmtp)}", RadioButton).value = True
         self._show_port()
 
     def apply(self, settings: SessionSettings) -> SessionSettings:
@@ -148,6 +154,7 @@ class ConnectionPane(FormPane):
             helo_name=self.text("ehlo-name").strip(),
             connect_timeout=self._timeout("connect-timeout", "connect timeout", _CONNECT_TIMEOUT),
             reply_timeout=self._timeout("reply-timeout", "reply timeout", _REPLY_TIMEOUT),
+            lmtp=self._lmtp,
         )
 
     def focus_field(self, name: str) -> bool:
@@ -170,6 +177,11 @@ class ConnectionPane(FormPane):
         self._security = Security(event.pressed.name)
         self._show_port()
 
+    @on(RadioSet.Changed, "#protocol")
+    def _protocol_changed(self, event: RadioSet.Changed) -> None:
+        self._lmtp = event.pressed.name == "lmtp"
+        self._show_port()
+
     @on(Input.Changed, "#host")
     def _show_port(self) -> None:
         """The Port placeholder says which port an empty Port field means (a domain routed
@@ -183,7 +195,7 @@ class ConnectionPane(FormPane):
             _, written = parse_host(host, 0)  # 0: no port in the host field
         except ValueError:
             written = 0
-        default = SessionSettings(security=self._security).default_port
+        default = SessionSettings(security=self._security, lmtp=self._lmtp).default_port
         if routed:
             placeholder = f"{SMTP_PORT} (MX)"
         elif written:
@@ -211,6 +223,10 @@ class ConnectionPane(FormPane):
         if not math.isfinite(seconds):
             raise CommandError(name, f"must be a number of seconds, not {text!r}")
         return seconds
+
+
+def _protocol(lmtp: bool) -> str:
+    return "lmtp" if lmtp else "smtp"
 
 
 def _seconds(seconds: float) -> str:
