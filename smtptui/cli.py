@@ -1007,11 +1007,18 @@ class _LogLines(logging.Handler):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=2525, show_default=True, help="Port to listen on.")
 @click.option("--tls", is_flag=True, help="Implicit TLS instead of STARTTLS.")
-def serve(host: str, port: int, tls: bool) -> None:
+@click.option("--unix", "unix_path", metavar="PATH", help="Listen on this UNIX socket instead.")
+@click.option(
+    "--stdio",
+    is_flag=True,
+    help="Speak SMTP on stdin and stdout for one session (for run --pipe); log to stderr.",
+)
+def serve(host: str, port: int, tls: bool, unix_path: str | None, stdio: bool) -> None:
     """Run the embedded mail server in the foreground until Ctrl-C."""
     from smtptui.server import serve as serve_forever
 
-    serve_forever(host, port, implicit_tls=tls, echo=say)
+    echo = (lambda line: say(line, err=True)) if stdio else say
+    serve_forever(host, port, implicit_tls=tls, echo=echo, unix_path=unix_path, stdio=stdio)
 
 
 def nameserver_checked(nameserver: str | None) -> str | None:
