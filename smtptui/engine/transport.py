@@ -109,13 +109,12 @@ class Route:
         ``unix:/path``, or the command in backquotes."""
         return f"`{self.pipe}`" if self.pipe is not None else format_host(self.host, self.port)
 
-    def describe(self) -> str:
-        """The way, as the transcript's first line says it ("to mx:25 via
-        socks5://proxy:1080 from 10.0.0.5", "through `exim -bh 10.0.0.1`"); a proxy's
+    @property
+    def where(self) -> str:
+        """The server and the way to it, as the status line shows it
+        ("mx:25 via socks5://proxy:1080 from 10.0.0.5", "`exim -bh 10.0.0.1`"); a proxy's
         password is never shown."""
-        if self.pipe is not None:
-            return f"through {self.name}"
-        words = [f"to {self.name}"]
+        words = [self.name]
         if self.via is not None:
             words.append(f"via {shown_proxy(self.via)}")
         if self.source is not None:
@@ -123,6 +122,11 @@ class Route:
         if self.family is not None:
             words.append(f"over IPv{self.family}")
         return " ".join(words)
+
+    def describe(self) -> str:
+        """The way, as the transcript's first line says it ("to mx:25 via
+        socks5://proxy:1080", "through `exim -bh 10.0.0.1`")."""
+        return f"{'through' if self.pipe is not None else 'to'} {self.where}"
 
 
 def shown_proxy(url: str) -> str:
