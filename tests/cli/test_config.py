@@ -199,9 +199,14 @@ SAMPLES: dict[str, tuple[object, str, object]] = {
     "sender": ("cli@example.org", "env@example.org", "profile@example.org"),
     "recipients": (("c@example.org",), "e@example.org, f@example.org", ("p@example.org",)),
     "nameserver": ("192.0.2.53", "192.0.2.54:5353", "[2001:db8::53]:53"),
+    "via": ("socks5://127.0.0.1:1080", "socks4a://proxy:1080", "http://u:p@proxy:3128"),
+    "pipe": ("exim -bh 192.0.2.1", "smtptui serve --stdio", "cat"),
+    "source": ("192.0.2.1", "192.0.2.2", "2001:db8::1"),
+    "family": (4, "6", 4),
 }
 EXPECTED_FROM_ENVIRONMENT = {
     "port": 2526,
+    "family": 6,
     "recipients": ("e@example.org", "f@example.org"),
 }
 
