@@ -379,8 +379,10 @@ SETTINGS_KEYS += TRANSPORT_KEYS
 def profile_of(
     settings: SessionSettings, sender: str = "", recipients: tuple[str, ...] = ()
 ) -> Profile:
-    """The profile that opens ``settings`` again (no password: never written) with the
-    Compose pane's ``sender`` and ``recipients``."""
+    """The profile that opens ``settings`` again (no password: never written, a proxy's
+    neither) with the Compose pane's ``sender`` and ``recipients``."""
+    from smtptui.engine.transport import shown_proxy
+
     return Profile(
         host=settings.host or None,
         port=settings.port,
@@ -398,7 +400,7 @@ def profile_of(
         sender=sender or None,
         recipients=recipients or None,
         nameserver=settings.nameserver,
-        via=settings.via,
+        via=settings.via and shown_proxy(settings.via),  # never a password on disk
         pipe=settings.pipe,
         source=settings.source_address,
         family=settings.family,

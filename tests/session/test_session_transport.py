@@ -3,7 +3,9 @@ connecting over a UNIX socket, a command's pipe and a SOCKS5 proxy."""
 
 from __future__ import annotations
 
+import asyncio
 import shlex
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +15,18 @@ import pytest
 
 from smtptui.protocol.errors import CommandError
 from smtptui.server import EmbeddedServer
-from smtptui.session import Connect, Ehlo, EntryKind, Quit, SessionController, SessionSettings
+from smtptui.session import (
+    Connect,
+    Ehlo,
+    EntryKind,
+    Quit,
+    RunAll,
+    Security,
+    SendMessage,
+    SessionController,
+    SessionSettings,
+)
+from smtptui.session.recipe import Recipe, as_python, as_run
 
 from support.proxies import proxy
 
@@ -81,3 +94,39 @@ async def test_session_via_socks5(server: EmbeddedServer) -> None:
     where = f"127.0.0.1:{server.port} via {url} from 127.0.0.1"
     assert controller.state.address == where
     assert first_info(controller) == f"Connecting to {where}…"
+
+
+async def test_recipe_of_a_unix_socket_session_runs_again(
+    make_server: Callable[..., EmbeddedServer], tmp_path: Path
+) -> None:
+    path = tmp_path / "smtp.sock"
+    server = make_server(unix_path=str(path))
+    settings = SessionSettings(host=f"unix:{path}", security=Security.NONE)
+    send = SendMessage("alice@example.org", ("bob@example.org",), b"Subject: again\r\n\r\nHi.\r\n")
+    controller = SessionController(settings)
+    assert (await controller.run(RunAll(send))).ok
+    assert controller.recipe is not None
+    script = as_run(controller.recipe, f"{shlex.quote(sys.executable)} -m smtptui")
+    done = await asyncio.to_thread(
+        subprocess.run, ["bash", "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [m.data for m in server.messages] == [server.messages[0].data] * 2
+
+
+def test_recipe_names_the_way_without_the_proxy_password() -> None:
+    settings = SessionSettings(
+        host="mx.example", via="socks5://u:secret@proxy:1080", source_address="192.0.2.1", family=4
+    )
+    send = SendMessage("a@example.org", ("b@example.org",), b"Subject: x\r\n\r\nx\r\n")
+    script = as_run(Recipe.of(settings, send, None))
+    for group in ("--via socks5://u@proxy:1080 \\\n", "--source 192.0.2.1 \\\n", "-4 \\\n"):
+        assert group in script
+    assert "secret" not in script
+    assert "add it to --via" in script
+    piped = as_run(Recipe.of(SessionSettings(pipe="exim -bh 192.0.2.1"), send, None))
+    assert "# smtptui run: `exim -bh 192.0.2.1`, STARTTLS" in piped
+    assert "smtptui run --starttls \\\n    --pipe 'exim -bh 192.0.2.1' \\\n" in piped
+    assert "does not connect through `exim -bh 192.0.2.1`" in as_python(
+        Recipe.of(SessionSettings(pipe="exim -bh 192.0.2.1"), send, None)
+    )
