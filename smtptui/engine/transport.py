@@ -194,13 +194,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 async def open_connection(
-    route: Route, protocol_factory: Callable[[], asyncio.Protocol], *, timeout: float
+    route: Route, factory: Callable[[], asyncio.Protocol], *, timeout: float
 ) -> Link:
-    """Open the connection ``route`` describes, with the protocol ``protocol_factory()``
+    """Open the connection ``route`` describes, with the protocol ``factory()``
     makes; a failure is an :class:`SMTPConnectError` saying why. ``timeout`` bounds the
     whole of it (a proxy's handshake, a command's start); TimeoutError when it passes."""
     loop = asyncio.get_running_loop()
-    factory = protocol_factory
     async with asyncio.timeout(timeout):
         if route.pipe is not None:
             return await _spawn(route, factory)
