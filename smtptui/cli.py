@@ -21,6 +21,7 @@ import click
 from smtptui import VERSION_LINE, __version__
 from smtptui.cli_lmtp import lmtp_options
 from smtptui.cli_message import MessageFlags, message_options, stacked
+from smtptui.cli_transport import TRANSPORT_FLAGS, TRANSPORT_KEYS, transport_options
 from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.commands import address
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE, encode_message
@@ -323,7 +324,7 @@ def make_settings(
     try:
         return dataclasses.replace(session_settings(values, password, base), **extra)
     except CommandError as error:
-        flag = TLS_FLAGS.get(error.field.lower())
+        flag = TLS_FLAGS.get(error.field.lower()) or TRANSPORT_FLAGS.get(error.field)
         raise click.BadParameter(str(error), param_hint=flag and f"'{flag}'") from None
 
 
@@ -345,6 +346,7 @@ PROFILE_KEYS = {
     "recipients": "recipients",
     "nameserver": "nameserver",
     "lmtp": "lmtp",
+    **TRANSPORT_KEYS,
 }
 """The command line's parameters that set a profile key, and the key each sets."""
 
@@ -365,6 +367,7 @@ KEY_FLAGS = {
     "recipients": "--to",
     "nameserver": "--nameserver",
     "lmtp": "--lmtp",
+    **TRANSPORT_FLAGS,
 }
 """The flag that gives each profile key on the command line, for naming it in an error."""
 
@@ -681,6 +684,7 @@ def _usage_status() -> Iterator[None]:
 @envelope_options
 @message_options
 @lmtp_options
+@transport_options
 @click.option(
     "--no-pipelining",
     is_flag=True,
@@ -842,14 +846,17 @@ def run_command(
         found, chosen = resolved(ctx.params, ctx, profile)
         values = values_of(found)
         host, sender, recipients = values["host"], values["sender"] or "", values["recipients"]
+    piped = not demo and values["pipe"] is not None  # the command is the server: no host
     security = options["security"] if demo else values["security"]
     if chain_file is not None and security == Security.NONE:
         raise click.UsageError("--save-chain needs TLS: not with --plain")
-    if (host and demo) or not (host or demo or mail.dump or recipients):
+    if (host and demo) or not (host or piped or demo or mail.dump or recipients):
         if demo:
             raise click.UsageError("give a HOST[:PORT] or --demo, not both")
         raise click.UsageError("give a HOST[:PORT], a --to (to route by its MX) or --demo")
-    direct = demo or (host and not routes_by_mx(host))
+    if host and piped:
+        raise click.UsageError("--pipe runs the server as a command: give no HOST")
+    direct = demo or piped or (host and not routes_by_mx(host))
     if direct and (mx_port is not None or nameserver is not None):
         raise click.UsageError(
             "--port and --nameserver are for routing by MX: without HOST, or HOST @DOMAIN"
@@ -898,9 +905,9 @@ def run_command(
         "authzid": options["authzid"],
         "login_initial_response": options["login_initial_response"],
     }
-    if not (host or demo):  # route by the last recipient's MX, as swaks does
+    if not (host or demo or piped):  # route by the last recipient's MX, as swaks does
         host = "@" + domain_of((to or recipients)[-1], "--to")
-    if host:
+    if host or piped:
         user = values["user"] or ""
         asked = user if password_needed(values["mechanism"], token) else ""
         password = (profile_password(chosen, profile) if asked else None) or ask_password(asked)
@@ -1014,11 +1021,20 @@ class _LogLines(logging.Handler):
 @click.option("--port", default=2525, show_default=True, help="Port to listen on.")
 @click.option("--tls", is_flag=True, help="Implicit TLS instead of STARTTLS.")
 @click.option("--lmtp", is_flag=True, help="Speak LMTP (LHLO, a reply per recipient).")
-def serve(host: str, port: int, tls: bool, lmtp: bool) -> None:
+@click.option("--unix", "unix_path", metavar="PATH", help="Listen on this UNIX socket instead.")
+@click.option(
+    "--stdio",
+    is_flag=True,
+    help="Speak SMTP on stdin and stdout for one session (for run --pipe); log to stderr.",
+)
+def serve(host: str, port: int, tls: bool, lmtp: bool, unix_path: str | None, stdio: bool) -> None:
     """Run the embedded mail server in the foreground until Ctrl-C."""
     from smtptui.server import serve as serve_forever
 
-    serve_forever(host, port, implicit_tls=tls, echo=say, lmtp=lmtp)
+    echo = (lambda line: say(line, err=True)) if stdio else say
+    serve_forever(
+        host, port, implicit_tls=tls, echo=echo, lmtp=lmtp, unix_path=unix_path, stdio=stdio
+    )
 
 
 def nameserver_checked(nameserver: str | None) -> str | None:

@@ -80,6 +80,10 @@ class Profile:
     recipients: tuple[str, ...] | None = None
     nameserver: str | None = None  # the DNS server that routing by MX asks: IP or IP:PORT
     lmtp: bool | None = None  # LMTP (RFC 2033) rather than SMTP
+    via: str | None = None  # a proxy: socks5://[user:pass@]host:port, socks4a://, http://
+    pipe: str | None = None  # a command whose stdin and stdout carry the session (no host)
+    source: str | None = None  # the address to connect from
+    family: int | None = None  # 4 or 6: TCP over that IP version only
     password_env: str | None = None  # the name of the variable holding the password
     password_command: str | None = None  # a command line that prints the password
 
@@ -113,6 +117,10 @@ ENVIRONMENT = {
     "recipients": "SMTPTUI_TO",  # comma-separated
     "nameserver": "SMTPTUI_NAMESERVER",
     "lmtp": "SMTPTUI_LMTP",  # true or false
+    "via": "SMTPTUI_VIA",
+    "pipe": "SMTPTUI_PIPE",
+    "source": "SMTPTUI_SOURCE",
+    "family": "SMTPTUI_FAMILY",
 }
 """The variable that sets each key (the password's places are a profile's alone)."""
 
@@ -212,6 +220,8 @@ def _checked(key: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ValueError(f"lmtp must be true or false, not {value!r}")
         return value
+    if key in TRANSPORT_KEYS:
+        return _transport(key, value)
     if key in ("tls_min", "tls_max"):
         return _one_of(key, str(value) if isinstance(value, float) else value, TLS_VERSIONS)
     value = _text(key, value)
@@ -230,6 +240,27 @@ def _checked(key: str, value: Any) -> Any:
                 raise ValueError("password_command is empty")
         except ValueError as error:
             raise ValueError(f"password_command: {error}") from None
+    return value
+
+
+TRANSPORT_KEYS = ("via", "pipe", "source", "family")
+"""The keys that say the way to the server, checked by the engine's ``Route``."""
+
+
+def _transport(key: str, value: Any) -> Any:
+    """A transport key's value, checked as the connection will check it."""
+    from smtptui.engine.transport import Route
+
+    if key == "family":
+        if str(value).strip() not in ("4", "6") or isinstance(value, bool):
+            raise ValueError(f"family must be 4 or 6, not {value!r}")
+        value = int(value)
+    else:
+        value = _text(key, value)
+    try:
+        Route(**({key: value} if key == "pipe" else {"host": "localhost", "port": 25, key: value}))
+    except CommandError as error:
+        raise ValueError(str(error)) from None
     return value
 
 
@@ -341,20 +372,27 @@ def session_settings(
         mechanism=values["mechanism"],
         nameserver=values["nameserver"],
         lmtp=values["lmtp"],
+        via=values["via"],
+        pipe=values["pipe"],
+        source_address=values["source"],
+        family=values["family"],
     )
 
 
 SETTINGS_KEYS = ("host", "port", "security", "verify", "cafile", "sni", "verify_name")
 SETTINGS_KEYS += ("tls_min", "tls_max", "ciphers", "ehlo", "user", "mechanism")
 SETTINGS_KEYS += ("sender", "recipients", "nameserver", "lmtp")
+SETTINGS_KEYS += TRANSPORT_KEYS
 """The keys :func:`profile_of` sets from the session's settings and the Compose pane."""
 
 
 def profile_of(
     settings: SessionSettings, sender: str = "", recipients: tuple[str, ...] = ()
 ) -> Profile:
-    """The profile that opens ``settings`` again (no password: never written) with the
-    Compose pane's ``sender`` and ``recipients``."""
+    """The profile that opens ``settings`` again (no password: never written, a proxy's
+    neither) with the Compose pane's ``sender`` and ``recipients``."""
+    from smtptui.engine.transport import shown_proxy
+
     return Profile(
         host=settings.host or None,
         port=settings.port,
@@ -373,6 +411,10 @@ def profile_of(
         recipients=recipients or None,
         nameserver=settings.nameserver,
         lmtp=settings.lmtp or None,
+        via=settings.via and shown_proxy(settings.via),  # never a password on disk
+        pipe=settings.pipe,
+        source=settings.source_address,
+        family=settings.family,
     )
 
 

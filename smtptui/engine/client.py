@@ -39,6 +39,7 @@ from smtptui.engine.tls import (
     make_tls_context,
     names_match,
 )
+from smtptui.engine.transport import Link, Route, open_connection
 from smtptui.protocol import commands
 from smtptui.protocol.auth import (
     MAX_CHALLENGES,
@@ -153,6 +154,13 @@ class SMTPClient:
     returns, reading no more) and read them all into :attr:`data_replies`; :meth:`sendmail`
     counts a recipient refused after the message among the refused. The default port is
     24 (``LMTP_PORT``), not smtplib's 2003.
+
+    The way to the server (:class:`~smtptui.engine.transport.Route`): a host
+    ``unix:/path`` is a UNIX socket; ``source_address`` the address to connect from and
+    ``family`` 4 or 6 limit TCP; ``via`` connects through a SOCKS or HTTP CONNECT proxy
+    (``socks5://[user:pass@]host:port``), the TLS name still the host's; ``pipe`` runs a
+    command and speaks SMTP over its stdin and stdout (no host then, and no SNI unless
+    ``server_hostname`` names one).
     """
 
     def __init__(
@@ -176,6 +184,10 @@ class SMTPClient:
         timeout: float = 30.0,
         listener: Listener | None = None,
         lmtp: bool = False,
+        source_address: str | None = None,
+        family: int | None = None,
+        via: str | None = None,
+        pipe: str | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.local_hostname = local_hostname
@@ -190,6 +202,10 @@ class SMTPClient:
         self.ciphers = ciphers
         self.connect_timeout = connect_timeout
         self.timeout = timeout
+        self.source_address, self.family = source_address, family
+        self.via, self.pipe = via, pipe
+        self._route = Route()
+        self._link: Link | None = None  # the open connection, and its command if a pipe
         self._listeners: list[Listener] = [listener] if listener else []
         self.lmtp = lmtp
         self.data_replies: dict[str, Response] = {}  # LMTP: each recipient's reply to a message
@@ -277,29 +293,39 @@ class SMTPClient:
         """Open the connection and read the greeting; return it as ``(code, message)``.
 
         Without ``host``, connect to the host and port given to the constructor (else
-        localhost)."""
+        localhost; with a ``pipe``, no host). ``source_address`` is smtplib's (address,
+        port); its address overrides the constructor's."""
         if self.connected:
             self.close()
-        if not host:
+        if self.pipe is not None:
+            host, port = "", 0
+        elif not host:
             host, port = self.host or "localhost", port or self.port
         default = default_port(implicit_tls=self.implicit_tls, lmtp=self.lmtp)
+        source = source_address[0] if source_address else self.source_address
         try:
-            host, parsed_port = parse_host(host or self.host or "localhost", port or default)
-        except ValueError as error:
+            if self.pipe is None:
+                host, parsed_port = parse_host(host or self.host or "localhost", port or default)
+                port = port or parsed_port
+            route = Route(host, port, source, self.family, self.via, self.pipe)
+        except ValueError as error:  # a CommandError too
             raise errors.SMTPConnectError.at("address", str(error), host, port or default) from None
-        port = port or parsed_port
-        self.host, self.port = host, port
+        self._route = route
+        self.host, self.port = (route.name if route.pipe is not None else host), port
+        host = self.host
         self._reset_connection()
         self._loop = loop = asyncio.get_running_loop()
         self._started = time.monotonic()
-        self._emit(Connecting(host, port, self.implicit_tls, self._started))
+        self._emit(Connecting(host, port, self.implicit_tls, self._started, route.describe()))
         context = self._tls_context() if self.implicit_tls else None
         self._io_step = "connect"
-        try:
-            async with asyncio.timeout(self.connect_timeout):
-                await loop.create_connection(  # the wire hands the transport over: _on_made
-                    lambda: self._wire, host, port, local_addr=source_address
-                )
+        try:  # the wire hands the transport over: _on_made
+            self._link = await open_connection(
+                route, lambda: self._wire, timeout=self.connect_timeout
+            )
+        except errors.SMTPConnectError:
+            self._io_step = ""
+            raise
         except TimeoutError:
             raise errors.SMTPTimeoutError.at(self.connect_timeout, host, port, "connect") from None
         except socket.gaierror as error:
@@ -309,17 +335,25 @@ class SMTPClient:
             cause = "refused" if isinstance(error, ConnectionRefusedError) else "network"
             text = _os_error_text(error)
             raise errors.SMTPConnectError.at(cause, text, host, port) from None
-        if context is not None:
-            self._tls_established(await self._handshake(context))
-            self._dialogue.tls_begun()
-            self._sent_at = time.monotonic()
-            self.greeting = await self._read_reply()
-        else:
-            watch = loop.create_task(self._watch_for_tls(host, port))
-            try:
+        try:
+            if context is not None:
+                self._tls_established(await self._handshake(context))
+                self._dialogue.tls_begun()
+                self._sent_at = time.monotonic()
                 self.greeting = await self._read_reply()
-            finally:
-                watch.cancel()
+            elif route.path is None and route.pipe is None and route.via is None:
+                watch = loop.create_task(self._watch_for_tls(host, port))
+                try:
+                    self.greeting = await self._read_reply()
+                finally:
+                    watch.cancel()
+            else:  # no second connection to ask on, as _watch_for_tls would
+                self.greeting = await self._read_reply()
+        except errors.SMTPServerDisconnected:
+            reason = self._link and await self._link.exit_reason()
+            if reason:  # a command that ended: its status and stderr say why
+                raise errors.SMTPConnectError.at("exited", reason, host, port) from None
+            raise
         return self.greeting.as_tuple()
 
     async def _watch_for_tls(self, host: str, port: int) -> None:
@@ -337,7 +371,9 @@ class SMTPClient:
         """The TCP connection is up: say so now, before asyncio hands over the first bytes of
         the greeting (with implicit TLS, the handshake comes first)."""
         self._transport = transport
-        peer = transport.get_extra_info("peername") or (self.host, self.port)
+        peer = transport.get_extra_info("peername")
+        if not isinstance(peer, tuple) or self._route.via is not None:
+            peer = (self.host, self.port)  # a UNIX socket's path, a pipe; not the proxy's
         now = time.monotonic()
         self._emit(Connected(self.host, self.port, tuple(peer[:2]), now - self._started, now))
         self._dialogue = Dialogue(lmtp=self.lmtp)
@@ -346,6 +382,7 @@ class SMTPClient:
 
     def _reset_connection(self) -> None:
         self._wire.detach()
+        self._link = None
         self._wire = _Wire(self)
         self._dialogue = Dialogue(lmtp=self.lmtp)
         self._dialogue.closed()
@@ -388,6 +425,8 @@ class SMTPClient:
         if transport is not None:
             self._wire.detach()
             transport.close()
+            if self._link is not None:
+                self._link.release()
             self._emit(Closed(reason, time.monotonic()))
         return error
 
@@ -427,8 +466,12 @@ class SMTPClient:
         return self.ssl_context
 
     def _sni(self) -> str | None:
-        """The name sent in SNI: the host unless told otherwise; None for none."""
-        return self.host if self.server_hostname is None else self.server_hostname or None
+        """The name sent in SNI: the host unless told otherwise (a UNIX socket's path or a
+        command is no name: none); None for none."""
+        if self.server_hostname is None:
+            named = self._route.path is None and self._route.pipe is None
+            return self.host if named else None
+        return self.server_hostname or None
 
     def _tls_established(self, transport: asyncio.BaseTransport) -> None:
         """Check the certificate's name, if this client's own context leaves that to it;

@@ -75,7 +75,11 @@ class SMTPServerDisconnected(Located, smtplib.SMTPServerDisconnected):
 
 class SMTPConnectError(Located, smtplib.SMTPConnectError):
     """No connection. ``cause`` says why in a word: ``"refused"``, ``"unresolved"`` (no such
-    host name), ``"address"`` (the host string itself is wrong) or ``"network"``.
+    host name), ``"address"`` (the host string itself is wrong) or ``"network"``; for the
+    other ways in (engine/transport.py) ``"missing"`` and ``"permission"`` (a UNIX socket),
+    ``"proxy-unreachable"``, ``"proxy-auth"`` and ``"proxy-refused"`` (a proxy),
+    ``"command"`` (a pipe's command cannot run) and ``"exited"`` (it ended before its
+    greeting).
 
     ``smtp_code`` is -1, smtplib's code for "no reply was read"; ``str()`` is the message.
     """

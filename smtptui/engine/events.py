@@ -40,10 +40,14 @@ class WireEvent:
 
 @dataclass(frozen=True, slots=True)
 class Connecting:
+    """A connection is asked for; ``route`` says the way, as the transcript's first line
+    does ("to mx:25 via socks5://proxy:1080", "through `exim -bh 10.0.0.1`")."""
+
     host: str
     port: int
     implicit_tls: bool
     time: float
+    route: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Host strings: ``host``, ``host:port``, ``[v6]:port`` and bare IPv6 addresses."""
+"""Host strings: ``host``, ``host:port``, ``[v6]:port``, bare IPv6 addresses, and
+``unix:/path`` for a UNIX socket."""
 
 from __future__ import annotations
 
@@ -17,15 +18,36 @@ def default_port(*, implicit_tls: bool = False, lmtp: bool = False) -> int:
     return LMTP_PORT if lmtp else SMTPS_PORT if implicit_tls else SMTP_PORT
 
 
+UNIX = "unix:"
+"""The prefix of a host that is a UNIX socket's path: ``unix:/run/dovecot/lmtp``."""
+
+
+def unix_path(host: str) -> str | None:
+    """The UNIX socket a host string names, or None for a network host.
+
+    >>> unix_path("unix:/run/dovecot/lmtp"), unix_path("mx.example:25")
+    ('/run/dovecot/lmtp', None)
+    """
+    text = host.strip()
+    return text[len(UNIX) :] if text.lower().startswith(UNIX) else None
+
+
 def parse_host(text: str, default_port: int = SMTP_PORT) -> tuple[str, int]:
     """Split a host string into host and port; raise ValueError saying what is wrong.
 
     >>> parse_host("[::1]:2525"), parse_host("::1"), parse_host("mx.example:587")
     (('::1', 2525), ('::1', 25), ('mx.example', 587))
+    >>> parse_host("unix:/run/lmtp")  # a UNIX socket: no port
+    ('unix:/run/lmtp', 0)
     """
     text = text.strip()
     if not text:
         raise ValueError("no host given")
+    path = unix_path(text)
+    if path is not None:
+        if not path.strip():
+            raise ValueError(f"{text!r}: give the UNIX socket's path after 'unix:'")
+        return text, 0
     if text.startswith("["):
         host, bracket, rest = text[1:].partition("]")
         if not bracket or not host:
@@ -50,7 +72,10 @@ def parse_port(text: str, context: str = "") -> int:
 
 
 def format_host(host: str, port: int) -> str:
-    """``host:port``, with brackets around an IPv6 address."""
+    """``host:port``, with brackets around an IPv6 address; a host without a port (port 0:
+    a UNIX socket, a command's pipe) as it is."""
+    if not port:
+        return host
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 

@@ -4,10 +4,13 @@ and the tests."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from email.parser import BytesHeaderParser
@@ -15,7 +18,7 @@ from email.policy import default as default_policy
 from types import TracebackType
 from typing import Any
 
-from aiosmtpd.controller import Controller
+from aiosmtpd.controller import Controller, UnixSocketController
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, syntax
 
@@ -52,7 +55,8 @@ class EmbeddedServer:
 
     `tls_context` is the server's certificate (None: a fresh self-signed one, kept in
     `self_signed`); it is used for implicit TLS, else for STARTTLS if `starttls`.
-    AUTH (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 and XOAUTH2 against `users`, OAUTHBEARER
+    With `unix_path`, it listens on that UNIX socket instead (made at start, removed at
+    stop). AUTH (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 and XOAUTH2 against `users`, OAUTHBEARER
     against `DEMO_TOKENS`) is only offered inside TLS if `auth_require_tls`. Besides
     aiosmtpd's extensions it offers PIPELINING and CHUNKING (BDAT). Accepted messages are
     appended to `messages`, then passed to `on_message` on the server's thread.
@@ -77,8 +81,10 @@ class EmbeddedServer:
         enable_smtputf8: bool = True,
         on_message: Callable[[ReceivedMessage], None] | None = None,
         lmtp: bool = False,
+        unix_path: str | None = None,
     ) -> None:
         self.host = host
+        self.unix_path = unix_path
         self.port = port
         self.self_signed: SelfSigned | None = None
         if tls_context is None:
@@ -102,12 +108,23 @@ class EmbeddedServer:
             "authenticator": self._handler.authenticator,
         }
         self._protocol: type[_SMTP] = _LMTP if lmtp else _SMTP
-        self._controller: _Controller | None = None
+        self._controller: _Controller | _UnixController | None = None
 
     def start(self) -> None:
         """Bind, then serve on a background thread until `stop()`."""
         if self._controller is not None:
             raise RuntimeError("the server is already running")
+        if self.unix_path is not None:
+            unix = _UnixController(
+                self._handler,
+                self.unix_path,
+                self._protocol,
+                ssl_context=self._ssl_context,
+                **self._smtp_kwargs,
+            )
+            unix.start()
+            self._controller = unix
+            return
         sock = _listen(self.host, self.port)
         controller = _Controller(
             self._handler, sock, self._protocol, ssl_context=self._ssl_context, **self._smtp_kwargs
@@ -126,6 +143,9 @@ class EmbeddedServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+            if self.unix_path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.unix_path)
 
     def __enter__(self) -> EmbeddedServer:
         self.start()
@@ -138,6 +158,21 @@ class EmbeddedServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    async def serve_stdio(self) -> None:
+        """Speak SMTP on stdin and stdout for one session, in this thread's loop (the other
+        end of a client's ``--pipe``). The session runs on one end of a socket pair; threads
+        copy the bytes to and from the standard streams with blocking reads and writes,
+        which work whatever those are (pipes, a socket, a terminal, a file)."""
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair()
+        kwargs = dict(self._smtp_kwargs, hostname=self._smtp_kwargs["server_hostname"])
+        del kwargs["server_hostname"]  # the controller's name for SMTP's hostname
+        smtp = self._protocol(self._handler, **kwargs)
+        await loop.connect_accepted_socket(lambda: smtp, sock=theirs)
+        threading.Thread(target=_stdin_to, args=(ours,), daemon=True).start()
+        await loop.run_in_executor(None, _to_stdout, ours)  # until the session ends
+        ours.close()
 
     def _receive(self, message: ReceivedMessage) -> None:
         self.messages.append(message)
@@ -161,6 +196,19 @@ class _Controller(Controller):
 
     def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
         return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
+
+
+class _UnixController(UnixSocketController):
+    """aiosmtpd's threaded controller on a UNIX socket, speaking this module's SMTP (or
+    LMTP: LMTP over a UNIX socket is how Dovecot and Cyrus take mail)."""
+
+    def __init__(
+        self, handler: DemoHandler, path: str, protocol: type[_SMTP], **kwargs: Any
+    ) -> None:
+        super().__init__(handler, path, **kwargs)
+        self._protocol = protocol
+
+    factory = _Controller.factory
 
 
 _BDAT = re.compile(r"(\d+)(?: +(LAST))?", re.IGNORECASE)
@@ -201,7 +249,7 @@ class _SMTP(SMTP):
         line at a time, and with it on, every line after the first waits for the client's
         ACK of the one before, which the client may delay by ~40 ms."""
         sock = transport.get_extra_info("socket")
-        if sock is not None:
+        if sock is not None and sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
 
@@ -284,6 +332,23 @@ class _LMTP(LMTP, _SMTP):
     """aiosmtpd's LMTP (LHLO; EHLO and HELO refused) with what :class:`_SMTP` adds."""
 
 
+def _stdin_to(sock: socket.socket) -> None:
+    """Copy stdin to ``sock`` until EOF, then shut ``sock`` for writing (the session's
+    EOF)."""
+    with contextlib.suppress(OSError):
+        while data := os.read(0, 65536):
+            sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+
+
+def _to_stdout(sock: socket.socket) -> None:
+    """Copy ``sock`` to stdout until the session closes it."""
+    with contextlib.suppress(OSError):
+        while data := sock.recv(65536):
+            while data:
+                data = data[os.write(1, data) :]
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family, _, _, _, address = socket.getaddrinfo(
         host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -305,20 +370,37 @@ def describe(message: ReceivedMessage) -> str:
 
 
 def serve(
-    host: str, port: int, *, implicit_tls: bool, echo: Callable[[str], None], lmtp: bool = False
+    host: str,
+    port: int,
+    *,
+    implicit_tls: bool,
+    echo: Callable[[str], None],
+    lmtp: bool = False,
+    unix_path: str | None = None,
+    stdio: bool = False,
 ) -> None:
     """Run a demo server with a self-signed certificate until KeyboardInterrupt, echoing
     where it listens and one line per message received (as :func:`describe` has it: ``echo``
-    makes it safe to print); ``lmtp`` serves LMTP."""
+    makes it safe to print); ``lmtp`` serves LMTP. It listens on ``unix_path`` if given;
+    with ``stdio`` it speaks on stdin and stdout for one session instead (``echo`` must
+    then not write to stdout)."""
     server = EmbeddedServer(
-        host, port, implicit_tls=implicit_tls, on_message=lambda m: echo(describe(m)), lmtp=lmtp
+        host,
+        port,
+        implicit_tls=implicit_tls,
+        on_message=lambda m: echo(describe(m)),
+        lmtp=lmtp,
+        unix_path=unix_path,
     )
+    if stdio:
+        asyncio.run(server.serve_stdio())
+        return
     assert server.self_signed is not None
     credentials = ", ".join(f"{user} / {password}" for user, password in DEMO_USERS.items())
     tokens = ", ".join(f"{user} / {token}" for user, token in DEMO_TOKENS.items())
     try:
         with server:
-            where = format_host(host, server.port)
+            where = f"unix:{unix_path}" if unix_path else format_host(host, server.port)
             mode = "implicit TLS" if implicit_tls else "STARTTLS"
             mode = f"LMTP, {mode}" if lmtp else mode
             echo(

@@ -202,6 +202,16 @@ def _connect_failure(error: errors.SMTPConnectError) -> str:
             return f"{error} — write host, host:port or [IPv6 address]:port"
         case "mx":
             return f"{error} — check the domain, and the DNS server asked (the system's if unset)"
+        case "missing" | "permission":
+            return f"{error} — check the socket's path, that its server runs, and who may use it"
+        case "proxy-unreachable":
+            return f"{error} — check the proxy's host and port (--via)"
+        case "proxy-auth":
+            return f"{error} — put the proxy's credentials in its URL: scheme://user:pass@host:port"
+        case "proxy-refused":
+            return f"{error} — the proxy answers: check the target's host and port, and its rules"
+        case "command" | "exited":
+            return f"{error} — run the command (--pipe) by hand to see what it needs"
     return f"{error} — check the host, the port and the network"
 
 

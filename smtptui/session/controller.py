@@ -514,10 +514,14 @@ class SessionController:
             connect_timeout=settings.connect_timeout,
             timeout=settings.reply_timeout,
             lmtp=settings.lmtp,
+            source_address=settings.source_address,
+            family=settings.family,
+            via=settings.via,
+            pipe=settings.pipe,
         )
         self._client = client
         self._detach = client.add_listener(self._on_event)
-        self._set(address=format_host(host, port))
+        self._set(address=settings.route(host, port).where)
         await client.connect(host, port)
 
     async def _connect_by_mx(self, domain: str, unverified: bool) -> None:

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from smtptui.engine.hosts import format_host
 from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
+from smtptui.engine.transport import shown_proxy
 from smtptui.protocol.auth import requested_mechanisms
 from smtptui.protocol.commands import international
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE, data_payload, encode_message
@@ -128,7 +128,8 @@ class Recipe:
         return any(keyword not in self.offered for keyword in envelope.needs().values())
 
     def where(self) -> str:
-        return format_host(*self.settings.address())
+        """The server: ``host:port``, ``unix:/path``, or the command in backquotes."""
+        return self.settings.route(*self.settings.address()).name
 
 
 # -- smtptui run ---------------------------------------------------------------------------
@@ -140,9 +141,11 @@ def as_run(recipe: Recipe, program: str = "smtptui") -> str:
     words that start smtptui (``python3 -m smtptui``), written as given."""
     settings, send = recipe.settings, recipe.send
     notes: list[str] = []
-    words: list[list[str]] = [[recipe.where(), f"--{_RUN_SECURITY[settings.security]}"]]
+    host = [] if settings.pipe is not None else [recipe.where()]  # the command is the server
+    words: list[list[str]] = [[*host, f"--{_RUN_SECURITY[settings.security]}"]]
     if settings.lmtp:
         words.append(["--lmtp"])
+    words += _run_transport(settings, notes)
     words += _verification(
         recipe, notes, no_verify="--no-verify", mode="--verify", cafile="--cafile"
     )
@@ -189,6 +192,24 @@ def as_run(recipe: Recipe, program: str = "smtptui") -> str:
 
 
 _RUN_SECURITY = {Security.STARTTLS: "starttls", Security.TLS: "tls", Security.NONE: "plain"}
+
+
+def _run_transport(settings: SessionSettings, notes: list[str]) -> list[list[str]]:
+    """run's transport flags for the way the session went; a proxy's password is left out
+    (the script is a file), and said so."""
+    words: list[list[str]] = []
+    if settings.pipe is not None:
+        words.append(["--pipe", settings.pipe])
+    if settings.via:
+        shown = shown_proxy(settings.via)
+        words.append(["--via", shown])
+        if shown != settings.via:
+            notes.append("the proxy's password is not written: add it to --via")
+    if settings.source_address:
+        words.append(["--source", settings.source_address])
+    if settings.family:
+        words.append([f"-{settings.family}"])
+    return words
 
 
 def _run_envelope(recipe: Recipe, notes: list[str]) -> list[list[str]]:
@@ -307,6 +328,9 @@ def as_python(recipe: Recipe) -> str:
     settings, send = recipe.settings, recipe.send
     notes: list[str] = []
     host, port = settings.address()
+    if not settings.route(host, port).plain:
+        way = settings.route(host, port).describe()
+        notes.append(f"smtplib connects by TCP alone: this script does not connect {way}")
     imports = ["smtplib"]
     setup = [f"HOST = {host!r}", f"PORT = {port}"]
     if settings.username:

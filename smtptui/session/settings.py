@@ -6,8 +6,9 @@ import ssl
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from smtptui.engine.hosts import SMTP_PORT, default_port, parse_host
+from smtptui.engine.hosts import SMTP_PORT, default_port, parse_host, unix_path
 from smtptui.engine.tls import VerifyMode, check_ciphers, tls_version
+from smtptui.engine.transport import Route
 from smtptui.protocol.commands import check
 from smtptui.protocol.errors import CommandError
 
@@ -63,6 +64,10 @@ class SessionSettings:
     host; "": none); ``verify_name`` the name the certificate must be for (None: the SNI,
     else the host); ``tls_min`` and ``tls_max`` ("1.0" to "1.3") bound the TLS version;
     ``ciphers`` is an OpenSSL cipher string.
+
+    The way there (:meth:`route`): a ``host`` written ``unix:/path`` is a UNIX socket (no
+    port); ``source_address`` and ``family`` (4 or 6) shape TCP; ``via`` is a SOCKS or
+    HTTP CONNECT proxy URL; ``pipe`` a command line that speaks for the server (no host).
     """
 
     host: str = ""
@@ -90,6 +95,11 @@ class SessionSettings:
     nameserver: str | None = None  # the DNS server that routing by MX asks
     # lmtp (issue 16): LMTP (RFC 2033) rather than SMTP: LHLO, a reply per recipient, port 24
     lmtp: bool = False
+    # transports (issue 16): the way to the server, as engine.transport.Route checks it
+    source_address: str | None = None  # the address to connect from (TCP)
+    family: int | None = None  # 4 or 6: TCP over that IP version only
+    via: str | None = None  # a proxy: socks5://[user:pass@]host:port, socks4a://, http://
+    pipe: str | None = None  # a command whose stdin and stdout carry the session (no host)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "security", Security(self.security))
@@ -113,6 +123,8 @@ class SessionSettings:
             raise CommandError("client key", "needs the client certificate it goes with")
         if self.host and self.mx_domain is None:
             self.address()
+        if self.pipe is not None or self.via or self.source_address or self.family:
+            self.route(*(self.address() if self.host and self.mx_domain is None else ("", 0)))
         if self.nameserver is not None:
             from smtptui.engine.mx import parse_nameserver  # dnspython: only to route by MX
 
@@ -148,15 +160,26 @@ class SessionSettings:
         written after the domain (``@example.org:2525``), else 25."""
         return self.port or parse_host(self.host, 0)[1] or SMTP_PORT
 
+    def route(self, host: str, port: int) -> Route:
+        """The way to ``host`` and ``port`` (an address, or an MX host being tried) with
+        the transport settings; a bad one is a :class:`CommandError` naming it."""
+        if self.pipe is not None and (self.mx_domain is not None or host):
+            raise CommandError("pipe", "runs a command instead of connecting: give no host")
+        return Route(host, port, self.source_address, self.family, self.via, self.pipe)
+
     def address(self) -> tuple[str, int]:
         """The host and port to connect to, by the rule above (a host routed by MX has
         none: the MX hosts are found when connecting)."""
         if self.mx_domain is not None:
             raise CommandError("host", f"{self.host} routes by MX: it is no one address")
+        if self.pipe is not None and not self.host:
+            return "", 0  # the command is the server
         try:
             host, port = parse_host(self.host, self.default_port)
         except ValueError as error:
             raise CommandError("host", str(error)) from None
+        if unix_path(host) is not None and self.port:
+            raise CommandError("port", "a UNIX socket has no port")
         return host, self.port or port
 
 

@@ -201,10 +201,15 @@ SAMPLES: dict[str, tuple[object, str, object]] = {
     "recipients": (("c@example.org",), "e@example.org, f@example.org", ("p@example.org",)),
     "nameserver": ("192.0.2.53", "192.0.2.54:5353", "[2001:db8::53]:53"),
     "lmtp": (True, "False", True),
+    "via": ("socks5://127.0.0.1:1080", "socks4a://proxy:1080", "http://u:p@proxy:3128"),
+    "pipe": ("exim -bh 192.0.2.1", "smtptui serve --stdio", "cat"),
+    "source": ("192.0.2.1", "192.0.2.2", "2001:db8::1"),
+    "family": (4, "6", 4),
 }
 EXPECTED_FROM_ENVIRONMENT = {
     "port": 2526,
     "lmtp": False,
+    "family": 6,
     "recipients": ("e@example.org", "f@example.org"),
 }
 
@@ -563,3 +568,27 @@ def test_a_profile_and_the_demo_do_not_mix() -> None:
     result = smtptui("run", "--demo", "-P", "work")
     assert result.returncode == 1
     assert "give --demo or --profile, not both" in result.stderr
+
+
+def test_a_saved_profile_keeps_the_way_but_not_the_proxy_password() -> None:
+    settings = SessionSettings(
+        host="mx.example", via="socks5://u:secret@proxy:1080", source_address="::1", family=6
+    )
+    profile = profile_of(settings)
+    assert (profile.via, profile.source, profile.family) == ("socks5://u@proxy:1080", "::1", 6)
+    assert profile_of(SessionSettings(pipe="exim -bh 192.0.2.1")).pipe == "exim -bh 192.0.2.1"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("via", "ftp://proxy:21", "a proxy URL starts socks5://"),
+        ("family", 5, "family must be 4 or 6"),
+        ("family", True, "family must be 4 or 6"),
+        ("source", "mx.example", "not an IP address"),
+        ("pipe", "", "give the command to run"),
+    ],
+)
+def test_bad_transport_keys_are_refused(key: str, value: object, said: str) -> None:
+    with pytest.raises(ValueError, match=said):
+        Profile(**{key: value})  # type: ignore[arg-type]

@@ -13,6 +13,8 @@ import signal
 import smtplib
 import socket
 import ssl
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -812,3 +814,39 @@ def test_serve_echoes_and_stops_on_keyboard_interrupt(lmtp: bool, mode: str) -> 
         message_line,
     )
     assert threading.active_count() == threads
+
+
+# UNIX sockets and stdio
+
+
+def test_unix_socket_serves_and_is_removed_at_stop(make_server: MakeServer, tmp_path: Path) -> None:
+    path = tmp_path / "smtp.sock"
+    server = make_server(unix_path=str(path))
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(str(path))
+        sock.settimeout(5)
+        assert sock.recv(1024).startswith(b"220 ")
+        sock.sendall(b"EHLO client\r\n")
+        reply = b""
+        while not reply.endswith(b"250 HELP\r\n"):
+            reply += sock.recv(4096)
+    server.stop()
+    assert not path.exists()
+
+
+def test_serve_stdio_speaks_on_pipes_and_logs_on_stderr() -> None:
+    session = (
+        b"EHLO client\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
+        + MESSAGE
+        + b".\r\nQUIT\r\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "smtptui", "serve", "--stdio"],
+        input=session,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    codes = [line[:3] for line in done.stdout.split(b"\r\n") if line[3:4] == b" "]
+    assert codes == [b"220", b"250", b"250", b"250", b"354", b"250", b"221"]
+    assert b"a@example.org -> b@example.org" in done.stderr

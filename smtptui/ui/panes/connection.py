@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Input, Label, RadioButton, RadioSet, Select
 
-from smtptui.engine.hosts import SMTP_PORT, parse_host
+from smtptui.engine.hosts import SMTP_PORT, parse_host, unix_path
 from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.errors import CommandError
 from smtptui.session import Connect, Disconnect, Security, SessionSettings
@@ -32,6 +32,7 @@ _VERIFY = {
 }
 _VERSIONS = {"": "any", **{version: f"TLS {version}" for version in TLS_VERSIONS}}
 _PROTOCOLS = {"smtp": "SMTP", "lmtp": "LMTP (RFC 2033)"}
+_FAMILY = {"": "either", "4": "IPv4 only", "6": "IPv6 only"}
 _NO_SNI = "-"
 """What the SNI field holds for "send no SNI" (empty is the default: the host)."""
 _CONNECT_TIMEOUT = SessionSettings.connect_timeout
@@ -41,13 +42,14 @@ _REPLY_TIMEOUT = SessionSettings.reply_timeout
 class ConnectionPane(FormPane):
     """Host (or ``@domain``, to route by MX), port, the DNS server that routing asks,
     security, verification, EHLO name and timeouts; the rest of TLS (client
-    certificate, SNI, verify name, versions, ciphers) in a section that opens, and the
-    protocol (SMTP or LMTP) in another; Connect and Disconnect."""
+    certificate, SNI, verify name, versions, ciphers) in a section that opens, the
+    protocol (SMTP or LMTP) in another, and the way to the server (a proxy, a command's
+    pipe, the source address, IPv4 or IPv6) in a third; Connect and Disconnect."""
 
     DEFAULT_CSS = """
     ConnectionPane {
         & #connect-timeout, & #reply-timeout { width: 6; }
-        & #tls-options, & #protocol-options {
+        & #tls-options, & #protocol-options, & #transport {
             padding: 0;
             border: none;
             background: transparent;
@@ -97,6 +99,11 @@ class ConnectionPane(FormPane):
             )
             with Collapsible(title="Protocol", id="protocol-options"):
                 yield field("Protocol", choices("protocol", _PROTOCOLS, _protocol(self._lmtp)))
+            with Collapsible(title="Transport", id="transport"):
+                yield field("Via proxy", text_input("via", "via", "socks5://[user:pass@]host:port"))
+                yield field("Pipe", text_input("pipe", "pipe", "a command, instead of a host"))
+                yield field("Source", text_input("source", "source", "any local address"))
+                yield field("IP version", select("family", "family", _FAMILY))
         with Horizontal(classes="buttons"):
             yield Button("Connect", id="connect", variant="primary", compact=True)
             yield Button("Disconnect", id="disconnect", compact=True)
@@ -131,6 +138,10 @@ class ConnectionPane(FormPane):
         self.text("reply-timeout", _seconds(settings.reply_timeout))
         self._lmtp = settings.lmtp
         self.query_one(f"#protocol-{_protocol(settings.lmtp)}", RadioButton).value = True
+        self.text("via", settings.via or "")
+        self.text("pipe", settings.pipe or "")
+        self.text("source", settings.source_address or "")
+        self.query_one("#family", Select).value = str(settings.family or "")
         self._show_port()
 
     def apply(self, settings: SessionSettings) -> SessionSettings:
@@ -155,13 +166,17 @@ class ConnectionPane(FormPane):
             connect_timeout=self._timeout("connect-timeout", "connect timeout", _CONNECT_TIMEOUT),
             reply_timeout=self._timeout("reply-timeout", "reply timeout", _REPLY_TIMEOUT),
             lmtp=self._lmtp,
+            via=self.text("via").strip() or None,
+            pipe=self.text("pipe").strip() or None,
+            source_address=self.text("source").strip() or None,
+            family=int(self.choice("family") or 0) or None,
         )
 
     def focus_field(self, name: str) -> bool:
-        """Open the TLS options first when the field is among them."""
-        section = self.query_one("#tls-options", Collapsible)
-        if any(widget.name == name for widget in section.query(Widget)):
-            section.collapsed = False
+        """Open the TLS options or the Transport section first when the field is in it."""
+        for section in self.query(Collapsible):
+            if any(widget.name == name for widget in section.query(Widget)):
+                section.collapsed = False
         return super().focus_field(name)
 
     @on(Button.Pressed, "#connect")
@@ -196,7 +211,9 @@ class ConnectionPane(FormPane):
         except ValueError:
             written = 0
         default = SessionSettings(security=self._security, lmtp=self._lmtp).default_port
-        if routed:
+        if unix_path(host) is not None:
+            placeholder = "none (UNIX socket)"
+        elif routed:
             placeholder = f"{SMTP_PORT} (MX)"
         elif written:
             placeholder = f"{written} (from host)"
