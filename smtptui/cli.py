@@ -1007,11 +1007,16 @@ class _LogLines(logging.Handler):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=2525, show_default=True, help="Port to listen on.")
 @click.option("--tls", is_flag=True, help="Implicit TLS instead of STARTTLS.")
-def serve(host: str, port: int, tls: bool) -> None:
+@click.option(
+    "--proxy-protocol",
+    is_flag=True,
+    help="Expect a PROXY header (v1 or v2) first, as behind HAProxy; show the client it names.",
+)
+def serve(host: str, port: int, tls: bool, proxy_protocol: bool) -> None:
     """Run the embedded mail server in the foreground until Ctrl-C."""
     from smtptui.server import serve as serve_forever
 
-    serve_forever(host, port, implicit_tls=tls, echo=say)
+    serve_forever(host, port, implicit_tls=tls, echo=say, proxy_protocol=proxy_protocol)
 
 
 def nameserver_checked(nameserver: str | None) -> str | None:

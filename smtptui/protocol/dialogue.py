@@ -340,7 +340,7 @@ def _out_of_order(phase: Phase, verb: str, dialogue: Dialogue) -> str:
     match verb:
         case "STARTTLS" if dialogue.tls:
             return "TLS is already on"
-        case "STARTTLS" | "AUTH" if in_transaction:
+        case "STARTTLS" | "AUTH" | "XCLIENT" if in_transaction:
             return "sent inside a mail transaction (RSET first)"
         case "AUTH" if dialogue.authenticated:
             return "already authenticated (RFC 4954 4: one AUTH per session)"
@@ -394,6 +394,11 @@ def _after(phase: Phase, command: Command, reply: Reply | None, dialogue: Dialog
             return Phase.BDAT if accepted else phase
         case "RSET":
             return Phase.READY if accepted and phase in TRANSACTION else phase
+        case "XCLIENT":  # Postfix: a new greeting, then the session starts over (EHLO)
+            if reply is not None and code == 220:
+                dialogue._forget_ehlo()
+                dialogue.authenticated = False
+            return Phase.EHLO if reply is None or code == 220 else phase
         case "QUIT":
             return Phase.QUIT
     return phase

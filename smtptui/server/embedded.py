@@ -19,6 +19,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, syntax
 
 from smtptui.engine.hosts import format_host
+from smtptui.protocol.errors import CommandError
+from smtptui.protocol.xclient import ATTRIBUTES, parse_xclient
 from smtptui.server.certs import SelfSigned, make_self_signed
 from smtptui.server.handler import (
     DEMO_TOKENS,
@@ -51,6 +53,10 @@ class EmbeddedServer:
 
     `tls_context` is the server's certificate (None: a fresh self-signed one, kept in
     `self_signed`); it is used for implicit TLS, else for STARTTLS if `starttls`.
+    `proxy_protocol` expects a PROXY header (v1 or v2) before anything else, as a server
+    behind HAProxy does; the client it tells of is kept on each message (`proxied`).
+    `xclient` offers Postfix's XCLIENT to anyone (Postfix limits it to trusted hosts); the
+    attributes set are kept on each message (`xclient`).
     AUTH (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 and XOAUTH2 against `users`, OAUTHBEARER
     against `DEMO_TOKENS`) is only offered inside TLS if `auth_require_tls`. Besides
     aiosmtpd's extensions it offers PIPELINING and CHUNKING (BDAT). Accepted messages are
@@ -72,7 +78,11 @@ class EmbeddedServer:
         data_size_limit: int = 33_554_432,
         enable_smtputf8: bool = True,
         on_message: Callable[[ReceivedMessage], None] | None = None,
+        proxy_protocol: bool = False,
+        xclient: bool = False,
     ) -> None:
+        if proxy_protocol and implicit_tls:  # aiosmtpd would read the header inside TLS
+            raise ValueError("a PROXY header comes before TLS: not with implicit TLS here")
         self.host = host
         self.port = port
         self.self_signed: SelfSigned | None = None
@@ -81,7 +91,8 @@ class EmbeddedServer:
             tls_context = self.self_signed.server_context()
         self.messages: list[ReceivedMessage] = []
         self._on_message = on_message
-        self._handler = DemoHandler(users, self._receive, extensions=_SMTP.EXTENSIONS)
+        extensions = (*_SMTP.EXTENSIONS, _XCLIENT) if xclient else _SMTP.EXTENSIONS
+        self._handler = DemoHandler(users, self._receive, extensions=extensions)
         self._ssl_context = tls_context if implicit_tls else None
         starttls_context = tls_context if starttls and not implicit_tls else None
         self._smtp_kwargs: dict[str, Any] = {
@@ -95,6 +106,9 @@ class EmbeddedServer:
             # aiosmtpd only counts STARTTLS as TLS: under implicit TLS, AUTH is safe as is.
             "auth_require_tls": auth_require_tls and not implicit_tls,
             "authenticator": self._handler.authenticator,
+            # aiosmtpd reads a PROXY header (v1 or v2) before its greeting, if one comes in time
+            "proxy_protocol_timeout": _PROXY_TIMEOUT if proxy_protocol else None,
+            "xclient": xclient,
         }
         self._controller: _Controller | None = None
 
@@ -154,6 +168,11 @@ class _Controller(Controller):
         return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
 
 
+_XCLIENT = "XCLIENT " + " ".join(ATTRIBUTES)
+"""XCLIENT's EHLO line: every attribute Postfix knows."""
+_PROXY_TIMEOUT = 10.0
+"""How long a connection may take to send its PROXY header."""
+
 _BDAT = re.compile(r"(\d+)(?: +(LAST))?", re.IGNORECASE)
 _BINARYMIME = re.compile(r"(?<=\s)BODY=BINARYMIME(?=\s|$)", re.IGNORECASE)
 """BDAT's argument (RFC 3030 3): chunk-size [SP end-marker]."""
@@ -185,6 +204,34 @@ class _SMTP(SMTP):
 
     def _create_envelope(self) -> _Envelope:
         return _Envelope()
+
+    def __init__(self, handler: DemoHandler, *, xclient: bool = False, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.xclient = xclient
+
+    @syntax("XCLIENT attribute=value [...]", when="xclient")
+    async def smtp_XCLIENT(self, arg: str) -> None:
+        """Postfix's XCLIENT: note the attributes (xtext-decoded) and start the session over
+        with a new greeting, as Postfix does: the client must EHLO again."""
+        assert self.session is not None
+        if self.envelope is not None and self.envelope.mail_from is not None:
+            await self.push("503 5.5.1 Error: MAIL transaction in progress")
+            return
+        try:
+            attributes = parse_xclient(arg or "")
+        except CommandError as error:
+            await self.push(f"501 5.5.4 {error}")
+            return
+        unknown = [name for name, _ in attributes if name not in ATTRIBUTES]
+        if not attributes or unknown:
+            await self.push(f"501 5.5.4 Bad XCLIENT attribute name: {' '.join(unknown)}")
+            return
+        told: dict[str, str] = getattr(self.session, "xclient", {})
+        self.session.xclient = told | dict(attributes)  # type: ignore[attr-defined]
+        self.session.host_name = None  # the session starts over: EHLO again
+        self.session.extended_smtp = False
+        self.envelope = self._create_envelope()
+        await self.push(f"220 {self.hostname} {self.__ident__}")
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Turn Nagle's algorithm off, as asyncio does only on sockets it made itself (not
@@ -288,15 +335,32 @@ def describe(message: ReceivedMessage) -> str:
     subject = BytesHeaderParser(policy=default_policy).parsebytes(message.data)["subject"]
     if subject is not None:
         line += " Subject: " + " ".join(str(subject).split())
+    if message.proxied is not None:
+        line += f"; client (PROXY): {message.proxied}"
+    if message.xclient:
+        line += "; XCLIENT " + " ".join(f"{name}={value}" for name, value in message.xclient)
     return line
 
 
-def serve(host: str, port: int, *, implicit_tls: bool, echo: Callable[[str], None]) -> None:
-    """Run a demo server with a self-signed certificate until KeyboardInterrupt, echoing
-    where it listens and one line per message received (as :func:`describe` has it: ``echo``
-    makes it safe to print)."""
+def serve(
+    host: str,
+    port: int,
+    *,
+    implicit_tls: bool,
+    echo: Callable[[str], None],
+    proxy_protocol: bool = False,
+) -> None:
+    """Run a demo server with a self-signed certificate (and XCLIENT) until
+    KeyboardInterrupt, echoing where it listens and one line per message received (as
+    :func:`describe` has it: ``echo`` makes it safe to print). ``proxy_protocol``: each
+    connection starts with a PROXY header."""
     server = EmbeddedServer(
-        host, port, implicit_tls=implicit_tls, on_message=lambda m: echo(describe(m))
+        host,
+        port,
+        implicit_tls=implicit_tls,
+        on_message=lambda m: echo(describe(m)),
+        proxy_protocol=proxy_protocol,
+        xclient=True,
     )
     assert server.self_signed is not None
     credentials = ", ".join(f"{user} / {password}" for user, password in DEMO_USERS.items())
@@ -305,6 +369,8 @@ def serve(host: str, port: int, *, implicit_tls: bool, echo: Callable[[str], Non
         with server:
             where = format_host(host, server.port)
             mode = "implicit TLS" if implicit_tls else "STARTTLS"
+            if proxy_protocol:
+                mode += ", a PROXY header first"
             echo(
                 f"Listening on {where} ({mode}); log in as {credentials} "
                 f"(OAUTHBEARER: {tokens}); "
