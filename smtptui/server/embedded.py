@@ -20,6 +20,7 @@ from aiosmtpd.smtp import SMTP, Envelope, syntax
 
 from smtptui.engine.hosts import format_host
 from smtptui.protocol.errors import CommandError
+from smtptui.protocol.proxy import proxy_v1
 from smtptui.protocol.xclient import ATTRIBUTES, parse_xclient
 from smtptui.server.certs import SelfSigned, make_self_signed
 from smtptui.server.handler import (
@@ -163,6 +164,16 @@ class _Controller(Controller):
 
     def factory(self) -> SMTP:
         return _SMTP(self.handler, **self.SMTP_kwargs)
+
+    def _trigger_server(self) -> None:
+        """aiosmtpd's start-up probe, which reads the greeting: behind a PROXY header when
+        one is expected, else the server waits for it and the probe for a second."""
+        if self.SMTP_kwargs.get("proxy_protocol_timeout") is None:
+            super()._trigger_server()
+            return
+        with socket.create_connection((self.hostname, self.port), 1.0) as probe:
+            probe.sendall(proxy_v1(None, None))
+            probe.recv(1024)
 
     def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
         return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
