@@ -225,6 +225,9 @@ class _SMTP(SMTP):
         """Postfix's XCLIENT: note the attributes (xtext-decoded) and start the session over
         with a new greeting, as Postfix does: the client must EHLO again."""
         assert self.session is not None
+        if not self.xclient:  # `when` above only keeps it out of HELP
+            await self.push('500 Error: command "XCLIENT" not recognized')
+            return
         if self.envelope is not None and self.envelope.mail_from is not None:
             await self.push("503 5.5.1 Error: MAIL transaction in progress")
             return
