@@ -255,7 +255,12 @@ class _SMTP(SMTP):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        previous = self.session
         super().connection_made(transport)
+        if previous is not None:  # after STARTTLS: a new session, for the client as told
+            self.session.proxy_data = previous.proxy_data
+            if hasattr(previous, "xclient"):
+                self.session.xclient = previous.xclient  # type: ignore[attr-defined]
 
     @syntax("STARTTLS", when="tls_context")
     async def smtp_STARTTLS(self, arg: str) -> None:
