@@ -20,6 +20,7 @@ import click
 
 from smtptui import VERSION_LINE, __version__
 from smtptui.cli_message import MessageFlags, message_options, stacked
+from smtptui.cli_proxy import proxy_options, proxy_settings
 from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.commands import address
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE, encode_message
@@ -73,17 +74,21 @@ def default_sender() -> str:
 
 @contextlib.contextmanager
 def demo_server(
-    port: int = 0, *, implicit_tls: bool = False
+    port: int = 0, *, implicit_tls: bool = False, proxy_protocol: bool = False
 ) -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
     """The embedded server, started (on a free port unless ``port``; STARTTLS unless
-    ``implicit_tls``); settings for it (its certificate trusted for this run only, the demo
-    user) and a line saying where it is."""
+    ``implicit_tls``; XCLIENT offered; a PROXY header expected if ``proxy_protocol``);
+    settings for it (its certificate trusted for this run only, the demo user) and a line
+    saying where it is."""
     from smtptui.engine.hosts import format_host
     from smtptui.server import DEMO_USERS, EmbeddedServer
     from smtptui.session import Security, SessionSettings
 
     user, password = next(iter(DEMO_USERS.items()))
-    with EmbeddedServer(port=port, implicit_tls=implicit_tls) as server:
+    server = EmbeddedServer(
+        port=port, implicit_tls=implicit_tls, proxy_protocol=proxy_protocol, xclient=True
+    )
+    with server:
         assert server.self_signed is not None
         settings = SessionSettings(
             host=f"{server.host}:{server.port}",
@@ -676,6 +681,7 @@ def _usage_status() -> Iterator[None]:
 )
 @envelope_options
 @message_options
+@proxy_options
 @click.option(
     "--no-pipelining",
     is_flag=True,
@@ -828,6 +834,7 @@ def run_command(
         raise click.UsageError(conflict)
     output = RunOutput(printing, lambda line, colour, err: say(line, colour, color, err=err))
     mail = MessageFlags.pop(options)
+    proxy = proxy_settings(options)
     if quit_after and drop_after:
         raise click.UsageError("give --quit-after or --drop-after, not both")
     if demo and profile is not None:
@@ -901,14 +908,17 @@ def run_command(
         password = (profile_password(chosen, profile) if asked else None) or ask_password(asked)
         port = values["port"] if mx_port is None else mx_port
         values = {**values, "host": host, "port": port}
-        settings = make_settings(values, password, **auth, **client_files(options))
+        settings = make_settings(values, password, **auth, **client_files(options), **proxy)
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         ctx.exit(
             run(run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file))
         )
     from smtptui.server import DEMO_USERS, describe
 
-    with demo_server(implicit_tls=options["security"] == Security.TLS) as (server, base, where):
+    implicit_tls, proxying = options["security"] == Security.TLS, bool(proxy["proxy_protocol"])
+    if implicit_tls and proxying:  # aiosmtpd would read the header inside TLS
+        raise click.UsageError("--proxy-protocol with --demo: not with --tls")
+    with demo_server(implicit_tls=implicit_tls, proxy_protocol=proxying) as (server, base, where):
         output.note(f"=== {where}; {DEMO_STEPS[0].lower()}")
         plain = options["security"] == Security.NONE
         user = options["user"] or ("" if plain else base.username)
@@ -917,7 +927,12 @@ def run_command(
 
         given = command_line_keys(ctx.params, ctx) | {"host": base.host, "user": user}
         settings = make_settings(
-            values_of(resolve(given, {})), password, base, **auth, **client_files(options)
+            values_of(resolve(given, {})),
+            password,
+            base,
+            **auth,
+            **client_files(options),
+            **proxy,
         )
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         status = run(
