@@ -31,6 +31,7 @@ _VERIFY = {
     VerifyMode.NONE: "nothing",
 }
 _VERSIONS = {"": "any", **{version: f"TLS {version}" for version in TLS_VERSIONS}}
+_PROXY = {"": "none", "v1": "v1 (text)", "v2": "v2 (binary)"}
 _NO_SNI = "-"
 """What the SNI field holds for "send no SNI" (empty is the default: the host)."""
 _CONNECT_TIMEOUT = SessionSettings.connect_timeout
@@ -40,13 +41,13 @@ _REPLY_TIMEOUT = SessionSettings.reply_timeout
 class ConnectionPane(FormPane):
     """Host (or ``@domain``, to route by MX), port, the DNS server that routing asks,
     security, verification, EHLO name and timeouts; the rest of TLS (client
-    certificate, SNI, verify name, versions, ciphers) in a section that opens; Connect and
-    Disconnect."""
+    certificate, SNI, verify name, versions, ciphers) in a section that opens, and a PROXY
+    header and XCLIENT's attributes in another; Connect and Disconnect."""
 
     DEFAULT_CSS = """
     ConnectionPane {
         & #connect-timeout, & #reply-timeout { width: 6; }
-        & #tls-options {
+        & Collapsible {
             padding: 0;
             border: none;
             background: transparent;
@@ -93,6 +94,11 @@ class ConnectionPane(FormPane):
                 ),
                 Label("s per reply", classes="unit"),
             )
+            with Collapsible(title="PROXY / XCLIENT", id="proxy-options"):
+                yield field("PROXY header", select("proxy-protocol", "proxy protocol", _PROXY))
+                yield field("Source", text_input("proxy-source", "proxy source", "ADDR:PORT"))
+                yield field("Destination", text_input("proxy-dest", "proxy dest", "ADDR:PORT"))
+                yield field("XCLIENT", text_input("xclient", "xclient", "NAME=VALUE …"))
         with Horizontal(classes="buttons"):
             yield Button("Connect", id="connect", variant="primary", compact=True)
             yield Button("Disconnect", id="disconnect", compact=True)
@@ -125,12 +131,23 @@ class ConnectionPane(FormPane):
         self.text("ehlo-name", settings.helo_name)
         self.text("connect-timeout", _seconds(settings.connect_timeout))
         self.text("reply-timeout", _seconds(settings.reply_timeout))
+        self.query_one("#proxy-protocol", Select).value = settings.proxy_protocol or ""
+        self.text("proxy-source", settings.proxy_source or "")
+        self.text("proxy-dest", settings.proxy_dest or "")
+        self.text("xclient", " ".join(settings.xclient))
         self._show_port()
 
     def apply(self, settings: SessionSettings) -> SessionSettings:
         """``settings`` with this pane's values; raises :class:`CommandError` naming a bad
         field (the fields keep what was typed)."""
         sni = self.text("sni").strip()
+        settings = replace(
+            settings,
+            proxy_protocol=self.choice("proxy-protocol") or None,
+            proxy_source=self.text("proxy-source").strip() or None,
+            proxy_dest=self.text("proxy-dest").strip() or None,
+            xclient=tuple(self.text("xclient").split()),
+        )
         return replace(
             settings,
             host=self.text("host").strip(),
@@ -151,10 +168,10 @@ class ConnectionPane(FormPane):
         )
 
     def focus_field(self, name: str) -> bool:
-        """Open the TLS options first when the field is among them."""
-        section = self.query_one("#tls-options", Collapsible)
-        if any(widget.name == name for widget in section.query(Widget)):
-            section.collapsed = False
+        """Open the section (TLS options, PROXY / XCLIENT) the field is in first."""
+        for section in self.query(Collapsible):
+            if any(widget.name == name for widget in section.query(Widget)):
+                section.collapsed = False
         return super().focus_field(name)
 
     @on(Button.Pressed, "#connect")
