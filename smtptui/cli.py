@@ -20,7 +20,12 @@ import click
 
 from smtptui import VERSION_LINE, __version__
 from smtptui.cli_message import MessageFlags, message_options, stacked
-from smtptui.cli_proxy import proxy_options, proxy_settings
+from smtptui.cli_proxy import (
+    PROXY_FLAGS,
+    PROXY_KEY_FLAGS,
+    PROXY_KEYS,
+    proxy_options,
+)
 from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.commands import address
 from smtptui.protocol.data import DEFAULT_CHUNK_SIZE, encode_message
@@ -326,7 +331,7 @@ def make_settings(
     try:
         return dataclasses.replace(session_settings(values, password, base), **extra)
     except CommandError as error:
-        flag = TLS_FLAGS.get(error.field.lower())
+        flag = TLS_FLAGS.get(error.field.lower()) or PROXY_FLAGS.get(error.field)
         raise click.BadParameter(str(error), param_hint=flag and f"'{flag}'") from None
 
 
@@ -347,6 +352,7 @@ PROFILE_KEYS = {
     "sender": "sender",
     "recipients": "recipients",
     "nameserver": "nameserver",
+    **{name: name for name in PROXY_KEYS},
 }
 """The command line's parameters that set a profile key, and the key each sets."""
 
@@ -366,6 +372,7 @@ KEY_FLAGS = {
     "sender": "--from",
     "recipients": "--to",
     "nameserver": "--nameserver",
+    **PROXY_KEY_FLAGS,
 }
 """The flag that gives each profile key on the command line, for naming it in an error."""
 
@@ -834,7 +841,6 @@ def run_command(
         raise click.UsageError(conflict)
     output = RunOutput(printing, lambda line, colour, err: say(line, colour, color, err=err))
     mail = MessageFlags.pop(options)
-    proxy = proxy_settings(options)
     if quit_after and drop_after:
         raise click.UsageError("give --quit-after or --drop-after, not both")
     if demo and profile is not None:
@@ -908,14 +914,14 @@ def run_command(
         password = (profile_password(chosen, profile) if asked else None) or ask_password(asked)
         port = values["port"] if mx_port is None else mx_port
         values = {**values, "host": host, "port": port}
-        settings = make_settings(values, password, **auth, **client_files(options), **proxy)
+        settings = make_settings(values, password, **auth, **client_files(options))
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         ctx.exit(
             run(run_session(settings, dialogue, output, accepted=accepted, chain_file=chain_file))
         )
     from smtptui.server import DEMO_USERS, describe
 
-    implicit_tls, proxying = options["security"] == Security.TLS, bool(proxy["proxy_protocol"])
+    implicit_tls, proxying = options["security"] == Security.TLS, bool(options["proxy_protocol"])
     if implicit_tls and proxying:  # aiosmtpd would read the header inside TLS
         raise click.UsageError("--proxy-protocol with --demo: not with --tls")
     with demo_server(implicit_tls=implicit_tls, proxy_protocol=proxying) as (server, base, where):
@@ -927,12 +933,7 @@ def run_command(
 
         given = command_line_keys(ctx.params, ctx) | {"host": base.host, "user": user}
         settings = make_settings(
-            values_of(resolve(given, {})),
-            password,
-            base,
-            **auth,
-            **client_files(options),
-            **proxy,
+            values_of(resolve(given, {})), password, base, **auth, **client_files(options)
         )
         settings = dataclasses.replace(settings, reply_timeout=timeout)
         status = run(

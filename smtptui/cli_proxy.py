@@ -1,15 +1,25 @@
-"""``smtptui run``'s PROXY protocol and XCLIENT flags, checked as settings: a bad value is a
-usage error naming its flag, before anything is sent. What they mean is
-:class:`smtptui.session.SessionSettings`' (``proxy_header``, ``xclient_attributes``)."""
+"""``smtptui run``'s PROXY protocol and XCLIENT flags. Each sets the profile key of its name
+(so ``SMTPTUI_*`` and profiles give them too) and so the setting; a bad value is a usage
+error naming its flag. What they mean is :class:`smtptui.session.SessionSettings`'
+(``proxy_header``, ``xclient_attributes``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from smtptui.cli_message import stacked
+
+PROXY_KEY_FLAGS = {
+    "proxy_protocol": "--proxy-protocol",
+    "proxy_source": "--proxy-source",
+    "proxy_dest": "--proxy-dest",
+    "xclient": "--xclient",
+}
+"""Each flag's profile key (its parameter's name too), and the flag."""
+PROXY_KEYS = tuple(PROXY_KEY_FLAGS)
 
 PROXY_FLAGS = {
     "proxy protocol": "--proxy-protocol",
@@ -17,7 +27,7 @@ PROXY_FLAGS = {
     "proxy dest": "--proxy-dest",
     "xclient": "--xclient",
 }
-"""The flag for each setting a :class:`CommandError` of these names (its field)."""
+"""The flag for each setting a :class:`CommandError` names (its field)."""
 
 proxy_options: Callable[[Callable[..., Any]], Callable[..., Any]] = stacked(
     click.option(
@@ -45,24 +55,3 @@ proxy_options: Callable[[Callable[..., Any]], Callable[..., Any]] = stacked(
     ),
 )
 """The flags, for ``run``: one line above the command."""
-
-
-def proxy_settings(options: MutableMapping[str, Any]) -> dict[str, Any]:
-    """The flags' settings, taken out of ``options`` and checked; a bad one is a usage error
-    naming its flag."""
-    from smtptui.protocol.errors import CommandError
-    from smtptui.session import SessionSettings
-
-    values = {
-        "proxy_protocol": options.pop("proxy_protocol"),
-        "proxy_source": options.pop("proxy_source"),
-        "proxy_dest": options.pop("proxy_dest"),
-        "xclient": tuple(options.pop("xclient")),
-    }
-    try:
-        SessionSettings(**values)
-    except CommandError as error:
-        flag = PROXY_FLAGS.get(error.field, "--xclient")
-        why = str(error).removeprefix(f"{error.field}: ")
-        raise click.BadParameter(why, param_hint=f"'{flag}'") from None
-    return values

@@ -79,6 +79,10 @@ class Profile:
     sender: str | None = None
     recipients: tuple[str, ...] | None = None
     nameserver: str | None = None  # the DNS server that routing by MX asks: IP or IP:PORT
+    proxy_protocol: str | None = None  # v1 or v2: a PROXY header before the greeting
+    proxy_source: str | None = None  # ADDR:PORT the header names
+    proxy_dest: str | None = None  # ADDR:PORT the header names
+    xclient: tuple[str, ...] | None = None  # NAME=VALUE each: XCLIENT after the first EHLO
     password_env: str | None = None  # the name of the variable holding the password
     password_command: str | None = None  # a command line that prints the password
 
@@ -111,6 +115,10 @@ ENVIRONMENT = {
     "sender": "SMTPTUI_FROM",
     "recipients": "SMTPTUI_TO",  # comma-separated
     "nameserver": "SMTPTUI_NAMESERVER",
+    "proxy_protocol": "SMTPTUI_PROXY_PROTOCOL",
+    "proxy_source": "SMTPTUI_PROXY_SOURCE",
+    "proxy_dest": "SMTPTUI_PROXY_DEST",
+    "xclient": "SMTPTUI_XCLIENT",  # space-separated NAME=VALUE
 }
 """The variable that sets each key (the password's places are a profile's alone)."""
 
@@ -118,6 +126,7 @@ DEFAULTS: dict[str, Any] = dict.fromkeys(KEYS) | {
     "security": Security.STARTTLS.value,
     "verify": "both",
     "recipients": (),
+    "xclient": (),
 }
 
 
@@ -203,6 +212,12 @@ def _checked(key: str, value: Any) -> Any:
         return tuple(_text(key, each) for each in value)
     if key == "security":
         return _one_of(key, value, tuple(Security), lower=True)
+    if key == "proxy_protocol":
+        return _one_of(key, value, ("v1", "v2"), lower=True)
+    if key == "xclient":
+        if isinstance(value, str) or not all(isinstance(each, str) for each in value):
+            raise ValueError('xclient must be a list of NAME=VALUE: ["ADDR=192.0.2.1"]')
+        return tuple(_text(key, each) for each in value)
     if key in ("tls_min", "tls_max"):
         return _one_of(key, str(value) if isinstance(value, float) else value, TLS_VERSIONS)
     value = _text(key, value)
@@ -296,6 +311,8 @@ def _from_environment(variable: str, key: str, text: str) -> Any:
             return _checked(key, int(text))
         if key == "recipients":
             return _checked(key, [each.strip() for each in text.split(",") if each.strip()])
+        if key == "xclient":
+            return _checked(key, text.split())
         return _checked(key, text)
     except ValueError as error:
         raise ConfigError(f"${variable}: {error}") from None
@@ -331,12 +348,17 @@ def session_settings(
         password=password,
         mechanism=values["mechanism"],
         nameserver=values["nameserver"],
+        proxy_protocol=values["proxy_protocol"],
+        proxy_source=values["proxy_source"],
+        proxy_dest=values["proxy_dest"],
+        xclient=values["xclient"] or (),
     )
 
 
 SETTINGS_KEYS = ("host", "port", "security", "verify", "cafile", "sni", "verify_name")
 SETTINGS_KEYS += ("tls_min", "tls_max", "ciphers", "ehlo", "user", "mechanism")
 SETTINGS_KEYS += ("sender", "recipients", "nameserver")
+SETTINGS_KEYS += ("proxy_protocol", "proxy_source", "proxy_dest", "xclient")
 """The keys :func:`profile_of` sets from the session's settings and the Compose pane."""
 
 
@@ -362,6 +384,10 @@ def profile_of(
         sender=sender or None,
         recipients=recipients or None,
         nameserver=settings.nameserver,
+        proxy_protocol=settings.proxy_protocol,
+        proxy_source=settings.proxy_source,
+        proxy_dest=settings.proxy_dest,
+        xclient=settings.xclient or None,
     )
 
 

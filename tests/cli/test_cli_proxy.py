@@ -81,3 +81,27 @@ def test_an_xclient_attribute_the_demo_does_not_know() -> None:
     assert result.returncode != 0
     assert "XCLIENT FOO: not an XCLIENT attribute" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_environment_gives_them_too(make_server: MakeServer) -> None:
+    server = make_server(proxy_protocol=True, xclient=True)
+    env = {
+        "SMTPTUI_PROXY_PROTOCOL": "v1",
+        "SMTPTUI_PROXY_SOURCE": "192.0.2.1:5555",
+        "SMTPTUI_PROXY_DEST": "198.51.100.2:25",
+        "SMTPTUI_XCLIENT": "ADDR=203.0.113.7 LOGIN=bob",
+    }
+    result = smtptui_sync(
+        "run",
+        f"{server.host}:{server.port}",
+        "--plain",
+        "--to",
+        "b@example.org",
+        "--from",
+        "a@example.org",
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    [message] = server.messages
+    assert message.proxied == "192.0.2.1:5555"
+    assert message.xclient == (("ADDR", "203.0.113.7"), ("LOGIN", "bob"))
