@@ -203,10 +203,10 @@ class _Envelope(Envelope):
 
 
 class _SMTP(SMTP):
-    """aiosmtpd's SMTP with CHUNKING and BINARYMIME (RFC 3030, which aiosmtpd lacks) and
-    PIPELINING (aiosmtpd reads and answers commands in order already); it refuses STARTTLS
-    inside TLS like Postfix, where aiosmtpd would start a second handshake inside the first
-    one and drop the connection."""
+    """aiosmtpd's SMTP with CHUNKING and BINARYMIME (RFC 3030, which aiosmtpd lacks),
+    PIPELINING (aiosmtpd reads and answers commands in order already) and, when asked
+    (``xclient``), Postfix's XCLIENT; it refuses STARTTLS inside TLS like Postfix, where
+    aiosmtpd would start a second handshake inside the first one and drop the connection."""
 
     EXTENSIONS = ("PIPELINING", "CHUNKING", "BINARYMIME")
     """What this class adds to aiosmtpd's EHLO reply (the handler lists them)."""
@@ -237,7 +237,10 @@ class _SMTP(SMTP):
             await self.push(f"501 5.5.4 {error}")
             return
         unknown = [name for name, _ in attributes if name not in ATTRIBUTES]
-        if not attributes or unknown:
+        if not attributes:
+            await self.push("501 5.5.4 Syntax: XCLIENT attribute=value [...]")
+            return
+        if unknown:
             await self.push(f"501 5.5.4 Bad XCLIENT attribute name: {' '.join(unknown)}")
             return
         told: dict[str, str] = getattr(self.session, "xclient", {})

@@ -85,3 +85,9 @@ def test_describe_says_what_it_was_told() -> None:
     assert describe(message).endswith(
         "Subject: Hello; client (PROXY): 192.0.2.1:5555; XCLIENT ADDR=192.0.2.7 NAME=[UNAVAILABLE]"
     )
+
+
+def test_xclient_without_attributes(make_server: MakeServer) -> None:
+    server = make_server(xclient=True)
+    with smtplib.SMTP(server.host, server.port, timeout=5) as smtp:
+        assert smtp.docmd("XCLIENT") == (501, b"5.5.4 Syntax: XCLIENT attribute=value [...]")
