@@ -4,6 +4,10 @@ a PROXY header)."""
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -105,3 +109,41 @@ def test_the_environment_gives_them_too(make_server: MakeServer) -> None:
     [message] = server.messages
     assert message.proxied == "192.0.2.1:5555"
     assert message.xclient == (("ADDR", "203.0.113.7"), ("LOGIN", "bob"))
+
+
+def test_serve_with_proxy_protocol_shows_the_client_told() -> None:
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "smtptui", "serve", "--port", "0", "--proxy-protocol"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        listening = serve.stdout.readline() if serve.stdout else ""
+        assert "a PROXY header first" in listening, listening
+        port = re.search(r"127\.0\.0\.1:(\d+)", listening)
+        assert port is not None, listening
+        result = smtptui_sync(
+            "run",
+            f"127.0.0.1:{port[1]}",
+            "--plain",
+            "--proxy-protocol",
+            "v2",
+            "--proxy-source",
+            "192.0.2.1:5555",
+            "--proxy-dest",
+            "198.51.100.2:25",
+            "--xclient",
+            "NAME=[UNAVAILABLE]",
+            "--to",
+            "b@example.org",
+            "--from",
+            "a@example.org",
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        serve.send_signal(signal.SIGINT)
+        out, err = serve.communicate(timeout=30)
+    assert serve.returncode == 0, err
+    [message] = out.splitlines()
+    assert message.endswith("; client (PROXY): 192.0.2.1:5555; XCLIENT NAME=[UNAVAILABLE]")
