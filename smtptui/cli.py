@@ -21,6 +21,12 @@ import click
 from smtptui import VERSION_LINE, __version__
 from smtptui.cli_lmtp import lmtp_options
 from smtptui.cli_message import MessageFlags, message_options, stacked
+from smtptui.cli_proxy import (
+    PROXY_FLAGS,
+    PROXY_KEY_FLAGS,
+    PROXY_KEYS,
+    proxy_options,
+)
 from smtptui.cli_transport import TRANSPORT_FLAGS, TRANSPORT_KEYS, transport_options
 from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.commands import address
@@ -75,17 +81,25 @@ def default_sender() -> str:
 
 @contextlib.contextmanager
 def demo_server(
-    port: int = 0, *, implicit_tls: bool = False, lmtp: bool = False
+    port: int = 0, *, implicit_tls: bool = False, lmtp: bool = False, proxy_protocol: bool = False
 ) -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
     """The embedded server, started (on a free port unless ``port``; STARTTLS unless
-    ``implicit_tls``; LMTP if ``lmtp``); settings for it (its certificate trusted for this
-    run only, the demo user) and a line saying where it is."""
+    ``implicit_tls``; LMTP if ``lmtp``; XCLIENT offered; a PROXY header expected if
+    ``proxy_protocol``); settings for it (its certificate trusted for this run only, the
+    demo user) and a line saying where it is."""
     from smtptui.engine.hosts import format_host
     from smtptui.server import DEMO_USERS, EmbeddedServer
     from smtptui.session import Security, SessionSettings
 
     user, password = next(iter(DEMO_USERS.items()))
-    with EmbeddedServer(port=port, implicit_tls=implicit_tls, lmtp=lmtp) as server:
+    server = EmbeddedServer(
+        port=port,
+        implicit_tls=implicit_tls,
+        lmtp=lmtp,
+        proxy_protocol=proxy_protocol,
+        xclient=True,
+    )
+    with server:
         assert server.self_signed is not None
         settings = SessionSettings(
             host=f"{server.host}:{server.port}",
@@ -324,7 +338,11 @@ def make_settings(
     try:
         return dataclasses.replace(session_settings(values, password, base), **extra)
     except CommandError as error:
-        flag = TLS_FLAGS.get(error.field.lower()) or TRANSPORT_FLAGS.get(error.field)
+        flag = (
+            TLS_FLAGS.get(error.field.lower())
+            or TRANSPORT_FLAGS.get(error.field)
+            or PROXY_FLAGS.get(error.field)
+        )
         raise click.BadParameter(str(error), param_hint=flag and f"'{flag}'") from None
 
 
@@ -347,6 +365,7 @@ PROFILE_KEYS = {
     "nameserver": "nameserver",
     "lmtp": "lmtp",
     **TRANSPORT_KEYS,
+    **{name: name for name in PROXY_KEYS},
 }
 """The command line's parameters that set a profile key, and the key each sets."""
 
@@ -368,6 +387,7 @@ KEY_FLAGS = {
     "nameserver": "--nameserver",
     "lmtp": "--lmtp",
     **TRANSPORT_FLAGS,
+    **PROXY_KEY_FLAGS,
 }
 """The flag that gives each profile key on the command line, for naming it in an error."""
 
@@ -685,6 +705,7 @@ def _usage_status() -> Iterator[None]:
 @message_options
 @lmtp_options
 @transport_options
+@proxy_options
 @click.option(
     "--no-pipelining",
     is_flag=True,
@@ -920,8 +941,14 @@ def run_command(
         )
     from smtptui.server import DEMO_USERS, describe
 
-    tls, lmtp = options["security"] == Security.TLS, options["lmtp"]
-    with demo_server(implicit_tls=tls, lmtp=lmtp) as (server, base, where):
+    implicit_tls, proxying = options["security"] == Security.TLS, bool(options["proxy_protocol"])
+    if implicit_tls and proxying:  # aiosmtpd would read the header inside TLS
+        raise click.UsageError("--proxy-protocol with --demo: not with --tls")
+    with demo_server(implicit_tls=implicit_tls, lmtp=options["lmtp"], proxy_protocol=proxying) as (
+        server,
+        base,
+        where,
+    ):
         output.note(f"=== {where}; {DEMO_STEPS[0].lower()}")
         plain = options["security"] == Security.NONE
         user = options["user"] or ("" if plain else base.username)
@@ -1027,13 +1054,33 @@ class _LogLines(logging.Handler):
     is_flag=True,
     help="Speak SMTP on stdin and stdout for one session (for run --pipe); log to stderr.",
 )
-def serve(host: str, port: int, tls: bool, lmtp: bool, unix_path: str | None, stdio: bool) -> None:
+@click.option(
+    "--proxy-protocol",
+    is_flag=True,
+    help="Expect a PROXY header (v1 or v2) first, as behind HAProxy; show the client it names.",
+)
+def serve(
+    host: str,
+    port: int,
+    tls: bool,
+    lmtp: bool,
+    unix_path: str | None,
+    stdio: bool,
+    proxy_protocol: bool,
+) -> None:
     """Run the embedded mail server in the foreground until Ctrl-C."""
     from smtptui.server import serve as serve_forever
 
     echo = (lambda line: say(line, err=True)) if stdio else say
     serve_forever(
-        host, port, implicit_tls=tls, echo=echo, lmtp=lmtp, unix_path=unix_path, stdio=stdio
+        host,
+        port,
+        implicit_tls=tls,
+        echo=echo,
+        lmtp=lmtp,
+        unix_path=unix_path,
+        stdio=stdio,
+        proxy_protocol=proxy_protocol,
     )
 
 

@@ -84,6 +84,10 @@ class Profile:
     pipe: str | None = None  # a command whose stdin and stdout carry the session (no host)
     source: str | None = None  # the address to connect from
     family: int | None = None  # 4 or 6: TCP over that IP version only
+    proxy_protocol: str | None = None  # v1 or v2: a PROXY header before the greeting
+    proxy_source: str | None = None  # ADDR:PORT the header names
+    proxy_dest: str | None = None  # ADDR:PORT the header names
+    xclient: tuple[str, ...] | None = None  # NAME=VALUE each: XCLIENT after the first EHLO
     password_env: str | None = None  # the name of the variable holding the password
     password_command: str | None = None  # a command line that prints the password
 
@@ -121,6 +125,10 @@ ENVIRONMENT = {
     "pipe": "SMTPTUI_PIPE",
     "source": "SMTPTUI_SOURCE",
     "family": "SMTPTUI_FAMILY",
+    "proxy_protocol": "SMTPTUI_PROXY_PROTOCOL",
+    "proxy_source": "SMTPTUI_PROXY_SOURCE",
+    "proxy_dest": "SMTPTUI_PROXY_DEST",
+    "xclient": "SMTPTUI_XCLIENT",  # space-separated NAME=VALUE
 }
 """The variable that sets each key (the password's places are a profile's alone)."""
 
@@ -129,6 +137,7 @@ DEFAULTS: dict[str, Any] = dict.fromkeys(KEYS) | {
     "verify": "both",
     "recipients": (),
     "lmtp": False,
+    "xclient": (),
 }
 
 
@@ -222,6 +231,12 @@ def _checked(key: str, value: Any) -> Any:
         return value
     if key in TRANSPORT_KEYS:
         return _transport(key, value)
+    if key == "proxy_protocol":
+        return _one_of(key, value, ("v1", "v2"), lower=True)
+    if key == "xclient":
+        if isinstance(value, str) or not all(isinstance(each, str) for each in value):
+            raise ValueError('xclient must be a list of NAME=VALUE: ["ADDR=192.0.2.1"]')
+        return tuple(_text(key, each) for each in value)
     if key in ("tls_min", "tls_max"):
         return _one_of(key, str(value) if isinstance(value, float) else value, TLS_VERSIONS)
     value = _text(key, value)
@@ -336,6 +351,8 @@ def _from_environment(variable: str, key: str, text: str) -> Any:
             return _checked(key, int(text))
         if key == "recipients":
             return _checked(key, [each.strip() for each in text.split(",") if each.strip()])
+        if key == "xclient":
+            return _checked(key, text.split())
         return _checked(key, text)
     except ValueError as error:
         raise ConfigError(f"${variable}: {error}") from None
@@ -376,6 +393,10 @@ def session_settings(
         pipe=values["pipe"],
         source_address=values["source"],
         family=values["family"],
+        proxy_protocol=values["proxy_protocol"],
+        proxy_source=values["proxy_source"],
+        proxy_dest=values["proxy_dest"],
+        xclient=values["xclient"] or (),
     )
 
 
@@ -383,6 +404,7 @@ SETTINGS_KEYS = ("host", "port", "security", "verify", "cafile", "sni", "verify_
 SETTINGS_KEYS += ("tls_min", "tls_max", "ciphers", "ehlo", "user", "mechanism")
 SETTINGS_KEYS += ("sender", "recipients", "nameserver", "lmtp")
 SETTINGS_KEYS += TRANSPORT_KEYS
+SETTINGS_KEYS += ("proxy_protocol", "proxy_source", "proxy_dest", "xclient")
 """The keys :func:`profile_of` sets from the session's settings and the Compose pane."""
 
 
@@ -415,6 +437,10 @@ def profile_of(
         pipe=settings.pipe,
         source=settings.source_address,
         family=settings.family,
+        proxy_protocol=settings.proxy_protocol,
+        proxy_source=settings.proxy_source,
+        proxy_dest=settings.proxy_dest,
+        xclient=settings.xclient or None,
     )
 
 

@@ -65,8 +65,10 @@ from smtptui.protocol.data import (
 )
 from smtptui.protocol.dialogue import Dialogue, Phase
 from smtptui.protocol.envelope import Envelope
-from smtptui.protocol.errors import ProtocolError
+from smtptui.protocol.errors import CommandError, ProtocolError
+from smtptui.protocol.proxy import ProxyHeader
 from smtptui.protocol.replies import Reply
+from smtptui.protocol.xclient import xclient_lines
 
 Response = tuple[int, bytes]
 AuthObject = Mechanism | Callable[[bytes | None], str | None]
@@ -161,6 +163,10 @@ class SMTPClient:
     (``socks5://[user:pass@]host:port``), the TLS name still the host's; ``pipe`` runs a
     command and speaks SMTP over its stdin and stdout (no host then, and no SNI unless
     ``server_hostname`` names one).
+
+    ``proxy_header`` is written the moment the connection is made, before the greeting (and
+    before any TLS), as a load balancer would: the addresses it does not give are the
+    connection's own.
     """
 
     def __init__(
@@ -188,6 +194,7 @@ class SMTPClient:
         family: int | None = None,
         via: str | None = None,
         pipe: str | None = None,
+        proxy_header: ProxyHeader | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.local_hostname = local_hostname
@@ -206,6 +213,7 @@ class SMTPClient:
         self.via, self.pipe = via, pipe
         self._route = Route()
         self._link: Link | None = None  # the open connection, and its command if a pipe
+        self.proxy_header = proxy_header
         self._listeners: list[Listener] = [listener] if listener else []
         self.lmtp = lmtp
         self.data_replies: dict[str, Response] = {}  # LMTP: each recipient's reply to a message
@@ -229,6 +237,7 @@ class SMTPClient:
         self._sent_ahead: bytes | None = None  # what _next wrote, until a command claims it
         self._lenient = False  # a reply timeout raises _Unanswered, leaving the connection
         self._pipelining = True  # until the server is seen to lose pipelined commands
+        self._untold: CommandError | None = None  # a PROXY header that could not be made
         self.tls: TlsInfo | None = None
         self.greeting: Reply | None = None  # the server's 220 (or whatever it said first)
         self.last_reply: Reply | None = None
@@ -335,6 +344,10 @@ class SMTPClient:
             cause = "refused" if isinstance(error, ConnectionRefusedError) else "network"
             text = _os_error_text(error)
             raise errors.SMTPConnectError.at(cause, text, host, port) from None
+        if self._untold is not None:
+            error, self._untold = self._untold, None
+            self.close()
+            raise error
         try:
             if context is not None:
                 self._tls_established(await self._handshake(context))
@@ -379,6 +392,24 @@ class SMTPClient:
         self._dialogue = Dialogue(lmtp=self.lmtp)
         self._sent_at = now
         self._io_step = ""
+        if self.proxy_header is not None:
+            self._send_proxy_header(self.proxy_header, transport)
+
+    def _send_proxy_header(self, proxy: ProxyHeader, transport: asyncio.Transport) -> None:
+        """Write the PROXY header, before anything can be read: the addresses not given are
+        the socket's own. One that cannot be told (a source of one family and the real
+        destination of another) is kept for ``connect`` to raise."""
+        try:
+            header, words = proxy.encode(
+                transport.get_extra_info("sockname"), transport.get_extra_info("peername")
+            )
+        except CommandError as error:
+            self._untold = error
+            return
+        transport.write(header)
+        now = time.monotonic()
+        self._emit(WireEvent(Direction.SENT, header, now, False))
+        self._emit(Sent(SentKind.PROXY, header, now, False, words))
 
     def _reset_connection(self) -> None:
         self._wire.detach()
@@ -390,6 +421,7 @@ class SMTPClient:
         self._ended = None
         self._ack_due = False
         self._next = self._sent_ahead = None
+        self._untold = None
         self._pipelining = True
         self.tls = None
         self.greeting = None
@@ -918,6 +950,24 @@ class SMTPClient:
             code, resp = await self.helo()
             if not 200 <= code <= 299:
                 raise errors.SMTPHeloError(code, resp)
+
+    async def xclient(
+        self, attributes: Iterable[tuple[str, str]], *, force: bool = False
+    ) -> Response:
+        """Postfix's XCLIENT: act as the client ``attributes`` name (NAME, ADDR, …). Refuses
+        what the last EHLO did not advertise (``CommandError``) unless ``force``; a long
+        list goes as several commands, each answered by a new 220 greeting. After that the
+        session starts over: the next command needs EHLO first, as after STARTTLS. Returns
+        the last reply (the first that is not 220, if one is not)."""
+        advertised = self._dialogue.features.get("xclient")
+        reply: Reply | None = None
+        for line in xclient_lines(attributes, advertised, force=force):
+            reply = await self._command(line)
+            if reply.code != 220:
+                break
+            self._forget_session()
+        assert reply is not None  # xclient_lines gives at least one line
+        return reply.as_tuple()
 
     # -- simple commands ---------------------------------------------------------------
 

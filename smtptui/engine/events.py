@@ -26,6 +26,7 @@ class SentKind(StrEnum):
     CHUNK = "chunk"  # the bytes of a BDAT chunk, after their BDAT command
     MESSAGE_LINE = "message line"  # one line of message data after 354, typed: no reply due
     RAW = "raw"  # bytes the user asked to send exactly as typed
+    PROXY = "proxy header"  # the PROXY protocol header, before the greeting; note: its words
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from smtptui.protocol.replies import EnhancedCode, Reply
 _REPLY_CODES: dict[int, str] = {
     211: "System status, or a reply to a request for help.",
     214: "Help message, meant for a human reader.",
-    220: "Service ready: the greeting, or (after STARTTLS) go ahead with the TLS handshake.",
+    220: "Service ready: the greeting, or (after STARTTLS) go ahead with the TLS handshake, or"
+    " (after XCLIENT) a new greeting: EHLO again.",
     221: "The server is closing the connection, as it does after QUIT.",
     235: "Authentication succeeded (RFC 4954).",
     250: "Requested action done.",

@@ -384,7 +384,7 @@ def _out_of_order(phase: Phase, verb: str, dialogue: Dialogue) -> str:
     match verb:
         case "STARTTLS" if dialogue.tls:
             return "TLS is already on"
-        case "STARTTLS" | "AUTH" if in_transaction:
+        case "STARTTLS" | "AUTH" | "XCLIENT" if in_transaction:
             return "sent inside a mail transaction (RSET first)"
         case "AUTH" if dialogue.authenticated:
             return "already authenticated (RFC 4954 4: one AUTH per session)"
@@ -448,6 +448,11 @@ def _after(phase: Phase, command: Command, reply: Reply | None, dialogue: Dialog
             if reply is not None:
                 dialogue._recipients = []
             return Phase.READY
+        case "XCLIENT":  # Postfix: a new greeting, then the session starts over (EHLO)
+            if reply is not None and code == 220:
+                dialogue._forget_ehlo()
+                dialogue.authenticated = False
+            return Phase.EHLO if reply is None or code == 220 else phase
         case "QUIT":
             return Phase.QUIT
     return phase

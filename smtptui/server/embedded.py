@@ -23,6 +23,9 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, syntax
 
 from smtptui.engine.hosts import format_host
+from smtptui.protocol.errors import CommandError
+from smtptui.protocol.proxy import proxy_v1
+from smtptui.protocol.xclient import ATTRIBUTES, parse_xclient
 from smtptui.server.certs import SelfSigned, make_self_signed
 from smtptui.server.handler import (
     DEMO_TOKENS,
@@ -56,7 +59,12 @@ class EmbeddedServer:
     `tls_context` is the server's certificate (None: a fresh self-signed one, kept in
     `self_signed`); it is used for implicit TLS, else for STARTTLS if `starttls`.
     With `unix_path`, it listens on that UNIX socket instead (made at start, removed at
-    stop). AUTH (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 and XOAUTH2 against `users`, OAUTHBEARER
+    stop).
+    `proxy_protocol` expects a PROXY header (v1 or v2) before anything else, as a server
+    behind HAProxy does; the client it tells of is kept on each message (`proxied`).
+    `xclient` offers Postfix's XCLIENT to anyone (Postfix limits it to trusted hosts); the
+    attributes set are kept on each message (`xclient`).
+    AUTH (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 and XOAUTH2 against `users`, OAUTHBEARER
     against `DEMO_TOKENS`) is only offered inside TLS if `auth_require_tls`. Besides
     aiosmtpd's extensions it offers PIPELINING and CHUNKING (BDAT). Accepted messages are
     appended to `messages`, then passed to `on_message` on the server's thread.
@@ -82,7 +90,11 @@ class EmbeddedServer:
         on_message: Callable[[ReceivedMessage], None] | None = None,
         lmtp: bool = False,
         unix_path: str | None = None,
+        proxy_protocol: bool = False,
+        xclient: bool = False,
     ) -> None:
+        if proxy_protocol and implicit_tls:  # aiosmtpd would read the header inside TLS
+            raise ValueError("a PROXY header comes before TLS: not with implicit TLS here")
         self.host = host
         self.unix_path = unix_path
         self.port = port
@@ -92,7 +104,8 @@ class EmbeddedServer:
             tls_context = self.self_signed.server_context()
         self.messages: list[ReceivedMessage] = []
         self._on_message = on_message
-        self._handler = DemoHandler(users, self._receive, extensions=_SMTP.EXTENSIONS)
+        extensions = (*_SMTP.EXTENSIONS, _XCLIENT) if xclient else _SMTP.EXTENSIONS
+        self._handler = DemoHandler(users, self._receive, extensions=extensions)
         self._ssl_context = tls_context if implicit_tls else None
         starttls_context = tls_context if starttls and not implicit_tls else None
         self._smtp_kwargs: dict[str, Any] = {
@@ -106,6 +119,9 @@ class EmbeddedServer:
             # aiosmtpd only counts STARTTLS as TLS: under implicit TLS, AUTH is safe as is.
             "auth_require_tls": auth_require_tls and not implicit_tls,
             "authenticator": self._handler.authenticator,
+            # aiosmtpd reads a PROXY header (v1 or v2) before its greeting, if one comes in time
+            "proxy_protocol_timeout": _PROXY_TIMEOUT if proxy_protocol else None,
+            "xclient": xclient,
         }
         self._protocol: type[_SMTP] = _LMTP if lmtp else _SMTP
         self._controller: _Controller | _UnixController | None = None
@@ -194,6 +210,16 @@ class _Controller(Controller):
     def factory(self) -> SMTP:
         return self._protocol(self.handler, **self.SMTP_kwargs)
 
+    def _trigger_server(self) -> None:
+        """aiosmtpd's start-up probe, which reads the greeting: behind a PROXY header when
+        one is expected, else the server waits for it and the probe for a second."""
+        if self.SMTP_kwargs.get("proxy_protocol_timeout") is None:
+            super()._trigger_server()
+            return
+        with socket.create_connection((self.hostname, self.port), 1.0) as probe:
+            probe.sendall(proxy_v1(None, None))
+            probe.recv(1024)
+
     def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
         return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
 
@@ -210,6 +236,11 @@ class _UnixController(UnixSocketController):
 
     factory = _Controller.factory
 
+
+_XCLIENT = "XCLIENT " + " ".join(ATTRIBUTES)
+"""XCLIENT's EHLO line: every attribute Postfix knows."""
+_PROXY_TIMEOUT = 10.0
+"""How long a connection may take to send its PROXY header."""
 
 _BDAT = re.compile(r"(\d+)(?: +(LAST))?", re.IGNORECASE)
 _BINARYMIME = re.compile(r"(?<=\s)BODY=BINARYMIME(?=\s|$)", re.IGNORECASE)
@@ -230,10 +261,10 @@ class _Envelope(Envelope):
 
 
 class _SMTP(SMTP):
-    """aiosmtpd's SMTP with CHUNKING and BINARYMIME (RFC 3030, which aiosmtpd lacks) and
-    PIPELINING (aiosmtpd reads and answers commands in order already); it refuses STARTTLS
-    inside TLS like Postfix, where aiosmtpd would start a second handshake inside the first
-    one and drop the connection."""
+    """aiosmtpd's SMTP with CHUNKING and BINARYMIME (RFC 3030, which aiosmtpd lacks),
+    PIPELINING (aiosmtpd reads and answers commands in order already) and, when asked
+    (``xclient``), Postfix's XCLIENT; it refuses STARTTLS inside TLS like Postfix, where
+    aiosmtpd would start a second handshake inside the first one and drop the connection."""
 
     EXTENSIONS = ("PIPELINING", "CHUNKING", "BINARYMIME")
     """What this class adds to aiosmtpd's EHLO reply (the handler lists them)."""
@@ -243,6 +274,40 @@ class _SMTP(SMTP):
     def _create_envelope(self) -> _Envelope:
         return _Envelope()
 
+    def __init__(self, handler: DemoHandler, *, xclient: bool = False, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.xclient = xclient
+
+    @syntax("XCLIENT attribute=value [...]", when="xclient")
+    async def smtp_XCLIENT(self, arg: str) -> None:
+        """Postfix's XCLIENT: note the attributes (xtext-decoded) and start the session over
+        with a new greeting, as Postfix does: the client must EHLO again."""
+        assert self.session is not None
+        if not self.xclient:  # `when` above only keeps it out of HELP
+            await self.push('500 Error: command "XCLIENT" not recognized')
+            return
+        if self.envelope is not None and self.envelope.mail_from is not None:
+            await self.push("503 5.5.1 Error: MAIL transaction in progress")
+            return
+        try:
+            attributes = parse_xclient(arg or "")
+        except CommandError as error:
+            await self.push(f"501 5.5.4 {error}")
+            return
+        unknown = [name for name, _ in attributes if name not in ATTRIBUTES]
+        if not attributes:
+            await self.push("501 5.5.4 Syntax: XCLIENT attribute=value [...]")
+            return
+        if unknown:
+            await self.push(f"501 5.5.4 Bad XCLIENT attribute name: {' '.join(unknown)}")
+            return
+        told: dict[str, str] = getattr(self.session, "xclient", {})
+        self.session.xclient = told | dict(attributes)  # type: ignore[attr-defined]
+        self.session.host_name = None  # the session starts over: EHLO again
+        self.session.extended_smtp = False
+        self.envelope = self._create_envelope()
+        await self.push(f"220 {self.hostname} {self.__ident__}")
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Turn Nagle's algorithm off, as asyncio does only on sockets it made itself (not
         on those accepted from the one bound in ``_listen``): aiosmtpd writes a reply a
@@ -251,7 +316,12 @@ class _SMTP(SMTP):
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        previous = self.session
         super().connection_made(transport)
+        if previous is not None:  # after STARTTLS: a new session, for the client as told
+            self.session.proxy_data = previous.proxy_data
+            if hasattr(previous, "xclient"):
+                self.session.xclient = previous.xclient  # type: ignore[attr-defined]
 
     @syntax("STARTTLS", when="tls_context")
     async def smtp_STARTTLS(self, arg: str) -> None:
@@ -366,6 +436,10 @@ def describe(message: ReceivedMessage) -> str:
     subject = BytesHeaderParser(policy=default_policy).parsebytes(message.data)["subject"]
     if subject is not None:
         line += " Subject: " + " ".join(str(subject).split())
+    if message.proxied is not None:
+        line += f"; client (PROXY): {message.proxied}"
+    if message.xclient:
+        line += "; XCLIENT " + " ".join(f"{name}={value}" for name, value in message.xclient)
     return line
 
 
@@ -378,12 +452,14 @@ def serve(
     lmtp: bool = False,
     unix_path: str | None = None,
     stdio: bool = False,
+    proxy_protocol: bool = False,
 ) -> None:
-    """Run a demo server with a self-signed certificate until KeyboardInterrupt, echoing
-    where it listens and one line per message received (as :func:`describe` has it: ``echo``
-    makes it safe to print); ``lmtp`` serves LMTP. It listens on ``unix_path`` if given;
-    with ``stdio`` it speaks on stdin and stdout for one session instead (``echo`` must
-    then not write to stdout)."""
+    """Run a demo server with a self-signed certificate (and XCLIENT) until
+    KeyboardInterrupt, echoing where it listens and one line per message received (as
+    :func:`describe` has it: ``echo`` makes it safe to print); ``lmtp`` serves LMTP,
+    ``proxy_protocol`` expects a PROXY header on each connection. It listens on
+    ``unix_path`` if given; with ``stdio`` it speaks on stdin and stdout for one session
+    instead (``echo`` must then not write to stdout)."""
     server = EmbeddedServer(
         host,
         port,
@@ -391,6 +467,8 @@ def serve(
         on_message=lambda m: echo(describe(m)),
         lmtp=lmtp,
         unix_path=unix_path,
+        proxy_protocol=proxy_protocol,
+        xclient=True,
     )
     if stdio:
         asyncio.run(server.serve_stdio())
@@ -403,6 +481,8 @@ def serve(
             where = f"unix:{unix_path}" if unix_path else format_host(host, server.port)
             mode = "implicit TLS" if implicit_tls else "STARTTLS"
             mode = f"LMTP, {mode}" if lmtp else mode
+            if proxy_protocol:
+                mode += ", a PROXY header first"
             echo(
                 f"Listening on {where} ({mode}); log in as {credentials} "
                 f"(OAUTHBEARER: {tokens}); "

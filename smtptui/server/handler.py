@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiosmtpd.lmtp import LMTP
+from aiosmtpd.proxy_protocol import ProxyData
 from aiosmtpd.smtp import (
     MISSING,
     SMTP,
@@ -72,6 +73,11 @@ class ReceivedMessage:
     authenticated_as: str | None
     tls: bool
     received_at: dt.datetime
+    proxied: str | None = None
+    """The client a PROXY header told of (``192.0.2.1:5555``; ``unknown`` for UNKNOWN or
+    LOCAL), None without one."""
+    xclient: tuple[tuple[str, str], ...] = ()
+    """The attributes XCLIENT set, in the order sent, their values xtext-decoded."""
 
 
 class DemoHandler:
@@ -210,6 +216,12 @@ class DemoHandler:
         session.host_name = hostname
         return [*responses[:-1], *(f"250-{name}" for name in self.extensions), responses[-1]]
 
+    async def handle_PROXY(
+        self, server: SMTP, session: Session, envelope: Envelope, proxy_data: ProxyData
+    ) -> bool:
+        """Take every valid PROXY header (aiosmtpd keeps it as ``session.proxy_data``)."""
+        return True
+
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
@@ -269,6 +281,8 @@ class DemoHandler:
             authenticated_as=session.auth_data if session.authenticated else None,
             tls=transport is not None and transport.get_extra_info("ssl_object") is not None,
             received_at=dt.datetime.now(dt.UTC),
+            proxied=_proxied(session),
+            xclient=tuple(getattr(session, "xclient", {}).items()),
         )
         try:
             self.store(message)
@@ -332,6 +346,15 @@ def _parse_xoauth2(blob: bytes) -> tuple[str, str]:
     )
     scheme, _, token = fields.get("auth", "").partition(" ")
     return fields.get("user", ""), token if scheme.lower() == "bearer" else ""
+
+
+def _proxied(session: Session) -> str | None:
+    data: ProxyData | None = getattr(session, "proxy_data", None)
+    if data is None:
+        return None
+    if data.src_addr is None:
+        return "unknown"
+    return _format_peer((str(data.src_addr), data.src_port))
 
 
 def _format_peer(peer: object) -> str:

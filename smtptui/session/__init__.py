@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         StartTls,
         Stop,
         Verify,
+        Xclient,
     )
     from smtptui.session.controller import SessionController, Update
     from smtptui.session.exits import Exit
@@ -127,6 +128,7 @@ __all__ = [
     "Update",
     "Verify",
     "VerifyMode",
+    "Xclient",
     "as_python",
     "as_run",
     "as_swaks",
@@ -206,6 +208,7 @@ _HOMES = {
     "Update": "smtptui.session.controller",
     "Verify": "smtptui.session.actions",
     "VerifyMode": "smtptui.engine.tls",
+    "Xclient": "smtptui.session.actions",
     "as_python": "smtptui.session.recipe",
     "as_run": "smtptui.session.recipe",
     "as_swaks": "smtptui.session.recipe",

@@ -150,6 +150,17 @@ class Raw:
 
 
 @dataclass(frozen=True, slots=True)
+class Xclient:
+    """Postfix's XCLIENT: act as the client the attributes name (ADDR, NAME, HELO, …); the
+    server answers with a new 220 greeting, and EHLO is needed again. No attributes: the
+    settings' (``xclient``). ``force`` sends those the server did not advertise."""
+
+    attributes: tuple[tuple[str, str], ...] = ()
+    force: bool = False
+    label: ClassVar[str] = "XCLIENT"
+
+
+@dataclass(frozen=True, slots=True)
 class Quit:
     label: ClassVar[str] = "QUIT"
 
@@ -257,10 +268,11 @@ Action = (
     | SendMessage
     | Pipeline
     | SendBdat
+    | Xclient
     | RunAll
 )
 
-READS_SETTINGS = (Connect, Ehlo, Helo, Authenticate, RunAll)
+READS_SETTINGS = (Connect, Ehlo, Helo, Authenticate, Xclient, RunAll)
 """The actions that read the session's settings when they run (the server, the EHLO name,
 the credentials): a UI puts what its fields say into the settings before each of them."""
 

@@ -57,6 +57,7 @@ from smtptui.session.actions import (
     StartTls,
     Stop,
     Verify,
+    Xclient,
 )
 from smtptui.session.exits import Exit, failed_stage
 from smtptui.session.settings import Security, SessionSettings
@@ -325,6 +326,8 @@ class SessionController:
         STARTTLS to AUTH, which needs it), and a stop keeps the steps up to its own."""
         greet: Ehlo | Helo = Helo() if action.helo else Ehlo()
         steps: list[tuple[Stop, Action]] = [(Stop.CONNECT, Connect()), (Stop.EHLO, greet)]
+        if self.settings.xclient:  # as the client it names, from its new greeting on
+            steps += [(Stop.EHLO, Xclient()), (Stop.EHLO, greet)]
         if self.settings.security is Security.STARTTLS:
             steps += [(Stop.TLS, StartTls()), (Stop.AUTH, greet)]
         if self.settings.username:
@@ -438,6 +441,8 @@ class SessionController:
             case SendBdat(message=message, chunk_size=chunk_size):
                 await client.bdat_message(message, chunk_size or DEFAULT_CHUNK_SIZE)
                 return self._judge_message(action, client)
+            case Xclient(attributes=attributes, force=force):
+                await client.xclient(attributes or self.settings.xclient_attributes, force=force)
         return self._judge(action)
 
     def _unadvertised(self, action: Action, client: SMTPClient) -> bool:
@@ -518,6 +523,7 @@ class SessionController:
             family=settings.family,
             via=settings.via,
             pipe=settings.pipe,
+            proxy_header=settings.proxy_header,
         )
         self._client = client
         self._detach = client.add_listener(self._on_event)

@@ -56,6 +56,12 @@ _COMMANDS: dict[str, str] = {
     "VRFY": "VRFY asks whether an address is a mailbox here (servers often answer 252 or refuse)",
     "EXPN": "EXPN asks the server to list the members of a mailing list (usually disabled)",
     "HELP": "HELP asks the server for help text, on the command named if any",
+    "XCLIENT": "XCLIENT (Postfix) asks the server to act as if the client were the one these "
+    "attributes name (ADDR, NAME, HELO, …); it answers with a new 220 greeting, and the "
+    "session starts again: now EHLO again",
+    "PROXY": "The PROXY protocol header (HAProxy), sent before the greeting as a load balancer "
+    "does: it names the client and the address it reached; a server not expecting one "
+    "refuses it as a command",
 }
 
 _PARAMETERS: dict[str, tuple[str, str]] = {

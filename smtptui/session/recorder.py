@@ -80,6 +80,8 @@ def _sent(event: Sent) -> Entry:
             chunk=event.kind is SentKind.CHUNK,
             command=command,
         )
+    if event.kind is SentKind.PROXY:  # binary in v2: shown in words, its bytes kept
+        return Entry(EntryKind.SENT, event.time, wall_clock(event.time), event.note, data)
     sasl = event.kind is SentKind.SASL or (command is not None and command.sasl)
     secret = split_secret(data, sasl_due=sasl)
     text = display_line(data)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
 from smtptui.engine.hosts import SMTP_PORT, default_port, parse_host, unix_path
 from smtptui.engine.tls import VerifyMode, check_ciphers, tls_version
 from smtptui.engine.transport import Route
 from smtptui.protocol.commands import check
 from smtptui.protocol.errors import CommandError
+from smtptui.protocol.proxy import ProxyHeader
+from smtptui.protocol.xclient import Attribute, parse_attribute
 
 PASSWORD_VARIABLE = "SMTPTUI_PASSWORD"
 """Where ``smtptui run`` (and the scripts a session is written as) find the password before
@@ -100,6 +103,11 @@ class SessionSettings:
     family: int | None = None  # 4 or 6: TCP over that IP version only
     via: str | None = None  # a proxy: socks5://[user:pass@]host:port, socks4a://, http://
     pipe: str | None = None  # a command whose stdin and stdout carry the session (no host)
+    # PROXY protocol and XCLIENT (issue 16): checked by proxy_header and xclient_attributes
+    proxy_protocol: str | None = None  # "v1" or "v2": a PROXY header before the greeting
+    proxy_source: str | None = None  # "ADDR:PORT" the header names (None: the real one)
+    proxy_dest: str | None = None  # "ADDR:PORT" the header names (None: the real one)
+    xclient: tuple[str, ...] = ()  # "NAME=VALUE" each: XCLIENT after the first EHLO
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "security", Security(self.security))
@@ -139,6 +147,7 @@ class SessionSettings:
                 raise CommandError(label, "must be more than 0 seconds")
         if self.mechanism is not None and not self.mechanism.strip():
             raise CommandError("mechanism", "is empty; leave it unset to choose automatically")
+        self.proxy_header, self.xclient_attributes  # noqa: B018 (checked now, named if bad)
 
     @property
     def implicit_tls(self) -> bool:
@@ -166,6 +175,28 @@ class SessionSettings:
         if self.pipe is not None and (self.mx_domain is not None or host):
             raise CommandError("pipe", "runs a command instead of connecting: give no host")
         return Route(host, port, self.source_address, self.family, self.via, self.pipe)
+
+    @property
+    def proxy_header(self) -> ProxyHeader | None:
+        """The PROXY header to send, if ``proxy_protocol`` asks for one; a source or
+        destination without it is an error (it would be told to no one)."""
+        if self.proxy_protocol is None:
+            told = (("proxy source", self.proxy_source), ("proxy dest", self.proxy_dest))
+            for label, value in told:
+                if value:
+                    raise CommandError(label, "needs the PROXY protocol version (v1 or v2)")
+            return None
+        version = _PROXY_VERSIONS.get(self.proxy_protocol.strip().lower())
+        if version is None:
+            raise CommandError("proxy protocol", f"must be v1 or v2, not {self.proxy_protocol!r}")
+        source = _proxy_address("proxy source", self.proxy_source)
+        dest = _proxy_address("proxy dest", self.proxy_dest)
+        return ProxyHeader(version, source, dest)
+
+    @property
+    def xclient_attributes(self) -> tuple[Attribute, ...]:
+        """``xclient`` as (NAME, VALUE) pairs; a pair not written NAME=VALUE is named."""
+        return tuple(parse_attribute(text, "xclient") for text in self.xclient)
 
     def address(self) -> tuple[str, int]:
         """The host and port to connect to, by the rule above (a host routed by MX has
@@ -200,6 +231,22 @@ def mx_domain(host: str) -> str | None:
         if isinstance(error, CommandError):
             text = text.removeprefix(f"{error.field}: ")
         raise CommandError("host", text) from None
+
+
+_PROXY_VERSIONS: dict[str, Literal[1, 2]] = {"v1": 1, "1": 1, "v2": 2, "2": 2}
+
+
+def _proxy_address(label: str, text: str | None) -> tuple[str, int] | None:
+    """``ADDR:PORT`` (``[v6]:PORT``) for the PROXY header; None for the real one."""
+    if not text:
+        return None
+    try:
+        host, port = parse_host(text, 0)
+        if not port:
+            raise ValueError(f"{text!r}: write ADDR:PORT, such as 192.0.2.1:5555")
+    except ValueError as error:
+        raise CommandError(label, str(error)) from None
+    return host, port
 
 
 def _check_name(label: str, name: str | None) -> None:

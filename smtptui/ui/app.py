@@ -64,6 +64,7 @@ from smtptui.session import (
     Transcript,
     Update,
     Verify,
+    Xclient,
     suggestions,
 )
 from smtptui.session.advice import STEP_KEYS, key_name
@@ -108,6 +109,7 @@ STEPS: tuple[tuple[str, str, str, str], ...] = (
     ("ctrl+g", "vrfy", "VRFY", "VRFY the first recipient"),
     ("ctrl+b", "expn", "EXPN", "EXPN the first recipient (a mailing list)"),
     ("ctrl+l", "smtp_help", "HELP", "HELP: ask the server for help"),
+    ("alt+x", "xclient", "XCLIENT", "XCLIENT: act as the client the Connection pane names"),
 )
 """Every step: one key, in the footer (function keys) and the command palette."""
 
@@ -125,6 +127,7 @@ _SIMPLE_STEPS: dict[str, Callable[[], Action]] = {
     "rset": Reset,
     "noop": Noop,
     "smtp_help": Help,
+    "xclient": Xclient,
 }
 """Steps that take nothing from the panes; the others have a ``_build_<step>`` method."""
 

@@ -205,12 +205,17 @@ SAMPLES: dict[str, tuple[object, str, object]] = {
     "pipe": ("exim -bh 192.0.2.1", "smtptui serve --stdio", "cat"),
     "source": ("192.0.2.1", "192.0.2.2", "2001:db8::1"),
     "family": (4, "6", 4),
+    "proxy_protocol": ("v1", "v2", "v1"),
+    "proxy_source": ("192.0.2.1:1", "192.0.2.2:2", "[2001:db8::3]:3"),
+    "proxy_dest": ("198.51.100.1:25", "198.51.100.2:25", "198.51.100.3:25"),
+    "xclient": (("ADDR=192.0.2.7",), "ADDR=192.0.2.8 NAME=env.example", ("NAME=p.example",)),
 }
 EXPECTED_FROM_ENVIRONMENT = {
     "port": 2526,
     "lmtp": False,
     "family": 6,
     "recipients": ("e@example.org", "f@example.org"),
+    "xclient": ("ADDR=192.0.2.8", "NAME=env.example"),
 }
 
 

@@ -212,8 +212,8 @@ def test_a_decoded_value_is_made_visible() -> None:
 
 
 def test_an_unknown_command() -> None:
-    [entry] = record(sent(b"XCLIENT ADDR=192.0.2.1\r\n", SentKind.RAW))
-    assert explanation(entry) == ["XCLIENT: not a command smtptui describes; see the reply"]
+    [entry] = record(sent(b"XFORWARD ADDR=192.0.2.1\r\n", SentKind.RAW))
+    assert explanation(entry) == ["XFORWARD: not a command smtptui describes; see the reply"]
 
 
 def test_secrets_are_explained_without_showing_them() -> None:

@@ -33,6 +33,7 @@ _VERIFY = {
 _VERSIONS = {"": "any", **{version: f"TLS {version}" for version in TLS_VERSIONS}}
 _PROTOCOLS = {"smtp": "SMTP", "lmtp": "LMTP (RFC 2033)"}
 _FAMILY = {"": "either", "4": "IPv4 only", "6": "IPv6 only"}
+_PROXY = {"": "none", "v1": "v1 (text)", "v2": "v2 (binary)"}
 _NO_SNI = "-"
 """What the SNI field holds for "send no SNI" (empty is the default: the host)."""
 _CONNECT_TIMEOUT = SessionSettings.connect_timeout
@@ -43,13 +44,14 @@ class ConnectionPane(FormPane):
     """Host (or ``@domain``, to route by MX), port, the DNS server that routing asks,
     security, verification, EHLO name and timeouts; the rest of TLS (client
     certificate, SNI, verify name, versions, ciphers) in a section that opens, the
-    protocol (SMTP or LMTP) in another, and the way to the server (a proxy, a command's
-    pipe, the source address, IPv4 or IPv6) in a third; Connect and Disconnect."""
+    protocol (SMTP or LMTP) in another, the way to the server (a proxy, a command's pipe,
+    the source address, IPv4 or IPv6) in a third, and a PROXY header and XCLIENT's
+    attributes in a fourth; Connect and Disconnect."""
 
     DEFAULT_CSS = """
     ConnectionPane {
         & #connect-timeout, & #reply-timeout { width: 6; }
-        & #tls-options, & #protocol-options, & #transport {
+        & Collapsible {
             padding: 0;
             border: none;
             background: transparent;
@@ -104,6 +106,11 @@ class ConnectionPane(FormPane):
                 yield field("Pipe", text_input("pipe", "pipe", "a command, instead of a host"))
                 yield field("Source", text_input("source", "source", "any local address"))
                 yield field("IP version", select("family", "family", _FAMILY))
+            with Collapsible(title="PROXY / XCLIENT", id="proxy-options"):
+                yield field("PROXY header", select("proxy-protocol", "proxy protocol", _PROXY))
+                yield field("Source", text_input("proxy-source", "proxy source", "ADDR:PORT"))
+                yield field("Destination", text_input("proxy-dest", "proxy dest", "ADDR:PORT"))
+                yield field("XCLIENT", text_input("xclient", "xclient", "NAME=VALUE …"))
         with Horizontal(classes="buttons"):
             yield Button("Connect", id="connect", variant="primary", compact=True)
             yield Button("Disconnect", id="disconnect", compact=True)
@@ -142,12 +149,23 @@ class ConnectionPane(FormPane):
         self.text("pipe", settings.pipe or "")
         self.text("source", settings.source_address or "")
         self.query_one("#family", Select).value = str(settings.family or "")
+        self.query_one("#proxy-protocol", Select).value = settings.proxy_protocol or ""
+        self.text("proxy-source", settings.proxy_source or "")
+        self.text("proxy-dest", settings.proxy_dest or "")
+        self.text("xclient", " ".join(settings.xclient))
         self._show_port()
 
     def apply(self, settings: SessionSettings) -> SessionSettings:
         """``settings`` with this pane's values; raises :class:`CommandError` naming a bad
         field (the fields keep what was typed)."""
         sni = self.text("sni").strip()
+        settings = replace(
+            settings,
+            proxy_protocol=self.choice("proxy-protocol") or None,
+            proxy_source=self.text("proxy-source").strip() or None,
+            proxy_dest=self.text("proxy-dest").strip() or None,
+            xclient=tuple(self.text("xclient").split()),
+        )
         return replace(
             settings,
             host=self.text("host").strip(),
@@ -173,7 +191,7 @@ class ConnectionPane(FormPane):
         )
 
     def focus_field(self, name: str) -> bool:
-        """Open the TLS options or the Transport section first when the field is in it."""
+        """Open the section (TLS options, Transport, PROXY / XCLIENT) the field is in first."""
         for section in self.query(Collapsible):
             if any(widget.name == name for widget in section.query(Widget)):
                 section.collapsed = False
