@@ -325,7 +325,8 @@ class SMTPClient:
         self._reset_connection()
         self._loop = loop = asyncio.get_running_loop()
         self._started = time.monotonic()
-        self._emit(Connecting(host, port, self.implicit_tls, self._started, route.describe()))
+        way = route.describe()
+        self._emit(Connecting(host, port, self.implicit_tls, self._started, way, self.lmtp))
         context = self._tls_context() if self.implicit_tls else None
         self._io_step = "connect"
         try:  # the wire hands the transport over: _on_made

@@ -42,13 +42,15 @@ class WireEvent:
 @dataclass(frozen=True, slots=True)
 class Connecting:
     """A connection is asked for; ``route`` says the way, as the transcript's first line
-    does ("to mx:25 via socks5://proxy:1080", "through `exim -bh 10.0.0.1`")."""
+    does ("to mx:25 via socks5://proxy:1080", "through `exim -bh 10.0.0.1`"); ``lmtp``:
+    to speak LMTP."""
 
     host: str
     port: int
     implicit_tls: bool
     time: float
     route: str = ""
+    lmtp: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -527,7 +527,8 @@ class SessionController:
         )
         self._client = client
         self._detach = client.add_listener(self._on_event)
-        self._set(address=settings.route(host, port).where)
+        where = settings.route(host, port).where
+        self._set(address=f"{where} (LMTP)" if settings.lmtp else where)
         await client.connect(host, port)
 
     async def _connect_by_mx(self, domain: str, unverified: bool) -> None:

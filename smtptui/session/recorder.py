@@ -40,8 +40,9 @@ FLAG_OUT_OF_ORDER = "out of order"
 def entry(event: ClientEvent) -> Entry | None:
     """The entry for ``event``; none for a raw wire chunk."""
     match event:
-        case Connecting(host=host, port=port, implicit_tls=implicit_tls, route=route):
-            how = " with implicit TLS" if implicit_tls else ""
+        case Connecting(host=host, port=port, implicit_tls=implicit_tls, route=route, lmtp=lmtp):
+            how = " to speak LMTP" if lmtp else ""
+            how += " with implicit TLS" if implicit_tls else ""
             way = route or f"to {format_host(host, port)}"
             return _info(event.time, f"Connecting {way}{how}…")
         case Connected(host=host, port=port, peer=peer, elapsed=elapsed):

@@ -60,6 +60,9 @@ async def test_a_run_counts_each_recipients_reply_to_the_message(
     assert set(outcome.refused) == {"unknown@example.org", "full@example.org"}
     sent = [entry.text for entry in controller.transcript if entry.kind is EntryKind.SENT]
     assert sent[0] == "LHLO client.example"
+    where = f"127.0.0.1:{lmtp_server.port}"
+    assert controller.transcript[0].text == f"Connecting to {where} to speak LMTP…"
+    assert controller.state.address == f"{where} (LMTP)"  # the status line's
     assert for_notes(controller) == [
         ("250 2.0.0 <bob@example.org> Ok: queued as 0000000001", "for bob@example.org"),
         ("452 4.2.2 <full@example.org> Mailbox is full", "for full@example.org"),
