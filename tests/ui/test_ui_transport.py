@@ -20,6 +20,7 @@ from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.status import StatusBar
 
 from support.pilot import choose, step
+from support.proxies import proxy
 
 SIZE = (120, 40)
 STDIO = f"{shlex.quote(sys.executable)} -m smtptui serve --stdio"
@@ -58,6 +59,26 @@ async def test_connect_through_a_pipe_from_the_transport_section() -> None:
         assert app.controller.state.phase is Phase.EHLO
         assert connecting(app) == f"Connecting through `{STDIO}`…"
         assert f"`{STDIO}`" in str(app.query_one(StatusBar).render())
+
+
+async def test_connect_through_a_socks5_proxy_with_a_password(
+    make_server: Callable[..., EmbeddedServer],
+) -> None:
+    """The Via proxy field, a real SOCKS5 proxy (pproxy) that wants a user and password:
+    the password takes the connection, and is shown nowhere."""
+    server = make_server(starttls=False)
+    with proxy("socks5", "user:secret") as url:
+        app = SmtpTui(SessionSettings(helo_name="client.example"), show_timing=False)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(ConnectionPane)
+            pane.text("host", f"127.0.0.1:{server.port}")
+            pane.text("via", url.replace("://", "://user:secret@"))
+            await step(pilot, "f2", "f3")
+            assert app.controller.state.phase is Phase.READY
+            shown = connecting(app)
+            status = str(app.query_one(StatusBar).render())
+    assert shown.startswith(f"Connecting to 127.0.0.1:{server.port} via socks5://user@")
+    assert "secret" not in shown and "secret" not in status
 
 
 async def test_transport_fields_load_and_apply() -> None:
