@@ -72,7 +72,7 @@ from smtptui.session.export import ExportFormat, default_filename, write_export
 from smtptui.session.recipe import RENDERERS, Recipe, write_recipe
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.commandline import CommandLine
-from smtptui.ui.dialog import ConfirmScreen, EndMessageScreen, PasswordScreen
+from smtptui.ui.dialog import ClearScreen, ConfirmScreen, EndMessageScreen, PasswordScreen
 from smtptui.ui.export import FORMATS, ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.messages import RunAction
@@ -582,9 +582,18 @@ class SmtpTui(ThemedApp):
             return None
 
     def action_clear_transcript(self) -> None:
-        """Forget the entries of the transcript shown."""
-        self.controller.transcripts[self._showing - 1].clear()
-        self._view.clear()
+        """Forget the entries of the transcript shown, once the user says so: they cannot
+        be brought back."""
+        transcript = self.controller.transcripts[self._showing - 1]
+        if not len(transcript):
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "clear":
+                transcript.clear()
+                self._view.clear()
+
+        self.push_screen(ClearScreen(len(transcript), transcript.unsaved), answered)
 
     async def action_quit(self) -> None:
         """Quit; first offer to export entries that were never exported."""
@@ -802,7 +811,9 @@ class SmtpTui(ThemedApp):
             self.action_open_profile,
         )
         yield SystemCommand(
-            "Transcript: Clear", "Forget the entries shown", self.action_clear_transcript
+            "Transcript: Clear…",
+            "Forget the entries shown (asks first)",
+            self.action_clear_transcript,
         )
         for fmt in RENDERERS:
             yield SystemCommand(

@@ -170,3 +170,28 @@ class EndMessageScreen(ChoiceDialog):
                 yield Button("End it with .", id="end", variant="primary", compact=True)
                 yield Button("Drop the connection", id="drop", variant="error", compact=True)
                 yield Button("Keep typing", id="keep", compact=True)
+
+
+class ClearScreen(ChoiceDialog):
+    """Before the transcript shown is cleared: its entries go for good, so "clear" them, or
+    "keep" them (also Esc); ``unsaved`` of them were never exported."""
+
+    AUTO_FOCUS = "#keep"
+    BINDINGS = [Binding("escape", "dismiss('keep')", "Keep them")]
+
+    def __init__(self, count: int, unsaved: int) -> None:
+        super().__init__()
+        self.count, self.unsaved = count, unsaved
+
+    def compose(self) -> ComposeResult:
+        entries = "1 entry" if self.count == 1 else f"{self.count} entries"
+        never = f" {self.unsaved} of them were never exported (Ctrl+S saves them)." * bool(
+            self.unsaved
+        )
+        with Vertical() as dialog:
+            dialog.border_title = "Clear the transcript?"
+            dialog.border_subtitle = "Esc keeps them"
+            yield Static(f"The {entries} shown will be gone for good.{never}")
+            with Horizontal(classes="buttons"):
+                yield Button("Clear", id="clear", variant="error", compact=True)
+                yield Button("Keep them", id="keep", variant="primary", compact=True)
