@@ -20,8 +20,8 @@ from typing import Any
 
 from smtptui.engine.chain import check_chain
 from smtptui.engine.dane import Tlsa
-from smtptui.engine.hosts import SMTP_PORT, SMTPS_PORT, format_host, is_address
-from smtptui.engine.mx import host_addresses, parse_nameserver, target_domain
+from smtptui.engine.hosts import SMTPS_PORT, format_host, is_address
+from smtptui.engine.mx import host_addresses, target_domain
 from smtptui.engine.probe import PortProbe, PortSecurity, probe_port
 from smtptui.engine.tls import TlsInfo, VerifyMode, certificate_names, names_match
 from smtptui.engine.tls_versions import VersionResult, probe_versions
@@ -345,25 +345,17 @@ async def tls_report(
     security = PortSecurity(security)
     if security is PortSecurity.PLAIN:
         raise CommandError("security", "a TLS report needs STARTTLS or implicit TLS")
-    routed = "@" in host
-    if routed:
-        try:
-            domain = target_domain(host)
-        except CommandError as error:
-            raise CommandError("host", str(error).removeprefix("domain: ")) from None
-    elif domain:
-        domain = target_domain(domain)
     settings = SessionSettings(
-        host="" if routed else host,
+        host=host,
         port=port,
         security=Security(security.value),
         sni=sni,
         cafile=cafile,
         connect_timeout=timeout,
-    )
-    if nameserver is not None:
-        parse_nameserver(nameserver)
-    target = await _locate(settings, domain or "", routed, nameserver, timeout)
+        nameserver=nameserver,
+    )  # checks every argument, @domain and the nameserver too, naming the culprit
+    domain = settings.mx_domain or (target_domain(domain) if domain else "")
+    target = await _locate(settings, domain, timeout)
     host, address, port, unknown = target.host, target.address, target.port, target.error
     if target.mx is not None and target.mx.level is Level.FAIL:  # no host to report on
         probe = PortProbe(host, port, security, error=unknown)
@@ -387,12 +379,12 @@ async def tls_report(
         probe,
         versions,
         now or datetime.now(UTC),
-        nameserver,
-        cafile,
-        tlsa,
-        domain or "",
-        target.mx_names,
-        policy_file,
+        nameserver=nameserver,
+        cafile=cafile,
+        tlsa=tlsa,
+        domain=domain or "",
+        mx_names=target.mx_names,
+        policy_file=policy_file,
     )
     judged = [target.mx] + [judge(seen) for judge in SECTIONS]
     judged += await asyncio.gather(*(look(seen) for look in LOOKS))
@@ -414,20 +406,16 @@ class _Target:
     error: str = ""
 
 
-async def _locate(
-    settings: SessionSettings,
-    domain: str,
-    routed: bool,
-    nameserver: str | None,
-    timeout: float,
-) -> _Target:
-    """The host to report on: the settings' host, looked up in ``nameserver`` when one is
-    named; or, ``routed``, ``domain``'s first MX host with an address (port 25 unless
-    told). ``domain``'s MX names come along, for its MTA-STS policy."""
-    port = settings.port or SMTP_PORT
+async def _locate(settings: SessionSettings, domain: str, timeout: float) -> _Target:
+    """The host to report on: the settings' host, looked up in their nameserver when one
+    is named; or, for a host routed by MX, ``domain``'s first MX host with an address (on
+    the settings' :attr:`~SessionSettings.mx_port`). ``domain``'s MX names come along, for
+    its MTA-STS policy."""
+    nameserver = settings.nameserver
+    port = settings.mx_port
     way = await route(domain, port, nameserver=nameserver, timeout=timeout) if domain else None
     mx_names = tuple(each.name for each in way.found.hosts) if way else ()
-    if routed:
+    if settings.mx_domain is not None:
         assert way is not None
         if way.found.problem or not way.targets:
             return _Target(domain, domain, port, mx_section(way, ""), mx_names, way.found.problem)

@@ -185,9 +185,9 @@ class ClearScreen(ChoiceDialog):
 
     def compose(self) -> ComposeResult:
         entries = "1 entry" if self.count == 1 else f"{self.count} entries"
-        never = f" {self.unsaved} of them were never exported (Ctrl+S saves them)." * bool(
-            self.unsaved
-        )
+        never = ""
+        if self.unsaved:
+            never = f" {self.unsaved} of them were never exported (Ctrl+S saves them)."
         with Vertical() as dialog:
             dialog.border_title = "Clear the transcript?"
             dialog.border_subtitle = "Esc keeps them"
