@@ -565,6 +565,7 @@ def main() -> None:
     smtptui run HOST --to ADDRESS     a whole session, headless, printed like swaks
     smtptui mx DOMAIN                 where mail for a domain goes: MX, PTR, FCrDNS
     smtptui serve                     the embedded server, in the foreground
+    smtptui web [--demo]              the UI in a browser, on 127.0.0.1:8000
     smtptui config path|show          where config.toml is, and what it sets
     smtptui completion bash|zsh|fish  the shell completion script
     """
@@ -600,6 +601,18 @@ def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
     F10 QUIT; F1 lists them all. The password comes from $SMTPTUI_PASSWORD, or F5 asks.
     """
     from smtptui.engine.loop import run
+
+    check_ui_options(demo, theme, options["profile"])
+    if demo:
+        with demo_server() as (_, settings, where):
+            run(demo_app(settings, where, theme=theme).run_async())
+        return
+    run(ui_app(host, theme=theme, **options).run_async())
+
+
+def check_ui_options(demo: bool, theme: str | None, profile: str | None) -> None:
+    """What the UI refuses before it starts (a theme it cannot find, --demo with -P): for
+    ``ui``, and for ``web`` before it serves a tab that would only fail."""
     from smtptui.ui.themes import load_themes
 
     if theme is not None:
@@ -608,13 +621,73 @@ def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
             why = "".join(f"\n  {problem}" for problem in problems)
             known = ", ".join(sorted(themes))
             raise click.BadParameter(f"no theme named {theme!r} (themes: {known}){why}")
-    if demo:
-        if options["profile"] is not None:
-            raise click.UsageError("give --demo or --profile, not both")
-        with demo_server() as (_, settings, where):
-            run(demo_app(settings, where, theme=theme).run_async())
-        return
-    run(ui_app(host, theme=theme, **options).run_async())
+    if demo and profile is not None:
+        raise click.UsageError("give --demo or --profile, not both")
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True},
+    short_help="The UI in a browser, each tab its own app (textual-serve).",
+)
+@click.option(
+    "--host",
+    "bind",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (a loopback one unless --allow-remote).",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Listen on an address others can reach: anyone who can would send mail with this "
+    "app, and its password.",
+)
+@click.argument("ui_args", nargs=-1, type=click.UNPROCESSED, metavar="[UI OPTIONS] [HOST[:PORT]]")
+@click.pass_context
+def web(
+    ctx: click.Context, bind: str, port: int, allow_remote: bool, ui_args: tuple[str, ...]
+) -> None:
+    """Serve the UI in a browser (textual-serve): each tab runs the app `smtptui` with the
+    UI OPTIONS and HOST would open (see: smtptui ui -h), e.g. `smtptui web --demo`.
+
+    Only this machine can reach it unless --allow-remote: the app sends mail and may hold
+    a password.
+    """
+    try:
+        from smtptui.cli_web import is_loopback, serve, tab_command
+    except ModuleNotFoundError as error:
+        missing = (error.name or "").partition(".")[0]
+        raise click.ClickException(
+            f"smtptui web needs textual-serve ({missing} is not installed): "
+            "pip install 'smtptui[web]'"
+        ) from None
+
+    options = ui.make_context("web", list(ui_args), parent=ctx.parent).params
+    check_ui_options(options["demo"], options["theme"], options["profile"])
+    find_profile(options["profile"])
+    host = bind.removeprefix("[").removesuffix("]")
+    if not is_loopback(host):
+        if not allow_remote:
+            raise click.BadParameter(
+                f"{bind} can be reached from other machines, and the app sends mail and may "
+                "hold a password; add --allow-remote if that is what you want",
+                param_hint="'--host'",
+            )
+        click.secho(
+            f"Warning: listening on {bind}, with no login and no TLS: anyone who can reach it "
+            "can send mail with this app.",
+            err=True,
+            fg="red",
+            bold=True,
+        )
+    serve(tab_command(list(ui_args)), host, port)
 
 
 def ui_app(

@@ -73,7 +73,7 @@ def complete(words: str, cword: int) -> list[str]:
         (
             "smtptui ",
             1,
-            ["completion", "config", "mx", "probe", "run", "serve", "tls-report", "ui"],
+            ["completion", "config", "mx", "probe", "run", "serve", "tls-report", "ui", "web"],
         ),
         ("smtptui co", 1, ["completion", "config"]),
         ("smtptui completion ", 2, ["bash", "zsh", "fish"]),

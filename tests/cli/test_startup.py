@@ -85,9 +85,16 @@ def test_run_builds_no_message_and_no_recipe_it_was_not_asked_for(
     assert imported("run", f"127.0.0.1:{server.port}", *args, among=unused) == set()
 
 
-@pytest.mark.parametrize("args", [("--help",), ("run", "--help"), ("serve", "--help")])
+@pytest.mark.parametrize(
+    "args", [("--help",), ("run", "--help"), ("serve", "--help"), ("web", "--help")]
+)
 def test_help_imports_no_ui_no_server(args: tuple[str, ...]) -> None:
     assert not imported(*args) & {"textual", "rich", "aiosmtpd", "cryptography", "platformdirs"}
+
+
+def test_web_imports_textual_serve_only_when_it_serves() -> None:
+    """Its help loads neither textual-serve nor aiohttp: the web command's imports are inside it."""
+    assert imported("web", "--help", among=("textual_serve", "aiohttp", "textual")) == set()
 
 
 def test_tls_report_imports_no_ui_and_no_server(
