@@ -27,6 +27,7 @@ from smtptui.session.visible import visible, visible_tls
 GREETING = "greeting"
 MESSAGE = "message data"
 TLS = "TLS handshake"
+GREETS = frozenset({"EHLO", "HELO", "LHLO"})
 JITTER_MS = 20.0
 """How far apart two latencies must be, besides their ratio, to count: a local reply in 1 ms
 and one in 3 ms are 3x apart and mean nothing."""
@@ -146,7 +147,10 @@ def _sent(entry: Entry, waiting: deque[Step], found: list[Step], number: int) ->
             waiting.append(last)
         return
     verb, _ = split_command(entry.text.encode("utf-8", "surrogatepass"))
-    step = Step(verb or "(empty line)", entry.shown(), number, sent=entry)
+    key = verb or "(empty line)"
+    if verb in GREETS and entry.tls:  # what a server offers inside TLS is another list
+        key += " in TLS"
+    step = Step(key, entry.shown(), number, sent=entry)
     found.append(step)
     waiting.append(step)
 
@@ -207,7 +211,7 @@ def _reply_changes(key: str, a: Entry, b: Entry, threshold: Threshold) -> Iterab
     enhanced_a, enhanced_b = a.reply.enhanced, b.reply.enhanced
     if enhanced_a != enhanced_b:
         yield Change("enhanced code", str(enhanced_a or ""), str(enhanced_b or ""))
-    if key in ("EHLO", "LHLO") and a.reply.code == b.reply.code == 250:
+    if key.split()[0] in ("EHLO", "LHLO") and a.reply.code == b.reply.code == 250:
         yield from _capability_changes(a, b)
     elif _text(a) != _text(b):
         yield Change("text", _text(a), _text(b))
