@@ -132,9 +132,11 @@ def test_swaks_text_round_trips_line_for_line() -> None:
     ("content", "line", "reason"),
     [
         (b'{"kind": "sent"}\n', 1, "missing field 'wall'"),
-        (b'{"kind": "info", "wall": "x"}\n', 1, "Invalid isoformat"),
+        (b'{"kind": "info", "wall": "x", "tls": false, "text": "", "data": ""}', 1, "isoformat"),
         (b"{}\n[1]\n", 1, "missing field 'kind'"),
-        (b'{"kind": "nope"}\n', 1, "'nope' is not a valid EntryKind"),
+        (b'{"kind": "nope", "wall": "", "tls": false, "text": ""}', 1, "not a valid EntryKind"),
+        (b'{"kind": "info", "wall": "", "tls": 1, "text": ""}', 1, "'tls' must not be int"),
+        (b'{"kind": "info", "wall": "", "tls": true, "text": "", "t": true}', 1, "'t' must not"),
         (b"{not json\n", 1, "Expecting property name"),
         (b" -> EHLO x\n<-  250-a\n -> MAIL\n", 2, "a reply's lines end without its last line"),
         (b" -> EHLO x\n\x1b[2Jhello\n", 2, "not a transcript line: '\\x1b[2Jhello'"),
