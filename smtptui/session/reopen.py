@@ -60,11 +60,12 @@ def parse_jsonl(data: bytes, name: str = "<jsonl>") -> list[Transcript]:
     transcripts: dict[int, Transcript] = {}
     pending: dict[int, dict[str, deque[Command]]] = {}  # commands sent, not yet answered
     replies: dict[tuple[bytes, int], Reply] = {}  # a session repeats its replies: parsed once
+    shapes: set[tuple[tuple[str, type], ...]] = set()
     for number, record in zip(numbers, records, strict=True):
         try:
             if not isinstance(record, dict):
                 raise ValueError("not a JSON object")
-            _check(record)
+            _check(record, shapes)
             connection = record.get("connection", 1)
             if connection < 1:
                 raise ValueError("'connection' must be 1 or more")
@@ -119,10 +120,16 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 """The type of each field of an exported entry (others are ignored, as ``hidden``)."""
 _REQUIRED = ("kind", "wall", "tls", "text")
+_KINDS = {str(kind): kind for kind in EntryKind}
 
 
-def _check(record: dict[str, Any]) -> None:
-    """Every field known holds its type (a bool is no number here); the required are there."""
+def _check(record: dict[str, Any], valid: set[tuple[tuple[str, type], ...]]) -> None:
+    """Every field known holds its type (a bool is no number here); the required are there.
+    ``valid`` holds the shapes (keys and their types) already checked: a session's records
+    have a handful, so most records are checked by one look-up."""
+    shape = tuple(zip(record, map(type, record.values()), strict=True))
+    if shape in valid:
+        return
     for key, value in record.items():
         kind = _FIELDS.get(key)
         if kind is None:
@@ -132,6 +139,7 @@ def _check(record: dict[str, Any]) -> None:
     for key in _REQUIRED:
         if key not in record:
             raise KeyError(key)
+    valid.add(shape)
 
 
 def _reason(error: Exception) -> str:
@@ -158,7 +166,9 @@ def _entry(
     replies: dict[tuple[bytes, int], Reply],
 ) -> Entry:
     """One entry from a record :func:`_check` passed."""
-    kind = EntryKind(record["kind"])
+    kind = _KINDS.get(record["kind"])
+    if kind is None:
+        raise ValueError(f"'kind' must be one of {', '.join(_KINDS)}")
     text = record["text"]
     data, redacted = b"", None
     if record.get("redacted") is True:
