@@ -21,6 +21,7 @@ import click
 from smtptui import VERSION_LINE, __version__
 from smtptui.cli_lmtp import lmtp_options
 from smtptui.cli_message import MessageFlags, message_options, stacked
+from smtptui.cli_open import diff_command, open_command
 from smtptui.cli_proxy import (
     PROXY_FLAGS,
     PROXY_KEY_FLAGS,
@@ -565,11 +566,17 @@ def main() -> None:
     smtptui run HOST --to ADDRESS     a whole session, headless, printed like swaks
     smtptui mx DOMAIN                 where mail for a domain goes: MX, PTR, FCrDNS
     smtptui serve                     the embedded server, in the foreground
+    smtptui open FILE                 a saved transcript (.jsonl, .txt, swaks'), read-only
+    smtptui diff A B                  two saved sessions compared step by step
     smtptui web [--demo]              the UI in a browser, on 127.0.0.1:8000
     smtptui config path|show          where config.toml is, and what it sets
     smtptui completion bash|zsh|fish  the shell completion script
     """
     logging.basicConfig(format="%(message)s", handlers=[_LogLines()])
+
+
+main.add_command(open_command)
+main.add_command(diff_command)
 
 
 class _ThemeOption(click.Option):

@@ -208,7 +208,7 @@ class Dialogue:
             return self._sent(Command(END_OF_DATA))
         if phase is Phase.AUTH:
             return self._sent(Command("AUTH", self._mechanism, group, sasl=True))
-        verb, argument = _split(line)
+        verb, argument = split_command(line)
         why = _out_of_order(phase, verb, self)
         if group:  # judged even when out of order, to note a command that ends the group
             grouping = self._grouping(verb)
@@ -347,7 +347,7 @@ class Dialogue:
                 self.features = dict(self.capabilities.features)
 
 
-def _split(line: bytes) -> tuple[str, str]:
+def split_command(line: bytes) -> tuple[str, str]:
     """A command line's verb (upper case) and the argument that names it (see Command)."""
     word, _, rest = line.rstrip(b"\r\n").partition(b" ")
     verb = word.decode("ascii", "replace").upper()

@@ -80,7 +80,7 @@ def to_json(entry: Entry, start: float, *, redact: bool = True) -> dict[str, obj
     one line of it typed after 354; ``chunk``: a BDAT chunk's bytes). A command written in a
     pipelined group has its ``group``; a reply names the command it ``answers``. ``flags``
     and (on TLS entries) ``tls_info`` appear when there are any; a certificate's ``serial``
-    is upper-case hex.
+    is upper-case hex, its ``der`` the certificate itself in base64.
     """
     record: dict[str, object] = {
         "kind": str(entry.kind),
@@ -197,7 +197,9 @@ def tls_json(info: TlsInfo) -> dict[str, object]:
 
 
 def _certificate_json(certificate: CertificateInfo) -> dict[str, object]:
-    return {
+    """A certificate's facts, and its ``der`` (base64) when known, so that the certificate
+    screen can show it again from the file (``smtptui open``)."""
+    record: dict[str, object] = {
         "subject": certificate.subject,
         "issuer": certificate.issuer,
         "sans": list(certificate.sans),
@@ -213,3 +215,6 @@ def _certificate_json(certificate: CertificateInfo) -> dict[str, object]:
         "signature_algorithm": certificate.signature_algorithm,
         "ca_issuers": list(certificate.ca_issuers),
     }
+    if certificate.der:
+        record["der"] = base64.b64encode(certificate.der).decode("ascii")
+    return record

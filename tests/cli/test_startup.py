@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,9 @@ def test_tls_report_imports_no_ui_and_no_server(
     server = make_server()
     found = imported("tls-report", f"127.0.0.1:{server.port}", "--cafile", cafile)
     assert not found & {"textual", "rich", "aiosmtpd", "platformdirs", "tomlkit"}
+
+
+def test_diff_imports_no_ui_and_no_server() -> None:
+    swaks = str(Path(__file__).resolve().parents[1] / "data" / "swaks" / "plain.txt")
+    found = imported("diff", "--no-color", swaks, swaks)
+    assert not found & {"textual", "rich", "aiosmtpd", "cryptography", "dns"}

@@ -1,0 +1,431 @@
+"""Exported transcripts read back: smtptui's JSON Lines, and swaks-style text (smtptui's own
+``.txt`` export and swaks' output), for ``smtptui open`` and ``smtptui diff``.
+
+Every byte of the file is hostile: each entry is made through :class:`Entry`, which makes its
+text visible, and anything that does not parse is a :class:`ReadError` naming the line.
+A JSON Lines file gives back all that the export holds (replies re-parsed from their exact
+bytes, TLS details and the certificates, timings), so exporting it again gives the same
+bytes; swaks text holds only lines, so its entries have no timings and no certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections import deque
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from smtptui.engine.tls import CertificateInfo, TlsInfo
+from smtptui.protocol.dialogue import END_OF_DATA, GREETING, Command, split_command
+from smtptui.protocol.errors import ProtocolError
+from smtptui.protocol.replies import Reply, ReplyParser
+from smtptui.session.transcript import Entry, EntryKind, Transcript
+from smtptui.session.visible import decoded, visible
+
+T = TypeVar("T")
+
+
+class ReadError(Exception):
+    """A file that cannot be read back: ``line`` (from 1; 0 for the whole file) and why."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        where = f"{path}:{line}" if line else path
+        super().__init__(visible(f"{where}: {reason}", one_line=True))
+        self.line = line
+
+
+def read_transcripts(path: Path) -> list[Transcript]:
+    """The transcripts exported to ``path``, JSON Lines or swaks-style text (told apart by
+    the first character); raises :class:`ReadError`, never anything else for a bad file."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ReadError(str(path), 0, error.strerror or str(error)) from None
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    if data.lstrip()[:1] == b"{":
+        return parse_jsonl(data, str(path))
+    return parse_swaks(decoded(data), str(path), mtime)
+
+
+# -- JSON Lines ----------------------------------------------------------------------------
+
+
+def parse_jsonl(data: bytes, name: str = "<jsonl>") -> list[Transcript]:
+    """The transcripts of a JSON Lines export, kept apart by each record's ``connection``."""
+    numbers, records = _records(data, name)
+    transcripts: dict[int, Transcript] = {}
+    pending: dict[int, dict[str, deque[Command]]] = {}  # commands sent, not yet answered
+    replies: dict[tuple[bytes, int], Reply] = {}  # a session repeats its replies: parsed once
+    shapes: set[tuple[tuple[str, type], ...]] = set()
+    for number, record in zip(numbers, records, strict=True):
+        try:
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+            _check(record, shapes)
+            connection = record.get("connection", 1)
+            if connection < 1:
+                raise ValueError("'connection' must be 1 or more")
+            entry = _entry(record, pending.setdefault(connection, {}), replies)
+        except (ValueError, TypeError, KeyError, ProtocolError) as error:
+            raise ReadError(name, number, _reason(error)) from None
+        transcripts.setdefault(connection, Transcript(connection)).append(entry)
+    return [transcripts[number] for number in sorted(transcripts)]
+
+
+def _records(data: bytes, name: str) -> tuple[list[int], list[object]]:
+    """Each line's number and its JSON value: the whole file parsed at once (one call, many
+    times faster), or, when that fails, line by line to name the line that is wrong."""
+    lines = data.split(b"\n")
+    numbers = [number for number, line in enumerate(lines, 1) if line.strip()]
+    try:
+        records = json.loads(b"[" + b",".join(lines[number - 1] for number in numbers) + b"]")
+    except ValueError:
+        records = None
+    if isinstance(records, list) and len(records) == len(numbers):
+        return numbers, records
+    for number in numbers:
+        try:
+            json.loads(lines[number - 1])
+        except ValueError as error:
+            raise ReadError(name, number, _reason(error)) from None
+    raise ReadError(name, 0, "not JSON Lines: one JSON object per line")
+
+
+_NUMBER = (int, float)
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "kind": str,
+    "wall": str,
+    "t": _NUMBER,
+    "tls": bool,
+    "latency": (*_NUMBER, type(None)),
+    "text": str,
+    "code": int,
+    "note": str,
+    "body": bool,
+    "typed": bool,
+    "chunk": bool,
+    "group": int,
+    "answers": str,
+    "recipient": str,
+    "flags": list,
+    "tls_info": dict,
+    "data": (str, type(None)),
+    "encoding": str,
+    "redacted": bool,
+    "connection": int,
+}
+"""The type of each field of an exported entry (others are ignored, as ``hidden``)."""
+_REQUIRED = ("kind", "wall", "tls", "text")
+_KINDS = {str(kind): kind for kind in EntryKind}
+
+
+def _check(record: dict[str, Any], valid: set[tuple[tuple[str, type], ...]]) -> None:
+    """Every field known holds its type (a bool is no number here); the required are there.
+    ``valid`` holds the shapes (keys and their types) already checked: a session's records
+    have a handful, so most records are checked by one look-up."""
+    shape = tuple(zip(record, map(type, record.values()), strict=True))
+    if shape in valid:
+        return
+    for key, value in record.items():
+        kind = _FIELDS.get(key)
+        if kind is None:
+            continue
+        if not isinstance(value, kind) or (value.__class__ is bool and kind is not bool):
+            raise ValueError(f"{key!r} must not be {type(value).__name__}")
+    for key in _REQUIRED:
+        if key not in record:
+            raise KeyError(key)
+    valid.add(shape)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"missing field {error.args[0]!r}"
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8"
+    return str(error) or type(error).__name__
+
+
+def _get(record: dict[str, Any], key: str, kind: type[T], default: T | None = None) -> T:
+    """``record[key]`` if it is a ``kind`` (``default`` when absent and one is given)."""
+    if key not in record and default is not None:
+        return default
+    value = record[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"{key!r} must be {kind.__name__}, not {type(value).__name__}")
+    return value
+
+
+def _entry(
+    record: dict[str, Any],
+    waiting: dict[str, deque[Command]],
+    replies: dict[tuple[bytes, int], Reply],
+) -> Entry:
+    """One entry from a record :func:`_check` passed."""
+    kind = _KINDS.get(record["kind"])
+    if kind is None:
+        raise ValueError(f"'kind' must be one of {', '.join(_KINDS)}")
+    text = record["text"]
+    data, redacted = b"", None
+    if record.get("redacted") is True:
+        redacted = text
+    elif record.get("encoding") == "base64":
+        data = base64.b64decode(_get(record, "data", str), validate=True)
+    else:
+        data = _get(record, "data", str).encode("utf-8", "surrogatepass")
+    body = record.get("body", False)
+    reply = None
+    if "code" in record:
+        key = (data, record["code"])
+        reply = replies.get(key) or replies.setdefault(key, _reply(*key))
+    info = record.get("tls_info")
+    flags = record.get("flags", ())
+    return Entry(
+        kind,
+        float(record.get("t", 0.0)),
+        _when(record["wall"]),
+        text,
+        data,
+        record["tls"],
+        record.get("latency"),
+        reply,
+        redacted=redacted,
+        note=record.get("note", ""),
+        body=body,
+        flags=tuple(_get_item(flag, str, "a flag") for flag in flags),
+        tls_info=None if info is None else tls_info(info),
+        typed=record.get("typed", False),
+        command=_command(record, kind, text, body, waiting),
+        chunk=record.get("chunk", False),
+    )
+
+
+def _when(text: str) -> datetime:
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _reply(data: bytes, code: int) -> Reply:
+    """The one reply ``data`` holds, which must have ``code``."""
+    parser = ReplyParser()
+    replies = parser.feed(data)
+    parser.eof()
+    if len(replies) != 1 or replies[0].code != code:
+        raise ValueError(f"'data' is not one reply with code {code}")
+    return replies[0]
+
+
+def _command(
+    record: dict[str, Any],
+    kind: EntryKind,
+    text: str,
+    body: bool,
+    waiting: dict[str, deque[Command]],
+) -> Command | None:
+    """A command line's :class:`Command` (remembered until a reply answers it), or the one
+    a reply ``answers``: the same object as the line's, so pipelined groups show as sent."""
+    if kind is EntryKind.SENT and not body:
+        verb, argument = split_command(text.encode("utf-8", "surrogatepass"))
+        command = Command(verb, argument, record.get("group", 0))
+        waiting.setdefault(command.label, deque()).append(command)
+        return command
+    if kind is not EntryKind.RECEIVED or "answers" not in record:
+        return None
+    label = record["answers"]
+    recipient = record.get("recipient", "")
+    sent = waiting.get(label)
+    if sent:
+        return sent.popleft()
+    return command_of(label.removesuffix(f" for {recipient}") if recipient else label, recipient)
+
+
+def command_of(label: str, recipient: str = "") -> Command:
+    """The :class:`Command` whose ``label`` is ``label`` (a reply's ``answers``)."""
+    if label == "greeting":
+        return GREETING
+    if label == "message data":
+        return Command(END_OF_DATA, recipient=recipient)
+    verb, _, argument = label.partition(" ")
+    return Command(verb, argument, recipient=recipient)
+
+
+def tls_info(record: dict[str, Any]) -> TlsInfo:
+    """A handshake's details from the export's ``tls_info``."""
+    return TlsInfo(
+        version=_get(record, "version", str),
+        cipher=_get(record, "cipher", str),
+        bits=_get(record, "bits", int),
+        server_hostname=record.get("server_hostname") and _get(record, "server_hostname", str),
+        chain=tuple(
+            _certificate(_get_item(item, dict, "a certificate"))
+            for item in _get(record, "chain", list)
+        ),
+        verified=_get(record, "verified", bool),
+        verify_note=_get(record, "verify_note", str),
+        whole_chain=_get(record, "whole_chain", bool, True),
+    )
+
+
+def _get_item(value: object, kind: type[T], what: str) -> T:
+    if not isinstance(value, kind):
+        raise ValueError(f"{what} must be {kind.__name__}")
+    return value
+
+
+def _certificate(record: dict[str, Any]) -> CertificateInfo:
+    """A certificate from its DER when the export holds it (since ``der`` was added), else
+    from the facts exported (older files: no PEM to save)."""
+    if "der" in record:
+        try:
+            der = base64.b64decode(_get(record, "der", str), validate=True)
+        except binascii.Error:
+            raise ValueError("a certificate's 'der' is not base64") from None
+        try:
+            return CertificateInfo.from_der(der)
+        except ValueError as error:
+            raise ValueError(f"a certificate's 'der' is not a certificate: {error}") from None
+    subject = _get(record, "subject", str)
+    common_name = re.search(r"(?:^|,)CN=((?:[^,\\]|\\.)*)", subject)
+    return CertificateInfo(
+        subject=subject,
+        issuer=_get(record, "issuer", str),
+        common_name=common_name[1] if common_name else "",
+        sans=tuple(_get_item(name, str, "a SAN") for name in _get(record, "sans", list)),
+        not_before=_when(_get(record, "not_before", str)),
+        not_after=_when(_get(record, "not_after", str)),
+        serial=int(_get(record, "serial", str), 16),
+        sha256=_get(record, "fingerprint", str).replace(":", "").upper(),
+        self_signed=_get(record, "self_signed", bool),
+        key_type=_get(record, "key_type", str),
+        key_bits=_get(record, "key_bits", int),
+        curve=_get(record, "curve", str),
+        signature_algorithm=_get(record, "signature_algorithm", str),
+        is_ca=_get(record, "is_ca", bool),
+        ca_issuers=tuple(
+            _get_item(url, str, "a caIssuers URL") for url in _get(record, "ca_issuers", list)
+        ),
+        der=b"",
+    )
+
+
+# -- swaks-style text ----------------------------------------------------------------------
+
+_SENT = {" -> ": False, " ~> ": True}
+_RECEIVED = {"<-  ": False, "<~  ": True, "<** ": False, "<~* ": True}  # <**: swaks' refusals
+_INFO, _ERROR = "=== ", "*** "
+_HEADING = re.compile(r"=== connection (\d+)(?:: (.*))?$")
+_LAST_LINE = re.compile(r"\d{3}(?: |$)")  # a reply's last line: the code, then a space
+
+
+def parse_swaks(text: str, name: str = "<text>", when: datetime | None = None) -> list[Transcript]:
+    """The transcripts of swaks-style text: each reply's lines as one entry, a message after
+    354 up to its ``.`` as one body, ``=== connection N: title`` starting a transcript.
+    There are no timings: every entry is stamped ``when`` (the file's time)."""
+    builder = _TextReader(name, when or datetime.now(UTC))
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    for number, line in enumerate(lines, 1):
+        builder.line(number, line.removesuffix("\r"))
+    return builder.finish()
+
+
+class _TextReader:
+    def __init__(self, name: str, when: datetime) -> None:
+        self.name, self.when = name, when
+        self.transcripts: list[Transcript] = []
+        self.reply: list[str] = []  # lines of a reply not yet complete
+        self.reply_tls = False
+        self.reply_start = 0
+        self.body: list[str] | None = None  # lines of a message after 354, until its dot
+        self.body_tls = False
+        self.errors: list[str] = []
+
+    @property
+    def current(self) -> Transcript:
+        if not self.transcripts:
+            self.transcripts.append(Transcript(1))
+        return self.transcripts[-1]
+
+    def add(self, kind: EntryKind, text: str, data: bytes = b"", **fields: Any) -> None:
+        self.current.append(Entry(kind, 0.0, self.when, text, data, **fields))
+
+    def line(self, number: int, line: str) -> None:
+        marker, rest = line[:4], line[4:]
+        if marker in _RECEIVED:
+            self._received(number, rest, _RECEIVED[marker])
+            return
+        if self.reply:
+            reason = "a reply's lines end without its last line"
+            raise ReadError(self.name, self.reply_start, reason)
+        if marker == _ERROR:
+            self.errors.append(rest)
+            return
+        self._flush_errors()
+        if marker in _SENT:
+            self._sent(rest, _SENT[marker])
+            return
+        self._flush_body()
+        heading = _HEADING.match(line)
+        if heading is not None:
+            self.transcripts.append(Transcript(int(heading[1]), heading[2] or ""))
+        elif marker == _INFO:
+            self.add(EntryKind.INFO, rest)
+        elif line:
+            raise ReadError(self.name, number, f"not a transcript line: {line[:60]!r}")
+
+    def _received(self, number: int, rest: str, tls: bool) -> None:
+        self._flush_errors()
+        self._flush_body()
+        if not self.reply:
+            self.reply_tls, self.reply_start = tls, number
+        self.reply.append(rest)
+        if not _LAST_LINE.match(rest):
+            return
+        lines, self.reply = self.reply, []
+        data = "".join(line + "\r\n" for line in lines).encode("utf-8", "surrogatepass")
+        try:
+            replies = ReplyParser().feed(data)
+        except ProtocolError as error:
+            raise ReadError(self.name, self.reply_start, f"not a reply: {error}") from None
+        if len(replies) != 1:
+            raise ReadError(self.name, self.reply_start, "not one reply")
+        reply = replies[0]
+        self.add(EntryKind.RECEIVED, "\n".join(lines), data, tls=self.reply_tls, reply=reply)
+        if reply.code == 354:
+            self.body, self.body_tls = [], tls
+
+    def _sent(self, rest: str, tls: bool) -> None:
+        if self.body is None:
+            self.add(
+                EntryKind.SENT, rest, (rest + "\r\n").encode("utf-8", "surrogatepass"), tls=tls
+            )
+        elif rest == ".":
+            lines, self.body = self.body, None
+            text = "\n".join(lines)
+            data = "".join(line + "\r\n" for line in lines).encode("utf-8", "surrogatepass")
+            self.add(EntryKind.SENT, text, data, tls=self.body_tls, body=True)
+        else:
+            self.body.append(rest)
+
+    def _flush_body(self) -> None:
+        """Lines after 354 that no dot ended: each as it was, a line sent."""
+        lines, self.body = self.body or [], None
+        for line in lines:
+            self._sent(line, self.body_tls)
+
+    def _flush_errors(self) -> None:
+        if self.errors:
+            self.add(EntryKind.ERROR, "\n".join(self.errors))
+            self.errors = []
+
+    def finish(self) -> list[Transcript]:
+        if self.reply:
+            raise ReadError(self.name, self.reply_start, "the file ends in the middle of a reply")
+        self._flush_errors()
+        self._flush_body()
+        return self.transcripts

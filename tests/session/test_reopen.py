@@ -1,0 +1,177 @@
+"""Exports read back: a real session exported, opened and exported again gives the same
+bytes; swaks' own output reads as transcripts; a bad line is named, never a traceback."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from smtptui.server import EmbeddedServer
+from smtptui.session import (
+    Authenticate,
+    EntryKind,
+    ExportFormat,
+    Quit,
+    SendMessage,
+    SessionController,
+    Transcript,
+    write_export,
+)
+from smtptui.session.reopen import ReadError, parse_swaks, read_transcripts
+
+from support.sessions import ready, settings_for
+
+SWAKS = Path(__file__).resolve().parents[1] / "data" / "swaks"
+
+
+async def two_connections(server: EmbeddedServer, context) -> list[Transcript]:
+    """A real session: STARTTLS, AUTH, a message pipelined, QUIT; then a second connection."""
+    controller = SessionController(settings_for(server, context))
+    await ready(controller)
+    assert (await controller.run(Authenticate("PLAIN"))).ok
+    message = SendMessage("a@example.org", ("b@example.org", "c@example.org"), b"Hi\r\n.dot\r\n")
+    assert (await controller.run(message)).ok
+    assert (await controller.run(Quit())).ok
+    await ready(controller)
+    assert len(controller.transcripts) == 2
+    return list(controller.transcripts)
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.JSONL, ExportFormat.SWAKS])
+async def test_export_open_export_gives_the_same_bytes(
+    server: EmbeddedServer, client_tls_context, tmp_path: Path, fmt: ExportFormat
+) -> None:
+    first, again = tmp_path / f"first{fmt.suffix}", tmp_path / f"again{fmt.suffix}"
+    write_export(first, await two_connections(server, client_tls_context), fmt)
+    opened = read_transcripts(first)
+    assert [transcript.number for transcript in opened] == [1, 2]
+    write_export(again, opened, fmt)
+    assert again.read_bytes() == first.read_bytes()
+
+
+async def test_jsonl_gives_back_replies_tls_and_the_certificate(
+    server: EmbeddedServer, client_tls_context, tmp_path: Path
+) -> None:
+    transcripts = await two_connections(server, client_tls_context)
+    path = tmp_path / "session.jsonl"
+    write_export(path, transcripts, ExportFormat.JSONL)
+    opened = read_transcripts(path)
+    for before, after in zip(transcripts[0], opened[0], strict=True):
+        assert (after.kind, after.shown(), after.tls, after.latency) == (
+            before.kind,
+            before.shown(),
+            before.tls,
+            before.latency,
+        )
+        assert after.reply == before.reply
+        assert (after.command and after.command.label) == (
+            before.command and before.command.label
+        ) or after.kind is not EntryKind.RECEIVED
+    [tls] = [entry for entry in opened[0] if entry.tls_info is not None]
+    [live] = [entry for entry in transcripts[0] if entry.tls_info is not None]
+    assert tls.tls_info is not None and live.tls_info is not None
+    assert tls.tls_info.leaf is not None and live.tls_info.leaf is not None
+    assert tls.tls_info.leaf.der == live.tls_info.leaf.der  # the PEM can be saved again
+    assert tls.tls_info == live.tls_info
+    secrets = [entry for entry in opened[0] if entry.secret]
+    assert secrets and all("wonderland" not in entry.text for entry in secrets)
+    # the pipelined MAIL, RCPTs and DATA: each reply answers the very command sent
+    mail = next(entry for entry in opened[0] if entry.text.startswith("MAIL FROM"))
+    answer = next(entry for entry in opened[0] if entry.command is mail.command and entry.reply)
+    assert mail.command is not None and mail.command.group and answer.reply.code == 250
+
+
+async def test_an_older_export_without_der_still_shows_the_certificate(
+    server: EmbeddedServer, client_tls_context, tmp_path: Path
+) -> None:
+    path = tmp_path / "old.jsonl"
+    write_export(path, await two_connections(server, client_tls_context), ExportFormat.JSONL)
+    lines = []
+    for line in path.read_text("utf-8").splitlines():
+        record = json.loads(line)
+        for certificate in record.get("tls_info", {}).get("chain", []):
+            del certificate["der"]
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+    path.write_text("".join(lines), "utf-8")
+    [tls, *_] = [entry for entry in read_transcripts(path)[0] if entry.tls_info is not None]
+    leaf = tls.tls_info.leaf if tls.tls_info else None
+    assert leaf is not None and leaf.common_name == "" and leaf.der == b""
+    assert leaf.sans == ("DNS:localhost", "IP:127.0.0.1", "IP:::1")
+
+
+@pytest.mark.parametrize("name", ["plain", "starttls", "refused", "auth-pipeline"])
+def test_swaks_own_output_reads_as_a_transcript(name: str) -> None:
+    [transcript] = read_transcripts(SWAKS / f"{name}.txt")
+    kinds = {entry.kind for entry in transcript}
+    assert EntryKind.SENT in kinds and EntryKind.RECEIVED in kinds
+    [ehlo, *_] = [entry for entry in transcript if entry.reply and entry.text.startswith("250-")]
+    assert ehlo.reply is not None and len(ehlo.reply.lines) == 10
+    bodies = [entry for entry in transcript if entry.body]
+    if name == "refused":
+        [refusal] = [entry for entry in transcript if entry.reply and entry.reply.code == 550]
+        assert not bodies and "User unknown" in refusal.text
+    else:
+        [body] = bodies
+        assert body.text.endswith("This is a test mailing\n\n") and body.dotted
+    if name in ("starttls", "auth-pipeline"):
+        assert any(entry.tls and entry.kind is EntryKind.RECEIVED for entry in transcript)
+
+
+def test_swaks_text_round_trips_line_for_line() -> None:
+    from smtptui.session import to_swaks
+
+    text = (SWAKS / "auth-pipeline.txt").read_text("utf-8")
+    [transcript] = parse_swaks(text)
+    assert to_swaks(transcript) == text
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "reason"),
+    [
+        (b'{"kind": "sent"}\n', 1, "missing field 'wall'"),
+        (b'{"kind": "info", "wall": "x", "tls": false, "text": "", "data": ""}', 1, "isoformat"),
+        (b"{}\n[1]\n", 1, "missing field 'kind'"),
+        (b'{"kind": "nope", "wall": "", "tls": false, "text": ""}', 1, "must be one of info,"),
+        (b'{"kind": "info", "wall": "", "tls": 1, "text": ""}', 1, "'tls' must not be int"),
+        (b'{"kind": "info", "wall": "", "tls": true, "text": "", "t": true}', 1, "'t' must not"),
+        (b"{not json\n", 1, "Expecting property name"),
+        (b" -> EHLO x\n<-  250-a\n -> MAIL\n", 2, "a reply's lines end without its last line"),
+        (b" -> EHLO x\n\x1b[2Jhello\n", 2, "not a transcript line: '\\x1b[2Jhello'"),
+        (b"<-  250-a\n", 1, "ends in the middle of a reply"),
+    ],
+)
+def test_a_bad_line_is_named(tmp_path: Path, content: bytes, line: int, reason: str) -> None:
+    path = tmp_path / "bad"
+    path.write_bytes(content)
+    with pytest.raises(ReadError) as raised:
+        read_transcripts(path)
+    assert raised.value.line == line
+    assert f"{path}:{line}: " in str(raised.value) and reason in str(raised.value)
+    assert "\x1b" not in str(raised.value)
+
+
+def test_hostile_bytes_are_made_visible(tmp_path: Path) -> None:
+    record = {
+        "kind": "received",
+        "wall": "2026-12-06T15:00:00+00:00",
+        "t": 0.0,
+        "tls": False,
+        "latency": 0.01,
+        "text": "250 \x1b]0;owned\x07",
+        "code": 250,
+        "data": base64.b64encode(b"250 \x1b]0;owned\x07\xff\r\n").decode(),
+        "encoding": "base64",
+    }
+    path = tmp_path / "hostile.jsonl"
+    path.write_text(json.dumps(record) + "\n", "utf-8")
+    [[entry]] = [list(transcript) for transcript in read_transcripts(path)]
+    assert entry.text == "250 \\x1b]0;owned\\x07"
+    assert entry.reply is not None and entry.reply.raw.endswith(b"\xff\r\n")
+
+
+def test_a_missing_file_is_a_read_error(tmp_path: Path) -> None:
+    with pytest.raises(ReadError, match="No such file"):
+        read_transcripts(tmp_path / "absent.jsonl")

@@ -1,0 +1,124 @@
+"""``smtptui open``: a real session's export read back and shown read-only, with the
+transcript's keys, the certificate screen, the help and exporting again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Input, Static
+
+from smtptui.server import EmbeddedServer
+from smtptui.session import (
+    Authenticate,
+    EntryKind,
+    ExportFormat,
+    Quit,
+    SendMessage,
+    SessionController,
+    write_export,
+)
+from smtptui.session.reopen import read_transcripts
+from smtptui.ui.certificate import CertificateScreen
+from smtptui.ui.export import ExportScreen
+from smtptui.ui.help import HelpScreen
+from smtptui.ui.reader import ReaderApp
+from smtptui.ui.transcript import TranscriptView
+
+from support.sessions import ready, settings_for
+
+SIZE = (100, 30)
+
+
+async def exported(server: EmbeddedServer, context, path: Path) -> Path:
+    """A real session (STARTTLS, AUTH, a message, QUIT, then a second connection) saved
+    as JSON Lines at ``path``."""
+    controller = SessionController(settings_for(server, context))
+    await ready(controller)
+    assert (await controller.run(Authenticate("PLAIN"))).ok
+    assert (await controller.run(SendMessage("a@example.org", ("b@example.org",), b"Hi\r\n"))).ok
+    assert (await controller.run(Quit())).ok
+    await ready(controller)
+    write_export(path, list(controller.transcripts), ExportFormat.JSONL)
+    return path
+
+
+def status(pilot: Pilot[None]) -> str:
+    return str(pilot.app.query_one("#status", Static).render())
+
+
+async def test_open_shows_the_file_read_only_and_browses_connections(
+    server: EmbeddedServer, client_tls_context, tmp_path: Path
+) -> None:
+    path = await exported(server, client_tls_context, tmp_path / "session.jsonl")
+    first, second = read_transcripts(path)
+    app = ReaderApp([first, second], str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = app.query_one(TranscriptView)
+        assert str(path) in status(pilot) and "read-only" in status(pilot)
+        assert "2 connections" in status(pilot)
+        assert [entry.text for entry in view.entries] == [entry.text for entry in first]
+        assert "connection 1 of 2" in view.heading
+        await pilot.press("right_square_bracket")
+        assert [entry.text for entry in view.entries] == [entry.text for entry in second]
+        assert "connection 2 of 2" in view.heading
+        await pilot.press("left_square_bracket")
+        assert "connection 1 of 2" in view.heading
+        await pilot.press("f")  # the filters
+        assert view.filter == "errors"
+        await pilot.press("f", "f")
+        assert view.filter == "all"
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_enter_on_the_handshake_opens_its_certificate(
+    server: EmbeddedServer, client_tls_context, tmp_path: Path
+) -> None:
+    path = await exported(server, client_tls_context, tmp_path / "session.jsonl")
+    [tls] = [entry for entry in read_transcripts(path)[0] if entry.kind is EntryKind.TLS]
+    app = ReaderApp(read_transcripts(path), str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        await pilot.press("home")
+        while view.selected is None or view.selected.kind is not EntryKind.TLS:
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CertificateScreen)
+        assert app.screen.info == tls.tls_info
+        assert app.screen.info.leaf is not None and app.screen.info.leaf.der  # PEM can be saved
+
+
+async def test_searching_finds_a_reply(
+    server: EmbeddedServer, client_tls_context, tmp_path: Path
+) -> None:
+    path = await exported(server, client_tls_context, tmp_path / "session.jsonl")
+    app = ReaderApp(read_transcripts(path), str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        await pilot.press("ctrl+f", *"queued", "enter")
+        await pilot.pause()
+        assert view.selected is not None and "queued as" in view.selected.text
+
+
+async def test_exporting_again_gives_the_same_file(
+    server: EmbeddedServer, client_tls_context, tmp_path: Path
+) -> None:
+    path = await exported(server, client_tls_context, tmp_path / "session.jsonl")
+    again = tmp_path / "again.jsonl"
+    app = ReaderApp(read_transcripts(path), str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        await pilot.click("#format-jsonl")
+        await pilot.click("#everything")
+        assert app.screen.query_one("#everything", Checkbox).value
+        field = app.screen.query_one("#file", Input)
+        field.value = str(again)
+        field.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+    assert again.read_bytes() == path.read_bytes()
