@@ -30,6 +30,9 @@ from smtptui.session import (
     advice,
     swaks_lines,
 )
+from smtptui.session import transcript_lines as lines_module
+from smtptui.session.transcript_lines import BodyLines
+from smtptui.session.transcript_model import compile_query, spans
 from smtptui.ui.themes import ThemedApp
 from smtptui.ui.transcript import (
     SearchBar,
@@ -38,9 +41,6 @@ from smtptui.ui.transcript import (
     format_latency,
     format_size,
 )
-from smtptui.ui.transcript import lines as lines_module
-from smtptui.ui.transcript.lines import BodyLines
-from smtptui.ui.transcript.search import compile_query, spans
 
 from support.entries import PaneApp, entry, received, visible
 from support.sessions import settings_for
@@ -203,15 +203,15 @@ async def test_latency_column_is_right_aligned_and_can_be_hidden() -> None:
         assert lines[1].endswith(" 0.8 ms") and lines[3].endswith(" 12 ms")
         assert lines[2].rstrip() == " -> EHLO client.example"
         assert lines[4].rstrip() == "<-  250-SIZE 33554432"  # latency on the first line only
-        # A long line is cut short of the column, which stays in place.
-        assert lines[6] == "<-  550 5.1.1 <nobody@example.org>: Rec    1.2 s"
+        # A long line is cut short of the column, which stays in place; → says it goes on.
+        assert lines[6] == "<-  550 5.1.1 <nobody@example.org>: Re→    1.2 s"
         assert {len(line) for line in lines} == {view.scrollable_content_region.width}
 
         view.show_timing = False
         await pilot.pause()
         lines = [view.render_line(y).text.rstrip() for y in range(7)]
         assert lines[1] == "<-  220 demo ESMTP"
-        assert lines[6] == "<-  550 5.1.1 <nobody@example.org>: Recipient ad"
+        assert lines[6] == "<-  550 5.1.1 <nobody@example.org>: Recipient a→"
         assert "ms" not in "".join(lines[1:])
 
 
