@@ -225,6 +225,30 @@ async def test_long_lines_scroll_sideways() -> None:
         assert view.render_line(0).text.startswith("= Connected")
 
 
+async def test_w_wraps_long_lines_under_themselves_and_back() -> None:
+    app = TranscriptApp(SMALL)
+    async with app.run_test(size=(50, 24)) as pilot:  # nothing scrolled
+        view = app.query_one(TranscriptView)
+        view.focus()
+        refusal = "<-  550 5.1.1 <nobody@example.org>: Recipient address rejected: unknown"
+        assert view.line_count == 7 and view.render_line(6).text.endswith("Re→    1.2 s")
+        await pilot.press("w")
+        assert view.wrap and view.virtual_size.width == view.scrollable_content_region.width
+        lines = [view.render_line(y).text for y in range(view.line_count)]
+        assert len(lines) > 7 and "→" not in "".join(lines)
+        first = next(y for y, line in enumerate(lines) if line.startswith("<-  550"))
+        assert lines[first].endswith("    1.2 s")  # the latency stays on the first piece
+        assert all(line.startswith("    ") for line in lines[first + 1 :])  # under the text
+        pieces = [lines[first][: -len("    1.2 s")], *(line[4:] for line in lines[first + 1 :])]
+        assert "".join(pieces).rstrip() == refusal
+        height = view.line_count
+        await pilot.press("end", "enter")  # explained, under all of it
+        assert view.line_count > height
+        assert view.render_line(height).text.startswith(" " * 6)
+        await pilot.press("w")
+        assert not view.wrap and view.render_line(6).text.endswith("Re→    1.2 s")
+
+
 async def test_notes_are_shown_after_the_text() -> None:
     note = received(b"334 VXNlcm5hbWU6\r\n", 0.001, note="challenge: Username:")
     app = TranscriptApp([note], show_timing=False)
