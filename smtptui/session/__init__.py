@@ -75,6 +75,7 @@ if TYPE_CHECKING:
     from smtptui.session.state import Phase, SessionState, suggestions
     from smtptui.session.summary import Summary, summarize
     from smtptui.session.transcript import Entry, EntryKind, Transcript
+    from smtptui.session.transcript_model import TranscriptModel
     from smtptui.session.visible import visible, visible_bytes, visible_tls
 
 __all__ = [
@@ -125,6 +126,7 @@ __all__ = [
     "Stop",
     "Summary",
     "Transcript",
+    "TranscriptModel",
     "Update",
     "Verify",
     "VerifyMode",
@@ -205,6 +207,7 @@ _HOMES = {
     "Stop": "smtptui.session.actions",
     "Summary": "smtptui.session.summary",
     "Transcript": "smtptui.session.transcript",
+    "TranscriptModel": "smtptui.session.transcript_model",
     "Update": "smtptui.session.controller",
     "Verify": "smtptui.session.actions",
     "VerifyMode": "smtptui.engine.tls",

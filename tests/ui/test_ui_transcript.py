@@ -30,6 +30,9 @@ from smtptui.session import (
     advice,
     swaks_lines,
 )
+from smtptui.session import transcript_lines as lines_module
+from smtptui.session.transcript_lines import BodyLines
+from smtptui.session.transcript_model import compile_query, spans
 from smtptui.ui.themes import ThemedApp
 from smtptui.ui.transcript import (
     SearchBar,
@@ -38,9 +41,6 @@ from smtptui.ui.transcript import (
     format_latency,
     format_size,
 )
-from smtptui.ui.transcript import lines as lines_module
-from smtptui.ui.transcript.lines import BodyLines
-from smtptui.ui.transcript.search import compile_query, spans
 
 from support.entries import PaneApp, entry, received, visible
 from support.sessions import settings_for
@@ -203,15 +203,15 @@ async def test_latency_column_is_right_aligned_and_can_be_hidden() -> None:
         assert lines[1].endswith(" 0.8 ms") and lines[3].endswith(" 12 ms")
         assert lines[2].rstrip() == " -> EHLO client.example"
         assert lines[4].rstrip() == "<-  250-SIZE 33554432"  # latency on the first line only
-        # A long line is cut short of the column, which stays in place.
-        assert lines[6] == "<-  550 5.1.1 <nobody@example.org>: Rec    1.2 s"
+        # A long line is cut short of the column, which stays in place; → says it goes on.
+        assert lines[6] == "<-  550 5.1.1 <nobody@example.org>: Re→    1.2 s"
         assert {len(line) for line in lines} == {view.scrollable_content_region.width}
 
         view.show_timing = False
         await pilot.pause()
         lines = [view.render_line(y).text.rstrip() for y in range(7)]
         assert lines[1] == "<-  220 demo ESMTP"
-        assert lines[6] == "<-  550 5.1.1 <nobody@example.org>: Recipient ad"
+        assert lines[6] == "<-  550 5.1.1 <nobody@example.org>: Recipient a→"
         assert "ms" not in "".join(lines[1:])
 
 
@@ -223,6 +223,30 @@ async def test_long_lines_scroll_sideways() -> None:
         view.focus()
         await pilot.press("end", "right", "right")
         assert view.render_line(0).text.startswith("= Connected")
+
+
+async def test_w_wraps_long_lines_under_themselves_and_back() -> None:
+    app = TranscriptApp(SMALL)
+    async with app.run_test(size=(50, 24)) as pilot:  # nothing scrolled
+        view = app.query_one(TranscriptView)
+        view.focus()
+        refusal = "<-  550 5.1.1 <nobody@example.org>: Recipient address rejected: unknown"
+        assert view.line_count == 7 and view.render_line(6).text.endswith("Re→    1.2 s")
+        await pilot.press("w")
+        assert view.wrap and view.virtual_size.width == view.scrollable_content_region.width
+        lines = [view.render_line(y).text for y in range(view.line_count)]
+        assert len(lines) > 7 and "→" not in "".join(lines)
+        first = next(y for y, line in enumerate(lines) if line.startswith("<-  550"))
+        assert lines[first].endswith("    1.2 s")  # the latency stays on the first piece
+        assert all(line.startswith("    ") for line in lines[first + 1 :])  # under the text
+        pieces = [lines[first][: -len("    1.2 s")], *(line[4:] for line in lines[first + 1 :])]
+        assert "".join(pieces).rstrip() == refusal
+        height = view.line_count
+        await pilot.press("end", "enter")  # explained, under all of it
+        assert view.line_count > height
+        assert view.render_line(height).text.startswith(" " * 6)
+        await pilot.press("w")
+        assert not view.wrap and view.render_line(6).text.endswith("Re→    1.2 s")
 
 
 async def test_notes_are_shown_after_the_text() -> None:

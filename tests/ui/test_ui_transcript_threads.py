@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from smtptui.protocol.dialogue import Command
 from smtptui.session import Entry, EntryKind
+from smtptui.session.transcript_lines import TIMING_WIDTH
+from smtptui.session.transcript_threads import Threads
 from smtptui.ui.transcript import TranscriptView, entry_lines
-from smtptui.ui.transcript.lines import TIMING_WIDTH
-from smtptui.ui.transcript.threads import Threads
 
 from support.entries import PaneApp, entry, received, visible
 

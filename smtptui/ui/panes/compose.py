@@ -48,13 +48,13 @@ from smtptui.session.message import (
     build_message,
     whole_message,
 )
+from smtptui.session.transcript_lines import format_size
 from smtptui.session.visible import visible
 from smtptui.ui.editor import EditorError, edit_text
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.form import Form, FormPane, field, select, text_input
 from smtptui.ui.path import AttachScreen, PathScreen
 from smtptui.ui.preview import PreviewScreen
-from smtptui.ui.transcript.lines import format_size
 
 _FIELD_NAME = re.compile(r"[!-9;-~]+")
 """A header field name (RFC 5322 2.2): printable ASCII except the colon."""

@@ -1,6 +1,6 @@
 """The transcript pane: virtualised swaks-style lines, explanations, search and filters."""
 
-from smtptui.ui.transcript.lines import FOLD_AT, entry_lines, format_latency, format_size
+from smtptui.session.transcript_lines import FOLD_AT, entry_lines, format_latency, format_size
 from smtptui.ui.transcript.search import SearchBar
 from smtptui.ui.transcript.view import TranscriptPane, TranscriptView
 

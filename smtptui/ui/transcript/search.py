@@ -1,29 +1,12 @@
-"""Searching the transcript: what a query matches, and the bar it is typed in."""
+"""The bar a search of the transcript is typed in (what a query matches is the model's:
+:mod:`smtptui.session.transcript_model`)."""
 
 from __future__ import annotations
-
-import re
 
 from textual import on
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
-
-
-def compile_query(query: str) -> re.Pattern[str] | None:
-    """The pattern for ``query``: literal text, case-insensitive unless it has a capital
-    (smart case); None for an empty query."""
-    if not query:
-        return None
-    flags = 0 if any(char.isupper() for char in query) else re.IGNORECASE
-    return re.compile(re.escape(query), flags)
-
-
-def spans(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
-    """Where ``pattern`` matches in ``text``, as (start, end) pairs."""
-    if pattern is None:
-        return []
-    return [match.span() for match in pattern.finditer(text)]
 
 
 class SearchBar(Input):

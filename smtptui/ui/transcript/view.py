@@ -1,23 +1,19 @@
 """The transcript pane: the session's entries as swaks-style lines, drawn only when visible.
 
-Entries arrive in :meth:`TranscriptView.add` (cheap, any number per second) and are laid out
-in batches a few dozen times a second. Each shown entry keeps only its first display line's
-number (a bisect finds the entry of any line), so a 100,000-entry session costs a few ints
-per entry. Rendered lines live in an LRU cache, uncropped; anything that changes what lines
-say (a filter, a search, revealing secrets, a column) clears it. Colours come from the theme
-through the component classes and the ``$smtp-…`` variables, so the app showing it must be a
-:class:`~smtptui.ui.themes.ThemedApp`.
+What is shown (entries, filter, line index, cursor, search, unfolding, wrapping) is a
+:class:`~smtptui.session.transcript_model.TranscriptModel`; this widget draws it. Entries
+arrive in :meth:`TranscriptView.add` (cheap, any number per second) and are handed to the
+model in batches a few dozen times a second. Rendered rows live in an LRU cache keyed on
+the model's version and the look (styles, marks, columns), so nothing clears it by hand.
+A line cut at the pane's edge ends in a muted ``→``; ``w`` wraps long lines instead.
+Colours come from the theme through the component classes and the ``$smtp-…`` variables, so
+the app showing it must be a :class:`~smtptui.ui.themes.ThemedApp`.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
-import textwrap
-from array import array
-from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -35,28 +31,28 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from smtptui.engine.tls import TlsInfo
-from smtptui.session.explain import explanation
 from smtptui.session.export import swaks_lines
 from smtptui.session.transcript import Entry, EntryKind
-from smtptui.ui.transcript.lines import (
+from smtptui.session.transcript_lines import (
     ELAPSED_WIDTH,
     FOLD_AT,
     MARKER_WIDTH,
     TIMING_WIDTH,
     WALL_WIDTH,
-    BodyLines,
-    entry_lines,
     format_elapsed,
     format_latency,
     format_wall,
     is_folded,
 )
-from smtptui.ui.transcript.search import SearchBar, compile_query, spans
-from smtptui.ui.transcript.threads import Threads
-
-Filter = Literal["all", "errors", "sent"]
-FILTERS: tuple[Filter, ...] = ("all", "errors", "sent")
-_FILTER_NAMES = {"errors": "errors only", "sent": "sent only"}
+from smtptui.session.transcript_model import (
+    FILTER_NAMES,
+    FILTERS,
+    Filter,
+    Layout,
+    TranscriptModel,
+    spans,
+)
+from smtptui.ui.transcript.search import SearchBar
 
 COLUMNS: tuple[tuple[bool, bool, bool], ...] = (
     (True, False, False),
@@ -75,11 +71,10 @@ FLUSH_DELAY = 1 / 30
 BATCH = 5000
 """Entries laid out at a time when many arrive at once (a few milliseconds' work)."""
 
-_STRIP_CACHE = 4096
-_LINES_CACHE = 256
-_EXPLAIN_INDENT = " " * (MARKER_WIDTH + 2)
-_HANGING = re.compile(r"\s*(?:\S+  )?")
-"""Where an explanation line's wrapped text goes on: after its code (``550  ``), if any."""
+
+_ROW_CACHE = 4096
+MORE = "→"
+"""The last cell of a line cut at the pane's edge (not text: copy and search never see it)."""
 
 
 def marker(kind: EntryKind, tls: bool) -> str:
@@ -94,45 +89,13 @@ _MARKERS = {
 }
 
 
-def is_error(entry: Entry) -> bool:
-    """An error entry, a 4xx/5xx reply, or anything flagged as odd."""
-    if entry.kind is EntryKind.ERROR or entry.flags:
-        return True
-    return entry.kind is EntryKind.RECEIVED and (entry.reply is None or entry.reply.kind >= 4)
-
-
-def _width(text: str) -> int:
-    return len(text) if text.isascii() else cell_len(text)
-
-
-class _Layout:
-    """An entry's rows: its text lines (secrets and folds applied), then, when expanded,
-    its explanation."""
-
-    __slots__ = ("explain", "lines")
-
-    def __init__(self, lines: Sequence[str], explain: Sequence[str]) -> None:
-        self.lines = lines
-        self.explain = explain
-
-    def __len__(self) -> int:
-        return len(self.lines) + len(self.explain)
-
-    @property
-    def width(self) -> int:
-        lines = self.lines
-        text = lines.width if isinstance(lines, BodyLines) else max(map(_width, lines))
-        explained = max(map(_width, self.explain), default=0) + len(_EXPLAIN_INDENT)
-        return max(MARKER_WIDTH + text, explained)
-
-
 class TranscriptView(ScrollView, can_focus=True):
     """The live transcript: one swaks-style line per line of each entry, replies coloured by
     class, latencies right-aligned. Follows the end unless the user has scrolled up.
 
     A cursor picks an entry (↑/↓); Enter explains it, unfolds a body or opens a TLS
     certificate; ``/`` searches, ``f`` filters, ``e`` jumps to errors, ``r`` reveals
-    secrets on screen, ``c`` copies.
+    secrets on screen, ``c`` copies, ``w`` wraps long lines.
     """
 
     ALLOW_SELECT = False
@@ -156,6 +119,7 @@ class TranscriptView(ScrollView, can_focus=True):
         Binding("t", "cycle_columns", "Columns", show=False),
         Binding("left_square_bracket", "browse(-1)", "Previous connection", show=False),
         Binding("right_square_bracket", "browse(1)", "Next connection", show=False),
+        Binding("w", "toggle_wrap", "Wrap long lines", show=False),
     ]
 
     COMPONENT_CLASSES = {
@@ -223,6 +187,9 @@ class TranscriptView(ScrollView, can_focus=True):
     filter: reactive[Filter] = reactive[Filter]("all", init=False)
     """Which entries are shown: all, errors only (with the command each answers), sent."""
 
+    wrap: reactive[bool] = reactive(False, init=False)
+    """Whether lines longer than the pane go on under themselves (else they are cut, ``→``)."""
+
     heading: reactive[str] = reactive("", init=False)
     """What the app says about the transcript shown (which connection), in the title."""
 
@@ -257,21 +224,13 @@ class TranscriptView(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.set_reactive(TranscriptView.show_timing, show_timing)
-        self._source: list[Entry] = []  # every entry, shown or filtered out
-        self._shown = array("q")  # indexes in _source of the entries shown
-        self._starts = array("q")  # the first display line of each entry shown
+        self.model = TranscriptModel(cells=cell_len)
+        """What is shown; this widget draws it."""
         self._pending: list[Entry] = []
-        self._expanded: set[int] = set()  # indexes in _source
-        self._last_sent = -1  # the latest command, shown with the error reply it caused
-        self._threads = Threads()  # pipelined groups, and which command each reply answers
-        self._origin: float | None = None  # when the connection began (monotonic)
-        self._height = 0
-        self._width = 0  # the widest line, marker, note and explanation included
-        self._cursor: int | None = None  # an index in _shown
-        self._pattern: re.Pattern[str] | None = None
-        self._matches = 0
-        self._layouts: LRUCache[int, _Layout] = LRUCache(_LINES_CACHE)
-        self._strips: LRUCache[int, tuple[Strip, Strip | None]] = LRUCache(_STRIP_CACHE)
+        self._look = 0  # goes up when rows look different though the model is the same
+        self._rows: LRUCache[tuple[int, int, int, int], tuple[Strip, Strip | None]] = LRUCache(
+            _ROW_CACHE
+        )  # (model version, look, index, row): the row uncropped, and its latency cell
         self._styles: dict[str, Style] = {}
         self._marks: Mapping[int, str] = {}
 
@@ -280,17 +239,17 @@ class TranscriptView(ScrollView, can_focus=True):
     @property
     def line_count(self) -> int:
         """Display lines laid out so far (entries still pending are not counted)."""
-        return self._height
+        return self.model.height
 
     @property
     def entries(self) -> Sequence[Entry]:
         """Every entry laid out, shown or filtered out."""
-        return self._source
+        return self.model.entries
 
     @property
     def selected(self) -> Entry | None:
         """The entry under the cursor."""
-        return None if self._cursor is None else self._source[self._shown[self._cursor]]
+        return self.model.selected
 
     def add(self, entry: Entry) -> None:
         """Queue ``entry``; it appears with the next batch, within :data:`FLUSH_DELAY`."""
@@ -313,19 +272,8 @@ class TranscriptView(ScrollView, can_focus=True):
         if not self._pending:
             return
         batch, self._pending = self._pending[:count], self._pending[count:]
-        start = len(self._source)
-        self._source += batch
-        for index, entry in enumerate(batch, start):
-            self._threads.add(index, entry)
-        if self._origin is None:
-            for entry in batch:
-                if entry.kind is EntryKind.INFO and entry.latency:
-                    self._origin = entry.time - entry.latency  # "Connected", which took that
-                    break
-        self._lay_out(start)
-        self._resize()
-        self._retitle()
-        self.refresh()
+        self.model.extend(batch)
+        self._changed()
 
     def load(self, entries: Iterable[Entry]) -> None:
         """Show ``entries`` instead of what is shown (another connection's transcript)."""
@@ -336,130 +284,46 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def clear(self) -> None:
         """Forget every entry, shown or pending."""
-        self._source.clear()
         self._pending.clear()
-        self._expanded.clear()
-        self._threads = Threads()
-        self._origin = None
-        self._relayout()
+        self.model.clear()
+        self._changed()
         self.anchor()
 
-    def _lay_out(self, start: int) -> None:
-        """Show the entries from ``_source[start]`` on that the filter lets through (an
-        error reply brings the command it answers), counting their lines and width."""
-        source, shown, starts = self._source, self._shown, self._starts
-        height, width, last_sent = self._height, 0, self._last_sent
-        show, expanded, reveal = self.filter, self._expanded, self.reveal
-        gutter = self._gutter_width()
-        for index in range(start, len(source)):
-            entry = source[index]
-            kind = entry.kind
-            if kind is EntryKind.SENT and not entry.body:
-                last_sent = index
-            if show == "errors":
-                if not is_error(entry):
-                    continue
-                previous = shown[-1] if shown else -1
-                asked = self._threads.asked(index)
-                asked = last_sent if asked is None else asked
-                if kind is EntryKind.RECEIVED and asked > previous:
-                    lines, wide = self._measure(asked, source[asked], False, reveal)
-                    shown.append(asked)
-                    starts.append(height)
-                    height += lines
-                    width = max(width, wide)
-            elif show == "sent" and kind is not EntryKind.SENT:
-                continue
-            lines, wide = self._measure(index, entry, index in expanded, reveal)
-            shown.append(index)
-            starts.append(height)
-            height += lines
-            width = max(width, wide)
-        self._height, self._last_sent = height, last_sent
-        if width:
-            self._width = max(self._width, width + gutter)
-
-    def _measure(self, index: int, entry: Entry, expanded: bool, reveal: bool) -> tuple[int, int]:
-        """The lines ``entry`` takes and its width without the gutter."""
-        text = entry.text
-        if not (expanded or entry.body or entry.note or entry.flags or entry.redacted) and (
-            "\n" not in text and "\t" not in text
-        ):
-            return 1, MARKER_WIDTH + (len(text) if text.isascii() else cell_len(text))
-        layout = self._layout(index) if expanded else None
-        if layout is None:
-            layout = _Layout(entry_lines(entry, reveal=reveal), ())
-        wide = layout.width
-        if entry.note or entry.flags:
-            wide = max(wide, MARKER_WIDTH + _width(layout.lines[-1]) + _width(_trailer(entry)))
-        return len(layout), wide
-
-    def _relayout(self) -> None:
-        """Lay out every entry again, from scratch (after a filter or a change of columns)."""
-        selected = self._shown[self._cursor] if self._cursor is not None else None
-        self._shown, self._starts = array("q"), array("q")
-        self._height = self._width = 0
-        self._last_sent = -1
-        self._layouts.clear()
-        self._strips.clear()
-        self._lay_out(0)
-        self._cursor = None
-        if selected is not None:
-            self._cursor = self._nearest(selected)
-        self._count_matches()
-        self._resize()
+    def _changed(self) -> None:
+        """Follow the model: the scrollable size, the title, the screen."""
+        model = self.model
+        if model.wrap:
+            width = self.scrollable_content_region.width  # nothing to scroll to sideways
+        else:
+            width = model.width + self._gutter_width() + TIMING_WIDTH * self.show_timing
+        self.virtual_size = Size(width if model.height else 0, model.height)
         self._retitle()
         self.refresh()
 
-    def _nearest(self, index: int) -> int | None:
-        """The shown position of ``_source[index]``, or of the nearest entry shown before."""
-        position = bisect_right(self._shown, index) - 1
-        return max(position, 0) if self._shown else None
-
-    def _layout(self, index: int) -> _Layout:
-        layout = self._layouts.get(index)
-        if layout is None:
-            entry = self._source[index]
-            expanded = index in self._expanded
-            lines = entry_lines(entry, expanded=expanded, reveal=self.reveal)
-            explain = self._explain(entry) if expanded and not entry.body else ()
-            layout = self._layouts[index] = _Layout(lines, explain)
-        return layout
-
-    def _explain(self, entry: Entry) -> list[str]:
-        """``entry``'s explanation, wrapped to the width on screen (at least 40 columns);
-        a wrapped line goes on under the text that follows its code."""
-        width = self.scrollable_content_region.width - len(_EXPLAIN_INDENT) - self._gutter_width()
-        width = max(width - TIMING_WIDTH * self.show_timing, 40)
-        wrapped: list[str] = []
-        for line in explanation(entry):
-            indent = " " * _HANGING.match(line).end()  # type: ignore[union-attr]
-            wrapped += textwrap.wrap(
-                line, width, subsequent_indent=indent, break_on_hyphens=False
-            ) or [""]
-        return wrapped
+    def _fit(self) -> None:
+        """Tell the model the cells a line's text has: explanations and wrapped lines fit."""
+        timing = TIMING_WIDTH if self.show_timing else 0
+        width = self.scrollable_content_region.width - self._gutter_width() - timing
+        self.model.text_width = max(width, 1)
 
     def on_resize(self) -> None:
-        if self._expanded:  # explanations are wrapped to the width
-            self._relayout()
+        self._fit()
+        self._changed()
 
     def _gutter_width(self) -> int:
         return WALL_WIDTH * self.show_wall + ELAPSED_WIDTH * self.show_elapsed
 
-    def _resize(self) -> None:
-        timing = TIMING_WIDTH if self.show_timing else 0
-        self.virtual_size = Size(self._width + timing if self._height else 0, self._height)
-
     def _retitle(self) -> None:
+        model = self.model
         parts = ["Transcript"]
         if self.heading:
             parts.append(self.heading)
-        if self.filter != "all":
-            parts.append(_FILTER_NAMES[self.filter])
-        if self._pattern is not None:
-            found = f"{self._matches:,} match{'es' * (self._matches != 1)}"
-            parts.append(f"/{self._pattern.pattern.replace(chr(92), '')}: {found}")
-        if self.reveal:
+        if model.filter != "all":
+            parts.append(FILTER_NAMES[model.filter])
+        if model.pattern is not None:
+            found = f"{model.matches:,} match{'es' * (model.matches != 1)}"
+            parts.append(f"/{model.pattern.pattern.replace(chr(92), '')}: {found}")
+        if model.reveal:
             parts.append("secrets shown")
         self.border_title = " · ".join(parts)
 
@@ -472,30 +336,39 @@ class TranscriptView(ScrollView, can_focus=True):
     def set_marks(self, marks: Mapping[int, str]) -> None:
         """Show ``marks[class]`` in the marker of each reply of that class (``<- ✗``)."""
         self._marks = marks
-        self._strips.clear()
+        self._look += 1
         self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
-        self._strips.clear()
+        self._look += 1
 
     def watch_show_timing(self) -> None:
-        self._strips.clear()
-        self._resize()
-        self.refresh()
+        self._fit()
+        self._changed()
 
     def _watch_columns(self) -> None:
-        self._relayout()
+        self._look += 1
+        self._fit()
+        self._changed()
 
     watch_show_wall = watch_show_elapsed = _watch_columns
 
-    def watch_reveal(self) -> None:
-        self._relayout()
+    def watch_reveal(self, reveal: bool) -> None:
+        self.model.reveal = reveal
+        self._changed()
 
-    def watch_filter(self) -> None:
-        self._relayout()
+    def watch_filter(self, filter: Filter) -> None:
+        self.model.filter = filter
+        self._changed()
         self.scroll_end(animate=False, immediate=True)
+
+    def watch_wrap(self, wrap: bool) -> None:
+        self.model.wrap = wrap
+        self._changed()
+        if self.model.cursor is not None:
+            self._move_to(self.model.cursor)
 
     def watch_heading(self) -> None:
         self._retitle()
@@ -518,18 +391,40 @@ class TranscriptView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         base = self.rich_style
+        model = self.model
         line = scroll_y + y
-        if line >= self._height:
+        if line >= model.height:
             return Strip.blank(width, base)
-        text, timing = self._strip(line)
-        if timing is None or not self.show_timing or width <= TIMING_WIDTH:
-            strip = text.crop_extend(scroll_x, scroll_x + width, base)
+        index, row, piece = model.locate(line)
+        text, timing = self._row(index, row)
+        timed = timing is not None and piece == 0 and self.show_timing and width > TIMING_WIDTH
+        room = width - TIMING_WIDTH if timed else width
+        if model.wrap:
+            prefix = self._gutter_width() + MARKER_WIDTH
+            start = prefix + piece * model.room if piece else 0
+            end = prefix + (piece + 1) * model.room
+            strip = text.crop(start, end)
+            if piece:
+                strip = Strip.join([Strip.blank(prefix, base), strip])
+            layout = model.layout(index)
+            last = layout.line_of(row + 1) - layout.line_of(row) - 1 == piece
+            more = last and text.cell_length > end
         else:
-            text = text.crop_extend(scroll_x, scroll_x + width - TIMING_WIDTH, base)
-            strip = Strip.join([text, timing])
-        if self._cursor is not None and self._in_cursor(line):
+            strip = text.crop(scroll_x, scroll_x + room)
+            more = text.cell_length > scroll_x + room
+        strip = strip.crop_extend(0, room, base)
+        if more:
+            strip = Strip.join([strip.crop(0, room - 1), self._more()])
+        if timed:
+            assert timing is not None
+            strip = Strip.join([strip, timing])
+        if model.cursor is not None and self._in_cursor(line):
             strip = self._under_cursor(strip)
         return strip
+
+    def _more(self) -> Strip:
+        """The sign in the last cell of a line that goes on past the pane's edge."""
+        return Strip([Segment(MORE, self._style("note"))], 1)
 
     def _under_cursor(self, strip: Strip) -> Strip:
         """``strip`` with the cursor's background, except where a search match is marked."""
@@ -546,21 +441,18 @@ class TranscriptView(ScrollView, can_focus=True):
         )
 
     def _in_cursor(self, line: int) -> bool:
-        assert self._cursor is not None
-        start = self._starts[self._cursor]
-        end = (
-            self._starts[self._cursor + 1] if self._cursor + 1 < len(self._starts) else self._height
-        )
+        assert self.model.cursor is not None
+        start, end = self.model.span(self.model.cursor)
         return start <= line < end
 
-    def _strip(self, line: int) -> tuple[Strip, Strip | None]:
-        """Display line ``line`` uncropped, and its latency cell (cached)."""
-        strips = self._strips.get(line)
+    def _row(self, index: int, row: int) -> tuple[Strip, Strip | None]:
+        """Row ``row`` of entry ``index`` uncropped, and its latency cell (cached)."""
+        key = (self.model.version, self._look, index, row)
+        strips = self._rows.get(key)
         if strips is None:
-            position = bisect_right(self._starts, line) - 1
-            index = self._shown[position]
-            strips = self._strips[line] = self._render(
-                index, self._source[index], self._layout(index), line - self._starts[position]
+            model = self.model
+            strips = self._rows[key] = self._render(
+                index, model.entries[index], model.layout(index), row
             )
         return strips
 
@@ -578,7 +470,7 @@ class TranscriptView(ScrollView, can_focus=True):
         return style
 
     def _render(
-        self, index: int, entry: Entry, layout: _Layout, row: int
+        self, index: int, entry: Entry, layout: Layout, row: int
     ) -> tuple[Strip, Strip | None]:
         """Line ``row`` of entry ``index``: gutter, marker, text and trailer; its latency
         cell. A pipelined command's bracket and a reply's ``← command`` are not counted in
@@ -586,8 +478,7 @@ class TranscriptView(ScrollView, can_focus=True):
         segments = self._gutter(entry, row)
         lines = layout.lines
         if row >= len(lines):
-            text = _EXPLAIN_INDENT + layout.explain[row - len(lines)]
-            segments += self._highlighted([(text, self._style("explain"))])
+            segments += self._highlighted([(layout.row(row), self._style("explain"))])
             return Strip(segments), None
         role = _role(entry)
         style = self._style(role)
@@ -596,7 +487,8 @@ class TranscriptView(ScrollView, can_focus=True):
         text = lines[row]
         sign = self._marks.get(entry.reply.kind) if entry.reply and not row else None
         shown = marker(entry.kind, entry.tls)
-        bracket = self._threads.bracket(index)
+        threads = self.model.threads
+        bracket = threads.bracket(index)
         if bracket:
             segments.append(Segment(bracket, self._style("note")))
             shown = shown[1:]
@@ -609,7 +501,7 @@ class TranscriptView(ScrollView, can_focus=True):
         else:
             segments += self._highlighted([(text, style)])
         if row == len(lines) - 1:
-            if note := self._threads.note(index):
+            if note := threads.note(index):
                 segments.append(Segment(f"  {note}", self._style("note")))
             if entry.note:
                 segments.append(Segment(f"  {entry.note}", self._style("note")))
@@ -632,7 +524,7 @@ class TranscriptView(ScrollView, can_focus=True):
             text = format_wall(entry.wall) if row == 0 else ""
             segments.append(Segment(text.ljust(WALL_WIDTH), style))
         if self.show_elapsed:
-            origin = self._origin
+            origin = self.model.origin
             text = ""
             if row == 0 and origin is not None and entry.time >= origin:
                 text = format_elapsed(entry.time - origin)
@@ -642,7 +534,7 @@ class TranscriptView(ScrollView, can_focus=True):
     def _highlighted(self, pieces: list[tuple[str, Style]]) -> list[Segment]:
         """The ``(text, style)`` pieces of a line as segments, with the search's matches
         marked (a match may run across pieces: the code and the text of a reply)."""
-        found = spans(self._pattern, "".join(text for text, _ in pieces))
+        found = spans(self.model.pattern, "".join(text for text, _ in pieces))
         if not found:
             return [Segment(text, style) for text, style in pieces]
         match = self._style("match")
@@ -660,39 +552,37 @@ class TranscriptView(ScrollView, can_focus=True):
 
     # -- the cursor --------------------------------------------------------------------
 
-    def _move_to(self, position: int, row: int = 0) -> None:
-        """Put the cursor on shown entry ``position`` and scroll its ``row`` into view."""
-        self._cursor = position
-        start = self._starts[position]
-        end = self._starts[position + 1] if position + 1 < len(self._starts) else self._height
-        height = min(end - start - row, self.scrollable_content_region.height)
-        region = Region(0, start + row, 1, max(height, 1))  # its start, if it is too tall
+    def _move_to(self, position: int, offset: int = 0) -> None:
+        """Put the cursor on shown entry ``position`` and scroll its screen line ``offset``
+        (from its first) into view."""
+        model = self.model
+        model.cursor = position
+        start, end = model.span(position)
+        height = min(end - start - offset, self.scrollable_content_region.height)
+        region = Region(0, start + offset, 1, max(height, 1))  # its start, if it is too tall
         self.scroll_to_region(region, animate=False, immediate=True)
-        if position < len(self._shown) - 1:
+        if position < len(model.shown) - 1:
             self.release_anchor()  # stay here as entries arrive; the end follows them again
         self.refresh()
 
     def action_cursor(self, step: int) -> None:
-        if not self._shown:
-            return
-        if self._cursor is None:  # start from what is on screen
-            first = bisect_right(self._starts, self.scroll_offset.y) - 1
-            last = bisect_right(self._starts, self.scroll_offset.y + self.size.height - 1) - 1
-            self._move_to(max(first, 0) if step > 0 else max(last, 0))
-            return
-        self._move_to(min(max(self._cursor + step, 0), len(self._shown) - 1))
+        top = self.scroll_offset.y
+        position = self.model.move(step, top, top + self.size.height - 1)
+        if position is not None:
+            self._move_to(position)
 
     def action_cursor_to(self, position: int) -> None:
-        if not self._shown:
+        shown = self.model.shown
+        if not shown:
             return
-        self._move_to(position % len(self._shown))
+        self._move_to(position % len(shown))
         if position == -1:
             self.scroll_end(animate=False, immediate=True)  # and follow the end again
 
     def on_click(self, event: Click) -> None:
         line = self.scroll_offset.y + event.y
-        if 0 <= line < self._height:
-            self._cursor = bisect_right(self._starts, line) - 1
+        if 0 <= line < self.model.height:
+            self.model.cursor = self.model.position_at(line)
             self.refresh()
 
     # -- expanding ---------------------------------------------------------------------
@@ -707,25 +597,17 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def action_toggle(self) -> None:
         """Explain the entry under the cursor, unfold its body; or fold it back."""
-        if self._cursor is None:
+        if self.model.cursor is None:
             self.action_cursor(-1)
-            if self._cursor is None:
+            if self.model.cursor is None:
                 return
-        position = self._cursor
-        index = self._shown[position]
-        self._expanded ^= {index}
-        old = self._layout(index)
-        self._layouts.discard(index)
-        new = self._layout(index)
-        delta = len(new) - len(old)
-        if delta:
-            starts = self._starts
-            starts[position + 1 :] = array("q", [start + delta for start in starts[position + 1 :]])
-            self._height += delta
-        self._width = max(self._width, new.width + self._gutter_width())
-        self._strips.clear()
-        self._resize()
+        position = self.model.cursor
+        self.model.toggle(position)
+        self._changed()
         self._move_to(position)
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
 
     # -- filtering, searching ----------------------------------------------------------
 
@@ -733,70 +615,33 @@ class TranscriptView(ScrollView, can_focus=True):
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
 
     def action_next_error(self, step: int) -> None:
-        self._seek(step, lambda entry, _: is_error(entry), "no more errors")
+        if self.model.shown:
+            self._seek(self.model.seek_error(step), "no more errors")
 
     def action_search(self) -> None:
         self.post_message(self.SearchRequested())
 
     def search(self, query: str) -> None:
         """Highlight ``query`` and move to its first match from the cursor on."""
-        self._pattern = compile_query(query)
-        self._strips.clear()
-        self._count_matches()
+        model = self.model
+        model.search(query)
         self._retitle()
-        if self._pattern is not None and not self._matches_at(self._cursor):
+        if model.pattern is not None and not model.matches_at(model.cursor):
             self.action_next_match(1)
         self.refresh()
 
-    def _matches_at(self, position: int | None) -> bool:
-        if position is None or self._pattern is None:
-            return False
-        return self._match_row(self._shown[position]) is not None
-
-    def _match_row(self, index: int) -> int | None:
-        """The first row of ``_source[index]`` that the search matches, if any."""
-        pattern = self._pattern
-        assert pattern is not None
-        entry = self._source[index]
-        if not entry.body:
-            text = entry.revealed if self.reveal and entry.revealed is not None else entry.shown()
-            if not pattern.search(text) and index not in self._expanded:
-                return None
-        layout = self._layout(index)
-        lines = layout.lines
-        if isinstance(lines, BodyLines):
-            found = pattern.search(entry.text)
-            return None if found is None else entry.text.count("\n", 0, found.start())
-        for row, line in enumerate([*lines, *layout.explain]):
-            if pattern.search(line):
-                return row
-        return None
-
-    def _count_matches(self) -> None:
-        if self._pattern is None:
-            self._matches = 0
-            return
-        self._matches = sum(self._match_row(index) is not None for index in self._shown)
-
     def action_next_match(self, step: int) -> None:
-        if self._pattern is not None:
-            self._seek(step, lambda _, index: self._match_row(index) is not None, "no match")
+        if self.model.pattern is not None and self.model.shown:
+            self._seek(self.model.seek_match(step), "no match")
 
-    def _seek(self, step: int, wanted: Callable[[Entry, int], bool], failure: str) -> None:
-        """Move the cursor to the next (or previous) shown entry ``wanted`` accepts,
-        wrapping around; say ``failure`` when there is none."""
-        count = len(self._shown)
-        if not count:
-            return
-        here = self._cursor if self._cursor is not None else (-1 if step > 0 else count)
-        for offset in range(1, count + 1):
-            position = (here + step * offset) % count
-            index = self._shown[position]
-            if wanted(self._source[index], index):
-                row = self._match_row(index) if self._pattern is not None else None
-                self._move_to(position, row or 0)
-                return
-        self.notify(failure, timeout=2)
+    def _seek(self, offset: int | None, failure: str) -> None:
+        """Show the entry the model's cursor moved to, at screen line ``offset`` of it; say
+        ``failure`` when it found none."""
+        if offset is None:
+            self.notify(failure, timeout=2)
+        else:
+            assert self.model.cursor is not None
+            self._move_to(self.model.cursor, offset)
 
     # -- secrets, columns, copying -----------------------------------------------------
 
@@ -824,7 +669,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._copy(self.copy_text([entry]), "the entry")
 
     def action_copy_all(self) -> None:
-        self._copy(self.copy_text(self._source), "the transcript")
+        self._copy(self.copy_text(self.model.entries), "the transcript")
 
     def _copy(self, text: str, what: str) -> None:
         self.app.copy_to_clipboard(text)
@@ -866,14 +711,6 @@ class TranscriptPane(Vertical):
         if not message.keep:
             view.search("")
         view.focus()
-
-
-def _trailer(entry: Entry) -> str:
-    """What follows an entry's last text line: its note and its flags."""
-    trailer = f"  {entry.note}" if entry.note else ""
-    if entry.flags:
-        trailer += "  ⚠ " + "; ".join(entry.flags)
-    return trailer
 
 
 def _role(entry: Entry) -> str:

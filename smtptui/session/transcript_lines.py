@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from array import array
 from collections.abc import Sequence
 from datetime import datetime
@@ -25,6 +26,17 @@ WALL_WIDTH = 13
 
 ELAPSED_WIDTH = 11
 """Cells of the since-connect column: ``+1234.567s`` and a gap."""
+
+
+def cells(text: str) -> int:
+    """The terminal cells ``text`` takes: two for a wide character, none for a combining
+    one (what the model measures with when the screen's own rule is not given)."""
+    if text.isascii():
+        return len(text)
+    return sum(
+        0 if unicodedata.combining(char) else 1 + (unicodedata.east_asian_width(char) in "WF")
+        for char in text
+    )
 
 
 def format_latency(seconds: float) -> str:

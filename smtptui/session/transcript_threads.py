@@ -3,7 +3,8 @@ transcript shows beside them when the dialogue is not one command, then its repl
 
 from __future__ import annotations
 
-from smtptui.session import Command, Entry, EntryKind
+from smtptui.protocol.dialogue import Command
+from smtptui.session.transcript import Entry, EntryKind
 
 BRACKETS = ("┌", "│", "└")
 """The first, middle and last command of a pipelined group, in the marker's first cell."""
