@@ -12,7 +12,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from types import TracebackType
@@ -27,12 +27,14 @@ from smtptui.protocol.errors import CommandError
 from smtptui.protocol.proxy import proxy_v1
 from smtptui.protocol.xclient import ATTRIBUTES, parse_xclient
 from smtptui.server.certs import SelfSigned, make_self_signed
+from smtptui.server.faults import RuledSMTP
 from smtptui.server.handler import (
     DEMO_TOKENS,
     DEMO_USERS,
     DemoHandler,
     ReceivedMessage,
 )
+from smtptui.server.rules import Rule, Rules, default_rules
 
 
 class _HideOwnDeprecations(logging.Filter):
@@ -70,7 +72,12 @@ class EmbeddedServer:
     appended to `messages`, then passed to `on_message` on the server's thread.
 
     `lmtp` serves LMTP (RFC 2033, aiosmtpd's ``LMTP``): LHLO instead of EHLO and HELO, and
-    a reply per recipient to each message (recipients named ``full…`` refused then).
+    a reply per recipient to each message.
+
+    `rules` are the fault rules it applies (`rules.py`; None: the shipped ones, which
+    refuse ``reject…`` and ``unknown…`` addresses, and ``full…`` recipients under LMTP);
+    `seed` makes their chances the same on every run; `on_rule` is told of each rule that
+    fires, in words, on the server's thread.
     """
 
     def __init__(
@@ -92,6 +99,9 @@ class EmbeddedServer:
         unix_path: str | None = None,
         proxy_protocol: bool = False,
         xclient: bool = False,
+        rules: Sequence[Rule] | None = None,
+        seed: int | None = None,
+        on_rule: Callable[[str], None] | None = None,
     ) -> None:
         if proxy_protocol and implicit_tls:  # aiosmtpd would read the header inside TLS
             raise ValueError("a PROXY header comes before TLS: not with implicit TLS here")
@@ -122,6 +132,8 @@ class EmbeddedServer:
             # aiosmtpd reads a PROXY header (v1 or v2) before its greeting, if one comes in time
             "proxy_protocol_timeout": _PROXY_TIMEOUT if proxy_protocol else None,
             "xclient": xclient,
+            "rules": Rules(default_rules() if rules is None else rules, seed=seed),
+            "on_rule": on_rule,
         }
         self._protocol: type[_SMTP] = _LMTP if lmtp else _SMTP
         self._controller: _Controller | _UnixController | None = None
@@ -260,7 +272,7 @@ class _Envelope(Envelope):
         self.binary = False  # MAIL said BODY=BINARYMIME: the message comes by BDAT only
 
 
-class _SMTP(SMTP):
+class _SMTP(RuledSMTP):
     """aiosmtpd's SMTP with CHUNKING and BINARYMIME (RFC 3030, which aiosmtpd lacks),
     PIPELINING (aiosmtpd reads and answers commands in order already) and, when asked
     (``xclient``), Postfix's XCLIENT; it refuses STARTTLS inside TLS like Postfix, where
@@ -275,6 +287,7 @@ class _SMTP(SMTP):
         return _Envelope()
 
     def __init__(self, handler: DemoHandler, *, xclient: bool = False, **kwargs: Any) -> None:
+        """`kwargs`: aiosmtpd's, and the fault rules (:class:`RuledSMTP`)."""
         super().__init__(handler, **kwargs)
         self.xclient = xclient
 
