@@ -466,13 +466,16 @@ def serve(
     unix_path: str | None = None,
     stdio: bool = False,
     proxy_protocol: bool = False,
+    rules: Sequence[Rule] | None = None,
+    seed: int | None = None,
 ) -> None:
     """Run a demo server with a self-signed certificate (and XCLIENT) until
     KeyboardInterrupt, echoing where it listens and one line per message received (as
     :func:`describe` has it: ``echo`` makes it safe to print); ``lmtp`` serves LMTP,
     ``proxy_protocol`` expects a PROXY header on each connection. It listens on
     ``unix_path`` if given; with ``stdio`` it speaks on stdin and stdout for one session
-    instead (``echo`` must then not write to stdout)."""
+    instead (``echo`` must then not write to stdout). ``rules`` and ``seed`` are the fault
+    rules' (:class:`EmbeddedServer`); each that fires is echoed."""
     server = EmbeddedServer(
         host,
         port,
@@ -482,6 +485,9 @@ def serve(
         unix_path=unix_path,
         proxy_protocol=proxy_protocol,
         xclient=True,
+        rules=rules,
+        seed=seed,
+        on_rule=echo,
     )
     if stdio:
         asyncio.run(server.serve_stdio())

@@ -209,10 +209,10 @@ class Rules:
         return None
 
 
-def load_rules(path: Path) -> tuple[Rule, ...]:
+def load_rules(path: str | Path) -> tuple[Rule, ...]:
     """The rules in ``path``; raises :class:`RulesError` naming the file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise RulesError(f"rules {path}: cannot be read: {error}") from None
     return parse_rules(text, str(path))
