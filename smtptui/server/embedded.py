@@ -220,7 +220,13 @@ class _Controller(Controller):
         self._protocol = protocol
 
     def factory(self) -> SMTP:
-        return self._protocol(self.handler, **self.SMTP_kwargs)
+        """A connection's SMTP; the first is aiosmtpd's start-up probe, which meets no fault
+        rule (it would use up a chance or a count)."""
+        kwargs = self.SMTP_kwargs
+        if not getattr(self, "_probed", False):
+            self._probed = True
+            kwargs = {**kwargs, "rules": None}
+        return self._protocol(self.handler, **kwargs)
 
     def _trigger_server(self) -> None:
         """aiosmtpd's start-up probe, which reads the greeting: behind a PROXY header when
