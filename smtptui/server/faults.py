@@ -204,7 +204,7 @@ class RuledSMTP(SMTP):
 
     async def _fire(self, stage: Stage, addresses: tuple[str, ...]) -> Rule | None:
         """The rule that fires here, if any, told of, its throttle and delay done."""
-        if self._rules is None:
+        if self._rules is None or stage not in self._rules.stages:
             return None
         rule = self._rules.fire(stage, self._facts(addresses))
         if rule is None:

@@ -193,6 +193,8 @@ class Rules:
 
     def __init__(self, rules: Sequence[Rule], *, seed: int | None = None) -> None:
         self.rules = tuple(rules)
+        self.stages = frozenset(rule.stage for rule in self.rules)
+        """The stages some rule is for: at the others there is nothing to look up."""
         self._random = random.Random(seed)
         self._fired = [0] * len(self.rules)
 
