@@ -59,26 +59,30 @@ class Pace:
 
 
 class PacedReader:
-    """A StreamReader whose reads wait for their `Pace` after each read."""
+    """A StreamReader whose reads wait for their `Pace` after each read; what is set on it
+    (aiosmtpd sets its transport after STARTTLS) is set on the reader itself."""
 
     def __init__(self, reader: asyncio.StreamReader, pace: Pace) -> None:
-        self._reader = reader
-        self._pace = pace
+        object.__setattr__(self, "_inner", reader)
+        object.__setattr__(self, "_pace", pace)
 
     async def readuntil(self, separator: bytes = b"\n") -> bytes:
-        return await self._paced(await self._reader.readuntil(separator))
+        return await self._paced(await self._inner.readuntil(separator))
 
     async def readline(self) -> bytes:
-        return await self._paced(await self._reader.readline())
+        return await self._paced(await self._inner.readline())
 
     async def readexactly(self, n: int) -> bytes:
-        return await self._paced(await self._reader.readexactly(n))
+        return await self._paced(await self._inner.readexactly(n))
 
     async def read(self, n: int = -1) -> bytes:
-        return await self._paced(await self._reader.read(n))
+        return await self._paced(await self._inner.read(n))
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._reader, name)
+        return getattr(self._inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._inner, name, value)
 
     async def _paced(self, data: bytes) -> bytes:
         await self._pace.take(len(data))
@@ -106,7 +110,6 @@ class RuledSMTP(SMTP):
         self._close_after_reply = False
         self._hung_up = False
         self._send_pace: Pace | None = None
-        self._read_pace: Pace | None = None
         if rules is not None:
             for command, stage in _COMMAND_STAGES.items():
                 if command in self._smtp_methods:
@@ -128,8 +131,9 @@ class RuledSMTP(SMTP):
             self._authenticating = False
             if await self._answer("auth", (), authenticated=True):
                 return
-        if self._replace is not None:
-            reply, self._replace = self._replace, None
+        if self._replace is not None:  # if the command succeeded: else its own reply
+            reply = self._replace if reply[:1] in "23" else reply
+            self._replace = None
         await self._send(reply)
 
     async def _call_handler_hook(self, command: str, *args: Any) -> Any:
@@ -173,12 +177,6 @@ class RuledSMTP(SMTP):
 
         return command
 
-    def _cb_client_connected(self, reader: asyncio.StreamReader, writer: Any) -> None:
-        """aiosmtpd's, and again after STARTTLS: a read throttle stays."""
-        super()._cb_client_connected(reader, writer)
-        if self._read_pace is not None:
-            self._reader = PacedReader(reader, self._read_pace)
-
     # -- what a rule does -----------------------------------------------------------------
 
     async def _answer(self, stage: Stage, addresses: tuple[str, ...], **how: bool) -> bool:
@@ -215,8 +213,9 @@ class RuledSMTP(SMTP):
             if rule.throttle.sends:
                 self._send_pace = Pace(rule.throttle.bytes_per_second)
             if rule.throttle.reads:
-                self._read_pace = Pace(rule.throttle.bytes_per_second)
-                self._reader = PacedReader(self._reader, self._read_pace)
+                reader = self._reader
+                inner = reader._inner if isinstance(reader, PacedReader) else reader
+                self._reader = PacedReader(inner, Pace(rule.throttle.bytes_per_second))
         if rule.delay:
             await asyncio.sleep(rule.delay)
         return rule

@@ -4,6 +4,7 @@ at exactly its stage, over TCP, a UNIX socket, LMTP and stdio."""
 from __future__ import annotations
 
 import base64
+import ssl
 import subprocess
 import sys
 import time
@@ -210,6 +211,24 @@ throttle = {{ bytes_per_second = {rate}, direction = "send" }}
     size = len(parse_rules(text, "test")[0].reply.wire()) + 2  # type: ignore[union-attr]
     assert code == 250 and reply.count(b"\n") == 39
     assert abs(size / elapsed - rate) <= rate * 0.1, size / elapsed
+    client.close()
+
+
+async def test_a_throttled_connection_goes_on_inside_tls(
+    make_server: MakeServer, client_tls_context: ssl.SSLContext
+) -> None:
+    server = make_server(
+        rules=parse_rules(
+            '[[rule]]\nstage = "ehlo"\nthrottle = { bytes_per_second = 50000 }\n', "t"
+        )
+    )
+    client = SMTPClient("localhost", server.port, timeout=5, ssl_context=client_tls_context)
+    await client.connect()
+    await client.ehlo()
+    await client.starttls()
+    await client.login("alice", "wonderland")
+    await client.sendmail("a@example.org", ["b@example.org"], MESSAGE)
+    assert server.messages[0].tls
     client.close()
 
 
