@@ -124,12 +124,12 @@ class RuledSMTP(SMTP):
             return
         if not self._greeted:  # the first reply of a connection is its greeting
             self._greeted = True
-            if await self._answer("connect", ()):
+            if await self._answer("connect"):
                 return
         reply = status.decode() if isinstance(status, bytes) else status
         if self._authenticating and not reply.startswith("334"):  # AUTH's last reply
             self._authenticating = False
-            if await self._answer("auth", (), authenticated=True):
+            if await self._answer("auth", authenticated=True):
                 return
         if self._replace is not None:  # if the command succeeded: else its own reply
             reply = self._replace if reply[:1] in "23" else reply
@@ -179,13 +179,13 @@ class RuledSMTP(SMTP):
 
     # -- what a rule does -----------------------------------------------------------------
 
-    async def _answer(self, stage: Stage, addresses: tuple[str, ...], **how: bool) -> bool:
+    async def _answer(self, stage: Stage, *, authenticated: bool = False) -> bool:
         """Fire a rule met at a reply (the greeting, AUTH's end); True if it answered or
-        hung up instead of that reply."""
-        rule = await self._fire(stage, addresses)
+        hung up instead of that reply; a refusal of AUTH undoes the login."""
+        rule = await self._fire(stage, ())
         if rule is None:
             return False
-        if how.get("authenticated") and self._refuses(rule) and self.session is not None:
+        if authenticated and self._refuses(rule) and self.session is not None:
             self.session.authenticated = False
             self.session.auth_data = None
         if rule.reply is not None or rule.close:

@@ -82,6 +82,23 @@ async def test_a_hang_up_is_seen_at_exactly_its_stage(make_server: MakeServer, s
     assert seen == before(stage) | {stage: "SMTPServerDisconnected"}
 
 
+@pytest.mark.parametrize(("effect", "seen"), [("code = 454", 454), ("close = true", None)])
+async def test_starttls_refused_or_hung_up(
+    make_server: MakeServer, effect: str, seen: int | None
+) -> None:
+    server = make_server(rules=parse_rules(f'[[rule]]\nstage = "starttls"\n{effect}\n', "t"))
+    client = SMTPClient("localhost", server.port, timeout=5)
+    await client.connect()
+    await client.ehlo()
+    if seen is None:
+        with pytest.raises(SMTPServerDisconnected):
+            await client.docmd("STARTTLS")
+    else:
+        assert (await client.docmd("STARTTLS"))[0] == seen
+        assert (await client.ehlo())[0] == 250  # still in plain text, as refused
+    client.close()
+
+
 async def test_a_reply_then_a_hang_up(make_server: MakeServer) -> None:
     text = '[[rule]]\nstage = "rcpt"\ncode = 421\nenhanced = "4.7.0"\ntext = "bye"\nclose = true\n'
     server = ruled(make_server, text)
