@@ -1139,6 +1139,13 @@ class _LogLines(logging.Handler):
     is_flag=True,
     help="Expect a PROXY header (v1 or v2) first, as behind HAProxy; show the client it names.",
 )
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(dir_okay=False),
+    help="Fault rules (TOML) instead of the shipped ones (which refuse reject…, unknown…, full…).",
+)
+@click.option("--seed", type=int, help="Seed the rules' chances: the same faults on every run.")
 def serve(
     host: str,
     port: int,
@@ -1147,9 +1154,18 @@ def serve(
     unix_path: str | None,
     stdio: bool,
     proxy_protocol: bool,
+    rules_path: str | None,
+    seed: int | None,
 ) -> None:
-    """Run the embedded mail server in the foreground until Ctrl-C."""
+    """Run the embedded mail server in the foreground until Ctrl-C, printing each message
+    and each fault rule that fires."""
     from smtptui.server import serve as serve_forever
+    from smtptui.server.rules import RulesError, default_rules, load_rules
+
+    try:
+        rules = load_rules(rules_path) if rules_path else default_rules()
+    except RulesError as error:
+        raise click.ClickException(str(error)) from None
 
     echo = (lambda line: say(line, err=True)) if stdio else say
     serve_forever(
@@ -1161,6 +1177,8 @@ def serve(
         unix_path=unix_path,
         stdio=stdio,
         proxy_protocol=proxy_protocol,
+        rules=rules,
+        seed=seed,
     )
 
 

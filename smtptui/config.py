@@ -26,6 +26,7 @@ from smtptui.protocol.commands import check
 from smtptui.protocol.errors import CommandError
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.visible import visible
+from smtptui.toml_lines import locate, syntax_error_line
 
 VERIFY_MODES = tuple(VerifyMode)
 """Certificate verification: the chain and the name, the chain only, the name only, none."""
@@ -579,60 +580,17 @@ def _editing() -> Iterator[Any]:
 
 # -- where in the file ----------------------------------------------------------------------
 
-_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
-_DOTTED = rf"{_KEY_PART}(?:\s*\.\s*{_KEY_PART})*"
-_HEADER = re.compile(rf"\s*\[\[?\s*({_DOTTED})\s*\]\]?\s*(?:#.*)?$")
-_KEY_LINE = re.compile(rf"\s*({_DOTTED})\s*=")
-
 
 def _syntax_error(path: Path, text: str, error: tomllib.TOMLDecodeError) -> ConfigError:
-    message = str(error)
-    if found := re.search(r"\s*\(at line (\d+), column \d+\)$", message):
-        line = int(found[1])
-    elif found := re.search(r"\s*\(at end of document\)$", message):
-        line = max(len(text.splitlines()), 1)
-    else:
-        return ConfigError(f"config {path}: not valid TOML: {message}")
-    return ConfigError(f"config {path}, line {line}: not valid TOML: {message[: found.start()]}")
+    line, message = syntax_error_line(text, error)
+    where = f"config {path}" if line is None else f"config {path}, line {line}"
+    return ConfigError(f"{where}: not valid TOML: {message}")
 
 
 def _at(path: Path, text: str, keys: tuple[str, ...], problem: str) -> ConfigError:
     line = locate(text, keys)
     where = f"config {path}" if line is None else f"config {path}, line {line}"
     return ConfigError(f"{where}: {problem}")
-
-
-def locate(text: str, keys: tuple[str, ...]) -> int | None:
-    """The line (from 1) where ``keys`` (a path: ``("profiles", "work", "port")``) is set in
-    the TOML ``text``; else that of the nearest table or key above it that is written (a
-    dotted key, an inline table); None when none is."""
-    lines: dict[tuple[str, ...], int] = {}
-    table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), 1):
-        if header := _HEADER.match(line):
-            table = _key_path(header[1])
-            lines.setdefault(table, number)
-        elif key := _KEY_LINE.match(line):
-            path = table + _key_path(key[1])
-            for end in range(len(table) + 1, len(path) + 1):
-                lines.setdefault(path[:end], number)
-    for end in range(len(keys), 0, -1):
-        if keys[:end] in lines:
-            return lines[keys[:end]]
-    return None
-
-
-def _key_path(dotted: str) -> tuple[str, ...]:
-    """The parts of a TOML dotted key, quotes undone (tomllib reads them)."""
-    try:
-        data: Any = tomllib.loads(f"{dotted} = 0")
-    except tomllib.TOMLDecodeError:
-        return ()
-    parts: list[str] = []
-    while isinstance(data, dict) and len(data) == 1:
-        [(part, data)] = data.items()
-        parts.append(part)
-    return tuple(parts)
 
 
 def _toml_key(name: str) -> str:

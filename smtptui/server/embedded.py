@@ -12,7 +12,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from types import TracebackType
@@ -27,12 +27,14 @@ from smtptui.protocol.errors import CommandError
 from smtptui.protocol.proxy import proxy_v1
 from smtptui.protocol.xclient import ATTRIBUTES, parse_xclient
 from smtptui.server.certs import SelfSigned, make_self_signed
+from smtptui.server.faults import RuledSMTP
 from smtptui.server.handler import (
     DEMO_TOKENS,
     DEMO_USERS,
     DemoHandler,
     ReceivedMessage,
 )
+from smtptui.server.rules import Rule, Rules, default_rules
 
 
 class _HideOwnDeprecations(logging.Filter):
@@ -67,10 +69,16 @@ class EmbeddedServer:
     AUTH (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 and XOAUTH2 against `users`, OAUTHBEARER
     against `DEMO_TOKENS`) is only offered inside TLS if `auth_require_tls`. Besides
     aiosmtpd's extensions it offers PIPELINING and CHUNKING (BDAT). Accepted messages are
-    appended to `messages`, then passed to `on_message` on the server's thread.
+    appended to `messages` (unless not `keep_messages`: `smtptui serve`, which runs for
+    long), then passed to `on_message` on the server's thread.
 
     `lmtp` serves LMTP (RFC 2033, aiosmtpd's ``LMTP``): LHLO instead of EHLO and HELO, and
-    a reply per recipient to each message (recipients named ``full…`` refused then).
+    a reply per recipient to each message.
+
+    `rules` are the fault rules it applies (`rules.py`; None: the shipped ones, which
+    refuse ``reject…`` and ``unknown…`` addresses, and ``full…`` recipients under LMTP);
+    `seed` makes their chances the same on every run; `on_rule` is told of each rule that
+    fires, in words, on the server's thread.
     """
 
     def __init__(
@@ -92,6 +100,10 @@ class EmbeddedServer:
         unix_path: str | None = None,
         proxy_protocol: bool = False,
         xclient: bool = False,
+        rules: Sequence[Rule] | None = None,
+        seed: int | None = None,
+        on_rule: Callable[[str], None] | None = None,
+        keep_messages: bool = True,
     ) -> None:
         if proxy_protocol and implicit_tls:  # aiosmtpd would read the header inside TLS
             raise ValueError("a PROXY header comes before TLS: not with implicit TLS here")
@@ -103,6 +115,7 @@ class EmbeddedServer:
             self.self_signed = make_self_signed()
             tls_context = self.self_signed.server_context()
         self.messages: list[ReceivedMessage] = []
+        self._keep = keep_messages
         self._on_message = on_message
         extensions = (*_SMTP.EXTENSIONS, _XCLIENT) if xclient else _SMTP.EXTENSIONS
         self._handler = DemoHandler(users, self._receive, extensions=extensions)
@@ -122,6 +135,8 @@ class EmbeddedServer:
             # aiosmtpd reads a PROXY header (v1 or v2) before its greeting, if one comes in time
             "proxy_protocol_timeout": _PROXY_TIMEOUT if proxy_protocol else None,
             "xclient": xclient,
+            "rules": Rules(default_rules() if rules is None else rules, seed=seed),
+            "on_rule": on_rule,
         }
         self._protocol: type[_SMTP] = _LMTP if lmtp else _SMTP
         self._controller: _Controller | _UnixController | None = None
@@ -191,7 +206,8 @@ class EmbeddedServer:
         ours.close()
 
     def _receive(self, message: ReceivedMessage) -> None:
-        self.messages.append(message)
+        if self._keep:
+            self.messages.append(message)
         if self._on_message is not None:
             self._on_message(message)
 
@@ -208,7 +224,13 @@ class _Controller(Controller):
         self._protocol = protocol
 
     def factory(self) -> SMTP:
-        return self._protocol(self.handler, **self.SMTP_kwargs)
+        """A connection's SMTP; the first is aiosmtpd's start-up probe, which meets no fault
+        rule (it would use up a chance or a count)."""
+        kwargs = self.SMTP_kwargs
+        if not getattr(self, "_probed", False):
+            self._probed = True
+            kwargs = {**kwargs, "rules": None}
+        return self._protocol(self.handler, **kwargs)
 
     def _trigger_server(self) -> None:
         """aiosmtpd's start-up probe, which reads the greeting: behind a PROXY header when
@@ -260,7 +282,7 @@ class _Envelope(Envelope):
         self.binary = False  # MAIL said BODY=BINARYMIME: the message comes by BDAT only
 
 
-class _SMTP(SMTP):
+class _SMTP(RuledSMTP):
     """aiosmtpd's SMTP with CHUNKING and BINARYMIME (RFC 3030, which aiosmtpd lacks),
     PIPELINING (aiosmtpd reads and answers commands in order already) and, when asked
     (``xclient``), Postfix's XCLIENT; it refuses STARTTLS inside TLS like Postfix, where
@@ -275,6 +297,7 @@ class _SMTP(SMTP):
         return _Envelope()
 
     def __init__(self, handler: DemoHandler, *, xclient: bool = False, **kwargs: Any) -> None:
+        """`kwargs`: aiosmtpd's, and the fault rules (:class:`RuledSMTP`)."""
         super().__init__(handler, **kwargs)
         self.xclient = xclient
 
@@ -453,13 +476,16 @@ def serve(
     unix_path: str | None = None,
     stdio: bool = False,
     proxy_protocol: bool = False,
+    rules: Sequence[Rule] | None = None,
+    seed: int | None = None,
 ) -> None:
     """Run a demo server with a self-signed certificate (and XCLIENT) until
     KeyboardInterrupt, echoing where it listens and one line per message received (as
     :func:`describe` has it: ``echo`` makes it safe to print); ``lmtp`` serves LMTP,
     ``proxy_protocol`` expects a PROXY header on each connection. It listens on
     ``unix_path`` if given; with ``stdio`` it speaks on stdin and stdout for one session
-    instead (``echo`` must then not write to stdout)."""
+    instead (``echo`` must then not write to stdout). ``rules`` and ``seed`` are the fault
+    rules' (:class:`EmbeddedServer`); each that fires is echoed."""
     server = EmbeddedServer(
         host,
         port,
@@ -469,6 +495,10 @@ def serve(
         unix_path=unix_path,
         proxy_protocol=proxy_protocol,
         xclient=True,
+        rules=rules,
+        seed=seed,
+        on_rule=echo,
+        keep_messages=False,  # printed, never looked at again: memory stays flat
     )
     if stdio:
         asyncio.run(server.serve_stdio())

@@ -81,13 +81,10 @@ class ReceivedMessage:
 
 
 class DemoHandler:
-    """aiosmtpd hooks with Postfix-like replies.
-
-    Senders whose local part is ``reject`` or starts with ``reject-`` are refused (553),
-    as are recipients whose local part starts with ``reject`` or ``unknown`` (550). Over
-    LMTP each recipient gets its own reply to the message, naming it, and those whose
-    local part starts with ``full`` are refused then (452, mailbox full), so that a mixed
-    result can be seen. EHLO lists `extensions` besides aiosmtpd's own: those the SMTP class adds.
+    """aiosmtpd hooks with Postfix-like replies, accepting every address (refusals are
+    the fault rules', `rules.py`). Over LMTP each recipient gets its own reply to the
+    message, naming it. EHLO lists `extensions` besides aiosmtpd's own: those the SMTP
+    class adds.
     """
 
     def __init__(
@@ -225,9 +222,6 @@ class DemoHandler:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        local = _local_part(address)
-        if local == "reject" or local.startswith("reject-"):
-            return f"553 5.7.1 <{address}>: Sender address rejected: Access denied"
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 2.1.0 Ok"
@@ -235,8 +229,6 @@ class DemoHandler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        if _unknown_recipient(address):
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return "250 2.1.5 Ok"
@@ -244,8 +236,6 @@ class DemoHandler:
     async def handle_VRFY(
         self, server: SMTP, session: Session, envelope: Envelope, address: str
     ) -> str:
-        if _unknown_recipient(address):
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         return f"252 2.0.0 {address}"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
@@ -255,15 +245,8 @@ class DemoHandler:
             self._deliver(server, session, envelope, envelope.rcpt_tos)
             return f"250 2.0.0 Ok: queued as {queue_id}"
         # RFC 2033 4.2: one reply per recipient accepted, in order (aiosmtpd sends the lines)
-        delivered = [r for r in envelope.rcpt_tos if not _local_part(r).startswith("full")]
-        if delivered:
-            self._deliver(server, session, envelope, delivered)
-        return "\r\n".join(
-            f"250 2.0.0 <{r}> Ok: queued as {queue_id}"
-            if r in delivered
-            else f"452 4.2.2 <{r}> Mailbox is full"
-            for r in envelope.rcpt_tos
-        )
+        self._deliver(server, session, envelope, envelope.rcpt_tos)
+        return "\r\n".join(f"250 2.0.0 <{r}> Ok: queued as {queue_id}" for r in envelope.rcpt_tos)
 
     def _deliver(
         self, server: SMTP, session: Session, envelope: Envelope, recipients: Sequence[str]
@@ -306,14 +289,6 @@ class DemoHandler:
 
     async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         return "221 2.0.0 Bye"
-
-
-def _local_part(address: str) -> str:
-    return (address.rpartition("@")[0] or address).lower()
-
-
-def _unknown_recipient(address: str) -> bool:
-    return _local_part(address).startswith(("reject", "unknown"))
 
 
 async def _first_response(server: SMTP, args: list[str]) -> bytes | None:

@@ -58,6 +58,10 @@ def test_the_wheel_holds_the_four_themes(wheel: Path) -> None:
     assert {f"smtptui/themes/{name}.toml" for name in SHIPPED} <= names
 
 
+def test_the_wheel_holds_the_servers_default_rules(wheel: Path) -> None:
+    assert "smtptui/server/default-rules.toml" in zipfile.ZipFile(wheel).namelist()
+
+
 def test_the_venv_runs_the_wheels_smtptui_not_the_checkouts(venv: Path) -> None:
     probe = "import smtptui, smtptui.ui.themes as t; print(smtptui.__file__, t.builtin_dir())"
     result = outside(venv / "python", "-c", probe, cwd=venv)
