@@ -29,18 +29,25 @@ class SendProgress(Horizontal):
 
     def __init__(self, transfer: Transfer | None = None, **kwargs: str) -> None:
         super().__init__(**kwargs)
-        self._first = transfer
+        self._transfer = transfer
+        self.set_class(transfer is not None, "-sending")
 
     def compose(self) -> ComposeResult:
         yield Label(id="progress-text")
         yield ProgressBar(show_eta=False, id="progress-bar")
 
     def on_mount(self) -> None:
-        self.show(self._first)
+        self._draw()
 
     def show(self, transfer: Transfer | None) -> None:
         """Show ``transfer``, or hide the bar if there is none."""
+        self._transfer = transfer
         self.set_class(transfer is not None, "-sending")
+        if self.is_mounted:
+            self._draw()
+
+    def _draw(self) -> None:
+        transfer = self._transfer
         if transfer is None:
             return
         rate = f" · {format_size(int(transfer.rate))}/s" if transfer.rate else ""
