@@ -167,7 +167,11 @@ class ThemedApp(App[None]):
 
     DEFAULT_CSS = """
     ToggleButton > .toggle--button { color: $smtp-box; background: $smtp-box; }
-    ToggleButton.-on > .toggle--button { color: $text-success; text-style: bold; }
+    ToggleButton.-on > .toggle--button {
+        color: $text-success;
+        background: $smtp-box;
+        text-style: bold;
+    }
     """
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
