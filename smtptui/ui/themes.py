@@ -166,8 +166,13 @@ class ThemedApp(App[None]):
     from its background."""
 
     DEFAULT_CSS = """
-    ToggleButton > .toggle--button { color: $smtp-box; background: $smtp-box; }
-    ToggleButton.-on > .toggle--button {
+    ToggleButton > .toggle--button,
+    RadioSet > RadioButton:enabled > .toggle--button,
+    RadioSet > RadioButton:disabled > .toggle--button {  /* RadioSet's own rule is closer */
+        color: $smtp-box;
+        background: $smtp-box;
+    }
+    ToggleButton.-on > .toggle--button, RadioSet > RadioButton.-on > .toggle--button {
         color: $text-success;
         background: $smtp-box;
         text-style: bold;

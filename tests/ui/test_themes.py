@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rich.color import Color
 from rich.style import Style
-from textual.widgets import Checkbox, TabbedContent
+from textual.widgets import Checkbox, RadioButton, TabbedContent
 
 from smtptui.config import remembered_theme
 from smtptui.session import EntryKind
@@ -220,9 +220,13 @@ async def test_the_cursor_and_the_boxes_are_unmistakable(theme: str) -> None:
             text = Style.parse(app.theme_variables[f"smtp-{name}"]).color
             assert text is not None and contrast(text, cursor) >= 3, name
 
-        app.query_one(TabbedContent).active = "tab-compose"
-        box = app.query_one("#raw", Checkbox)
-        for ticked in (False, True):
+        for tab, box, ticked in [
+            ("compose", app.query_one("#raw", Checkbox), False),
+            ("compose", app.query_one("#raw", Checkbox), True),
+            ("connection", app.query_one("#security-tls", RadioButton), False),
+            ("connection", app.query_one("#security-starttls", RadioButton), True),
+        ]:
+            app.query_one(TabbedContent).active = f"tab-{tab}"
             box.value = ticked
             await pilot.pause()
             left, sign = list(box.render_line(0))[:2]
