@@ -114,11 +114,12 @@ class Finding:
 @dataclass(frozen=True, slots=True)
 class Progress:
     """How much of a message larger than one write (DATA) or than one chunk (BDAT) has
-    gone: ``sent`` of ``total`` payload bytes, counted as the connection takes them (what
-    it still buffers is not counted), published after each write and a few times a second
-    while the connection holds the client back. The last one has ``sent == total``; the
-    message's reply follows. A smaller message goes in one write whose progress the client
-    cannot see (the operating system's buffers take it at once)."""
+    gone: ``sent`` of ``total`` bytes (DATA: the message stuffed and terminated; BDAT: the
+    chunks' bytes), counted as the connection takes them (what it still buffers is not),
+    published after each write and, for DATA, every ``PROGRESS_EVERY`` seconds while the
+    connection holds the client back. The last one has ``sent == total``; the message's
+    reply follows. A smaller message goes in one write whose progress the client cannot
+    see (the operating system's buffers take it at once)."""
 
     sent: int
     total: int
