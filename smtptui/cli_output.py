@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smtptui.engine.client import SMTPClient
-from smtptui.engine.events import ClientEvent, Direction, Sent, SentKind, WireEvent
+from smtptui.engine.events import ClientEvent, Direction, Progress, Sent, SentKind, WireEvent
 from smtptui.protocol.auth import split_secret
 from smtptui.session.export import swaks_lines, to_json
 from smtptui.session.summary import Summary
@@ -121,7 +121,10 @@ class RunOutput:
         A written chunk waits for the event after it: the client follows each write with
         its Sent at once, which says whether it holds a SASL secret (masked), except the
         pieces of a message, whose Sent comes after the last (or never, if the connection
-        is lost): message data, hidden with --hide-body."""
+        is lost): message data, hidden with --hide-body. A large message's progress says
+        nothing of the chunks."""
+        if isinstance(event, Progress):
+            return
         if isinstance(event, WireEvent):
             if event.direction is Direction.SENT:
                 self._unsent.append(event)

@@ -24,6 +24,7 @@ from smtptui.engine.events import (
     Direction,
     Finding,
     Listener,
+    Progress,
     Received,
     Sent,
     SentKind,
@@ -56,6 +57,7 @@ from smtptui.protocol.data import (
     TERMINATOR,
     bdat_chunk_size,
     data_payload,
+    data_payload_size,
     dot_stuff,
     encode_message,
     iter_bdat_chunks,
@@ -91,6 +93,9 @@ _SILENCE = 1.5
 the port expects a TLS handshake first (implicit TLS); as long again for that answer."""
 
 _HANDSHAKE = "TLS handshake"
+
+PROGRESS_EVERY = 0.25
+"""Seconds between :class:`Progress` events while the connection holds a message back."""
 
 _QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 
@@ -879,14 +884,26 @@ class SMTPClient:
             raise self._not_connected()
         tls = self.tls is not None
         listeners = self._listeners
+        total = data_payload_size(message) if payload is None else len(payload)
+        written = 0
+
+        def report() -> None:
+            self._progress(written, total)
+
+        tick = report if listeners and total > DEFAULT_CHUNK_SIZE else None
         for chunk in (payload,) if payload is not None else iter_data_payload(message):
             transport.write(chunk)
+            written += len(chunk)
             if listeners:
                 self._emit(WireEvent(Direction.SENT, chunk, time.monotonic(), tls))
+            if tick is not None:
+                tick()
             if self._wire.writable is not None:
-                await self._drain()
+                await self._drain(tick)
                 if self._transport is None:
                     break
+        if tick is not None and self._transport is not None:
+            self._progress(written, total, done=True)
         self._sent_at = time.monotonic()
         command = self._dialogue.send_message()
         if listeners:
@@ -906,20 +923,34 @@ class SMTPClient:
             }
         return first
 
-    async def _drain(self) -> None:
+    async def _drain(self, tick: Callable[[], None] | None = None) -> None:
         """Wait until the transport takes more data: at most ``timeout``; a timeout or a
-        cancellation closes the connection, since the message is then half sent."""
+        cancellation closes the connection, since the message is then half sent. ``tick``
+        is called every :data:`PROGRESS_EVERY` seconds of the wait, and at its end."""
         writable = self._wire.writable
         if writable is None:
             return
         try:
             async with asyncio.timeout(self.timeout):
-                await asyncio.shield(writable)
+                if tick is None:
+                    await asyncio.shield(writable)
+                while tick is not None and not writable.done():
+                    await asyncio.wait((writable,), timeout=PROGRESS_EVERY)
+                    tick()
         except TimeoutError:
             raise self._timed_out(self.timeout) from None
         except asyncio.CancelledError:
             self.close()
             raise
+
+    def _progress(self, written: int, total: int, *, done: bool = False) -> None:
+        """Publish how much of ``total`` payload bytes the connection has taken: the
+        ``written`` ones less what it still buffers; all of them once ``done`` (the last
+        byte written, the reply awaited)."""
+        transport = self._transport
+        buffered = transport.get_write_buffer_size() if transport is not None else 0
+        sent = total if done else max(written - buffered, 0)
+        self._emit(Progress(sent, total, time.monotonic()))
 
     # -- greeting and capabilities -----------------------------------------------------
 
@@ -1130,9 +1161,13 @@ class SMTPClient:
     async def bdat(self, chunk: bytes, last: bool = False) -> Response:
         """One BDAT chunk (RFC 3030): the command and its bytes as they are (no stuffing,
         no terminator), then the reply."""
+        return (await self._send_chunk(chunk, last)).as_tuple()
+
+    def _send_chunk(self, chunk: bytes, last: bool) -> Coroutine[Any, Any, Reply]:
+        """Write BDAT and its chunk now; await the result for the reply."""
         self._write(commands.bdat(len(chunk), last), SentKind.COMMAND)
         self._write(chunk, SentKind.CHUNK)
-        return (await (self._message_replies() if last else self._read_reply())).as_tuple()
+        return self._message_replies() if last else self._read_reply()
 
     async def bdat_message(
         self, message: bytes | str, chunk_size: int = DEFAULT_CHUNK_SIZE
@@ -1141,8 +1176,15 @@ class SMTPClient:
         the one before, the last one ``LAST``; return the last chunk's reply, or the first
         refusal (the rest would be refused too)."""
         message = encode_message(message)
+        total = len(message)
+        progress = bool(self._listeners) and total > chunk_size
+        written = 0
         for chunk, last in iter_bdat_chunks(message, chunk_size):
-            reply = await self.bdat(bytes(chunk), last)
+            pending = self._send_chunk(bytes(chunk), last)
+            written += len(chunk)
+            if progress:
+                self._progress(written, total, done=last)
+            reply = (await pending).as_tuple()
             if last or reply[0] != 250:
                 break
         return reply

@@ -112,12 +112,35 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """How much of a message larger than one write (DATA) or than one chunk (BDAT) has
+    gone: ``sent`` of ``total`` bytes (DATA: the message stuffed and terminated; BDAT: the
+    chunks' bytes), counted as the connection takes them (what it still buffers is not),
+    published after each write and, for DATA, every ``PROGRESS_EVERY`` seconds while the
+    connection holds the client back. The last one has ``sent == total``; the message's
+    reply follows. A smaller message goes in one write whose progress the client cannot
+    see (the operating system's buffers take it at once)."""
+
+    sent: int
+    total: int
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
 class Closed:
     reason: str
     time: float
 
 
 ClientEvent = (
-    WireEvent | Connecting | Connected | Sent | Received | TlsEstablished | Finding | Closed
+    WireEvent
+    | Connecting
+    | Connected
+    | Sent
+    | Received
+    | TlsEstablished
+    | Finding
+    | Progress
+    | Closed
 )
 Listener = Callable[[ClientEvent], None]

@@ -86,6 +86,11 @@ def iter_data_payload(data: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iter
     yield _terminator(data)
 
 
+def data_payload_size(data: bytes) -> int:
+    """How many bytes :func:`data_payload` makes of ``data``, without making them."""
+    return len(data) + data.count(b"\n.") + data.startswith(b".") + len(_terminator(data))
+
+
 def data_payload(data: bytes) -> bytes:
     """Exactly the bytes ``smtplib.SMTP.data`` writes after the 354 reply."""
     return b"".join(iter_data_payload(data))

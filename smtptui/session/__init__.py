@@ -72,7 +72,7 @@ if TYPE_CHECKING:
     )
     from smtptui.session.recipe import Recipe, as_python, as_run, as_swaks
     from smtptui.session.settings import Security, SessionSettings
-    from smtptui.session.state import Phase, SessionState, suggestions
+    from smtptui.session.state import Phase, SessionState, Transfer, suggestions
     from smtptui.session.summary import Summary, summarize
     from smtptui.session.transcript import Entry, EntryKind, Transcript
     from smtptui.session.transcript_model import TranscriptModel
@@ -127,6 +127,7 @@ __all__ = [
     "Summary",
     "Transcript",
     "TranscriptModel",
+    "Transfer",
     "Update",
     "Verify",
     "VerifyMode",
@@ -203,6 +204,7 @@ _HOMES = {
     "SessionController": "smtptui.session.controller",
     "SessionSettings": "smtptui.session.settings",
     "SessionState": "smtptui.session.state",
+    "Transfer": "smtptui.session.state",
     "StartTls": "smtptui.session.actions",
     "Stop": "smtptui.session.actions",
     "Summary": "smtptui.session.summary",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from smtptui.engine import errors
 from smtptui.engine.client import SMTPClient
-from smtptui.engine.events import ClientEvent, Closed, Connecting, Received
+from smtptui.engine.events import ClientEvent, Closed, Connecting, Progress, Received
 from smtptui.engine.hosts import format_host
 from smtptui.engine.ocsp import OcspStatus, stapled_ocsp
 from smtptui.engine.tls import TlsInfo, VerifyMode
@@ -61,7 +61,7 @@ from smtptui.session.actions import (
 )
 from smtptui.session.exits import Exit, failed_stage
 from smtptui.session.settings import Security, SessionSettings
-from smtptui.session.state import Phase, SessionState
+from smtptui.session.state import Phase, SessionState, Transfer
 from smtptui.session.transcript import Entry, EntryKind, Transcript
 
 if TYPE_CHECKING:
@@ -705,7 +705,13 @@ class SessionController:
                 self._reply = reply
                 if not reply.ok:
                     self._refused = command.name
-                self._set(phase=phase, last_reply=reply)
+                transfer = self._state.transfer  # it goes with the message's reply, or a no
+                if transfer is not None and (transfer.sent == transfer.total or not reply.ok):
+                    transfer = None
+                self._set(phase=phase, last_reply=reply, transfer=transfer)
+            case Progress(sent=sent, total=total, time=now):
+                began = self._state.transfer.began if self._state.transfer else now
+                self._set(transfer=Transfer(sent, total, began, now))
             case Closed():
                 self._update(self._state.without_connection())
 

@@ -27,6 +27,24 @@ from smtptui.session.actions import (
 
 
 @dataclass(frozen=True, slots=True)
+class Transfer:
+    """A large message on its way: ``sent`` of ``total`` bytes (the engine's
+    :class:`~smtptui.engine.events.Progress`), since ``began`` (``time.monotonic()``), as
+    of ``time``."""
+
+    sent: int
+    total: int
+    began: float
+    time: float
+
+    @property
+    def rate(self) -> float:
+        """Bytes a second so far (0 at the start)."""
+        elapsed = self.time - self.began
+        return self.sent / elapsed if elapsed > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class SessionState:
     """A snapshot of the session; the controller replaces it, never changes it."""
 
@@ -39,6 +57,7 @@ class SessionState:
     busy: bool = False
     running: str = ""  # label of the action under way
     last_reply: Reply | None = None
+    transfer: Transfer | None = None  # a large message being sent, until its reply
 
     @property
     def sasl_due(self) -> bool:
@@ -58,6 +77,7 @@ class SessionState:
             esmtp=False,
             extensions=frozenset(),
             user=None,
+            transfer=None,
         )
 
 

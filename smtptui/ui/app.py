@@ -84,6 +84,7 @@ from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
 from smtptui.ui.probe import ProbeScreen, initial_target
 from smtptui.ui.profiles import NameScreen, ProfileScreen
+from smtptui.ui.progress import SendProgress
 from smtptui.ui.status import StatusBar
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
 from smtptui.ui.tls_report import TlsReportScreen
@@ -354,6 +355,14 @@ class SmtpTui(ThemedApp):
             parts.insert(0, f"connection {self._showing} of {len(transcripts)}{live}")
         self._view.heading = " · ".join(parts)
 
+    def _show_transfer(self, state: SessionState) -> None:
+        """The bar under the transcript: built when a large message is first sent."""
+        bars = self.query(SendProgress)
+        if bars:
+            bars.first().show(state.transfer)
+        elif state.transfer is not None:
+            self.mount(SendProgress(state.transfer), before=self.query_one(CommandLine))
+
     @on(TranscriptView.Browse)
     def _browse(self, message: TranscriptView.Browse) -> None:
         message.stop()
@@ -367,6 +376,7 @@ class SmtpTui(ThemedApp):
 
     def _show_state(self, state: SessionState) -> None:
         self.query_one(StatusBar).show(state)
+        self._show_transfer(state)
         self.query_one(CommandLine).show(state)
         steps = {step: (key, label) for key, step, label, _ in STEPS}
         advice = [steps[_ADVICE_STEPS[s]] for s in suggestions(state) if s in _ADVICE_STEPS]

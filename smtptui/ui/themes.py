@@ -40,11 +40,14 @@ TRANSCRIPT_COLOURS = {
     "note": "text-muted",
     "flag": "text-warning",
     "match": "warning",
-    "cursor": "primary",
+    "cursor": "primary-muted",
     "lock": "success",
     "unverified": "warning",
+    "box": "scrollbar",
 }
-"""The colours of ``[transcript]``, and the Textual colour each follows when left out."""
+"""The colours of ``[transcript]``, and the Textual colour each follows when left out
+(``lock`` and ``unverified`` are the status line's, ``box`` the checkboxes' and radio
+buttons')."""
 
 TRANSCRIPT_STYLES = {
     "reply-4xx-style": "none",
@@ -154,7 +157,27 @@ def variable_defaults(theme: Theme) -> dict[str, str]:
 
 class ThemedApp(App[None]):
     """An app whose CSS may use the ``$smtp-…`` variables: a theme that leaves one out gets
-    it from its own colours. (The transcript pane needs them.)"""
+    it from its own colours. (The transcript pane needs them.)
+
+    Its checkboxes and radio buttons differ by shape, not colour alone: an unticked one is
+    an empty box (Textual draws the same ``X`` or ``●`` both ways, told apart only by a
+    colour close to the box's in some themes), a ticked one its sign, bold, in the success
+    colour, focused or not. The box is ``$smtp-box``, which each theme sets to stand out
+    from its background."""
+
+    DEFAULT_CSS = """
+    ToggleButton > .toggle--button,
+    RadioSet > RadioButton:enabled > .toggle--button,
+    RadioSet > RadioButton:disabled > .toggle--button {  /* RadioSet's own rule is closer */
+        color: $smtp-box;
+        background: $smtp-box;
+    }
+    ToggleButton.-on > .toggle--button, RadioSet > RadioButton.-on > .toggle--button {
+        color: $text-success;
+        background: $smtp-box;
+        text-style: bold;
+    }
+    """
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return variable_defaults(self.current_theme)

@@ -330,3 +330,15 @@ async def test_lmtp_from_the_environment_and_smtp_undoing_it(make_server) -> Non
     status, _, err = await smtptui_run(*where, "--smtp", env=env)
     assert status == Exit.EHLO  # aiosmtpd's LMTP refuses EHLO and HELO
     assert "EHLO" in err
+
+
+async def test_show_raw_with_hide_body_hides_a_large_message_in_one_line(tmp_path: Path) -> None:
+    """A message of many writes (whose progress the client publishes between them) is
+    still one line saying its size."""
+    body = tmp_path / "body.txt"
+    body.write_text("A line of a message sent in several writes.\n" * 20_000)
+    status, out, _ = await smtptui_run("--demo", "--show-raw", "-n", "--body", f"@{body}")
+    assert status == Exit.OK
+    [line] = [line for line in out.splitlines() if "message data hidden" in line]
+    size = int(re.fullmatch(r"  W       \(message data hidden: (\d+) bytes on the wire\)", line)[1])
+    assert size > 20_000 * 45

@@ -286,6 +286,20 @@ async def stall(peer: Peer) -> None:
     await asyncio.sleep(3600)
 
 
+def held_message(gate: asyncio.Event, answer: bytes = b"250 ok\r\n") -> Script:
+    """DATA's answer: 354, then nothing of the message read until ``gate`` is set (the
+    client's writes back up, as with a server that reads slowly), then the message read to
+    its final dot and ``answer``."""
+
+    async def script(peer: Peer) -> None:
+        await peer.send(b"354 go ahead\r\n")
+        await gate.wait()
+        await peer.skip_message()
+        await peer.send(answer)
+
+    return script
+
+
 def dribble(data: bytes, interval: float) -> Script:
     """Send ``data`` one byte at a time, ``interval`` seconds apart."""
 

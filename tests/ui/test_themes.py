@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.color import Color
 from rich.style import Style
+from textual.widgets import Checkbox, RadioButton, TabbedContent
 
 from smtptui.config import remembered_theme
 from smtptui.session import EntryKind
@@ -182,3 +184,57 @@ def test_an_unknown_theme_is_a_usage_error() -> None:
     )
     assert result.returncode == 2
     assert "no theme named 'nosuch'" in result.stderr and "high-contrast" in result.stderr
+
+
+# -- the cursor and the boxes, unmistakable in every theme ---------------------------------
+
+TEXT_COLOURS = ("sent", "info", "tls", "reply-2xx", "reply-3xx", "reply-4xx", "flag", "note")
+"""The transcript's text colours drawn on the cursor's background (not the reversed ones)."""
+
+
+def contrast(one: Color, other: Color) -> float:
+    """WCAG 2's contrast ratio of two colours, 1 to 21."""
+
+    def luminance(colour: Color) -> float:
+        def linear(value: int) -> float:
+            c = value / 255
+            return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, b = colour.triplet or (0, 0, 0)
+        return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("theme", sorted(SHIPPED))
+async def test_the_cursor_and_the_boxes_are_unmistakable(theme: str) -> None:
+    app = SmtpTui(theme=theme)
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TranscriptView)
+        cursor = view.get_component_rich_style("transcript--cursor").bgcolor
+        pane = view.rich_style.bgcolor
+        assert cursor is not None and pane is not None
+        assert contrast(cursor, pane) >= 1.5, "the cursor's row does not stand out"
+        for name in TEXT_COLOURS:
+            text = Style.parse(app.theme_variables[f"smtp-{name}"]).color
+            assert text is not None and contrast(text, cursor) >= 3, name
+
+        for tab, box, ticked in [
+            ("compose", app.query_one("#raw", Checkbox), False),
+            ("compose", app.query_one("#raw", Checkbox), True),
+            ("connection", app.query_one("#security-tls", RadioButton), False),
+            ("connection", app.query_one("#security-starttls", RadioButton), True),
+        ]:
+            app.query_one(TabbedContent).active = f"tab-{tab}"
+            box.value = ticked
+            await pilot.pause()
+            left, sign = list(box.render_line(0))[:2]
+            assert left.text == box.BUTTON_LEFT and sign.text == box.BUTTON_INNER
+            assert sign.style is not None and left.style is not None
+            shown = sign.style.color != sign.style.bgcolor
+            assert shown is ticked  # unticked: an empty box; ticked: its sign, in bold
+            assert bool(sign.style.bold) is ticked
+            inside, around = sign.style.bgcolor, left.style.bgcolor
+            assert inside is not None and around is not None
+            assert contrast(inside, around) >= 1.5, "the box does not stand out"

@@ -168,7 +168,7 @@ class TranscriptView(ScrollView, can_focus=True):
     TranscriptView > .transcript--flag { color: $smtp-flag; text-style: bold; }
     TranscriptView > .transcript--explain { color: $foreground 80%; }
     TranscriptView > .transcript--timing { color: $smtp-info; }
-    TranscriptView > .transcript--cursor { background: $smtp-cursor 25%; }
+    TranscriptView > .transcript--cursor { background: $smtp-cursor; }
     TranscriptView > .transcript--match { background: $smtp-match 60%; color: $foreground; }
     """
 
