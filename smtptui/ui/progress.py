@@ -8,7 +8,7 @@ from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar
 
 from smtptui.session import Transfer
-from smtptui.ui.transcript.lines import format_size
+from smtptui.session.transcript_lines import format_size
 
 
 class SendProgress(Horizontal):

@@ -10,9 +10,9 @@ import time
 from textual.widgets import Label, ProgressBar
 
 from smtptui.session import Security, SessionSettings
+from smtptui.session.transcript_lines import format_size
 from smtptui.ui.app import Draft, SmtpTui
 from smtptui.ui.progress import SendProgress
-from smtptui.ui.transcript.lines import format_size
 
 from support.pilot import STEP_TIMEOUT, settle, step
 from support.scripted import ScriptedServer, dialogue, held_message
