@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, TabbedContent, TextArea
+from textual.widgets import Checkbox, Collapsible, Input, TabbedContent, TextArea
 
 from smtptui.server import EmbeddedServer
 from smtptui.session import SessionSettings
@@ -329,3 +329,45 @@ def test_tls_report_screen(
 
     with dns_server(REPORT_ZONE, port=DNS_PORT) as nameserver:
         assert snap_compare(SmtpTui(show_timing=False), terminal_size=size, run_before=run)
+
+
+# Each shipped theme's main screen: the transcript's cursor on an entry and the Compose
+# pane's checkboxes, one ticked and one not, must be unmistakable in every theme.
+
+THEMES = pytest.mark.parametrize("theme", ["dark", "light", "solarized-dark", "high-contrast"])
+
+
+def boxes(pilot: Pilot[None]) -> None:
+    """The envelope's parameters open, REQUIRETLS not ticked, Raw ticked and focused (the
+    form scrolls to it)."""
+    app = pilot.app
+    app.query_one("#envelope", Collapsible).collapsed = False
+    raw = app.query_one("#raw", Checkbox)
+    raw.value = True
+    raw.focus()
+
+
+async def cursor_up(pilot: Pilot[None]) -> None:
+    """The transcript focused, its cursor two entries above the last; the form stays
+    scrolled to the boxes."""
+    await pilot.press("ctrl+n", "up", "up")
+    await pilot.pause()
+
+
+@THEMES
+@SIZES
+def test_theme_main_screen(
+    snap_compare: SnapCompare, server: EmbeddedServer, size: tuple[int, int], theme: str
+) -> None:
+    """Connected, EHLO, STARTTLS, EHLO again; Compose shown; the cursor on an entry."""
+    run = scene("f2", "f3", "f4", "f3", tab="compose")
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await run(pilot)
+        boxes(pilot)
+        await pilot.pause()
+        await cursor_up(pilot)
+
+    app = demo_app(server)
+    app.theme = theme
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
