@@ -1,7 +1,7 @@
 """The look of the app at 80x24 and 120x40: the start screen, a connected session with the
 server's capabilities, a finished send, a pipelined send, a BDAT send, a message typed by
 hand, an error, the help screen, Compose with an attachment and the preview of its bytes,
-the MX view, the submission probe and the TLS report.
+the MX view, the submission probe, the TLS report, and each theme's main screen.
 
 The scenes run against the embedded server on a fixed port (it shows in the status line)
 with its own certificate (the TLS report's: one of fixed names and dates, read at a fixed
