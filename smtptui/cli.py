@@ -115,10 +115,11 @@ def demo_server(
 
 DEMO_STEPS = (
     "Its self-signed certificate is trusted for this run only.",
-    "Try: F2 connect, F3 EHLO, F4 STARTTLS, F3 EHLO again,",
-    "then F5 AUTH, F9 send, F10 QUIT.",
-    "F1 lists every key; Ctrl+/ to type any SMTP command.",
+    "Try: {connect} connect, {ehlo} EHLO, {starttls} STARTTLS, {ehlo} EHLO again,",
+    "then {auth} AUTH, {send} send, {quit} QUIT.",
+    "{help} lists every key; {command_line} to type any SMTP command.",
 )
+"""The demo's welcome: each ``{id}`` becomes that action's key (``session.keymap``)."""
 
 
 TLS_FLAGS = {

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from smtptui.session.keymap import ACTIONS, Scope, keys_name
 from smtptui.ui.dialog import ScrollingDialog
 
 MARKERS = (
@@ -22,6 +23,13 @@ MARKERS = (
     ("*** ", "an error, and what to try"),
 )
 
+SECTIONS = (
+    ("Keys", (Scope.APP, Scope.STEP)),
+    ("In the Compose pane", (Scope.COMPOSE,)),
+    ("In the transcript", (Scope.TRANSCRIPT,)),
+)
+"""The help's key sections, each the scopes of the table it lists."""
+
 REPLY_CLASSES = (
     ("2xx", "$text-success", "done: the command worked"),
     ("3xx", "$text-primary", "go on: send the rest (354 after DATA, 334 in AUTH)"),
@@ -31,35 +39,25 @@ REPLY_CLASSES = (
 
 
 class HelpScreen(ScrollingDialog):
-    """Keys (as the app passes them), transcript markers and reply classes; Esc, F1 or q
-    closes it."""
+    """Every action's keys (as the keymap has them), the transcript's markers and the reply
+    classes; Esc, F1 or q closes it."""
 
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
     DEFAULT_CSS = """
     HelpScreen {
-        & > VerticalScroll { width: 72; max-width: 100%; max-height: 100%; }
+        & > VerticalScroll { width: 86; max-width: 100%; max-height: 100%; }
         & .heading { text-style: bold; color: $text-accent; }
     }
     """
-
-    def __init__(
-        self, bindings: Sequence[tuple[str, str]], transcript: Sequence[tuple[str, str]] = ()
-    ) -> None:
-        super().__init__()
-        self._keys = tuple(bindings)
-        self._transcript_keys = tuple(transcript)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as body:
             body.border_title = "smtptui help"
             body.border_subtitle = "Esc, F1 or q closes"
-            yield Static("Keys", classes="heading first")
-            yield Static(_table((key, "$text-accent", text) for key, text in self._keys))
-            if self._transcript_keys:
-                yield Static("In the transcript", classes="heading")
-                keys = self._transcript_keys
-                yield Static(_table((key, "$text-accent", text) for key, text in keys))
+            for number, (heading, scopes) in enumerate(SECTIONS):
+                yield Static(heading, classes="heading first" if not number else "heading")
+                yield Static(_table(keys_rows(scopes)))
             yield Static("Transcript", classes="heading")
             yield Static(_table((mark, "", text) for mark, text in MARKERS))
             yield Static("Replies", classes="heading")
@@ -69,6 +67,15 @@ class HelpScreen(ScrollingDialog):
                 "class, subject, detail.",
                 classes="note",
             )
+
+
+def keys_rows(scopes: Sequence[Scope]) -> list[tuple[str, str, str]]:
+    """The table's actions in ``scopes`` as help rows: keys, their style, what it does."""
+    return [
+        (keys_name(action.id), "$text-accent", action.help)
+        for action in ACTIONS
+        if action.scope in scopes
+    ]
 
 
 def _table(rows: Iterable[tuple[str, str, str]]) -> Content:
