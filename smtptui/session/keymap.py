@@ -9,6 +9,7 @@ them (``f2``, ``alt+2``, ``slash``); this module does not import Textual.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -266,6 +267,15 @@ _active: dict[str, tuple[str, ...]] = {}
 """The keys a keymap gave (by id), set by :func:`use`; the rest keep their defaults."""
 
 
+def _sign(name: str) -> str:
+    """The printable sign a key named for it stands for (``percent_sign``: ``%``), or ""."""
+    try:
+        sign = unicodedata.lookup(name.replace("_", " "))
+    except KeyError:
+        return ""
+    return sign if sign.isprintable() and not sign.isspace() else ""
+
+
 def split(keys: str) -> tuple[str, ...]:
     """``"f2, alt+2"`` as ``("f2", "alt+2")``."""
     return tuple(key.strip() for key in keys.split(",") if key.strip())
@@ -293,7 +303,7 @@ def key_name(key: str) -> str:
     elif base[0] == "f" and base[1:].isdigit():
         shown = base.upper()
     else:
-        shown = base.replace("_", " ").title()
+        shown = _sign(base) or base.replace("_", " ").title()
     return "+".join([*(modifier.title() for modifier in modifiers), shown])
 
 

@@ -30,6 +30,8 @@ SECTIONS = (
 )
 """The help's key sections, each the scopes of the table it lists."""
 
+_ANYWHERE = " (from anywhere but a text field too)"
+
 REPLY_CLASSES = (
     ("2xx", "$text-success", "done: the command worked"),
     ("3xx", "$text-primary", "go on: send the rest (354 after DATA, 334 in AUTH)"),
@@ -72,7 +74,7 @@ class HelpScreen(ScrollingDialog):
 def keys_rows(scopes: Sequence[Scope]) -> list[tuple[str, str, str]]:
     """The table's actions in ``scopes`` as help rows: keys, their style, what it does."""
     return [
-        (keys_name(action.id), "$text-accent", action.help)
+        (keys_name(action.id), "$text-accent", action.help + _ANYWHERE * action.anywhere)
         for action in ACTIONS
         if action.scope in scopes
     ]
