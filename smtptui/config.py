@@ -226,13 +226,18 @@ def _keymap(path: Path, text: str, table: Any) -> tuple[dict[str, str], tuple[st
 
 
 def load_keymap() -> tuple[Mapping[str, str], tuple[str, ...]]:
-    """config.toml's ``[keymap]`` and its problems; a file that cannot be read is one
+    """config.toml's ``[keymap]`` and its problems, the rest of the file unchecked (a
+    profile's mistake is named where profiles are used); a file that is not TOML is one
     problem and no keymap."""
+    path = config_file()
     try:
-        config = load_config()
-    except ConfigError as error:
-        return {}, (f"keymap not read: {error}",)
-    return config.keymap, config.keymap_problems
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError):
+        return {}, ()
+    except tomllib.TOMLDecodeError as error:
+        return {}, (f"keymap not read: {_syntax_error(path, text, error)}",)
+    return _keymap(path, text, data.get("keymap", {}))
 
 
 def _checked(key: str, value: Any) -> Any:

@@ -126,3 +126,8 @@ def test_a_keymap_that_is_not_a_table_or_a_file_that_is_not_toml_is_one_problem(
 
 def test_scopes_cover_every_action() -> None:
     assert {action.scope for action in ACTIONS} == set(Scope)
+
+
+def test_a_mistake_in_a_profile_does_not_cost_the_keymap(config_dir: Path) -> None:
+    (config_dir / "config.toml").write_text("[profiles.a]\nprot = 25\n[keymap]\nconnect = 'f5'\n")
+    assert load_keymap() == ({"connect": "f5"}, ())
