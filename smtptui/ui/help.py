@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from smtptui.session.keymap import ACTIONS, Scope, keys_name
+from smtptui.session.keymap import ACTIONS, BY_ID, Scope, keys_name
 from smtptui.ui.dialog import ScrollingDialog
 
 MARKERS = (
@@ -42,9 +42,12 @@ REPLY_CLASSES = (
 
 class HelpScreen(ScrollingDialog):
     """Every action's keys (as the keymap has them), the transcript's markers and the reply
-    classes; Esc, F1 or q closes it."""
+    classes; Esc, q or the help's own key closes it."""
 
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Close"),
+        Binding(BY_ID["help"].keys, "dismiss", "Close", id="help"),  # the keymap's, if remapped
+    ]
 
     DEFAULT_CSS = """
     HelpScreen {
@@ -56,7 +59,7 @@ class HelpScreen(ScrollingDialog):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as body:
             body.border_title = "smtptui help"
-            body.border_subtitle = "Esc, F1 or q closes"
+            body.border_subtitle = f"Esc, {keys_name('help', first=True)} or q closes"
             for number, (heading, scopes) in enumerate(SECTIONS):
                 yield Static(heading, classes="heading first" if not number else "heading")
                 yield Static(_table(keys_rows(scopes)))

@@ -73,7 +73,9 @@ async def test_the_whole_demo_without_a_function_key(
 async def test_a_step_remapped_in_config_toml(
     server: EmbeddedServer, client_tls_context: ssl.SSLContext, config_dir: Path
 ) -> None:
-    (config_dir / "config.toml").write_text('[keymap]\nconnect = "ctrl+k"\nfilter = "%"\n')
+    (config_dir / "config.toml").write_text(
+        '[keymap]\nconnect = "ctrl+k"\nfilter = "%"\nexplain = "o"\n'
+    )
     app = app_for(server, client_tls_context)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -87,7 +89,8 @@ async def test_a_step_remapped_in_config_toml(
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "SMTP: Connect (Ctrl+K)" in titles and "Transcript: Filter (%)" in titles
         await pilot.press("percent_sign")  # from anywhere, like f was
-        assert app.query_one(TranscriptView).has_focus
+        view = app.query_one(TranscriptView)
+        assert view.has_focus and view.border_subtitle == "o explain  / search  F1 all keys"
         await pilot.press("f1")
         text = " ".join(str(widget.render()) for widget in app.screen.query("Static")).split()
         assert "Ctrl+K Connect to the server in the Connection pane" in " ".join(text)

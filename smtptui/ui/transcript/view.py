@@ -67,9 +67,10 @@ COLUMNS: tuple[tuple[bool, bool, bool], ...] = (
 )
 """What ``t`` cycles through: (latency, wall clock, since connect)."""
 
-KEYS_HINT = ("explain", "search", "filter", "next_error", "copy", "help")
+KEYS_HINT = ("explain", "search", "help")
 """The actions (``session.keymap`` ids) whose keys show under the transcript while it has
-focus (the footer keeps the steps)."""
+focus: few enough for its border at 80 columns (F1 lists the rest; the footer keeps the
+steps)."""
 
 FLUSH_DELAY = 1 / 30
 """Seconds between an entry's arrival and its batch being laid out."""
