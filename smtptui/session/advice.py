@@ -23,6 +23,7 @@ FAILURES = (OSError, ValueError)
 _CLOSING = "the server is closing the connection; connect again later"
 """What a 421 means (RFC 5321 3.8), whatever it answered."""
 
+
 def _step(step: str, label: str, run: str = "") -> str:
     run = f"; smtptui run: {run}" if run else ""
     return f"{label} ({keys_name(step, first=True)}{run})"
