@@ -116,10 +116,11 @@ def demo_server(
 
 DEMO_STEPS = (
     "Its self-signed certificate is trusted for this run only.",
-    "Try: F2 connect, F3 EHLO, F4 STARTTLS, F3 EHLO again,",
-    "then F5 AUTH, F9 send, F10 QUIT.",
-    "F1 lists every key; Ctrl+/ to type any SMTP command.",
+    "Try: {connect} connect, {ehlo} EHLO, {starttls} STARTTLS, {ehlo} EHLO again,",
+    "then {auth} AUTH, {send} send, {quit} QUIT.",
+    "{help} lists every key; {command_line} to type any SMTP command.",
 )
+"""The demo's welcome: each ``{id}`` becomes that action's key (``session.keymap``)."""
 
 
 TLS_FLAGS = {
@@ -605,7 +606,8 @@ def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
     its MX hosts in turn) if given.
 
     Keys: F2 connect, F3 EHLO, F4 STARTTLS, F5 AUTH, F6 MAIL, F7 RCPT, F8 DATA, F9 send,
-    F10 QUIT; F1 lists them all. The password comes from $SMTPTUI_PASSWORD, or F5 asks.
+    F10 QUIT, or Alt+2 to Alt+0 alike; F1 lists them all, [keymap] in config.toml remaps
+    them. The password comes from $SMTPTUI_PASSWORD, or F5 asks.
     """
     from smtptui.engine.loop import run
 

@@ -24,6 +24,7 @@ from smtptui.engine.hosts import parse_host
 from smtptui.engine.tls import TLS_VERSIONS, VerifyMode
 from smtptui.protocol.commands import check
 from smtptui.protocol.errors import CommandError
+from smtptui.session.keymap import BY_ID
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.visible import visible
 from smtptui.toml_lines import locate, syntax_error_line
@@ -149,6 +150,10 @@ class Config:
     path: Path
     theme: str | None = None
     profiles: Mapping[str, Profile] = field(default_factory=dict)
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    """``[keymap]``: action id → its keys (a comma list), the ids known to the table."""
+    keymap_problems: tuple[str, ...] = ()
+    """What of ``[keymap]`` cannot be used (said on screen; the rest is applied)."""
 
 
 @dataclass(frozen=True)
@@ -175,8 +180,8 @@ def load_config(path: Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as error:
         raise _syntax_error(path, text, error) from None
     for key in data:
-        if key not in ("theme", "profiles"):
-            raise _at(path, text, (key,), f"unknown key {key!r}; known: theme, profiles")
+        if key not in ("theme", "profiles", "keymap"):
+            raise _at(path, text, (key,), f"unknown key {key!r}; known: theme, profiles, keymap")
     theme = data.get("theme")
     if theme is not None and not isinstance(theme, str):
         raise _at(path, text, ("theme",), "theme must be a string (a theme's name)")
@@ -197,7 +202,43 @@ def load_config(path: Path | None = None) -> Config:
             profiles[name] = Profile(**table)
         except ValueError as error:
             raise _at(path, text, ("profiles", name), f"{where} {error}") from None
-    return Config(path, theme, profiles)
+    keymap, problems = _keymap(path, text, data.get("keymap", {}))
+    return Config(path, theme, profiles, keymap, problems)
+
+
+def _keymap(path: Path, text: str, table: Any) -> tuple[dict[str, str], tuple[str, ...]]:
+    """``[keymap]``'s entries with a known id and a string of keys, and what is wrong with
+    the others, each named with the file and line (never an error: keys are not worth
+    refusing to start for)."""
+    if not isinstance(table, dict):
+        return {}, (str(_at(path, text, ("keymap",), "keymap must be a table: [keymap]")),)
+    keymap: dict[str, str] = {}
+    problems: list[str] = []
+    for id, keys in table.items():
+        if id not in BY_ID:
+            problem = f"[keymap] has no action {id!r} (the README lists them)"
+        elif not isinstance(keys, str) or not keys.strip():
+            problem = f'[keymap] {id} must be keys in a string: {id} = "ctrl+k" or "f2,alt+2"'
+        else:
+            keymap[id] = keys
+            continue
+        problems.append(str(_at(path, text, ("keymap", id), problem)))
+    return keymap, tuple(problems)
+
+
+def load_keymap() -> tuple[Mapping[str, str], tuple[str, ...]]:
+    """config.toml's ``[keymap]`` and its problems, the rest of the file unchecked (a
+    profile's mistake is named where profiles are used); a file that is not TOML is one
+    problem and no keymap."""
+    path = config_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError):
+        return {}, ()
+    except tomllib.TOMLDecodeError as error:
+        return {}, (f"keymap not read: {_syntax_error(path, text, error)}",)
+    return _keymap(path, text, data.get("keymap", {}))
 
 
 def _checked(key: str, value: Any) -> Any:

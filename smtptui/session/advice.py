@@ -9,6 +9,7 @@ from smtptui.protocol.auth import NoMechanismError
 from smtptui.protocol.errors import CommandError
 from smtptui.protocol.providers import ProviderAdvice, provider_advice
 from smtptui.protocol.replies import Reply
+from smtptui.session.keymap import keys_name
 
 Failure = OSError | ValueError
 """What an action may fail with and the session reports instead of raising: smtplib's
@@ -22,44 +23,28 @@ FAILURES = (OSError, ValueError)
 _CLOSING = "the server is closing the connection; connect again later"
 """What a 421 means (RFC 5321 3.8), whatever it answered."""
 
-STEP_KEYS: dict[str, str] = {
-    "connect": "f2",
-    "ehlo": "f3",
-    "starttls": "f4",
-    "auth": "f5",
-    "rcpt": "f7",
-}
-"""The TUI's key for each step a fix may name; ``ui.app.STEPS`` binds these keys, so the
-key a fix names is the key that does it."""
-
-
-def key_name(key: str) -> str:
-    """``F2``, ``Ctrl+T``, ``Shift+F6``: a key as the help screen, the palette and advice
-    show it."""
-    return "+".join(
-        part.upper() if part.startswith("f") else part.title() for part in key.split("+")
-    )
-
 
 def _step(step: str, label: str, run: str = "") -> str:
     run = f"; smtptui run: {run}" if run else ""
-    return f"{label} ({key_name(STEP_KEYS[step])}{run})"
+    return f"{label} ({keys_name(step, first=True)}{run})"
 
 
-_HOW: dict[str, str] = {
-    "connect": _step("connect", "Connect"),
-    "ehlo": _step("ehlo", "EHLO"),
-    "starttls": _step("starttls", "STARTTLS", "--starttls"),
-    "auth": _step("auth", "AUTH", "--user"),
-    "rcpt": _step("rcpt", "RCPT TO"),
-    "ehlo_name": "the EHLO name (Connection pane; smtptui run: --ehlo)",
-}
-"""How to do each step or setting a provider's fix names (see ``protocol.providers``)."""
+def _how() -> dict[str, str]:
+    """How to do each step or setting a provider's fix names (see ``protocol.providers``),
+    with the step's key as the keymap has it now."""
+    return {
+        "connect": _step("connect", "Connect"),
+        "ehlo": _step("ehlo", "EHLO"),
+        "starttls": _step("starttls", "STARTTLS", "--starttls"),
+        "auth": _step("auth", "AUTH", "--user"),
+        "rcpt": _step("rcpt", "RCPT TO"),
+        "ehlo_name": "the EHLO name (Connection pane; smtptui run: --ehlo)",
+    }
 
 
 def fix(known: ProviderAdvice) -> str:
     """A provider's fix, each step it names given with its key (and ``run``'s flag)."""
-    return known.fix.format_map(_HOW)
+    return known.fix.format_map(_how())
 
 
 def provider_sentence(known: ProviderAdvice) -> str:

@@ -60,6 +60,7 @@ from smtptui.session.actions import (
     Xclient,
 )
 from smtptui.session.exits import Exit, failed_stage
+from smtptui.session.keymap import keys_name
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.state import Phase, SessionState, Transfer
 from smtptui.session.transcript import Entry, EntryKind, Transcript
@@ -392,8 +393,8 @@ class SessionController:
         if isinstance(action, SendMessage) and in_data:
             raise CommandError(
                 action.label,
-                "a message is open (354): end it with a line holding only a dot, or DATA (F8) "
-                "sends the composed message into it",
+                "a message is open (354): end it with a line holding only a dot, or DATA "
+                f"({keys_name('data', first=True)}) sends the composed message into it",
             )
         anyway = self._unadvertised(action, client)
         match action:

@@ -24,6 +24,7 @@ from smtptui.config import (
     Profile,
     config_file,
     load_config,
+    load_keymap,
     profile_of,
     profile_password,
     remember_theme,
@@ -57,6 +58,7 @@ from smtptui.session import (
     Risk,
     SendBdat,
     SendData,
+    SendMessage,
     SessionController,
     SessionSettings,
     SessionState,
@@ -67,19 +69,29 @@ from smtptui.session import (
     Xclient,
     suggestions,
 )
-from smtptui.session.advice import STEP_KEYS, key_name
 from smtptui.session.export import ExportFormat, default_filename, write_export
+from smtptui.session.keymap import (
+    ACTIONS,
+    BY_ID,
+    Scope,
+    key_name,
+    keys_name,
+    keys_of,
+    use,
+    with_keys,
+)
 from smtptui.session.recipe import RENDERERS, Recipe, write_recipe
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.commandline import CommandLine
 from smtptui.ui.dialog import ClearScreen, ConfirmScreen, EndMessageScreen, PasswordScreen
 from smtptui.ui.export import FORMATS, ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
+from smtptui.ui.keys import anywhere, bindings, checked_keymap
 from smtptui.ui.messages import RunAction
 from smtptui.ui.mx import MxScreen
 from smtptui.ui.panes.auth import AuthPane
 from smtptui.ui.panes.capabilities import CapabilitiesView
-from smtptui.ui.panes.compose import COMPOSE_KEYS, ComposePane
+from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
 from smtptui.ui.probe import ProbeScreen, initial_target
@@ -89,33 +101,6 @@ from smtptui.ui.status import StatusBar
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
 from smtptui.ui.tls_report import TlsReportScreen
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
-
-STEPS: tuple[tuple[str, str, str, str], ...] = (
-    # key, step, footer label, what it does (help screen and command palette)
-    (STEP_KEYS["connect"], "connect", "Connect", "Connect to the server in the Connection pane"),
-    (STEP_KEYS["ehlo"], "ehlo", "EHLO", "EHLO: greet and ask for the server's extensions"),
-    (STEP_KEYS["starttls"], "starttls", "STARTTLS", "STARTTLS: upgrade the connection to TLS"),
-    (STEP_KEYS["auth"], "auth", "AUTH", "AUTH with the Auth pane's mechanism and credentials"),
-    ("f6", "mail", "MAIL", "MAIL FROM: the Compose pane's envelope sender"),
-    ("shift+f6", "pipeline", "Pipeline", "MAIL FROM, every RCPT TO and DATA in one write"),
-    (STEP_KEYS["rcpt"], "rcpt", "RCPT", "RCPT TO: the next of the Compose pane's recipients"),
-    ("f8", "data", "DATA", "DATA, then the composed message (at a 354, the message)"),
-    ("shift+f8", "bdat", "BDAT", "BDAT: the composed message in chunks, after RCPT"),
-    ("f9", "send", "Send", "Send the composed message: MAIL, every RCPT, DATA"),
-    ("f10", "quit", "QUIT", "QUIT: say goodbye and close"),
-    ("f12", "disconnect", "Drop", "Close the connection at once, without QUIT"),
-    ("ctrl+t", "helo", "HELO", "HELO: greet without extensions"),
-    ("ctrl+r", "rset", "RSET", "RSET: abandon the mail transaction"),
-    ("ctrl+o", "noop", "NOOP", "NOOP: check the server is still there"),
-    ("ctrl+g", "vrfy", "VRFY", "VRFY the first recipient"),
-    ("ctrl+b", "expn", "EXPN", "EXPN the first recipient (a mailing list)"),
-    ("ctrl+l", "smtp_help", "HELP", "HELP: ask the server for help"),
-    ("alt+x", "xclient", "XCLIENT", "XCLIENT: act as the client the Connection pane names"),
-)
-"""Every step: one key, in the footer (function keys) and the command palette."""
-
-_LEGACY_KEYS = {"shift+f6": "f18", "shift+f8": "f20"}
-"""What xterm-like terminals send for these keys, as Textual names it."""
 
 _SIMPLE_STEPS: dict[str, Callable[[], Action]] = {
     "connect": Connect,
@@ -133,6 +118,7 @@ _SIMPLE_STEPS: dict[str, Callable[[], Action]] = {
 """Steps that take nothing from the panes; the others have a ``_build_<step>`` method."""
 
 _ADVICE_STEPS = {
+    Disconnect: "disconnect",
     Connect: "connect",
     Ehlo: "ehlo",
     StartTls: "starttls",
@@ -142,29 +128,14 @@ _ADVICE_STEPS = {
     SendData: "data",
     Pipeline: "pipeline",
     SendBdat: "bdat",
+    SendMessage: "send",
     Quit: "quit",
 }
-"""The session's suggestions, as the steps of :data:`STEPS` that make them."""
+"""The session's suggestions, as the steps (ids in ``session.keymap``) that make them."""
 
-TRANSCRIPT_KEYS: tuple[tuple[str, str, str], ...] = (
-    # key, TranscriptView action, what it does (help screen and command palette)
-    ("↑ ↓", "cursor(1)", "Move between entries (Home, End: first, last)"),
-    ("Enter", "open", "Explain a reply or command, unfold a body, open a TLS certificate"),
-    ("/", "search", "Search (n, N: next, previous match; Esc in the bar clears)"),
-    ("n", "next_match(1)", "Next search match"),
-    ("f", "cycle_filter", "Filter: all, errors only, sent only"),
-    ("e E", "next_error(1)", "Next (previous) error"),
-    ("r", "toggle_reveal", "Show or mask passwords and tokens on screen"),
-    ("c", "copy_entry", "Copy the entry to the clipboard"),
-    ("C", "copy_all", "Copy the whole transcript to the clipboard"),
-    ("t", "cycle_columns", "Columns: latency, since connect, wall clock, none"),
-    ("[ ]", "browse(-1)", "Previous (next) connection's transcript"),
-)
-"""The transcript's keys, when it has focus; each also in the command palette."""
-
-ANYWHERE = ("search", "cycle_filter", "next_error(1)", "next_error(-1)")
-"""The transcript actions whose keys (``/ f e E``) also work with the focus elsewhere, and
-go to the transcript: anywhere but in a text field, where typing comes first."""
+FOOTER_STEPS = 4
+"""How many of the suggested steps the footer shows (with F1 and the palette, 80 columns
+hold them whole)."""
 
 
 class Draft(NamedTuple):
@@ -194,32 +165,7 @@ class SmtpTui(ThemedApp):
     }
     TranscriptView:focus { border: round $primary; }
     """
-    BINDINGS = [
-        Binding("f1", "help", "Help"),
-        *(
-            Binding(
-                f"{key},{_LEGACY_KEYS[key]}" if key in _LEGACY_KEYS else key,
-                f"step('{step}')",
-                label,
-                show=key.startswith("f"),
-                priority=True,
-            )
-            for key, step, label, _ in STEPS
-        ),
-        Binding("escape", "cancel", "Cancel", show=False),
-        Binding("ctrl+s", "export", "Export", show=False, priority=True),
-        Binding("ctrl+underscore,ctrl+slash", "focus_command_line", "Command line", show=False),
-        Binding("ctrl+f", "find", "Find", show=False, priority=True),
-        Binding("ctrl+n", "to_transcript", "Transcript", show=False),
-        Binding("alt+m", "mx", "MX", show=False),
-        Binding("alt+o", "probe", "Probe", show=False),
-        Binding("alt+t", "tls_report", "TLS report", show=False),
-        *(
-            Binding(binding.key, f"to_transcript({binding.action!r})", show=False)
-            for binding in TranscriptView.BINDINGS
-            if isinstance(binding, Binding) and binding.action in ANYWHERE
-        ),
-    ]
+    BINDINGS = [*bindings(Scope.APP), *bindings(Scope.STEP), *anywhere()]
 
     def __init__(
         self,
@@ -232,6 +178,10 @@ class SmtpTui(ThemedApp):
     ) -> None:
         super().__init__()
         self.themes, self._problems = load_themes()
+        found, unread = load_keymap()
+        self._remapped, unusable = checked_keymap(found)
+        self._keymap_problems = [*unread, *unusable]
+        use(self._remapped)  # the keys every hint, the help and the palette name
         for loaded in self.themes.values():
             self.register_theme(loaded.theme)
         self.theme = self._choose_theme(theme)
@@ -282,13 +232,26 @@ class SmtpTui(ThemedApp):
         self._unsubscribe = self.controller.subscribe(self._on_update)
         self._show_state(self.controller.state)
         for line in self.welcome or self._hints(settings):
-            self.controller.transcript.append(Entry.now(EntryKind.INFO, line))
+            self.controller.transcript.append(Entry.now(EntryKind.INFO, with_keys(line)))
         for problem in self._problems:
             self._report(f"{problem}; using the {self.theme!r} theme")
+        self._apply_keymap()
         self._show_theme()
         if self._theme_asked:
             self._remember_theme()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _apply_keymap(self) -> None:
+        """Bind ``[keymap]``'s keys (Textual replaces the keys of the bindings with those
+        ids), and say what of it could not be used."""
+        self.set_keymap({id: ",".join(keys) for id, keys in self._remapped.items()})
+        self.COMMAND_PALETTE_BINDING = keys_of("palette")[0]  # the footer shows it
+        for problem in self._keymap_problems:
+            self._report(f"{problem}; the default keys kept")
+
+    def get_key_display(self, binding: Binding) -> str:
+        """A key as the help, the palette and the advice name it (``F2``, ``Ctrl+P``)."""
+        return key_name(binding.key)
 
     def on_unmount(self) -> None:
         """Leaving: stop listening to the session, and close its connection (without QUIT)."""
@@ -315,12 +278,14 @@ class SmtpTui(ThemedApp):
 
     @staticmethod
     def _hints(settings: SessionSettings) -> tuple[str, ...]:
+        connect = keys_name("connect")
         first = (
-            f"Press F2 to connect to {settings.host}."
+            f"Press {connect} to connect to {settings.host}."
             if settings.host
-            else "Type a host in the Connection pane, then press F2 to connect."
+            else f"Type a host in the Connection pane, then press {connect} to connect."
         )
-        return first, "F1 lists every key; Ctrl+P finds any action."
+        help, palette = keys_name("help", first=True), keys_name("palette", first=True)
+        return first, f"{help} lists every key; {palette} finds any action."
 
     # -- the session's news --------------------------------------------------------------
 
@@ -378,10 +343,10 @@ class SmtpTui(ThemedApp):
         self.query_one(StatusBar).show(state)
         self._show_transfer(state)
         self.query_one(CommandLine).show(state)
-        steps = {step: (key, label) for key, step, label, _ in STEPS}
-        advice = [steps[_ADVICE_STEPS[s]] for s in suggestions(state) if s in _ADVICE_STEPS]
-        hint = "  ".join(f"{key_name(key)} {label}" for key, label in advice)
+        advised = [_ADVICE_STEPS[s] for s in suggestions(state) if s in _ADVICE_STEPS]
+        hint = "  ".join(f"{keys_name(id, first=True)} {BY_ID[id].label}" for id in advised)
         self._view.advice = f"next: {hint}" if hint else ""
+        self._rebind(lambda binding: {"show": binding.id in advised[:FOOTER_STEPS]}, Scope.STEP)
         client = self.controller.client
         capabilities = client.capabilities if client is not None and state.esmtp else None
         greeting = client.greeting.text if client is not None and client.greeting else None
@@ -397,11 +362,22 @@ class SmtpTui(ThemedApp):
 
     @on(RadioSet.Changed, "#protocol")
     def _greet_as(self, event: RadioSet.Changed) -> None:
-        """F3's footer label: LHLO when the Connection pane says LMTP (the step sends it)."""
-        key = STEP_KEYS["ehlo"]
+        """EHLO's footer label: LHLO when the Connection pane says LMTP (the step sends it)."""
         label = "LHLO" if event.pressed.name == "lmtp" else "EHLO"
-        bindings = self._bindings.key_to_bindings
-        bindings[key] = [replace(binding, description=label) for binding in bindings[key]]
+        self._rebind(lambda binding: {"description": label} if binding.id == "ehlo" else {})
+
+    def _rebind(
+        self, change: Callable[[Binding], dict[str, object]], scope: Scope | None = None
+    ) -> None:
+        """Change the app's bindings (those of ``scope``, if given) as ``change`` says; the
+        footer follows (a keymap is applied over them as they are)."""
+        for key, each in self._bindings.key_to_bindings.items():
+            self._bindings.key_to_bindings[key] = [
+                replace(binding, **change(binding))
+                if scope is None or (binding.id in BY_ID and BY_ID[binding.id].scope is scope)
+                else binding
+                for binding in each
+            ]
         self.refresh_bindings()
 
     @on(FormPane.Invalid)
@@ -704,7 +680,8 @@ class SmtpTui(ThemedApp):
             if host is not None:
                 pane.text("host", host)
                 self.query_one(TabbedContent).active = "tab-connection"
-                self.notify(f"Host: {host} (F2 connects)", timeout=4, markup=False)
+                connect = keys_name("connect", first=True)
+                self.notify(f"Host: {host} ({connect} connects)", timeout=4, markup=False)
 
         screen = MxScreen(
             settings.mx_domain or "",
@@ -736,24 +713,10 @@ class SmtpTui(ThemedApp):
             return None
 
     def action_help(self) -> None:
-        keys = [("F1", "This help")]
-        keys += [(key_name(key), text) for key, _, _, text in STEPS]
-        keys += [("Esc", "Cancel the step in flight; in a message, end it or drop")]
-        keys += [("Ctrl+P", "Command palette")]
-        keys += [("Ctrl+F", "Search the transcript; Enter or Esc there goes to it")]
-        keys += [("Ctrl+S", "Export the transcript to a file")]
-        keys += [("Alt+M", "MX: the mail servers of a domain, to connect to")]
-        keys += [("Alt+O", "Probe 25, 587, 465 and 2525: which to use, with what")]
-        keys += [("Alt+T", "TLS report: versions, ciphers, certificate, DANE, MTA-STS")]
-        keys += [("Ctrl+/", "Go to the command line"), ("Ctrl+N", "Go to the transcript")]
-        keys += [("/ f e", "Search, filter, errors: from anywhere but a text field")]
-        keys += [("Ctrl+Q", "Quit smtptui")]
-        keys += [(key_name(key), f"{text} (in Compose)") for key, _, _, text in COMPOSE_KEYS]
-        transcript = [(key, text) for key, _, text in TRANSCRIPT_KEYS]
-        self.push_screen(HelpScreen(keys, transcript))
+        self.push_screen(HelpScreen())
 
     async def _in_compose(self, action: str, compose: ComposePane) -> None:
-        """Show the Compose tab and run its ``action`` (:data:`COMPOSE_KEYS`)."""
+        """Show the Compose tab and run its ``action`` (one of its keys)."""
         self.query_one(TabbedContent).active = "tab-compose"
         await self.run_action(action, compose)
 
@@ -761,7 +724,8 @@ class SmtpTui(ThemedApp):
         self.query_one(CommandLine).focus()
 
     async def action_to_transcript(self, action: str = "") -> None:
-        """Go to the transcript (Ctrl+N), and there run its ``action`` (:data:`ANYWHERE`)."""
+        """Go to the transcript, and there run its ``action`` (one its keys run from
+        anywhere)."""
         self._view.focus()
         if action:
             await self.run_action(action, self._view)
@@ -772,44 +736,16 @@ class SmtpTui(ThemedApp):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for key, step, label, text in STEPS:
-            yield SystemCommand(
-                f"SMTP: {label} ({key_name(key)})", text, lambda step=step: self.action_step(step)
-            )
-        compose = self.query_one(ComposePane)
-        for key, action, title, text in COMPOSE_KEYS:
-            yield SystemCommand(
-                f"Compose: {title} ({key_name(key)})",
-                text,
-                lambda action=action: self._in_compose(action, compose),
-            )
-        yield SystemCommand(
-            "Transcript: Go to it (Ctrl+N)", "Focus the transcript", self.action_to_transcript
-        )
-        view = self._view
-        for key, action, text in TRANSCRIPT_KEYS[1:]:  # moving the cursor is for keys only
-            title = text.split(" (")[0].split(":")[0]
-            yield SystemCommand(
-                f"Transcript: {title} ({key})",
-                text,
-                lambda action=action: self.run_action(action, view),
-            )
-        yield SystemCommand("Transcript: Export (Ctrl+S)", "Save it to a file", self.action_export)
-        yield SystemCommand(
-            "MX: mail servers of a domain… (Alt+M)",
-            "Look up a domain's MX hosts and their reverse DNS; put one in the Host field",
-            self.action_mx,
-        )
-        yield SystemCommand(
-            "Probe: which port, TLS and AUTH… (Alt+O)",
-            "Try 25, 587, 465 and 2525 at once; say which to use, with what",
-            self.action_probe,
-        )
-        yield SystemCommand(
-            "TLS report… (Alt+T)",
-            "TLS versions and ciphers, the certificate, DANE and MTA-STS of the server",
-            self.action_tls_report,
-        )
+        compose, view = self.query_one(ComposePane), self._view
+        for action in ACTIONS:
+            if action.palette is None:
+                continue
+            if action.scope is Scope.COMPOSE:
+                run = lambda action=action.action: self._in_compose(action, compose)  # noqa: E731
+            else:
+                node = view if action.scope is Scope.TRANSCRIPT else self
+                run = lambda action=action.action, node=node: self.run_action(action, node)  # noqa: E731
+            yield SystemCommand(f"{action.palette} ({keys_name(action.id)})", action.help, run)
         yield SystemCommand(
             "Profile: Save as profile…",
             "Keep the Connection, Auth and Compose settings in config.toml (no password)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from smtptui.session.keymap import ACTIONS, BY_ID, Scope, keys_name
 from smtptui.ui.dialog import ScrollingDialog
 
 MARKERS = (
@@ -22,6 +23,15 @@ MARKERS = (
     ("*** ", "an error, and what to try"),
 )
 
+SECTIONS = (
+    ("Keys", (Scope.APP, Scope.STEP)),
+    ("In the Compose pane", (Scope.COMPOSE,)),
+    ("In the transcript", (Scope.TRANSCRIPT,)),
+)
+"""The help's key sections, each the scopes of the table it lists."""
+
+_ANYWHERE = " (from anywhere but a text field too)"
+
 REPLY_CLASSES = (
     ("2xx", "$text-success", "done: the command worked"),
     ("3xx", "$text-primary", "go on: send the rest (354 after DATA, 334 in AUTH)"),
@@ -31,35 +41,33 @@ REPLY_CLASSES = (
 
 
 class HelpScreen(ScrollingDialog):
-    """Keys (as the app passes them), transcript markers and reply classes; Esc, F1 or q
-    closes it."""
+    """Every action's keys (as the keymap has them), the transcript's markers and the reply
+    classes; Esc, q or the help's own key closes it."""
 
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Close"),
+        Binding(BY_ID["help"].keys, "dismiss", "Close", id="help"),  # the keymap's, if remapped
+    ]
 
     DEFAULT_CSS = """
     HelpScreen {
-        & > VerticalScroll { width: 72; max-width: 100%; max-height: 100%; }
+        & > VerticalScroll { width: 86; max-width: 100%; max-height: 100%; }
         & .heading { text-style: bold; color: $text-accent; }
     }
     """
 
-    def __init__(
-        self, bindings: Sequence[tuple[str, str]], transcript: Sequence[tuple[str, str]] = ()
-    ) -> None:
+    def __init__(self, only: Collection[str] | None = None) -> None:
         super().__init__()
-        self._keys = tuple(bindings)
-        self._transcript_keys = tuple(transcript)
+        self.only = only
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as body:
             body.border_title = "smtptui help"
-            body.border_subtitle = "Esc, F1 or q closes"
-            yield Static("Keys", classes="heading first")
-            yield Static(_table((key, "$text-accent", text) for key, text in self._keys))
-            if self._transcript_keys:
-                yield Static("In the transcript", classes="heading")
-                keys = self._transcript_keys
-                yield Static(_table((key, "$text-accent", text) for key, text in keys))
+            body.border_subtitle = f"Esc, {keys_name('help', first=True)} or q closes"
+            sections = [(heading, keys_rows(scopes, self.only)) for heading, scopes in SECTIONS]
+            for number, (heading, rows) in enumerate(row for row in sections if row[1]):
+                yield Static(heading, classes="heading first" if not number else "heading")
+                yield Static(_table(rows))
             yield Static("Transcript", classes="heading")
             yield Static(_table((mark, "", text) for mark, text in MARKERS))
             yield Static("Replies", classes="heading")
@@ -69,6 +77,19 @@ class HelpScreen(ScrollingDialog):
                 "class, subject, detail.",
                 classes="note",
             )
+
+
+def keys_rows(
+    scopes: Sequence[Scope], only: Collection[str] | None = None
+) -> list[tuple[str, str, str]]:
+    """The table's actions in ``scopes`` (those of ``only``, an app's own, and every
+    transcript action) as help rows: keys, their style, what it does."""
+    return [
+        (keys_name(action.id), "$text-accent", action.help + _ANYWHERE * action.anywhere)
+        for action in ACTIONS
+        if action.scope in scopes
+        and (only is None or action.id in only or action.scope is Scope.TRANSCRIPT)
+    ]
 
 
 def _table(rows: Iterable[tuple[str, str, str]]) -> Content:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Footer, Static
 
 from smtptui.config import remembered_theme
@@ -23,15 +22,12 @@ from smtptui.session.visible import visible
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.export import ExportRequest, ExportScreen
 from smtptui.ui.help import HelpScreen
+from smtptui.ui.keys import bindings_of
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
 
-READER_KEYS = (
-    ("F1", "This help"),
-    ("Ctrl+F", "Search the transcript"),
-    ("Ctrl+S", "Export the transcript again (swaks text or JSON Lines)"),
-    ("Ctrl+Q", "Quit"),
-)
+READER_KEYS = ("help", "find", "export", "exit")
+"""The app keys of the table of actions a saved session offers (with the transcript's)."""
 
 
 class SavedSessionApp(ThemedApp):
@@ -66,11 +62,7 @@ class ReaderApp(SavedSessionApp):
 
     TITLE = "smtptui open"
 
-    BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("ctrl+f", "find", "Find"),
-        Binding("ctrl+s", "export", "Export"),
-    ]
+    BINDINGS = bindings_of(READER_KEYS)
 
     def __init__(
         self, transcripts: Sequence[Transcript], name: str, *, theme: str | None = None
@@ -124,10 +116,7 @@ class ReaderApp(SavedSessionApp):
         self.view.action_search()
 
     def action_help(self) -> None:
-        from smtptui.ui.app import TRANSCRIPT_KEYS
-
-        transcript = [(key, text) for key, _, text in TRANSCRIPT_KEYS]
-        self.push_screen(HelpScreen(READER_KEYS, transcript))
+        self.push_screen(HelpScreen(only=READER_KEYS))
 
     def action_export(self) -> None:
         shown = self.transcripts[self.showing - 1]

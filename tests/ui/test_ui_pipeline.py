@@ -133,4 +133,7 @@ async def test_the_palette_offers_both_steps() -> None:
     app = SmtpTui(show_timing=False)
     async with app.run_test(size=SIZE):
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert "SMTP: Pipeline (Shift+F6)" in titles and "SMTP: BDAT (Shift+F8)" in titles
+        assert (
+            "SMTP: Pipeline (Shift+F6, Alt+I)" in titles
+            and "SMTP: BDAT (Shift+F8, Alt+B)" in titles
+        )

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
@@ -40,6 +39,7 @@ from smtptui.protocol.envelope import (
 from smtptui.protocol.errors import CommandError
 from smtptui.session import SendMessage
 from smtptui.session.eml import headers, read_message, simple_fields
+from smtptui.session.keymap import Scope
 from smtptui.session.message import (
     POLICY,
     Attachment,
@@ -51,6 +51,7 @@ from smtptui.session.message import (
 from smtptui.session.transcript_lines import format_size
 from smtptui.session.visible import visible
 from smtptui.ui.editor import EditorError, edit_text
+from smtptui.ui.keys import bindings
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.form import Form, FormPane, field, select, text_input
 from smtptui.ui.path import AttachScreen, PathScreen
@@ -58,15 +59,6 @@ from smtptui.ui.preview import PreviewScreen
 
 _FIELD_NAME = re.compile(r"[!-9;-~]+")
 """A header field name (RFC 5322 2.2): printable ASCII except the colon."""
-
-COMPOSE_KEYS: tuple[tuple[str, str, str, str], ...] = (
-    # key, ComposePane action, palette title, what it does (help screen and palette)
-    ("alt+l", "load", "Load .eml…", "Load a message file (.eml)"),
-    ("alt+a", "attach", "Attach a file…", "Attach a file to the message"),
-    ("alt+e", "edit_body", "Edit the body in $EDITOR", "Edit the body in $VISUAL or $EDITOR"),
-    ("alt+p", "preview", "Preview bytes", "Show the exact bytes DATA will send"),
-)
-"""The Compose pane's own keys (with the focus in it); each also in the command palette."""
 
 _ENVELOPE_HEADERS = ("sender", "from", "to", "cc", "bcc")
 """Headers ``smtplib.send_message`` takes the envelope from (and the Resent- ones)."""
@@ -84,7 +76,7 @@ _UNUSED_WHEN_WHOLE = ("from", "to", "cc", "bcc", "body", "editor", "raw", *_UNUS
 """The fields a raw body, or a whole message file, leaves unused (dimmed, text kept)."""
 
 _BUTTONS = {"load": "load", "attach": "attach", "editor": "edit_body", "preview": "preview"}
-"""The buttons that do what a key of :data:`COMPOSE_KEYS` does: id → action."""
+"""The buttons that do what a Compose key does (``session.keymap``): id → action."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +96,7 @@ class ComposePane(FormPane):
     from Sender or From, recipients from To, Cc and Bcc), as ``smtplib.send_message`` does.
     """
 
-    BINDINGS = [Binding(key, action, title, show=False) for key, action, title, _ in COMPOSE_KEYS]
+    BINDINGS = bindings(Scope.COMPOSE)
 
     DEFAULT_CSS = """
     ComposePane {

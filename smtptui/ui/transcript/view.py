@@ -20,7 +20,6 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.events import Click
@@ -32,6 +31,7 @@ from textual.strip import Strip
 
 from smtptui.engine.tls import TlsInfo
 from smtptui.session.export import swaks_lines
+from smtptui.session.keymap import Scope
 from smtptui.session.transcript import Entry, EntryKind
 from smtptui.session.transcript_lines import (
     ELAPSED_WIDTH,
@@ -52,6 +52,7 @@ from smtptui.session.transcript_model import (
     TranscriptModel,
     spans,
 )
+from smtptui.ui.keys import bindings, hint
 from smtptui.ui.transcript.search import SearchBar
 
 COLUMNS: tuple[tuple[bool, bool, bool], ...] = (
@@ -62,8 +63,10 @@ COLUMNS: tuple[tuple[bool, bool, bool], ...] = (
 )
 """What ``t`` cycles through: (latency, wall clock, since connect)."""
 
-KEYS_HINT = "⏎ explain  / search  f filter  e errors  c copy  F1 all keys"
-"""The transcript's keys, under it while it has focus (the footer keeps the steps)."""
+KEYS_HINT = ("explain", "search", "help")
+"""The actions (``session.keymap`` ids) whose keys show under the transcript while it has
+focus: few enough for its border at 80 columns (F1 lists the rest; the footer keeps the
+steps)."""
 
 FLUSH_DELAY = 1 / 30
 """Seconds between an entry's arrival and its batch being laid out."""
@@ -100,27 +103,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     ALLOW_SELECT = False
 
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Previous entry", show=False),
-        Binding("down,j", "cursor(1)", "Next entry", show=False),
-        Binding("home", "cursor_to(0)", "First entry", show=False),
-        Binding("end", "cursor_to(-1)", "Last entry", show=False),
-        Binding("enter", "open", "Explain", show=False),
-        Binding("space", "toggle", "Expand", show=False),
-        Binding("slash", "search", "Search", show=False),
-        Binding("n", "next_match(1)", "Next match", show=False),
-        Binding("N", "next_match(-1)", "Previous match", show=False),
-        Binding("f", "cycle_filter", "Filter", show=False),
-        Binding("e", "next_error(1)", "Next error", show=False),
-        Binding("E", "next_error(-1)", "Previous error", show=False),
-        Binding("r", "toggle_reveal", "Reveal", show=False),
-        Binding("c", "copy_entry", "Copy", show=False),
-        Binding("C", "copy_all", "Copy all", show=False),
-        Binding("t", "cycle_columns", "Columns", show=False),
-        Binding("left_square_bracket", "browse(-1)", "Previous connection", show=False),
-        Binding("right_square_bracket", "browse(1)", "Next connection", show=False),
-        Binding("w", "toggle_wrap", "Wrap long lines", show=False),
-    ]
+    BINDINGS = bindings(Scope.TRANSCRIPT)
 
     COMPONENT_CLASSES = {
         "transcript--sent",
@@ -383,7 +366,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._subtitle(False)
 
     def _subtitle(self, focused: bool) -> None:
-        self.border_subtitle = KEYS_HINT if focused else self.advice
+        self.border_subtitle = hint(KEYS_HINT) if focused else self.advice
 
     # -- drawing ---------------------------------------------------------------------
 

@@ -1,0 +1,342 @@
+"""Every action a key can run, declared once: its id, label, default keys, help and scope.
+
+The TUI's bindings (each with its id, so ``[keymap]`` in config.toml can remap it), its
+footer, F1 help and command palette, the "next:" advice and the fixes the session gives
+("STARTTLS (F4 …)") are all made from :data:`ACTIONS`. Keys are written as Textual names
+them (``f2``, ``alt+2``, ``slash``); this module does not import Textual.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    """Where an action's keys work."""
+
+    STEP = "step"
+    """Everywhere, even in a text field (a priority binding): the SMTP steps."""
+    APP = "app"
+    """Everywhere a text field does not want the key first."""
+    TRANSCRIPT = "transcript"
+    """With the focus in the transcript."""
+    COMPOSE = "compose"
+    """With the focus in the Compose pane."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAction:
+    """One action: ``id`` names it in ``[keymap]``; ``keys`` are its default keys (a
+    comma list, the first shown in the footer); ``action`` is what the binding runs."""
+
+    id: str
+    label: str
+    keys: str
+    help: str
+    scope: Scope
+    action: str
+    palette: str | None = None
+    """The command palette's title (the keys are added to it), or None: keys only."""
+    footer: bool = False
+    """Always in the footer (the steps show there when they are the advice)."""
+    anywhere: bool = False
+    """A transcript action whose keys also work from anywhere but a text field."""
+
+
+def _step(id: str, label: str, keys: str, help: str) -> KeyAction:
+    return KeyAction(id, label, keys, help, Scope.STEP, f"step('{id}')", f"SMTP: {label}")
+
+
+def _transcript(
+    id: str, label: str, keys: str, help: str, action: str, *, palette: bool = True, **kw: bool
+) -> KeyAction:
+    title = f"Transcript: {label}" if palette else None
+    return KeyAction(id, label, keys, help, Scope.TRANSCRIPT, action, title, **kw)
+
+
+def _compose(id: str, label: str, keys: str, help: str) -> KeyAction:
+    return KeyAction(id, label, keys, help, Scope.COMPOSE, id, f"Compose: {label}")
+
+
+ACTIONS: tuple[KeyAction, ...] = (
+    KeyAction("help", "All keys", "f1", "This help: every key", Scope.APP, "help", footer=True),
+    _step("connect", "Connect", "f2,alt+2", "Connect to the server in the Connection pane"),
+    _step("ehlo", "EHLO", "f3,alt+3", "EHLO: greet and ask for the server's extensions"),
+    _step("starttls", "STARTTLS", "f4,alt+4", "STARTTLS: upgrade the connection to TLS"),
+    _step("auth", "AUTH", "f5,alt+5", "AUTH with the Auth pane's mechanism and credentials"),
+    _step("mail", "MAIL", "f6,alt+6", "MAIL FROM: the Compose pane's envelope sender"),
+    _step(
+        "pipeline", "Pipeline", "shift+f6,alt+i", "MAIL FROM, every RCPT TO and DATA in one write"
+    ),
+    _step("rcpt", "RCPT", "f7,alt+7", "RCPT TO: the next of the Compose pane's recipients"),
+    _step("data", "DATA", "f8,alt+8", "DATA, then the composed message (at a 354, the message)"),
+    _step("bdat", "BDAT", "shift+f8,alt+b", "BDAT: the composed message in chunks, after RCPT"),
+    _step("send", "Send", "f9,alt+9", "Send the composed message: MAIL, every RCPT, DATA"),
+    _step("quit", "QUIT", "f10,alt+0", "QUIT: say goodbye and close"),
+    _step("disconnect", "Drop", "f12,alt+d", "Close the connection at once, without QUIT"),
+    _step("helo", "HELO", "ctrl+t", "HELO: greet without extensions"),
+    _step("rset", "RSET", "ctrl+r", "RSET: abandon the mail transaction"),
+    _step("noop", "NOOP", "ctrl+o", "NOOP: check the server is still there"),
+    _step("vrfy", "VRFY", "ctrl+g", "VRFY the first recipient"),
+    _step("expn", "EXPN", "ctrl+b", "EXPN the first recipient (a mailing list)"),
+    _step("smtp_help", "HELP", "ctrl+l", "HELP: ask the server for help"),
+    _step("xclient", "XCLIENT", "alt+x", "XCLIENT: act as the client the Connection pane names"),
+    KeyAction(
+        "cancel",
+        "Cancel",
+        "escape",
+        "Cancel the step in flight; in a message, end it or drop",
+        Scope.APP,
+        "cancel",
+    ),
+    KeyAction(
+        "palette",
+        "palette",
+        "ctrl+p",
+        "Command palette: find any action",
+        Scope.STEP,
+        "command_palette",
+    ),
+    KeyAction(
+        "find",
+        "Find",
+        "ctrl+f",
+        "Search the transcript; Enter or Esc there goes to it",
+        Scope.STEP,
+        "find",
+    ),
+    KeyAction(
+        "export",
+        "Export",
+        "ctrl+s",
+        "Export the transcript to a file",
+        Scope.STEP,
+        "export",
+        "Transcript: Export",
+    ),
+    KeyAction(
+        "command_line",
+        "Command line",
+        "ctrl+slash,ctrl+underscore",
+        "Go to the command line (type any SMTP command)",
+        Scope.APP,
+        "focus_command_line",
+    ),
+    KeyAction(
+        "to_transcript",
+        "Transcript",
+        "ctrl+n",
+        "Go to the transcript",
+        Scope.APP,
+        "to_transcript",
+        "Transcript: Go to it",
+    ),
+    KeyAction(
+        "mx",
+        "MX",
+        "alt+m",
+        "MX: the mail servers of a domain, to connect to",
+        Scope.APP,
+        "mx",
+        "MX: mail servers of a domain…",
+    ),
+    KeyAction(
+        "probe",
+        "Probe",
+        "alt+o",
+        "Probe 25, 587, 465 and 2525: which to use, with what",
+        Scope.APP,
+        "probe",
+        "Probe: which port, TLS and AUTH…",
+    ),
+    KeyAction(
+        "tls_report",
+        "TLS report",
+        "alt+t",
+        "TLS report: versions, ciphers, certificate, DANE, MTA-STS",
+        Scope.APP,
+        "tls_report",
+        "TLS report…",
+    ),
+    KeyAction("exit", "Quit", "ctrl+q", "Quit smtptui", Scope.STEP, "quit"),
+    _compose("load", "Load .eml…", "alt+l", "Load a message file (.eml)"),
+    _compose("attach", "Attach a file…", "alt+a", "Attach a file to the message"),
+    _compose(
+        "edit_body", "Edit the body in $EDITOR", "alt+e", "Edit the body in $VISUAL or $EDITOR"
+    ),
+    _compose("preview", "Preview bytes", "alt+p", "Show the exact bytes DATA will send"),
+    _transcript(
+        "previous",
+        "Previous entry",
+        "up,k",
+        "Move to the previous entry",
+        "cursor(-1)",
+        palette=False,
+    ),
+    _transcript(
+        "next", "Next entry", "down,j", "Move to the next entry", "cursor(1)", palette=False
+    ),
+    _transcript(
+        "first", "First entry", "home", "Move to the first entry", "cursor_to(0)", palette=False
+    ),
+    _transcript(
+        "last", "Last entry", "end", "Move to the last entry", "cursor_to(-1)", palette=False
+    ),
+    _transcript(
+        "explain",
+        "Explain",
+        "enter",
+        "Explain a reply or command, unfold a body, open a TLS certificate",
+        "open",
+    ),
+    _transcript("expand", "Expand", "space", "Unfold or fold a body", "toggle", palette=False),
+    _transcript(
+        "search", "Search", "slash", "Search (Esc in the bar clears)", "search", anywhere=True
+    ),
+    _transcript("next_match", "Next match", "n", "Next search match", "next_match(1)"),
+    _transcript("previous_match", "Previous match", "N", "Previous search match", "next_match(-1)"),
+    _transcript(
+        "filter",
+        "Filter",
+        "f",
+        "Filter: all, errors only, sent only",
+        "cycle_filter",
+        anywhere=True,
+    ),
+    _transcript("next_error", "Next error", "e", "Next error", "next_error(1)", anywhere=True),
+    _transcript(
+        "previous_error", "Previous error", "E", "Previous error", "next_error(-1)", anywhere=True
+    ),
+    _transcript(
+        "reveal", "Reveal", "r", "Show or mask passwords and tokens on screen", "toggle_reveal"
+    ),
+    _transcript("copy", "Copy", "c", "Copy the entry to the clipboard", "copy_entry"),
+    _transcript(
+        "copy_all", "Copy all", "C", "Copy the whole transcript to the clipboard", "copy_all"
+    ),
+    _transcript(
+        "columns",
+        "Columns",
+        "t",
+        "Columns: latency, since connect, wall clock, none",
+        "cycle_columns",
+    ),
+    _transcript(
+        "wrap",
+        "Wrap",
+        "w",
+        "Wrap long lines under themselves, or cut them at the edge (→)",
+        "toggle_wrap",
+    ),
+    _transcript(
+        "previous_connection",
+        "Previous connection",
+        "left_square_bracket",
+        "The previous connection's transcript",
+        "browse(-1)",
+    ),
+    _transcript(
+        "next_connection",
+        "Next connection",
+        "right_square_bracket",
+        "The next connection's transcript",
+        "browse(1)",
+    ),
+)
+"""Every action with keys, in the order the F1 help lists them."""
+
+BY_ID: Mapping[str, KeyAction] = {action.id: action for action in ACTIONS}
+
+_OVERLAPS = {
+    Scope.STEP: frozenset(Scope),
+    Scope.APP: frozenset(Scope),
+    Scope.TRANSCRIPT: frozenset({Scope.STEP, Scope.APP, Scope.TRANSCRIPT}),
+    Scope.COMPOSE: frozenset({Scope.STEP, Scope.APP, Scope.COMPOSE}),
+}
+"""The scopes whose keys can be live at once (the transcript and Compose never are)."""
+
+_NAMES = {
+    "slash": "/",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "underscore": "_",
+    "up": "↑",
+    "down": "↓",
+    "escape": "Esc",
+}
+"""How a key Textual names in words is shown where a sign says it better."""
+
+_active: dict[str, tuple[str, ...]] = {}
+"""The keys a keymap gave (by id), set by :func:`use`; the rest keep their defaults."""
+
+
+def _sign(name: str) -> str:
+    """The printable sign a key named for it stands for (``percent_sign``: ``%``), or ""."""
+    try:
+        sign = unicodedata.lookup(name.replace("_", " "))
+    except KeyError:
+        return ""
+    return sign if sign.isprintable() and not sign.isspace() else ""
+
+
+def split(keys: str) -> tuple[str, ...]:
+    """``"f2, alt+2"`` as ``("f2", "alt+2")``."""
+    return tuple(key.strip() for key in keys.split(",") if key.strip())
+
+
+def use(remapped: Mapping[str, Iterable[str]]) -> None:
+    """Make ``remapped`` (id → keys) the keys every name and hint shows from now on (the
+    app does it at start, from ``[keymap]``)."""
+    _active.clear()
+    _active.update({id: tuple(keys) for id, keys in remapped.items()})
+
+
+def keys_of(id: str) -> tuple[str, ...]:
+    """The keys of action ``id`` now: as remapped, else its defaults."""
+    return _active.get(id) or split(BY_ID[id].keys)
+
+
+def key_name(key: str) -> str:
+    """``F2``, ``Ctrl+T``, ``Shift+F6``, ``Alt+2``, ``/``, ``N``: one key as people read it."""
+    *modifiers, base = key.split("+")
+    if base in _NAMES:
+        shown = _NAMES[base]
+    elif len(base) == 1:
+        shown = base.upper() if modifiers else base
+    elif base[0] == "f" and base[1:].isdigit():
+        shown = base.upper()
+    else:
+        shown = _sign(base) or base.replace("_", " ").title()
+    return "+".join([*(modifier.title() for modifier in modifiers), shown])
+
+
+def keys_name(id: str, first: bool = False) -> str:
+    """Action ``id``'s keys as people read them (``F2, Alt+2``), or the first alone."""
+    keys = keys_of(id)
+    return key_name(keys[0]) if first else ", ".join(key_name(key) for key in keys)
+
+
+def with_keys(text: str) -> str:
+    """``text`` with each ``{id}`` of an action written as its first key: ``{connect}`` is
+    ``F2`` (the demo's welcome names its keys so)."""
+    known = lambda found: keys_name(found[1], first=True) if found[1] in BY_ID else found[0]  # noqa: E731
+    return re.sub(r"\{(\w+)\}", known, text)
+
+
+def clashes(bound: Mapping[str, Iterable[str]]) -> list[tuple[str, str, str]]:
+    """Each key two actions share where both can be live, as ``(key, id, other id)``;
+    ``bound`` maps ids to their keys (those not given keep their defaults)."""
+    keys = {action.id: tuple(bound.get(action.id, split(action.keys))) for action in ACTIONS}
+    found = []
+    seen: dict[str, list[str]] = {}
+    for id, each in keys.items():
+        for key in each:
+            for other in seen.get(key, ()):
+                if BY_ID[other].scope in _OVERLAPS[BY_ID[id].scope]:
+                    found.append((key, other, id))
+            seen.setdefault(key, []).append(id)
+    return found

@@ -1,0 +1,106 @@
+"""The table of actions (``session.keymap``) as Textual bindings, and ``[keymap]`` checked
+against the keys Textual knows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from textual.binding import Binding
+from textual.keys import Keys, _character_to_key, key_to_character
+
+from smtptui.session.keymap import (
+    ACTIONS,
+    BY_ID,
+    KeyAction,
+    Scope,
+    clashes,
+    key_name,
+    keys_name,
+    split,
+)
+
+_LEGACY_KEYS = {"shift+f6": "f18", "shift+f8": "f20"}
+"""What xterm-like terminals send for these keys, as Textual names it (bound alongside)."""
+
+_MODIFIERS = frozenset({"ctrl", "alt", "shift", "super", "meta", "hyper"})
+
+_NAMED = frozenset(key.value for key in Keys if "+" not in key.value)
+"""The keys Textual names in words (``f5``, ``enter``, ``pageup``)."""
+
+
+def _binding(action: KeyAction, run: str, priority: bool = False) -> Binding:
+    keys = [*split(action.keys)]
+    keys += [_LEGACY_KEYS[key] for key in keys if key in _LEGACY_KEYS]
+    show = action.footer
+    return Binding(",".join(keys), run, action.label, show=show, priority=priority, id=action.id)
+
+
+def bindings(scope: Scope) -> list[Binding]:
+    """The bindings of the actions in ``scope``, each with its action's id; the steps (and
+    the app's own keys that must work in a text field) with priority."""
+    return [
+        _binding(action, action.action, priority=scope is Scope.STEP)
+        for action in ACTIONS
+        if action.scope is scope
+    ]
+
+
+def bindings_of(ids: Iterable[str]) -> list[Binding]:
+    """The bindings of the actions ``ids`` alone, for an app that offers only those."""
+    return [_binding(BY_ID[id], BY_ID[id].action) for id in ids]
+
+
+def anywhere() -> list[Binding]:
+    """The app's bindings for the transcript keys that work from anywhere but a text field:
+    each goes to the transcript and runs there."""
+    return [
+        _binding(action, f"to_transcript({action.action!r})")
+        for action in ACTIONS
+        if action.anywhere
+    ]
+
+
+def hint(ids: Iterable[str]) -> str:
+    """``Enter explain  / search``: the first key of each action, and what it does."""
+    return "  ".join(f"{keys_name(id, first=True)} {BY_ID[id].label.lower()}" for id in ids)
+
+
+def _normal(key: str) -> str:
+    """``key`` as Textual names it: ``/`` is ``slash``."""
+    return _character_to_key(key) if len(key) == 1 else key
+
+
+def _nameable(key: str) -> bool:
+    """Whether Textual can name ``key`` (so a terminal's key press can match it)."""
+    *modifiers, base = key.split("+")
+    if not set(modifiers) <= _MODIFIERS or not base:
+        return False
+    return len(base) == 1 or base in _NAMED or key_to_character(base) is not None
+
+
+def checked_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """``[keymap]`` (ids known, from ``config.load_keymap``) as each id's keys, Textual's
+    names; and what cannot be applied: a key Textual cannot name, a key two actions would
+    share (those entries are dropped, their actions keep their defaults)."""
+    remapped: dict[str, tuple[str, ...]] = {}
+    problems: list[str] = []
+    for id, text in keymap.items():
+        keys = tuple(_normal(key) for key in split(text))
+        unknown = [key for key in keys if not _nameable(key)]
+        if unknown or not keys:
+            problems.append(
+                f"[keymap] {id}: no key named {', '.join(map(repr, unknown)) or repr(text)} "
+                "(keys look like ctrl+k, alt+2, f5, slash)"
+            )
+        else:
+            remapped[id] = keys
+    while found := [each for each in clashes(remapped) if {*each[1:]} & {*remapped}]:
+        key, id, other = found[0]
+        dropped = [each for each in (id, other) if each in remapped]
+        problems.append(
+            f"[keymap] {key_name(key)} would be both {id} ({BY_ID[id].label}) and {other} "
+            f"({BY_ID[other].label}): {' and '.join(dropped)} not remapped"
+        )
+        for each in dropped:
+            del remapped[each]
+    return remapped, problems

@@ -1,0 +1,158 @@
+"""Keys anyone can press and remap (issue 17, part 1), driven with Pilot against the embedded
+server: the whole demo without a function key, a step remapped in config.toml, a bad
+``[keymap]`` named on screen, and every action of the table bound, in the F1 help and (where
+it has a title) in the command palette; the footer shows whole labels at 80 columns."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+from textual.widgets import Input
+from textual.widgets._footer import FooterKey
+
+from smtptui.server import EmbeddedServer
+from smtptui.session import EntryKind, Phase, SessionSettings
+from smtptui.session.keymap import ACTIONS, BY_ID
+from smtptui.ui.app import Draft, SmtpTui
+from smtptui.ui.help import HelpScreen
+from smtptui.ui.panes.compose import ComposePane
+from smtptui.ui.panes.connection import ConnectionPane
+from smtptui.ui.transcript import TranscriptView
+
+from support.pilot import step
+
+DRAFT = Draft("alice@example.org", ("bob@example.org",), "No F-keys", "Hello\n")
+
+
+def app_for(server: EmbeddedServer, context: ssl.SSLContext) -> SmtpTui:
+    settings = SessionSettings(
+        host=f"{server.host}:{server.port}",
+        ssl_context=context,
+        helo_name="client.example",
+        username="alice",
+        password="wonderland",
+    )
+    return SmtpTui(settings, draft=DRAFT, show_timing=False)
+
+
+def errors(app: SmtpTui) -> list[str]:
+    return [entry.text for entry in app.controller.transcript if entry.kind is EntryKind.ERROR]
+
+
+def footer(app: SmtpTui) -> list[str]:
+    """The footer's keys as drawn: key and label."""
+    return [f"{key.key_display} {key.description}".strip() for key in app.query(FooterKey)]
+
+
+async def test_the_whole_demo_without_a_function_key(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    app = app_for(server, client_tls_context)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one(ConnectionPane).query_one(Input).focus()  # the keys work from a field
+        await pilot.pause()
+        state = lambda: app.controller.state  # noqa: E731
+        await step(pilot, "alt+2")
+        assert state().phase is Phase.EHLO
+        await step(pilot, "alt+3")
+        assert state().phase is Phase.READY and "STARTTLS" in state().extensions
+        await step(pilot, "alt+4")
+        assert state().tls is not None
+        await step(pilot, "alt+3", "alt+5")
+        assert state().user == "alice"
+        await step(pilot, "alt+9")
+        [message] = server.messages
+        assert message.tls and message.authenticated_as == "alice"
+        assert message.rcpt_tos == ("bob@example.org",)
+        await step(pilot, "alt+0")
+        assert state().phase is Phase.CLOSED
+        assert errors(app) == []
+
+
+async def test_a_step_remapped_in_config_toml(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext, config_dir: Path
+) -> None:
+    (config_dir / "config.toml").write_text(
+        '[keymap]\nconnect = "ctrl+k"\nfilter = "%"\nexplain = "o"\n'
+    )
+    app = app_for(server, client_tls_context)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert footer(app)[:2] == ["F1 All keys", "Ctrl+K Connect"]
+        first = app.controller.transcript[0].text
+        assert first == f"Press Ctrl+K to connect to {server.host}:{server.port}."
+        await step(pilot, "f2", "alt+2")  # its default keys are gone
+        assert app.controller.state.phase is Phase.CLOSED
+        await step(pilot, "ctrl+k")
+        assert app.controller.state.phase is Phase.EHLO
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "SMTP: Connect (Ctrl+K)" in titles and "Transcript: Filter (%)" in titles
+        await pilot.press("percent_sign")  # from anywhere, like f was
+        view = app.query_one(TranscriptView)
+        assert view.has_focus and view.border_subtitle == "o explain  / search  F1 all keys"
+        await pilot.press("f1")
+        text = " ".join(str(widget.render()) for widget in app.screen.query("Static")).split()
+        assert "Ctrl+K Connect to the server in the Connection pane" in " ".join(text)
+        assert errors(app) == []
+
+
+async def test_a_bad_keymap_is_named_on_screen_and_the_rest_applied(config_dir: Path) -> None:
+    (config_dir / "config.toml").write_text(
+        '[keymap]\nconnect = "ctrl+k"\nnosuch = "f5"\nehlo = "ctrl+nope"\nauth = "f3"\n'
+    )
+    app = SmtpTui(show_timing=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        path = config_dir / "config.toml"
+        assert errors(app) == [
+            f"config {path}, line 3: [keymap] has no action 'nosuch' (the README lists them); "
+            "the default keys kept",
+            "[keymap] ehlo: no key named 'ctrl+nope' (keys look like ctrl+k, alt+2, f5, slash); "
+            "the default keys kept",
+            "[keymap] F3 would be both ehlo (EHLO) and auth (AUTH): auth not remapped; "
+            "the default keys kept",
+        ]
+        assert footer(app)[:2] == ["F1 All keys", "Ctrl+K Connect"]
+        toasts = [toast.message for toast in app._notifications]
+        assert toasts == errors(app)
+
+
+def bound_ids(*classes: type) -> set[str]:
+    return {binding.id for cls in classes for binding in cls.BINDINGS if binding.id}
+
+
+async def test_every_action_is_bound_in_the_help_and_in_the_palette() -> None:
+    assert bound_ids(SmtpTui, ComposePane, TranscriptView) == set(BY_ID)
+    app = SmtpTui(show_timing=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for action in ACTIONS:
+            if action.palette is not None:
+                assert any(title.startswith(f"{action.palette} (") for title in titles), action
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(str(widget.render()) for widget in app.screen.query("Static"))
+        flat = " ".join(text.split())
+        for action in ACTIONS:
+            assert action.help in flat, action
+
+
+async def test_the_footer_follows_the_suggested_steps_with_whole_labels(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    app = app_for(server, client_tls_context)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert footer(app) == ["F1 All keys", "F2 Connect", "Ctrl+P palette"]
+        await step(pilot, "f2", "f3")
+        assert footer(app) == [
+            "F1 All keys",
+            "F4 STARTTLS",
+            "F6 MAIL",
+            "F9 Send",
+            "F10 QUIT",
+            "Ctrl+P palette",
+        ]
+        for key in app.query(FooterKey):  # each drawn whole, inside the screen
+            assert key.region.right <= 80 and key.region.width >= key.render().cell_len
