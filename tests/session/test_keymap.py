@@ -131,3 +131,23 @@ def test_scopes_cover_every_action() -> None:
 def test_a_mistake_in_a_profile_does_not_cost_the_keymap(config_dir: Path) -> None:
     (config_dir / "config.toml").write_text("[profiles.a]\nprot = 25\n[keymap]\nconnect = 'f5'\n")
     assert load_keymap() == ({"connect": "f5"}, ())
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+_WHERE = {
+    Scope.STEP: "anywhere, even in a field",
+    Scope.APP: "anywhere",
+    Scope.TRANSCRIPT: "transcript",
+    Scope.COMPOSE: "Compose",
+}
+
+
+def test_the_readme_lists_every_action_with_its_default_keys() -> None:
+    """The README's Keys table is the table of actions, row for row (regenerate it from
+    ACTIONS when an action changes)."""
+    text = README.read_text(encoding="utf-8")
+    for action in ACTIONS:
+        where = _WHERE[action.scope] + " (and anywhere but a text field)" * action.anywhere
+        keys = ", ".join(key_name(key) for key in split(action.keys))
+        assert f"| `{action.id}` | {keys} | {where} | {action.help} |\n" in text, action.id
