@@ -606,8 +606,8 @@ def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
     its MX hosts in turn) if given.
 
     Keys: F2 connect, F3 EHLO, F4 STARTTLS, F5 AUTH, F6 MAIL, F7 RCPT, F8 DATA, F9 send,
-    F10 QUIT, or Alt+2 to Alt+0 alike; F1 lists them all, [keymap] in config.toml remaps
-    them. The password comes from $SMTPTUI_PASSWORD, or F5 asks.
+    F10 QUIT; or Alt+C, H, S, U, W, R, D, G, Q; F1 lists them all, [keymap] in config.toml
+    remaps them. The password comes from $SMTPTUI_PASSWORD, or F5 asks.
     """
     from smtptui.engine.loop import run
 

@@ -218,7 +218,7 @@ def _keymap(path: Path, text: str, table: Any) -> tuple[dict[str, str], tuple[st
         if id not in BY_ID:
             problem = f"[keymap] has no action {id!r} (the README lists them)"
         elif not isinstance(keys, str) or not keys.strip():
-            problem = f'[keymap] {id} must be keys in a string: {id} = "ctrl+k" or "f2,alt+2"'
+            problem = f'[keymap] {id} must be keys in a string: {id} = "ctrl+k" or "f2,alt+c"'
         else:
             keymap[id] = keys
             continue

@@ -3,7 +3,7 @@
 The TUI's bindings (each with its id, so ``[keymap]`` in config.toml can remap it), its
 footer, F1 help and command palette, the "next:" advice and the fixes the session gives
 ("STARTTLS (F4 …)") are all made from :data:`ACTIONS`. Keys are written as Textual names
-them (``f2``, ``alt+2``, ``slash``); this module does not import Textual.
+them (``f2``, ``alt+c``, ``slash``); this module does not import Textual.
 """
 
 from __future__ import annotations
@@ -63,21 +63,25 @@ def _compose(id: str, label: str, keys: str, help: str) -> KeyAction:
 
 
 ACTIONS: tuple[KeyAction, ...] = (
+    # Each step also has Alt and a letter (Connect, Hello, Secure, User, …), for keyboards
+    # without F-keys. Not Alt+digit: terminals send ESC and the digit, which Textual reads
+    # as the character macOS's Option+digit types, so a text field would take it. Not Alt+B
+    # or Alt+F either: Textual reads them as word left and right.
     KeyAction("help", "All keys", "f1", "This help: every key", Scope.APP, "help", footer=True),
-    _step("connect", "Connect", "f2,alt+2", "Connect to the server in the Connection pane"),
-    _step("ehlo", "EHLO", "f3,alt+3", "EHLO: greet and ask for the server's extensions"),
-    _step("starttls", "STARTTLS", "f4,alt+4", "STARTTLS: upgrade the connection to TLS"),
-    _step("auth", "AUTH", "f5,alt+5", "AUTH with the Auth pane's mechanism and credentials"),
-    _step("mail", "MAIL", "f6,alt+6", "MAIL FROM: the Compose pane's envelope sender"),
+    _step("connect", "Connect", "f2,alt+c", "Connect to the server in the Connection pane"),
+    _step("ehlo", "EHLO", "f3,alt+h", "EHLO: greet and ask for the server's extensions"),
+    _step("starttls", "STARTTLS", "f4,alt+s", "STARTTLS: upgrade the connection to TLS"),
+    _step("auth", "AUTH", "f5,alt+u", "AUTH with the Auth pane's mechanism and credentials"),
+    _step("mail", "MAIL", "f6,alt+w", "MAIL FROM: the Compose pane's envelope sender"),
     _step(
         "pipeline", "Pipeline", "shift+f6,alt+i", "MAIL FROM, every RCPT TO and DATA in one write"
     ),
-    _step("rcpt", "RCPT", "f7,alt+7", "RCPT TO: the next of the Compose pane's recipients"),
-    _step("data", "DATA", "f8,alt+8", "DATA, then the composed message (at a 354, the message)"),
-    _step("bdat", "BDAT", "shift+f8,alt+b", "BDAT: the composed message in chunks, after RCPT"),
-    _step("send", "Send", "f9,alt+9", "Send the composed message: MAIL, every RCPT, DATA"),
-    _step("quit", "QUIT", "f10,alt+0", "QUIT: say goodbye and close"),
-    _step("disconnect", "Drop", "f12,alt+d", "Close the connection at once, without QUIT"),
+    _step("rcpt", "RCPT", "f7,alt+r", "RCPT TO: the next of the Compose pane's recipients"),
+    _step("data", "DATA", "f8,alt+d", "DATA, then the composed message (at a 354, the message)"),
+    _step("bdat", "BDAT", "shift+f8,alt+y", "BDAT: the composed message in chunks, after RCPT"),
+    _step("send", "Send", "f9,alt+g", "Send the composed message: MAIL, every RCPT, DATA"),
+    _step("quit", "QUIT", "f10,alt+q", "QUIT: say goodbye and close"),
+    _step("disconnect", "Drop", "f12,alt+k", "Close the connection at once, without QUIT"),
     _step("helo", "HELO", "ctrl+t", "HELO: greet without extensions"),
     _step("rset", "RSET", "ctrl+r", "RSET: abandon the mail transaction"),
     _step("noop", "NOOP", "ctrl+o", "NOOP: check the server is still there"),
@@ -284,7 +288,7 @@ def _sign(name: str) -> str:
 
 
 def split(keys: str) -> tuple[str, ...]:
-    """``"f2, alt+2"`` as ``("f2", "alt+2")``."""
+    """``"f2, alt+c"`` as ``("f2", "alt+c")``."""
     return tuple(key.strip() for key in keys.split(",") if key.strip())
 
 
@@ -301,7 +305,7 @@ def keys_of(id: str) -> tuple[str, ...]:
 
 
 def key_name(key: str) -> str:
-    """``F2``, ``Ctrl+T``, ``Shift+F6``, ``Alt+2``, ``/``, ``N``: one key as people read it."""
+    """``F2``, ``Ctrl+T``, ``Shift+F6``, ``Alt+C``, ``/``, ``N``: one key as people read it."""
     *modifiers, base = key.split("+")
     if base in _NAMES:
         shown = _NAMES[base]
@@ -315,7 +319,7 @@ def key_name(key: str) -> str:
 
 
 def keys_name(id: str, first: bool = False) -> str:
-    """Action ``id``'s keys as people read them (``F2, Alt+2``), or the first alone."""
+    """Action ``id``'s keys as people read them (``F2, Alt+C``), or the first alone."""
     keys = keys_of(id)
     return key_name(keys[0]) if first else ", ".join(key_name(key) for key in keys)
 

@@ -86,7 +86,7 @@ from smtptui.ui.commandline import CommandLine
 from smtptui.ui.dialog import ClearScreen, ConfirmScreen, EndMessageScreen, PasswordScreen
 from smtptui.ui.export import FORMATS, ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
-from smtptui.ui.keys import anywhere, bindings, checked_keymap
+from smtptui.ui.keys import anywhere, bindings, checked_keymap, terminal_keys
 from smtptui.ui.messages import RunAction
 from smtptui.ui.mx import MxScreen
 from smtptui.ui.panes.auth import AuthPane
@@ -244,7 +244,7 @@ class SmtpTui(ThemedApp):
     def _apply_keymap(self) -> None:
         """Bind ``[keymap]``'s keys (Textual replaces the keys of the bindings with those
         ids), and say what of it could not be used."""
-        self.set_keymap({id: ",".join(keys) for id, keys in self._remapped.items()})
+        self.set_keymap({id: terminal_keys(keys) for id, keys in self._remapped.items()})
         self.COMMAND_PALETTE_BINDING = keys_of("palette")[0]  # the footer shows it
         for problem in self._keymap_problems:
             self._report(f"{problem}; the default keys kept")

@@ -22,6 +22,13 @@ from smtptui.session.keymap import (
 _LEGACY_KEYS = {"shift+f6": "f18", "shift+f8": "f20"}
 """What xterm-like terminals send for these keys, as Textual names it (bound alongside)."""
 
+
+def terminal_keys(keys: Iterable[str]) -> str:
+    """``keys`` as a binding's key string, with what terminals send for some of them."""
+    keys = list(keys)
+    return ",".join([*keys, *(_LEGACY_KEYS[key] for key in keys if key in _LEGACY_KEYS)])
+
+
 _MODIFIERS = frozenset({"ctrl", "alt", "shift", "super", "meta", "hyper"})
 
 _NAMED = frozenset(key.value for key in Keys if "+" not in key.value)
@@ -29,10 +36,9 @@ _NAMED = frozenset(key.value for key in Keys if "+" not in key.value)
 
 
 def _binding(action: KeyAction, run: str, priority: bool = False) -> Binding:
-    keys = [*split(action.keys)]
-    keys += [_LEGACY_KEYS[key] for key in keys if key in _LEGACY_KEYS]
     show = action.footer
-    return Binding(",".join(keys), run, action.label, show=show, priority=priority, id=action.id)
+    keys = terminal_keys(split(action.keys))
+    return Binding(keys, run, action.label, show=show, priority=priority, id=action.id)
 
 
 def bindings(scope: Scope) -> list[Binding]:
@@ -90,7 +96,7 @@ def checked_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, tuple[str, ...]
         if unknown or not keys:
             problems.append(
                 f"[keymap] {id}: no key named {', '.join(map(repr, unknown)) or repr(text)} "
-                "(keys look like ctrl+k, alt+2, f5, slash)"
+                "(keys look like ctrl+k, alt+c, f5, slash)"
             )
         else:
             remapped[id] = keys

@@ -43,11 +43,13 @@ def test_every_step_has_a_default_that_is_not_a_function_key() -> None:
         assert others, f"{action.id} has only function keys: {action.keys}"
 
 
-def test_the_demo_steps_mirror_their_function_key_with_alt() -> None:
-    mirrored = {"connect": 2, "ehlo": 3, "starttls": 4, "auth": 5, "mail": 6, "rcpt": 7}
-    mirrored |= {"data": 8, "send": 9, "quit": 10}
-    for id, number in mirrored.items():
-        assert split(BY_ID[id].keys) == (f"f{number}", f"alt+{number % 10}"), id
+def test_every_step_has_an_alt_letter_a_terminal_sends_as_such() -> None:
+    """Alt and a letter, never a digit (ESC 2 reads as ™) nor B or F (word left, right)."""
+    for action in ACTIONS:
+        if action.scope is Scope.STEP and action.keys.startswith(("f", "shift+f")):
+            [alt] = [key for key in split(action.keys) if key.startswith("alt+")]
+            letter = alt.removeprefix("alt+")
+            assert letter.isalpha() and len(letter) == 1 and letter not in "bf", action.id
 
 
 def test_ids_are_unique_and_every_action_says_what_it_does() -> None:
@@ -73,7 +75,7 @@ def test_keys_are_named_as_people_read_them() -> None:
         "f2": "F2",
         "shift+f6": "Shift+F6",
         "ctrl+t": "Ctrl+T",
-        "alt+2": "Alt+2",
+        "alt+c": "Alt+C",
         "n": "n",
         "N": "N",
         "slash": "/",
@@ -84,14 +86,14 @@ def test_keys_are_named_as_people_read_them() -> None:
         "up": "↑",
     }
     assert {key: key_name(key) for key in names} == names
-    assert keys_name("connect") == "F2, Alt+2"
+    assert keys_name("connect") == "F2, Alt+C"
     assert keys_name("connect", first=True) == "F2"
 
 
 def test_a_remapped_key_is_the_one_named_everywhere(remapped: None) -> None:
     use({"starttls": ("ctrl+k",)})
     assert keys_of("starttls") == ("ctrl+k",)
-    assert keys_of("connect") == ("f2", "alt+2")
+    assert keys_of("connect") == ("f2", "alt+c")
     [rule] = [rule for rule in RULES if "{starttls}" in rule.advice.fix][:1]
     assert "STARTTLS (Ctrl+K; smtptui run: --starttls)" in advice.fix(rule.advice)
     assert with_keys("{connect} connect, {starttls} STARTTLS, {nosuch}") == (

@@ -582,10 +582,10 @@ async def test_help_screen_lists_keys_and_markers() -> None:
         text = "\n".join(str(widget.render()) for widget in app.screen.query("Static"))
         keys = " ".join(text.split())  # the keys' column is as wide as the widest keys
         for row in (
-            "F2, Alt+2 Connect to the server in the Connection pane",
+            "F2, Alt+C Connect to the server in the Connection pane",
             "Shift+F6, Alt+I MAIL FROM, every RCPT TO and DATA in one write",
-            "Shift+F8, Alt+B BDAT: the composed message in chunks, after RCPT",
-            "F9, Alt+9 Send the composed message: MAIL, every RCPT, DATA",
+            "Shift+F8, Alt+Y BDAT: the composed message in chunks, after RCPT",
+            "F9, Alt+G Send the composed message: MAIL, every RCPT, DATA",
             "Ctrl+T HELO: greet without extensions",
             "Esc Cancel the step in flight",
         ):
@@ -625,7 +625,7 @@ async def test_command_palette_runs_smtp_steps(make_server: Callable[..., Embedd
             ]
             if prompts:
                 break
-        assert prompts[0] == "SMTP: EHLO (F3, Alt+3)"
+        assert prompts[0] == "SMTP: EHLO (F3, Alt+H)"
         await pilot.press("enter")
         await settle(pilot)
         assert not isinstance(app.screen, CommandPalette)

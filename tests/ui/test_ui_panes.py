@@ -546,7 +546,7 @@ async def test_help_screen_opens_and_closes(key: str) -> None:
         assert isinstance(app.screen, HelpScreen)
         text = "\n".join(str(static.render()) for static in app.screen.query(Static))
         keys = " ".join(text.split())
-        assert "F2, Alt+2 Connect to the server" in keys
+        assert "F2, Alt+C Connect to the server" in keys
         assert "Ctrl+P Command palette" in keys
         assert " ~>   sent inside TLS" in text
         assert "5xx  failed" in text

@@ -135,5 +135,5 @@ async def test_the_palette_offers_both_steps() -> None:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert (
             "SMTP: Pipeline (Shift+F6, Alt+I)" in titles
-            and "SMTP: BDAT (Shift+F8, Alt+B)" in titles
+            and "SMTP: BDAT (Shift+F8, Alt+Y)" in titles
         )
