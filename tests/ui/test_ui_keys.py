@@ -167,3 +167,12 @@ async def test_the_footer_follows_the_suggested_steps_with_whole_labels(
         ]
         for key in app.query(FooterKey):  # each drawn whole, inside the screen
             assert key.region.right <= 80 and key.region.width >= key.render().cell_len
+
+
+def test_every_alt_key_of_the_table_arrives_from_a_terminal_as_itself() -> None:
+    """A terminal sends Alt+X as ESC and X: Textual must read it back as alt+x, not as a
+    character (ESC 2 is ™) nor a movement (ESC b is word left)."""
+    for action in ACTIONS:
+        for key in action.keys.split(","):
+            if key.startswith("alt+") and len(key) == len("alt+x"):
+                assert typed(f"\x1b{key[-1]}") == key, action.id
