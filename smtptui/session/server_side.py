@@ -1,8 +1,9 @@
 """A connection to the embedded server, seen from the server, as a transcript that reads as
 the client's would: the client's lines sent (`` -> ``), the server's replies received
 (``<- ``), ``~>``/``<~`` inside TLS, ``===`` notes for the connection, the handshake, a
-fault rule that fired (flagged, so it stands out and ``e`` finds it), a message taken and
-the close.
+message taken and the close; a fault rule that fired is a ``***`` entry where it fired,
+flagged (it stands out, ``e`` finds it, and the flag says which entries are rules in a
+saved file).
 
 The server tells what happened as plain values (the methods of `ServerSide`, which is what
 `smtptui.server.events.Watcher` asks for; the session cannot import the server). The bytes
@@ -30,7 +31,7 @@ from smtptui.session.transcript import Entry, EntryKind, Transcript, wall_clock
 from smtptui.session.visible import decoded, visible_bytes
 
 FLAG_RULE = "fault rule"
-"""The flag on a rule's entry: the transcript's errors filter and ``e`` find it."""
+"""The flag on a rule's entry."""
 FLAG_UNENDED = "no line end: the connection ended first"
 LONGEST_LINE = 65536
 """Bytes without a line end taken as a line of their own (aiosmtpd refuses them anyway)."""
@@ -147,8 +148,8 @@ class ServerSide:
 
     def rule_fired(self, time: float, stage: str, label: str, effects: str) -> None:
         self.rules += 1
-        text = f"Rule fired at {stage}: {label}: {effects}"
-        self._add(Entry(EntryKind.INFO, time, wall_clock(time), text, flags=(FLAG_RULE,)))
+        text = f"Rule fired at {stage}: {effects}, {label}"
+        self._add(Entry(EntryKind.ERROR, time, wall_clock(time), text, flags=(FLAG_RULE,)))
 
     def message_taken(self, time: float, message: Delivered) -> None:
         self.messages.append(message)

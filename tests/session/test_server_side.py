@@ -68,11 +68,11 @@ async def test_the_servers_transcript_says_what_the_clients_says(
     assert dialogue(side.transcript) == dialogue(client)  # same bytes, same commands answered
     entries = list(side.transcript)
     markers = {swaks_lines(e)[0][:4] for e in entries if e.kind in DIALOGUE}
-    assert markers == {" -> ", "<-  ", " ~> ", "<~  ", "=== "}
+    assert markers == {" -> ", "<-  ", " ~> ", "<~  ", "=== "}  # as the client's view
     [auth] = [e for e in entries if e.text.startswith("AUTH PLAIN")]
     assert auth.secret and "••" in auth.shown() and b"AUTH PLAIN " in auth.data
     [rule] = [e for e in entries if FLAG_RULE in e.flags]
-    assert rule.kind is EntryKind.INFO and "at rcpt" in rule.text and "550" in rule.text
+    assert rule.kind is EntryKind.ERROR and rule.text.startswith("Rule fired at rcpt: 550 5.1.1")
     after = entries[entries.index(rule) + 1]
     assert after.reply is not None and after.reply.code == 550  # the reply it made
     [tls] = [e for e in entries if e.kind is EntryKind.TLS]
