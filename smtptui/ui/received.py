@@ -41,7 +41,7 @@ def message_sections(message: ReceivedMessage) -> list[tuple[str, str]]:
         ("Envelope", _lines(envelope)),
         ("Headers", _lines(headers) or "(none)"),
         ("MIME parts", _lines(_parts(parsed))),
-        ("Text", visible(_text(parsed)[:TEXT_SHOWN]) or "(no text part)"),
+        ("Text", visible(_text(parsed)[:TEXT_SHOWN].replace("\r\n", "\n")) or "(no text part)"),
         ("Raw bytes", visible_bytes(message.data)),
     ]
 

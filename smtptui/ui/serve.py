@@ -33,12 +33,12 @@ from smtptui.ui.reader import SavedSessionApp
 from smtptui.ui.received import MessagesScreen
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
 
-SERVE_KEYS: tuple[tuple[str, str, str, str], ...] = (
-    # Textual key, shown as, action, what it does (footer label: its first words)
-    ("f1", "F1", "help", "Help: this list of keys"),
-    ("m", "m", "messages", "Messages of the chosen session: envelope, headers, parts, raw bytes"),
-    ("tab", "Tab", "app.focus_next", "Sessions list or transcript"),
-    ("ctrl+q", "Ctrl+Q", "quit", "Quit: the server stops"),
+SERVE_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
+    # Textual key, shown as, action, footer label ("": not in the footer), help text
+    ("f1", "F1", "help", "Help", "This help"),
+    ("m", "m", "messages", "Messages", "The session's messages: envelope, headers, parts, bytes"),
+    ("tab", "Tab", "app.focus_next", "", "Between the sessions and the transcript"),
+    ("ctrl+q", "Ctrl+Q", "quit", "Quit", "Quit: the server stops"),
 )
 """The serve UI's own keys, for the bindings, the footer and the help alike."""
 
@@ -57,8 +57,7 @@ class ServeApp(SavedSessionApp):
     """
 
     BINDINGS = [
-        Binding(key, action, text.split(":")[0], show=key != "tab")
-        for key, _, action, text in SERVE_KEYS
+        Binding(key, action, label, show=bool(label)) for key, _, action, label, _ in SERVE_KEYS
     ]
 
     class Drain(Message):
@@ -175,7 +174,7 @@ class ServeApp(SavedSessionApp):
     def action_help(self) -> None:
         from smtptui.ui.app import TRANSCRIPT_KEYS
 
-        keys = [(shown, text) for _, shown, _, text in SERVE_KEYS]
+        keys = [(shown, text) for _, shown, _, _, text in SERVE_KEYS]
         transcript = [(key, text) for key, _, text in TRANSCRIPT_KEYS]
         self.push_screen(HelpScreen(keys, transcript))
 
