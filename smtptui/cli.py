@@ -1148,6 +1148,17 @@ class _LogLines(logging.Handler):
     help="Fault rules (TOML) instead of the shipped ones (which refuse reject…, unknown…, full…).",
 )
 @click.option("--seed", type=int, help="Seed the rules' chances: the same faults on every run.")
+@click.option(
+    "--ui", is_flag=True, help="Watch each session in the TUI: transcript, messages, rules."
+)
+@click.option(
+    "--jsonl",
+    "jsonl_dir",
+    type=click.Path(exists=True, file_okay=False, writable=True),
+    metavar="DIR",
+    help="Write each session to DIR as JSON Lines when it ends (smtptui open reads it).",
+)
+@click.option("--jsonl-secrets", is_flag=True, help="Keep passwords in --jsonl's files.")
 def serve(
     host: str,
     port: int,
@@ -1158,11 +1169,18 @@ def serve(
     proxy_protocol: bool,
     rules_path: str | None,
     seed: int | None,
+    ui: bool,
+    jsonl_dir: str | None,
+    jsonl_secrets: bool,
 ) -> None:
     """Run the embedded mail server in the foreground until Ctrl-C, printing each message
-    and each fault rule that fires."""
+    and each fault rule that fires (with --ui: showing each session in the TUI)."""
     from smtptui.server import serve as serve_forever
+    from smtptui.server.events import fan_out
     from smtptui.server.rules import RulesError, default_rules, load_rules
+
+    if ui and stdio:
+        raise click.UsageError("--ui needs the terminal, --stdio its stdin and stdout: not both")
 
     try:
         rules = load_rules(rules_path) if rules_path else default_rules()
@@ -1170,6 +1188,17 @@ def serve(
         raise click.ClickException(str(error)) from None
 
     echo = (lambda line: say(line, err=True)) if stdio else say
+    files = app = None
+    if jsonl_dir is not None:
+        from pathlib import Path
+
+        from smtptui.session.server_side import SessionFiles
+
+        files = SessionFiles(Path(jsonl_dir), redact=not jsonl_secrets, failed=echo)
+    if ui:
+        from smtptui.ui.serve import ServeApp
+
+        app, echo = ServeApp(), lambda line: None  # the app shows what would be echoed
     serve_forever(
         host,
         port,
@@ -1181,6 +1210,8 @@ def serve(
         proxy_protocol=proxy_protocol,
         rules=rules,
         seed=seed,
+        on_event=fan_out(files and files.take, app and app.take),
+        hold=app and app.hold,
     )
 
 

@@ -26,6 +26,11 @@ class SelfSigned:
     key_pem: bytes
     sha256: str
 
+    @property
+    def der(self) -> bytes:
+        """The certificate in DER, as it goes on the wire."""
+        return ssl.PEM_cert_to_DER_cert(self.cert_pem.decode("ascii"))
+
     def server_context(self) -> ssl.SSLContext:
         """A server-side context presenting this certificate."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -27,6 +27,7 @@ from smtptui.protocol.errors import CommandError
 from smtptui.protocol.proxy import proxy_v1
 from smtptui.protocol.xclient import ATTRIBUTES, parse_xclient
 from smtptui.server.certs import SelfSigned, make_self_signed
+from smtptui.server.events import Listener
 from smtptui.server.faults import RuledSMTP
 from smtptui.server.handler import (
     DEMO_TOKENS,
@@ -34,7 +35,8 @@ from smtptui.server.handler import (
     DemoHandler,
     ReceivedMessage,
 )
-from smtptui.server.rules import Rule, Rules, default_rules
+from smtptui.server.rules import Rule, Rules, Stage, default_rules
+from smtptui.server.tap import Tap, TappedWriter, Watch
 
 
 class _HideOwnDeprecations(logging.Filter):
@@ -79,6 +81,10 @@ class EmbeddedServer:
     refuse ``reject…`` and ``unknown…`` addresses, and ``full…`` recipients under LMTP);
     `seed` makes their chances the same on every run; `on_rule` is told of each rule that
     fires, in words, on the server's thread.
+
+    `on_event` is told what happens on each connection (`events.py`: the bytes each way, the
+    handshake, the rules that fire, the messages), on the server's thread; without it,
+    nothing is published and nothing is spent on it.
     """
 
     def __init__(
@@ -104,6 +110,7 @@ class EmbeddedServer:
         seed: int | None = None,
         on_rule: Callable[[str], None] | None = None,
         keep_messages: bool = True,
+        on_event: Listener | None = None,
     ) -> None:
         if proxy_protocol and implicit_tls:  # aiosmtpd would read the header inside TLS
             raise ValueError("a PROXY header comes before TLS: not with implicit TLS here")
@@ -138,6 +145,9 @@ class EmbeddedServer:
             "rules": Rules(default_rules() if rules is None else rules, seed=seed),
             "on_rule": on_rule,
         }
+        if on_event is not None:
+            der = self.self_signed.der if self.self_signed is not None else None
+            self._smtp_kwargs["watch"] = Watch(on_event, der)
         self._protocol: type[_SMTP] = _LMTP if lmtp else _SMTP
         self._controller: _Controller | _UnixController | None = None
 
@@ -205,7 +215,9 @@ class EmbeddedServer:
         await loop.run_in_executor(None, _to_stdout, ours)  # until the session ends
         ours.close()
 
-    def _receive(self, message: ReceivedMessage) -> None:
+    def _receive(self, message: ReceivedMessage, server: SMTP) -> None:
+        if isinstance(server, _SMTP) and server.tap is not None:
+            server.tap.message(message)
         if self._keep:
             self.messages.append(message)
         if self._on_message is not None:
@@ -229,7 +241,7 @@ class _Controller(Controller):
         kwargs = self.SMTP_kwargs
         if not getattr(self, "_probed", False):
             self._probed = True
-            kwargs = {**kwargs, "rules": None}
+            kwargs = {**kwargs, "rules": None, "watch": None}
         return self._protocol(self.handler, **kwargs)
 
     def _trigger_server(self) -> None:
@@ -296,10 +308,51 @@ class _SMTP(RuledSMTP):
     def _create_envelope(self) -> _Envelope:
         return _Envelope()
 
-    def __init__(self, handler: DemoHandler, *, xclient: bool = False, **kwargs: Any) -> None:
-        """`kwargs`: aiosmtpd's, and the fault rules (:class:`RuledSMTP`)."""
+    def __init__(
+        self,
+        handler: DemoHandler,
+        *,
+        xclient: bool = False,
+        watch: Watch | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`kwargs`: aiosmtpd's, and the fault rules (:class:`RuledSMTP`); `watch`: who
+        is told of this connection's events (None: nobody, and no tap is set)."""
         super().__init__(handler, **kwargs)
         self.xclient = xclient
+        self.tap: Tap | None = None
+        self._client_ended = False  # the client sent EOF
+        if watch is not None:
+            self.tap = watch.tap()
+            self.data_received = self._tapped_data_received  # type: ignore[method-assign]
+
+    # -- what is told of the connection (only with a tap) --------------------------------
+
+    def _tapped_data_received(self, data: bytes) -> None:
+        assert self.tap is not None
+        self.tap.received(data)
+        super().data_received(data)
+
+    def _cb_client_connected(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        super()._cb_client_connected(reader, writer)
+        if self.tap is not None:
+            self._writer = TappedWriter(writer, self.tap)  # type: ignore[assignment]
+
+    def eof_received(self) -> bool | None:
+        self._client_ended = True
+        return super().eof_received()
+
+    def connection_lost(self, error: Exception | None) -> None:
+        super().connection_lost(error)
+        if self.tap is not None:
+            self.tap.gone(by_server=not self._client_ended and error is None, error=error)
+
+    def fired(self, stage: Stage, rule: Rule) -> None:
+        super().fired(stage, rule)
+        if self.tap is not None:
+            self.tap.rule(stage, rule.label, rule.effects)
 
     @syntax("XCLIENT attribute=value [...]", when="xclient")
     async def smtp_XCLIENT(self, arg: str) -> None:
@@ -340,11 +393,20 @@ class _SMTP(RuledSMTP):
         if sock is not None and sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         previous = self.session
+        if self.tap is not None and previous is None:
+            self.tap.connected(
+                transport.get_extra_info("peername"),
+                transport.get_extra_info("sockname"),
+                lmtp=isinstance(self, LMTP),
+            )
         super().connection_made(transport)
         if previous is not None:  # after STARTTLS: a new session, for the client as told
             self.session.proxy_data = previous.proxy_data
             if hasattr(previous, "xclient"):
                 self.session.xclient = previous.xclient  # type: ignore[attr-defined]
+        ssl_object = transport.get_extra_info("ssl_object")
+        if self.tap is not None and ssl_object is not None:
+            self.tap.tls(ssl_object)
 
     @syntax("STARTTLS", when="tls_context")
     async def smtp_STARTTLS(self, arg: str) -> None:
@@ -478,6 +540,8 @@ def serve(
     proxy_protocol: bool = False,
     rules: Sequence[Rule] | None = None,
     seed: int | None = None,
+    on_event: Listener | None = None,
+    hold: Callable[[str], None] | None = None,
 ) -> None:
     """Run a demo server with a self-signed certificate (and XCLIENT) until
     KeyboardInterrupt, echoing where it listens and one line per message received (as
@@ -485,7 +549,10 @@ def serve(
     ``proxy_protocol`` expects a PROXY header on each connection. It listens on
     ``unix_path`` if given; with ``stdio`` it speaks on stdin and stdout for one session
     instead (``echo`` must then not write to stdout). ``rules`` and ``seed`` are the fault
-    rules' (:class:`EmbeddedServer`); each that fires is echoed."""
+    rules' (:class:`EmbeddedServer`); each that fires is echoed. ``on_event`` is told what
+    happens on each connection (`events.py`). ``hold`` runs while the server serves, given
+    the line saying where it listens (the TUI of ``serve --ui``), instead of echoing that
+    line and waiting for Ctrl-C."""
     server = EmbeddedServer(
         host,
         port,
@@ -499,6 +566,7 @@ def serve(
         seed=seed,
         on_rule=echo,
         keep_messages=False,  # printed, never looked at again: memory stays flat
+        on_event=on_event,
     )
     if stdio:
         asyncio.run(server.serve_stdio())
@@ -513,11 +581,15 @@ def serve(
             mode = f"LMTP, {mode}" if lmtp else mode
             if proxy_protocol:
                 mode += ", a PROXY header first"
-            echo(
+            line = (
                 f"Listening on {where} ({mode}); log in as {credentials} "
                 f"(OAUTHBEARER: {tokens}); "
                 f"certificate SHA-256 {server.self_signed.sha256}"
             )
+            if hold is not None:
+                hold(line)
+                return
+            echo(line)
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:

@@ -207,8 +207,7 @@ class RuledSMTP(SMTP):
         rule = self._rules.fire(stage, self._facts(addresses))
         if rule is None:
             return None
-        if self._on_rule is not None:
-            self._on_rule(f"{self._peer()} at {stage}: {rule.label}: {rule.effects}")
+        self.fired(stage, rule)
         if rule.throttle is not None:
             if rule.throttle.sends:
                 self._send_pace = Pace(rule.throttle.bytes_per_second)
@@ -219,6 +218,11 @@ class RuledSMTP(SMTP):
         if rule.delay:
             await asyncio.sleep(rule.delay)
         return rule
+
+    def fired(self, stage: Stage, rule: Rule) -> None:
+        """Tell of ``rule`` firing at ``stage``."""
+        if self._on_rule is not None:
+            self._on_rule(f"{self._peer()} at {stage}: {rule.label}: {rule.effects}")
 
     async def _lmtp_dot(self) -> Any:
         """LMTP's replies to a message, one a recipient (RFC 2033 4.2): each recipient's

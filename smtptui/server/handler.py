@@ -84,13 +84,13 @@ class DemoHandler:
     """aiosmtpd hooks with Postfix-like replies, accepting every address (refusals are
     the fault rules', `rules.py`). Over LMTP each recipient gets its own reply to the
     message, naming it. EHLO lists `extensions` besides aiosmtpd's own: those the SMTP
-    class adds.
+    class adds. `store` is given each message and the connection that took it.
     """
 
     def __init__(
         self,
         users: Mapping[str, str],
-        store: Callable[[ReceivedMessage], None],
+        store: Callable[[ReceivedMessage, SMTP], None],
         *,
         extensions: Sequence[str] = (),
         tokens: Mapping[str, str] = DEMO_TOKENS,
@@ -268,7 +268,7 @@ class DemoHandler:
             xclient=tuple(getattr(session, "xclient", {}).items()),
         )
         try:
-            self.store(message)
+            self.store(message, server)
         except Exception:
             log.exception("storing a received message failed")
 

@@ -137,8 +137,14 @@ def export(entries: Iterable[Entry], fmt: ExportFormat, *, redact: bool = True) 
 def default_filename(transcript: Transcript, fmt: ExportFormat, when: datetime) -> str:
     """A file name for ``transcript`` saved at ``when``:
     ``smtptui-127.0.0.1-2525-20261128-233000.txt``."""
-    name = _UNSAFE.sub("-", transcript.title) or "session"
+    name = file_safe(transcript.title) or "session"
     return f"smtptui-{name}-{when:%Y%m%d-%H%M%S}{fmt.suffix}"
+
+
+def file_safe(text: str) -> str:
+    """``text`` for a file name: anything but ASCII letters, digits, dots and hyphens as
+    ``-``."""
+    return _UNSAFE.sub("-", text)
 
 
 def write_export(
