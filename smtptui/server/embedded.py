@@ -67,7 +67,9 @@ class EmbeddedServer:
     AUTH (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 and XOAUTH2 against `users`, OAUTHBEARER
     against `DEMO_TOKENS`) is only offered inside TLS if `auth_require_tls`. Besides
     aiosmtpd's extensions it offers PIPELINING and CHUNKING (BDAT). Accepted messages are
-    appended to `messages`, then passed to `on_message` on the server's thread.
+    appended to `messages` (unless not `keep_messages`: the demo's server, in the app's own
+    process, keeps no copy of what it was sent), then passed to `on_message` on the
+    server's thread.
 
     `lmtp` serves LMTP (RFC 2033, aiosmtpd's ``LMTP``): LHLO instead of EHLO and HELO, and
     a reply per recipient to each message (recipients named ``full…`` refused then).
@@ -92,6 +94,7 @@ class EmbeddedServer:
         unix_path: str | None = None,
         proxy_protocol: bool = False,
         xclient: bool = False,
+        keep_messages: bool = True,
     ) -> None:
         if proxy_protocol and implicit_tls:  # aiosmtpd would read the header inside TLS
             raise ValueError("a PROXY header comes before TLS: not with implicit TLS here")
@@ -103,6 +106,7 @@ class EmbeddedServer:
             self.self_signed = make_self_signed()
             tls_context = self.self_signed.server_context()
         self.messages: list[ReceivedMessage] = []
+        self._keep_messages = keep_messages
         self._on_message = on_message
         extensions = (*_SMTP.EXTENSIONS, _XCLIENT) if xclient else _SMTP.EXTENSIONS
         self._handler = DemoHandler(users, self._receive, extensions=extensions)
@@ -191,7 +195,8 @@ class EmbeddedServer:
         ours.close()
 
     def _receive(self, message: ReceivedMessage) -> None:
-        self.messages.append(message)
+        if self._keep_messages:
+            self.messages.append(message)
         if self._on_message is not None:
             self._on_message(message)
 
