@@ -1,6 +1,6 @@
 """``smtptui --demo``'s first frame and memory against a bare Textual app showing one Static.
 
-    python benchmarks/startup.py [--runs 10] [--megabytes 20]
+    python benchmarks/startup.py [--runs 10] [--megabytes 15]
 
 First frame: each run is a fresh ``python -c`` process, so that every import counts. The
 parent notes the monotonic clock (``time.perf_counter``, the same clock in every process on
@@ -15,7 +15,7 @@ temporary directory) as an installed program's is; config.toml is the run's own 
 
 Memory: again each in a fresh process, the demo driven with Pilot as a person would: F2
 connect, F3 EHLO, F4 STARTTLS, F3, F5 AUTH, then F9 sends a message with a ``--megabytes``
-attachment (random bytes, base64 on the wire), each step awaited; after a garbage
+attachment (random bytes; 15 MB make a message of some 20 MB in base64), each step awaited; after a garbage
 collection the process's resident set (``VmRSS``) and its peak (``VmHWM``) are read. The
 bare app's are read the same way once it has drawn its first frame. Target: the demo's RSS
 after the send <= 3x the bare app's. tracemalloc's peak of the send alone (Python's own
@@ -210,7 +210,7 @@ def footprint(megabytes: int, env: dict[str, str], tmp: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="first-frame runs of each")
-    parser.add_argument("--megabytes", type=int, default=20, help="the attachment's size")
+    parser.add_argument("--megabytes", type=int, default=15, help="the attachment's size")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as name:
