@@ -15,11 +15,12 @@ temporary directory) as an installed program's is; config.toml is the run's own 
 
 Memory: again each in a fresh process, the demo driven with Pilot as a person would: F2
 connect, F3 EHLO, F4 STARTTLS, F3, F5 AUTH, then F9 sends a message with a ``--megabytes``
-attachment (random bytes; 15 MB make a message of some 20 MB in base64), each step awaited; after a garbage
-collection the process's resident set (``VmRSS``) and its peak (``VmHWM``) are read. The
-bare app's are read the same way once it has drawn its first frame. Target: the demo's RSS
-after the send <= 3x the bare app's. tracemalloc's peak of the send alone (Python's own
-allocations, from F9 to its reply) is shown beside it, as a count of the message's copies.
+attachment (random bytes; 15 MB make a message of some 20 MB in base64), each step awaited;
+after a garbage collection the process's resident set (``VmRSS``) and its peak (``VmHWM``)
+are read. The bare app's are read the same way once it has drawn its first frame. Target:
+the demo's RSS after the send <= 3x the bare app's. tracemalloc's peak of the send alone
+(Python's own allocations, from F9 to its reply) is shown beside it, as a count of the
+message's copies.
 """
 
 from __future__ import annotations
