@@ -59,10 +59,11 @@ async def demo(port: int) -> AsyncIterator[tuple[SmtpTui, Pilot[None]]]:
     with (
         tempfile.TemporaryDirectory() as config,
         mock.patch.dict(os.environ, SMTPTUI_CONFIG_DIR=config),
-        cli.demo_server(port) as (_, settings, where),
+        contextlib.ExitStack() as stack,
     ):
-        app = cli.demo_app(settings, where, show_timing=True)
+        app = cli.demo_app(stack, port, show_timing=True)
         async with app.run_test(size=SIZE) as pilot:
+            await app.started()
             for widget in app.query("Input, TextArea"):
                 assert isinstance(widget, Input | TextArea)
                 widget.cursor_blink = False  # a blinking cursor is drawn or not by chance

@@ -82,11 +82,17 @@ def default_sender() -> str:
 
 @contextlib.contextmanager
 def demo_server(
-    port: int = 0, *, implicit_tls: bool = False, lmtp: bool = False, proxy_protocol: bool = False
+    port: int = 0,
+    *,
+    implicit_tls: bool = False,
+    lmtp: bool = False,
+    proxy_protocol: bool = False,
+    keep_messages: bool = True,
 ) -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
     """The embedded server, started (on a free port unless ``port``; STARTTLS unless
     ``implicit_tls``; LMTP if ``lmtp``; XCLIENT offered; a PROXY header expected if
-    ``proxy_protocol``); settings for it (its certificate trusted for this run only, the
+    ``proxy_protocol``; the messages it accepts kept in ``messages`` if ``keep_messages``);
+    settings for it (its certificate trusted for this run only, the
     demo user) and a line saying where it is."""
     from smtptui.engine.hosts import format_host
     from smtptui.server import DEMO_USERS, EmbeddedServer
@@ -99,6 +105,7 @@ def demo_server(
         lmtp=lmtp,
         proxy_protocol=proxy_protocol,
         xclient=True,
+        keep_messages=keep_messages,
     )
     with server:
         assert server.self_signed is not None
@@ -613,8 +620,8 @@ def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
 
     check_ui_options(demo, theme, options["profile"])
     if demo:
-        with demo_server() as (_, settings, where):
-            run(demo_app(settings, where, theme=theme).run_async())
+        with contextlib.ExitStack() as stack:  # the server stops when the app has
+            run(demo_app(stack, theme=theme).run_async())
         return
     run(ui_app(host, theme=theme, **options).run_async())
 
@@ -718,12 +725,18 @@ def ui_app(
     return SmtpTui(settings, draft=draft, theme=theme)
 
 
-def demo_app(settings: SessionSettings, where: str, **options: Any) -> SmtpTui:
-    """The app as ``--demo`` opens it: every pane filled in, the first steps suggested."""
+def demo_app(stack: contextlib.ExitStack, port: int = 0, **options: Any) -> SmtpTui:
+    """The app as ``--demo`` opens it: every pane filled in, the first steps suggested. Its
+    server (on ``port``; 0: a free one) starts after the first frame (aiosmtpd and
+    cryptography are imported then) and stops when ``stack`` closes."""
     from smtptui.ui.app import Draft, SmtpTui
 
+    def start() -> tuple[SessionSettings, str]:
+        _, settings, where = stack.enter_context(demo_server(port, keep_messages=False))
+        return settings, where
+
     draft = Draft(DEMO_SENDER, (DEMO_RECIPIENT,), DEMO_SUBJECT, DEMO_BODY)
-    return SmtpTui(settings, draft=draft, welcome=(where, *DEMO_STEPS), **options)
+    return SmtpTui(draft=draft, welcome=DEMO_STEPS, server=start, **options)
 
 
 RISK_FLAGS = {Risk.PLAINTEXT_AUTH: "--plaintext-auth", Risk.UNADVERTISED: "--unadvertised-ok"}

@@ -1,4 +1,8 @@
-"""The Textual app: the panes post actions, one worker group runs them on the session."""
+"""The Textual app: the panes post actions, one worker group runs them on the session.
+
+The screens that checks and dialogs open (MX, probe, TLS report, certificate, profiles)
+are imported where they are opened: the first frame does not wait for them (nor for
+dnspython, which the MX screen loads)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.widget import Widget
@@ -81,25 +86,20 @@ from smtptui.session.keymap import (
     with_keys,
 )
 from smtptui.session.recipe import RENDERERS, Recipe, write_recipe
-from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.commandline import CommandLine
 from smtptui.ui.dialog import ClearScreen, ConfirmScreen, EndMessageScreen, PasswordScreen
 from smtptui.ui.export import FORMATS, ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.keys import anywhere, bindings, checked_keymap, terminal_keys
 from smtptui.ui.messages import RunAction
-from smtptui.ui.mx import MxScreen
 from smtptui.ui.panes.auth import AuthPane
 from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
-from smtptui.ui.probe import ProbeScreen, initial_target
-from smtptui.ui.profiles import NameScreen, ProfileScreen
 from smtptui.ui.progress import SendProgress
 from smtptui.ui.status import StatusBar
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
-from smtptui.ui.tls_report import TlsReportScreen
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
 
 _SIMPLE_STEPS: dict[str, Callable[[], Action]] = {
@@ -136,6 +136,11 @@ _ADVICE_STEPS = {
 FOOTER_STEPS = 4
 """How many of the suggested steps the footer shows (with F1 and the palette, 80 columns
 hold them whole)."""
+
+
+_HIDDEN_TABS = (("Auth", "tab-auth"), ("Compose", "tab-compose"), ("Server", "tab-server"))
+"""The tabs not shown at first, whose panes :meth:`SmtpTui._start` builds after the first
+frame (about 150 widgets: building and styling them would hold the first frame back)."""
 
 
 class Draft(NamedTuple):
@@ -175,7 +180,10 @@ class SmtpTui(ThemedApp):
         welcome: Sequence[str] = (),
         show_timing: bool = True,
         theme: str | None = None,
+        server: Callable[[], tuple[SessionSettings, str]] | None = None,
     ) -> None:
+        """``server`` starts a server for the session (the demo's) after the first frame,
+        in a thread, and returns the settings for it and a line saying where it is."""
         super().__init__()
         self.themes, self._problems = load_themes()
         found, unread = load_keymap()
@@ -195,6 +203,8 @@ class SmtpTui(ThemedApp):
         self.show_timing = show_timing
         self._next_recipient = 0  # RCPT (F7) sends the compose pane's recipients in turn
         self._showing = 1  # the number of the connection whose transcript is on screen
+        self._server = server
+        self._started = asyncio.Event()  # the hidden panes built, the server (if any) up
 
     def _choose_theme(self, asked: str | None) -> str:
         """The theme asked for, else the one remembered, else the default."""
@@ -212,12 +222,8 @@ class SmtpTui(ThemedApp):
             with TabbedContent(id="forms"):
                 with TabPane("Connection", id="tab-connection"):
                     yield ConnectionPane(id="connection")
-                with TabPane("Auth", id="tab-auth"):
-                    yield AuthPane(id="auth")
-                with TabPane("Compose", id="tab-compose"):
-                    yield ComposePane(id="compose")
-                with TabPane("Server", id="tab-server"):
-                    yield CapabilitiesView(id="server")
+                for title, tab in _HIDDEN_TABS:  # their panes come after the first frame
+                    yield TabPane(title, id=tab)
             yield TranscriptPane(show_timing=self.show_timing, id="transcript-pane")
         yield CommandLine(id="command")
         yield Footer(compact=True)
@@ -226,13 +232,11 @@ class SmtpTui(ThemedApp):
         self._view = self.query_one(TranscriptView)  # looked up once: every entry goes there
         settings = self.controller.settings
         self.query_one(ConnectionPane).load(settings)
-        self.query_one(AuthPane).load(settings)
-        if self.draft is not None:
-            self.query_one(ComposePane).load(*self.draft)
         self._unsubscribe = self.controller.subscribe(self._on_update)
         self._show_state(self.controller.state)
-        for line in self.welcome or self._hints(settings):
-            self.controller.transcript.append(Entry.now(EntryKind.INFO, with_keys(line)))
+        if self._server is None:
+            for line in self.welcome or self._hints(settings):
+                self.controller.transcript.append(Entry.now(EntryKind.INFO, with_keys(line)))
         for problem in self._problems:
             self._report(f"{problem}; using the {self.theme!r} theme")
         self._apply_keymap()
@@ -240,6 +244,42 @@ class SmtpTui(ThemedApp):
         if self._theme_asked:
             self._remember_theme()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.call_after_refresh(self._start)
+
+    async def started(self) -> None:
+        """Wait until the app has started: every pane built, the server (if any) up."""
+        await self._started.wait()
+
+    @work(group="start")
+    async def _start(self) -> None:
+        """After the first frame: build the panes of the tabs not shown (Auth, Compose,
+        Server) and start the server, if there is one (in a thread, meanwhile: it imports
+        aiosmtpd and makes a certificate), then fill the panes; steps wait until then."""
+        started = asyncio.create_task(asyncio.to_thread(self._server)) if self._server else None
+        auth, compose = AuthPane(id="auth"), ComposePane(id="compose")
+        try:
+            for (_, tab), pane in zip(
+                _HIDDEN_TABS, (auth, compose, CapabilitiesView(id="server")), strict=True
+            ):
+                await self.query_one(f"#{tab}", TabPane).mount(pane)
+            if self.draft is not None:
+                compose.load(*self.draft)
+            if started is not None:
+                try:
+                    self.controller.settings, where = await started
+                except OSError as error:
+                    self._report(f"The server did not start: {error}")
+                else:
+                    self.query_one(ConnectionPane).load(self.controller.settings)
+                    for line in (where, *self.welcome):
+                        self.controller.transcript.append(
+                            Entry.now(EntryKind.INFO, with_keys(line))
+                        )
+            auth.load(self.controller.settings)
+        except NoMatches:  # the app was left before it had started
+            return
+        self._show_state(self.controller.state)
+        self._started.set()
 
     def _apply_keymap(self) -> None:
         """Bind ``[keymap]``'s keys (Textual replaces the keys of the bindings with those
@@ -335,6 +375,8 @@ class SmtpTui(ThemedApp):
 
     @on(TranscriptView.CertificateRequested)
     def _certificate(self, message: TranscriptView.CertificateRequested) -> None:
+        from smtptui.ui.certificate import CertificateScreen
+
         message.stop()
         ask = self.controller.ocsp_asker(message.info)
         self.push_screen(CertificateScreen(message.info, ask_ocsp=ask))
@@ -350,8 +392,10 @@ class SmtpTui(ThemedApp):
         client = self.controller.client
         capabilities = client.capabilities if client is not None and state.esmtp else None
         greeting = client.greeting.text if client is not None and client.greeting else None
-        self.query_one(CapabilitiesView).show(greeting, capabilities)
-        self.query_one(AuthPane).set_offered(capabilities.auth_mechanisms if capabilities else ())
+        for view in self.query(CapabilitiesView):  # none before the first frame
+            view.show(greeting, capabilities)
+        for auth in self.query(AuthPane):
+            auth.set_offered(capabilities.auth_mechanisms if capabilities else ())
 
     # -- running actions -----------------------------------------------------------------
 
@@ -387,7 +431,11 @@ class SmtpTui(ThemedApp):
 
     def run_step(self, build: Callable[[], Action | None]) -> None:
         """Build an action from the panes (a bad field is reported, nothing is sent) and run
-        it in the session's worker group."""
+        it in the session's worker group; before the app has started (:meth:`_start`), once
+        it has."""
+        if not self._started.is_set():
+            self._when_started(build)
+            return
         try:
             action = build()
         except CommandError as error:
@@ -395,6 +443,13 @@ class SmtpTui(ThemedApp):
             return
         if action is not None:
             self._perform(action)
+
+    @work(group="session")
+    async def _when_started(self, build: Callable[[], Action | None]) -> None:
+        if self._server is not None:
+            self.notify("The server is starting: the step runs once it is up", timeout=3)
+        await self._started.wait()
+        self.run_step(build)
 
     def _invalid(self, error: CommandError) -> None:
         """A field holds something that cannot be sent: say so, and go to the field."""
@@ -626,6 +681,8 @@ class SmtpTui(ThemedApp):
                 return
             self.notify(f"Saved profile {name!r} in {path} (no password)", markup=False)
 
+        from smtptui.ui.profiles import NameScreen
+
         self.push_screen(NameScreen(str(config_file()), known), save)
 
     def action_open_profile(self) -> None:
@@ -642,6 +699,8 @@ class SmtpTui(ThemedApp):
         def chosen(name: str | None) -> None:
             if name is not None:
                 self._open_profile(name, config.profiles[name])
+
+        from smtptui.ui.profiles import ProfileScreen
 
         self.push_screen(ProfileScreen(config.profiles, str(config.path)), chosen)
 
@@ -683,6 +742,8 @@ class SmtpTui(ThemedApp):
                 connect = keys_name("connect", first=True)
                 self.notify(f"Host: {host} ({connect} connects)", timeout=4, markup=False)
 
+        from smtptui.ui.mx import MxScreen  # here: it loads dnspython
+
         screen = MxScreen(
             settings.mx_domain or "",
             nameserver=settings.nameserver,
@@ -695,12 +756,16 @@ class SmtpTui(ThemedApp):
         """Open the submission probe on the Host field's host (the probe picks the ports)."""
         settings = self._pane_settings()
         if settings is not None:
+            from smtptui.ui.probe import ProbeScreen, initial_target
+
             self.push_screen(ProbeScreen(initial_target(settings), settings))
 
     def action_tls_report(self) -> None:
         """Open the TLS report on the Host field (a host and port, or @domain)."""
         settings = self._pane_settings()
         if settings is not None:
+            from smtptui.ui.tls_report import TlsReportScreen
+
             self.push_screen(TlsReportScreen(settings.host, settings))
 
     def _pane_settings(self) -> SessionSettings | None:
