@@ -39,9 +39,9 @@ class ReadError(Exception):
         self.line = line
 
 
-CHUNK = 2000
-"""Lines a :meth:`Reading.step` reads by default: tens of milliseconds of work, so that an
-app reading between frames still answers keys."""
+CHUNK = 500
+"""Lines a :meth:`Reading.step` reads by default: a few milliseconds of work, so that an
+app reading between frames still answers keys at once."""
 
 
 def read_transcripts(path: Path) -> list[Transcript]:
@@ -117,7 +117,7 @@ class _JsonLines:
         self._waiting: dict[int, dict[str, deque[Command]]] = {}  # sent, not yet answered
         self._replies: dict[tuple[bytes, int], Reply] = {}  # repeated replies parsed once
         self._shapes: set[Shape] = set()  # see _check
-        self._commands: dict[tuple[str, int], Command] = {}  # a command line's, by text
+        self._commands: dict[tuple[str, int], tuple[Command, str]] = {}  # by line: its label
         self._wall = ("", datetime.min)  # the latest wall time read: entries share it
 
     @property
@@ -227,15 +227,17 @@ class _JsonLines:
     def _sent(self, text: str, group: int, waiting: dict[str, deque[Command]]) -> Command:
         """A command line's :class:`Command` (the same for the same line: it is a value),
         remembered until a reply answers it."""
-        key = (text, group)
-        command = self._commands.get(key)
-        if command is None:
+        known = self._commands.get((text, group))
+        if known is None:
             verb, argument = split_command(text.encode("utf-8", "surrogatepass"))
-            command = self._commands[key] = Command(verb, argument, group)
-        if command.label in waiting:
-            waiting[command.label].append(command)
+            command = Command(verb, argument, group)
+            known = self._commands[text, group] = command, command.label
+        command, label = known
+        queue = waiting.get(label)
+        if queue is None:
+            waiting[label] = deque((command,))
         else:
-            waiting[command.label] = deque((command,))
+            queue.append(command)
         return command
 
 

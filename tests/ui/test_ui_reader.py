@@ -18,7 +18,7 @@ from smtptui.session import (
     SessionController,
     write_export,
 )
-from smtptui.session.reopen import CHUNK, Reading, read_transcripts
+from smtptui.session.reopen import Reading, read_transcripts
 from smtptui.session.transcript import Transcript
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.export import ExportScreen
@@ -153,7 +153,7 @@ async def read_on(pilot: Pilot[None]) -> None:
 
 async def test_a_large_file_shows_its_first_screen_then_every_entry(tmp_path: Path) -> None:
     path = tmp_path / "large.jsonl"
-    saved = large(path, 4 * CHUNK)
+    saved = large(path, 3000)
     reading = Reading(path)
     reading.step(200)  # as smtptui open does before the UI starts
     app = ReaderApp(reading, str(path))
@@ -175,7 +175,7 @@ async def test_a_bad_line_late_in_the_file_is_named_after_what_came_before(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "cut.jsonl"
-    saved = large(path, 2 * CHUNK)
+    saved = large(path, 2000)
     with path.open("ab") as file:
         file.write(b'{"kind": "sent", "wall": \x1b[2J\n')
     bad = len(saved) + 1
