@@ -6,6 +6,8 @@ text visible, and anything that does not parse is a :class:`ReadError` naming th
 A JSON Lines file gives back all that the export holds (replies re-parsed from their exact
 bytes, TLS details and the certificates, timings), so exporting it again gives the same
 bytes; swaks text holds only lines, so its entries have no timings and no certificate.
+A file is read a chunk of lines at a time (:class:`Reading`): ``smtptui open`` shows the
+first entries at once and the rest as they come.
 """
 
 from __future__ import annotations
@@ -118,7 +120,8 @@ class _JsonLines:
         self._replies: dict[tuple[bytes, int], Reply] = {}  # repeated replies parsed once
         self._shapes: set[Shape] = set()  # see _check
         self._commands: dict[tuple[str, int], tuple[Command, str]] = {}  # by line: its label
-        self._wall = ("", datetime.min)  # the latest wall time read: entries share it
+        self._wall: str | None = None  # the latest wall time read, as text and as
+        self._when = datetime.min  # a datetime, which the entries that have it share
 
     @property
     def transcripts(self) -> list[Transcript]:
@@ -193,8 +196,8 @@ class _JsonLines:
             key = (data, record["code"])
             reply = self._replies.get(key) or self._replies.setdefault(key, _reply(*key))
         wall = record["wall"]
-        if wall != self._wall[0]:
-            self._wall = wall, _when(wall)
+        if wall != self._wall:
+            self._wall, self._when = wall, _when(wall)
         body = get("body", False)
         if kind is EntryKind.SENT and not body:
             command: Command | None = self._sent(text, get("group", 0), waiting)
@@ -207,21 +210,20 @@ class _JsonLines:
         return Entry(
             kind,
             float(get("t", 0.0)),
-            self._wall[1],
+            self._when,
             text,
             data,
             record["tls"],
             get("latency"),
             reply,
-            redacted,
-            get("note", ""),
-            body,
-            None,
-            tuple(_get_item(flag, str, "a flag") for flag in flags) if flags else (),
-            None if info is None else tls_info(info),
-            get("typed", False),
-            command,
-            get("chunk", False),
+            redacted=redacted,
+            note=get("note", ""),
+            body=body,
+            flags=tuple(_get_item(flag, str, "a flag") for flag in flags) if flags else (),
+            tls_info=None if info is None else tls_info(info),
+            typed=get("typed", False),
+            command=command,
+            chunk=get("chunk", False),
         )
 
     def _sent(self, text: str, group: int, waiting: dict[str, deque[Command]]) -> Command:
