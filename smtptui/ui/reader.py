@@ -159,7 +159,7 @@ class ReaderApp(SavedSessionApp):
 
     def _update(self) -> None:
         """The status line and the heading, as the reading goes on."""
-        self.query_one("#status", Static).update(self._status())
+        self.query_one("#status", Static).update(self._status(), layout=False)  # one line
         parts = [self.shown.title] if self.shown.title else []
         count = len(self.transcripts)
         if count > 1:
