@@ -14,6 +14,8 @@ tracemalloc slows everything down. Key latency: while the entries stream in, ano
 (as a terminal's input thread would) calls ``pilot.press`` every 50 ms; each press counts from
 the moment it was made to the app's action running, over every round.
 Targets: append <= 1.0x the Log's time; every key answered within 100 ms.
+Opening a saved session of as many entries (``smtptui open``) against the Log opening its
+text, to the same budget: benchmarks/open.py.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,16 +22,28 @@ STATUS_MARKS = {"same": (" ", None), "changed": ("~", "yellow"), "removed": ("-"
 STATUS_MARKS["added"] = ("+", "green")
 """Each step's mark and colour in ``smtptui diff``'s text, by its status."""
 
+FIRST_LINES = 200
+"""Lines ``smtptui open`` reads before the UI starts: more than a screen's worth."""
+
 FILE = click.Path(dir_okay=False, path_type=Path)
 
 
 def read_or_exit(path: Path) -> list[Transcript]:
     """The transcripts in ``path``; a file that cannot be read exits with :data:`TROUBLE`."""
+    from smtptui.session.reopen import read_transcripts
+
+    with _trouble():
+        return read_transcripts(path)
+
+
+@contextmanager
+def _trouble() -> Iterator[None]:
+    """A file that cannot be read: one line on stderr naming where, and :data:`TROUBLE`."""
     from smtptui.cli import say
-    from smtptui.session.reopen import ReadError, read_transcripts
+    from smtptui.session.reopen import ReadError
 
     try:
-        return read_transcripts(path)
+        yield
     except ReadError as error:
         say(f"error: {error}", "red", err=True)
         sys.exit(TROUBLE)
@@ -41,12 +54,16 @@ def read_or_exit(path: Path) -> list[Transcript]:
 @click.option("--theme", default=None, help="A theme's name (as the UI's --theme).")
 def open_command(file: Path, theme: str | None) -> None:
     """Open FILE, a transcript exported as JSON Lines or swaks-style text (swaks' own output
-    too), read-only: search, filters, explanations, the certificates; Ctrl+S exports again."""
+    too), read-only: search, filters, explanations, the certificates; Ctrl+S exports again.
+    The first lines show at once, the rest as they are read."""
     from smtptui.engine.loop import run
+    from smtptui.session.reopen import Reading
     from smtptui.ui.reader import ReaderApp
 
-    transcripts = read_or_exit(file)
-    run(ReaderApp(transcripts, str(file), theme=theme).run_async())
+    with _trouble():  # a file unreadable from the start is told before the UI starts
+        reading = Reading(file)
+        reading.step(FIRST_LINES)
+    run(ReaderApp(reading, str(file), theme=theme).run_async())
 
 
 @click.command(name="diff")

@@ -6,6 +6,8 @@ text visible, and anything that does not parse is a :class:`ReadError` naming th
 A JSON Lines file gives back all that the export holds (replies re-parsed from their exact
 bytes, TLS details and the certificates, timings), so exporting it again gives the same
 bytes; swaks text holds only lines, so its entries have no timings and no certificate.
+A file is read a chunk of lines at a time (:class:`Reading`): ``smtptui open`` shows the
+first entries at once and the rest as they come.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import binascii
 import json
 import re
 from collections import deque
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,61 +41,214 @@ class ReadError(Exception):
         self.line = line
 
 
+CHUNK = 500
+"""Lines a :meth:`Reading.step` reads by default: a few milliseconds of work, so that an
+app reading between frames still answers keys at once."""
+
+
 def read_transcripts(path: Path) -> list[Transcript]:
     """The transcripts exported to ``path``, JSON Lines or swaks-style text (told apart by
     the first character); raises :class:`ReadError`, never anything else for a bad file."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ReadError(str(path), 0, error.strerror or str(error)) from None
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    if data.lstrip()[:1] == b"{":
-        return parse_jsonl(data, str(path))
-    return parse_swaks(decoded(data), str(path), mtime)
+    reading = Reading(path)
+    while not reading.done:
+        reading.step()
+    return reading.transcripts
+
+
+class Reading:
+    """A file read back a chunk of lines at a time (:meth:`step`), for ``smtptui open`` to
+    show the first entries at once and the rest as they come: every transcript grows as
+    :class:`Transcript` does live (its subscribers are told of each entry).
+
+    The file is read whole at once (a read is fast; parsing it is what takes time). A bad
+    line stops the reading: :meth:`step` raises :class:`ReadError` naming it, and the
+    entries before it stay in the transcripts."""
+
+    def __init__(self, path: Path) -> None:
+        name = str(path)
+        try:
+            data = path.read_bytes()
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except OSError as error:
+            raise ReadError(name, 0, error.strerror or str(error)) from None
+        self._parser: _JsonLines | _TextReader
+        self._lines: list[bytes] | list[str]
+        if data.lstrip()[:1] == b"{":
+            self._parser, self._lines = _JsonLines(name), data.split(b"\n")
+        else:
+            self._parser, self._lines = _TextReader(name, mtime), _text_lines(decoded(data))
+        self._read = 0  # lines read
+        self.done = False
+
+    @property
+    def transcripts(self) -> list[Transcript]:
+        """The transcripts read so far, by connection number."""
+        return self._parser.transcripts
+
+    @property
+    def progress(self) -> float:
+        """The share of the file's lines read, from 0 to 1."""
+        return self._read / len(self._lines) if self._lines else 1.0
+
+    def step(self, count: int = CHUNK) -> None:
+        """Read the next ``count`` lines (the last step finishes the file); raises
+        :class:`ReadError` at a bad line, after adding the entries before it."""
+        start = self._read
+        self._read = min(start + count, len(self._lines))
+        try:
+            self._parser.read(self._lines[start : self._read], start + 1)
+            if self._read == len(self._lines):
+                self._parser.finish()
+        except ReadError:
+            self._read = len(self._lines)
+            raise
+        finally:
+            self.done = self._read == len(self._lines)
 
 
 # -- JSON Lines ----------------------------------------------------------------------------
 
 
-def parse_jsonl(data: bytes, name: str = "<jsonl>") -> list[Transcript]:
-    """The transcripts of a JSON Lines export, kept apart by each record's ``connection``."""
-    numbers, records = _records(data, name)
-    transcripts: dict[int, Transcript] = {}
-    pending: dict[int, dict[str, deque[Command]]] = {}  # commands sent, not yet answered
-    replies: dict[tuple[bytes, int], Reply] = {}  # a session repeats its replies: parsed once
-    shapes: set[tuple[tuple[str, type], ...]] = set()
-    for number, record in zip(numbers, records, strict=True):
-        try:
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-            _check(record, shapes)
-            connection = record.get("connection", 1)
-            if connection < 1:
-                raise ValueError("'connection' must be 1 or more")
-            entry = _entry(record, pending.setdefault(connection, {}), replies)
-        except (ValueError, TypeError, KeyError, ProtocolError) as error:
-            raise ReadError(name, number, _reason(error)) from None
-        transcripts.setdefault(connection, Transcript(connection)).append(entry)
-    return [transcripts[number] for number in sorted(transcripts)]
+class _JsonLines:
+    """JSON Lines read a chunk at a time: each chunk's lines parsed by one ``json.loads``
+    (many times faster than one per line), line by line only to name a bad one."""
 
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._transcripts: dict[int, Transcript] = {}
+        self._waiting: dict[int, dict[str, deque[Command]]] = {}  # sent, not yet answered
+        self._replies: dict[tuple[bytes, int], Reply] = {}  # repeated replies parsed once
+        self._shapes: set[Shape] = set()  # see _check
+        self._commands: dict[tuple[str, int], tuple[Command, str]] = {}  # by line: its label
+        self._wall: str | None = None  # the latest wall time read, as text and as
+        self._when = datetime.min  # a datetime, which the entries that have it share
 
-def _records(data: bytes, name: str) -> tuple[list[int], list[object]]:
-    """Each line's number and its JSON value: the whole file parsed at once (one call, many
-    times faster), or, when that fails, line by line to name the line that is wrong."""
-    lines = data.split(b"\n")
-    numbers = [number for number, line in enumerate(lines, 1) if line.strip()]
-    try:
-        records = json.loads(b"[" + b",".join(lines[number - 1] for number in numbers) + b"]")
-    except ValueError:
-        records = None
-    if isinstance(records, list) and len(records) == len(numbers):
-        return numbers, records
-    for number in numbers:
+    @property
+    def transcripts(self) -> list[Transcript]:
+        return [self._transcripts[number] for number in sorted(self._transcripts)]
+
+    def read(self, lines: Sequence[bytes], first: int) -> None:
+        """Lines numbered from ``first``; blank lines are skipped."""
+        numbers = [number for number, line in enumerate(lines, first) if line.strip()]
+        chosen = [lines[number - first] for number in numbers]
         try:
-            json.loads(lines[number - 1])
+            records = json.loads(b"[" + b",".join(chosen) + b"]")
+        except ValueError:
+            records = None
+        if isinstance(records, list) and len(records) == len(numbers):
+            self._records(zip(numbers, records, strict=True))
+            return
+        self._records(
+            (number, self._decoded(number, line))
+            for number, line in zip(numbers, chosen, strict=True)
+        )
+        raise ReadError(self.name, 0, "not JSON Lines: one JSON object per line")
+
+    def finish(self) -> None:
+        """Nothing is left over at the end of JSON Lines."""
+
+    def _decoded(self, number: int, line: bytes) -> object:
+        try:
+            return json.loads(line)
         except ValueError as error:
-            raise ReadError(name, number, _reason(error)) from None
-    raise ReadError(name, 0, "not JSON Lines: one JSON object per line")
+            raise ReadError(self.name, number, _reason(error)) from None
+
+    def _records(self, records: Iterable[tuple[int, object]]) -> None:
+        shapes, last = self._shapes, None
+        transcript, waiting = Transcript(), {}  # the latest record's connection's
+        for number, record in records:
+            try:
+                if not isinstance(record, dict):
+                    raise ValueError("not a JSON object")
+                _check(record, shapes)
+                connection = record.get("connection", 1)
+                if connection != last:
+                    if connection < 1:
+                        raise ValueError("'connection' must be 1 or more")
+                    if connection not in self._transcripts:
+                        self._transcripts[connection] = Transcript(connection)
+                    transcript = self._transcripts[connection]
+                    waiting = self._waiting.setdefault(connection, {})
+                    last = connection
+                entry = self._entry(record, waiting)
+            except (ValueError, TypeError, KeyError, ProtocolError) as error:
+                raise ReadError(self.name, number, _reason(error)) from None
+            transcript.append(entry)
+
+    def _entry(self, record: dict[str, Any], waiting: dict[str, deque[Command]]) -> Entry:
+        """One entry from a record :func:`_check` passed: its types are not looked at
+        again, and what repeats (replies, command lines, wall times) is made once."""
+        get = record.get
+        kind = _KINDS.get(record["kind"])
+        if kind is None:
+            raise ValueError(f"'kind' must be one of {', '.join(_KINDS)}")
+        text, redacted = record["text"], None
+        if get("redacted") is True:
+            data, redacted = b"", text
+        elif (data := record["data"]) is None:
+            raise ValueError("'data' must be str, not NoneType")
+        elif get("encoding") == "base64":
+            data = base64.b64decode(data, validate=True)
+        else:
+            data = data.encode("utf-8", "surrogatepass")
+        reply = None
+        if "code" in record:
+            key = (data, record["code"])
+            reply = self._replies.get(key) or self._replies.setdefault(key, _reply(*key))
+        wall = record["wall"]
+        if wall != self._wall:
+            self._wall, self._when = wall, _when(wall)
+        body = get("body", False)
+        if kind is EntryKind.SENT and not body:
+            command: Command | None = self._sent(text, get("group", 0), waiting)
+        elif kind is EntryKind.RECEIVED and "answers" in record:
+            command = _answered(record["answers"], get("recipient", ""), waiting)
+        else:
+            command = None
+        flags = get("flags")
+        info = get("tls_info")
+        return Entry(
+            kind,
+            float(get("t", 0.0)),
+            self._when,
+            text,
+            data,
+            record["tls"],
+            get("latency"),
+            reply,
+            redacted=redacted,
+            note=get("note", ""),
+            body=body,
+            flags=tuple(_get_item(flag, str, "a flag") for flag in flags) if flags else (),
+            tls_info=None if info is None else tls_info(info),
+            typed=get("typed", False),
+            command=command,
+            chunk=get("chunk", False),
+        )
+
+    def _sent(self, text: str, group: int, waiting: dict[str, deque[Command]]) -> Command:
+        """A command line's :class:`Command` (the same for the same line: it is a value),
+        remembered until a reply answers it."""
+        known = self._commands.get((text, group))
+        if known is None:
+            verb, argument = split_command(text.encode("utf-8", "surrogatepass"))
+            command = Command(verb, argument, group)
+            known = self._commands[text, group] = command, command.label
+        command, label = known
+        queue = waiting.get(label)
+        if queue is None:
+            waiting[label] = deque((command,))
+        else:
+            queue.append(command)
+        return command
+
+
+def _text_lines(text: str) -> list[str]:
+    """swaks text's lines, without the newline that ends the last one."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 _NUMBER = (int, float)
@@ -123,11 +279,14 @@ _REQUIRED = ("kind", "wall", "tls", "text")
 _KINDS = {str(kind): kind for kind in EntryKind}
 
 
-def _check(record: dict[str, Any], valid: set[tuple[tuple[str, type], ...]]) -> None:
+Shape = tuple[tuple[str, ...], tuple[type, ...]]
+
+
+def _check(record: dict[str, Any], valid: set[Shape]) -> None:
     """Every field known holds its type (a bool is no number here); the required are there.
     ``valid`` holds the shapes (keys and their types) already checked: a session's records
     have a handful, so most records are checked by one look-up."""
-    shape = tuple(zip(record, map(type, record.values()), strict=True))
+    shape = (tuple(record), tuple(map(type, record.values())))
     if shape in valid:
         return
     for key, value in record.items():
@@ -160,50 +319,6 @@ def _get(record: dict[str, Any], key: str, kind: type[T], default: T | None = No
     return value
 
 
-def _entry(
-    record: dict[str, Any],
-    waiting: dict[str, deque[Command]],
-    replies: dict[tuple[bytes, int], Reply],
-) -> Entry:
-    """One entry from a record :func:`_check` passed."""
-    kind = _KINDS.get(record["kind"])
-    if kind is None:
-        raise ValueError(f"'kind' must be one of {', '.join(_KINDS)}")
-    text = record["text"]
-    data, redacted = b"", None
-    if record.get("redacted") is True:
-        redacted = text
-    elif record.get("encoding") == "base64":
-        data = base64.b64decode(_get(record, "data", str), validate=True)
-    else:
-        data = _get(record, "data", str).encode("utf-8", "surrogatepass")
-    body = record.get("body", False)
-    reply = None
-    if "code" in record:
-        key = (data, record["code"])
-        reply = replies.get(key) or replies.setdefault(key, _reply(*key))
-    info = record.get("tls_info")
-    flags = record.get("flags", ())
-    return Entry(
-        kind,
-        float(record.get("t", 0.0)),
-        _when(record["wall"]),
-        text,
-        data,
-        record["tls"],
-        record.get("latency"),
-        reply,
-        redacted=redacted,
-        note=record.get("note", ""),
-        body=body,
-        flags=tuple(_get_item(flag, str, "a flag") for flag in flags),
-        tls_info=None if info is None else tls_info(info),
-        typed=record.get("typed", False),
-        command=_command(record, kind, text, body, waiting),
-        chunk=record.get("chunk", False),
-    )
-
-
 def _when(text: str) -> datetime:
     when = datetime.fromisoformat(text)
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
@@ -219,24 +334,9 @@ def _reply(data: bytes, code: int) -> Reply:
     return replies[0]
 
 
-def _command(
-    record: dict[str, Any],
-    kind: EntryKind,
-    text: str,
-    body: bool,
-    waiting: dict[str, deque[Command]],
-) -> Command | None:
-    """A command line's :class:`Command` (remembered until a reply answers it), or the one
-    a reply ``answers``: the same object as the line's, so pipelined groups show as sent."""
-    if kind is EntryKind.SENT and not body:
-        verb, argument = split_command(text.encode("utf-8", "surrogatepass"))
-        command = Command(verb, argument, record.get("group", 0))
-        waiting.setdefault(command.label, deque()).append(command)
-        return command
-    if kind is not EntryKind.RECEIVED or "answers" not in record:
-        return None
-    label = record["answers"]
-    recipient = record.get("recipient", "")
+def _answered(label: str, recipient: str, waiting: dict[str, deque[Command]]) -> Command:
+    """The command a reply ``answers``: the same object as its line's (so pipelined groups
+    show as sent), or, if no line sent is waiting for it, one made from its label."""
     sent = waiting.get(label)
     if sent:
         return sent.popleft()
@@ -326,17 +426,17 @@ def parse_swaks(text: str, name: str = "<text>", when: datetime | None = None) -
     354 up to its ``.`` as one body, ``=== connection N: title`` starting a transcript.
     There are no timings: every entry is stamped ``when`` (the file's time)."""
     builder = _TextReader(name, when or datetime.now(UTC))
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()  # the newline that ends the last line
-    for number, line in enumerate(lines, 1):
-        builder.line(number, line.removesuffix("\r"))
-    return builder.finish()
+    builder.read(_text_lines(text), 1)
+    builder.finish()
+    return builder.transcripts
 
 
 class _TextReader:
+    """swaks text read a chunk of lines at a time; a reply or a message may span chunks."""
+
     def __init__(self, name: str, when: datetime) -> None:
         self.name, self.when = name, when
+        self.replies: dict[bytes, Reply] = {}  # a session repeats its replies: parsed once
         self.transcripts: list[Transcript] = []
         self.reply: list[str] = []  # lines of a reply not yet complete
         self.reply_tls = False
@@ -353,6 +453,11 @@ class _TextReader:
 
     def add(self, kind: EntryKind, text: str, data: bytes = b"", **fields: Any) -> None:
         self.current.append(Entry(kind, 0.0, self.when, text, data, **fields))
+
+    def read(self, lines: Sequence[str], first: int) -> None:
+        """Lines numbered from ``first``."""
+        for number, line in enumerate(lines, first):
+            self.line(number, line.removesuffix("\r"))
 
     def line(self, number: int, line: str) -> None:
         marker, rest = line[:4], line[4:]
@@ -388,16 +493,19 @@ class _TextReader:
             return
         lines, self.reply = self.reply, []
         data = "".join(line + "\r\n" for line in lines).encode("utf-8", "surrogatepass")
+        reply = self.replies.get(data) or self.replies.setdefault(data, self._reply(data))
+        self.add(EntryKind.RECEIVED, "\n".join(lines), data, tls=self.reply_tls, reply=reply)
+        if reply.code == 354:
+            self.body, self.body_tls = [], tls
+
+    def _reply(self, data: bytes) -> Reply:
         try:
             replies = ReplyParser().feed(data)
         except ProtocolError as error:
             raise ReadError(self.name, self.reply_start, f"not a reply: {error}") from None
         if len(replies) != 1:
             raise ReadError(self.name, self.reply_start, "not one reply")
-        reply = replies[0]
-        self.add(EntryKind.RECEIVED, "\n".join(lines), data, tls=self.reply_tls, reply=reply)
-        if reply.code == 354:
-            self.body, self.body_tls = [], tls
+        return replies[0]
 
     def _sent(self, rest: str, tls: bool) -> None:
         if self.body is None:
@@ -423,9 +531,9 @@ class _TextReader:
             self.add(EntryKind.ERROR, "\n".join(self.errors))
             self.errors = []
 
-    def finish(self) -> list[Transcript]:
+    def finish(self) -> None:
+        """The end of the file: a message no dot ended and errors last are added."""
         if self.reply:
             raise ReadError(self.name, self.reply_start, "the file ends in the middle of a reply")
         self._flush_errors()
         self._flush_body()
-        return self.transcripts

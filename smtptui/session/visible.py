@@ -38,7 +38,10 @@ def _escape(match: re.Match[str]) -> str:
 
 def visible(text: str, *, one_line: bool = False) -> str:
     """``text`` with every control character written out (``\\x1b``, ``\\x9b``,
-    ``\\u202e``); tab and LF are kept unless ``one_line``."""
+    ``\\u202e``); tab and LF are kept unless ``one_line``. Text :meth:`str.isprintable`
+    accepts (most of it) holds none of them and is returned as is, found at C speed."""
+    if text.isprintable():
+        return text
     return (_ONE_LINE if one_line else _MULTILINE).sub(_escape, text)
 
 

@@ -7,16 +7,20 @@ again; a status line says which file is open and that it is read-only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import gc
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from smtptui.config import remembered_theme
 from smtptui.session.export import ExportFormat, default_filename, write_export
+from smtptui.session.reopen import ReadError, Reading
 from smtptui.session.transcript import Transcript
 from smtptui.session.visible import visible
 from smtptui.ui.certificate import CertificateScreen
@@ -28,6 +32,9 @@ from smtptui.ui.transcript import TranscriptPane, TranscriptView
 
 READER_KEYS = ("help", "find", "export", "exit")
 """The app keys of the table of actions a saved session offers (with the transcript's)."""
+
+STATUS_EVERY = 0.1
+"""Seconds between two updates of the status line while a file is read."""
 
 
 class SavedSessionApp(ThemedApp):
@@ -58,19 +65,37 @@ class SavedSessionApp(ThemedApp):
 
 
 class ReaderApp(SavedSessionApp):
-    """``smtptui open FILE``: ``transcripts`` read from ``name``, read-only."""
+    """``smtptui open FILE``: the file ``reading`` reads, shown read-only as it is read.
+
+    A worker reads the rest of the file a chunk of lines at a time, between frames, so the
+    first entries show at once and keys are answered meanwhile; the transcript shown is
+    subscribed to, as the live session's is, and the status line says how far it got. A bad
+    line stops the reading: it is named, and what was read before it stays shown."""
 
     TITLE = "smtptui open"
 
     BINDINGS = bindings_of(READER_KEYS)
 
-    def __init__(
-        self, transcripts: Sequence[Transcript], name: str, *, theme: str | None = None
-    ) -> None:
+    def __init__(self, reading: Reading, name: str, *, theme: str | None = None) -> None:
         super().__init__(theme)
-        self.transcripts = list(transcripts) or [Transcript(1)]
+        self.reading = reading
         self.file_name = visible(name, one_line=True)
-        self.showing = 1
+        self.problem = ""  # why the reading stopped before the end
+        self._nothing = Transcript(1)  # shown until the file gives a transcript
+        self.shown = self._nothing
+        self._unsubscribe: Callable[[], None] = lambda: None
+
+    @property
+    def transcripts(self) -> list[Transcript]:
+        """The transcripts read so far (an empty one for a file that holds none)."""
+        return self.reading.transcripts or [self._nothing]
+
+    @property
+    def showing(self) -> int:
+        """The number (from 1) of the transcript shown, among :attr:`transcripts`."""
+        return next(
+            (number for number, each in enumerate(self.transcripts, 1) if each is self.shown), 1
+        )
 
     def compose(self) -> ComposeResult:
         yield Static(self._status(), id="status", markup=False)
@@ -84,23 +109,64 @@ class ReaderApp(SavedSessionApp):
         chosen = self.themes.get(self.theme)
         self.view.set_marks(chosen.marks if chosen else {})
         self._show(1)
+        if not self.reading.done:
+            self._read()
+
+    @work(group="read")
+    async def _read(self) -> None:
+        """The rest of the file, a chunk between frames.
+
+        What is read lives as long as the app: each chunk is moved out of the cyclic
+        collector's reach (``gc.freeze``), whose full passes would otherwise go over every
+        entry read so far, again and again (for 100,000 entries a fifth of the time, and
+        pauses of a tenth of a second); it is handed back when the app ends."""
+        reading, told = self.reading, 0.0
+        while not reading.done:
+            try:
+                reading.step()
+            except ReadError as error:
+                self.problem = str(error)
+                self.notify(self.problem, title="Cannot read on", severity="error", markup=False)
+            if self.shown is self._nothing and reading.transcripts:
+                self._show(1)
+            if reading.done or time.monotonic() - told > STATUS_EVERY:
+                self._update()
+                told = time.monotonic()
+            gc.freeze()
+            await asyncio.sleep(0)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
 
     def _status(self) -> str:
         entries = sum(len(transcript) for transcript in self.transcripts)
         count = len(self.transcripts)
         connections = f"{count} connection{'s' * (count != 1)}"
-        return f"smtptui  {self.file_name}  read-only · {connections} · {entries:,} entries"
+        status = f"smtptui  {self.file_name}  read-only · {connections} · {entries:,} entries"
+        if self.problem:
+            return f"{status} · stopped at {self.problem}"
+        if not self.reading.done:
+            return f"{status} · reading {self.reading.progress:.0%} …"
+        return status
+
+    def _update(self) -> None:
+        """The status line and the heading, as the reading goes on."""
+        self.query_one("#status", Static).update(self._status(), layout=False)  # one line
+        parts = [self.shown.title] if self.shown.title else []
+        count = len(self.transcripts)
+        if count > 1:
+            parts.insert(0, f"connection {self.showing} of {count} ([ ] for others)")
+        self.view.heading = " · ".join(parts)
 
     def _show(self, number: int) -> None:
-        number = min(max(number, 1), len(self.transcripts))
-        shown = self.transcripts[number - 1]
-        if number != self.showing or not self.view.entries:
-            self.showing = number
+        """Show transcript ``number`` (from 1), and what is read of it from now on."""
+        shown = self.transcripts[min(max(number, 1), len(self.transcripts)) - 1]
+        if shown is not self.shown or not self.view.entries:
+            self._unsubscribe()
+            self.shown = shown
             self.view.load(shown)
-        parts = [shown.title] if shown.title else []
-        if len(self.transcripts) > 1:
-            parts.insert(0, f"connection {number} of {len(self.transcripts)} ([ ] for others)")
-        self.view.heading = " · ".join(parts)
+            self._unsubscribe = shown.subscribe(self.view.add)
+        self._update()
 
     @on(TranscriptView.Browse)
     def _browse(self, message: TranscriptView.Browse) -> None:
@@ -119,7 +185,13 @@ class ReaderApp(SavedSessionApp):
         self.push_screen(HelpScreen(only=READER_KEYS))
 
     def action_export(self) -> None:
-        shown = self.transcripts[self.showing - 1]
+        if not self.reading.done:
+            self.notify(
+                f"Still reading the file ({self.reading.progress:.0%}): export once it is read",
+                severity="warning",
+            )
+            return
+        shown = self.shown
         when = datetime.now(UTC)
         names = {fmt: default_filename(shown, fmt, when) for fmt in ExportFormat}
         screen = ExportScreen(Path.cwd(), names, len(self.transcripts), secrets=False)
@@ -134,7 +206,7 @@ class ReaderApp(SavedSessionApp):
                 severity="warning",
             )
             return
-        chosen = self.transcripts if request.everything else [self.transcripts[self.showing - 1]]
+        chosen = self.transcripts if request.everything else [self.shown]
         try:
             count = write_export(request.path, chosen, request.fmt, redact=request.redact)
         except OSError as error:

@@ -133,6 +133,7 @@ def test_swaks_text_round_trips_line_for_line() -> None:
     [
         (b'{"kind": "sent"}\n', 1, "missing field 'wall'"),
         (b'{"kind": "info", "wall": "x", "tls": false, "text": "", "data": ""}', 1, "isoformat"),
+        (b'{"kind": "info", "wall": "", "tls": false, "text": "", "data": ""}', 1, "isoformat"),
         (b"{}\n[1]\n", 1, "missing field 'kind'"),
         (b'{"kind": "nope", "wall": "", "tls": false, "text": ""}', 1, "must be one of info,"),
         (b'{"kind": "info", "wall": "", "tls": 1, "text": ""}', 1, "'tls' must not be int"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import sys
 from collections.abc import Callable
 
 from hypothesis import given, settings
@@ -83,6 +84,17 @@ def test_no_byte_reaches_the_terminal_raw(data: bytes) -> None:
 @given(PRINTABLE)
 def test_printable_text_is_unchanged(text: str) -> None:
     assert visible(text) == text
+
+
+def test_no_character_isprintable_accepts_needs_writing_out() -> None:
+    """visible() returns printable text as is without looking further: sound only while
+    every character it writes out is one str.isprintable() refuses (all of Unicode here)."""
+    written_out = [
+        code
+        for code in range(sys.maxunicode + 1)
+        if chr(code).isprintable() and visible(f"{chr(code)}\n") != f"{chr(code)}\n"
+    ]
+    assert written_out == []
 
 
 # -- through the controller: replies, advice, explanations ----------------------------------

@@ -18,13 +18,16 @@ from smtptui.session import (
     SessionController,
     write_export,
 )
-from smtptui.session.reopen import read_transcripts
+from smtptui.session.reopen import Reading, read_transcripts
+from smtptui.session.transcript import Transcript
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.export import ExportScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.reader import ReaderApp
 from smtptui.ui.transcript import TranscriptView
 
+from support.entries import entry, received
+from support.pilot import settle
 from support.sessions import ready, settings_for
 
 SIZE = (100, 30)
@@ -52,9 +55,9 @@ async def test_open_shows_the_file_read_only_and_browses_connections(
 ) -> None:
     path = await exported(server, client_tls_context, tmp_path / "session.jsonl")
     first, second = read_transcripts(path)
-    app = ReaderApp([first, second], str(path))
+    app = ReaderApp(Reading(path), str(path))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         view = app.query_one(TranscriptView)
         assert str(path) in status(pilot) and "read-only" in status(pilot)
         assert "2 connections" in status(pilot)
@@ -78,8 +81,9 @@ async def test_enter_on_the_handshake_opens_its_certificate(
 ) -> None:
     path = await exported(server, client_tls_context, tmp_path / "session.jsonl")
     [tls] = [entry for entry in read_transcripts(path)[0] if entry.kind is EntryKind.TLS]
-    app = ReaderApp(read_transcripts(path), str(path))
+    app = ReaderApp(Reading(path), str(path))
     async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
         view = app.query_one(TranscriptView)
         await pilot.press("home")
         while view.selected is None or view.selected.kind is not EntryKind.TLS:
@@ -95,8 +99,9 @@ async def test_searching_finds_a_reply(
     server: EmbeddedServer, client_tls_context, tmp_path: Path
 ) -> None:
     path = await exported(server, client_tls_context, tmp_path / "session.jsonl")
-    app = ReaderApp(read_transcripts(path), str(path))
+    app = ReaderApp(Reading(path), str(path))
     async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
         view = app.query_one(TranscriptView)
         await pilot.press("ctrl+f", *"queued", "enter")
         await pilot.pause()
@@ -108,8 +113,9 @@ async def test_exporting_again_gives_the_same_file(
 ) -> None:
     path = await exported(server, client_tls_context, tmp_path / "session.jsonl")
     again = tmp_path / "again.jsonl"
-    app = ReaderApp(read_transcripts(path), str(path))
+    app = ReaderApp(Reading(path), str(path))
     async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ExportScreen)
@@ -122,3 +128,64 @@ async def test_exporting_again_gives_the_same_file(
         await pilot.press("enter")
         await pilot.pause()
     assert again.read_bytes() == path.read_bytes()
+
+
+def large(path: Path, count: int) -> Transcript:
+    """A session of ``count`` entries (commands and their replies) exported to ``path``."""
+    transcript = Transcript(1, "mx.example.org:25")
+    ok = received(b"250 2.1.5 Ok\r\n", latency=0.002)
+    for number in range(count // 2):
+        line = f"RCPT TO:<user{number}@example.org>"
+        transcript.append(entry(EntryKind.SENT, line, data=f"{line}\r\n".encode()))
+        transcript.append(ok)
+    write_export(path, [transcript], ExportFormat.JSONL)
+    return transcript
+
+
+async def read_on(pilot: Pilot[None]) -> None:
+    """Let the app read the whole file and draw it."""
+    app = pilot.app
+    assert isinstance(app, ReaderApp)
+    while not app.reading.done:
+        await pilot.pause()
+    await settle(pilot)
+
+
+async def test_a_large_file_shows_its_first_screen_then_every_entry(tmp_path: Path) -> None:
+    path = tmp_path / "large.jsonl"
+    saved = large(path, 3000)
+    reading = Reading(path)
+    reading.step(200)  # as smtptui open does before the UI starts
+    app = ReaderApp(reading, str(path))
+    [transcript] = reading.transcripts
+    shown: list[int] = []  # the lines the view had laid out as each later entry was read
+    transcript.subscribe(lambda _: shown.append(app.view.line_count))
+    async with app.run_test(size=SIZE) as pilot:
+        await read_on(pilot)
+        view = app.view
+        assert len(shown) == len(saved) - 200 and min(shown) >= 200  # the first screen first
+        assert [each.text for each in view.entries] == [each.text for each in saved]
+        assert view.line_count == len(saved)
+        assert f"{len(saved):,} entries" in status(pilot) and "reading" not in status(pilot)
+        await pilot.press("home")
+        assert view.selected is not None and view.selected.text == saved[0].text
+
+
+async def test_a_bad_line_late_in_the_file_is_named_after_what_came_before(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cut.jsonl"
+    saved = large(path, 2000)
+    with path.open("ab") as file:
+        file.write(b'{"kind": "sent", "wall": \x1b[2J\n')
+    bad = len(saved) + 1
+    app = ReaderApp(Reading(path), str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await read_on(pilot)
+        assert [each.text for each in app.view.entries] == [each.text for each in saved]
+        assert f"stopped at {path}:{bad}: " in status(pilot)
+        assert "\x1b" not in status(pilot)
+        assert [f"{path}:{bad}: " in note.message for note in app._notifications] == [True]
+        await pilot.press("ctrl+s")  # the file is read (as far as it goes): it can be saved
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
