@@ -14,7 +14,7 @@ from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
 from smtptui.server import EmbeddedServer
-from smtptui.session import EntryKind, Phase, SessionSettings
+from smtptui.session import EntryKind, Phase
 from smtptui.session.keymap import ACTIONS, BY_ID
 from smtptui.ui.app import Draft, SmtpTui
 from smtptui.ui.help import HelpScreen
@@ -23,19 +23,13 @@ from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.transcript import TranscriptView
 
 from support.pilot import step
+from support.sessions import settings_for
 
 DRAFT = Draft("alice@example.org", ("bob@example.org",), "No F-keys", "Hello\n")
 
 
 def app_for(server: EmbeddedServer, context: ssl.SSLContext) -> SmtpTui:
-    settings = SessionSettings(
-        host=f"{server.host}:{server.port}",
-        ssl_context=context,
-        helo_name="client.example",
-        username="alice",
-        password="wonderland",
-    )
-    return SmtpTui(settings, draft=DRAFT, show_timing=False)
+    return SmtpTui(settings_for(server, context), draft=DRAFT, show_timing=False)
 
 
 def typed(sequence: str) -> str:
