@@ -3,6 +3,8 @@ shipped rules, and chance and counts with a seed."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from smtptui.server.rules import (
@@ -157,3 +159,9 @@ def test_times_counts_the_firings_then_the_next_rule_answers() -> None:
     fired = [rules.fire("rcpt", Facts(addresses=("a@b",))) for _ in range(4)]
     assert fired == [first, first, then, then]
     assert rules.fire("mail", Facts(addresses=("a@b",))) is None
+
+
+def test_the_readme_shows_the_shipped_rules_as_they_are() -> None:
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    shipped = DEFAULT_RULES.read_text(encoding="utf-8")
+    assert f"```toml\n{shipped}```\n" in readme.read_text(encoding="utf-8")
