@@ -222,9 +222,11 @@ def _reply_changes(key: str, a: Entry, b: Entry, threshold: Threshold) -> Iterab
 
 def _text(entry: Entry) -> str:
     """A reply's text without its codes, its queue id (different for every message) put
-    as ``<queue id>``."""
+    as ``<queue id>``; a SASL challenge (334) as ``<challenge>``: a nonce, new each time."""
     reply = entry.reply
     assert reply is not None
+    if reply.code == 334:
+        return "<challenge>"
     enhanced = f"{reply.enhanced} " if reply.enhanced else ""
     text = " / ".join(line[4:].removeprefix(enhanced) for line in entry.text.split("\n"))
     queued = queue_id(reply)

@@ -26,6 +26,7 @@ from smtptui.engine.tls import CertificateInfo, TlsInfo
 from smtptui.protocol.dialogue import END_OF_DATA, GREETING, Command, split_command
 from smtptui.protocol.errors import ProtocolError
 from smtptui.protocol.replies import Reply, ReplyParser
+from smtptui.session.summary import SUMMARY
 from smtptui.session.transcript import Entry, EntryKind, Transcript
 from smtptui.session.visible import decoded, visible
 
@@ -160,6 +161,8 @@ class _JsonLines:
             try:
                 if not isinstance(record, dict):
                     raise ValueError("not a JSON object")
+                if record.get("kind") == SUMMARY:  # run --json's last line: opens as its entries
+                    continue
                 _check(record, shapes)
                 connection = record.get("connection", 1)
                 if connection != last:

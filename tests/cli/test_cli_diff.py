@@ -5,6 +5,7 @@ it cannot read."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,3 +86,24 @@ async def test_an_unreadable_file_is_trouble(tmp_path: Path, command: str) -> No
 async def test_a_bad_threshold_is_trouble(tmp_path: Path) -> None:
     status, _, err = await smtptui("diff", "--slower", "soon", "a", "b")
     assert status == 2 and "a factor over 1" in err
+
+
+async def test_run_json_output_is_compared_as_its_entries_without_auth_noise(
+    server: EmbeddedServer, cafile: str, tmp_path: Path
+) -> None:
+    """What `smtptui run --json` printed (its summary line last) diffs as a session; the
+    CRAM-MD5 challenge, a new nonce each time, is not a change."""
+    outputs = []
+    for to in ("b@example.org", "unknown@example.org"):
+        status, out, _ = await smtptui(
+            "run", f"{server.host}:{server.port}", "--cafile", cafile, "--to", to,
+            "--user", "alice", "--auth", "CRAM-MD5", "--json",
+            env={**os.environ, "SMTPTUI_PASSWORD": "wonderland"},
+        )  # fmt: skip
+        outputs.append(tmp_path / f"{to.partition('@')[0]}.jsonl")
+        outputs[-1].write_text(out)
+    a, b = map(str, outputs)
+    status, out, err = await smtptui("diff", "--no-color", "--slower", "60000ms", a, b)
+    assert (status, err) == (1, "")
+    assert "~ RCPT TO:<b@example.org>" in out and "      code: 250 → 550" in out
+    assert "  AUTH CRAM-MD5" in out.splitlines()  # the same, challenge and all
