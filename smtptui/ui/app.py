@@ -79,7 +79,6 @@ from smtptui.session.keymap import (
     ACTIONS,
     BY_ID,
     Scope,
-    key_name,
     keys_name,
     keys_of,
     use,
@@ -288,10 +287,6 @@ class SmtpTui(ThemedApp):
         self.COMMAND_PALETTE_BINDING = keys_of("palette")[0]  # the footer shows it
         for problem in self._keymap_problems:
             self._report(f"{problem}; the default keys kept")
-
-    def get_key_display(self, binding: Binding) -> str:
-        """A key as the help, the palette and the advice name it (``F2``, ``Ctrl+P``)."""
-        return key_name(binding.key)
 
     def on_unmount(self) -> None:
         """Leaving: stop listening to the session, and close its connection (without QUIT)."""

@@ -15,12 +15,14 @@ from pathlib import Path
 
 from rich.cells import cell_len
 from textual.app import App
+from textual.binding import Binding
 from textual.color import Color, ColorParseError
 from textual.css.constants import VALID_STYLE_FLAGS
 from textual.theme import Theme
 
 import smtptui
 from smtptui.config import config_dir
+from smtptui.session.keymap import key_name
 
 DEFAULT = "dark"
 
@@ -178,6 +180,11 @@ class ThemedApp(App[None]):
         text-style: bold;
     }
     """
+
+    def get_key_display(self, binding: Binding) -> str:
+        """A key as the footer, the help, the palette and the advice name it (``F2``,
+        ``Ctrl+P``), in every smtptui app."""
+        return key_name(binding.key)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return variable_defaults(self.current_theme)
