@@ -54,7 +54,7 @@ async def test_f3_sends_lhlo_and_f9_shows_each_recipients_reply_under_it(
         lines = drawn(app)
         dot = lines.index(" -> .")
         bob, full, refused = lines[dot + 1 : dot + 4]  # cut at the pane's width
-        assert bob.startswith("<-  250 2.0.0 <bob@example.org> Ok: queued as 0000000001  for bob@")
+        assert bob.startswith("<-  250 2.0.0 <bob@example.org> Ok: queued as 0000000001  for bob")
         assert full.startswith("<-  452 4.2.2 <full@example.org> Mailbox is full  for full@")
         assert refused.startswith("*** sent, but refused: full@example.org (452 ")
         notes = [entry.note for entry in app.controller.transcript if entry.note.startswith("for")]
