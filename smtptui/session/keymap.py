@@ -62,6 +62,10 @@ def _compose(id: str, label: str, keys: str, help: str) -> KeyAction:
     return KeyAction(id, label, keys, help, Scope.COMPOSE, id, f"Compose: {label}")
 
 
+def _session(id: str, label: str, title: str, keys: str, help: str) -> KeyAction:
+    return KeyAction(id, label, keys, help, Scope.APP, id, f"Session: {title}")
+
+
 ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("help", "All keys", "f1", "This help: every key", Scope.APP, "help", footer=True),
     _step("connect", "Connect", "f2,alt+2", "Connect to the server in the Connection pane"),
@@ -163,6 +167,19 @@ ACTIONS: tuple[KeyAction, ...] = (
         "TLS report…",
     ),
     KeyAction("exit", "Quit", "ctrl+q", "Quit smtptui", Scope.STEP, "quit"),
+    _session("new_session", "New session", "New", "alt+n", "A new session, with these settings"),
+    _session(
+        "close_session", "Close session", "Close…", "alt+w", "Close this session (asks if unsaved)"
+    ),
+    _session("next_session", "Next session", "Next", "alt+period,alt+right", "The next session"),
+    _session(
+        "previous_session",
+        "Previous session",
+        "Previous",
+        "alt+comma,alt+left",
+        "The previous session",
+    ),
+    _session("split", "Split", "Split", "alt+s", "This session and another side by side, or not"),
     _compose("load", "Load .eml…", "alt+l", "Load a message file (.eml)"),
     _compose("attach", "Attach a file…", "alt+a", "Attach a file to the message"),
     _compose(
@@ -264,6 +281,8 @@ _NAMES = {
     "left_square_bracket": "[",
     "right_square_bracket": "]",
     "underscore": "_",
+    "comma": ",",
+    "period": ".",
     "up": "↑",
     "down": "↓",
     "escape": "Esc",
