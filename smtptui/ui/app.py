@@ -169,6 +169,7 @@ class SmtpTui(ThemedApp):
         scrollbar-color: $primary 40%;
     }
     TranscriptView:focus { border: round $primary; }
+    #sessions.-split TranscriptPane.-live > TranscriptView { border: round $accent; }
     """
     BINDINGS = [*bindings(Scope.APP), *bindings(Scope.STEP), *anywhere()]
 

@@ -60,14 +60,15 @@ class Workspace:
 
 class SessionsView(Vertical):
     """The transcript side: a tab strip (with two sessions or more) over the sessions'
-    transcript panes, the active one shown, or it and one other side by side."""
+    transcript panes, the active one shown, or it and one other side by side (the live one's
+    border, class ``-live``, is in the app's CSS with every transcript border: an app's CSS
+    wins over a widget's default)."""
 
     DEFAULT_CSS = """
     SessionsView { width: 1fr; height: 1fr; }
     SessionsView > Tabs { display: none; }
     SessionsView.-several > Tabs { display: block; }
     SessionsView > #session-panes { height: 1fr; }
-    SessionsView.-split TranscriptPane.-live > TranscriptView { border: round $accent; }
     """
 
     def __init__(self, first: Workspace, *, id: str | None = None) -> None:
