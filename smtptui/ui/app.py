@@ -1,4 +1,4 @@
-"""The Textual app: the panes post actions, one worker group runs them on the session."""
+"""The Textual app: the panes post actions, each session's worker group runs them on it."""
 
 from __future__ import annotations
 
@@ -629,8 +629,8 @@ class SmtpTui(ThemedApp):
 
     def _quit_or_ask(self, again: bool = False) -> None:
         """Quit, unless some entries of any connection of any session were never exported:
-        then ask
-        whether to export them, quit anyway or stay (``again``: an export left them out)."""
+        then ask whether to export them (all sessions' connections offered), quit anyway or
+        stay (``again``: an export left them out)."""
         unsaved = sum(workspace.unsaved for workspace in self._sessions)
         if not unsaved:
             self.exit()

@@ -32,10 +32,14 @@ class Workspace:
         """The number of the connection whose transcript is on screen."""
         self.next_recipient = 0
         self.unsubscribe: Callable[[], None] = lambda: None
+        self._view: TranscriptView | None = None
 
     @property
     def view(self) -> TranscriptView:
-        return self.pane.query_one(TranscriptView)
+        """The pane's transcript view, looked up once (every entry goes there)."""
+        if self._view is None:
+            self._view = self.pane.query_one(TranscriptView)
+        return self._view
 
     @property
     def group(self) -> str:
