@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input, Tabs
+from textual.widgets import Checkbox, Input, Tabs
 
 from smtptui.server import EmbeddedServer
 from smtptui.session import EntryKind, Phase, Security, SessionSettings, swaks_lines
 from smtptui.ui.app import SmtpTui
-from smtptui.ui.export import QuitScreen
+from smtptui.ui.export import ExportScreen, QuitScreen
 from smtptui.ui.sessions import CloseSessionScreen, SessionsView, Workspace
 from smtptui.ui.status import StatusBar
 
@@ -175,8 +176,8 @@ async def test_closing_a_session_asks_when_its_entries_were_never_exported(
         assert status(app).startswith(f"smtptui  {first.host}:{first.port}  ● ready")
 
 
-async def test_quitting_counts_the_unsaved_entries_of_every_session(
-    make_server: Callable[..., EmbeddedServer],
+async def test_quitting_counts_and_exports_the_entries_of_every_session(
+    make_server: Callable[..., EmbeddedServer], tmp_path: Path
 ) -> None:
     first, second = make_server(), make_server()
     app = SmtpTui(settings_for(first), show_timing=False)
@@ -188,6 +189,19 @@ async def test_quitting_counts_the_unsaved_entries_of_every_session(
         await pilot.pause()
         assert isinstance(app.screen, QuitScreen)
         assert app.screen._unsaved == one.unsaved + two.unsaved
+
+        await pilot.click("#export")  # on the way out, every session's connections
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        assert app.screen.query_one("#everything", Checkbox).value
+        path = tmp_path / "both.txt"
+        app.screen.query_one("#file", Input).value = str(path)
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.return_code == 0  # nothing left unsaved: it quit
+    exported = path.read_text()
+    for server in (first, second):
+        assert f"=== Connected to {server.host}:{server.port}" in exported
 
 
 async def test_escape_cancels_the_active_sessions_step_alone() -> None:
