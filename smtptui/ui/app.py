@@ -322,7 +322,11 @@ class SmtpTui(ThemedApp):
             if workspace.showing == len(workspace.controller.transcripts):
                 workspace.view.add(update)
             if update.kind is EntryKind.ERROR:
-                self.notify(update.text, severity="error", timeout=8, markup=False)
+                number = self._sessions.index(workspace) + 1
+                where = (
+                    "" if workspace is self._active else f"Session {number} ({workspace.host}): "
+                )
+                self.notify(where + update.text, severity="error", timeout=8, markup=False)
         elif isinstance(update, Transcript):
             self._show_transcript(workspace, update.number)  # a new connection: follow it
         else:

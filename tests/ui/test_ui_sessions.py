@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -20,7 +21,7 @@ from smtptui.ui.status import StatusBar
 
 from support.entries import visible
 from support.pilot import STEP_TIMEOUT, settle, step
-from support.scripted import ScriptedServer, stall
+from support.scripted import ScriptedServer, dialogue, stall
 
 SIZE = (120, 40)
 
@@ -237,3 +238,24 @@ async def test_escape_cancels_the_active_sessions_step_alone() -> None:
             await settle(pilot)
             assert not one.controller.state.busy
             assert "*** cancelled during CONNECT" in lines(one)
+
+
+async def test_an_error_in_another_session_says_which() -> None:
+    async with ScriptedServer(dialogue({"NOOP": stall})) as server:
+        settings = replace(settings_for(server), reply_timeout=1.0)
+        app = SmtpTui(settings, show_timing=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await step(pilot, "f2", "f3")
+            await pilot.press("ctrl+o")  # NOOP: no answer comes
+            await pilot.press("alt+n")
+            one, two = app._sessions
+            started = time.monotonic()
+            while one.controller.state.busy:  # until its reply timeout passes
+                assert time.monotonic() - started < STEP_TIMEOUT
+                await pilot.pause(0.05)
+            await pilot.pause()
+            assert app._active is two
+            toasts = [n.message for n in app._notifications if n.severity == "error"]
+            assert len(toasts) == 1
+            assert toasts[0].startswith(f"Session 1 ({server.host}:{server.port}): ")
+            assert "no answer" in toasts[0]
