@@ -281,7 +281,6 @@ _NAMES = {
     "left_square_bracket": "[",
     "right_square_bracket": "]",
     "underscore": "_",
-    "comma": ",",
     "period": ".",
     "up": "↑",
     "down": "↓",
