@@ -62,6 +62,10 @@ def _compose(id: str, label: str, keys: str, help: str) -> KeyAction:
     return KeyAction(id, label, keys, help, Scope.COMPOSE, id, f"Compose: {label}")
 
 
+def _session(id: str, label: str, title: str, keys: str, help: str) -> KeyAction:
+    return KeyAction(id, label, keys, help, Scope.APP, id, f"Session: {title}")
+
+
 ACTIONS: tuple[KeyAction, ...] = (
     # Each step also has Alt and a letter (Connect, Hello, Secure, User, …), for keyboards
     # without F-keys. Not Alt+digit: terminals send ESC and the digit, which Textual reads
@@ -167,6 +171,19 @@ ACTIONS: tuple[KeyAction, ...] = (
         "TLS report…",
     ),
     KeyAction("exit", "Quit", "ctrl+q", "Quit smtptui", Scope.STEP, "quit"),
+    _session("new_session", "New session", "New", "alt+n", "A new session, with these settings"),
+    _session(
+        "close_session", "Close session", "Close…", "ctrl+w", "Close this session (asks if unsaved)"
+    ),
+    _session("next_session", "Next session", "Next", "alt+right,ctrl+pagedown", "The next session"),
+    _session(
+        "previous_session",
+        "Previous session",
+        "Previous",
+        "alt+left,ctrl+pageup",
+        "The previous session",
+    ),
+    _session("split", "Split", "Split", "alt+v", "This session and another side by side, or not"),
     _compose("load", "Load .eml…", "alt+l", "Load a message file (.eml)"),
     _compose("attach", "Attach a file…", "alt+a", "Attach a file to the message"),
     _compose(
@@ -268,6 +285,7 @@ _NAMES = {
     "left_square_bracket": "[",
     "right_square_bracket": "]",
     "underscore": "_",
+    "period": ".",
     "up": "↑",
     "down": "↓",
     "escape": "Esc",

@@ -1,4 +1,4 @@
-"""The Textual app: the panes post actions, one worker group runs them on the session.
+"""The Textual app: the panes post actions, each session's worker group runs them on it.
 
 The screens that checks and dialogs open (MX, probe, TLS report, certificate, profiles)
 are imported where they are opened: the first frame does not wait for them (nor for
@@ -7,13 +7,14 @@ dnspython, which the MX screen loads)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -21,7 +22,7 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.widget import Widget
-from textual.widgets import Footer, RadioSet, TabbedContent, TabPane
+from textual.widgets import Footer, RadioSet, TabbedContent, TabPane, Tabs
 
 from smtptui.config import (
     SETTINGS_KEYS,
@@ -97,9 +98,10 @@ from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
 from smtptui.ui.progress import SendProgress
+from smtptui.ui.sessions import CloseSessionScreen, SessionsView, Workspace
 from smtptui.ui.status import StatusBar
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
-from smtptui.ui.transcript import TranscriptPane, TranscriptView
+from smtptui.ui.transcript import TranscriptView
 
 _SIMPLE_STEPS: dict[str, Callable[[], Action]] = {
     "connect": Connect,
@@ -131,6 +133,9 @@ _ADVICE_STEPS = {
     Quit: "quit",
 }
 """The session's suggestions, as the steps (ids in ``session.keymap``) that make them."""
+
+_SESSION_ACTIONS = ("new_session", "close_session", "next_session", "previous_session", "split")
+"""The keys that open, close and switch sessions (they wait while a dialog is open)."""
 
 FOOTER_STEPS = 4
 """How many of the suggested steps the footer shows (with F1 and the palette, 80 columns
@@ -168,6 +173,7 @@ class SmtpTui(ThemedApp):
         scrollbar-color: $primary 40%;
     }
     TranscriptView:focus { border: round $primary; }
+    #sessions.-split TranscriptPane.-live > TranscriptView { border: round $accent; }
     """
     BINDINGS = [*bindings(Scope.APP), *bindings(Scope.STEP), *anywhere()]
 
@@ -196,14 +202,15 @@ class SmtpTui(ThemedApp):
         for name in BUILTIN_THEMES:  # the palette offers smtptui's themes, which it remembers
             if name not in self.themes:
                 self.unregister_theme(name)
-        self.controller = SessionController(settings)
         self.draft = draft
         self.welcome = welcome
         self.show_timing = show_timing
-        self._next_recipient = 0  # RCPT (F7) sends the compose pane's recipients in turn
-        self._showing = 1  # the number of the connection whose transcript is on screen
         self._server = server
         self._started = asyncio.Event()  # the hidden panes built, the server (if any) up
+        self._active = Workspace(1, SessionController(settings), show_timing=show_timing)
+        self._sessions = [self._active]
+        self._keys = itertools.count(2)  # each new session's key
+        self._beside: Workspace | None = None  # the session split beside the active one
 
     def _choose_theme(self, asked: str | None) -> str:
         """The theme asked for, else the one remembered, else the default."""
@@ -223,15 +230,25 @@ class SmtpTui(ThemedApp):
                     yield ConnectionPane(id="connection")
                 for title, tab in _HIDDEN_TABS:  # their panes come after the first frame
                     yield TabPane(title, id=tab)
-            yield TranscriptPane(show_timing=self.show_timing, id="transcript-pane")
+            yield SessionsView(self._active, id="sessions")
         yield CommandLine(id="command")
         yield Footer(compact=True)
 
+    @property
+    def controller(self) -> SessionController:
+        """The active session's controller: what the panes, the keys and the status line
+        are about."""
+        return self._active.controller
+
+    @property
+    def _view(self) -> TranscriptView:
+        """The active session's transcript view."""
+        return self._active.view
+
     def on_mount(self) -> None:
-        self._view = self.query_one(TranscriptView)  # looked up once: every entry goes there
         settings = self.controller.settings
         self.query_one(ConnectionPane).load(settings)
-        self._unsubscribe = self.controller.subscribe(self._on_update)
+        self._listen(self._active)
         self._show_state(self.controller.state)
         if self._server is None:
             for line in self.welcome or self._hints(settings):
@@ -289,11 +306,9 @@ class SmtpTui(ThemedApp):
             self._report(f"{problem}; the default keys kept")
 
     def on_unmount(self) -> None:
-        """Leaving: stop listening to the session, and close its connection (without QUIT)."""
-        self._unsubscribe()
-        client = self.controller.client
-        if client is not None:
-            client.close()
+        """Leaving: stop listening to the sessions, and close their connections (no QUIT)."""
+        for workspace in self._sessions:
+            workspace.close()
 
     def _theme_changed(self, theme: Theme) -> None:
         """A theme picked (from the palette): show it everywhere and remember it."""
@@ -307,9 +322,14 @@ class SmtpTui(ThemedApp):
             self.notify(f"Cannot remember the theme: {error}", severity="warning", markup=False)
 
     def _show_theme(self) -> None:
-        chosen = self.themes.get(self.theme)
-        self._view.set_marks(chosen.marks if chosen else {})
+        for workspace in self._sessions:
+            self._mark(workspace)
         self._show_state(self.controller.state)  # the status line keeps rendered colours
+
+    def _mark(self, workspace: Workspace) -> None:
+        """The theme's marks in ``workspace``'s transcript."""
+        chosen = self.themes.get(self.theme)
+        workspace.view.set_marks(chosen.marks if chosen else {})
 
     @staticmethod
     def _hints(settings: SessionSettings) -> tuple[str, ...]:
@@ -324,36 +344,50 @@ class SmtpTui(ThemedApp):
 
     # -- the session's news --------------------------------------------------------------
 
-    def _on_update(self, update: Update) -> None:
+    def _listen(self, workspace: Workspace) -> None:
+        """Take ``workspace``'s session's news from now on."""
+        workspace.unsubscribe = workspace.controller.subscribe(
+            lambda update: self._on_update(workspace, update)
+        )
+
+    def _on_update(self, workspace: Workspace, update: Update) -> None:
+        """A session's news: its own transcript follows it; the status line, the panes and
+        the advice only the active session's."""
         if isinstance(update, Entry):
-            if self._showing == len(self.controller.transcripts):
-                self._view.add(update)
+            if workspace.showing == len(workspace.controller.transcripts):
+                workspace.view.add(update)
             if update.kind is EntryKind.ERROR:
-                self.notify(update.text, severity="error", timeout=8, markup=False)
+                number = self._sessions.index(workspace) + 1
+                where = (
+                    "" if workspace is self._active else f"Session {number} ({workspace.host}): "
+                )
+                self.notify(where + update.text, severity="error", timeout=8, markup=False)
         elif isinstance(update, Transcript):
-            self._show_transcript(update.number)  # a new connection: follow it
+            self._show_transcript(workspace, update.number)  # a new connection: follow it
         else:
-            self._show_state(update)
-            self._retitle()
+            if workspace is self._active:
+                self._show_state(update)
+            if len(self._sessions) > 1:
+                self._show_sessions()  # the tabs name each session's host
+            self._retitle(workspace)
 
-    def _show_transcript(self, number: int) -> None:
+    def _show_transcript(self, workspace: Workspace, number: int) -> None:
         """Show connection ``number``'s transcript (the last one is live)."""
-        transcripts = self.controller.transcripts
+        transcripts = workspace.controller.transcripts
         number = min(max(number, 1), len(transcripts))
-        view = self._view
-        if number != self._showing:
-            self._showing = number
-            view.load(transcripts[number - 1])
-        self._retitle()
+        if number != workspace.showing:
+            workspace.showing = number
+            workspace.view.load(transcripts[number - 1])
+        self._retitle(workspace)
 
-    def _retitle(self) -> None:
-        transcripts = self.controller.transcripts
-        shown = transcripts[self._showing - 1]
+    def _retitle(self, workspace: Workspace) -> None:
+        transcripts = workspace.controller.transcripts
+        shown = transcripts[workspace.showing - 1]
         parts = [shown.title] if shown.title else []
         if len(transcripts) > 1:
-            live = "" if self._showing == len(transcripts) else " (] goes to the live one)"
-            parts.insert(0, f"connection {self._showing} of {len(transcripts)}{live}")
-        self._view.heading = " · ".join(parts)
+            live = "" if workspace.showing == len(transcripts) else " (] goes to the live one)"
+            parts.insert(0, f"connection {workspace.showing} of {len(transcripts)}{live}")
+        workspace.view.heading = " · ".join(parts)
 
     def _show_transfer(self, state: SessionState) -> None:
         """The bar under the transcript: built when a large message is first sent."""
@@ -366,7 +400,7 @@ class SmtpTui(ThemedApp):
     @on(TranscriptView.Browse)
     def _browse(self, message: TranscriptView.Browse) -> None:
         message.stop()
-        self._show_transcript(self._showing + message.step)
+        self._show_transcript(self._active, self._active.showing + message.step)
 
     @on(TranscriptView.CertificateRequested)
     def _certificate(self, message: TranscriptView.CertificateRequested) -> None:
@@ -377,7 +411,7 @@ class SmtpTui(ThemedApp):
         self.push_screen(CertificateScreen(message.info, ask_ocsp=ask))
 
     def _show_state(self, state: SessionState) -> None:
-        self.query_one(StatusBar).show(state)
+        self.query_one(StatusBar).show(state, self._session_name(state))
         self._show_transfer(state)
         self.query_one(CommandLine).show(state)
         advised = [_ADVICE_STEPS[s] for s in suggestions(state) if s in _ADVICE_STEPS]
@@ -426,10 +460,10 @@ class SmtpTui(ThemedApp):
 
     def run_step(self, build: Callable[[], Action | None]) -> None:
         """Build an action from the panes (a bad field is reported, nothing is sent) and run
-        it in the session's worker group; before the app has started (:meth:`_start`), once
-        it has."""
+        it in the active session's worker group; before the app has started (:meth:`_start`),
+        once it has."""
         if not self._started.is_set():
-            self._when_started(build)
+            self.run_worker(self._when_started(build), group=self._active.group)
             return
         try:
             action = build()
@@ -439,8 +473,8 @@ class SmtpTui(ThemedApp):
         if action is not None:
             self._perform(action)
 
-    @work(group="session")
     async def _when_started(self, build: Callable[[], Action | None]) -> None:
+        """Run the step once the app has started (Esc cancels the wait, as a step's)."""
         if self._server is not None:
             self.notify("The server is starting: the step runs once it is up", timeout=3)
         await self._started.wait()
@@ -456,23 +490,29 @@ class SmtpTui(ThemedApp):
                 self.call_after_refresh(pane.focus_field, error.field)
                 break
 
-    @work(group="session")
-    async def _perform(self, action: Action) -> None:
+    def _perform(self, action: Action) -> None:
+        """Run ``action`` in the active session's worker group."""
+        workspace = self._active
+        self.run_worker(self._run(workspace, action), group=workspace.group)
+
+    async def _run(self, workspace: Workspace, action: Action) -> None:
         """Run ``action`` with what the panes say now (the one place their fields reach the
         session) and a password if it needs one, then ask about any risk it would take and
-        run it again if accepted."""
+        run it again if accepted. The session is ``workspace`` throughout, whichever is
+        active by the time the server answers."""
         if isinstance(action, READS_SETTINGS) and not self._apply_panes():
             return
-        needs_password = isinstance(action, Authenticate) and self.controller.needs_password(action)
+        controller = workspace.controller
+        needs_password = isinstance(action, Authenticate) and controller.needs_password(action)
         if needs_password and not await self._ask_password():
             return
         if isinstance(action, MailFrom):
-            self._next_recipient = 0
-        outcome = await self.controller.run(action)
+            workspace.next_recipient = 0
+        outcome = await controller.run(action)
         if outcome.risk is not None and await self.push_screen_wait(ConfirmScreen(outcome.risk)):
-            self.controller.accept(outcome.risk)
+            controller.accept(outcome.risk)
             for retry in _retry(action, outcome.risk):
-                if not (await self.controller.run(retry)).ok:
+                if not (await controller.run(retry)).ok:
                     break
 
     async def _ask_password(self) -> bool:
@@ -504,7 +544,7 @@ class SmtpTui(ThemedApp):
         message is typed, ask whether to end it or drop the connection."""
         state = self.controller.state
         if state.busy:
-            self.workers.cancel_group(self, "session")
+            self.workers.cancel_group(self, self._active.group)
         elif state.phase is Phase.DATA:
             self.push_screen(EndMessageScreen(), self._leave_message)
 
@@ -515,7 +555,7 @@ class SmtpTui(ThemedApp):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Steps, export, find and the transcript's keys wait while a dialog is open."""
-        waits = action in ("step", "export", "find", "to_transcript")
+        waits = action in ("step", "export", "find", "to_transcript", *_SESSION_ACTIONS)
         return not (waits and isinstance(self.screen, ModalScreen))
 
     def action_step(self, step: str) -> None:
@@ -527,8 +567,8 @@ class SmtpTui(ThemedApp):
 
     def _build_rcpt(self) -> Action:
         recipients = self.query_one(ComposePane).envelope_recipients()
-        recipient = recipients[self._next_recipient % len(recipients)]
-        self._next_recipient += 1
+        recipient = recipients[self._active.next_recipient % len(recipients)]
+        self._active.next_recipient += 1
         return RcptTo(recipient)
 
     def _build_data(self) -> Action:
@@ -556,24 +596,29 @@ class SmtpTui(ThemedApp):
         """Ask where and how to export the transcript shown (or all of them), then write.
         ``then_quit``: on the way out, every connection is offered, and quitting asks again
         if the export left some entries out."""
-        transcripts = self.controller.transcripts
-        shown = transcripts[self._showing - 1]
+        transcripts = self._all_transcripts() if then_quit else self.controller.transcripts
+        shown = self.controller.transcripts[self._active.showing - 1]
         when = datetime.now(UTC)
         names = {fmt: default_filename(shown, fmt, when) for fmt in ExportFormat}
         secrets = any(entry.secret for transcript in transcripts for entry in transcript)
 
         def export(request: ExportRequest | None) -> None:
-            if request is not None and self._write_export(request) and then_quit:
+            if request is not None and self._write_export(request, transcripts) and then_quit:
                 self._quit_or_ask(again=True)
 
         screen = ExportScreen(Path.cwd(), names, len(transcripts), secrets, everything=then_quit)
         self.push_screen(screen, export)
 
-    def _write_export(self, request: ExportRequest) -> bool:
+    def _all_transcripts(self) -> list[Transcript]:
+        """Every connection's transcript, session by session."""
+        return [each for workspace in self._sessions for each in workspace.controller.transcripts]
+
+    def _write_export(self, request: ExportRequest, transcripts: Sequence[Transcript]) -> bool:
+        """Write the transcript shown, or all of ``transcripts`` (``request.everything``)."""
         if request.fmt.command:
             return self._write_recipe(request)
-        transcripts = self.controller.transcripts
-        chosen = transcripts if request.everything else [transcripts[self._showing - 1]]
+        shown = self.controller.transcripts[self._active.showing - 1]
+        chosen = list(transcripts) if request.everything else [shown]
         try:
             count = write_export(request.path, chosen, request.fmt, redact=request.redact)
         except OSError as error:
@@ -620,14 +665,15 @@ class SmtpTui(ThemedApp):
     def action_clear_transcript(self) -> None:
         """Forget the entries of the transcript shown, once the user says so: they cannot
         be brought back."""
-        transcript = self.controller.transcripts[self._showing - 1]
+        transcript = self.controller.transcripts[self._active.showing - 1]
+        view = self._view
         if not len(transcript):
             return
 
         def answered(choice: str | None) -> None:
             if choice == "clear":
                 transcript.clear()
-                self._view.clear()
+                view.clear()
 
         self.push_screen(ClearScreen(len(transcript), transcript.unsaved), answered)
 
@@ -636,9 +682,10 @@ class SmtpTui(ThemedApp):
         self._quit_or_ask()
 
     def _quit_or_ask(self, again: bool = False) -> None:
-        """Quit, unless some entries of any connection were never exported: then ask
-        whether to export them, quit anyway or stay (``again``: an export left them out)."""
-        unsaved = sum(transcript.unsaved for transcript in self.controller.transcripts)
+        """Quit, unless some entries of any connection of any session were never exported:
+        then ask whether to export them (all sessions' connections offered), quit anyway or
+        stay (``again``: an export left them out)."""
+        unsaved = sum(workspace.unsaved for workspace in self._sessions)
         if not unsaved:
             self.exit()
             return
@@ -650,6 +697,151 @@ class SmtpTui(ThemedApp):
                 self.action_export(then_quit=True)
 
         self.push_screen(QuitScreen(unsaved, again=again), answered)
+
+    # -- sessions side by side -----------------------------------------------------------
+
+    def _session_name(self, state: SessionState) -> str:
+        """Which session is live, for the status line: ``2/3``, and its host until it is
+        connected (the address says it then); "" while there is one session."""
+        if len(self._sessions) < 2:
+            return ""
+        position = f"{self._sessions.index(self._active) + 1}/{len(self._sessions)}"
+        return position if state.address else f"{position} {self._active.host}"
+
+    def _show_sessions(self) -> None:
+        self.query_one(SessionsView).show(self._sessions, self._active, self._beside)
+
+    async def action_new_session(self) -> None:
+        """Open a session with the active one's settings, as the panes say them, and go to
+        it (a bad field is reported, and nothing opened)."""
+        if not self._apply_panes():
+            return
+        settings = self.controller.settings
+        workspace = Workspace(
+            next(self._keys), SessionController(settings), show_timing=self.show_timing
+        )
+        self._sessions.append(workspace)
+        await self.query_one(SessionsView).add(workspace)
+        self._mark(workspace)
+        self._listen(workspace)
+        self._enter(workspace)
+        switch = " and ".join(
+            keys_name(id, first=True) for id in ("previous_session", "next_session")
+        )
+        split = keys_name("split", first=True)
+        tabs = f"{switch} go to the other sessions; {split} shows two side by side."
+        for line in (*self._hints(settings), tabs):
+            workspace.controller.transcript.append(Entry.now(EntryKind.INFO, line))
+
+    def action_next_session(self) -> None:
+        self._step_session(1)
+
+    def action_previous_session(self) -> None:
+        self._step_session(-1)
+
+    def _step_session(self, step: int) -> None:
+        if self._single("switch to"):
+            return
+        index = self._sessions.index(self._active) + step
+        self._go(self._sessions[index % len(self._sessions)])
+
+    def _single(self, what: str) -> bool:
+        """Whether there is one session (then say how to open another)."""
+        if len(self._sessions) > 1:
+            return False
+        new = keys_name("new_session", first=True)
+        self.notify(f"No other session to {what}: {new} opens one", timeout=4, markup=False)
+        return True
+
+    def action_split(self) -> None:
+        """Show the active session and its neighbour side by side, or the active one alone."""
+        if self._beside is not None:
+            self._beside = None
+        elif self._single("show beside this one"):
+            return
+        else:
+            index = self._sessions.index(self._active)
+            self._beside = self._sessions[index - 1 if index else 1]
+        self._show_sessions()
+
+    async def action_close_session(self) -> None:
+        """Close the active session, asking first if it holds entries never exported; the
+        last one stays (quitting asks about it)."""
+        workspace = self._active
+        if len(self._sessions) == 1:
+            quit = keys_name("exit", first=True)
+            self.notify(f"The last session stays open ({quit} quits)", timeout=4, markup=False)
+            return
+        if not workspace.unsaved:
+            await self._close(workspace)
+            return
+
+        async def answered(choice: str | None) -> None:
+            if choice == "close":
+                await self._close(workspace)
+
+        name = self._session_name(workspace.controller.state).split(" ", 1)[0]
+        self.push_screen(CloseSessionScreen(name, workspace.unsaved), answered)
+
+    async def _close(self, workspace: Workspace) -> None:
+        """Forget ``workspace``: its step cancelled, its connection closed, its tab and
+        pane gone; its neighbour becomes the active session if it was."""
+        self.workers.cancel_group(self, workspace.group)
+        workspace.close()
+        index = self._sessions.index(workspace)
+        self._sessions.remove(workspace)
+        if self._beside is workspace or len(self._sessions) < 2:
+            self._beside = None
+        if workspace is self._active:
+            self._enter(self._sessions[min(index, len(self._sessions) - 1)])
+        await self.query_one(SessionsView).remove(workspace)
+        self._show_sessions()
+        self._show_state(self.controller.state)
+
+    def _go(self, workspace: Workspace) -> None:
+        """Make ``workspace`` the active session. What the panes say goes into the session
+        left first: if a field holds something invalid, the switch is refused with the field
+        named, so nothing typed is lost."""
+        if workspace is self._active:
+            return
+        if not self._apply_panes():
+            self._show_sessions()  # the tab strip back on the session kept
+            return
+        self._enter(workspace)
+
+    def _enter(self, workspace: Workspace) -> None:
+        """Show ``workspace`` as the active session: its settings in the Connection and Auth
+        panes (Compose is shared), its transcript, capabilities and state."""
+        left, self._active = self._active, workspace
+        if self._beside is workspace:  # the split keeps the two sessions, swapped
+            self._beside = left if left in self._sessions else None
+        settings = workspace.controller.settings
+        self.query_one(ConnectionPane).load(settings)
+        self.query_one(AuthPane).load(settings)
+        self._show_sessions()
+        self._show_state(workspace.controller.state)
+        if self.focused is not None and left.pane in self.focused.ancestors_with_self:
+            workspace.view.focus()
+
+    def _owner(self, widget: Widget) -> Workspace | None:
+        """The session whose transcript pane holds ``widget``, if one does."""
+        ancestors = widget.ancestors_with_self
+        return next((each for each in self._sessions if each.pane in ancestors), None)
+
+    @on(Tabs.TabActivated, "#session-tabs")
+    def _tab_picked(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        key = SessionsView.key_of(event.tab)
+        picked = next((each for each in self._sessions if each.key == key), None)
+        if picked is not None:
+            self._go(picked)
+
+    @on(events.DescendantFocus)
+    def _focused(self, event: events.DescendantFocus) -> None:
+        """In the split, going to the other transcript (a click, Tab) makes it active."""
+        owner = self._owner(event.widget)
+        if owner is not None:
+            self._go(owner)
 
     # -- profiles ------------------------------------------------------------------------
 

@@ -23,13 +23,15 @@ _PHASES = {
 
 
 class StatusBar(Static):
-    """One line: ``smtptui  host:port  ● state  🔒 TLS  user  last reply``. TLS whose
+    """One line: ``smtptui  host:port  ● state  🔒 TLS  user  last reply``; with several
+    sessions, which one is live first (``2/3``). TLS whose
     certificate was not verified reads ``⚠ TLS unverified …`` instead (the word early, so that
     80 columns show it), in its own colour and style: a lock would say the server is who it
     claims to be."""
 
     COMPONENT_CLASSES = {
         "status--name",
+        "status--session",
         "status--on",
         "status--off",
         "status--tls",
@@ -49,6 +51,7 @@ class StatusBar(Static):
         text-overflow: ellipsis;
     }
     StatusBar > .status--name { text-style: bold; color: $accent; }
+    StatusBar > .status--session { color: $accent; }
     StatusBar > .status--on { color: $success; }
     StatusBar > .status--off { color: $text-muted; }
     StatusBar > .status--tls { color: $smtp-lock; text-style: bold; }
@@ -59,9 +62,12 @@ class StatusBar(Static):
     StatusBar > .status--muted { color: $text-muted; }
     """
 
-    def show(self, state: SessionState) -> None:
+    def show(self, state: SessionState, session: str = "") -> None:
+        """Show ``state``; ``session`` names the live session where there are several."""
         style = self.get_component_rich_style
         text = Text.assemble(("smtptui", style("status--name")), "  ")
+        if session:
+            text.append(f"{visible(session, one_line=True)}  ", style("status--session"))
         if state.address:
             text.append(f"{state.address}  ")
         connected = state.phase is not Phase.CLOSED

@@ -84,6 +84,9 @@ def test_keys_are_named_as_people_read_them() -> None:
         "escape": "Esc",
         "enter": "Enter",
         "up": "↑",
+        "alt+comma": "Alt+,",
+        "alt+period": "Alt+.",
+        "alt+left": "Alt+Left",
     }
     assert {key: key_name(key) for key in names} == names
     assert keys_name("connect") == "F2, Alt+C"

@@ -20,10 +20,11 @@ STEP_TIMEOUT = 5.0
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait for the session's worker to finish and the transcript's batch to be drawn."""
+    """Wait for the sessions' workers to finish and the transcripts' batches to be drawn."""
     await asyncio.wait_for(pilot.app.workers.wait_for_complete(), STEP_TIMEOUT)
     await pilot.pause()
-    pilot.app.query_one(TranscriptView).flush()
+    for view in pilot.app.query(TranscriptView):
+        view.flush()
     await pilot.pause()
 
 

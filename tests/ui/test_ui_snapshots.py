@@ -1,7 +1,8 @@
 """The look of the app at 80x24 and 120x40: the start screen, a connected session with the
 server's capabilities, a finished send, a pipelined send, a BDAT send, a message typed by
-hand, an error, the help screen, Compose with an attachment and the preview of its bytes,
-the MX view, the submission probe, the TLS report, and each theme's main screen.
+hand, an error, two sessions split side by side, the help screen, Compose with an
+attachment and the preview of its bytes, the MX view, the submission probe, the TLS report,
+and each theme's main screen.
 
 The scenes run against the embedded server on a fixed port (it shows in the status line)
 with its own certificate (the TLS report's: one of fixed names and dates, read at a fixed
@@ -95,7 +96,8 @@ async def steps(pilot: Pilot[None], *keys: str) -> None:
         await pilot.press(key)
         await asyncio.wait_for(pilot.app.workers.wait_for_complete(), 10)
         await pilot.pause()
-    pilot.app.query_one(TranscriptView).flush()
+    for view in pilot.app.query(TranscriptView):
+        view.flush()
     await pilot.pause()
 
 
@@ -129,6 +131,16 @@ def test_connected_with_capabilities(
 ) -> None:
     """Connected, EHLO, STARTTLS, EHLO again: the Server tab explains what was offered."""
     run = scene("f2", "f3", "f4", "f3", tab="server")
+    assert snap_compare(demo_app(server), terminal_size=size, run_before=run)
+
+
+@SIZES
+def test_two_sessions_split(
+    snap_compare: SnapCompare, server: EmbeddedServer, size: tuple[int, int]
+) -> None:
+    """Two sessions with the server side by side, the second after STARTTLS: the tab strip,
+    the live one's border, and its number in the status line."""
+    run = scene("f2", "f3", "alt+n", "f2", "f3", "f4", "f3", "alt+v")
     assert snap_compare(demo_app(server), terminal_size=size, run_before=run)
 
 
