@@ -161,7 +161,9 @@ async def test_closing_a_session_asks_when_its_entries_were_never_exported(
 
         await two_sessions(pilot, second)
         one, two = app._sessions
-        await step(pilot, "ctrl+w")
+        await step(pilot, "ctrl+w")  # in the Host field, where it was typed: a word goes
+        assert len(app._sessions) == 2 and not isinstance(app.screen, CloseSessionScreen)
+        await step(pilot, "ctrl+n", "ctrl+w")  # from the transcript
         assert isinstance(app.screen, CloseSessionScreen)
         assert app.screen.unsaved == two.unsaved > 0
         await step(pilot, "escape")  # kept
