@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
@@ -53,6 +53,8 @@ class HelpScreen(ScrollingDialog):
     HelpScreen {
         & > VerticalScroll { width: 86; max-width: 100%; max-height: 100%; }
         & .heading { text-style: bold; color: $text-accent; }
+        & .table { height: auto; grid-size: 2; grid-columns: auto 1fr; grid-gutter: 0 2; }
+        & .table > Static { height: auto; }
     }
     """
 
@@ -67,11 +69,11 @@ class HelpScreen(ScrollingDialog):
             sections = [(heading, keys_rows(scopes, self.only)) for heading, scopes in SECTIONS]
             for number, (heading, rows) in enumerate(row for row in sections if row[1]):
                 yield Static(heading, classes="heading first" if not number else "heading")
-                yield Static(_table(rows))
+                yield _table(rows)
             yield Static("Transcript", classes="heading")
-            yield Static(_table((mark, "", text) for mark, text in MARKERS))
+            yield _table((mark, "", text) for mark, text in MARKERS)
             yield Static("Replies", classes="heading")
-            yield Static(_table(REPLY_CLASSES))
+            yield _table(REPLY_CLASSES)
             yield Static(
                 "x.y.z after a code (5.7.1) is an enhanced status code (RFC 3463): "
                 "class, subject, detail.",
@@ -92,11 +94,14 @@ def keys_rows(
     ]
 
 
-def _table(rows: Iterable[tuple[str, str, str]]) -> Content:
-    """Rows of ``(left, style of left, right)`` with the right column aligned."""
-    rows = list(rows)
-    width = max((len(left) for left, _, _ in rows), default=0)
-    return Content("\n").join(
-        Content.assemble((left.ljust(width), f"bold {style}".strip()), "  ", right)
-        for left, style, right in rows
+def _table(rows: Iterable[tuple[str, str, str]]) -> Grid:
+    """Rows of ``(left, style of left, right)`` as two columns: the right one wraps under
+    itself, however narrow the terminal."""
+    return Grid(
+        *(
+            cell
+            for left, style, right in rows
+            for cell in (Static(Content.styled(left, f"bold {style}".strip())), Static(right))
+        ),
+        classes="table",
     )
