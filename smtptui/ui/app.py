@@ -182,8 +182,9 @@ class SmtpTui(ThemedApp):
         theme: str | None = None,
         server: Callable[[], tuple[SessionSettings, str]] | None = None,
     ) -> None:
-        """``server`` starts a server for the session (the demo's) after the first frame,
-        in a thread, and returns the settings for it and a line saying where it is."""
+        """``server`` waits for a server for the session (the demo's, started in a process
+        of its own) after the first frame, in a thread, and returns the settings for it and
+        a line saying where it is; an ``OSError`` says why it did not start."""
         super().__init__()
         self.themes, self._problems = load_themes()
         found, unread = load_keymap()
@@ -253,8 +254,8 @@ class SmtpTui(ThemedApp):
     @work(group="start")
     async def _start(self) -> None:
         """After the first frame: build the panes of the tabs not shown (Auth, Compose,
-        Server) and start the server, if there is one (in a thread, meanwhile: it imports
-        aiosmtpd and makes a certificate), then fill the panes; steps wait until then."""
+        Server) and wait for the server, if there is one (in a thread, meanwhile), then
+        fill the panes; steps wait until then."""
         started = asyncio.create_task(asyncio.to_thread(self._server)) if self._server else None
         auth, compose = AuthPane(id="auth"), ComposePane(id="compose")
         try:
