@@ -1,8 +1,9 @@
 """The Textual app: the panes post actions, one worker group runs them on the session.
 
-The screens that checks and dialogs open (MX, probe, TLS report, certificate, profiles)
-are imported where they are opened: the first frame does not wait for them (nor for
-dnspython, which the MX screen loads)."""
+The screens that checks and dialogs open (MX, probe, TLS report, certificate, profiles,
+export), the Compose pane (built after the first frame) and the session's recipes are
+imported where they are first used: the first frame does not wait for them (nor for
+dnspython, which the MX screen loads, or the ``email`` package's policies)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -85,22 +86,24 @@ from smtptui.session.keymap import (
     use,
     with_keys,
 )
-from smtptui.session.recipe import RENDERERS, Recipe, write_recipe
 from smtptui.ui.commandline import CommandLine
 from smtptui.ui.dialog import ClearScreen, ConfirmScreen, EndMessageScreen, PasswordScreen
-from smtptui.ui.export import FORMATS, ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.keys import anywhere, bindings, checked_keymap, terminal_keys
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.auth import AuthPane
 from smtptui.ui.panes.capabilities import CapabilitiesView
-from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
 from smtptui.ui.progress import SendProgress
 from smtptui.ui.status import StatusBar
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
+
+if TYPE_CHECKING:  # imported where they are first used, not before the first frame
+    from smtptui.session.recipe import Recipe
+    from smtptui.ui.export import ExportRequest
+    from smtptui.ui.panes.compose import ComposePane
 
 _SIMPLE_STEPS: dict[str, Callable[[], Action]] = {
     "connect": Connect,
@@ -257,6 +260,8 @@ class SmtpTui(ThemedApp):
         Server) and wait for the server, if there is one (in a thread, meanwhile), then
         fill the panes; steps wait until then."""
         started = asyncio.create_task(asyncio.to_thread(self._server)) if self._server else None
+        from smtptui.ui.panes.compose import ComposePane  # here: not shown at first
+
         auth, compose = AuthPane(id="auth"), ComposePane(id="compose")
         try:
             for (_, tab), pane in zip(
@@ -281,6 +286,10 @@ class SmtpTui(ThemedApp):
             return
         self._show_state(self.controller.state)
         self._started.set()
+
+    def _compose_pane(self) -> ComposePane:
+        """The Compose pane, which :meth:`_start` builds (and imports) after the first frame."""
+        return cast("ComposePane", self.query_one("#compose"))
 
     def _apply_keymap(self) -> None:
         """Bind ``[keymap]``'s keys (Textual replaces the keys of the bindings with those
@@ -529,32 +538,32 @@ class SmtpTui(ThemedApp):
         self.run_step(simple if simple is not None else getattr(self, f"_build_{step}"))
 
     def _build_mail(self) -> Action:
-        return MailFrom(self.query_one(ComposePane).envelope_sender())
+        return MailFrom(self._compose_pane().envelope_sender())
 
     def _build_rcpt(self) -> Action:
-        recipients = self.query_one(ComposePane).envelope_recipients()
+        recipients = self._compose_pane().envelope_recipients()
         recipient = recipients[self._next_recipient % len(recipients)]
         self._next_recipient += 1
         return RcptTo(recipient)
 
     def _build_data(self) -> Action:
-        return SendData(self.query_one(ComposePane).message())
+        return SendData(self._compose_pane().message())
 
     def _build_send(self) -> Action:
-        return self.query_one(ComposePane).build()
+        return self._compose_pane().build()
 
     def _build_pipeline(self) -> Action:
-        send = self.query_one(ComposePane).build()
+        send = self._compose_pane().build()
         return Pipeline(send.sender, send.recipients, send.envelope)
 
     def _build_bdat(self) -> Action:
-        return SendBdat(self.query_one(ComposePane).message())
+        return SendBdat(self._compose_pane().message())
 
     def _build_vrfy(self) -> Action:
-        return Verify(self.query_one(ComposePane).envelope_recipients()[0])
+        return Verify(self._compose_pane().envelope_recipients()[0])
 
     def _build_expn(self) -> Action:
-        return Expand(self.query_one(ComposePane).envelope_recipients()[0])
+        return Expand(self._compose_pane().envelope_recipients()[0])
 
     # -- the transcript: export, clear, quit --------------------------------------------
 
@@ -562,6 +571,8 @@ class SmtpTui(ThemedApp):
         """Ask where and how to export the transcript shown (or all of them), then write.
         ``then_quit``: on the way out, every connection is offered, and quitting asks again
         if the export left some entries out."""
+        from smtptui.ui.export import ExportScreen
+
         transcripts = self.controller.transcripts
         shown = transcripts[self._showing - 1]
         when = datetime.now(UTC)
@@ -590,6 +601,9 @@ class SmtpTui(ThemedApp):
         return True
 
     def _write_recipe(self, request: ExportRequest) -> bool:
+        from smtptui.session.recipe import write_recipe
+        from smtptui.ui.export import FORMATS
+
         recipe = self._recipe()
         if recipe is None:
             return False
@@ -603,6 +617,9 @@ class SmtpTui(ThemedApp):
 
     def action_copy_recipe(self, fmt: str) -> None:
         """Copy the session as a command (an :class:`ExportFormat` that is one)."""
+        from smtptui.session.recipe import RENDERERS
+        from smtptui.ui.export import FORMATS
+
         recipe = self._recipe()
         if recipe is not None:
             command = ExportFormat(fmt)
@@ -615,10 +632,12 @@ class SmtpTui(ThemedApp):
         say now (a bad field is reported, and None returned)."""
         if (recipe := self.controller.recipe) is not None:
             return recipe
+        from smtptui.session.recipe import Recipe
+
         try:
             settings = self.query_one(ConnectionPane).apply(self.controller.settings)
             settings = self.query_one(AuthPane).apply(settings)
-            return Recipe.of(settings, self.query_one(ComposePane).build())
+            return Recipe.of(settings, self._compose_pane().build())
         except CommandError as error:
             self._invalid(error)
             return None
@@ -655,6 +674,8 @@ class SmtpTui(ThemedApp):
             elif choice == "export":
                 self.action_export(then_quit=True)
 
+        from smtptui.ui.export import QuitScreen
+
         self.push_screen(QuitScreen(unsaved, again=again), answered)
 
     # -- profiles ------------------------------------------------------------------------
@@ -664,7 +685,7 @@ class SmtpTui(ThemedApp):
         as that profile in config.toml."""
         if not self._apply_panes():
             return
-        sender, recipients = self.query_one(ComposePane).addresses()
+        sender, recipients = self._compose_pane().addresses()
         profile = profile_of(self.controller.settings, sender, recipients)
         try:
             known = tuple(load_config().profiles)
@@ -719,7 +740,7 @@ class SmtpTui(ThemedApp):
         self.controller.settings = settings
         self.query_one(ConnectionPane).load(settings)
         self.query_one(AuthPane).load(settings)
-        compose = self.query_one(ComposePane)
+        compose = self._compose_pane()
         if profile.sender is not None:
             compose.text("from", profile.sender)
         if profile.recipients is not None:
@@ -801,8 +822,11 @@ class SmtpTui(ThemedApp):
         self._view.action_search()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from smtptui.session.recipe import RENDERERS
+        from smtptui.ui.export import FORMATS
+
         yield from super().get_system_commands(screen)
-        compose, view = self.query_one(ComposePane), self._view
+        compose, view = self._compose_pane(), self._view
         for action in ACTIONS:
             if action.palette is None:
                 continue
