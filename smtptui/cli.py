@@ -638,9 +638,9 @@ def ui(host: str, demo: bool, theme: str | None, **options: Any) -> None:
 def check_ui_options(demo: bool, theme: str | None, profile: str | None) -> None:
     """What the UI refuses before it starts (a theme it cannot find, --demo with -P): for
     ``ui``, and for ``web`` before it serves a tab that would only fail."""
-    if theme is not None:
-        from smtptui.ui.themes import load_themes  # here: it loads Textual
+    from smtptui.ui.themes import load_themes
 
+    if theme is not None:
         themes, problems = load_themes()
         if theme not in themes:
             why = "".join(f"\n  {problem}" for problem in problems)
@@ -736,17 +736,14 @@ def ui_app(
 
 def demo_app(stack: contextlib.ExitStack, port: int = 0, **options: Any) -> SmtpTui:
     """The app as ``--demo`` opens it: every pane filled in, the first steps suggested. Its
-    server (on ``port``; 0: a free one) starts first, in a process of its own
-    (:class:`~smtptui.server.process.ServerProcess`: it loads while the UI is imported, and
-    this process imports neither aiosmtpd nor cryptography); the app waits for it after its
-    first frame. It stops when ``stack`` closes."""
+    server (on ``port``; 0: a free one) starts after the first frame, in a process of its
+    own (:class:`~smtptui.server.process.ServerProcess`: this one imports neither aiosmtpd
+    nor cryptography, nor holds the server's memory), and stops when ``stack`` closes."""
     from smtptui.server.process import ServerProcess
-
-    process = stack.enter_context(ServerProcess(port))
     from smtptui.ui.app import Draft, SmtpTui
 
     def start() -> tuple[SessionSettings, str]:
-        return demo_settings(process.listening())
+        return demo_settings(stack.enter_context(ServerProcess(port)).listening())
 
     draft = Draft(DEMO_SENDER, (DEMO_RECIPIENT,), DEMO_SUBJECT, DEMO_BODY)
     return SmtpTui(draft=draft, welcome=DEMO_STEPS, server=start, **options)

@@ -1,12 +1,12 @@
 """The UI demo's embedded server in a process of its own.
 
-``smtptui --demo`` starts it first thing, so it imports aiosmtpd and cryptography and makes
-its certificate on another core while the app loads; the app's process then imports
-neither, and the server's buffers (aiosmtpd's copy of each message, its thread's memory)
-are not the app's. The child, ``python -m smtptui.server.process PORT``, serves on
-127.0.0.1 (STARTTLS, XCLIENT, no message kept) and writes one JSON line on its stdout:
-where it listens, its certificate and the demo user (:class:`Listening`), or why it did not
-start. It serves until its stdin ends: when the app closes it, or exits however it exits.
+``smtptui --demo``'s app starts it after its first frame: the app's process then imports
+neither aiosmtpd nor cryptography, and the server's buffers (aiosmtpd's copy of each
+message, its thread's memory) are not the app's. The child, ``python -m
+smtptui.server.process PORT``, serves on 127.0.0.1 (STARTTLS, XCLIENT, no message kept) and
+writes one JSON line on its stdout: where it listens, its certificate and the demo user
+(:class:`Listening`), or why it did not start. It serves until its stdin ends: when the app
+closes it, or exits however it exits.
 """
 
 from __future__ import annotations

@@ -139,8 +139,8 @@ runpy.run_module("smtptui", run_name="__main__")
 
 
 def test_ui_demo_app_imports_neither_aiosmtpd_nor_cryptography() -> None:
-    """Its server runs in a process of its own (``smtptui.server.process``), started before
-    the UI is imported; the app reads its port and certificate from a pipe."""
+    """Its server runs in a process of its own (``smtptui.server.process``); the app reads
+    its port and certificate from a pipe."""
     among = ("aiosmtpd", "cryptography", "smtptui.server.embedded")
     result = subprocess.run(
         [sys.executable, "-c", HEADLESS_UI, ",".join(among), "--demo"],
