@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
     from smtptui.cli_output import RunOutput
     from smtptui.config import Profile, Resolved
-    from smtptui.server import EmbeddedServer
+    from smtptui.server import EmbeddedServer, Listening
     from smtptui.session import RunAll, SessionSettings
     from smtptui.session.findings import Finding
     from smtptui.session.probe import ProbeReport
@@ -87,38 +87,47 @@ def demo_server(
     implicit_tls: bool = False,
     lmtp: bool = False,
     proxy_protocol: bool = False,
-    keep_messages: bool = True,
 ) -> Iterator[tuple[EmbeddedServer, SessionSettings, str]]:
-    """The embedded server, started (on a free port unless ``port``; STARTTLS unless
-    ``implicit_tls``; LMTP if ``lmtp``; XCLIENT offered; a PROXY header expected if
-    ``proxy_protocol``; the messages it accepts kept in ``messages`` if ``keep_messages``);
-    settings for it (its certificate trusted for this run only, the
-    demo user) and a line saying where it is."""
-    from smtptui.engine.hosts import format_host
-    from smtptui.server import DEMO_USERS, EmbeddedServer
-    from smtptui.session import Security, SessionSettings
+    """The embedded server, started in this process (on a free port unless ``port``;
+    STARTTLS unless ``implicit_tls``; LMTP if ``lmtp``; XCLIENT offered; a PROXY header
+    expected if ``proxy_protocol``; the messages it accepts kept in ``messages``); settings
+    for it and a line saying where it is (:func:`demo_settings`)."""
+    from smtptui.server import DEMO_USERS, EmbeddedServer, Listening
 
-    user, password = next(iter(DEMO_USERS.items()))
     server = EmbeddedServer(
         port=port,
         implicit_tls=implicit_tls,
         lmtp=lmtp,
         proxy_protocol=proxy_protocol,
         xclient=True,
-        keep_messages=keep_messages,
     )
     with server:
         assert server.self_signed is not None
-        settings = SessionSettings(
-            host=f"{server.host}:{server.port}",
-            security=Security.TLS if implicit_tls else Security.STARTTLS,
-            ssl_context=server.self_signed.client_context(),
-            helo_name="client.smtptui.demo",
-            username=user,
-            password=password,
-            lmtp=lmtp,
-        )
-        yield server, settings, f"Demo server on {format_host(*settings.address())}, user {user}"
+        pem = server.self_signed.cert_pem.decode("ascii")
+        user, password = next(iter(DEMO_USERS.items()))
+        listening = Listening(server.host, server.port, pem, user, password)
+        yield server, *demo_settings(listening, implicit_tls=implicit_tls, lmtp=lmtp)
+
+
+def demo_settings(
+    listening: Listening, *, implicit_tls: bool = False, lmtp: bool = False
+) -> tuple[SessionSettings, str]:
+    """Settings for the demo server ``listening`` (its certificate trusted for this run
+    only, the demo user) and a line saying where it is."""
+    from smtptui.engine.hosts import format_host
+    from smtptui.session import Security, SessionSettings
+
+    settings = SessionSettings(
+        host=f"{listening.host}:{listening.port}",
+        security=Security.TLS if implicit_tls else Security.STARTTLS,
+        ssl_context=listening.client_context(),
+        helo_name="client.smtptui.demo",
+        username=listening.user,
+        password=listening.password,
+        lmtp=lmtp,
+    )
+    where = f"Demo server on {format_host(*settings.address())}, user {listening.user}"
+    return settings, where
 
 
 DEMO_STEPS = (
@@ -727,13 +736,14 @@ def ui_app(
 
 def demo_app(stack: contextlib.ExitStack, port: int = 0, **options: Any) -> SmtpTui:
     """The app as ``--demo`` opens it: every pane filled in, the first steps suggested. Its
-    server (on ``port``; 0: a free one) starts after the first frame (aiosmtpd and
-    cryptography are imported then) and stops when ``stack`` closes."""
+    server (on ``port``; 0: a free one) starts after the first frame, in a process of its
+    own (:class:`~smtptui.server.process.ServerProcess`: this one imports neither aiosmtpd
+    nor cryptography, nor holds the server's memory), and stops when ``stack`` closes."""
+    from smtptui.server.process import ServerProcess
     from smtptui.ui.app import Draft, SmtpTui
 
     def start() -> tuple[SessionSettings, str]:
-        _, settings, where = stack.enter_context(demo_server(port, keep_messages=False))
-        return settings, where
+        return demo_settings(stack.enter_context(ServerProcess(port)).listening())
 
     draft = Draft(DEMO_SENDER, (DEMO_RECIPIENT,), DEMO_SUBJECT, DEMO_BODY)
     return SmtpTui(draft=draft, welcome=DEMO_STEPS, server=start, **options)

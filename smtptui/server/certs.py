@@ -43,7 +43,13 @@ class SelfSigned:
 
     def client_context(self) -> ssl.SSLContext:
         """A client context that trusts this certificate and nothing else, checking names."""
-        return ssl.create_default_context(cadata=self.cert_pem.decode("ascii"))
+        return trusting(self.cert_pem)
+
+
+def trusting(cert_pem: bytes) -> ssl.SSLContext:
+    """A client context that trusts the certificate ``cert_pem`` and nothing else, checking
+    names: the one a server's own self-signed certificate needs (no cryptography here)."""
+    return ssl.create_default_context(cadata=cert_pem.decode("ascii"))
 
 
 def make_self_signed(

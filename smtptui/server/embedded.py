@@ -72,7 +72,7 @@ class EmbeddedServer:
     against `DEMO_TOKENS`) is only offered inside TLS if `auth_require_tls`. Besides
     aiosmtpd's extensions it offers PIPELINING and CHUNKING (BDAT). Accepted messages are
     appended to `messages` (unless not `keep_messages`: `smtptui serve`, which runs for
-    long, and the UI demo's server, in the app's own process), then passed to `on_message`
+    long, and the UI demo's), then passed to `on_message`
     on the server's thread.
 
     `lmtp` serves LMTP (RFC 2033, aiosmtpd's ``LMTP``): LHLO instead of EHLO and HELO, and

@@ -1,8 +1,9 @@
 """The Textual app: the panes post actions, each session's worker group runs them on it.
 
-The screens that checks and dialogs open (MX, probe, TLS report, certificate, profiles)
-are imported where they are opened: the first frame does not wait for them (nor for
-dnspython, which the MX screen loads)."""
+The screens that checks and dialogs open (MX, probe, TLS report, certificate, profiles,
+export), the Compose pane (built after the first frame) and the session's recipes are
+imported where they are first used: the first frame does not wait for them (nor for
+dnspython, which the MX screen loads, or the ``email`` package's policies)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
@@ -85,16 +86,13 @@ from smtptui.session.keymap import (
     use,
     with_keys,
 )
-from smtptui.session.recipe import RENDERERS, Recipe, write_recipe
 from smtptui.ui.commandline import CommandLine
 from smtptui.ui.dialog import ClearScreen, ConfirmScreen, EndMessageScreen, PasswordScreen
-from smtptui.ui.export import FORMATS, ExportRequest, ExportScreen, QuitScreen
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.keys import anywhere, bindings, checked_keymap, terminal_keys
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.auth import AuthPane
 from smtptui.ui.panes.capabilities import CapabilitiesView
-from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
 from smtptui.ui.progress import SendProgress
@@ -102,6 +100,11 @@ from smtptui.ui.sessions import CloseSessionScreen, SessionsView, Workspace
 from smtptui.ui.status import StatusBar
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
 from smtptui.ui.transcript import TranscriptView
+
+if TYPE_CHECKING:  # imported where they are first used, not before the first frame
+    from smtptui.session.recipe import Recipe
+    from smtptui.ui.export import ExportRequest
+    from smtptui.ui.panes.compose import ComposePane
 
 _SIMPLE_STEPS: dict[str, Callable[[], Action]] = {
     "connect": Connect,
@@ -187,8 +190,9 @@ class SmtpTui(ThemedApp):
         theme: str | None = None,
         server: Callable[[], tuple[SessionSettings, str]] | None = None,
     ) -> None:
-        """``server`` starts a server for the session (the demo's) after the first frame,
-        in a thread, and returns the settings for it and a line saying where it is."""
+        """``server`` waits for a server for the session (the demo's, started in a process
+        of its own) after the first frame, in a thread, and returns the settings for it and
+        a line saying where it is; an ``OSError`` says why it did not start."""
         super().__init__()
         self.themes, self._problems = load_themes()
         found, unread = load_keymap()
@@ -269,9 +273,11 @@ class SmtpTui(ThemedApp):
     @work(group="start")
     async def _start(self) -> None:
         """After the first frame: build the panes of the tabs not shown (Auth, Compose,
-        Server) and start the server, if there is one (in a thread, meanwhile: it imports
-        aiosmtpd and makes a certificate), then fill the panes; steps wait until then."""
+        Server) and wait for the server, if there is one (in a thread, meanwhile), then
+        fill the panes; steps wait until then."""
         started = asyncio.create_task(asyncio.to_thread(self._server)) if self._server else None
+        from smtptui.ui.panes.compose import ComposePane  # here: not shown at first
+
         auth, compose = AuthPane(id="auth"), ComposePane(id="compose")
         try:
             for (_, tab), pane in zip(
@@ -296,6 +302,10 @@ class SmtpTui(ThemedApp):
             return
         self._show_state(self.controller.state)
         self._started.set()
+
+    def _compose_pane(self) -> ComposePane:
+        """The Compose pane, which :meth:`_start` builds (and imports) after the first frame."""
+        return cast("ComposePane", self.query_one("#compose"))
 
     def _apply_keymap(self) -> None:
         """Bind ``[keymap]``'s keys (Textual replaces the keys of the bindings with those
@@ -563,32 +573,32 @@ class SmtpTui(ThemedApp):
         self.run_step(simple if simple is not None else getattr(self, f"_build_{step}"))
 
     def _build_mail(self) -> Action:
-        return MailFrom(self.query_one(ComposePane).envelope_sender())
+        return MailFrom(self._compose_pane().envelope_sender())
 
     def _build_rcpt(self) -> Action:
-        recipients = self.query_one(ComposePane).envelope_recipients()
+        recipients = self._compose_pane().envelope_recipients()
         recipient = recipients[self._active.next_recipient % len(recipients)]
         self._active.next_recipient += 1
         return RcptTo(recipient)
 
     def _build_data(self) -> Action:
-        return SendData(self.query_one(ComposePane).message())
+        return SendData(self._compose_pane().message())
 
     def _build_send(self) -> Action:
-        return self.query_one(ComposePane).build()
+        return self._compose_pane().build()
 
     def _build_pipeline(self) -> Action:
-        send = self.query_one(ComposePane).build()
+        send = self._compose_pane().build()
         return Pipeline(send.sender, send.recipients, send.envelope)
 
     def _build_bdat(self) -> Action:
-        return SendBdat(self.query_one(ComposePane).message())
+        return SendBdat(self._compose_pane().message())
 
     def _build_vrfy(self) -> Action:
-        return Verify(self.query_one(ComposePane).envelope_recipients()[0])
+        return Verify(self._compose_pane().envelope_recipients()[0])
 
     def _build_expn(self) -> Action:
-        return Expand(self.query_one(ComposePane).envelope_recipients()[0])
+        return Expand(self._compose_pane().envelope_recipients()[0])
 
     # -- the transcript: export, clear, quit --------------------------------------------
 
@@ -596,6 +606,8 @@ class SmtpTui(ThemedApp):
         """Ask where and how to export the transcript shown (or all of them), then write.
         ``then_quit``: on the way out, every connection is offered, and quitting asks again
         if the export left some entries out."""
+        from smtptui.ui.export import ExportScreen
+
         transcripts = self._all_transcripts() if then_quit else self.controller.transcripts
         shown = self.controller.transcripts[self._active.showing - 1]
         when = datetime.now(UTC)
@@ -629,6 +641,9 @@ class SmtpTui(ThemedApp):
         return True
 
     def _write_recipe(self, request: ExportRequest) -> bool:
+        from smtptui.session.recipe import write_recipe
+        from smtptui.ui.export import FORMATS
+
         recipe = self._recipe()
         if recipe is None:
             return False
@@ -642,6 +657,9 @@ class SmtpTui(ThemedApp):
 
     def action_copy_recipe(self, fmt: str) -> None:
         """Copy the session as a command (an :class:`ExportFormat` that is one)."""
+        from smtptui.session.recipe import RENDERERS
+        from smtptui.ui.export import FORMATS
+
         recipe = self._recipe()
         if recipe is not None:
             command = ExportFormat(fmt)
@@ -654,10 +672,12 @@ class SmtpTui(ThemedApp):
         say now (a bad field is reported, and None returned)."""
         if (recipe := self.controller.recipe) is not None:
             return recipe
+        from smtptui.session.recipe import Recipe
+
         try:
             settings = self.query_one(ConnectionPane).apply(self.controller.settings)
             settings = self.query_one(AuthPane).apply(settings)
-            return Recipe.of(settings, self.query_one(ComposePane).build())
+            return Recipe.of(settings, self._compose_pane().build())
         except CommandError as error:
             self._invalid(error)
             return None
@@ -695,6 +715,8 @@ class SmtpTui(ThemedApp):
                 self.exit()
             elif choice == "export":
                 self.action_export(then_quit=True)
+
+        from smtptui.ui.export import QuitScreen
 
         self.push_screen(QuitScreen(unsaved, again=again), answered)
 
@@ -850,7 +872,7 @@ class SmtpTui(ThemedApp):
         as that profile in config.toml."""
         if not self._apply_panes():
             return
-        sender, recipients = self.query_one(ComposePane).addresses()
+        sender, recipients = self._compose_pane().addresses()
         profile = profile_of(self.controller.settings, sender, recipients)
         try:
             known = tuple(load_config().profiles)
@@ -905,7 +927,7 @@ class SmtpTui(ThemedApp):
         self.controller.settings = settings
         self.query_one(ConnectionPane).load(settings)
         self.query_one(AuthPane).load(settings)
-        compose = self.query_one(ComposePane)
+        compose = self._compose_pane()
         if profile.sender is not None:
             compose.text("from", profile.sender)
         if profile.recipients is not None:
@@ -987,8 +1009,11 @@ class SmtpTui(ThemedApp):
         self._view.action_search()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from smtptui.session.recipe import RENDERERS
+        from smtptui.ui.export import FORMATS
+
         yield from super().get_system_commands(screen)
-        compose, view = self.query_one(ComposePane), self._view
+        compose, view = self._compose_pane(), self._view
         for action in ACTIONS:
             if action.palette is None:
                 continue

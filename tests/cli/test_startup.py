@@ -110,3 +110,46 @@ def test_diff_imports_no_ui_and_no_server() -> None:
     swaks = str(Path(__file__).resolve().parents[1] / "data" / "swaks" / "plain.txt")
     found = imported("diff", "--no-color", swaks, swaks)
     assert not found & {"textual", "rich", "aiosmtpd", "cryptography", "dns"}
+
+
+HEADLESS_UI = """
+import atexit, runpy, sys
+from textual.app import App
+
+heavy = sys.argv[1].split(",")
+atexit.register(lambda: print("IMPORTED", *sorted(set(heavy) & set(sys.modules)), file=sys.stderr))
+_run_async = App.run_async
+
+
+async def started(pilot):
+    await pilot.app.started()
+    print("HOST", pilot.app.controller.settings.host, file=sys.stderr)
+    pilot.app.exit()
+
+
+def run_async(self, **kwargs):
+    return _run_async(self, headless=True, size=(80, 24), auto_pilot=started)
+
+
+App.run_async = run_async
+sys.argv = ["smtptui", *sys.argv[2:]]
+runpy.run_module("smtptui", run_name="__main__")
+"""
+"""``smtptui ARGS``' app run headless until it has started (its server up), then left."""
+
+
+def test_ui_demo_app_imports_neither_aiosmtpd_nor_cryptography() -> None:
+    """Its server runs in a process of its own (``smtptui.server.process``); the app reads
+    its port and certificate from a pipe."""
+    among = ("aiosmtpd", "cryptography", "smtptui.server.embedded")
+    result = subprocess.run(
+        [sys.executable, "-c", HEADLESS_UI, ",".join(among), "--demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    [host] = [line.split()[1] for line in result.stderr.splitlines() if line.startswith("HOST")]
+    assert host.startswith("127.0.0.1:")  # the demo server's, told by the child
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("IMPORTED")]
+    assert line.split()[1:] == []

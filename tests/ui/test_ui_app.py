@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email
 import email.policy
 import socket
@@ -33,7 +34,7 @@ from textual.widgets import (
 )
 from textual.widgets._toast import Toast
 
-from smtptui.cli import main, ui_app
+from smtptui.cli import demo_app, main, ui_app
 from smtptui.server import EmbeddedServer
 from smtptui.session import (
     EntryKind,
@@ -359,6 +360,31 @@ async def test_refused_connection_then_a_live_one(
         await step(pilot, "f2")
         assert app.controller.state.phase is Phase.EHLO
         assert transcript(app)[-1] == "<-  220 smtptui.demo ESMTP smtptui"
+
+
+async def test_the_demo_server_comes_from_its_own_process() -> None:
+    """``--demo``'s app: its server, started in a child, is named in the transcript once up,
+    and the Connection pane and the session are set to it (its certificate trusted)."""
+    with contextlib.ExitStack() as stack:
+        app = demo_app(stack)
+        async with app.run_test(size=SIZE) as pilot:
+            host = app.controller.settings.host
+            assert host.startswith("127.0.0.1:") and value(app, "#host") == host
+            assert f"=== Demo server on {host}, user alice" in transcript(app)
+            await step(pilot, "f2", "f3", "f4")
+            assert app.controller.state.tls is not None
+            assert errors(app) == []
+
+
+async def test_a_demo_server_that_does_not_start_says_why() -> None:
+    with socket.socket() as taken, contextlib.ExitStack() as stack:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        app = demo_app(stack, taken.getsockname()[1])
+        async with app.run_test(size=SIZE):
+            [error] = errors(app)
+            assert error.startswith("The server did not start: [Errno 98]"), error
+            assert "in use" in error
 
 
 # -- 5. a raw command from the command line -----------------------------------------------
