@@ -617,11 +617,11 @@ async def test_help_screen_lists_keys_and_markers() -> None:
         ):
             assert row in keys
         for line in (
-            " ~>   sent inside TLS",
-            "┌->   sent in one write (pipelined), down to the └",
-            "<~    received inside TLS",
-            "***   an error, and what to try",
-            "5xx  failed: a permanent refusal; change something first",
+            " ~> \nsent inside TLS",
+            "┌-> \nsent in one write (pipelined), down to the └",
+            "<~  \nreceived inside TLS",
+            "*** \nan error, and what to try",
+            "5xx\nfailed: a permanent refusal; change something first",
         ):
             assert line in text
         await pilot.press("escape")

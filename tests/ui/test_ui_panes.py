@@ -548,8 +548,8 @@ async def test_help_screen_opens_and_closes(key: str) -> None:
         keys = " ".join(text.split())
         assert "F2, Alt+C Connect to the server" in keys
         assert "Ctrl+P Command palette" in keys
-        assert " ~>   sent inside TLS" in text
-        assert "5xx  failed" in text
+        assert " ~> \nsent inside TLS" in text  # a cell each
+        assert "5xx\nfailed" in text
         await pilot.press(key)
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
