@@ -34,6 +34,8 @@ from support.certificates import common_name, server_context
 from support.dns import dns_server
 from support.pilot import checked
 
+pytestmark = pytest.mark.xdist_group("fixed-ports")  # one process: the ports below are fixed
+
 PORT = 42525
 """The snapshot server's port: it appears on screen, so it must not vary."""
 
