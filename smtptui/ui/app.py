@@ -87,7 +87,13 @@ from smtptui.session.keymap import (
     with_keys,
 )
 from smtptui.ui.commandline import CommandLine
-from smtptui.ui.dialog import ClearScreen, ConfirmScreen, EndMessageScreen, PasswordScreen
+from smtptui.ui.dialog import (
+    ClearScreen,
+    CloseSessionScreen,
+    ConfirmScreen,
+    EndMessageScreen,
+    PasswordScreen,
+)
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.keys import anywhere, bindings, checked_keymap, terminal_keys
 from smtptui.ui.messages import RunAction
@@ -96,7 +102,7 @@ from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
 from smtptui.ui.progress import SendProgress
-from smtptui.ui.sessions import CloseSessionScreen, SessionsView, Workspace
+from smtptui.ui.sessions import SessionsView, Workspace
 from smtptui.ui.status import StatusBar
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
 from smtptui.ui.transcript import TranscriptView

@@ -9,10 +9,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from smtptui.session import Risk
+from smtptui.session.keymap import keys_name
 
 ResultType = TypeVar("ResultType")
 
@@ -172,26 +174,58 @@ class EndMessageScreen(ChoiceDialog):
                 yield Button("Keep typing", id="keep", compact=True)
 
 
-class ClearScreen(ChoiceDialog):
-    """Before the transcript shown is cleared: its entries go for good, so "clear" them, or
-    "keep" them (also Esc); ``unsaved`` of them were never exported."""
+class ForgetDialog(ChoiceDialog):
+    """Before entries go for good: ``forget`` (the id and label of the button that lets
+    them go) or "keep" (also Esc, and the button focused). ``unsaved`` of them were never
+    exported."""
 
     AUTO_FOCUS = "#keep"
-    BINDINGS = [Binding("escape", "dismiss('keep')", "Keep them")]
+    BINDINGS = [Binding("escape", "dismiss('keep')", "Keep")]
 
-    def __init__(self, count: int, unsaved: int) -> None:
+    def __init__(
+        self, title: str, sentence: str, forget: tuple[str, str], keep: str, unsaved: int
+    ) -> None:
         super().__init__()
-        self.count, self.unsaved = count, unsaved
+        self.title_text, self.sentence, self.forget, self.keep = title, sentence, forget, keep
+        self.unsaved = unsaved
 
     def compose(self) -> ComposeResult:
-        entries = "1 entry" if self.count == 1 else f"{self.count} entries"
-        never = ""
-        if self.unsaved:
-            never = f" {self.unsaved} of them were never exported (Ctrl+S saves them)."
         with Vertical() as dialog:
-            dialog.border_title = "Clear the transcript?"
-            dialog.border_subtitle = "Esc keeps them"
-            yield Static(f"The {entries} shown will be gone for good.{never}")
+            dialog.border_title = self.title_text
+            dialog.border_subtitle = f"Esc keeps {self.keep.partition(' ')[2]}"
+            yield Static(Content(self.sentence))  # Content: a host in it is not markup
             with Horizontal(classes="buttons"):
-                yield Button("Clear", id="clear", variant="error", compact=True)
-                yield Button("Keep them", id="keep", variant="primary", compact=True)
+                id, label = self.forget
+                yield Button(label, id=id, variant="error", compact=True)
+                yield Button(self.keep, id="keep", variant="primary", compact=True)
+
+
+def _entries(count: int) -> str:
+    return "1 entry" if count == 1 else f"{count} entries"
+
+
+def _saves() -> str:
+    """The key that exports them, as a dialog says it."""
+    return f"({keys_name('export', first=True)} saves them)"
+
+
+class ClearScreen(ForgetDialog):
+    """Before the transcript shown is cleared: "clear" or "keep"."""
+
+    def __init__(self, count: int, unsaved: int) -> None:
+        never = f" {unsaved} of them were never exported {_saves()}." if unsaved else ""
+        sentence = f"The {_entries(count)} shown will be gone for good.{never}"
+        super().__init__(
+            "Clear the transcript?", sentence, ("clear", "Clear"), "Keep them", unsaved
+        )
+
+
+class CloseSessionScreen(ForgetDialog):
+    """Before a session with entries never exported is closed: "close" or "keep"."""
+
+    def __init__(self, name: str, unsaved: int) -> None:
+        sentence = (
+            f"Session {name} holds {_entries(unsaved)} never exported {_saves()}; closing it "
+            "forgets them for good."
+        )
+        super().__init__("Close the session?", sentence, ("close", "Close"), "Keep it", unsaved)

@@ -7,14 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Static, Tab, Tabs
+from textual.widgets import Tab, Tabs
 
 from smtptui.session import SessionController
-from smtptui.session.keymap import keys_name
-from smtptui.ui.dialog import ChoiceDialog
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
 
 
@@ -120,31 +117,3 @@ def _tab(workspace: Workspace) -> str:
 
 def _label(position: int, workspace: Workspace) -> Content:
     return Content(f"{position} {workspace.host}")  # Content: a host is not markup
-
-
-class CloseSessionScreen(ChoiceDialog):
-    """Before a session with entries never exported is closed: "close" it (its transcripts
-    go for good) or "keep" it (also Esc)."""
-
-    AUTO_FOCUS = "#keep"
-    BINDINGS = [Binding("escape", "dismiss('keep')", "Keep it")]
-
-    def __init__(self, name: str, unsaved: int) -> None:
-        super().__init__()
-        self.session_name, self.unsaved = name, unsaved
-
-    def compose(self) -> ComposeResult:
-        entries = "1 entry" if self.unsaved == 1 else f"{self.unsaved} entries"
-        with Vertical() as dialog:
-            dialog.border_title = "Close the session?"
-            dialog.border_subtitle = "Esc keeps it"
-            yield Static(
-                Content(
-                    f"Session {self.session_name} holds {entries} never exported "
-                    f"({keys_name('export', first=True)} saves them); closing it forgets them "
-                    "for good."
-                )
-            )
-            with Horizontal(classes="buttons"):
-                yield Button("Close", id="close", variant="error", compact=True)
-                yield Button("Keep it", id="keep", variant="primary", compact=True)

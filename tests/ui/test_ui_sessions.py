@@ -15,8 +15,9 @@ from textual.widgets import Checkbox, Input, Tabs
 from smtptui.server import EmbeddedServer
 from smtptui.session import EntryKind, Phase, Security, SessionSettings, swaks_lines
 from smtptui.ui.app import SmtpTui
+from smtptui.ui.dialog import CloseSessionScreen
 from smtptui.ui.export import ExportScreen, QuitScreen
-from smtptui.ui.sessions import CloseSessionScreen, SessionsView, Workspace
+from smtptui.ui.sessions import SessionsView, Workspace
 from smtptui.ui.status import StatusBar
 
 from support.entries import visible
