@@ -472,9 +472,8 @@ async def test_escape_cancels_a_step_against_a_silent_server() -> None:
             assert error_toasts(app) == ["cancelled during CONNECT"]
             assert "⏳" not in status(app)
 
-            await pilot.press("f1")  # the app answers at once
+            await pilot.press("f1")  # the app answers while the server still says nothing
             assert isinstance(app.screen, HelpScreen)
-            assert time.monotonic() - started < 2
 
 
 async def test_typing_goes_on_while_a_step_waits() -> None:

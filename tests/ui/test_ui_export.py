@@ -265,7 +265,6 @@ def test_export_screen_look(snap_compare: SnapCompare) -> None:
     """Two connections and a SASL exchange: every option shows; secrets on, so the warning."""
 
     async def run(pilot: Pilot[None]) -> None:
-        file_input(pilot).cursor_blink = False
         pilot.app.screen.query_one("#secrets", Checkbox).value = True
         await pilot.pause()
 

@@ -85,13 +85,6 @@ def demo_app(server: EmbeddedServer, **changes: object) -> SmtpTui:
     return SmtpTui(SessionSettings(**values), draft=draft, show_timing=False)  # type: ignore[arg-type]
 
 
-def no_blink(pilot: Pilot[None]) -> None:
-    """A steady cursor: a blinking one is drawn or not depending on the moment."""
-    for widget in pilot.app.query("Input, TextArea"):
-        assert isinstance(widget, Input | TextArea)
-        widget.cursor_blink = False
-
-
 async def steps(pilot: Pilot[None], *keys: str) -> None:
     """Press each key and wait for its step to finish, and the transcript to draw it."""
     for key in keys:
@@ -106,10 +99,9 @@ async def steps(pilot: Pilot[None], *keys: str) -> None:
 def scene(
     *keys: str, tab: str | None = None, before: Callable[[Pilot[None]], None] | None = None
 ) -> Run:
-    """``run_before`` for snap_compare: steady cursors, ``before``, the step keys, a tab."""
+    """``run_before`` for snap_compare: ``before``, the step keys, a tab."""
 
     async def run(pilot: Pilot[None]) -> None:
-        no_blink(pilot)
         if before is not None:
             before(pilot)
         await steps(pilot, *keys)
@@ -193,7 +185,6 @@ def test_typing_a_message(
     lines typed are the message; the transcript shows them as content."""
 
     async def run(pilot: Pilot[None]) -> None:
-        no_blink(pilot)
         await steps(pilot, "f2", "f3", "f6", "f7")
         command = pilot.app.query_one(CommandLine)
         command.focus()
@@ -233,7 +224,6 @@ FIXED_HEADERS = "Date: Mon, 01 Jan 2024 12:00:00 +0000\nMessage-ID: <snapshot@sm
 
 async def in_compose(pilot: Pilot[None], key: str) -> None:
     """Fix the generated headers, go to the Compose tab and press ``key`` in it."""
-    no_blink(pilot)
     pilot.app.query_one("#headers", TextArea).text = FIXED_HEADERS
     pilot.app.query_one(TabbedContent).active = "tab-compose"
     await pilot.pause()
@@ -280,7 +270,6 @@ def test_mx_view(snap_compare: SnapCompare, server: EmbeddedServer, size: tuple[
     127.0.0.1, whose name is not the MX name)."""
 
     async def run(pilot: Pilot[None]) -> None:
-        no_blink(pilot)
         await pilot.press("alt+m")
         await asyncio.wait_for(pilot.app.workers.wait_for_complete(), 10)
         await pilot.pause()
@@ -297,7 +286,6 @@ def test_probe_screen(
     """Alt+O: the Host field's port probed, its certificate not trusted, what to use."""
 
     async def run(pilot: Pilot[None]) -> None:
-        no_blink(pilot)
         await pilot.press("alt+o")
         await checked(pilot)
 
@@ -334,7 +322,6 @@ def test_tls_report_screen(
     a certificate that is not trusted and ends in 14 days, no DANE, MTA-STS not asked."""
 
     async def run(pilot: Pilot[None]) -> None:
-        no_blink(pilot)
         settings = SessionSettings(host=f"mx.smtptui.test:{PORT}", nameserver=nameserver)
         target = settings.host
         pilot.app.push_screen(TlsReportScreen(target, settings, now=REPORT_NOW))
