@@ -125,7 +125,7 @@ def test_a_reply_of_many_lines_comes_whole_at_once(server: EmbeddedServer) -> No
             started = time.monotonic()
             assert smtp.ehlo()[0] == 250
             times.append(time.monotonic() - started)
-    assert sorted(times)[len(times) // 2] < 0.015, times
+    assert sorted(times)[len(times) // 2] < 0.035, times  # loaded or not, under 40 ms
 
 
 def test_plain_send_is_stored(make_server: MakeServer) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
+from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
 from textual.widgets import Select
@@ -17,6 +19,15 @@ from smtptui.ui.transcript import TranscriptView
 
 STEP_TIMEOUT = 5.0
 """Seconds any one step may take against a local server before the test gives up."""
+
+
+async def until(pilot: Pilot[Any], done: Callable[[], bool], what: str = "it") -> None:
+    """Let the app run until ``done()``, for at most :data:`STEP_TIMEOUT` seconds: what a
+    step started is drawn a moment later, later still on a loaded machine."""
+    started = time.monotonic()
+    while not done():
+        assert time.monotonic() - started < STEP_TIMEOUT, f"the app never showed {what}"
+        await pilot.pause(0.02)
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -77,3 +88,8 @@ async def checked(pilot: Pilot[None], timeout: float = 15) -> CheckScreen:
         await pilot.pause(0.05)
     await pilot.pause()
     return screen
+
+
+def error_toasts(app: App[Any]) -> list[str]:
+    """The error notifications ``app`` has on screen, oldest first."""
+    return [note.message for note in app._notifications if note.severity == "error"]

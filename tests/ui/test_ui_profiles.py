@@ -20,7 +20,7 @@ from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.profiles import NameScreen, ProfileScreen
 
-from support.pilot import STEP_TIMEOUT, settle
+from support.pilot import STEP_TIMEOUT, error_toasts, settle
 
 SIZE = (120, 40)
 SECRET = "typed-s3cret"
@@ -38,11 +38,10 @@ async def palette(pilot: Pilot[None], command: str) -> None:
         assert time.monotonic() - started < STEP_TIMEOUT, f"{command!r} not in the palette"
         await pilot.pause(0.05)
     await pilot.press("enter")
-    await pilot.pause()
-
-
-def errors(app: SmtpTui) -> list[str]:
-    return [n.message for n in app._notifications if n.severity == "error"]
+    while isinstance(pilot.app.screen, CommandPalette):  # the command runs once it is gone
+        assert time.monotonic() - started < STEP_TIMEOUT, f"{command!r} did not run"
+        await pilot.pause(0.05)
+    await settle(pilot)
 
 
 async def test_save_as_profile_keeps_the_panes_settings_but_not_the_password(
@@ -70,7 +69,7 @@ async def test_save_as_profile_keeps_the_panes_settings_but_not_the_password(
         await pilot.press(*"work", "enter")
         await pilot.pause()
         assert not isinstance(app.screen, NameScreen)
-        assert not errors(app)
+        assert not error_toasts(app)
     text = (config_dir / "config.toml").read_text()
     assert text.startswith("# mine\n[profiles.old]\nhost = 'o'\n")
     assert load_config().profiles["work"] == Profile(
@@ -112,7 +111,7 @@ recipients = ["you@example.org"]
         await pilot.press("down", "enter")  # the second: work
         await settle(pilot)
         assert not isinstance(app.screen, ProfileScreen)
-        assert not errors(app)
+        assert not error_toasts(app)
         settings = app.controller.settings
         assert settings.address() == ("mail.example.org", 2525)
         assert (settings.security, settings.username, settings.password) == (
@@ -138,7 +137,7 @@ async def test_a_bad_config_file_is_a_notification_naming_its_file_and_line(
             await palette(pilot, command)
             assert not isinstance(app.screen, ProfileScreen | NameScreen)
         expected = f"config {path}, line 3: [profiles.work] unknown key 'prot'"
-        assert [message.split(";")[0] for message in errors(app)] == [expected, expected]
+        assert [message.split(";")[0] for message in error_toasts(app)] == [expected, expected]
 
 
 async def test_open_with_no_profiles_says_how_to_make_one(config_dir: Path) -> None:
@@ -161,7 +160,7 @@ async def test_a_failing_password_command_is_named_and_the_panes_are_kept(
         await palette(pilot, "Profile: Open")
         await pilot.press("enter")
         await settle(pilot)
-        [error] = errors(app)
+        [error] = error_toasts(app)
         assert error.startswith("Cannot open profile 'broken': profile broken: password_command")
         assert app.query_one(ConnectionPane).text("host") == "before.example"
         assert isinstance(app.query_one(ConnectionPane).query_one("#host"), Input)

@@ -5,34 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import time
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from smtptui.engine import SMTPClient
 from smtptui.server import EmbeddedServer
+from smtptui.server.events import fan_out
 from smtptui.session.export import swaks_lines
-from smtptui.session.server_side import FLAG_RULE
+from smtptui.session.server_side import FLAG_RULE, SessionFiles
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.received import MessagesScreen
 from smtptui.ui.serve import ServeApp
 from smtptui.ui.transcript import TranscriptView
 
 from support.hostile import HOSTILE, raw, screen_text
+from support.pilot import error_toasts, until
 
 SIZE = (110, 36)
-STEP_TIMEOUT = 5.0
 MESSAGE = b"Subject: hello from the client\r\nTo: b@example.org\r\n\r\nHi there.\r\n"
 
 
-async def until(pilot: Pilot[None], done: Callable[[], bool]) -> None:
-    """Let the app run until ``done()`` (what the server told has been drawn)."""
-    started = time.monotonic()
-    while not done():
-        assert time.monotonic() - started < STEP_TIMEOUT, "the app never showed it"
-        await pilot.pause(0.02)
+async def drawn(pilot: Pilot[None], done: Callable[[], bool]) -> None:
+    """Let the app run until ``done()`` (what the server told), and draw the transcript."""
+    await until(pilot, done)
     pilot.app.query_one(TranscriptView).flush()
     await pilot.pause()
 
@@ -59,7 +57,7 @@ async def test_a_client_session_in_the_list_its_transcript_and_its_message(
     server = make_server(on_event=app.take)
     async with app.run_test(size=SIZE) as pilot:
         await client_session(server, client_tls_context)
-        await until(pilot, lambda: any("closed" in row for row in rows(app)))
+        await drawn(pilot, lambda: any("closed" in row for row in rows(app)))
         [row] = rows(app)
         assert "client.example" in row and "1 msg" in row and "1 rule" in row
         lines = [line for entry in app.view.entries for line in swaks_lines(entry)]
@@ -109,7 +107,7 @@ async def test_a_hostile_client_never_reaches_the_screen_raw(make_server) -> Non
             while (await reader.readline())[3:4] == b"-":
                 pass
         writer.close()
-        await until(pilot, lambda: any("closed" in row for row in rows(app)))
+        await drawn(pilot, lambda: any("closed" in row for row in rows(app)))
         shown = screen_text(app)
         assert r"\x1b]0;pwned\x07" in shown  # the EHLO name, in the list and the transcript
         assert raw(shown, keep="\n") == set(), shown
@@ -125,9 +123,27 @@ async def test_sessions_come_newest_last_and_can_be_chosen(
     async with app.run_test(size=SIZE) as pilot:
         await client_session(server, client_tls_context)
         await client_session(server, client_tls_context)
-        await until(pilot, lambda: sum("closed" in row for row in rows(app)) == 2)
+        await drawn(pilot, lambda: sum("closed" in row for row in rows(app)) == 2)
         assert app.showing is not None and app.showing.number == 2  # follows the newest
         app.query_one("#sessions").focus()
         await pilot.press("up")
         assert app.showing.number == 1
         assert app.view.entries[0].text.startswith("Connection from")
+
+
+async def test_a_transcript_file_not_written_is_said_on_screen(
+    make_server, client_tls_context: ssl.SSLContext, tmp_path: Path
+) -> None:
+    """``serve --ui --jsonl DIR`` where DIR cannot be written: the error is a toast (the
+    terminal is the app's), and the session is still shown."""
+    (tmp_path / "file").write_text("not a directory")
+    app = ServeApp()
+    files = SessionFiles(tmp_path / "file" / "sessions", failed=app.tell)
+    server = make_server(on_event=fan_out(files.take, app.take))
+    async with app.run_test(size=SIZE) as pilot:
+        await client_session(server, client_tls_context)
+        await drawn(pilot, lambda: bool(error_toasts(app)))
+        [told] = error_toasts(app)
+        assert told.startswith("Cannot write session 1's transcript to ")
+        assert "sessions" in told
+        assert any("closed" in row for row in rows(app))

@@ -140,10 +140,14 @@ async def test_the_split_shows_two_transcripts_side_by_side(
         assert any(str(first.port) in line for line in visible(one.view))
         assert any(str(second.port) in line for line in visible(two.view))
 
+        assert two.view.advice.startswith("next: ") and not one.view.advice
+
         await pilot.click(one.view)  # going to the other transcript makes it live
         await settle(pilot)
         assert app._active is one and "1/2" in status(app)
         assert one.pane.has_class("-live") and two.pane.display
+        assert one.view.advice.startswith("next: ")  # the next steps are the live one's
+        assert not two.view.advice
 
         await step(pilot, "alt+v")
         assert one.pane.display and not two.pane.display

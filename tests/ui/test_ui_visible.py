@@ -20,7 +20,7 @@ from support.hostile import (
     raw,
     screen_text,
 )
-from support.pilot import step
+from support.pilot import step, until
 from support.scripted import ScriptedServer
 from support.sessions import settings_for
 
@@ -54,8 +54,8 @@ async def test_a_hostile_server_reaches_no_pane() -> None:
                 ("auth", r"\x1b]0;PWNED\x07\x1b[2J"),  # offered mechanisms, upper case
             ):
                 await pilot.click(f"#--content-tab-tab-{tab}")
-                await pilot.pause()
-                assert there in shows_no_control(app)
+                await until(pilot, lambda there=there: there in screen_text(app), repr(there))
+                shows_no_control(app)
 
 
 async def test_a_hostile_certificate_reaches_no_screen_nor_the_clipboard(
