@@ -1212,21 +1212,22 @@ def serve(
 
     echo = (lambda line: say(line, err=True)) if stdio else say
     files = app = None
+    if ui:
+        from smtptui.ui.serve import ServeApp
+
+        app = ServeApp()
     if jsonl_dir is not None:
         from pathlib import Path
 
         from smtptui.session.server_side import SessionFiles
 
-        files = SessionFiles(Path(jsonl_dir), redact=not jsonl_secrets, failed=echo)
-    if ui:
-        from smtptui.ui.serve import ServeApp
-
-        app, echo = ServeApp(), lambda line: None  # the app shows what would be echoed
+        failed = app.tell if app else echo  # the terminal is the app's with --ui
+        files = SessionFiles(Path(jsonl_dir), redact=not jsonl_secrets, failed=failed)
     serve_forever(
         host,
         port,
         implicit_tls=tls,
-        echo=echo,
+        echo=(lambda line: None) if app else echo,  # the app shows what would be echoed
         lmtp=lmtp,
         unix_path=unix_path,
         stdio=stdio,

@@ -841,6 +841,7 @@ class SmtpTui(ThemedApp):
         """Show ``workspace`` as the active session: its settings in the Connection and Auth
         panes (Compose is shared), its transcript, capabilities and state."""
         left, self._active = self._active, workspace
+        left.view.advice = ""  # its keys would act on the active session, not on it
         if self._beside is workspace:  # the split keeps the two sessions, swapped
             self._beside = left if left in self._sessions else None
         settings = workspace.controller.settings

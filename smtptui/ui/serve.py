@@ -63,6 +63,13 @@ class ServeApp(SavedSessionApp):
     class Drain(Message):
         """Events are waiting in the inbox."""
 
+    class Told(Message):
+        """Something went wrong beside the sessions (a transcript file not written)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     def __init__(self, *, theme: str | None = None) -> None:
         super().__init__(theme)
         self.listening = ""
@@ -82,6 +89,11 @@ class ServeApp(SavedSessionApp):
         if not self._waking.is_set() and self.is_running:
             self._waking.set()
             self.post_message(self.Drain())
+
+    def tell(self, text: str) -> None:
+        """Say ``text`` as an error on screen (from any thread): what ``serve`` prints
+        without ``--ui``."""
+        self.post_message(self.Told(text))
 
     def hold(self, listening: str) -> None:
         """Run until quit, saying ``listening`` (where the server listens) on top."""
@@ -118,6 +130,10 @@ class ServeApp(SavedSessionApp):
             for session in changed.values():
                 listing.replace_option_prompt(str(session.number), _row(session))
             self.query_one("#status", Static).update(self._status())
+
+    @on(Told)
+    def _told(self, message: Told) -> None:
+        self.notify(message.text, severity="error", timeout=10, markup=False)
 
     def _added(self, session: ServerSide) -> None:
         listing = self.query_one("#sessions", OptionList)
