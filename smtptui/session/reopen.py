@@ -119,7 +119,7 @@ class _JsonLines:
         self._transcripts: dict[int, Transcript] = {}
         self._waiting: dict[int, dict[str, deque[Command]]] = {}  # sent, not yet answered
         self._replies: dict[tuple[bytes, int], Reply] = {}  # repeated replies parsed once
-        self._shapes: set[Shape] = set()  # see _check
+        self._shapes: set[tuple[object, ...]] = set()  # checked: see _check
         self._commands: dict[tuple[str, int], tuple[Command, str]] = {}  # by line: its label
         self._wall: str | None = None  # the latest wall time read, as text and as
         self._when = datetime.min  # a datetime, which the entries that have it share
@@ -163,7 +163,10 @@ class _JsonLines:
                     raise ValueError("not a JSON object")
                 if record.get("kind") == SUMMARY:  # run --json's last line: opens as its entries
                     continue
-                _check(record, shapes)
+                shape = (*record, *map(type, record.values()))  # keys, then their types
+                if shape not in shapes:  # a session's records have a handful of shapes
+                    _check(record)
+                    shapes.add(shape)
                 connection = record.get("connection", 1)
                 if connection != last:
                     if connection < 1:
@@ -210,7 +213,7 @@ class _JsonLines:
             command = None
         flags = get("flags")
         info = get("tls_info")
-        return Entry(
+        return _new_entry(
             kind,
             float(get("t", 0.0)),
             self._when,
@@ -219,14 +222,14 @@ class _JsonLines:
             record["tls"],
             get("latency"),
             reply,
-            redacted=redacted,
-            note=get("note", ""),
-            body=body,
-            flags=tuple(_get_item(flag, str, "a flag") for flag in flags) if flags else (),
-            tls_info=None if info is None else tls_info(info),
-            typed=get("typed", False),
-            command=command,
-            chunk=get("chunk", False),
+            redacted,
+            get("note", ""),
+            body,
+            tuple(_get_item(flag, str, "a flag") for flag in flags) if flags else (),
+            None if info is None else tls_info(info),
+            get("typed", False),
+            command,
+            get("chunk", False),
         )
 
     def _sent(self, text: str, group: int, waiting: dict[str, deque[Command]]) -> Command:
@@ -244,6 +247,46 @@ class _JsonLines:
         else:
             queue.append(command)
         return command
+
+
+class _Unfrozen:
+    """:class:`Entry`'s slots without its frozen ``__setattr__``: an entry read back is
+    filled in as one, then becomes an :class:`Entry` (the same layout, so ``__class__`` may
+    change), three times faster than the frozen ``__init__``, which sets each of its 17
+    fields through ``object.__setattr__``: a 100,000-entry file makes as many."""
+
+    __slots__ = Entry.__slots__
+
+
+def _new_entry(
+    kind: EntryKind,
+    time: float,
+    wall: datetime,
+    text: str,
+    data: bytes,
+    tls: bool,
+    latency: float | None,
+    reply: Reply | None,
+    redacted: str | None,
+    note: str,
+    body: bool,
+    flags: tuple[str, ...],
+    tls_info: TlsInfo | None,
+    typed: bool,
+    command: Command | None,
+    chunk: bool,
+) -> Entry:
+    """``Entry(kind, time, ..., chunk=chunk)`` (nothing read back is ``revealed``), its
+    text made visible by its own ``__post_init__``; tests/session/test_reopen.py
+    holds it to the constructor, field by field."""
+    entry: Any = _Unfrozen.__new__(_Unfrozen)
+    entry.kind, entry.time, entry.wall, entry.text, entry.data = kind, time, wall, text, data
+    entry.tls, entry.latency, entry.reply, entry.redacted = tls, latency, reply, redacted
+    entry.note, entry.body, entry.revealed, entry.flags = note, body, None, flags
+    entry.tls_info, entry.typed, entry.command, entry.chunk = tls_info, typed, command, chunk
+    entry.__class__ = Entry
+    entry.__post_init__()
+    return entry  # type: ignore[no-any-return]
 
 
 def _text_lines(text: str) -> list[str]:
@@ -282,16 +325,9 @@ _REQUIRED = ("kind", "wall", "tls", "text")
 _KINDS = {str(kind): kind for kind in EntryKind}
 
 
-Shape = tuple[tuple[str, ...], tuple[type, ...]]
-
-
-def _check(record: dict[str, Any], valid: set[Shape]) -> None:
+def _check(record: dict[str, Any]) -> None:
     """Every field known holds its type (a bool is no number here); the required are there.
-    ``valid`` holds the shapes (keys and their types) already checked: a session's records
-    have a handful, so most records are checked by one look-up."""
-    shape = (tuple(record), tuple(map(type, record.values())))
-    if shape in valid:
-        return
+    Done once per shape (the keys and their values' types), which a session has a handful of."""
     for key, value in record.items():
         kind = _FIELDS.get(key)
         if kind is None:
@@ -301,7 +337,6 @@ def _check(record: dict[str, Any], valid: set[Shape]) -> None:
     for key in _REQUIRED:
         if key not in record:
             raise KeyError(key)
-    valid.add(shape)
 
 
 def _reason(error: Exception) -> str:

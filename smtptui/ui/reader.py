@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static
 from smtptui.config import remembered_theme
 from smtptui.session.export import ExportFormat, default_filename, write_export
 from smtptui.session.reopen import ReadError, Reading
-from smtptui.session.transcript import Transcript
+from smtptui.session.transcript import Entry, Transcript
 from smtptui.session.visible import visible
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.export import ExportRequest, ExportScreen
@@ -33,8 +33,13 @@ from smtptui.ui.transcript import TranscriptPane, TranscriptView
 READER_KEYS = ("help", "find", "export", "exit")
 """The app keys of the table of actions a saved session offers (with the transcript's)."""
 
-STATUS_EVERY = 0.1
-"""Seconds between two updates of the status line while a file is read."""
+STATUS_EVERY = 0.25
+"""Seconds between two updates of the status line and the transcript while a file is read:
+each lays out what was read and draws a screen of new lines, which costs as much as reading
+a few thousand entries."""
+
+SLICE = 0.02
+"""Seconds of reading between two turns of the event loop: keys wait no longer."""
 
 
 class SavedSessionApp(ThemedApp):
@@ -84,6 +89,7 @@ class ReaderApp(SavedSessionApp):
         self._nothing = Transcript(1)  # shown until the file gives a transcript
         self.shown = self._nothing
         self._unsubscribe: Callable[[], None] = lambda: None
+        self._arrived: list[Entry] = []  # read of the transcript shown, not yet in the view
 
     @property
     def transcripts(self) -> list[Transcript]:
@@ -114,26 +120,40 @@ class ReaderApp(SavedSessionApp):
 
     @work(group="read")
     async def _read(self) -> None:
-        """The rest of the file, a chunk between frames.
+        """The rest of the file, :data:`SLICE` at a time between turns of the event loop.
 
-        What is read lives as long as the app: each chunk is moved out of the cyclic
+        What is read reaches the transcript shown every :data:`STATUS_EVERY` seconds, not
+        as it is read.
+
+        What is read lives as long as the app: each slice is moved out of the cyclic
         collector's reach (``gc.freeze``), whose full passes would otherwise go over every
         entry read so far, again and again (for 100,000 entries a fifth of the time, and
         pauses of a tenth of a second); it is handed back when the app ends."""
-        reading, told = self.reading, 0.0
+        reading, told = self.reading, time.monotonic()
         while not reading.done:
+            until = time.monotonic() + SLICE
             try:
-                reading.step()
+                while not reading.done and time.monotonic() < until:
+                    reading.step()
             except ReadError as error:
                 self.problem = str(error)
                 self.notify(self.problem, title="Cannot read on", severity="error", markup=False)
             if self.shown is self._nothing and reading.transcripts:
                 self._show(1)
             if reading.done or time.monotonic() - told > STATUS_EVERY:
+                self._hand_over()
                 self._update()
                 told = time.monotonic()
             gc.freeze()
             await asyncio.sleep(0)
+
+    def _hand_over(self) -> None:
+        """Lay out in the view what was read of the transcript shown since last time."""
+        add = self.view.add
+        for entry in self._arrived:
+            add(entry)
+        self._arrived.clear()
+        self.view.flush()
 
     def on_unmount(self) -> None:
         gc.unfreeze()
@@ -164,8 +184,9 @@ class ReaderApp(SavedSessionApp):
         if shown is not self.shown or not self.view.entries:
             self._unsubscribe()
             self.shown = shown
+            self._arrived.clear()
             self.view.load(shown)
-            self._unsubscribe = shown.subscribe(self.view.add)
+            self._unsubscribe = shown.subscribe(self._arrived.append)
         self._update()
 
     @on(TranscriptView.Browse)
