@@ -280,10 +280,23 @@ def _new_entry(
     text made visible by its own ``__post_init__``; tests/session/test_reopen.py
     holds it to the constructor, field by field."""
     entry: Any = _Unfrozen.__new__(_Unfrozen)
-    entry.kind, entry.time, entry.wall, entry.text, entry.data = kind, time, wall, text, data
-    entry.tls, entry.latency, entry.reply, entry.redacted = tls, latency, reply, redacted
-    entry.note, entry.body, entry.revealed, entry.flags = note, body, None, flags
-    entry.tls_info, entry.typed, entry.command, entry.chunk = tls_info, typed, command, chunk
+    entry.kind = kind
+    entry.time = time
+    entry.wall = wall
+    entry.text = text
+    entry.data = data
+    entry.tls = tls
+    entry.latency = latency
+    entry.reply = reply
+    entry.redacted = redacted
+    entry.note = note
+    entry.body = body
+    entry.revealed = None
+    entry.flags = flags
+    entry.tls_info = tls_info
+    entry.typed = typed
+    entry.command = command
+    entry.chunk = chunk
     entry.__class__ = Entry
     entry.__post_init__()
     return entry  # type: ignore[no-any-return]

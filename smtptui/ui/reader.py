@@ -122,30 +122,37 @@ class ReaderApp(SavedSessionApp):
     async def _read(self) -> None:
         """The rest of the file, :data:`SLICE` at a time between turns of the event loop.
 
-        What is read reaches the transcript shown every :data:`STATUS_EVERY` seconds, not
-        as it is read.
+        What is read reaches the transcript shown every :data:`STATUS_EVERY` seconds, in a
+        turn of its own, not as it is read.
 
         What is read lives as long as the app: each slice is moved out of the cyclic
         collector's reach (``gc.freeze``), whose full passes would otherwise go over every
         entry read so far, again and again (for 100,000 entries a fifth of the time, and
         pauses of a tenth of a second); it is handed back when the app ends."""
         reading, told = self.reading, time.monotonic()
-        while not reading.done:
-            until = time.monotonic() + SLICE
-            try:
-                while not reading.done and time.monotonic() < until:
-                    reading.step()
-            except ReadError as error:
-                self.problem = str(error)
-                self.notify(self.problem, title="Cannot read on", severity="error", markup=False)
-            if self.shown is self._nothing and reading.transcripts:
-                self._show(1)
+        while True:
             if reading.done or time.monotonic() - told > STATUS_EVERY:
                 self._hand_over()
                 self._update()
                 told = time.monotonic()
-            gc.freeze()
+                if reading.done:
+                    return
+            else:
+                self._read_slice()
+                gc.freeze()
             await asyncio.sleep(0)
+
+    def _read_slice(self) -> None:
+        """Read for :data:`SLICE` seconds (or to the end, or a bad line)."""
+        reading, until = self.reading, time.monotonic() + SLICE
+        try:
+            while not reading.done and time.monotonic() < until:
+                reading.step()
+        except ReadError as error:
+            self.problem = str(error)
+            self.notify(self.problem, title="Cannot read on", severity="error", markup=False)
+        if self.shown is self._nothing and reading.transcripts:
+            self._show(1)
 
     def _hand_over(self) -> None:
         """Lay out in the view what was read of the transcript shown since last time."""
