@@ -130,8 +130,10 @@ class _JsonLines:
 
     def read(self, lines: Sequence[bytes], first: int) -> None:
         """Lines numbered from ``first``; blank lines are skipped."""
-        numbers = [number for number, line in enumerate(lines, first) if line.strip()]
-        chosen = [lines[number - first] for number in numbers]
+        chosen = [line for line in lines if line.strip()]
+        numbers: Sequence[int] = range(first, first + len(lines))
+        if len(chosen) < len(lines):
+            numbers = [number for number, line in enumerate(lines, first) if line.strip()]
         try:
             records = json.loads(b"[" + b",".join(chosen) + b"]")
         except ValueError:
