@@ -117,10 +117,12 @@ class _JsonLines:
     def __init__(self, name: str) -> None:
         self.name = name
         self._transcripts: dict[int, Transcript] = {}
-        self._waiting: dict[int, dict[str, deque[Command]]] = {}  # sent, not yet answered
+        self._waiting: dict[int, Waiting] = {}  # by connection
         self._replies: dict[tuple[bytes, int], Reply] = {}  # repeated replies parsed once
         self._shapes: set[tuple[object, ...]] = set()  # checked: see _check
         self._commands: dict[tuple[str, int], tuple[Command, str]] = {}  # by line: its label
+        # (the latest lines only: a session's every RCPT differs, but its MAIL, RSET and DATA
+        # lines repeat)
         self._wall: str | None = None  # the latest wall time read, as text and as
         self._when = datetime.min  # a datetime, which the entries that have it share
 
@@ -183,7 +185,7 @@ class _JsonLines:
                 raise ReadError(self.name, number, _reason(error)) from None
             transcript.append(entry)
 
-    def _entry(self, record: dict[str, Any], waiting: dict[str, deque[Command]]) -> Entry:
+    def _entry(self, record: dict[str, Any], waiting: Waiting) -> Entry:
         """One entry from a record :func:`_check` passed: its types are not looked at
         again, and what repeats (replies, command lines, wall times) is made once."""
         get = record.get
@@ -234,21 +236,34 @@ class _JsonLines:
             get("chunk", False),
         )
 
-    def _sent(self, text: str, group: int, waiting: dict[str, deque[Command]]) -> Command:
+    def _sent(self, text: str, group: int, waiting: Waiting) -> Command:
         """A command line's :class:`Command` (the same for the same line: it is a value),
         remembered until a reply answers it."""
-        known = self._commands.get((text, group))
+        commands = self._commands
+        known = commands.get((text, group))
         if known is None:
             verb, argument = split_command(text.encode("utf-8", "surrogatepass"))
             command = Command(verb, argument, group)
-            known = self._commands[text, group] = command, command.label
+            if len(commands) >= _COMMANDS_KEPT:
+                commands.clear()
+            known = commands[text, group] = command, command.label
         command, label = known
-        queue = waiting.get(label)
-        if queue is None:
-            waiting[label] = deque((command,))
+        queued = waiting.get(label)
+        if queued is None:
+            waiting[label] = command
+        elif isinstance(queued, deque):
+            queued.append(command)
         else:
-            queue.append(command)
+            waiting[label] = deque((queued, command))
         return command
+
+
+_COMMANDS_KEPT = 1024
+"""Command lines :class:`_JsonLines` keeps made (a few hundred bytes each)."""
+
+Waiting = dict[str, Command | deque[Command]]
+"""A connection's commands sent and not yet answered, by label, in the order sent: one
+alone as itself (a deque is a few hundred bytes, and most labels are sent once)."""
 
 
 class _Unfrozen:
@@ -387,12 +402,18 @@ def _reply(data: bytes, code: int) -> Reply:
     return replies[0]
 
 
-def _answered(label: str, recipient: str, waiting: dict[str, deque[Command]]) -> Command:
+def _answered(label: str, recipient: str, waiting: Waiting) -> Command:
     """The command a reply ``answers``: the same object as its line's (so pipelined groups
     show as sent), or, if no line sent is waiting for it, one made from its label."""
-    sent = waiting.get(label)
-    if sent:
-        return sent.popleft()
+    queued = waiting.get(label)
+    if isinstance(queued, deque):
+        command = queued.popleft()
+        if not queued:
+            del waiting[label]
+        return command
+    if queued is not None:
+        del waiting[label]
+        return queued
     return command_of(label.removesuffix(f" for {recipient}") if recipient else label, recipient)
 
 

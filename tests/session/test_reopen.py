@@ -212,3 +212,28 @@ def test_an_entry_read_back_is_the_one_its_fields_make() -> None:
     assert made.text == "250 \\x1b[2J ok" and made.note == "a \\x00 note"
     with pytest.raises(FrozenInstanceError):
         made.text = "changed"  # type: ignore[misc]
+
+
+def test_each_reply_answers_the_oldest_line_sent_of_its_label(tmp_path: Path) -> None:
+    """A line sent twice waits twice: its replies take them in turn, then a reply whose
+    command nobody sent gets one made from its label."""
+
+    def record(kind: str, text: str, **fields: object) -> str:
+        data = text + "\r\n"
+        base = {"kind": kind, "wall": "2026-12-06T15:00:00+00:00", "tls": False, "text": text}
+        return json.dumps(base | {"data": data} | fields)
+
+    lines = [
+        record("sent", "RCPT TO:<a@example.org>", group=1),
+        record("sent", "RCPT TO:<a@example.org>", group=1),
+        record("received", "250 first", code=250, answers="RCPT TO:<a@example.org>"),
+        record("received", "250 second", code=250, answers="RCPT TO:<a@example.org>"),
+        record("received", "250 third", code=250, answers="RCPT TO:<a@example.org>"),
+    ]
+    path = tmp_path / "twice.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    [transcript] = read_transcripts(path)
+    first, second, *replies = list(transcript)
+    sent = Command("RCPT", "TO:<a@example.org>", group=1)
+    assert first.command == second.command == sent
+    assert [reply.command for reply in replies] == [sent, sent, sent._replace(group=0)]
