@@ -33,12 +33,12 @@ from smtptui.ui.transcript import TranscriptPane, TranscriptView
 READER_KEYS = ("help", "find", "export", "exit")
 """The app keys of the table of actions a saved session offers (with the transcript's)."""
 
-STATUS_EVERY = 0.25
+STATUS_EVERY = 0.2
 """Seconds between two updates of the status line and the transcript while a file is read:
 each lays out what was read and draws a screen of new lines, which costs as much as reading
 a few thousand entries."""
 
-SLICE = 0.02
+SLICE = 0.01
 """Seconds of reading between two turns of the event loop: keys wait no longer."""
 
 
@@ -116,7 +116,7 @@ class ReaderApp(SavedSessionApp):
         self.view.set_marks(chosen.marks if chosen else {})
         self._show(1)
         if not self.reading.done:
-            self._read()
+            self.call_after_refresh(self._read)  # the first screen first
 
     @work(group="read")
     async def _read(self) -> None:
