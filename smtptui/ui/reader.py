@@ -39,7 +39,8 @@ each lays out what was read and draws a screen of new lines, which costs as much
 a few thousand entries."""
 
 SLICE = 0.01
-"""Seconds of reading between two turns of the event loop: keys wait no longer."""
+"""Seconds of reading in one turn of the event loop: a key pressed meanwhile is answered
+within a frame or two."""
 
 
 class SavedSessionApp(ThemedApp):
@@ -140,25 +141,25 @@ class ReaderApp(SavedSessionApp):
                 if reading.done:
                     return
             else:
-                collecting = gc.isenabled()
-                gc.disable()
-                try:
-                    self._read_slice()
-                finally:
-                    if collecting:
-                        gc.enable()
-                gc.freeze()
+                self._read_slice()
             await asyncio.sleep(0)
 
     def _read_slice(self) -> None:
-        """Read for :data:`SLICE` seconds (or to the end, or a bad line)."""
+        """Read for :data:`SLICE` seconds (or to the end, or a bad line), the collector off,
+        then freeze what was read."""
         reading, until = self.reading, time.monotonic() + SLICE
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             while not reading.done and time.monotonic() < until:
                 reading.step()
         except ReadError as error:
             self.problem = str(error)
             self.notify(self.problem, title="Cannot read on", severity="error", markup=False)
+        finally:
+            if collecting:
+                gc.enable()
+            gc.freeze()
         if self.shown is self._nothing and reading.transcripts:
             self._show(1)
 
