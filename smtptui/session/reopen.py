@@ -117,10 +117,12 @@ class _JsonLines:
     def __init__(self, name: str) -> None:
         self.name = name
         self._transcripts: dict[int, Transcript] = {}
-        self._waiting: dict[int, dict[str, deque[Command]]] = {}  # sent, not yet answered
+        self._waiting: dict[int, Waiting] = {}  # by connection
         self._replies: dict[tuple[bytes, int], Reply] = {}  # repeated replies parsed once
-        self._shapes: set[Shape] = set()  # see _check
+        self._shapes: set[tuple[object, ...]] = set()  # checked: see _check
         self._commands: dict[tuple[str, int], tuple[Command, str]] = {}  # by line: its label
+        # (the latest lines only: a session's every RCPT differs, but its MAIL, RSET and DATA
+        # lines repeat)
         self._wall: str | None = None  # the latest wall time read, as text and as
         self._when = datetime.min  # a datetime, which the entries that have it share
 
@@ -130,8 +132,10 @@ class _JsonLines:
 
     def read(self, lines: Sequence[bytes], first: int) -> None:
         """Lines numbered from ``first``; blank lines are skipped."""
-        numbers = [number for number, line in enumerate(lines, first) if line.strip()]
-        chosen = [lines[number - first] for number in numbers]
+        chosen = [line for line in lines if line.strip()]
+        numbers: Sequence[int] = range(first, first + len(lines))
+        if len(chosen) < len(lines):
+            numbers = [number for number, line in enumerate(lines, first) if line.strip()]
         try:
             records = json.loads(b"[" + b",".join(chosen) + b"]")
         except ValueError:
@@ -163,7 +167,10 @@ class _JsonLines:
                     raise ValueError("not a JSON object")
                 if record.get("kind") == SUMMARY:  # run --json's last line: opens as its entries
                     continue
-                _check(record, shapes)
+                shape = (*record, *map(type, record.values()))  # keys, then their types
+                if shape not in shapes:  # a session's records have a handful of shapes
+                    _check(record)
+                    shapes.add(shape)
                 connection = record.get("connection", 1)
                 if connection != last:
                     if connection < 1:
@@ -178,7 +185,7 @@ class _JsonLines:
                 raise ReadError(self.name, number, _reason(error)) from None
             transcript.append(entry)
 
-    def _entry(self, record: dict[str, Any], waiting: dict[str, deque[Command]]) -> Entry:
+    def _entry(self, record: dict[str, Any], waiting: Waiting) -> Entry:
         """One entry from a record :func:`_check` passed: its types are not looked at
         again, and what repeats (replies, command lines, wall times) is made once."""
         get = record.get
@@ -210,7 +217,7 @@ class _JsonLines:
             command = None
         flags = get("flags")
         info = get("tls_info")
-        return Entry(
+        return _new_entry(
             kind,
             float(get("t", 0.0)),
             self._when,
@@ -219,31 +226,97 @@ class _JsonLines:
             record["tls"],
             get("latency"),
             reply,
-            redacted=redacted,
-            note=get("note", ""),
-            body=body,
-            flags=tuple(_get_item(flag, str, "a flag") for flag in flags) if flags else (),
-            tls_info=None if info is None else tls_info(info),
-            typed=get("typed", False),
-            command=command,
-            chunk=get("chunk", False),
+            redacted,
+            get("note", ""),
+            body,
+            tuple(_get_item(flag, str, "a flag") for flag in flags) if flags else (),
+            None if info is None else tls_info(info),
+            get("typed", False),
+            command,
+            get("chunk", False),
         )
 
-    def _sent(self, text: str, group: int, waiting: dict[str, deque[Command]]) -> Command:
+    def _sent(self, text: str, group: int, waiting: Waiting) -> Command:
         """A command line's :class:`Command` (the same for the same line: it is a value),
         remembered until a reply answers it."""
-        known = self._commands.get((text, group))
+        commands = self._commands
+        known = commands.get((text, group))
         if known is None:
             verb, argument = split_command(text.encode("utf-8", "surrogatepass"))
             command = Command(verb, argument, group)
-            known = self._commands[text, group] = command, command.label
+            if len(commands) >= _COMMANDS_KEPT:
+                commands.clear()
+            known = commands[text, group] = command, command.label
         command, label = known
-        queue = waiting.get(label)
-        if queue is None:
-            waiting[label] = deque((command,))
+        queued = waiting.get(label)
+        if queued is None:
+            waiting[label] = command
+        elif isinstance(queued, deque):
+            queued.append(command)
         else:
-            queue.append(command)
+            waiting[label] = deque((queued, command))
         return command
+
+
+_COMMANDS_KEPT = 1024
+"""Command lines :class:`_JsonLines` keeps made (a few hundred bytes each)."""
+
+Waiting = dict[str, Command | deque[Command]]
+"""A connection's commands sent and not yet answered, by label, in the order sent: one
+alone as itself (a deque is a few hundred bytes, and most labels are sent once)."""
+
+
+class _Unfrozen:
+    """:class:`Entry`'s slots without its frozen ``__setattr__``: an entry read back is
+    filled in as one, then becomes an :class:`Entry` (the same layout, so ``__class__`` may
+    change), three times faster than the frozen ``__init__``, which sets each of its 17
+    fields through ``object.__setattr__``: a 100,000-entry file makes as many."""
+
+    __slots__ = Entry.__slots__
+
+
+def _new_entry(
+    kind: EntryKind,
+    time: float,
+    wall: datetime,
+    text: str,
+    data: bytes,
+    tls: bool,
+    latency: float | None,
+    reply: Reply | None,
+    redacted: str | None,
+    note: str,
+    body: bool,
+    flags: tuple[str, ...],
+    tls_info: TlsInfo | None,
+    typed: bool,
+    command: Command | None,
+    chunk: bool,
+) -> Entry:
+    """``Entry(kind, time, ..., chunk=chunk)`` (nothing read back is ``revealed``), its
+    text made visible by its own ``__post_init__``; tests/session/test_reopen.py
+    holds it to the constructor, field by field."""
+    entry: Any = _Unfrozen.__new__(_Unfrozen)
+    entry.kind = kind
+    entry.time = time
+    entry.wall = wall
+    entry.text = text
+    entry.data = data
+    entry.tls = tls
+    entry.latency = latency
+    entry.reply = reply
+    entry.redacted = redacted
+    entry.note = note
+    entry.body = body
+    entry.revealed = None
+    entry.flags = flags
+    entry.tls_info = tls_info
+    entry.typed = typed
+    entry.command = command
+    entry.chunk = chunk
+    entry.__class__ = Entry
+    entry.__post_init__()
+    return entry  # type: ignore[no-any-return]
 
 
 def _text_lines(text: str) -> list[str]:
@@ -282,16 +355,9 @@ _REQUIRED = ("kind", "wall", "tls", "text")
 _KINDS = {str(kind): kind for kind in EntryKind}
 
 
-Shape = tuple[tuple[str, ...], tuple[type, ...]]
-
-
-def _check(record: dict[str, Any], valid: set[Shape]) -> None:
+def _check(record: dict[str, Any]) -> None:
     """Every field known holds its type (a bool is no number here); the required are there.
-    ``valid`` holds the shapes (keys and their types) already checked: a session's records
-    have a handful, so most records are checked by one look-up."""
-    shape = (tuple(record), tuple(map(type, record.values())))
-    if shape in valid:
-        return
+    Done once per shape (the keys and their values' types), which a session has a handful of."""
     for key, value in record.items():
         kind = _FIELDS.get(key)
         if kind is None:
@@ -301,7 +367,6 @@ def _check(record: dict[str, Any], valid: set[Shape]) -> None:
     for key in _REQUIRED:
         if key not in record:
             raise KeyError(key)
-    valid.add(shape)
 
 
 def _reason(error: Exception) -> str:
@@ -337,12 +402,18 @@ def _reply(data: bytes, code: int) -> Reply:
     return replies[0]
 
 
-def _answered(label: str, recipient: str, waiting: dict[str, deque[Command]]) -> Command:
+def _answered(label: str, recipient: str, waiting: Waiting) -> Command:
     """The command a reply ``answers``: the same object as its line's (so pipelined groups
     show as sent), or, if no line sent is waiting for it, one made from its label."""
-    sent = waiting.get(label)
-    if sent:
-        return sent.popleft()
+    queued = waiting.get(label)
+    if isinstance(queued, deque):
+        command = queued.popleft()
+        if not queued:
+            del waiting[label]
+        return command
+    if queued is not None:
+        del waiting[label]
+        return queued
     return command_of(label.removesuffix(f" for {recipient}") if recipient else label, recipient)
 
 

@@ -160,6 +160,7 @@ class TranscriptModel:
         self.width = 0
         """The widest screen line laid out: marker, text, note and explanation."""
         self._last_sent = -1  # the latest command, shown with the error reply it caused
+        # (kept while errors only are shown: changing the filter lays every entry out anew)
 
     # -- entries -------------------------------------------------------------------------
 
@@ -188,8 +189,9 @@ class TranscriptModel:
         start = len(self._source)
         self._source += entries
         batch = self._source[start:]
+        add = self._threads.add
         for index, entry in enumerate(batch, start):
-            self._threads.add(index, entry)
+            add(index, entry)
         if self.origin is None:
             for entry in batch:
                 if entry.kind is EntryKind.INFO and entry.latency:
@@ -348,31 +350,32 @@ class TranscriptModel:
         error reply brings the command it answers), counting their lines and width."""
         source, shown, starts = self._source, self._shown, self._starts
         height, width, last_sent = self.height, self.width, self._last_sent
-        show, expanded = self._filter, self._expanded
+        show, expanded, measure = self._filter, self._expanded, self._measure
         for index in range(start, len(source)):
             entry = source[index]
             kind = entry.kind
-            if kind is EntryKind.SENT and not entry.body:
-                last_sent = index
             if show == "errors":
+                if kind is EntryKind.SENT and not entry.body:
+                    last_sent = index  # only this filter asks (another lays out anew)
                 if not is_error(entry):
                     continue
                 previous = shown[-1] if shown else -1
                 asked = self._threads.asked(index)
                 asked = last_sent if asked is None else asked
                 if kind is EntryKind.RECEIVED and asked > previous:
-                    lines, wide = self._measure(asked, source[asked], False)
+                    lines, wide = measure(asked, source[asked], False)
                     shown.append(asked)
                     starts.append(height)
                     height += lines
                     width = max(width, wide)
             elif show == "sent" and kind is not EntryKind.SENT:
                 continue
-            lines, wide = self._measure(index, entry, index in expanded)
+            lines, wide = measure(index, entry, index in expanded)
             shown.append(index)
             starts.append(height)
             height += lines
-            width = max(width, wide)
+            if wide > width:
+                width = wide
         self.height, self.width, self._last_sent = height, width, last_sent
 
     def _measure(self, index: int, entry: Entry, expanded: bool) -> tuple[int, int]:

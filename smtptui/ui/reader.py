@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static
 from smtptui.config import remembered_theme
 from smtptui.session.export import ExportFormat, default_filename, write_export
 from smtptui.session.reopen import ReadError, Reading
-from smtptui.session.transcript import Transcript
+from smtptui.session.transcript import Entry, Transcript
 from smtptui.session.visible import visible
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.export import ExportRequest, ExportScreen
@@ -33,8 +33,14 @@ from smtptui.ui.transcript import TranscriptPane, TranscriptView
 READER_KEYS = ("help", "find", "export", "exit")
 """The app keys of the table of actions a saved session offers (with the transcript's)."""
 
-STATUS_EVERY = 0.1
-"""Seconds between two updates of the status line while a file is read."""
+STATUS_EVERY = 0.2
+"""Seconds between two updates of the status line and the transcript while a file is read:
+each lays out what was read and draws a screen of new lines, which costs as much as reading
+a few thousand entries."""
+
+SLICE = 0.01
+"""Seconds of reading in one turn of the event loop: a key pressed meanwhile is answered
+within a frame or two."""
 
 
 class SavedSessionApp(ThemedApp):
@@ -84,6 +90,7 @@ class ReaderApp(SavedSessionApp):
         self._nothing = Transcript(1)  # shown until the file gives a transcript
         self.shown = self._nothing
         self._unsubscribe: Callable[[], None] = lambda: None
+        self._arrived: list[Entry] = []  # read of the transcript shown, not yet in the view
 
     @property
     def transcripts(self) -> list[Transcript]:
@@ -110,30 +117,59 @@ class ReaderApp(SavedSessionApp):
         self.view.set_marks(chosen.marks if chosen else {})
         self._show(1)
         if not self.reading.done:
-            self._read()
+            self.call_after_refresh(self._read)  # the first screen first
 
     @work(group="read")
     async def _read(self) -> None:
-        """The rest of the file, a chunk between frames.
+        """The rest of the file, :data:`SLICE` at a time between turns of the event loop.
 
-        What is read lives as long as the app: each chunk is moved out of the cyclic
-        collector's reach (``gc.freeze``), whose full passes would otherwise go over every
-        entry read so far, again and again (for 100,000 entries a fifth of the time, and
-        pauses of a tenth of a second); it is handed back when the app ends."""
-        reading, told = self.reading, 0.0
-        while not reading.done:
-            try:
-                reading.step()
-            except ReadError as error:
-                self.problem = str(error)
-                self.notify(self.problem, title="Cannot read on", severity="error", markup=False)
-            if self.shown is self._nothing and reading.transcripts:
-                self._show(1)
+        What is read reaches the transcript shown every :data:`STATUS_EVERY` seconds, in a
+        turn of its own, not as it is read.
+
+        What is read lives as long as the app and makes no cycles: the cyclic collector is
+        off while a slice reads (its passes over the young entries were a tenth of the
+        time), and each slice is then moved out of its reach (``gc.freeze``), whose full
+        passes would otherwise go over every entry read so far, again and again (for 100,000
+        entries a fifth of the time, and pauses of a tenth of a second); it is handed back
+        when the app ends."""
+        reading, told = self.reading, time.monotonic()
+        while True:
             if reading.done or time.monotonic() - told > STATUS_EVERY:
+                self._hand_over()
                 self._update()
                 told = time.monotonic()
-            gc.freeze()
+                if reading.done:
+                    return
+            else:
+                self._read_slice()
             await asyncio.sleep(0)
+
+    def _read_slice(self) -> None:
+        """Read for :data:`SLICE` seconds (or to the end, or a bad line), the collector off,
+        then freeze what was read."""
+        reading, until = self.reading, time.monotonic() + SLICE
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            while not reading.done and time.monotonic() < until:
+                reading.step()
+        except ReadError as error:
+            self.problem = str(error)
+            self.notify(self.problem, title="Cannot read on", severity="error", markup=False)
+        finally:
+            if collecting:
+                gc.enable()
+            gc.freeze()
+        if self.shown is self._nothing and reading.transcripts:
+            self._show(1)
+
+    def _hand_over(self) -> None:
+        """Lay out in the view what was read of the transcript shown since last time."""
+        add = self.view.add
+        for entry in self._arrived:
+            add(entry)
+        self._arrived.clear()
+        self.view.flush()
 
     def on_unmount(self) -> None:
         gc.unfreeze()
@@ -164,8 +200,9 @@ class ReaderApp(SavedSessionApp):
         if shown is not self.shown or not self.view.entries:
             self._unsubscribe()
             self.shown = shown
+            self._arrived.clear()
             self.view.load(shown)
-            self._unsubscribe = shown.subscribe(self.view.add)
+            self._unsubscribe = shown.subscribe(self._arrived.append)
         self._update()
 
     @on(TranscriptView.Browse)

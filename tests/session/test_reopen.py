@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import FrozenInstanceError, fields
+from datetime import UTC, datetime
+from inspect import signature
 from pathlib import Path
 
 import pytest
 
+from smtptui.protocol.dialogue import Command
+from smtptui.protocol.replies import ReplyParser
 from smtptui.server import EmbeddedServer
 from smtptui.session import (
     Authenticate,
@@ -20,7 +25,8 @@ from smtptui.session import (
     Transcript,
     write_export,
 )
-from smtptui.session.reopen import ReadError, parse_swaks, read_transcripts
+from smtptui.session.reopen import ReadError, _new_entry, parse_swaks, read_transcripts
+from smtptui.session.transcript import Entry
 
 from support.sessions import ready, settings_for
 
@@ -176,3 +182,58 @@ def test_hostile_bytes_are_made_visible(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_read_error(tmp_path: Path) -> None:
     with pytest.raises(ReadError, match="No such file"):
         read_transcripts(tmp_path / "absent.jsonl")
+
+
+def test_an_entry_read_back_is_the_one_its_fields_make() -> None:
+    """Entries read back are made without Entry's frozen __init__ (reopen._new_entry, for
+    speed): held here to the constructor, every field apart, a field added to Entry too."""
+    values = {
+        "kind": EntryKind.RECEIVED,
+        "time": 1.5,
+        "wall": datetime(2026, 12, 6, 15, tzinfo=UTC),
+        "text": "250 \x1b[2J ok",  # made visible, as the constructor does
+        "data": b"250 ok\r\n",
+        "tls": True,
+        "latency": 0.25,
+        "reply": ReplyParser().feed(b"250 ok\r\n")[0],
+        "redacted": "se\x07cret",
+        "note": "a \x00 note",
+        "body": True,
+        "flags": ("bare LF",),
+        "tls_info": None,
+        "typed": True,
+        "command": Command("RCPT", "TO:<b@example.org>", 3),
+        "chunk": True,
+    }
+    made = _new_entry(*values.values())
+    names = [field.name for field in fields(Entry) if field.name != "revealed"]
+    assert list(signature(_new_entry).parameters) == names == list(values)
+    assert type(made) is Entry and made == Entry(**values)
+    assert made.text == "250 \\x1b[2J ok" and made.note == "a \\x00 note"
+    with pytest.raises(FrozenInstanceError):
+        made.text = "changed"  # type: ignore[misc]
+
+
+def test_each_reply_answers_the_oldest_line_sent_of_its_label(tmp_path: Path) -> None:
+    """A line sent twice waits twice: its replies take them in turn, then a reply whose
+    command nobody sent gets one made from its label."""
+
+    def record(kind: str, text: str, **fields: object) -> str:
+        data = text + "\r\n"
+        base = {"kind": kind, "wall": "2026-12-06T15:00:00+00:00", "tls": False, "text": text}
+        return json.dumps(base | {"data": data} | fields)
+
+    lines = [
+        record("sent", "RCPT TO:<a@example.org>", group=1),
+        record("sent", "RCPT TO:<a@example.org>", group=1),
+        record("received", "250 first", code=250, answers="RCPT TO:<a@example.org>"),
+        record("received", "250 second", code=250, answers="RCPT TO:<a@example.org>"),
+        record("received", "250 third", code=250, answers="RCPT TO:<a@example.org>"),
+    ]
+    path = tmp_path / "twice.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    [transcript] = read_transcripts(path)
+    first, second, *replies = list(transcript)
+    sent = Command("RCPT", "TO:<a@example.org>", group=1)
+    assert first.command == second.command == sent
+    assert [reply.command for reply in replies] == [sent, sent, sent._replace(group=0)]

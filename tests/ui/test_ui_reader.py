@@ -3,6 +3,7 @@ transcript's keys, the certificate screen, the help and exporting again."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -183,6 +184,7 @@ async def test_a_bad_line_late_in_the_file_is_named_after_what_came_before(
     async with app.run_test(size=SIZE) as pilot:
         await read_on(pilot)
         assert [each.text for each in app.view.entries] == [each.text for each in saved]
+        assert gc.isenabled()  # off while a slice is read, back on after the bad line too
         assert f"stopped at {path}:{bad}: " in status(pilot)
         assert "\x1b" not in status(pilot)
         assert [f"{path}:{bad}: " in note.message for note in app._notifications] == [True]
