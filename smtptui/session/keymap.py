@@ -343,10 +343,25 @@ def keys_name(id: str, first: bool = False) -> str:
 
 
 def with_keys(text: str) -> str:
-    """``text`` with each ``{id}`` of an action written as its first key: ``{connect}`` is
-    ``F2`` (the demo's welcome names its keys so)."""
-    known = lambda found: keys_name(found[1], first=True) if found[1] in BY_ID else found[0]  # noqa: E731
-    return re.sub(r"\{(\w+)\}", known, text)
+    """``text`` with each ``{id}`` of an action written as its first key, ``{id:nof}`` as
+    its first that is not an F-key (for keyboards without them): ``{connect}`` is ``F2``,
+    ``{connect:nof}`` ``Alt+C`` (the demo's welcome names its keys so)."""
+
+    def named(found: re.Match[str]) -> str:
+        id, choice = found[1], found[2]
+        if id not in BY_ID:
+            return found[0]
+        keys = keys_of(id)
+        if choice == ":nof":
+            keys = tuple(key for key in keys if not _is_f_key(key)) or keys
+        return key_name(keys[0])
+
+    return re.sub(r"\{(\w+)(:nof)?\}", named, text)
+
+
+def _is_f_key(key: str) -> bool:
+    base = key.rsplit("+", 1)[-1]
+    return base[:1] == "f" and base[1:].isdigit()
 
 
 def clashes(bound: Mapping[str, Iterable[str]]) -> list[tuple[str, str, str]]:

@@ -102,6 +102,11 @@ def test_a_remapped_key_is_the_one_named_everywhere(remapped: None) -> None:
     assert with_keys("{connect} connect, {starttls} STARTTLS, {nosuch}") == (
         "F2 connect, Ctrl+K STARTTLS, {nosuch}"
     )
+    assert with_keys("{connect:nof} connect, {starttls:nof}, {nosuch:nof}") == (
+        "Alt+C connect, Ctrl+K, {nosuch:nof}"
+    )
+    use({"ehlo": ("f3",)})  # only an F-key left: that one
+    assert with_keys("{ehlo:nof} EHLO") == "F3 EHLO"
     use({})
     assert "STARTTLS (F4; smtptui run: --starttls)" in advice.fix(rule.advice)
 
