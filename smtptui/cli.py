@@ -134,7 +134,8 @@ DEMO_STEPS = (
     "Its self-signed certificate is trusted for this run only.",
     "Try: {connect} connect, {ehlo} EHLO, {starttls} STARTTLS, {ehlo} EHLO again,",
     "then {auth} AUTH, {send} send, {quit} QUIT.",
-    "No F-keys? {connect:nof}, {ehlo:nof}, {starttls:nof}, {auth:nof}, {send:nof}, {quit:nof}.",
+    "No F-keys? {connect:nof} connect, {ehlo:nof} EHLO, {starttls:nof} STARTTLS,",
+    "{auth:nof} AUTH, {send:nof} send, {quit:nof} QUIT.",
     "{help} lists every key; {command_line} to type any SMTP command.",
 )
 """The demo's welcome: each ``{id}`` becomes that action's key (``session.keymap``)."""
