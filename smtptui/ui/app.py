@@ -278,14 +278,15 @@ class SmtpTui(ThemedApp):
 
     @work(group="start")
     async def _start(self) -> None:
-        """After the first frame: build the panes of the tabs not shown (Auth, Compose,
-        Server) and wait for the server, if there is one (in a thread, meanwhile), then
-        fill the panes; steps wait until then."""
+        """After the first frame: build the Connection pane's collapsed sections and the
+        panes of the tabs not shown (Auth, Compose, Server), and wait for the server, if
+        there is one (in a thread, meanwhile), then fill the panes; steps wait until then."""
         started = asyncio.create_task(asyncio.to_thread(self._server)) if self._server else None
         from smtptui.ui.panes.compose import ComposePane  # here: not shown at first
 
         auth, compose = AuthPane(id="auth"), ComposePane(id="compose")
         try:
+            await self.query_one(ConnectionPane).build_sections()
             for (_, tab), pane in zip(
                 _HIDDEN_TABS, (auth, compose, CapabilitiesView(id="server")), strict=True
             ):
