@@ -1,8 +1,9 @@
 """The Textual app: the panes post actions, each session's worker group runs them on it.
 
 The screens that checks and dialogs open (MX, probe, TLS report, certificate, profiles,
-export), the Compose pane (built after the first frame) and the session's recipes are
-imported where they are first used: the first frame does not wait for them (nor for
+export, help, the questions of ``ui.dialog``), the send's progress bar, the Compose pane
+(built after the first frame) and the session's recipes are imported where they are first
+used: the first frame does not wait for them (nor for
 dnspython, which the MX screen loads, or the ``email`` package's policies)."""
 
 from __future__ import annotations
@@ -87,21 +88,12 @@ from smtptui.session.keymap import (
     with_keys,
 )
 from smtptui.ui.commandline import CommandLine
-from smtptui.ui.dialog import (
-    ClearScreen,
-    CloseSessionScreen,
-    ConfirmScreen,
-    EndMessageScreen,
-    PasswordScreen,
-)
-from smtptui.ui.help import HelpScreen
 from smtptui.ui.keys import anywhere, bindings, checked_keymap, terminal_keys
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.auth import AuthPane
 from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
-from smtptui.ui.progress import SendProgress
 from smtptui.ui.sessions import SessionsView, Workspace
 from smtptui.ui.status import StatusBar
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
@@ -111,6 +103,7 @@ if TYPE_CHECKING:  # imported where they are first used, not before the first fr
     from smtptui.session.recipe import Recipe
     from smtptui.ui.export import ExportRequest
     from smtptui.ui.panes.compose import ComposePane
+    from smtptui.ui.progress import SendProgress
 
 _SIMPLE_STEPS: dict[str, Callable[[], Action]] = {
     "connect": Connect,
@@ -278,14 +271,15 @@ class SmtpTui(ThemedApp):
 
     @work(group="start")
     async def _start(self) -> None:
-        """After the first frame: build the panes of the tabs not shown (Auth, Compose,
-        Server) and wait for the server, if there is one (in a thread, meanwhile), then
-        fill the panes; steps wait until then."""
+        """After the first frame: build the Connection pane's collapsed sections and the
+        panes of the tabs not shown (Auth, Compose, Server), and wait for the server, if
+        there is one (in a thread, meanwhile), then fill the panes; steps wait until then."""
         started = asyncio.create_task(asyncio.to_thread(self._server)) if self._server else None
         from smtptui.ui.panes.compose import ComposePane  # here: not shown at first
 
         auth, compose = AuthPane(id="auth"), ComposePane(id="compose")
         try:
+            await self.query_one(ConnectionPane).build_sections()
             for (_, tab), pane in zip(
                 _HIDDEN_TABS, (auth, compose, CapabilitiesView(id="server")), strict=True
             ):
@@ -407,10 +401,12 @@ class SmtpTui(ThemedApp):
 
     def _show_transfer(self, state: SessionState) -> None:
         """The bar under the transcript: built when a large message is first sent."""
-        bars = self.query(SendProgress)
+        bars = self.query("SendProgress")
         if bars:
-            bars.first().show(state.transfer)
+            cast("SendProgress", bars.first()).show(state.transfer)
         elif state.transfer is not None:
+            from smtptui.ui.progress import SendProgress
+
             self.mount(SendProgress(state.transfer), before=self.query_one(CommandLine))
 
     @on(TranscriptView.Browse)
@@ -525,7 +521,11 @@ class SmtpTui(ThemedApp):
         if isinstance(action, MailFrom):
             workspace.next_recipient = 0
         outcome = await controller.run(action)
-        if outcome.risk is not None and await self.push_screen_wait(ConfirmScreen(outcome.risk)):
+        if outcome.risk is None:
+            return
+        from smtptui.ui.dialog import ConfirmScreen
+
+        if await self.push_screen_wait(ConfirmScreen(outcome.risk)):
             controller.accept(outcome.risk)
             for retry in _retry(action, outcome.risk):
                 if not (await controller.run(retry)).ok:
@@ -534,6 +534,8 @@ class SmtpTui(ThemedApp):
     async def _ask_password(self) -> bool:
         """Ask for the password AUTH would send empty; it goes into the Auth pane (so the
         next AUTH has it) and the settings. False when the user cancelled."""
+        from smtptui.ui.dialog import PasswordScreen
+
         password = await self.push_screen_wait(PasswordScreen(self.controller.settings.username))
         if password is None:
             self.notify("AUTH cancelled: nothing was sent", timeout=3)
@@ -562,6 +564,8 @@ class SmtpTui(ThemedApp):
         if state.busy:
             self.workers.cancel_group(self, self._active.group)
         elif state.phase is Phase.DATA:
+            from smtptui.ui.dialog import EndMessageScreen
+
             self.push_screen(EndMessageScreen(), self._leave_message)
 
     def _leave_message(self, choice: str | None) -> None:
@@ -701,6 +705,8 @@ class SmtpTui(ThemedApp):
                 transcript.clear()
                 view.clear()
 
+        from smtptui.ui.dialog import ClearScreen
+
         self.push_screen(ClearScreen(len(transcript), transcript.unsaved), answered)
 
     async def action_quit(self) -> None:
@@ -809,6 +815,8 @@ class SmtpTui(ThemedApp):
                 await self._close(workspace)
 
         name = self._session_name(workspace.controller.state).split(" ", 1)[0]
+        from smtptui.ui.dialog import CloseSessionScreen
+
         self.push_screen(CloseSessionScreen(name, workspace.unsaved), answered)
 
     async def _close(self, workspace: Workspace) -> None:
@@ -994,6 +1002,8 @@ class SmtpTui(ThemedApp):
             return None
 
     def action_help(self) -> None:
+        from smtptui.ui.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     async def _in_compose(self, action: str, compose: ComposePane) -> None:

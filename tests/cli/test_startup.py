@@ -140,8 +140,10 @@ runpy.run_module("smtptui", run_name="__main__")
 
 def test_ui_demo_app_imports_neither_aiosmtpd_nor_cryptography() -> None:
     """Its server runs in a process of its own (``smtptui.server.process``); the app reads
-    its port and certificate from a pipe."""
+    its port and certificate from a pipe. The help and the send's progress bar are imported
+    when first shown."""
     among = ("aiosmtpd", "cryptography", "smtptui.server.embedded")
+    among += ("smtptui.ui.help", "smtptui.ui.progress")
     result = subprocess.run(
         [sys.executable, "-c", HEADLESS_UI, ",".join(among), "--demo"],
         capture_output=True,

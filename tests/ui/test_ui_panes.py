@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from textual.app import App, ComposeResult
 from textual.widget import Widget
-from textual.widgets import Collapsible, Input, OptionList, Select, Static, TextArea
+from textual.widgets import Collapsible, Input, OptionList, RadioButton, Select, Static, TextArea
 
 from smtptui.protocol.capabilities import parse_ehlo
 from smtptui.protocol.errors import CommandError
@@ -77,6 +77,7 @@ async def test_connection_load_apply_round_trip() -> None:
     app = Harness(ConnectionPane)
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(ConnectionPane)
+        await pane.build_sections()  # as the app does after its first frame
         pane.load(settings)
         await pilot.pause()
         assert app.query_one("#host", Input).value == "[::1]:2525"
@@ -88,6 +89,48 @@ async def test_connection_load_apply_round_trip() -> None:
         applied = pane.apply(SessionSettings())
         assert (applied.host, applied.port, applied.security) == ("mx.example", 587, "starttls")
         assert applied.address() == ("mx.example", 587)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SessionSettings(
+            host="mx.example",
+            client_cert="/tmp/c.pem",
+            client_key="/tmp/k.pem",
+            sni="",
+            verify_name="mail.example",
+            tls_min="1.2",
+            tls_max="1.3",
+            ciphers="ECDHE+AESGCM",
+            lmtp=True,
+            via="socks5://proxy.example:1080",
+            source_address="192.0.2.1",
+            family=4,
+            proxy_protocol="v2",
+            proxy_source="192.0.2.1:5555",
+            proxy_dest="198.51.100.2:25",
+            xclient=("ADDR=203.0.113.7", "NAME=spam.example"),
+            username="alice",
+        ),
+        SessionSettings(pipe="ssh mx nc localhost 25", sni="sni.example", username="alice"),
+    ],
+)
+async def test_connection_sections_built_later_keep_the_settings(
+    settings: SessionSettings,
+) -> None:
+    """The collapsed sections' fields are built after the first frame: until then the
+    pane gives back the settings loaded for them; then the fields show and give them."""
+    app = Harness(ConnectionPane)
+    async with app.run_test(size=SIZE):
+        pane = app.query_one(ConnectionPane)
+        assert not pane.query("#sni") and not pane.query("#xclient")
+        pane.load(settings)
+        assert pane.apply(SessionSettings(username="alice")) == settings
+        await pane.build_sections()
+        assert app.query_one("#sni", Input).value == (settings.sni or "-")
+        assert app.query_one("#protocol-lmtp", RadioButton).value is settings.lmtp
+        assert pane.apply(SessionSettings(username="alice")) == settings
 
 
 async def test_connection_typing_and_security_choice() -> None:
@@ -130,6 +173,7 @@ async def test_connection_bad_value_names_field_and_keeps_it(
     app = Harness(ConnectionPane)
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(ConnectionPane)
+        await pane.build_sections()
         app.query_one(f"#{field_id}", Input).value = value
         with pytest.raises(CommandError) as caught:
             pane.apply(SessionSettings())
@@ -144,6 +188,7 @@ async def test_connection_tls_options_typed_and_chosen() -> None:
     app = Harness(ConnectionPane)
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(ConnectionPane)
+        await pane.build_sections()
         section = app.query_one("#tls-options", Collapsible)
         assert section.collapsed  # out of the way at 80x24 until asked for
         await pilot.click("#tls-options CollapsibleTitle")

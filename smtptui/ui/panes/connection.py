@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -34,6 +35,15 @@ _VERSIONS = {"": "any", **{version: f"TLS {version}" for version in TLS_VERSIONS
 _PROTOCOLS = {"smtp": "SMTP", "lmtp": "LMTP (RFC 2033)"}
 _FAMILY = {"": "either", "4": "IPv4 only", "6": "IPv6 only"}
 _PROXY = {"": "none", "v1": "v1 (text)", "v2": "v2 (binary)"}
+_PROXY_SETTINGS = ("proxy_protocol", "proxy_source", "proxy_dest", "xclient")
+"""Applied before the rest, so that their errors are named first."""
+_IN_SECTIONS = (
+    *_PROXY_SETTINGS,
+    *("client_cert", "client_key", "sni", "verify_name", "tls_min", "tls_max", "ciphers"),
+    *("via", "pipe", "source_address", "family"),
+)
+"""The settings whose fields are in the sections shown collapsed (the protocol's is the
+pane's ``_lmtp``)."""
 _NO_SNI = "-"
 """What the SNI field holds for "send no SNI" (empty is the default: the host)."""
 _CONNECT_TIMEOUT = SessionSettings.connect_timeout
@@ -66,6 +76,8 @@ class ConnectionPane(FormPane):
         super().__init__(id=id, classes=classes)
         self._security = SessionSettings.security  # the RadioSet's choice, known at once
         self._lmtp = SessionSettings.lmtp  # the protocol RadioSet's, likewise
+        self._loaded = SessionSettings()  # what the sections show once built
+        self._built = False  # the sections' fields (:meth:`build_sections`)
 
     def compose(self) -> ComposeResult:
         with Form():
@@ -74,16 +86,7 @@ class ConnectionPane(FormPane):
             yield field("DNS server", text_input("nameserver", "nameserver", "the system's"))
             yield field("Security", choices("security", _SECURITY, self._security))
             yield field("Verify", select("verify", "verify", _VERIFY))
-            with Collapsible(title="TLS options", id="tls-options"):
-                yield field(
-                    "Client cert", text_input("client-cert", "client certificate", "PEM file")
-                )
-                yield field("Client key", text_input("client-key", "client key", "PEM file"))
-                yield field("SNI", text_input("sni", "SNI", f"the host ({_NO_SNI}: none)"))
-                yield field("Verify name", text_input("verify-name", "verify name", "the SNI"))
-                yield field("TLS min", select("tls-min", "TLS min", _VERSIONS))
-                yield field("TLS max", select("tls-max", "TLS max", _VERSIONS))
-                yield field("Ciphers", text_input("ciphers", "ciphers", "OpenSSL's default"))
+            yield Collapsible(title="TLS options", id="tls-options")
             yield field("EHLO name", text_input("ehlo-name", "EHLO name", "this machine's name"))
             yield field(
                 "Timeouts",
@@ -99,18 +102,9 @@ class ConnectionPane(FormPane):
                 ),
                 Label("s per reply", classes="unit"),
             )
-            with Collapsible(title="Protocol", id="protocol-options"):
-                yield field("Protocol", choices("protocol", _PROTOCOLS, _protocol(self._lmtp)))
-            with Collapsible(title="Transport", id="transport"):
-                yield field("Via proxy", text_input("via", "via", "socks5://[user:pass@]host:port"))
-                yield field("Pipe", text_input("pipe", "pipe", "a command, instead of a host"))
-                yield field("Source", text_input("source", "source", "any local address"))
-                yield field("IP version", select("family", "family", _FAMILY))
-            with Collapsible(title="PROXY / XCLIENT", id="proxy-options"):
-                yield field("PROXY header", select("proxy-protocol", "proxy protocol", _PROXY))
-                yield field("Source", text_input("proxy-source", "proxy source", "ADDR:PORT"))
-                yield field("Destination", text_input("proxy-dest", "proxy dest", "ADDR:PORT"))
-                yield field("XCLIENT", text_input("xclient", "xclient", "NAME=VALUE …"))
+            yield Collapsible(title="Protocol", id="protocol-options")
+            yield Collapsible(title="Transport", id="transport")
+            yield Collapsible(title="PROXY / XCLIENT", id="proxy-options")
         with Horizontal(classes="buttons"):
             yield Button("Connect", id="connect", variant="primary", compact=True)
             yield Button("Disconnect", id="disconnect", compact=True)
@@ -122,17 +116,63 @@ class ConnectionPane(FormPane):
                 tooltip="Fill the panes from a profile in config.toml",
             )
 
+    def _section(self, id: str) -> list[Widget]:
+        """The fields of the section ``id``, shown collapsed at first."""
+        if id == "tls-options":
+            return [
+                field("Client cert", text_input("client-cert", "client certificate", "PEM file")),
+                field("Client key", text_input("client-key", "client key", "PEM file")),
+                field("SNI", text_input("sni", "SNI", f"the host ({_NO_SNI}: none)")),
+                field("Verify name", text_input("verify-name", "verify name", "the SNI")),
+                field("TLS min", select("tls-min", "TLS min", _VERSIONS)),
+                field("TLS max", select("tls-max", "TLS max", _VERSIONS)),
+                field("Ciphers", text_input("ciphers", "ciphers", "OpenSSL's default")),
+            ]
+        if id == "protocol-options":
+            return [field("Protocol", choices("protocol", _PROTOCOLS, _protocol(self._lmtp)))]
+        if id == "transport":
+            return [
+                field("Via proxy", text_input("via", "via", "socks5://[user:pass@]host:port")),
+                field("Pipe", text_input("pipe", "pipe", "a command, instead of a host")),
+                field("Source", text_input("source", "source", "any local address")),
+                field("IP version", select("family", "family", _FAMILY)),
+            ]
+        return [
+            field("PROXY header", select("proxy-protocol", "proxy protocol", _PROXY)),
+            field("Source", text_input("proxy-source", "proxy source", "ADDR:PORT")),
+            field("Destination", text_input("proxy-dest", "proxy dest", "ADDR:PORT")),
+            field("XCLIENT", text_input("xclient", "xclient", "NAME=VALUE …")),
+        ]
+
+    async def build_sections(self) -> None:
+        """Build the fields of the sections shown collapsed, after the first frame (some 80
+        widgets it need not wait for), and show the settings last loaded in them."""
+        for section in self.query(Collapsible):
+            await section.query_one(Collapsible.Contents).mount_all(self._section(section.id))
+        self._built = True
+        self._load_sections(self._loaded)
+
     def on_mount(self) -> None:
         self._show_port()
 
     def load(self, settings: SessionSettings) -> None:
-        """Show ``settings`` in the fields."""
+        """Show ``settings`` in the fields (in the sections' once they are built)."""
         self.text("host", settings.host)
         self.text("port", str(settings.port) if settings.port else "")
         self.text("nameserver", settings.nameserver or "")
         self._security = settings.security
         self.query_one(f"#security-{settings.security}", RadioButton).value = True
         self.query_one("#verify", Select).value = settings.verify
+        self.text("ehlo-name", settings.helo_name)
+        self.text("connect-timeout", _seconds(settings.connect_timeout))
+        self.text("reply-timeout", _seconds(settings.reply_timeout))
+        self._lmtp = settings.lmtp
+        self._loaded = settings
+        if self._built:
+            self._load_sections(settings)
+        self._show_port()
+
+    def _load_sections(self, settings: SessionSettings) -> None:
         self.text("client-cert", settings.client_cert or "")
         self.text("client-key", settings.client_key or "")
         self.text("sni", _NO_SNI if settings.sni == "" else settings.sni or "")
@@ -140,10 +180,6 @@ class ConnectionPane(FormPane):
         self.query_one("#tls-min", Select).value = settings.tls_min or ""
         self.query_one("#tls-max", Select).value = settings.tls_max or ""
         self.text("ciphers", settings.ciphers or "")
-        self.text("ehlo-name", settings.helo_name)
-        self.text("connect-timeout", _seconds(settings.connect_timeout))
-        self.text("reply-timeout", _seconds(settings.reply_timeout))
-        self._lmtp = settings.lmtp
         self.query_one(f"#protocol-{_protocol(settings.lmtp)}", RadioButton).value = True
         self.text("via", settings.via or "")
         self.text("pipe", settings.pipe or "")
@@ -153,19 +189,12 @@ class ConnectionPane(FormPane):
         self.text("proxy-source", settings.proxy_source or "")
         self.text("proxy-dest", settings.proxy_dest or "")
         self.text("xclient", " ".join(settings.xclient))
-        self._show_port()
 
     def apply(self, settings: SessionSettings) -> SessionSettings:
         """``settings`` with this pane's values; raises :class:`CommandError` naming a bad
         field (the fields keep what was typed)."""
-        sni = self.text("sni").strip()
-        settings = replace(
-            settings,
-            proxy_protocol=self.choice("proxy-protocol") or None,
-            proxy_source=self.text("proxy-source").strip() or None,
-            proxy_dest=self.text("proxy-dest").strip() or None,
-            xclient=tuple(self.text("xclient").split()),
-        )
+        sections = self._in_sections()
+        settings = replace(settings, **{name: sections.pop(name) for name in _PROXY_SETTINGS})
         return replace(
             settings,
             host=self.text("host").strip(),
@@ -173,22 +202,35 @@ class ConnectionPane(FormPane):
             nameserver=self.text("nameserver").strip() or None,
             security=self._security,
             verify=VerifyMode(self.choice("verify")),
-            client_cert=self.text("client-cert").strip() or None,
-            client_key=self.text("client-key").strip() or None,
-            sni="" if sni == _NO_SNI else sni or None,
-            verify_name=self.text("verify-name").strip() or None,
-            tls_min=self.choice("tls-min") or None,
-            tls_max=self.choice("tls-max") or None,
-            ciphers=self.text("ciphers").strip() or None,
             helo_name=self.text("ehlo-name").strip(),
             connect_timeout=self._timeout("connect-timeout", "connect timeout", _CONNECT_TIMEOUT),
             reply_timeout=self._timeout("reply-timeout", "reply timeout", _REPLY_TIMEOUT),
             lmtp=self._lmtp,
-            via=self.text("via").strip() or None,
-            pipe=self.text("pipe").strip() or None,
-            source_address=self.text("source").strip() or None,
-            family=int(self.choice("family") or 0) or None,
+            **sections,
         )
+
+    def _in_sections(self) -> dict[str, Any]:
+        """The settings the sections' fields hold (before they are built, those loaded)."""
+        if not self._built:
+            return {name: getattr(self._loaded, name) for name in _IN_SECTIONS}
+        sni = self.text("sni").strip()
+        return {
+            "proxy_protocol": self.choice("proxy-protocol") or None,
+            "proxy_source": self.text("proxy-source").strip() or None,
+            "proxy_dest": self.text("proxy-dest").strip() or None,
+            "xclient": tuple(self.text("xclient").split()),
+            "client_cert": self.text("client-cert").strip() or None,
+            "client_key": self.text("client-key").strip() or None,
+            "sni": "" if sni == _NO_SNI else sni or None,
+            "verify_name": self.text("verify-name").strip() or None,
+            "tls_min": self.choice("tls-min") or None,
+            "tls_max": self.choice("tls-max") or None,
+            "ciphers": self.text("ciphers").strip() or None,
+            "via": self.text("via").strip() or None,
+            "pipe": self.text("pipe").strip() or None,
+            "source_address": self.text("source").strip() or None,
+            "family": int(self.choice("family") or 0) or None,
+        }
 
     def focus_field(self, name: str) -> bool:
         """Open the section (TLS options, Transport, PROXY / XCLIENT) the field is in first."""
