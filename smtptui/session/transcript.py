@@ -98,6 +98,12 @@ class Entry:
         return self.body and not self.typed and not self.chunk
 
     @property
+    def text_from_data(self) -> bool:
+        """Whether :attr:`text` is made from :attr:`data` when read (a message body sent),
+        not held: a reader that needs a part of it can make that part alone."""
+        return _given.__get__(self) is None
+
+    @property
     def secret(self) -> bool:
         return self.redacted is not None
 
