@@ -121,6 +121,9 @@ def _text(entry: Entry) -> str:
     return body_text(entry.data) if text is None else text
 
 
+# Set after the class is made: dataclass(slots=True) drops a class attribute named as a
+# field, so the property wraps the field's slot from outside. Constructor, fields, replace()
+# and equality are unchanged; reading the text of a body given None makes it.
 Entry.text = property(_text, _given.__set__)  # type: ignore[assignment, method-assign]
 
 
