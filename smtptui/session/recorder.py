@@ -68,12 +68,11 @@ def entry(event: ClientEvent) -> Entry | None:
 def _sent(event: Sent) -> Entry:
     data, command = event.data, event.command
     if event.kind in (SentKind.BODY, SentKind.CHUNK, SentKind.MESSAGE_LINE):
-        text = decoded(data.replace(b"\r\n", b"\n").removesuffix(b"\n"))
-        return Entry(
+        return Entry(  # its text made from data when read: the message is held once
             EntryKind.SENT,
             event.time,
             wall_clock(event.time),
-            text,
+            None,
             data,
             event.tls,
             body=True,

@@ -48,12 +48,16 @@ class Entry:
     :func:`~smtptui.session.visible.visible` here: they quote servers, certificates and
     exception messages, and every way of showing a transcript (the TUI, ``smtptui run``,
     the swaks-text export) shows these fields. ``data`` and ``tls_info`` stay exact.
+
+    A message body made from what was sent is given ``text=None``: its text is then made
+    from ``data`` (:func:`body_text`) each time it is read, so a 20 MB message is held once,
+    as its bytes, not a second time as text.
     """
 
     kind: EntryKind
     time: float  # time.monotonic()
     wall: datetime  # aware, UTC
-    text: str
+    text: str | None  # None: made from data when read (a message body; see above)
     data: bytes = b""
     tls: bool = False
     latency: float | None = None  # seconds, for replies to a command
@@ -71,8 +75,9 @@ class Entry:
     def __post_init__(self) -> None:
         # Each field by name, not in a loop: a 100,000-entry file makes as many entries.
         # isprintable() is visible()'s own shortcut, tried here first to spare the call.
-        text, note, redacted, revealed = self.text, self.note, self.redacted, self.revealed
-        if not text.isprintable():
+        text = _given.__get__(self)  # the text given: None for a body made from its data
+        note, redacted, revealed = self.note, self.redacted, self.revealed
+        if text is not None and not text.isprintable():
             object.__setattr__(self, "text", visible(text))
         if not note.isprintable():
             object.__setattr__(self, "note", visible(note))
@@ -93,12 +98,40 @@ class Entry:
         return self.body and not self.typed and not self.chunk
 
     @property
+    def text_from_data(self) -> bool:
+        """Whether :attr:`text` is made from :attr:`data` when read (a message body sent),
+        not held: a reader that needs a part of it can make that part alone."""
+        return _given.__get__(self) is None
+
+    @property
     def secret(self) -> bool:
         return self.redacted is not None
 
     def shown(self, redact: bool = True) -> str:
         """The text to show: the masked form of a secret unless ``redact`` is False."""
         return self.redacted if redact and self.redacted is not None else self.text
+
+
+_given = Entry.text  # type: ignore[attr-defined]
+"""The slot that holds the text an entry was given (None: made from its data)."""
+
+
+def _text(entry: Entry) -> str:
+    text = _given.__get__(entry)
+    return body_text(entry.data) if text is None else text
+
+
+# Set after the class is made: dataclass(slots=True) drops a class attribute named as a
+# field, so the property wraps the field's slot from outside. Constructor, fields, replace()
+# and equality are unchanged; reading the text of a body given None makes it.
+Entry.text = property(_text, _given.__set__)  # type: ignore[assignment, method-assign]
+
+
+def body_text(data: bytes) -> str:
+    """A message body's text: LF line ends, the last one dropped, made visible."""
+    lines = data.replace(b"\r\n", b"\n")
+    end = len(lines) - lines.endswith(b"\n")
+    return visible(decoded(memoryview(lines)[:end]))
 
 
 def wall_clock(when: float) -> datetime:

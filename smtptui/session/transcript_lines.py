@@ -9,7 +9,7 @@ from datetime import datetime
 from itertools import accumulate
 from typing import overload
 
-from smtptui.session.transcript import Entry
+from smtptui.session.transcript import Entry, body_text
 
 FOLD_AT = 3
 """Lines of a message body shown before the rest is folded into one summary line."""
@@ -127,25 +127,30 @@ def entry_lines(entry: Entry, *, expanded: bool = False, reveal: bool = False) -
     if not entry.body or entry.typed:
         text = entry.revealed if reveal and entry.revealed is not None else entry.shown()
         return text.expandtabs().split("\n")
-    text = entry.text
     dot = ["."] if entry.dotted else []
     if expanded:
-        return BodyLines(text, dotted=entry.dotted)
-    head: list[str] = []
-    start = 0
-    while len(head) < FOLD_AT:
-        end = text.find("\n", start)
-        if end < 0:
-            return [*head, text[start:].expandtabs(), *dot]
-        head.append(text[start:end].expandtabs())
-        start = end + 1
-    more = text.count("\n", start) + 1
-    data = entry.data or text.encode()
-    cut = -1
-    for _ in range(FOLD_AT):
-        cut = data.find(b"\n", cut + 1)
-    size = format_size(len(data) - cut - 1)
+        return BodyLines(entry.text, dotted=entry.dotted)
+    # Read as bytes, LF-ended lines, so that a text made from data is made of its head alone.
+    data = entry.data if entry.text_from_data else entry.text.encode() + b"\n"
+    cut = _line_end(data, FOLD_AT)
+    more = data.count(b"\n", cut + 1) - data.endswith(b"\n") + 1 if cut >= 0 else 0
+    shown = body_text(data[: cut + 1] if more else data).split("\n")
+    head = [line.expandtabs() for line in shown]
+    if not more:
+        return [*head, *dot]
+    sent = entry.data or entry.text.encode()
+    size = format_size(len(sent) - _line_end(sent, FOLD_AT) - 1)
     return [*head, f"… {more:,} more line{'s' * (more > 1)}, {size} (folded)", *dot]
+
+
+def _line_end(data: bytes, lines: int) -> int:
+    """Where the ``lines``-th LF of ``data`` is; -1 if it has fewer."""
+    cut = -1
+    for _ in range(lines):
+        cut = data.find(b"\n", cut + 1)
+        if cut < 0:
+            break
+    return cut
 
 
 def is_folded(entry: Entry, lines: Sequence[str]) -> bool:

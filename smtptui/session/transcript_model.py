@@ -380,10 +380,8 @@ class TranscriptModel:
 
     def _measure(self, index: int, entry: Entry, expanded: bool) -> tuple[int, int]:
         """The screen lines ``entry`` takes and its width."""
-        text = entry.text
-        if not (expanded or entry.body or entry.note or entry.flags or entry.redacted) and (
-            "\n" not in text and "\t" not in text
-        ):
+        plain = not (expanded or entry.body or entry.note or entry.flags or entry.redacted)
+        if plain and "\n" not in (text := entry.text) and "\t" not in text:  # a body's not made
             wide = len(text) if text.isascii() else self._cells(text)
             if not self._wrap:
                 return 1, MARKER_WIDTH + wide
@@ -475,8 +473,9 @@ class TranscriptModel:
         layout = self.layout(index)
         lines = layout.lines
         if isinstance(lines, BodyLines):
-            found = pattern.search(entry.text)
-            return None if found is None else entry.text.count("\n", 0, found.start())
+            text = entry.text
+            found = pattern.search(text)
+            return None if found is None else text.count("\n", 0, found.start())
         for row, line in enumerate([*lines, *layout.explain]):
             if pattern.search(line):
                 return row

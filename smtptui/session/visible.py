@@ -45,11 +45,12 @@ def visible(text: str, *, one_line: bool = False) -> str:
     return (_ONE_LINE if one_line else _MULTILINE).sub(_escape, text)
 
 
-def decoded(data: bytes) -> str:
+def decoded(data: bytes | memoryview) -> str:
     """Bytes as text: UTF-8, and every byte that is not as ``\\xNN``; control characters
     are left for :func:`visible` (an :class:`~smtptui.session.transcript.Entry` applies it
-    to its own text, so what becomes an entry is scanned once)."""
-    return data.decode("utf-8", "backslashreplace")
+    to its own text, so what becomes an entry is scanned once). A memoryview is read where
+    it lies (a slice of a large message is not copied first)."""
+    return str(data, "utf-8", "backslashreplace")
 
 
 def visible_bytes(data: bytes, *, one_line: bool = False) -> str:

@@ -214,6 +214,7 @@ class SmtpTui(ThemedApp):
         self._sessions = [self._active]
         self._keys = itertools.count(2)  # each new session's key
         self._beside: Workspace | None = None  # the session split beside the active one
+        self._footer_steps: list[str] | None = None  # the steps the footer shows
 
     def _choose_theme(self, asked: str | None) -> str:
         """The theme asked for, else the one remembered, else the default."""
@@ -429,7 +430,10 @@ class SmtpTui(ThemedApp):
         advised = [_ADVICE_STEPS[s] for s in suggestions(state) if s in _ADVICE_STEPS]
         hint = "  ".join(f"{keys_name(id, first=True)} {BY_ID[id].label}" for id in advised)
         self._view.advice = f"next: {hint}" if hint else ""
-        self._rebind(lambda binding: {"show": binding.id in advised[:FOOTER_STEPS]}, Scope.STEP)
+        if advised[:FOOTER_STEPS] != self._footer_steps:  # not on each progress tick: a
+            # rebinding recomposes the footer, and Textual keeps every key it drew bound to it
+            self._footer_steps = shown = advised[:FOOTER_STEPS]
+            self._rebind(lambda binding: {"show": binding.id in shown}, Scope.STEP)
         client = self.controller.client
         capabilities = client.capabilities if client is not None and state.esmtp else None
         greeting = client.greeting.text if client is not None and client.greeting else None

@@ -4,11 +4,14 @@ JSON Lines exports."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smtptui.engine.events import Closed, Finding, Sent, SentKind
 from smtptui.session import (
@@ -26,8 +29,11 @@ from smtptui.session import (
     to_swaks,
 )
 from smtptui.session.recorder import FLAG_BARE_LF, FLAG_NOT_UTF8, FLAG_UNSOLICITED
+from smtptui.session.transcript import body_text
+from smtptui.session.transcript_lines import FOLD_AT, entry_lines
 
 from support.events import received, record, sent
+from support.fuzz import examples
 from support.sessions import ready, settings_for
 
 SECRETS = ("wonderland", "d29uZGVybGFuZA==", "AGFsaWNlAHdvbmRlcmxhbmQ=")
@@ -72,8 +78,35 @@ def test_large_body_is_stored_once() -> None:
     body = b"x" * 998 + b"\r\n"
     body *= 20_000  # 20 MB
     [entry] = record(sent(body, SentKind.BODY))
-    assert entry.data is body
+    assert entry.data is body and entry.text_from_data  # its text made when read, not kept
     assert len(entry.text) == len(body) - 20_001  # LF line ends, the last one dropped
+
+
+@settings(max_examples=examples(300))
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"a", b".", b"\t", b"\r", b"\n", b"\r\n", b"\x1b", b"\xe2\x82", b"\xac", b"\xff"]
+        )
+    )
+)
+def test_a_folded_body_made_from_its_bytes_shows_its_texts_lines(pieces: list[bytes]) -> None:
+    """The first lines and the count of the rest, made from the bytes alone (the text of a
+    20 MB body is not made to draw them), are the text's; the same for a text given."""
+    data = b"".join(pieces)
+    [made] = record(sent(data, SentKind.BODY))
+    given_text = dataclasses.replace(made, text=body_text(data))
+    assert made.text_from_data and not given_text.text_from_data
+    lines = made.text.split("\n")
+    for entry in (made, given_text):
+        shown = entry_lines(entry)
+        assert shown[-1] == "."
+        if len(lines) <= FOLD_AT:
+            assert shown[:-1] == [line.expandtabs() for line in lines]
+        else:
+            assert shown[:FOLD_AT] == [line.expandtabs() for line in lines[:FOLD_AT]]
+            more = len(lines) - FOLD_AT
+            assert shown[FOLD_AT].startswith(f"… {more:,} more line{'s' * (more > 1)}, ")
 
 
 def test_finding_is_an_error_entry() -> None:

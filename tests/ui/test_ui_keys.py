@@ -173,3 +173,20 @@ def test_every_alt_key_of_the_table_arrives_from_a_terminal_as_itself() -> None:
             character = base if len(base) == 1 else key_to_character(base)
             if key.startswith("alt+") and character is not None:  # not alt+left: a CSI
                 assert typed(f"\x1b{character}") == key, action.id
+
+
+async def test_the_footer_is_drawn_again_only_when_its_steps_change(
+    server: EmbeddedServer, client_tls_context: ssl.SSLContext
+) -> None:
+    """A state that advises the same steps (a NOOP's reply; a large send's progress, many
+    times a second) leaves the footer's keys as they are: Textual keeps each key a footer
+    ever drew, bound to it, so drawing it again on each update held megabytes of them."""
+    app = app_for(server, client_tls_context)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await step(pilot, "f2", "f3")
+        keys, shown = set(app.query(FooterKey)), footer(app)
+        await step(pilot, "ctrl+o")
+        assert app.controller.state.last_reply and app.controller.state.last_reply.code == 250
+        assert set(app.query(FooterKey)) == keys and footer(app) == shown
+        await step(pilot, "f4")  # STARTTLS: the next steps advised change
+        assert footer(app) != shown
