@@ -7,7 +7,7 @@ from array import array
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import accumulate
-from typing import overload
+from typing import AnyStr, overload
 
 from smtptui.session.transcript import Entry, body_text
 
@@ -130,24 +130,29 @@ def entry_lines(entry: Entry, *, expanded: bool = False, reveal: bool = False) -
     dot = ["."] if entry.dotted else []
     if expanded:
         return BodyLines(entry.text, dotted=entry.dotted)
-    # Read as bytes, LF-ended lines, so that a text made from data is made of its head alone.
-    data = entry.data if entry.text_from_data else entry.text.encode() + b"\n"
-    cut = _line_end(data, FOLD_AT)
-    more = data.count(b"\n", cut + 1) - data.endswith(b"\n") + 1 if cut >= 0 else 0
-    shown = body_text(data[: cut + 1] if more else data).split("\n")
-    head = [line.expandtabs() for line in shown]
+    if entry.text_from_data:  # its text is made of the head alone, from the bytes
+        data = entry.data
+        cut = _line_end(data, b"\n")
+        more = data.count(b"\n", cut + 1) - data.endswith(b"\n") + 1 if cut >= 0 else 0
+        shown = body_text(data[: cut + 1] if more else data)
+    else:  # a text given (a session read back): read in place, never copied whole
+        text = entry.text
+        cut = _line_end(text, "\n")
+        more = text.count("\n", cut + 1) + 1 if cut >= 0 else 0
+        shown = text[:cut] if more else text
+    head = [line.expandtabs() for line in shown.split("\n")]
     if not more:
         return [*head, *dot]
     sent = entry.data or entry.text.encode()
-    size = format_size(len(sent) - _line_end(sent, FOLD_AT) - 1)
+    size = format_size(len(sent) - _line_end(sent, b"\n") - 1)
     return [*head, f"… {more:,} more line{'s' * (more > 1)}, {size} (folded)", *dot]
 
 
-def _line_end(data: bytes, lines: int) -> int:
-    """Where the ``lines``-th LF of ``data`` is; -1 if it has fewer."""
+def _line_end(source: AnyStr, newline: AnyStr) -> int:
+    """Where the :data:`FOLD_AT`-th ``newline`` of ``source`` is; -1 if it has fewer."""
     cut = -1
-    for _ in range(lines):
-        cut = data.find(b"\n", cut + 1)
+    for _ in range(FOLD_AT):
+        cut = source.find(newline, cut + 1)
         if cut < 0:
             break
     return cut
