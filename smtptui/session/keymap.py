@@ -326,8 +326,8 @@ MAIN = frozenset({Scope.STEP, Scope.APP, Scope.TRANSCRIPT, Scope.COMPOSE})
 apps of their own."""
 
 ALSO: Mapping[Scope, tuple[str, ...]] = {
-    Scope.SERVE: ("help", "exit"),
-    Scope.DIFF: ("help", "exit"),
+    Scope.SERVE: ("help", "palette", "exit"),
+    Scope.DIFF: ("help", "palette", "exit"),
 }
 """The main app's actions that the apps of these scopes offer too, beside their own."""
 

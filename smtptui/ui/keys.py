@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from textual.app import App
 from textual.binding import Binding, Keymap
 from textual.keys import Keys, _character_to_key, key_to_character
 
@@ -17,6 +18,7 @@ from smtptui.session.keymap import (
     clashes,
     key_name,
     keys_name,
+    keys_of,
     split,
     use,
 )
@@ -123,3 +125,10 @@ def configured_keymap() -> tuple[Keymap, list[str]]:
     use(remapped)
     keymap = {id: terminal_keys(keys) for id, keys in remapped.items()}
     return keymap, [f"{problem}; the default keys kept" for problem in (*unread, *unusable)]
+
+
+def apply_keymap(app: App[object], keymap: Keymap) -> None:
+    """Bind ``keymap``'s keys in ``app`` (Textual replaces the keys of the bindings with
+    those ids), the command palette's as well, which the footer shows."""
+    app.set_keymap(keymap)
+    app.COMMAND_PALETTE_BINDING = keys_of("palette")[0]

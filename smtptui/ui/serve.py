@@ -29,7 +29,7 @@ from smtptui.session.server_side import ServerSessions, ServerSide
 from smtptui.session.visible import visible
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.help import HelpScreen
-from smtptui.ui.keys import bindings_of, configured_keymap
+from smtptui.ui.keys import apply_keymap, bindings_of, configured_keymap
 from smtptui.ui.reader import SavedSessionApp
 from smtptui.ui.received import MessagesScreen
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
@@ -106,8 +106,7 @@ class ServeApp(SavedSessionApp):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
-        self.set_keymap(self.remapped)
+        apply_keymap(self, self.remapped)
         self.view = self.query_one(TranscriptView)
         chosen = self.themes.get(self.theme)
         self.view.set_marks(chosen.marks if chosen else {})
