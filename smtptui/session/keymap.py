@@ -292,6 +292,17 @@ ACTIONS: tuple[KeyAction, ...] = (
         "serve_close_messages", "Close", "escape,q", "Close the messages", Scope.SERVE, "dismiss"
     ),
     KeyAction(
+        "diff_previous_step",
+        "Previous step",
+        "up,k",
+        "Move to the previous step",
+        Scope.DIFF,
+        "move(-1)",
+    ),
+    KeyAction(
+        "diff_next_step", "Next step", "down,j", "Move to the next step", Scope.DIFF, "move(1)"
+    ),
+    KeyAction(
         "diff_only_changes",
         "Only differences",
         "d",

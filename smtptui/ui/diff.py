@@ -96,6 +96,12 @@ class DiffApp(SavedSessionApp):
                 table.add_row("", "", "", Text(change, style=style))
             self.rows += [each] * len(changes)
 
+    def action_move(self, step: int) -> None:
+        """The previous or next step (the table's own keys do it too, while it has the
+        focus: these are for a keymap's)."""
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.cursor_row + step)
+
     def action_toggle_same(self) -> None:
         self.only_differences = not self.only_differences
         self._fill()

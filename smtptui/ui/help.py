@@ -60,7 +60,7 @@ class HelpScreen(ScrollingDialog):
 
     def __init__(self, only: Collection[str] | None = None, *, transcript: bool = True) -> None:
         """``only``: the ids an app of its own offers (None: the main app's); ``transcript``:
-        whether it shows a transcript (its keys listed)."""
+        whether it shows a transcript (its keys and markers listed)."""
         super().__init__()
         self.only = only
         self.transcript = transcript
@@ -76,8 +76,9 @@ class HelpScreen(ScrollingDialog):
             for number, (heading, rows) in enumerate(row for row in sections if row[1]):
                 yield Static(heading, classes="heading first" if not number else "heading")
                 yield _table(rows)
-            yield Static("Transcript", classes="heading")
-            yield _table((mark, "", text) for mark, text in MARKERS)
+            if self.transcript:
+                yield Static("Transcript", classes="heading")
+                yield _table((mark, "", text) for mark, text in MARKERS)
             yield Static("Replies", classes="heading")
             yield _table(REPLY_CLASSES)
             yield Static(
@@ -92,9 +93,13 @@ def keys_rows(
 ) -> list[tuple[str, str, str]]:
     """The table's actions in ``scopes`` (the main app's, or those of ``only``, an app's
     own; and every transcript action if ``transcript``) as help rows: keys, their style,
-    what it does."""
+    what it does (and, in the main app, where else they work)."""
     return [
-        (keys_name(action.id), "$text-accent", action.help + _ANYWHERE * action.anywhere)
+        (
+            keys_name(action.id),
+            "$text-accent",
+            action.help + _ANYWHERE * (action.anywhere and only is None),
+        )
         for action in ACTIONS
         if action.scope in scopes and _offered(action, only, transcript)
     ]

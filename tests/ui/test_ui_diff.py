@@ -83,6 +83,7 @@ async def test_its_keys_come_from_the_keymap_and_its_help_lists_them(
     F1 help show them as remapped; the help lists diff's keys, not the transcript's."""
     (config_dir / "config.toml").write_text(
         '[keymap]\ndiff_only_changes = "o"\nhelp = "f11"\ndiff_certificate_a = "ctrl+nope"\n'
+        'diff_next_step = "n"\n'
     )
     a = await saved(server, client_tls_context, tmp_path / "a.jsonl", tls=False)
     aligned = diff_sessions(read_transcripts(a), read_transcripts(a), QUIET)  # the same
@@ -95,8 +96,11 @@ async def test_its_keys_come_from_the_keymap_and_its_help_lists_them(
         assert keys == ["F11 All keys", "o Only differences", "Ctrl+P palette"]
         [problem] = [toast.message for toast in app._notifications]
         assert problem.startswith("[keymap] diff_certificate_a: no key named 'ctrl+nope'")
-        await pilot.press("d", "f1")  # their default keys are gone
+        await pilot.press("j", "d", "f1")  # their default keys are gone
         assert table.row_count == len(aligned) and not isinstance(app.screen, HelpScreen)
+        assert table.cursor_row == 0
+        await pilot.press("n", "n", "k")
+        assert table.cursor_row == 1
         await pilot.press("o")
         assert table.row_count == 0  # nothing differs
         await pilot.press("f11")
@@ -109,6 +113,9 @@ async def test_its_keys_come_from_the_keymap_and_its_help_lists_them(
             "a A's TLS certificate",
             "b B's TLS certificate",
             "Ctrl+Q Quit smtptui",
+            "↑, k Move to the previous step",
+            "n Move to the next step",
         ):
             assert shown in text, shown
-        assert "Move to the next entry" not in text and "Connect to the server" not in text
+        for not_here in ("Move to the next entry", "sent to the server", "Connect to the"):
+            assert not_here not in text, not_here
