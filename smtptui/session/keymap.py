@@ -2,8 +2,9 @@
 
 The TUI's bindings (each with its id, so ``[keymap]`` in config.toml can remap it), its
 footer, F1 help and command palette, the "next:" advice and the fixes the session gives
-("STARTTLS (F4 …)") are all made from :data:`ACTIONS`. Keys are written as Textual names
-them (``f2``, ``alt+c``, ``slash``); this module does not import Textual.
+("STARTTLS (F4 …)") are all made from :data:`ACTIONS`, and so are the keys, footers and
+help of ``serve --ui`` and ``diff --ui`` (scopes of their own). Keys are written as Textual
+names them (``f2``, ``alt+c``, ``slash``); this module does not import Textual.
 """
 
 from __future__ import annotations

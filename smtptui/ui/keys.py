@@ -4,6 +4,7 @@ against the keys Textual knows."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding, Keymap
@@ -127,7 +128,7 @@ def configured_keymap() -> tuple[Keymap, list[str]]:
     return keymap, [f"{problem}; the default keys kept" for problem in (*unread, *unusable)]
 
 
-def apply_keymap(app: App[object], keymap: Keymap) -> None:
+def apply_keymap(app: App[Any], keymap: Keymap) -> None:
     """Bind ``keymap``'s keys in ``app`` (Textual replaces the keys of the bindings with
     those ids), the command palette's as well, which the footer shows."""
     app.set_keymap(keymap)
