@@ -2,8 +2,9 @@
 
 The TUI's bindings (each with its id, so ``[keymap]`` in config.toml can remap it), its
 footer, F1 help and command palette, the "next:" advice and the fixes the session gives
-("STARTTLS (F4 …)") are all made from :data:`ACTIONS`. Keys are written as Textual names
-them (``f2``, ``alt+c``, ``slash``); this module does not import Textual.
+("STARTTLS (F4 …)") are all made from :data:`ACTIONS`, and so are the keys, footers and
+help of ``serve --ui`` and ``diff --ui`` (scopes of their own). Keys are written as Textual
+names them (``f2``, ``alt+c``, ``slash``); this module does not import Textual.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class Scope(StrEnum):
     """With the focus in the transcript."""
     COMPOSE = "compose"
     """With the focus in the Compose pane."""
+    SERVE = "serve"
+    """In ``smtptui serve --ui`` (with the transcript's keys and :data:`ALSO`'s)."""
+    DIFF = "diff"
+    """In ``smtptui diff --ui`` (with :data:`ALSO`'s keys)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,18 +272,87 @@ ACTIONS: tuple[KeyAction, ...] = (
         "The next connection's transcript",
         "browse(1)",
     ),
+    KeyAction(
+        "serve_messages",
+        "Messages",
+        "m",
+        "The session's messages: envelope, headers, parts, bytes",
+        Scope.SERVE,
+        "messages",
+        footer=True,
+    ),
+    KeyAction(
+        "serve_next_pane",
+        "Next pane",
+        "tab",
+        "Between the sessions and the transcript",
+        Scope.SERVE,
+        "focus_next",
+    ),
+    KeyAction(
+        "serve_close_messages", "Close", "escape,q", "Close the messages", Scope.SERVE, "dismiss"
+    ),
+    KeyAction(
+        "diff_previous_step",
+        "Previous step",
+        "up,k",
+        "Move to the previous step",
+        Scope.DIFF,
+        "move(-1)",
+    ),
+    KeyAction(
+        "diff_next_step", "Next step", "down,j", "Move to the next step", Scope.DIFF, "move(1)"
+    ),
+    KeyAction(
+        "diff_only_changes",
+        "Only differences",
+        "d",
+        "Show only the steps that differ, or every step",
+        Scope.DIFF,
+        "toggle_same",
+        footer=True,
+    ),
+    KeyAction(
+        "diff_certificate_a",
+        "A's certificate",
+        "a",
+        "A's TLS certificate, on a TLS handshake's step",
+        Scope.DIFF,
+        "certificate('a')",
+    ),
+    KeyAction(
+        "diff_certificate_b",
+        "B's certificate",
+        "b",
+        "B's TLS certificate, on a TLS handshake's step",
+        Scope.DIFF,
+        "certificate('b')",
+    ),
 )
 """Every action with keys, in the order the F1 help lists them."""
 
 BY_ID: Mapping[str, KeyAction] = {action.id: action for action in ACTIONS}
 
-_OVERLAPS = {
-    Scope.STEP: frozenset(Scope),
-    Scope.APP: frozenset(Scope),
-    Scope.TRANSCRIPT: frozenset({Scope.STEP, Scope.APP, Scope.TRANSCRIPT}),
-    Scope.COMPOSE: frozenset({Scope.STEP, Scope.APP, Scope.COMPOSE}),
+MAIN = frozenset({Scope.STEP, Scope.APP, Scope.TRANSCRIPT, Scope.COMPOSE})
+"""The main app's scopes (its F1 help lists them); ``serve --ui`` and ``diff --ui`` are
+apps of their own."""
+
+ALSO: Mapping[Scope, tuple[str, ...]] = {
+    Scope.SERVE: ("help", "palette", "exit"),
+    Scope.DIFF: ("help", "palette", "exit"),
 }
-"""The scopes whose keys can be live at once (the transcript and Compose never are)."""
+"""The main app's actions that the apps of these scopes offer too, beside their own."""
+
+_OVERLAPS = {
+    Scope.STEP: MAIN,
+    Scope.APP: MAIN,
+    Scope.TRANSCRIPT: frozenset({Scope.STEP, Scope.APP, Scope.TRANSCRIPT, Scope.SERVE}),
+    Scope.COMPOSE: frozenset({Scope.STEP, Scope.APP, Scope.COMPOSE}),
+    Scope.SERVE: frozenset({Scope.SERVE, Scope.TRANSCRIPT}),
+    Scope.DIFF: frozenset({Scope.DIFF}),
+}
+"""The scopes whose keys can be live at once (the transcript and Compose never are; the
+serve UI shows a transcript, the diff UI none)."""
 
 _NAMES = {
     "slash": "/",
@@ -373,7 +447,16 @@ def clashes(bound: Mapping[str, Iterable[str]]) -> list[tuple[str, str, str]]:
     for id, each in keys.items():
         for key in each:
             for other in seen.get(key, ()):
-                if BY_ID[other].scope in _OVERLAPS[BY_ID[id].scope]:
+                if _live_together(BY_ID[other], BY_ID[id]):
                     found.append((key, other, id))
             seen.setdefault(key, []).append(id)
     return found
+
+
+def _live_together(one: KeyAction, other: KeyAction) -> bool:
+    """Whether the keys of ``one`` and ``other`` can work at the same time."""
+    return (
+        other.scope in _OVERLAPS[one.scope]
+        or other.id in ALSO.get(one.scope, ())
+        or one.id in ALSO.get(other.scope, ())
+    )

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from smtptui.session.diff import Aligned, Status, Step, differ
+from smtptui.session.keymap import ACTIONS, ALSO, Scope
 from smtptui.session.visible import visible
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.help import HelpScreen
+from smtptui.ui.keys import apply_keymap, bindings_of, configured_keymap
 from smtptui.ui.reader import SavedSessionApp
 
 MARKS = {Status.SAME: " ", Status.CHANGED: "~", Status.REMOVED: "-", Status.ADDED: "+"}
@@ -21,13 +22,8 @@ COLOURS = {Status.CHANGED: "text-warning", Status.REMOVED: "text-error"}
 COLOURS[Status.ADDED] = "text-success"
 """Each status's theme variable (the same: the theme's foreground)."""
 
-DIFF_KEYS = (
-    ("↑ ↓", "Move between steps"),
-    ("d", "Show only what differs, or every step"),
-    ("a b", "Open A's (B's) TLS certificate, on a TLS handshake"),
-    ("F1", "This help"),
-    ("Ctrl+Q", "Quit"),
-)
+DIFF_KEYS = (*ALSO[Scope.DIFF], *(action.id for action in ACTIONS if action.scope is Scope.DIFF))
+"""The actions of the table (``session.keymap``) the diff UI binds."""
 
 
 class DiffApp(SavedSessionApp):
@@ -35,12 +31,7 @@ class DiffApp(SavedSessionApp):
 
     TITLE = "smtptui diff"
     CSS = SavedSessionApp.CSS + "DataTable { height: 1fr; }"
-    BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("d", "toggle_same", "Only differences"),
-        Binding("a", "certificate('a')", "A's certificate", show=False),
-        Binding("b", "certificate('b')", "B's certificate", show=False),
-    ]
+    BINDINGS = bindings_of(DIFF_KEYS)
 
     def __init__(
         self,
@@ -52,6 +43,8 @@ class DiffApp(SavedSessionApp):
         theme: str | None = None,
     ) -> None:
         super().__init__(theme)
+        self.remapped, problems = configured_keymap()
+        self._problems += problems
         self.aligned = list(aligned)
         self.names = visible(a, one_line=True), visible(b, one_line=True)
         self.threshold = threshold
@@ -64,7 +57,7 @@ class DiffApp(SavedSessionApp):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
+        apply_keymap(self, self.remapped)
         table = self.query_one(DataTable)
         side = max(24, (self.size.width - 10) // 3)  # each side a third; changes the rest
         table.add_column("", key="mark", width=1)
@@ -103,6 +96,12 @@ class DiffApp(SavedSessionApp):
                 table.add_row("", "", "", Text(change, style=style))
             self.rows += [each] * len(changes)
 
+    def action_move(self, step: int) -> None:
+        """The previous or next step (the table's own keys do it too, while it has the
+        focus: these are for a keymap's)."""
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.cursor_row + step)
+
     def action_toggle_same(self) -> None:
         self.only_differences = not self.only_differences
         self._fill()
@@ -119,7 +118,7 @@ class DiffApp(SavedSessionApp):
         self.push_screen(CertificateScreen(step.tls_info))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(DIFF_KEYS))
+        self.push_screen(HelpScreen(only=DIFF_KEYS, transcript=False))
 
 
 def _side(step: Step | None) -> str:

@@ -10,7 +10,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from smtptui.session.keymap import ACTIONS, BY_ID, Scope, keys_name
+from smtptui.session.keymap import ACTIONS, BY_ID, MAIN, KeyAction, Scope, keys_name
 from smtptui.ui.dialog import ScrollingDialog
 
 MARKERS = (
@@ -24,7 +24,7 @@ MARKERS = (
 )
 
 SECTIONS = (
-    ("Keys", (Scope.APP, Scope.STEP)),
+    ("Keys", (Scope.APP, Scope.STEP, Scope.SERVE, Scope.DIFF)),
     ("In the Compose pane", (Scope.COMPOSE,)),
     ("In the transcript", (Scope.TRANSCRIPT,)),
 )
@@ -58,20 +58,27 @@ class HelpScreen(ScrollingDialog):
     }
     """
 
-    def __init__(self, only: Collection[str] | None = None) -> None:
+    def __init__(self, only: Collection[str] | None = None, *, transcript: bool = True) -> None:
+        """``only``: the ids an app of its own offers (None: the main app's); ``transcript``:
+        whether it shows a transcript (its keys and markers listed)."""
         super().__init__()
         self.only = only
+        self.transcript = transcript
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as body:
             body.border_title = "smtptui help"
             body.border_subtitle = f"Esc, {keys_name('help', first=True)} or q closes"
-            sections = [(heading, keys_rows(scopes, self.only)) for heading, scopes in SECTIONS]
+            sections = [
+                (heading, keys_rows(scopes, self.only, self.transcript))
+                for heading, scopes in SECTIONS
+            ]
             for number, (heading, rows) in enumerate(row for row in sections if row[1]):
                 yield Static(heading, classes="heading first" if not number else "heading")
                 yield _table(rows)
-            yield Static("Transcript", classes="heading")
-            yield _table((mark, "", text) for mark, text in MARKERS)
+            if self.transcript:
+                yield Static("Transcript", classes="heading")
+                yield _table((mark, "", text) for mark, text in MARKERS)
             yield Static("Replies", classes="heading")
             yield _table(REPLY_CLASSES)
             yield Static(
@@ -82,16 +89,26 @@ class HelpScreen(ScrollingDialog):
 
 
 def keys_rows(
-    scopes: Sequence[Scope], only: Collection[str] | None = None
+    scopes: Sequence[Scope], only: Collection[str] | None = None, transcript: bool = True
 ) -> list[tuple[str, str, str]]:
-    """The table's actions in ``scopes`` (those of ``only``, an app's own, and every
-    transcript action) as help rows: keys, their style, what it does."""
+    """The table's actions in ``scopes`` (the main app's, or those of ``only``, an app's
+    own; and every transcript action if ``transcript``) as help rows: keys, their style,
+    what it does (and, in the main app, where else they work)."""
     return [
-        (keys_name(action.id), "$text-accent", action.help + _ANYWHERE * action.anywhere)
+        (
+            keys_name(action.id),
+            "$text-accent",
+            action.help + _ANYWHERE * (action.anywhere and only is None),
+        )
         for action in ACTIONS
-        if action.scope in scopes
-        and (only is None or action.id in only or action.scope is Scope.TRANSCRIPT)
+        if action.scope in scopes and _offered(action, only, transcript)
     ]
+
+
+def _offered(action: KeyAction, only: Collection[str] | None, transcript: bool) -> bool:
+    if action.scope is Scope.TRANSCRIPT:
+        return transcript
+    return action.scope in MAIN if only is None else action.id in only
 
 
 def _table(rows: Iterable[tuple[str, str, str]]) -> Grid:

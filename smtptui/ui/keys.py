@@ -4,10 +4,13 @@ against the keys Textual knows."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-from textual.binding import Binding
+from textual.app import App
+from textual.binding import Binding, Keymap
 from textual.keys import Keys, _character_to_key, key_to_character
 
+from smtptui.config import load_keymap
 from smtptui.session.keymap import (
     ACTIONS,
     BY_ID,
@@ -16,7 +19,9 @@ from smtptui.session.keymap import (
     clashes,
     key_name,
     keys_name,
+    keys_of,
     split,
+    use,
 )
 
 _LEGACY_KEYS = {"shift+f6": "f18", "shift+f8": "f20"}
@@ -110,3 +115,21 @@ def checked_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, tuple[str, ...]
         for each in dropped:
             del remapped[each]
     return remapped, problems
+
+
+def configured_keymap() -> tuple[Keymap, list[str]]:
+    """config.toml's ``[keymap]``, checked and made the keys every name and help shows
+    (:func:`session.keymap.use`): the keymap for ``App.set_keymap``, and what of it cannot
+    be used (each said on screen; those actions keep their default keys)."""
+    found, unread = load_keymap()
+    remapped, unusable = checked_keymap(found)
+    use(remapped)
+    keymap = {id: terminal_keys(keys) for id, keys in remapped.items()}
+    return keymap, [f"{problem}; the default keys kept" for problem in (*unread, *unusable)]
+
+
+def apply_keymap(app: App[Any], keymap: Keymap) -> None:
+    """Bind ``keymap``'s keys in ``app`` (Textual replaces the keys of the bindings with
+    those ids), the command palette's as well, which the footer shows."""
+    app.set_keymap(keymap)
+    app.COMMAND_PALETTE_BINDING = keys_of("palette")[0]

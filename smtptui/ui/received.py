@@ -10,13 +10,14 @@ from email.message import Message
 from email.policy import default as default_policy
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from smtptui.server import ReceivedMessage
+from smtptui.session.keymap import keys_name
 from smtptui.session.visible import visible, visible_bytes
+from smtptui.ui.keys import bindings_of
 
 TEXT_SHOWN = 20_000
 """Characters of a message's text shown (the raw bytes are shown whole)."""
@@ -88,7 +89,8 @@ def _text(message: Message) -> str:
 
 
 class MessagesScreen(ModalScreen[None]):
-    """A session's ``messages``, one after the other; Esc or q closes."""
+    """A session's ``messages``, one after the other; ``serve_close_messages`` (Esc or q)
+    closes."""
 
     DEFAULT_CSS = """
     MessagesScreen { align: center middle; }
@@ -99,7 +101,7 @@ class MessagesScreen(ModalScreen[None]):
     MessagesScreen .heading { text-style: bold; color: $text-accent; margin-top: 1; }
     """
 
-    BINDINGS = [Binding("escape,q", "dismiss", "Close")]
+    BINDINGS = bindings_of(("serve_close_messages",))
 
     def __init__(self, messages: Sequence[ReceivedMessage], title: str) -> None:
         super().__init__()
@@ -109,7 +111,7 @@ class MessagesScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as body:
             body.border_title = self.heading
-            body.border_subtitle = "Esc or q closes"
+            body.border_subtitle = f"{keys_name('serve_close_messages')} closes"
             if not self.messages:
                 yield Static("No message received on this connection yet.", markup=False)
             for number, message in enumerate(self.messages, 1):

@@ -17,7 +17,6 @@ from typing import cast
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, OptionList, Static
@@ -25,22 +24,19 @@ from textual.widgets.option_list import Option
 
 from smtptui.server import ReceivedMessage
 from smtptui.server.events import ServerEvent
+from smtptui.session.keymap import ALSO, Scope
 from smtptui.session.server_side import ServerSessions, ServerSide
 from smtptui.session.visible import visible
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.help import HelpScreen
+from smtptui.ui.keys import apply_keymap, bindings_of, configured_keymap
 from smtptui.ui.reader import SavedSessionApp
 from smtptui.ui.received import MessagesScreen
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
 
-SERVE_KEYS: tuple[tuple[str, str, str, str, str], ...] = (
-    # Textual key, shown as, action, footer label ("": not in the footer), help text
-    ("f1", "F1", "help", "Help", "This help"),
-    ("m", "m", "messages", "Messages", "The session's messages: envelope, headers, parts, bytes"),
-    ("tab", "Tab", "app.focus_next", "", "Between the sessions and the transcript"),
-    ("ctrl+q", "Ctrl+Q", "quit", "Quit", "Quit: the server stops"),
-)
-"""The serve UI's own keys, for the bindings, the footer and the help alike."""
+SERVE_KEYS = (*ALSO[Scope.SERVE], "serve_messages", "serve_next_pane")
+"""The actions of the table (``session.keymap``) the serve UI binds (with the transcript's;
+its messages screen binds ``serve_close_messages``)."""
 
 DRAIN_EVERY = 0.5
 """Seconds between looks at the inbox besides the wake-ups (one could be missed at start)."""
@@ -56,9 +52,7 @@ class ServeApp(SavedSessionApp):
     #sessions:focus { border: round $primary; }
     """
 
-    BINDINGS = [
-        Binding(key, action, label, show=bool(label)) for key, _, action, label, _ in SERVE_KEYS
-    ]
+    BINDINGS = bindings_of(SERVE_KEYS)
 
     class Drain(Message):
         """Events are waiting in the inbox."""
@@ -72,6 +66,8 @@ class ServeApp(SavedSessionApp):
 
     def __init__(self, *, theme: str | None = None) -> None:
         super().__init__(theme)
+        self.remapped, problems = configured_keymap()
+        self._problems += problems
         self.listening = ""
         self.sessions = ServerSessions(on_new=self._added)
         self.showing: ServerSide | None = None
@@ -110,7 +106,7 @@ class ServeApp(SavedSessionApp):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
+        apply_keymap(self, self.remapped)
         self.view = self.query_one(TranscriptView)
         chosen = self.themes.get(self.theme)
         self.view.set_marks(chosen.marks if chosen else {})
@@ -188,11 +184,7 @@ class ServeApp(SavedSessionApp):
         self.push_screen(MessagesScreen(messages, title))
 
     def action_help(self) -> None:
-        from smtptui.ui.app import TRANSCRIPT_KEYS
-
-        keys = [(shown, text) for _, shown, _, _, text in SERVE_KEYS]
-        transcript = [(key, text) for key, _, text in TRANSCRIPT_KEYS]
-        self.push_screen(HelpScreen(keys, transcript))
+        self.push_screen(HelpScreen(only=(*SERVE_KEYS, "serve_close_messages")))
 
 
 def _row(session: ServerSide) -> Text:

@@ -17,6 +17,7 @@ from smtptui.session import advice
 from smtptui.session.keymap import (
     ACTIONS,
     BY_ID,
+    KeyAction,
     Scope,
     clashes,
     key_name,
@@ -68,6 +69,12 @@ def test_a_shared_key_is_found_only_where_both_are_live() -> None:
     # The transcript's keys and the Compose pane's are never live at once.
     assert clashes({"load": ("c",)}) == []
     assert clashes({"load": ("alt+m",)}) == [("alt+m", "mx", "load")]
+    # serve --ui and diff --ui are apps of their own: the main app's keys are not live
+    # there, but F1, Ctrl+Q and (in serve's) the transcript's are.
+    assert clashes({"serve_messages": ("alt+m",), "diff_only_changes": ("f",)}) == []
+    assert clashes({"serve_messages": ("f",)}) == [("f", "filter", "serve_messages")]
+    assert clashes({"diff_certificate_a": ("f1",)}) == [("f1", "help", "diff_certificate_a")]
+    assert clashes({"serve_next_pane": ("ctrl+q",)}) == [("ctrl+q", "exit", "serve_next_pane")]
 
 
 def test_keys_are_named_as_people_read_them() -> None:
@@ -150,14 +157,27 @@ _WHERE = {
     Scope.APP: "anywhere",
     Scope.TRANSCRIPT: "transcript",
     Scope.COMPOSE: "Compose",
+    Scope.SERVE: "`serve --ui`",
+    Scope.DIFF: "`diff --ui`",
 }
 
 
+def readme_row(action: KeyAction) -> str:
+    """The README's Keys table row of ``action`` (``python -c 'from test_keymap import
+    readme_table; print(readme_table())'`` in tests/session prints the table)."""
+    where = _WHERE[action.scope] + " (and anywhere but a text field)" * action.anywhere
+    keys = ", ".join(key_name(key) for key in split(action.keys))
+    return f"| `{action.id}` | {keys} | {where} | {action.help} |\n"
+
+
+def readme_table() -> str:
+    return "| id | keys | where | what it does |\n|---|---|---|---|\n" + "".join(
+        map(readme_row, ACTIONS)
+    )
+
+
 def test_the_readme_lists_every_action_with_its_default_keys() -> None:
-    """The README's Keys table is the table of actions, row for row (regenerate it from
-    ACTIONS when an action changes)."""
+    """The README's Keys table is the table of actions, row for row (regenerate it with
+    :func:`readme_table` when an action changes)."""
     text = README.read_text(encoding="utf-8")
-    for action in ACTIONS:
-        where = _WHERE[action.scope] + " (and anywhere but a text field)" * action.anywhere
-        keys = ", ".join(key_name(key) for key in split(action.keys))
-        assert f"| `{action.id}` | {keys} | {where} | {action.help} |\n" in text, action.id
+    assert readme_table() in text

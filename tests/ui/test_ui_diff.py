@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.widgets import DataTable, Static
+from textual.widgets._footer import FooterKey
 
 from smtptui.server import EmbeddedServer
 from smtptui.session import (
@@ -21,6 +22,7 @@ from smtptui.session.diff import Status, Threshold, diff_sessions
 from smtptui.session.reopen import read_transcripts
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.diff import DiffApp
+from smtptui.ui.help import HelpScreen
 
 from support.sessions import ready, settings_for
 
@@ -72,3 +74,48 @@ async def test_both_sides_aligned_with_changes_marked(
         await pilot.pause()
         assert all(each.status is not Status.SAME for each in app.rows)
         assert table.row_count < changes
+
+
+async def test_its_keys_come_from_the_keymap_and_its_help_lists_them(
+    server: EmbeddedServer, client_tls_context, tmp_path: Path, config_dir: Path
+) -> None:
+    """``[keymap]`` remaps diff's keys (a key no action can take is named): the footer and
+    F1 help show them as remapped; the help lists diff's keys, not the transcript's."""
+    (config_dir / "config.toml").write_text(
+        '[keymap]\ndiff_only_changes = "o"\nhelp = "f11"\ndiff_certificate_a = "ctrl+nope"\n'
+        'diff_next_step = "n"\n'
+    )
+    a = await saved(server, client_tls_context, tmp_path / "a.jsonl", tls=False)
+    aligned = diff_sessions(read_transcripts(a), read_transcripts(a), QUIET)  # the same
+    app = DiffApp(aligned, str(a), str(a), str(QUIET))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        table = app.query_one(DataTable)
+        assert table.row_count == len(aligned) > 0
+        keys = [f"{key.key_display} {key.description}" for key in app.query(FooterKey)]
+        assert keys == ["F11 All keys", "o Only differences", "Ctrl+P palette"]
+        [problem] = [toast.message for toast in app._notifications]
+        assert problem.startswith("[keymap] diff_certificate_a: no key named 'ctrl+nope'")
+        await pilot.press("j", "d", "f1")  # their default keys are gone
+        assert table.row_count == len(aligned) and not isinstance(app.screen, HelpScreen)
+        assert table.cursor_row == 0
+        await pilot.press("n", "n", "k")
+        assert table.cursor_row == 1
+        await pilot.press("o")
+        assert table.row_count == 0  # nothing differs
+        await pilot.press("f11")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.pause()
+        text = " ".join(" ".join(str(w.render()) for w in app.screen.query(Static)).split())
+        for shown in (
+            "F11 This help",
+            "o Show only the steps that differ, or every step",
+            "a A's TLS certificate",
+            "b B's TLS certificate",
+            "Ctrl+Q Quit smtptui",
+            "↑, k Move to the previous step",
+            "n Move to the next step",
+        ):
+            assert shown in text, shown
+        for not_here in ("Move to the next entry", "sent to the server", "Connect to the"):
+            assert not_here not in text, not_here

@@ -16,11 +16,14 @@ from textual.widgets._footer import FooterKey
 
 from smtptui.server import EmbeddedServer
 from smtptui.session import EntryKind, Phase
-from smtptui.session.keymap import ACTIONS, BY_ID
+from smtptui.session.keymap import ACTIONS, ALSO, BY_ID, MAIN, Scope
 from smtptui.ui.app import Draft, SmtpTui
+from smtptui.ui.diff import DiffApp
 from smtptui.ui.help import HelpScreen
 from smtptui.ui.panes.compose import ComposePane
 from smtptui.ui.panes.connection import ConnectionPane
+from smtptui.ui.received import MessagesScreen
+from smtptui.ui.serve import ServeApp
 from smtptui.ui.transcript import TranscriptView
 
 from support.pilot import step
@@ -128,8 +131,23 @@ def bound_ids(*classes: type) -> set[str]:
     return {binding.id for cls in classes for binding in cls.BINDINGS if binding.id}
 
 
+def ids_in(*scopes: Scope) -> set[str]:
+    return {action.id for action in ACTIONS if action.scope in scopes}
+
+
+def test_the_apps_of_their_own_bind_their_actions_and_no_other() -> None:
+    """``serve --ui`` binds its scope's actions (the messages screen its close), with the
+    main app's it offers too and the transcript's; ``diff --ui`` its own, with those."""
+    assert bound_ids(ServeApp, MessagesScreen, TranscriptView) == {
+        *ids_in(Scope.SERVE, Scope.TRANSCRIPT),
+        *ALSO[Scope.SERVE],
+    }
+    assert bound_ids(DiffApp) == {*ids_in(Scope.DIFF), *ALSO[Scope.DIFF]}
+
+
 async def test_every_action_is_bound_in_the_help_and_in_the_palette() -> None:
-    assert bound_ids(SmtpTui, ComposePane, TranscriptView) == set(BY_ID)
+    assert bound_ids(SmtpTui, ComposePane, TranscriptView) == ids_in(*MAIN)
+    assert {*BY_ID} - ids_in(*MAIN) == ids_in(Scope.SERVE, Scope.DIFF)
     app = SmtpTui(show_timing=False)
     async with app.run_test(size=(120, 40)) as pilot:
         titles = [command.title for command in app.get_system_commands(app.screen)]
@@ -141,7 +159,7 @@ async def test_every_action_is_bound_in_the_help_and_in_the_palette() -> None:
         text = "\n".join(str(widget.render()) for widget in app.screen.query("Static"))
         flat = " ".join(text.split())
         for action in ACTIONS:
-            assert action.help in flat, action
+            assert (action.help in flat) is (action.scope in MAIN), action
 
 
 async def test_the_footer_follows_the_suggested_steps_with_whole_labels(

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Static
+from textual.widgets._footer import FooterKey
 
 from smtptui.engine import SMTPClient
 from smtptui.server import EmbeddedServer
@@ -17,6 +18,7 @@ from smtptui.server.events import fan_out
 from smtptui.session.export import swaks_lines
 from smtptui.session.server_side import FLAG_RULE, SessionFiles
 from smtptui.ui.certificate import CertificateScreen
+from smtptui.ui.help import HelpScreen
 from smtptui.ui.received import MessagesScreen
 from smtptui.ui.serve import ServeApp
 from smtptui.ui.transcript import TranscriptView
@@ -147,3 +149,47 @@ async def test_a_transcript_file_not_written_is_said_on_screen(
         assert told.startswith("Cannot write session 1's transcript to ")
         assert "sessions" in told
         assert any("closed" in row for row in rows(app))
+
+
+async def test_its_keys_come_from_the_keymap_and_its_help_lists_them(
+    make_server, client_tls_context: ssl.SSLContext, config_dir: Path
+) -> None:
+    """``[keymap]`` remaps serve's own keys (and a bad entry is named): the footer, the
+    messages screen and F1 help show the keys as remapped; the help lists serve's keys and
+    the transcript's, none of the main app's."""
+    (config_dir / "config.toml").write_text(
+        '[keymap]\nserve_messages = "v"\nserve_close_messages = "x"\nconnect = "m"\n'
+        'palette = "ctrl+k"\nserve_next_pane = "f1"\n'
+    )
+    app = ServeApp()
+    server = make_server(on_event=app.take)
+    async with app.run_test(size=SIZE) as pilot:
+        await client_session(server, client_tls_context)
+        await drawn(pilot, lambda: any("closed" in row for row in rows(app)))
+        keys = [f"{key.key_display} {key.description}" for key in app.query(FooterKey)]
+        assert keys == ["F1 All keys", "v Messages", "Ctrl+K palette"]
+        [problem] = [toast.message for toast in app._notifications]
+        assert problem.startswith("[keymap] F1 would be both help (All keys) and serve_next_pane")
+        await pilot.press("m")  # its default key is gone (and Connect's new key is not live)
+        assert not isinstance(app.screen, MessagesScreen)
+        await pilot.press("v")
+        assert isinstance(app.screen, MessagesScreen)
+        await pilot.pause()
+        assert "x closes" in screen_text(app)
+        await pilot.press("escape")  # its default keys are gone too
+        assert isinstance(app.screen, MessagesScreen)
+        await pilot.press("x")
+        assert not isinstance(app.screen, MessagesScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.pause()
+        text = " ".join(" ".join(str(w.render()) for w in app.screen.query(Static)).split())
+        for shown in (
+            "v The session's messages: envelope, headers, parts, bytes",
+            "x Close the messages",
+            "Tab Between the sessions and the transcript",
+            "Ctrl+Q Quit smtptui",
+            "Enter Explain a reply or command",
+        ):
+            assert shown in text, shown
+        assert "Connect to the server" not in text and "Compose" not in text
