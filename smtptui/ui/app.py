@@ -32,7 +32,6 @@ from smtptui.config import (
     Profile,
     config_file,
     load_config,
-    load_keymap,
     profile_of,
     profile_password,
     remember_theme,
@@ -83,12 +82,10 @@ from smtptui.session.keymap import (
     BY_ID,
     Scope,
     keys_name,
-    keys_of,
-    use,
     with_keys,
 )
 from smtptui.ui.commandline import CommandLine
-from smtptui.ui.keys import anywhere, bindings, checked_keymap, terminal_keys
+from smtptui.ui.keys import anywhere, apply_keymap, bindings, configured_keymap
 from smtptui.ui.messages import RunAction
 from smtptui.ui.panes.auth import AuthPane
 from smtptui.ui.panes.capabilities import CapabilitiesView
@@ -194,10 +191,7 @@ class SmtpTui(ThemedApp):
         a line saying where it is; an ``OSError`` says why it did not start."""
         super().__init__()
         self.themes, self._problems = load_themes()
-        found, unread = load_keymap()
-        self._remapped, unusable = checked_keymap(found)
-        self._keymap_problems = [*unread, *unusable]
-        use(self._remapped)  # the keys every hint, the help and the palette name
+        self._keymap, self._keymap_problems = configured_keymap()  # what hints, help name
         for loaded in self.themes.values():
             self.register_theme(loaded.theme)
         self.theme = self._choose_theme(theme)
@@ -311,10 +305,9 @@ class SmtpTui(ThemedApp):
     def _apply_keymap(self) -> None:
         """Bind ``[keymap]``'s keys (Textual replaces the keys of the bindings with those
         ids), and say what of it could not be used."""
-        self.set_keymap({id: terminal_keys(keys) for id, keys in self._remapped.items()})
-        self.COMMAND_PALETTE_BINDING = keys_of("palette")[0]  # the footer shows it
+        apply_keymap(self, self._keymap)
         for problem in self._keymap_problems:
-            self._report(f"{problem}; the default keys kept")
+            self._report(problem)
 
     def on_unmount(self) -> None:
         """Leaving: stop listening to the sessions, and close their connections (no QUIT)."""

@@ -14,7 +14,7 @@ from smtptui.session.keymap import ACTIONS, ALSO, Scope
 from smtptui.session.visible import visible
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.help import HelpScreen
-from smtptui.ui.keys import apply_keymap, bindings_of, configured_keymap
+from smtptui.ui.keys import bindings_of
 from smtptui.ui.reader import SavedSessionApp
 
 MARKS = {Status.SAME: " ", Status.CHANGED: "~", Status.REMOVED: "-", Status.ADDED: "+"}
@@ -43,8 +43,6 @@ class DiffApp(SavedSessionApp):
         theme: str | None = None,
     ) -> None:
         super().__init__(theme)
-        self.remapped, problems = configured_keymap()
-        self._problems += problems
         self.aligned = list(aligned)
         self.names = visible(a, one_line=True), visible(b, one_line=True)
         self.threshold = threshold
@@ -57,7 +55,6 @@ class DiffApp(SavedSessionApp):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        apply_keymap(self, self.remapped)
         table = self.query_one(DataTable)
         side = max(24, (self.size.width - 10) // 3)  # each side a third; changes the rest
         table.add_column("", key="mark", width=1)

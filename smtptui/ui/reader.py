@@ -26,7 +26,7 @@ from smtptui.session.visible import visible
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.export import ExportRequest, ExportScreen
 from smtptui.ui.help import HelpScreen
-from smtptui.ui.keys import bindings_of
+from smtptui.ui.keys import apply_keymap, bindings_of, configured_keymap
 from smtptui.ui.themes import DEFAULT, ThemedApp, load_themes
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
 
@@ -57,6 +57,8 @@ class SavedSessionApp(ThemedApp):
     def __init__(self, theme: str | None = None) -> None:
         super().__init__()
         self.themes, self._problems = load_themes()
+        self.remapped, problems = configured_keymap()  # its keys are the table's
+        self._problems += problems
         themes = self.themes
         for loaded in themes.values():
             self.register_theme(loaded.theme)
@@ -65,7 +67,8 @@ class SavedSessionApp(ThemedApp):
         if theme is not None and theme not in themes:
             self._problems.append(f"No theme named {theme!r}")
 
-    def on_mount(self) -> None:
+    def on_mount(self) -> None:  # Textual runs it after a subclass's own: never call it
+        apply_keymap(self, self.remapped)
         for problem in self._problems:
             self.notify(visible(problem), severity="warning", markup=False)
 
@@ -110,7 +113,6 @@ class ReaderApp(SavedSessionApp):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.view = self.query_one(TranscriptView)
         self.view.focus()
         chosen = self.themes.get(self.theme)

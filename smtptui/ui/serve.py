@@ -29,7 +29,7 @@ from smtptui.session.server_side import ServerSessions, ServerSide
 from smtptui.session.visible import visible
 from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.help import HelpScreen
-from smtptui.ui.keys import apply_keymap, bindings_of, configured_keymap
+from smtptui.ui.keys import bindings_of
 from smtptui.ui.reader import SavedSessionApp
 from smtptui.ui.received import MessagesScreen
 from smtptui.ui.transcript import TranscriptPane, TranscriptView
@@ -66,8 +66,6 @@ class ServeApp(SavedSessionApp):
 
     def __init__(self, *, theme: str | None = None) -> None:
         super().__init__(theme)
-        self.remapped, problems = configured_keymap()
-        self._problems += problems
         self.listening = ""
         self.sessions = ServerSessions(on_new=self._added)
         self.showing: ServerSide | None = None
@@ -106,7 +104,6 @@ class ServeApp(SavedSessionApp):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        apply_keymap(self, self.remapped)
         self.view = self.query_one(TranscriptView)
         chosen = self.themes.get(self.theme)
         self.view.set_marks(chosen.marks if chosen else {})

@@ -191,3 +191,26 @@ async def test_a_bad_line_late_in_the_file_is_named_after_what_came_before(
         await pilot.press("ctrl+s")  # the file is read (as far as it goes): it can be saved
         await pilot.pause()
         assert isinstance(app.screen, ExportScreen)
+
+
+async def test_its_keys_come_from_the_keymap(
+    server: EmbeddedServer, client_tls_context, tmp_path: Path, config_dir: Path
+) -> None:
+    """``[keymap]`` remaps ``smtptui open``'s keys as the main app's; a key no action can
+    take is said once."""
+    (config_dir / "config.toml").write_text(
+        '[keymap]\nfilter = "v"\nhelp = "f11"\nfind = "ctrl+nope"\n'
+    )
+    path = await exported(server, client_tls_context, tmp_path / "session.jsonl")
+    app = ReaderApp(Reading(path), str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.query_one(TranscriptView)
+        [problem] = [toast.message for toast in app._notifications]
+        assert problem.startswith("[keymap] find: no key named 'ctrl+nope'")
+        await pilot.press("f", "f1")  # their default keys are gone
+        assert view.filter == "all" and not isinstance(app.screen, HelpScreen)
+        await pilot.press("v")
+        assert view.filter == "errors"
+        await pilot.press("f11")
+        assert isinstance(app.screen, HelpScreen)
