@@ -90,7 +90,9 @@ def test_run_builds_no_message_and_no_recipe_it_was_not_asked_for(
     "args", [("--help",), ("run", "--help"), ("serve", "--help"), ("web", "--help")]
 )
 def test_help_imports_no_ui_no_server(args: tuple[str, ...]) -> None:
-    assert not imported(*args) & {"textual", "rich", "aiosmtpd", "cryptography", "platformdirs"}
+    """Nor ``email``: only a message made or sent needs it."""
+    unused = {"textual", "rich", "aiosmtpd", "cryptography", "platformdirs", "email"}
+    assert not imported(*args) & unused
 
 
 def test_web_imports_textual_serve_only_when_it_serves() -> None:
@@ -141,9 +143,12 @@ runpy.run_module("smtptui", run_name="__main__")
 def test_ui_demo_app_imports_neither_aiosmtpd_nor_cryptography() -> None:
     """Its server runs in a process of its own (``smtptui.server.process``); the app reads
     its port and certificate from a pipe. The help and the send's progress bar are imported
-    when first shown."""
+    when first shown, the engine's client (its events, its OCSP probe) when a session
+    connects."""
     among = ("aiosmtpd", "cryptography", "smtptui.server.embedded")
     among += ("smtptui.ui.help", "smtptui.ui.progress")
+    among += ("smtptui.engine.client", "smtptui.engine.events", "smtptui.engine.ocsp")
+    among += ("smtptui.session.recorder",)
     result = subprocess.run(
         [sys.executable, "-c", HEADLESS_UI, ",".join(among), "--demo"],
         capture_output=True,
