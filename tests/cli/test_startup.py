@@ -160,3 +160,26 @@ def test_ui_demo_app_imports_neither_aiosmtpd_nor_cryptography() -> None:
     assert host.startswith("127.0.0.1:")  # the demo server's, told by the child
     [line] = [line for line in result.stderr.splitlines() if line.startswith("IMPORTED")]
     assert line.split()[1:] == []
+
+
+FIRST_FRAME_MODULES = """
+import sys
+import smtptui.cli, smtptui.ui.app
+print(*sorted(set(sys.argv[1].split(",")) & set(sys.modules)))
+"""
+"""Imports what ``smtptui --demo`` imports before its first frame; prints those of argv[1]."""
+
+
+def test_the_app_modules_import_no_client_and_no_text_area() -> None:
+    """What only a connection (the engine's client and its events) or the Compose pane
+    (Textual's TextArea) uses is not loaded with the app's modules."""
+    among = ("smtptui.engine.client", "smtptui.engine.events", "smtptui.session.recorder")
+    among += ("textual.widgets._text_area",)
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_MODULES, ",".join(among)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == []
