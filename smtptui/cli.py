@@ -741,10 +741,11 @@ def demo_app(stack: contextlib.ExitStack, port: int = 0, **options: Any) -> Smtp
     server (on ``port``; 0: a free one) starts after the first frame, in a process of its
     own (:class:`~smtptui.server.process.ServerProcess`: this one imports neither aiosmtpd
     nor cryptography, nor holds the server's memory), and stops when ``stack`` closes."""
-    from smtptui.server.process import ServerProcess
     from smtptui.ui.app import Draft, SmtpTui
 
     def start() -> tuple[SessionSettings, str]:
+        from smtptui.server.process import ServerProcess
+
         return demo_settings(stack.enter_context(ServerProcess(port)).listening())
 
     draft = Draft(DEMO_SENDER, (DEMO_RECIPIENT,), DEMO_SUBJECT, DEMO_BODY)

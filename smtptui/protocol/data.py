@@ -7,15 +7,18 @@ inputs; the streaming variants produce them in pieces, without a second copy of 
 from __future__ import annotations
 
 import copy
-import email.generator
-import email.message
-import email.utils
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from smtptui.protocol.commands import international, raw_line
 from smtptui.protocol.errors import ProtocolError
+
+# The email package is imported by whoever made the message these functions are given; the
+# functions on bytes (all that the app's first frame uses) do without it.
+if TYPE_CHECKING:
+    import email.message
 
 CRLF = b"\r\n"
 TERMINATOR = b".\r\n"
@@ -161,15 +164,19 @@ def _resent_prefix(msg: email.message.Message) -> str:
 
 def _header_sender(msg: email.message.Message, prefix: str) -> str:
     """The address in Sender, or else From (RFC 5322 3.6.2), as smtplib picks it."""
+    from email.utils import getaddresses
+
     field = msg[prefix + "Sender"] if prefix + "Sender" in msg else msg[prefix + "From"]
-    return email.utils.getaddresses([field])[0][1]
+    return getaddresses([field])[0][1]
 
 
 def _header_recipients(msg: email.message.Message, prefix: str) -> list[str]:
     """The addresses in To, Bcc and Cc, in smtplib's order."""
+    from email.utils import getaddresses
+
     fields = [msg[prefix + name] for name in ("To", "Bcc", "Cc")]
     present = [field for field in fields if field is not None]
-    return [address for _, address in email.utils.getaddresses(present)]
+    return [address for _, address in getaddresses(present)]
 
 
 def header_envelope(msg: email.message.Message) -> tuple[str, list[str]]:
@@ -181,6 +188,8 @@ def header_envelope(msg: email.message.Message) -> tuple[str, list[str]]:
 
 def _flatten(msg: email.message.Message, international: bool) -> bytes:
     """The message without Bcc and Resent-Bcc, generated as smtplib generates it."""
+    from email.generator import BytesGenerator
+
     msg_copy = copy.copy(msg)
     del msg_copy["Bcc"]
     del msg_copy["Resent-Bcc"]
@@ -188,7 +197,7 @@ def _flatten(msg: email.message.Message, international: bool) -> bytes:
     # lines whatever the message's policy says.
     policy = msg.policy.clone(utf8=True) if international else None
     with io.BytesIO() as buffer:
-        email.generator.BytesGenerator(buffer, policy=policy).flatten(msg_copy, linesep="\r\n")
+        BytesGenerator(buffer, policy=policy).flatten(msg_copy, linesep="\r\n")
         return buffer.getvalue()
 
 

@@ -8,13 +8,10 @@ import dataclasses
 import functools
 import itertools
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smtptui.engine import errors
-from smtptui.engine.client import SMTPClient
-from smtptui.engine.events import ClientEvent, Closed, Connecting, Progress, Received
 from smtptui.engine.hosts import format_host
-from smtptui.engine.ocsp import OcspStatus, stapled_ocsp
 from smtptui.engine.tls import TlsInfo, VerifyMode
 from smtptui.protocol.auth import (
     AuthOptions,
@@ -29,7 +26,7 @@ from smtptui.protocol.data import DEFAULT_CHUNK_SIZE
 from smtptui.protocol.envelope import pipeline_lines
 from smtptui.protocol.errors import CommandError
 from smtptui.protocol.replies import Reply
-from smtptui.session import advice, recorder
+from smtptui.session import advice
 from smtptui.session.actions import (
     Action,
     Authenticate,
@@ -65,7 +62,12 @@ from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.state import Phase, SessionState, Transfer
 from smtptui.session.transcript import Entry, EntryKind, Transcript
 
+# The client, its events and the OCSP probe are imported when a connection is first made
+# (`_new_client`, `_on_event`, `ocsp_asker`): the app draws its first frame without them.
 if TYPE_CHECKING:
+    from smtptui.engine.client import SMTPClient
+    from smtptui.engine.events import ClientEvent
+    from smtptui.engine.ocsp import OcspStatus
     from smtptui.session.recipe import Recipe
     from smtptui.session.routing import Target
 
@@ -93,8 +95,16 @@ UNVERIFIED_CREDENTIALS = (
 """Said after AUTH sent credentials over TLS without a verified certificate: TLS alone
 does not say who is at the other end."""
 
-ClientFactory = Callable[..., SMTPClient]
+ClientFactory = Callable[..., "SMTPClient"]
 """Makes a client from :class:`SMTPClient`'s keyword arguments (tests may wrap it)."""
+
+
+def _new_client(**kwargs: Any) -> SMTPClient:
+    """The engine's client, imported with the first connection."""
+    from smtptui.engine.client import SMTPClient
+
+    return SMTPClient(**kwargs)
+
 
 Update = Entry | SessionState | Transcript
 Subscriber = Callable[[Update], None]
@@ -117,7 +127,7 @@ class SessionController:
         self,
         settings: SessionSettings | None = None,
         *,
-        client_factory: ClientFactory = SMTPClient,
+        client_factory: ClientFactory = _new_client,
         transcript: Transcript | None = None,
     ) -> None:
         self.settings = settings or SessionSettings()
@@ -175,6 +185,8 @@ class SessionController:
         client = self._client
         if client is None or client.tls is not info:
             return None
+        from smtptui.engine.ocsp import stapled_ocsp
+
         return functools.partial(
             stapled_ocsp,
             client.host,
@@ -692,6 +704,9 @@ class SessionController:
         self._publish(transcript)
 
     def _on_event(self, event: ClientEvent) -> None:
+        from smtptui.engine.events import Closed, Connecting, Progress, Received
+        from smtptui.session import recorder
+
         if isinstance(event, Connecting):
             self._begin(format_host(event.host, event.port))
         entry = recorder.entry(event)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 
 from smtptui.protocol.auth import MASK, split_secret
 from smtptui.protocol.data import message_line
@@ -90,7 +90,11 @@ class CommandLine(Input):
         self.placeholder = MESSAGE_PLACEHOLDER if in_message else COMMAND_PLACEHOLDER
         self.suggester = None if in_message else self._verbs
         self.set_class(in_message, "-message")
-        if in_message and not isinstance(self.screen.focused, Input | TextArea):
+        if not in_message:
+            return
+        from textual.widgets import TextArea  # here: the first frame has none (Compose has)
+
+        if not isinstance(self.screen.focused, Input | TextArea):
             self.focus()
 
     async def action_submit(self) -> None:

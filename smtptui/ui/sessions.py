@@ -63,7 +63,8 @@ class SessionsView(Vertical):
     """The transcript side: a tab strip (with two sessions or more) over the sessions'
     transcript panes, the active one shown, or it and one other side by side (the live one's
     border, class ``-live``, is in the app's CSS with every transcript border: an app's CSS
-    wins over a widget's default)."""
+    wins over a widget's default). The tab strip is built when a second session opens (the
+    first frame, with one session, has none), then hidden while one is left."""
 
     DEFAULT_CSS = """
     SessionsView { width: 1fr; height: 1fr; }
@@ -75,21 +76,29 @@ class SessionsView(Vertical):
     def __init__(self, first: Workspace, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._first = first
+        self._tabs: Tabs | None = None
 
     def compose(self) -> ComposeResult:
-        yield Tabs(Tab(_label(1, self._first), id=_tab(self._first)), id="session-tabs")
         with Horizontal(id="session-panes"):
             yield self._first.pane
 
     async def add(self, workspace: Workspace) -> None:
-        """Mount ``workspace``'s pane (hidden until :meth:`show`) and its tab."""
+        """Mount ``workspace``'s pane (hidden until :meth:`show`) and its tab; the second
+        session's comes with the strip, the first session's tab in it too."""
         workspace.pane.display = False
-        await self.query_one("#session-panes").mount(workspace.pane)
-        tab = Tab(_label(len(self.query(Tab)) + 1, workspace), id=_tab(workspace))
-        await self.query_one(Tabs).add_tab(tab)
+        panes = self.query_one("#session-panes")
+        await panes.mount(workspace.pane)
+        tab = Tab(_label(len(panes.children), workspace), id=_tab(workspace))
+        if self._tabs is None:
+            first = Tab(_label(1, self._first), id=_tab(self._first))
+            self._tabs = Tabs(first, tab, active=tab.id, id="session-tabs")
+            await self.mount(self._tabs, before=panes)
+        else:
+            await self._tabs.add_tab(tab)
 
     async def remove(self, workspace: Workspace) -> None:
-        await self.query_one(Tabs).remove_tab(_tab(workspace))
+        if self._tabs is not None:
+            await self._tabs.remove_tab(_tab(workspace))
         await workspace.pane.remove()
 
     def show(
@@ -102,8 +111,10 @@ class SessionsView(Vertical):
         for position, workspace in enumerate(workspaces, 1):
             workspace.pane.display = workspace in (active, beside)
             workspace.pane.set_class(workspace is active, "-live")
-            self.query_one(f"#{_tab(workspace)}", Tab).label = _label(position, workspace)
-        self.query_one(Tabs).active = _tab(active)
+            if self._tabs is not None:
+                self._tabs.query_one(f"#{_tab(workspace)}", Tab).label = _label(position, workspace)
+        if self._tabs is not None:
+            self._tabs.active = _tab(active)
 
     @staticmethod
     def key_of(tab: Tab) -> int:

@@ -90,7 +90,9 @@ def test_run_builds_no_message_and_no_recipe_it_was_not_asked_for(
     "args", [("--help",), ("run", "--help"), ("serve", "--help"), ("web", "--help")]
 )
 def test_help_imports_no_ui_no_server(args: tuple[str, ...]) -> None:
-    assert not imported(*args) & {"textual", "rich", "aiosmtpd", "cryptography", "platformdirs"}
+    """Nor ``email``: only a message made or sent needs it."""
+    unused = {"textual", "rich", "aiosmtpd", "cryptography", "platformdirs", "email"}
+    assert not imported(*args) & unused
 
 
 def test_web_imports_textual_serve_only_when_it_serves() -> None:
@@ -141,9 +143,12 @@ runpy.run_module("smtptui", run_name="__main__")
 def test_ui_demo_app_imports_neither_aiosmtpd_nor_cryptography() -> None:
     """Its server runs in a process of its own (``smtptui.server.process``); the app reads
     its port and certificate from a pipe. The help and the send's progress bar are imported
-    when first shown."""
+    when first shown, the engine's client (its events, its OCSP probe) when a session
+    connects."""
     among = ("aiosmtpd", "cryptography", "smtptui.server.embedded")
     among += ("smtptui.ui.help", "smtptui.ui.progress")
+    among += ("smtptui.engine.client", "smtptui.engine.events", "smtptui.engine.ocsp")
+    among += ("smtptui.session.recorder",)
     result = subprocess.run(
         [sys.executable, "-c", HEADLESS_UI, ",".join(among), "--demo"],
         capture_output=True,
@@ -155,3 +160,26 @@ def test_ui_demo_app_imports_neither_aiosmtpd_nor_cryptography() -> None:
     assert host.startswith("127.0.0.1:")  # the demo server's, told by the child
     [line] = [line for line in result.stderr.splitlines() if line.startswith("IMPORTED")]
     assert line.split()[1:] == []
+
+
+FIRST_FRAME_MODULES = """
+import sys
+import smtptui.cli, smtptui.ui.app
+print(*sorted(set(sys.argv[1].split(",")) & set(sys.modules)))
+"""
+"""Imports what ``smtptui --demo`` imports before its first frame; prints those of argv[1]."""
+
+
+def test_the_app_modules_import_no_client_and_no_text_area() -> None:
+    """What only a connection (the engine's client and its events) or the Compose pane
+    (Textual's TextArea) uses is not loaded with the app's modules."""
+    among = ("smtptui.engine.client", "smtptui.engine.events", "smtptui.session.recorder")
+    among += ("textual.widgets._text_area",)
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_MODULES, ",".join(among)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == []
