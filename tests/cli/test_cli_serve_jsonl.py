@@ -4,43 +4,18 @@ file a session, read back by ``smtptui open``'s reader as the same commands and 
 from __future__ import annotations
 
 import asyncio
-import re
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from smtptui.engine import SMTPClient
 from smtptui.session.reopen import read_transcripts
 from smtptui.session.transcript import EntryKind
 
-from support.processes import printed, smtptui_sync
+from support.processes import serving, smtptui_sync
 
 RESPONSE = "YWxpY2Ug"
 """The start of alice's CRAM-MD5 response (base64 of ``alice ``), the secret line."""
 WAIT = 10.0
 """Seconds a file may take to appear once its session is over."""
-
-
-@contextmanager
-def serving(*args: str) -> Iterator[int]:
-    """``smtptui serve --port 0 ARGS`` running; its port."""
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "smtptui", "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        listening = serve.stdout.readline() if serve.stdout else b""
-        port = re.search(rb"127\.0\.0\.1:(\d+)", listening)
-        assert port is not None, listening
-        yield int(port[1])
-    finally:
-        serve.send_signal(signal.SIGINT)
-        _, err = serve.communicate(timeout=30)
-    assert serve.returncode == 0, printed(err)
 
 
 async def files_in(directory: Path, count: int) -> list[Path]:
@@ -77,9 +52,9 @@ def _said(event: object) -> tuple[str, str]:
 
 
 async def test_each_session_is_a_file_that_open_reads(tmp_path: Path) -> None:
-    with serving("--jsonl", str(tmp_path)) as port:
-        said = await session(port)
-        await session(port)
+    with serving("--jsonl", str(tmp_path)) as served:
+        said = await session(served.port)
+        await session(served.port)
         first, second = await files_in(tmp_path, 2)
     assert first.name < second.name and first.name.startswith("serve-")
     [transcript] = read_transcripts(first)
@@ -96,8 +71,8 @@ async def test_each_session_is_a_file_that_open_reads(tmp_path: Path) -> None:
 
 
 async def test_secrets_are_kept_when_asked(tmp_path: Path) -> None:
-    with serving("--jsonl", str(tmp_path), "--jsonl-secrets") as port:
-        await session(port)
+    with serving("--jsonl", str(tmp_path), "--jsonl-secrets") as served:
+        await session(served.port)
         [path] = await files_in(tmp_path, 1)
     [transcript] = read_transcripts(path)
     assert not any(e.secret for e in transcript) and RESPONSE in path.read_text()

@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-import re
-import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Callable
 
 from smtptui.server import EmbeddedServer
 
 from support.certificates import server_context
 from support.hostile import HOSTILE, HOSTILE_ASCII, hostile_name, hostile_server, raw
-from support.processes import printed, smtptui_run
+from support.processes import serving, smtptui_run
 from support.scripted import ScriptedServer
 
 SHOWN = r"pwned\x07\x1b[2J"
@@ -50,17 +46,9 @@ async def test_run_prints_a_hostile_certificate_written_out(
 
 
 def test_serve_prints_a_hostile_client_written_out() -> None:
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "smtptui", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        listening = serve.stdout.readline() if serve.stdout else b""
-        port = re.search(rb"127\.0\.0\.1:(\d+)", listening)
-        assert port is not None, listening
+    with serving() as served:
         quoted = b'"' + HOSTILE + b'"@example.org'
-        with socket.create_connection(("127.0.0.1", int(port[1])), timeout=10) as client:
+        with socket.create_connection(("127.0.0.1", served.port), timeout=10) as client:
             replies = client.makefile("rb")
             assert replies.readline().startswith(b"220 ")
             for command in (
@@ -76,10 +64,7 @@ def test_serve_prints_a_hostile_client_written_out() -> None:
                 while (reply := replies.readline())[3:4] == b"-":
                     pass
                 assert reply[:1] in b"235", (command, reply)
-    finally:
-        serve.send_signal(signal.SIGINT)
-        out, err = (printed(output) for output in serve.communicate(timeout=30))
-    assert serve.returncode == 0, err
+    out, err = served.out, served.err
     assert raw(out + err, keep="\n") == set(), out + err
     [message] = out.splitlines()  # after the "Listening on" line read above
     assert message.count(SHOWN) == 3  # sender, recipient, subject

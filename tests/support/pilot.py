@@ -11,7 +11,7 @@ from typing import Any
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
-from textual.widgets import Select
+from textual.widgets import Select, Static
 
 from smtptui.ui.checks import CheckScreen
 from smtptui.ui.dialog import ConfirmScreen
@@ -93,3 +93,9 @@ async def checked(pilot: Pilot[None], timeout: float = 15) -> CheckScreen:
 def error_toasts(app: App[Any]) -> list[str]:
     """The error notifications ``app`` has on screen, oldest first."""
     return [note.message for note in app._notifications if note.severity == "error"]
+
+
+def static_words(app: App[Any]) -> str:
+    """The words of every Static on the screen on top, one space apart: a help screen's
+    text, what is scrolled out of view too."""
+    return " ".join(" ".join(str(text.render()) for text in app.screen.query(Static)).split())

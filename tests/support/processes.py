@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 
 def printed(output: bytes) -> str:
@@ -64,3 +69,34 @@ def smtptui_run_sync(
 ) -> subprocess.CompletedProcess[str]:
     """``smtptui run --no-color ARGS``, blocking (see :func:`smtptui_sync`)."""
     return smtptui_sync("run", "--no-color", *args, env=env)
+
+
+@dataclass
+class Serving:
+    """A ``smtptui serve`` process: its port, and once stopped what it printed after its
+    "Listening on" line."""
+
+    port: int
+    out: str = ""
+    err: str = ""
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[Serving]:
+    """``smtptui serve --port 0 ARGS`` running; on leaving, stopped as Ctrl+C stops it,
+    which must end it with status 0."""
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "smtptui", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    listening = serve.stdout.readline() if serve.stdout else b""
+    port = re.search(rb"127\.0\.0\.1:(\d+)", listening)
+    served = Serving(int(port[1]) if port else 0)
+    try:
+        assert port is not None, listening
+        yield served
+    finally:
+        serve.send_signal(signal.SIGINT)
+        served.out, served.err = (printed(output) for output in serve.communicate(timeout=30))
+    assert serve.returncode == 0, served.err

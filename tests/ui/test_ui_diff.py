@@ -24,6 +24,7 @@ from smtptui.ui.certificate import CertificateScreen
 from smtptui.ui.diff import DiffApp
 from smtptui.ui.help import HelpScreen
 
+from support.pilot import static_words
 from support.sessions import ready, settings_for
 
 MakeServer = Callable[..., EmbeddedServer]
@@ -106,7 +107,7 @@ async def test_its_keys_come_from_the_keymap_and_its_help_lists_them(
         await pilot.press("f11")
         assert isinstance(app.screen, HelpScreen)
         await pilot.pause()
-        text = " ".join(" ".join(str(w.render()) for w in app.screen.query(Static)).split())
+        text = static_words(app)
         for shown in (
             "F11 This help",
             "o Show only the steps that differ, or every step",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets._footer import FooterKey
 
 from smtptui.engine import SMTPClient
@@ -24,7 +24,7 @@ from smtptui.ui.serve import ServeApp
 from smtptui.ui.transcript import TranscriptView
 
 from support.hostile import HOSTILE, raw, screen_text
-from support.pilot import error_toasts, until
+from support.pilot import error_toasts, static_words, until
 
 SIZE = (110, 36)
 MESSAGE = b"Subject: hello from the client\r\nTo: b@example.org\r\n\r\nHi there.\r\n"
@@ -183,7 +183,7 @@ async def test_its_keys_come_from_the_keymap_and_its_help_lists_them(
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         await pilot.pause()
-        text = " ".join(" ".join(str(w.render()) for w in app.screen.query(Static)).split())
+        text = static_words(app)
         for shown in (
             "v The session's messages: envelope, headers, parts, bytes",
             "x Close the messages",
