@@ -8,10 +8,15 @@ Linux) just before it starts the child; the child runs the app headless (120x40)
 its real entry point (``smtptui.cli.main(["--demo"])``, embedded server included; for the
 bare app, ``App.run``) and, once the app is mounted, asks for a callback after the next
 refresh (``App._ready`` then ``call_after_refresh``: the first frame has been composed and
-drawn), prints the clock and exits. The two apps take turns (who goes first alternates,
-ABBA), ``--runs`` each after one warm-up each; figures are medians, the ratio the median
-of the rounds' ratios (demo / bare). Target: <= 1.5x. Byte code is cached (in the run's
-temporary directory) as an installed program's is; config.toml is the run's own (empty).
+drawn), prints the clock and exits. The apps take turns (the order reverses each round),
+``--runs`` each after one warm-up each; figures are medians, the ratio the median of the
+rounds' ratios (demo / bare). Target: <= 1.5x. A third app, "its widgets alone", takes its
+turn too: plain Textual drawing what the demo's first frame shows (the status line, four
+tabs, the Connection form's fields, radio buttons, select, collapsibles and buttons, a Log
+for the transcript, an Input, the Footer) and nothing of smtptui. Its ratio to the bare app
+is what Textual alone costs for that screen: the floor under the demo's. Byte code is
+cached (in the run's temporary directory) as an installed program's is; config.toml is the
+run's own (empty).
 
 Memory: again each in a fresh process, the demo driven with Pilot as a person would: F2
 connect, F3 EHLO, F4 STARTTLS, F3, F5 AUTH, then F9 sends a message with a ``--megabytes``
@@ -58,6 +63,47 @@ App._ready, App.run_async = ready, run_async
 if sys.argv[1] == "demo":
     from smtptui.cli import main
     main(["--demo"], standalone_mode=False)
+elif sys.argv[1] == "widgets":
+    from textual.containers import Horizontal
+    from textual.widgets import (
+        Button, Collapsible, Footer, Input, Label, Log, RadioButton, RadioSet, Select, Static,
+        TabbedContent, TabPane,
+    )
+
+    def field(label, *widgets):
+        return Horizontal(Label(label, classes="label"), *widgets)
+
+    class Widgets(App):
+        BINDINGS = [("f1", "a", "All keys"), ("f2", "b", "Connect")]
+        CSS = "Horizontal { height: auto; } .label { width: 12; } #left { width: 50; }"
+
+        def compose(self):
+            yield Static("smtptui  disconnected")
+            with Horizontal():
+                with TabbedContent(id="left"):
+                    with TabPane("Connection"):
+                        for name in ("Host", "Port", "DNS server"):
+                            yield field(name, Input(compact=True))
+                        buttons = (RadioButton(name) for name in ("STARTTLS", "TLS", "none"))
+                        yield field("Security", RadioSet(*buttons))
+                        yield field("Verify", Select([("chain and name", 1)], compact=True))
+                        yield Collapsible(title="TLS options")
+                        yield field("EHLO name", Input(compact=True))
+                        yield field("Timeouts", Input(compact=True), Label("s to connect"))
+                        yield field("", Input(compact=True), Label("s per reply"))
+                        for title in ("Protocol", "Transport", "PROXY / XCLIENT"):
+                            yield Collapsible(title=title)
+                        yield Horizontal(*(Button(n, compact=True) for n in ("Connect", "Quit")))
+                    for title in ("Auth", "Compose", "Server"):
+                        yield TabPane(title)
+                yield Log()
+            yield Input(compact=True)
+            yield Footer()
+
+        def on_mount(self):
+            self.query_one(Log).write_lines(["=== Demo server"] * 8)
+
+    Widgets().run()
 else:
     from textual.widgets import Static
 
@@ -177,20 +223,24 @@ def _verdict(ratio: float, target: float) -> str:
 
 
 def startup(runs: int, env: dict[str, str]) -> None:
-    print(f"\nFirst frame (fresh process each; {runs} runs each, ABBA, one warm-up)")
-    first_frame("demo", env), first_frame("bare", env)
-    times: dict[str, list[float]] = {"demo": [], "bare": []}
-    ratios = []
-    order = ["demo", "bare"]
+    print(f"\nFirst frame (fresh process each; {runs} runs each, in turns, one warm-up)")
+    order = ["demo", "widgets", "bare"]
+    for which in order:
+        first_frame(which, env)
+    times: dict[str, list[float]] = {which: [] for which in order}
+    ratios, floors = [], []
     for _ in range(runs):
         for which in order:
             times[which].append(first_frame(which, env))
         ratios.append(times["demo"][-1] / times["bare"][-1])
+        floors.append(times["widgets"][-1] / times["bare"][-1])
         order.reverse()
-    for which, name in (("demo", "smtptui --demo"), ("bare", "bare App + Static")):
+    names = {"demo": "smtptui --demo", "widgets": "its widgets alone", "bare": "bare App + Static"}
+    for which, name in names.items():
         median, least = statistics.median(times[which]), min(times[which])
         print(f"  {name:<20} median {median * 1000:6.1f} ms  (min {least * 1000:6.1f})")
     print(f"  demo / bare: {_verdict(statistics.median(ratios), 1.5)}")
+    print(f"  its widgets alone / bare: {statistics.median(floors):.2f}x")
 
 
 def footprint(megabytes: int, env: dict[str, str], tmp: Path) -> None:
