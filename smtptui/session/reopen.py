@@ -301,12 +301,11 @@ def _new_entry(
     command: Command | None,
     chunk: bool,
 ) -> Entry:
-    """``Entry(kind, time, ..., chunk=chunk)`` (nothing read back is ``revealed``), its
-    text made visible by its own ``__post_init__``, called only when a field needs it (as
-    :func:`~smtptui.session.visible.visible`, which lets printable text through, the
-    check is ``isprintable``: most entries have nothing to show otherwise, and the call is
-    a tenth of reading them); tests/session/test_reopen.py holds it to the constructor,
-    field by field."""
+    """``Entry(kind, time, ..., chunk=chunk)`` (nothing read back is ``revealed``);
+    tests/session/test_reopen.py holds it to the constructor, field by field. Its own
+    ``__post_init__`` makes its text visible, called only when a field is not printable
+    (the shortcut :func:`~smtptui.session.visible.visible` takes first): most entries read
+    back have nothing to make visible, and the call was near a tenth of the reading."""
     entry: Any = _Unfrozen.__new__(_Unfrozen)
     entry.kind = kind
     entry.time = time
