@@ -159,31 +159,39 @@ class _JsonLines:
             raise ReadError(self.name, number, _reason(error)) from None
 
     def _records(self, records: Iterable[tuple[int, object]]) -> None:
+        """Entries from ``records``, appended a run of one connection's at a time (those
+        before a bad record too)."""
         shapes, last = self._shapes, None
         transcript, waiting = Transcript(), {}  # the latest record's connection's
-        for number, record in records:
-            try:
-                if not isinstance(record, dict):
-                    raise ValueError("not a JSON object")
-                if record.get("kind") == SUMMARY:  # run --json's last line: opens as its entries
-                    continue
-                shape = (*record, *map(type, record.values()))  # keys, then their types
-                if shape not in shapes:  # a session's records have a handful of shapes
-                    _check(record)
-                    shapes.add(shape)
-                connection = record.get("connection", 1)
-                if connection != last:
-                    if connection < 1:
-                        raise ValueError("'connection' must be 1 or more")
-                    if connection not in self._transcripts:
-                        self._transcripts[connection] = Transcript(connection)
-                    transcript = self._transcripts[connection]
-                    waiting = self._waiting.setdefault(connection, {})
-                    last = connection
-                entry = self._entry(record, waiting)
-            except (ValueError, TypeError, KeyError, ProtocolError) as error:
-                raise ReadError(self.name, number, _reason(error)) from None
-            transcript.append(entry)
+        entries: list[Entry] = []  # its entries not yet appended
+        entry_of, add = self._entry, entries.append
+        try:
+            for number, record in records:
+                try:
+                    if not isinstance(record, dict):
+                        raise ValueError("not a JSON object")
+                    if record.get("kind") == SUMMARY:  # run --json's last line: its entries
+                        continue
+                    shape = (*record, *map(type, record.values()))  # keys, then their types
+                    if shape not in shapes:  # a session's records have a handful of shapes
+                        _check(record)
+                        shapes.add(shape)
+                    connection = record.get("connection", 1)
+                    if connection != last:
+                        if connection < 1:
+                            raise ValueError("'connection' must be 1 or more")
+                        transcript.extend(entries)
+                        entries.clear()
+                        if connection not in self._transcripts:
+                            self._transcripts[connection] = Transcript(connection)
+                        transcript = self._transcripts[connection]
+                        waiting = self._waiting.setdefault(connection, {})
+                        last = connection
+                    add(entry_of(record, waiting))
+                except (ValueError, TypeError, KeyError, ProtocolError) as error:
+                    raise ReadError(self.name, number, _reason(error)) from None
+        finally:
+            transcript.extend(entries)
 
     def _entry(self, record: dict[str, Any], waiting: Waiting) -> Entry:
         """One entry from a record :func:`_check` passed: its types are not looked at
@@ -293,9 +301,11 @@ def _new_entry(
     command: Command | None,
     chunk: bool,
 ) -> Entry:
-    """``Entry(kind, time, ..., chunk=chunk)`` (nothing read back is ``revealed``), its
-    text made visible by its own ``__post_init__``; tests/session/test_reopen.py
-    holds it to the constructor, field by field."""
+    """``Entry(kind, time, ..., chunk=chunk)`` (nothing read back is ``revealed``);
+    tests/session/test_reopen.py holds it to the constructor, field by field. Its own
+    ``__post_init__`` makes its text visible, called only when a field is not printable
+    (the shortcut :func:`~smtptui.session.visible.visible` takes first): most entries read
+    back have nothing to make visible, and the call was near a tenth of the reading."""
     entry: Any = _Unfrozen.__new__(_Unfrozen)
     entry.kind = kind
     entry.time = time
@@ -315,7 +325,8 @@ def _new_entry(
     entry.command = command
     entry.chunk = chunk
     entry.__class__ = Entry
-    entry.__post_init__()
+    if redacted is not None or not (text.isprintable() and note.isprintable()):
+        entry.__post_init__()
     return entry  # type: ignore[no-any-return]
 
 

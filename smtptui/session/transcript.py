@@ -174,6 +174,16 @@ class Transcript:
         for subscriber in list(self._subscribers):
             subscriber(entry)
 
+    def extend(self, entries: list[Entry]) -> None:
+        """:meth:`append` each of ``entries`` at once (a chunk of a file read back): each
+        subscriber is told of them all in order, one subscriber after the other."""
+        self._entries += entries
+        if not self._unsaved and any(entry.kind in DIALOGUE for entry in entries):
+            self._dialogue = self._unsaved = True
+        for subscriber in list(self._subscribers):
+            for entry in entries:
+                subscriber(entry)
+
     @property
     def has_dialogue(self) -> bool:
         """Whether it holds an entry of the dialogue (sent, received or TLS)."""

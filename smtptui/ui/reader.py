@@ -167,11 +167,8 @@ class ReaderApp(SavedSessionApp):
 
     def _hand_over(self) -> None:
         """Lay out in the view what was read of the transcript shown since last time."""
-        add = self.view.add
-        for entry in self._arrived:
-            add(entry)
+        self.view.extend(self._arrived)
         self._arrived.clear()
-        self.view.flush()
 
     def on_unmount(self) -> None:
         gc.unfreeze()

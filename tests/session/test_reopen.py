@@ -25,7 +25,13 @@ from smtptui.session import (
     Transcript,
     write_export,
 )
-from smtptui.session.reopen import ReadError, _new_entry, parse_swaks, read_transcripts
+from smtptui.session.reopen import (
+    ReadError,
+    Reading,
+    _new_entry,
+    parse_swaks,
+    read_transcripts,
+)
 from smtptui.session.transcript import Entry
 
 from support.sessions import ready, settings_for
@@ -184,20 +190,25 @@ def test_a_missing_file_is_a_read_error(tmp_path: Path) -> None:
         read_transcripts(tmp_path / "absent.jsonl")
 
 
-def test_an_entry_read_back_is_the_one_its_fields_make() -> None:
+HOSTILE = {"text": "250 \x1b[2J ok", "redacted": "se\x07cret", "note": "a \x00 note"}
+
+
+@pytest.mark.parametrize("hostile", [[*HOSTILE], ["text"], ["redacted"], ["note"], []])
+def test_an_entry_read_back_is_the_one_its_fields_make(hostile: list[str]) -> None:
     """Entries read back are made without Entry's frozen __init__ (reopen._new_entry, for
-    speed): held here to the constructor, every field apart, a field added to Entry too."""
+    speed): held here to the constructor, every field apart, a field added to Entry too;
+    each text field made visible when it alone needs it (printable ones are let through)."""
     values = {
         "kind": EntryKind.RECEIVED,
         "time": 1.5,
         "wall": datetime(2026, 12, 6, 15, tzinfo=UTC),
-        "text": "250 \x1b[2J ok",  # made visible, as the constructor does
+        "text": "250 ok",
         "data": b"250 ok\r\n",
         "tls": True,
         "latency": 0.25,
         "reply": ReplyParser().feed(b"250 ok\r\n")[0],
-        "redacted": "se\x07cret",
-        "note": "a \x00 note",
+        "redacted": None,
+        "note": "a note",
         "body": True,
         "flags": ("bare LF",),
         "tls_info": None,
@@ -205,11 +216,15 @@ def test_an_entry_read_back_is_the_one_its_fields_make() -> None:
         "command": Command("RCPT", "TO:<b@example.org>", 3),
         "chunk": True,
     }
+    values |= {name: HOSTILE[name] for name in hostile}
     made = _new_entry(*values.values())
     names = [field.name for field in fields(Entry) if field.name != "revealed"]
     assert list(signature(_new_entry).parameters) == names == list(values)
     assert type(made) is Entry and made == Entry(**values)
-    assert made.text == "250 \\x1b[2J ok" and made.note == "a \\x00 note"
+    for name in ("text", "redacted", "note"):
+        shown = getattr(made, name)
+        assert (name in hostile) == (shown != values[name])
+        assert shown is None or shown.isprintable()
     with pytest.raises(FrozenInstanceError):
         made.text = "changed"  # type: ignore[misc]
 
@@ -237,3 +252,27 @@ def test_each_reply_answers_the_oldest_line_sent_of_its_label(tmp_path: Path) ->
     sent = Command("RCPT", "TO:<a@example.org>", group=1)
     assert first.command == second.command == sent
     assert [reply.command for reply in replies] == [sent, sent, sent._replace(group=0)]
+
+
+def test_a_bad_line_keeps_the_entries_before_it_in_its_chunk(tmp_path: Path) -> None:
+    """Entries are appended a run of one connection's at a time: those read before a bad
+    line in the same chunk are in their transcripts, every subscriber told of them."""
+
+    def record(connection: int, text: str) -> str:
+        base = {"kind": "sent", "wall": "2026-12-06T15:00:00+00:00", "tls": False}
+        return json.dumps(base | {"text": text, "data": text + "\r\n", "connection": connection})
+
+    lines = [record(1, "EHLO a"), record(2, "EHLO b"), record(2, "NOOP"), record(1, "QUIT")]
+    path = tmp_path / "cut.jsonl"
+    path.write_text("\n".join([*lines, '{"kind": "sent"}', record(1, "RSET")]) + "\n", "utf-8")
+    reading = Reading(path)
+    reading.step(1)
+    told: list[str] = []
+    reading.transcripts[0].subscribe(lambda entry: told.append(entry.text))
+    with pytest.raises(ReadError) as raised:
+        reading.step()
+    assert raised.value.line == 5 and reading.done
+    first, second = reading.transcripts
+    assert [entry.text for entry in first] == ["EHLO a", "QUIT"] and told == ["QUIT"]
+    assert [entry.text for entry in second] == ["EHLO b", "NOOP"]
+    assert first.unsaved == 2 and second.unsaved == 2

@@ -246,6 +246,24 @@ def test_transcript_list_and_subscribers() -> None:
     assert len(transcript) == 0
 
 
+def test_extend_appends_each_entry_and_tells_every_subscriber_in_order() -> None:
+    transcript = Transcript()
+    first: list[Entry] = []
+    second: list[Entry] = []
+    transcript.subscribe(first.append)
+    transcript.subscribe(second.append)
+    entries = [Entry.now(EntryKind.INFO, "one"), Entry.now(EntryKind.INFO, "two")]
+    transcript.extend(entries)
+    assert list(transcript) == entries == first == second
+    assert not transcript.unsaved and not transcript.has_dialogue
+    transcript.extend([])
+    transcript.extend([Entry.now(EntryKind.SENT, "NOOP"), Entry.now(EntryKind.INFO, "x")])
+    assert transcript.has_dialogue and transcript.unsaved == 4
+    transcript.mark_saved()
+    transcript.extend([Entry.now(EntryKind.RECEIVED, "250 ok")])
+    assert transcript.unsaved == 1 and first == second == list(transcript)
+
+
 def test_transcript_number_title_and_unsaved() -> None:
     transcript = Transcript()
     assert (transcript.number, transcript.title) == (1, "")

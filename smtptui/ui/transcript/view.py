@@ -240,6 +240,11 @@ class TranscriptView(ScrollView, can_focus=True):
         if len(self._pending) == 1 and self.is_mounted:
             self.set_timer(FLUSH_DELAY, self._flush_some)
 
+    def extend(self, entries: Iterable[Entry]) -> None:
+        """Lay out ``entries`` now, after any queued (a reader hands over what it read)."""
+        self._pending += entries
+        self.flush()
+
     def flush(self) -> None:
         """Lay out every queued entry now."""
         self._flush(len(self._pending))
