@@ -28,7 +28,7 @@ from smtptui.protocol.errors import ProtocolError
 from smtptui.protocol.replies import Reply, ReplyParser
 from smtptui.session.summary import SUMMARY
 from smtptui.session.transcript import Entry, EntryKind, Transcript
-from smtptui.session.visible import decoded, visible
+from smtptui.session.visible import decoded, visible, visible_tls
 
 T = TypeVar("T")
 
@@ -200,7 +200,7 @@ class _JsonLines:
         kind = _KINDS.get(record["kind"])
         if kind is None:
             raise ValueError(f"'kind' must be one of {', '.join(_KINDS)}")
-        text, redacted = record["text"], None
+        text, redacted = visible(record["text"]), None  # before a command is made of it
         if get("redacted") is True:
             data, redacted = b"", text
         elif (data := record["data"]) is None:
@@ -220,7 +220,8 @@ class _JsonLines:
         if kind is EntryKind.SENT and not body:
             command: Command | None = self._sent(text, get("group", 0), waiting)
         elif kind is EntryKind.RECEIVED and "answers" in record:
-            command = _answered(record["answers"], get("recipient", ""), waiting)
+            answers, recipient = record["answers"], get("recipient", "")
+            command = _answered(_one_line(answers), _one_line(recipient), waiting)
         else:
             command = None
         flags = get("flags")
@@ -237,7 +238,7 @@ class _JsonLines:
             redacted,
             get("note", ""),
             body,
-            tuple(_get_item(flag, str, "a flag") for flag in flags) if flags else (),
+            tuple(_one_line(_get_item(flag, str, "a flag")) for flag in flags) if flags else (),
             None if info is None else tls_info(info),
             get("typed", False),
             command,
@@ -380,6 +381,12 @@ def _check(record: dict[str, Any]) -> None:
             raise KeyError(key)
 
 
+def _one_line(text: str) -> str:
+    """A name read from the file (a flag, the command a reply answers) as it may be shown:
+    :func:`visible` on one line, as the entry's own text is made visible."""
+    return visible(text, one_line=True)
+
+
 def _reason(error: Exception) -> str:
     if isinstance(error, KeyError):
         return f"missing field {error.args[0]!r}"
@@ -439,19 +446,22 @@ def command_of(label: str, recipient: str = "") -> Command:
 
 
 def tls_info(record: dict[str, Any]) -> TlsInfo:
-    """A handshake's details from the export's ``tls_info``."""
-    return TlsInfo(
-        version=_get(record, "version", str),
-        cipher=_get(record, "cipher", str),
-        bits=_get(record, "bits", int),
-        server_hostname=record.get("server_hostname") and _get(record, "server_hostname", str),
-        chain=tuple(
-            _certificate(_get_item(item, dict, "a certificate"))
-            for item in _get(record, "chain", list)
-        ),
-        verified=_get(record, "verified", bool),
-        verify_note=_get(record, "verify_note", str),
-        whole_chain=_get(record, "whole_chain", bool, True),
+    """A handshake's details from the export's ``tls_info``, every name in them
+    :func:`visible <smtptui.session.visible.visible_tls>` (the diff shows them as text)."""
+    return visible_tls(
+        TlsInfo(
+            version=_get(record, "version", str),
+            cipher=_get(record, "cipher", str),
+            bits=_get(record, "bits", int),
+            server_hostname=record.get("server_hostname") and _get(record, "server_hostname", str),
+            chain=tuple(
+                _certificate(_get_item(item, dict, "a certificate"))
+                for item in _get(record, "chain", list)
+            ),
+            verified=_get(record, "verified", bool),
+            verify_note=_get(record, "verify_note", str),
+            whole_chain=_get(record, "whole_chain", bool, True),
+        )
     )
 
 

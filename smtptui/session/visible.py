@@ -60,9 +60,12 @@ def visible_bytes(data: bytes, *, one_line: bool = False) -> str:
 
 def visible_tls(info: TlsInfo) -> TlsInfo:
     """A copy of ``info`` for display: every name in it (the certificates' subjects, issuers,
-    SANs and issuer URLs, which whoever made the certificate chose) :func:`visible` on one line."""
+    SANs and issuer URLs, which whoever made the certificate chose) :func:`visible` on one line.
+    Its version and cipher too: Python's names live, but a file read back holds any text."""
     return dataclasses.replace(
         info,
+        version=visible(info.version, one_line=True),
+        cipher=visible(info.cipher, one_line=True),
         server_hostname=info.server_hostname and visible(info.server_hostname, one_line=True),
         verify_note=visible(info.verify_note, one_line=True),
         chain=tuple(_visible_certificate(certificate) for certificate in info.chain),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import FrozenInstanceError, fields
+from collections.abc import Iterator
+from dataclasses import FrozenInstanceError, fields, is_dataclass
 from datetime import UTC, datetime
 from inspect import signature
 from pathlib import Path
@@ -25,6 +26,7 @@ from smtptui.session import (
     Transcript,
     write_export,
 )
+from smtptui.session.diff import diff_sessions
 from smtptui.session.reopen import (
     ReadError,
     Reading,
@@ -34,6 +36,7 @@ from smtptui.session.reopen import (
 )
 from smtptui.session.transcript import Entry
 
+from support.hostile import hostile_export, raw
 from support.sessions import ready, settings_for
 
 SWAKS = Path(__file__).resolve().parents[1] / "data" / "swaks"
@@ -183,6 +186,37 @@ def test_hostile_bytes_are_made_visible(tmp_path: Path) -> None:
     [[entry]] = [list(transcript) for transcript in read_transcripts(path)]
     assert entry.text == "250 \\x1b]0;owned\\x07"
     assert entry.reply is not None and entry.reply.raw.endswith(b"\xff\r\n")
+
+
+def strings(value: object) -> Iterator[str]:
+    """Every string ``value`` holds, through dataclasses and tuples (a reply's own lines
+    left out: they are its exact bytes, shown only through the entry's text)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from strings(item)
+    elif is_dataclass(value):
+        for each in fields(value):
+            if each.name != "reply":
+                yield from strings(getattr(value, each.name))
+
+
+def test_every_name_read_back_is_made_visible(tmp_path: Path) -> None:
+    """The transcript draws flags and the command a reply answers, the certificate screen
+    and the diff a handshake's names: each is made visible as it is read, as the text is."""
+    [transcript] = read_transcripts(hostile_export(tmp_path / "hostile.jsonl"))
+    found = [text for entry in transcript for text in strings(entry)]
+    assert len([text for text in found if "pwned" in text]) >= 14  # each name, still seen
+    assert not raw("".join(found))
+    [sent, answer, _] = transcript
+    assert answer.flags and answer.command is not None and answer.command.recipient
+    assert sent.command is not None and "pwned" in sent.command.label
+    assert not raw(answer.command.label + sent.command.label)
+    clean = read_transcripts(hostile_export(tmp_path / "clean.jsonl", ""))
+    aligned = diff_sessions(clean, [transcript])
+    changes = "".join(str(change) for each in aligned for change in each.changes)
+    assert "pwned" in changes and not raw(changes)
 
 
 def test_a_missing_file_is_a_read_error(tmp_path: Path) -> None:

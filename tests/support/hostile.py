@@ -3,7 +3,9 @@ and how to find any of it that got through."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -71,3 +73,38 @@ def screen_text(app: App[object]) -> str:
     compositor sends the terminal, with every widget, dialog and toast on it."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+def hostile_export(path: Path, text: str = HOSTILE_TEXT) -> Path:
+    """A JSON Lines export at ``path`` with ``text`` in every name it holds beside the
+    entries' texts: a command line (a reply's hint names it), the command a reply answers
+    and its recipient, a flag, and each name of a handshake and its certificate."""
+    wall = "2026-12-06T15:00:00+00:00"
+    certificate = {
+        **dict.fromkeys(["subject", "issuer", "key_type", "signature_algorithm"], f"CN=a{text}"),
+        "sans": [f"a{text}"],
+        "ca_issuers": [f"http://a{text}"],
+        "curve": text,
+        "not_before": wall,
+        "not_after": wall,
+        "serial": "01",
+        "fingerprint": "AB",
+        "self_signed": False,
+        "is_ca": False,
+        "key_bits": 2048,
+    }
+    handshake = {
+        **dict.fromkeys(["version", "cipher", "server_hostname", "verify_note"], f"x{text}"),
+        "bits": 256,
+        "chain": [certificate],
+        "verified": False,
+    }
+    base = {"wall": wall, "tls": False, "encoding": "utf-8"}
+    reply = {**base, "kind": "received", "text": "250 ok", "code": 250, "data": "250 ok\r\n"}
+    records = [
+        {**base, "kind": "sent", "text": f"MAIL FROM:<a{text}>", "data": "MAIL FROM:<a>\r\n"},
+        {**reply, "answers": f"RCPT TO:<b{text}>", "recipient": text, "flags": [text]},
+        {**base, "kind": "tls", "text": "TLS established", "data": "", "tls_info": handshake},
+    ]
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), "utf-8")
+    return path

@@ -1,20 +1,29 @@
-"""No byte from a server or a certificate reaches the terminal raw: every character the screen
-draws, pane by pane and dialog by dialog, against a hostile server and a hostile certificate."""
+"""No byte from a server, a certificate or a saved file reaches the terminal raw: every
+character the screen draws, pane by pane and dialog by dialog, against a hostile server, a
+hostile certificate and a hostile file opened and compared."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
 
 from smtptui.server import EmbeddedServer
-from smtptui.session import SessionSettings
+from smtptui.session import EntryKind, SessionSettings
+from smtptui.session.diff import diff_sessions
+from smtptui.session.reopen import Reading, read_transcripts
 from smtptui.ui.app import Draft, SmtpTui
 from smtptui.ui.certificate import CertificateScreen
+from smtptui.ui.diff import DiffApp
+from smtptui.ui.reader import ReaderApp
 from smtptui.ui.transcript import TranscriptView
 
 from support.certificates import server_context, unverified
 from support.hostile import (
     HOSTILE_ASCII,
     HOSTILE_TEXT,
+    hostile_export,
     hostile_name,
     hostile_server,
     raw,
@@ -29,7 +38,7 @@ SHOWN = r"pwned\x07\x1b[2J"
 """How the hostile text looks once written out (RFC 4514 escapes the ``;`` before it)."""
 
 
-def shows_no_control(app: SmtpTui) -> str:
+def shows_no_control(app: App[object]) -> str:
     """The screen's text, once it is checked to hold no character a terminal acts on."""
     text = screen_text(app)
     assert raw(text, keep="\n") == set(), text
@@ -81,3 +90,25 @@ async def test_a_hostile_certificate_reaches_no_screen_nor_the_clipboard(
         assert raw(app.clipboard) == set() and SHOWN in app.clipboard
         words = " ".join(app.clipboard.split())
         assert r"(from http://ca\x1b]0;pwned" in words  # the Chain line's URL
+
+
+async def test_a_hostile_file_reaches_no_screen_opened_or_compared(tmp_path: Path) -> None:
+    """A saved session is as hostile as the server it came from: its flags, the command a
+    reply answers and the handshake's names are drawn by ``open`` and ``diff`` too."""
+    path = hostile_export(tmp_path / "hostile.jsonl")
+    app = ReaderApp(Reading(path), str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert r"⚠ \x1b]0;pwned" in shows_no_control(app)  # the flag, written out
+        view = app.query_one(TranscriptView)
+        while view.selected is None or view.selected.kind is not EntryKind.TLS:
+            await pilot.press("down")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CertificateScreen), "the certificate")
+        assert "pwned" in shows_no_control(app)
+    clean = read_transcripts(hostile_export(tmp_path / "clean.jsonl", ""))
+    aligned = diff_sessions(clean, read_transcripts(path))
+    diff = DiffApp(aligned, "clean.jsonl", "hostile.jsonl", "")
+    async with diff.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "pwned" in shows_no_control(diff)
