@@ -167,6 +167,16 @@ class Transcript:
         self._unsaved = False
         self._saved = 0  # entries saved (the first ones)
 
+    @property
+    def title(self) -> str:
+        """Made visible on one line when set, as an entry's text is: a peer's name, an MX
+        host from DNS or a saved file's heading is anyone's text, drawn in tabs and titles."""
+        return self._title
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self._title = visible(value, one_line=True)
+
     def append(self, entry: Entry) -> None:
         self._entries.append(entry)
         if entry.kind in DIALOGUE:

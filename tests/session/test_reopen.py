@@ -36,7 +36,7 @@ from smtptui.session.reopen import (
 )
 from smtptui.session.transcript import Entry
 
-from support.hostile import hostile_export, raw
+from support.hostile import HOSTILE_TEXT, hostile_export, raw
 from support.sessions import ready, settings_for
 
 SWAKS = Path(__file__).resolve().parents[1] / "data" / "swaks"
@@ -217,6 +217,11 @@ def test_every_name_read_back_is_made_visible(tmp_path: Path) -> None:
     aligned = diff_sessions(clean, [transcript])
     changes = "".join(str(change) for each in aligned for change in each.changes)
     assert "pwned" in changes and not raw(changes)
+
+
+def test_a_heading_of_swaks_text_is_made_visible() -> None:
+    [transcript] = parse_swaks(f"=== connection 1: mx{HOSTILE_TEXT}\n -> NOOP\n<-  250 ok\n")
+    assert transcript.title.startswith("mx") and not raw(transcript.title, keep="")
 
 
 def test_a_missing_file_is_a_read_error(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from smtptui.session.transcript_lines import FOLD_AT, entry_lines
 
 from support.events import received, record, sent
 from support.fuzz import examples
+from support.hostile import HOSTILE_TEXT, raw
 from support.sessions import ready, settings_for
 
 SECRETS = ("wonderland", "d29uZGVybGFuZA==", "AGFsaWNlAHdvbmRlcmxhbmQ=")
@@ -321,3 +322,11 @@ async def test_raw_sasl_exchange_against_the_server(server, client_tls_context) 
     for secret in SECRETS:
         assert secret not in exports(entries)
     assert "d29uZGVybGFuZA==" in exports(entries, redact=False)
+
+
+def test_a_transcript_title_is_made_visible_however_it_is_set() -> None:
+    """A title is a peer's name, an MX host or a saved file's heading: drawn in tabs."""
+    transcript = Transcript(1, f"mx{HOSTILE_TEXT}")
+    assert "pwned" in transcript.title and not raw(transcript.title, keep="")
+    transcript.title = f"peer{HOSTILE_TEXT}"
+    assert transcript.title.startswith("peer") and not raw(transcript.title, keep="")
