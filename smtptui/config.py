@@ -27,6 +27,7 @@ from smtptui.protocol.errors import CommandError
 from smtptui.session.keymap import BY_ID
 from smtptui.session.settings import Security, SessionSettings
 from smtptui.session.visible import visible
+from smtptui.toml_lines import locate, syntax_error_line
 
 VERIFY_MODES = tuple(VerifyMode)
 """Certificate verification: the chain and the name, the chain only, the name only, none."""
@@ -622,16 +623,12 @@ def _editing() -> Iterator[Any]:
 
 
 def _syntax_error(path: Path, text: str, error: tomllib.TOMLDecodeError) -> ConfigError:
-    from smtptui.toml_lines import syntax_error_line  # here: only a bad file needs it
-
     line, message = syntax_error_line(text, error)
     where = f"config {path}" if line is None else f"config {path}, line {line}"
     return ConfigError(f"{where}: not valid TOML: {message}")
 
 
 def _at(path: Path, text: str, keys: tuple[str, ...], problem: str) -> ConfigError:
-    from smtptui.toml_lines import locate  # here: only a bad file needs it
-
     line = locate(text, keys)
     where = f"config {path}" if line is None else f"config {path}, line {line}"
     return ConfigError(f"{where}: {problem}")
