@@ -172,12 +172,12 @@ print(*sorted(set(sys.argv[1].split(",")) & set(sys.modules)))
 
 def test_the_app_modules_import_no_client_and_no_text_area() -> None:
     """What only a connection (the engine's client and its events), the panes built after
-    the first frame (Auth, Compose's TextArea, Server), ``run`` (the login name) or
-    transport and PROXY settings use is not loaded with the app's modules."""
+    the first frame (Auth, Compose's TextArea, Server), ``run`` (the login name),
+    transport and PROXY settings or SCRAM use is not loaded with the app's modules."""
     among = ("smtptui.engine.client", "smtptui.engine.events", "smtptui.session.recorder")
     among += ("textual.widgets._text_area", "smtptui.ui.panes.auth")
     among += ("smtptui.ui.panes.capabilities", "getpass")
-    among += ("smtptui.engine.transport", "smtptui.protocol.proxy")
+    among += ("smtptui.engine.transport", "smtptui.protocol.proxy", "smtptui.protocol.scram")
     result = subprocess.run(
         [sys.executable, "-c", FIRST_FRAME_MODULES, ",".join(among)],
         capture_output=True,
