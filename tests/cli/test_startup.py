@@ -211,6 +211,8 @@ async def test_a_theme_chosen_before_the_first_frame_colours_it() -> None:
             assert light is not None and light.background is not None
             assert app.screen.styles.background == Color.parse(light.background)
             assert reparsed == []
+            await app.started()  # the panes built after the first frame: no reparse either
+            assert reparsed == []
             app.theme = "dark"  # from the palette: parsed again, with its variables
             await pilot.pause()
             assert len(reparsed) == 1
