@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import getpass
 import logging
 import os
 import socket
@@ -73,6 +72,8 @@ def demo_message(sender: str, recipients: Sequence[str]) -> str:
 def default_sender() -> str:
     """The sender ``run`` uses without --from: ``$LOGNAME@`` this host's name, as swaks does
     (the login name from $USER or the account when $LOGNAME is unset)."""
+    import getpass  # here: only `run` without --from needs it
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no such variable, and no account entry either

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class CertificateInfo:
+    """One certificate as the transcript, the certificate screen and the checks read it."""
+
     subject: str
     issuer: str
     common_name: str
@@ -120,6 +122,9 @@ def _public_key(cert: x509.Certificate) -> tuple[str, int, str]:
 
 @dataclass(frozen=True, slots=True)
 class TlsInfo:
+    """A finished handshake: protocol, cipher, the chain the server sent and whether it
+    was verified."""
+
     version: str  # "TLSv1.3"
     cipher: str  # "TLS_AES_256_GCM_SHA384"
     bits: int

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
-from smtptui.protocol import scram
 from smtptui.protocol.errors import ProtocolError
 
 MASK = "•" * 8
@@ -249,7 +248,9 @@ class OAuthBearer(Mechanism):
         fields = [f"host={self.host}"] if self.host else []
         fields += [f"port={self.port}"] if self.port else []
         fields.append(f"auth=Bearer {token}")
-        header = f"n,a={scram.escape_name(self.authzid)},"
+        from smtptui.protocol.scram import escape_name  # here: SCRAM's, loaded when used
+
+        header = f"n,a={escape_name(self.authzid)},"
         return (header + "".join(f"\x01{field}" for field in fields) + "\x01\x01").encode()
 
     def initial_response(self) -> bytes | None:
@@ -290,6 +291,8 @@ class ScramSha256(Mechanism):
         nonce: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
         super().__init__(username, password)
+        from smtptui.protocol import scram  # here: the first frame needs none of it
+
         self.authzid = authzid
         self._header = "n," + (f"a={scram.escape_name(authzid)}" if authzid else "") + ","
         name = scram.escape_name(scram.saslprep(username, "username"))
@@ -321,6 +324,8 @@ class ScramSha256(Mechanism):
         )
 
     def _client_final(self, server_first: bytes) -> bytes:
+        from smtptui.protocol import scram
+
         attributes = scram.parse_attributes(server_first)
         nonce, salt, iterations = (attributes.get(key, "") for key in "rsi")
         ours = scram.parse_attributes(self._first_bare)["r"]
@@ -346,7 +351,9 @@ class ScramSha256(Mechanism):
         return self._final
 
     def _check_server_final(self, server_final: bytes) -> None:
-        attributes = scram.parse_attributes(server_final)
+        from smtptui.protocol.scram import parse_attributes
+
+        attributes = parse_attributes(server_final)
         if "e" in attributes:
             raise ProtocolError(
                 f"SCRAM-SHA-256: the server refused the proof: {attributes['e']}", server_final

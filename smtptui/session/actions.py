@@ -49,12 +49,16 @@ class Connect:
 
 @dataclass(frozen=True, slots=True)
 class Ehlo:
+    """EHLO; the reply lists the server's extensions."""
+
     name: str | None = None  # None: the settings' EHLO name
     label: ClassVar[str] = "EHLO"
 
 
 @dataclass(frozen=True, slots=True)
 class Helo:
+    """HELO, for servers that refuse EHLO (no extensions then)."""
+
     name: str | None = None
     label: ClassVar[str] = "HELO"
 
@@ -76,6 +80,8 @@ class Authenticate:
 
 @dataclass(frozen=True, slots=True)
 class MailFrom:
+    """MAIL FROM: ``address``, with ESMTP ``options`` as typed."""
+
     address: str
     options: tuple[str, ...] = ()
     label: ClassVar[str] = "MAIL FROM"
@@ -83,6 +89,8 @@ class MailFrom:
 
 @dataclass(frozen=True, slots=True)
 class RcptTo:
+    """RCPT TO: ``address`` (one recipient), with ESMTP ``options`` as typed."""
+
     address: str
     options: tuple[str, ...] = ()
     label: ClassVar[str] = "RCPT TO"
@@ -115,28 +123,38 @@ class EndMessage:
 
 @dataclass(frozen=True, slots=True)
 class Reset:
+    """RSET: abort the transaction under way, the connection kept."""
+
     label: ClassVar[str] = "RSET"
 
 
 @dataclass(frozen=True, slots=True)
 class Noop:
+    """NOOP: ask for a reply, nothing else (is the server still there?)."""
+
     label: ClassVar[str] = "NOOP"
 
 
 @dataclass(frozen=True, slots=True)
 class Verify:
+    """VRFY ``address``: ask whether the server knows the mailbox."""
+
     address: str
     label: ClassVar[str] = "VRFY"
 
 
 @dataclass(frozen=True, slots=True)
 class Expand:
+    """EXPN ``address``: ask for a mailing list's members."""
+
     address: str
     label: ClassVar[str] = "EXPN"
 
 
 @dataclass(frozen=True, slots=True)
 class Help:
+    """HELP, on ``topic`` if given."""
+
     topic: str = ""
     label: ClassVar[str] = "HELP"
 
@@ -162,6 +180,8 @@ class Xclient:
 
 @dataclass(frozen=True, slots=True)
 class Quit:
+    """QUIT: ask the server to close the connection."""
+
     label: ClassVar[str] = "QUIT"
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from smtptui.engine.hosts import SMTP_PORT, default_port, parse_host, unix_path
 from smtptui.engine.tls import VerifyMode, check_ciphers, tls_version
-from smtptui.engine.transport import Route
 from smtptui.protocol.commands import check
 from smtptui.protocol.errors import CommandError
-from smtptui.protocol.proxy import ProxyHeader
 from smtptui.protocol.xclient import Attribute, parse_attribute
+
+if TYPE_CHECKING:  # imported where used: only transport or PROXY settings need them
+    from smtptui.engine.transport import Route
+    from smtptui.protocol.proxy import ProxyHeader
 
 PASSWORD_VARIABLE = "SMTPTUI_PASSWORD"
 """Where ``smtptui run`` (and the scripts a session is written as) find the password before
@@ -174,6 +176,8 @@ class SessionSettings:
         the transport settings; a bad one is a :class:`CommandError` naming it."""
         if self.pipe is not None and (self.mx_domain is not None or host):
             raise CommandError("pipe", "runs a command instead of connecting: give no host")
+        from smtptui.engine.transport import Route
+
         return Route(host, port, self.source_address, self.family, self.via, self.pipe)
 
     @property
@@ -191,6 +195,8 @@ class SessionSettings:
             raise CommandError("proxy protocol", f"must be v1 or v2, not {self.proxy_protocol!r}")
         source = _proxy_address("proxy source", self.proxy_source)
         dest = _proxy_address("proxy dest", self.proxy_dest)
+        from smtptui.protocol.proxy import ProxyHeader
+
         return ProxyHeader(version, source, dest)
 
     @property

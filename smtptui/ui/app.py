@@ -1,9 +1,9 @@
 """The Textual app: the panes post actions, each session's worker group runs them on it.
 
 The screens that checks and dialogs open (MX, probe, TLS report, certificate, profiles,
-export, help, the questions of ``ui.dialog``), the send's progress bar, the Compose pane
-(built after the first frame) and the session's recipes are imported where they are first
-used: the first frame does not wait for them (nor for
+export, help, the questions of ``ui.dialog``), the send's progress bar, the Auth, Compose
+and Server panes (built after the first frame) and the session's recipes are imported where
+they are first used: the first frame does not wait for them (nor for
 dnspython, which the MX screen loads, or the ``email`` package's policies)."""
 
 from __future__ import annotations
@@ -87,8 +87,6 @@ from smtptui.session.keymap import (
 from smtptui.ui.commandline import CommandLine
 from smtptui.ui.keys import anywhere, apply_keymap, bindings, configured_keymap
 from smtptui.ui.messages import RunAction
-from smtptui.ui.panes.auth import AuthPane
-from smtptui.ui.panes.capabilities import CapabilitiesView
 from smtptui.ui.panes.connection import ConnectionPane
 from smtptui.ui.panes.form import FormPane
 from smtptui.ui.sessions import SessionsView, Workspace
@@ -99,6 +97,8 @@ from smtptui.ui.transcript import TranscriptView
 if TYPE_CHECKING:  # imported where they are first used, not before the first frame
     from smtptui.session.recipe import Recipe
     from smtptui.ui.export import ExportRequest
+    from smtptui.ui.panes.auth import AuthPane
+    from smtptui.ui.panes.capabilities import CapabilitiesView
     from smtptui.ui.panes.compose import ComposePane
     from smtptui.ui.progress import SendProgress
 
@@ -209,6 +209,7 @@ class SmtpTui(ThemedApp):
         self._keys = itertools.count(2)  # each new session's key
         self._beside: Workspace | None = None  # the session split beside the active one
         self._footer_steps: list[str] | None = None  # the steps the footer shows
+        self._progress: SendProgress | None = None  # the send's bar, once first needed
 
     def _choose_theme(self, asked: str | None) -> str:
         """The theme asked for, else the one remembered, else the default."""
@@ -247,14 +248,13 @@ class SmtpTui(ThemedApp):
         settings = self.controller.settings
         self.query_one(ConnectionPane).load(settings)
         self._listen(self._active)
-        self._show_state(self.controller.state)
         if self._server is None:
             for line in self.welcome or self._hints(settings):
                 self.controller.transcript.append(Entry.now(EntryKind.INFO, with_keys(line)))
         for problem in self._problems:
             self._report(f"{problem}; using the {self.theme!r} theme")
         self._apply_keymap()
-        self._show_theme()
+        self._show_theme()  # and the state
         if self._theme_asked:
             self._remember_theme()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -270,7 +270,9 @@ class SmtpTui(ThemedApp):
         panes of the tabs not shown (Auth, Compose, Server), and wait for the server, if
         there is one (in a thread, meanwhile), then fill the panes; steps wait until then."""
         started = asyncio.create_task(asyncio.to_thread(self._server)) if self._server else None
-        from smtptui.ui.panes.compose import ComposePane  # here: not shown at first
+        from smtptui.ui.panes.auth import AuthPane  # here: not shown at first
+        from smtptui.ui.panes.capabilities import CapabilitiesView
+        from smtptui.ui.panes.compose import ComposePane
 
         auth, compose = AuthPane(id="auth"), ComposePane(id="compose")
         try:
@@ -295,12 +297,16 @@ class SmtpTui(ThemedApp):
             auth.load(self.controller.settings)
         except NoMatches:  # the app was left before it had started
             return
-        self._show_state(self.controller.state)
         self._started.set()
+        self._show_state(self.controller.state)
 
     def _compose_pane(self) -> ComposePane:
         """The Compose pane, which :meth:`_start` builds (and imports) after the first frame."""
         return cast("ComposePane", self.query_one("#compose"))
+
+    def _auth_pane(self) -> AuthPane:
+        """The Auth pane, which :meth:`_start` builds (and imports) after the first frame."""
+        return cast("AuthPane", self.query_one("#auth"))
 
     def _apply_keymap(self) -> None:
         """Bind ``[keymap]``'s keys (Textual replaces the keys of the bindings with those
@@ -395,13 +401,13 @@ class SmtpTui(ThemedApp):
 
     def _show_transfer(self, state: SessionState) -> None:
         """The bar under the transcript: built when a large message is first sent."""
-        bars = self.query("SendProgress")
-        if bars:
-            cast("SendProgress", bars.first()).show(state.transfer)
+        if self._progress is not None:
+            self._progress.show(state.transfer)
         elif state.transfer is not None:
             from smtptui.ui.progress import SendProgress
 
-            self.mount(SendProgress(state.transfer), before=self.query_one(CommandLine))
+            self._progress = SendProgress(state.transfer)
+            self.mount(self._progress, before=self.query_one(CommandLine))
 
     @on(TranscriptView.Browse)
     def _browse(self, message: TranscriptView.Browse) -> None:
@@ -430,10 +436,9 @@ class SmtpTui(ThemedApp):
         client = self.controller.client
         capabilities = client.capabilities if client is not None and state.esmtp else None
         greeting = client.greeting.text if client is not None and client.greeting else None
-        for view in self.query(CapabilitiesView):  # none before the first frame
-            view.show(greeting, capabilities)
-        for auth in self.query(AuthPane):
-            auth.set_offered(capabilities.auth_mechanisms if capabilities else ())
+        if self._started.is_set():  # the Server and Auth tabs' panes are built (_start)
+            cast("CapabilitiesView", self.query_one("#server")).show(greeting, capabilities)
+            self._auth_pane().set_offered(capabilities.auth_mechanisms if capabilities else ())
 
     # -- running actions -----------------------------------------------------------------
 
@@ -537,7 +542,7 @@ class SmtpTui(ThemedApp):
         if password is None:
             self.notify("AUTH cancelled: nothing was sent", timeout=3)
             return False
-        self.query_one(AuthPane).text("password", password)
+        self._auth_pane().text("password", password)
         return self._apply_panes()
 
     def _apply_panes(self) -> bool:
@@ -545,7 +550,7 @@ class SmtpTui(ThemedApp):
         fault reported, when one holds something that cannot be sent."""
         try:
             settings = self.query_one(ConnectionPane).apply(self.controller.settings)
-            self.controller.settings = self.query_one(AuthPane).apply(settings)
+            self.controller.settings = self._auth_pane().apply(settings)
         except CommandError as error:
             self._invalid(error)
             return False
@@ -683,7 +688,7 @@ class SmtpTui(ThemedApp):
 
         try:
             settings = self.query_one(ConnectionPane).apply(self.controller.settings)
-            settings = self.query_one(AuthPane).apply(settings)
+            settings = self._auth_pane().apply(settings)
             return Recipe.of(settings, self._compose_pane().build())
         except CommandError as error:
             self._invalid(error)
@@ -851,7 +856,7 @@ class SmtpTui(ThemedApp):
             self._beside = left if left in self._sessions else None
         settings = workspace.controller.settings
         self.query_one(ConnectionPane).load(settings)
-        self.query_one(AuthPane).load(settings)
+        self._auth_pane().load(settings)
         self._show_sessions()
         self._show_state(workspace.controller.state)
         if self.focused is not None and left.pane in self.focused.ancestors_with_self:
@@ -938,7 +943,7 @@ class SmtpTui(ThemedApp):
             return
         self.controller.settings = settings
         self.query_one(ConnectionPane).load(settings)
-        self.query_one(AuthPane).load(settings)
+        self._auth_pane().load(settings)
         compose = self._compose_pane()
         if profile.sender is not None:
             compose.text("from", profile.sender)

@@ -189,6 +189,15 @@ class ThemedApp(App[None]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return variable_defaults(self.current_theme)
 
+    def refresh_css(self, animate: bool = True) -> None:
+        """A theme chosen before there is a screen (in ``__init__``) needs only its
+        variables: the stylesheet is first parsed for the first screen, with them (Textual
+        would parse the app's CSS for it now, and again then)."""
+        if self.screen_stack:
+            super().refresh_css(animate)
+        else:
+            self.stylesheet.set_variables(self.get_css_variables())
+
 
 def _table(data: Mapping[str, object], key: str) -> dict[str, object]:
     table = data.get(key, {})

@@ -171,10 +171,13 @@ print(*sorted(set(sys.argv[1].split(",")) & set(sys.modules)))
 
 
 def test_the_app_modules_import_no_client_and_no_text_area() -> None:
-    """What only a connection (the engine's client and its events) or the Compose pane
-    (Textual's TextArea) uses is not loaded with the app's modules."""
+    """What only a connection (the engine's client and its events), the panes built after
+    the first frame (Auth, Compose's TextArea, Server), ``run`` (the login name),
+    transport and PROXY settings or SCRAM use is not loaded with the app's modules."""
     among = ("smtptui.engine.client", "smtptui.engine.events", "smtptui.session.recorder")
-    among += ("textual.widgets._text_area",)
+    among += ("textual.widgets._text_area", "smtptui.ui.panes.auth")
+    among += ("smtptui.ui.panes.capabilities", "getpass")
+    among += ("smtptui.engine.transport", "smtptui.protocol.proxy", "smtptui.protocol.scram")
     result = subprocess.run(
         [sys.executable, "-c", FIRST_FRAME_MODULES, ",".join(among)],
         capture_output=True,
@@ -183,3 +186,33 @@ def test_the_app_modules_import_no_client_and_no_text_area() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == []
+
+
+async def test_a_theme_chosen_before_the_first_frame_colours_it() -> None:
+    """Its CSS variables are set before the stylesheet is first parsed, with no parse of the
+    app's CSS for it before (``ThemedApp.refresh_css``)."""
+    from textual.color import Color
+    from textual.css.stylesheet import Stylesheet
+
+    from smtptui.ui.app import SmtpTui
+
+    app = SmtpTui(theme="light")
+    reparsed: list[Stylesheet] = []
+    reparse = Stylesheet.reparse
+
+    def counted(stylesheet: Stylesheet) -> None:
+        reparsed.append(stylesheet)
+        reparse(stylesheet)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Stylesheet, "reparse", counted)
+        async with app.run_test(size=(80, 24)) as pilot:
+            light = app.get_theme("light")
+            assert light is not None and light.background is not None
+            assert app.screen.styles.background == Color.parse(light.background)
+            assert reparsed == []
+            await app.started()  # the panes built after the first frame: no reparse either
+            assert reparsed == []
+            app.theme = "dark"  # from the palette: parsed again, with its variables
+            await pilot.pause()
+            assert len(reparsed) == 1
