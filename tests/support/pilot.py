@@ -95,7 +95,14 @@ def error_toasts(app: App[Any]) -> list[str]:
     return [note.message for note in app._notifications if note.severity == "error"]
 
 
-def static_words(app: App[Any]) -> str:
-    """The words of every Static on the screen on top, one space apart: a help screen's
-    text, what is scrolled out of view too."""
+async def help_words(pilot: Pilot[Any], key: str) -> str:
+    """Press ``key``, which must open the help screen, and give the words of its text, one
+    space apart (a key and what it does read as one phrase; what is scrolled out of view
+    too)."""
+    from smtptui.ui.help import HelpScreen  # here: the app imports it when first shown
+
+    await pilot.press(key)
+    app = pilot.app
+    assert isinstance(app.screen, HelpScreen), f"{key} did not open the help"
+    await pilot.pause()
     return " ".join(" ".join(str(text.render()) for text in app.screen.query(Static)).split())

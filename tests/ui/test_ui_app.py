@@ -58,7 +58,16 @@ from smtptui.ui.transcript import TranscriptView
 from smtptui.ui.transcript.search import SearchBar
 
 from support.certificates import recording_context
-from support.pilot import STEP_TIMEOUT, answer, asked, choose, error_toasts, settle, step
+from support.pilot import (
+    STEP_TIMEOUT,
+    answer,
+    asked,
+    choose,
+    error_toasts,
+    help_words,
+    settle,
+    step,
+)
 from support.scripted import (
     Peer,
     ScriptedServer,
@@ -1221,10 +1230,7 @@ async def test_ctrl_n_goes_to_the_transcript_from_anywhere_but_a_dialog() -> Non
         await pilot.press("ctrl+n")
         assert app.focused is view
 
-        await pilot.press("f1")  # listed in the help screen, and inert there
-        assert isinstance(app.screen, HelpScreen)
-        text = "\n".join(str(widget.render()) for widget in app.screen.query("Static"))
-        keys = " ".join(text.split())
+        keys = await help_words(pilot, "f1")  # listed in the help screen, and inert there
         assert "Ctrl+N Go to the transcript" in keys
         for row in ("/ Search", "f Filter", "e Next error", "E Previous error"):
             assert f"{row}" in keys and "from anywhere but a text field" in keys

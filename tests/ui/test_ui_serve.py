@@ -18,13 +18,12 @@ from smtptui.server.events import fan_out
 from smtptui.session.export import swaks_lines
 from smtptui.session.server_side import FLAG_RULE, SessionFiles
 from smtptui.ui.certificate import CertificateScreen
-from smtptui.ui.help import HelpScreen
 from smtptui.ui.received import MessagesScreen
 from smtptui.ui.serve import ServeApp
 from smtptui.ui.transcript import TranscriptView
 
 from support.hostile import HOSTILE, raw, screen_text
-from support.pilot import error_toasts, static_words, until
+from support.pilot import error_toasts, help_words, until
 
 SIZE = (110, 36)
 MESSAGE = b"Subject: hello from the client\r\nTo: b@example.org\r\n\r\nHi there.\r\n"
@@ -180,10 +179,7 @@ async def test_its_keys_come_from_the_keymap_and_its_help_lists_them(
         assert isinstance(app.screen, MessagesScreen)
         await pilot.press("x")
         assert not isinstance(app.screen, MessagesScreen)
-        await pilot.press("f1")
-        assert isinstance(app.screen, HelpScreen)
-        await pilot.pause()
-        text = static_words(app)
+        text = await help_words(pilot, "f1")
         for shown in (
             "v The session's messages: envelope, headers, parts, bytes",
             "x Close the messages",
