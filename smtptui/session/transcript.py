@@ -178,15 +178,11 @@ class Transcript:
         self._title = visible(value, one_line=True)
 
     def append(self, entry: Entry) -> None:
-        self._entries.append(entry)
-        if entry.kind in DIALOGUE:
-            self._dialogue = self._unsaved = True
-        for subscriber in list(self._subscribers):
-            subscriber(entry)
+        self.extend([entry])
 
     def extend(self, entries: list[Entry]) -> None:
-        """:meth:`append` each of ``entries`` at once (a chunk of a file read back): each
-        subscriber is told of them all in order, one subscriber after the other."""
+        """Append ``entries`` (a chunk of a file read back, or one entry): each subscriber is
+        told of them all in order, one subscriber after the other."""
         self._entries += entries
         if not self._unsaved and any(entry.kind in DIALOGUE for entry in entries):
             self._dialogue = self._unsaved = True
