@@ -13,7 +13,7 @@ from smtptui.session import Security, SessionSettings
 from smtptui.ui.app import Draft, SmtpTui
 from smtptui.ui.transcript import TranscriptView
 
-from support.pilot import step
+from support.pilot import step, until
 
 SIZE = (120, 40)
 
@@ -42,8 +42,7 @@ async def test_f3_sends_lhlo_and_f9_shows_each_recipients_reply_under_it(
         app.query_one("#protocol-options", Collapsible).collapsed = False
         await pilot.pause()
         await pilot.click("#protocol-lmtp")
-        await pilot.pause()
-        assert f3_label(app) == "LHLO"
+        await until(pilot, lambda: f3_label(app) == "LHLO", "F3 as LHLO")
 
         await step(pilot, "f2", "f3")
         lines = drawn(app)
@@ -62,8 +61,7 @@ async def test_f3_sends_lhlo_and_f9_shows_each_recipients_reply_under_it(
         assert [m.rcpt_tos for m in server.messages] == [("bob@example.org",)]
 
         await pilot.click("#protocol-smtp")
-        await pilot.pause()
-        assert f3_label(app) == "EHLO"
+        await until(pilot, lambda: f3_label(app) == "EHLO", "F3 as EHLO")
         assert app.query_one("#port", Input).placeholder == f"{server.port} (from host)"
 
 
@@ -72,7 +70,7 @@ async def test_a_profile_with_lmtp_chooses_it_and_the_default_port_is_24() -> No
     async with app.run_test(size=SIZE) as pilot:
         assert app.query_one("#port", Input).placeholder == "25 (default)"
         app.query_one("ConnectionPane").load(SessionSettings(host="mail.example", lmtp=True))
-        await pilot.pause()
+        # the choice reaches the footer by three messages (button, set, app): wait for them
+        await until(pilot, lambda: f3_label(app) == "LHLO", "F3 as LHLO")
         assert app.query_one("#protocol-lmtp", RadioButton).value
         assert app.query_one("#port", Input).placeholder == "24 (default)"
-        assert f3_label(app) == "LHLO"
