@@ -12,6 +12,7 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -225,7 +226,52 @@ class EmbeddedServer:
             self._on_message(message)
 
 
-class _Controller(Controller):
+class _Sessions:
+    """What both controllers add to aiosmtpd's: a connection's SMTP made here (with fault
+    rules, but for the start-up probe's) and kept, weakly, for ``stop`` to close."""
+
+    handler: DemoHandler
+    SMTP_kwargs: dict[str, Any]
+    loop: asyncio.AbstractEventLoop
+    _protocol: type[_SMTP]
+    _thread: threading.Thread | None
+
+    def factory(self) -> SMTP:
+        """A connection's SMTP; the first is aiosmtpd's start-up probe, which meets no fault
+        rule (it would use up a chance or a count)."""
+        kwargs = self.SMTP_kwargs
+        if not hasattr(self, "_open"):  # the first: the probe
+            self._open: weakref.WeakSet[SMTP] = weakref.WeakSet()
+            kwargs = {**kwargs, "rules": None, "watch": None}
+        smtp = self._protocol(self.handler, **kwargs)
+        self._open.add(smtp)
+        return smtp
+
+    def stop(self, no_assert: bool = False) -> None:
+        """Close every open connection, then stop as aiosmtpd does: it only cancels the
+        sessions' tasks, and a close still queued when its loop ends never happens (the
+        client is not told, and the socket is left to the collector)."""
+        if self._thread is not None and hasattr(self, "_open"):
+            closing = asyncio.run_coroutine_threadsafe(_closed(list(self._open)), self.loop)
+            with contextlib.suppress(TimeoutError):  # a loop that busy is stopped anyway
+                closing.result(_CLOSE_TIMEOUT)
+        super().stop(no_assert)  # type: ignore[misc]  # aiosmtpd's controller's
+
+
+async def _closed(sessions: list[SMTP]) -> None:
+    """Abort each session's connection and return once each has been told it is lost:
+    its socket is closed by then (asyncio closes it right after telling the protocol, or,
+    under TLS, before the TLS layer passes the news on)."""
+    for smtp in sessions:
+        if smtp.transport is not None:
+            smtp.transport.abort()
+    for _ in range(_TURNS):
+        if all(smtp.transport is None for smtp in sessions):
+            return
+        await asyncio.sleep(0)
+
+
+class _Controller(_Sessions, Controller):
     """aiosmtpd's threaded controller, serving on a socket bound beforehand."""
 
     def __init__(
@@ -235,15 +281,6 @@ class _Controller(Controller):
         super().__init__(handler, hostname=host, port=port, **kwargs)
         self._sock = sock
         self._protocol = protocol
-
-    def factory(self) -> SMTP:
-        """A connection's SMTP; the first is aiosmtpd's start-up probe, which meets no fault
-        rule (it would use up a chance or a count)."""
-        kwargs = self.SMTP_kwargs
-        if not getattr(self, "_probed", False):
-            self._probed = True
-            kwargs = {**kwargs, "rules": None, "watch": None}
-        return self._protocol(self.handler, **kwargs)
 
     def _trigger_server(self) -> None:
         """aiosmtpd's start-up probe, which reads the greeting: behind a PROXY header when
@@ -259,7 +296,7 @@ class _Controller(Controller):
         return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
 
 
-class _UnixController(UnixSocketController):
+class _UnixController(_Sessions, UnixSocketController):
     """aiosmtpd's threaded controller on a UNIX socket, speaking this module's SMTP (or
     LMTP: LMTP over a UNIX socket is how Dovecot and Cyrus take mail)."""
 
@@ -269,13 +306,15 @@ class _UnixController(UnixSocketController):
         super().__init__(handler, path, **kwargs)
         self._protocol = protocol
 
-    factory = _Controller.factory
-
 
 _XCLIENT = "XCLIENT " + " ".join(ATTRIBUTES)
 """XCLIENT's EHLO line: every attribute Postfix knows."""
 _PROXY_TIMEOUT = 10.0
 """How long a connection may take to send its PROXY header."""
+_TURNS = 20
+"""Turns of the server's loop that its connections may take to close at stop (three do)."""
+_CLOSE_TIMEOUT = 5.0
+"""How long ``stop`` waits for the server's loop to close the connections."""
 
 _BDAT = re.compile(r"(\d+)(?: +(LAST))?", re.IGNORECASE)
 _BINARYMIME = re.compile(r"(?<=\s)BODY=BINARYMIME(?=\s|$)", re.IGNORECASE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import hashlib
 import ipaddress
 import json
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -663,6 +665,33 @@ def test_port_zero_and_stop(
     server.stop()
     with pytest.raises(ConnectionRefusedError):
         connect(server)
+
+
+def test_stop_closes_every_open_connection(
+    server_tls_context: ssl.SSLContext, client_tls_context: ssl.SSLContext
+) -> None:
+    """aiosmtpd alone only cancels the sessions' tasks at stop: a close still queued when its
+    loop ends never happens, and the socket is left to the collector (which warns) to close,
+    the client waiting meanwhile."""
+    server = EmbeddedServer(tls_context=server_tls_context)
+    server.start()
+    plain = [socket.create_connection((server.host, server.port), 5) for _ in range(4)]
+    for sock in plain:
+        assert sock.recv(100).startswith(b"220 ")
+    tls = secure(connect(server), client_tls_context)
+    gc.collect()  # what earlier tests left, which would warn below
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always", ResourceWarning)
+        server.stop()
+        gc.collect()
+    assert [str(warning.message) for warning in warned] == []
+    for sock in plain:
+        with sock:
+            sock.settimeout(2)
+            assert sock.recv(100) == b""
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        tls.noop()
+    tls.close()
 
 
 def test_port_in_use_fails_at_once(server: EmbeddedServer) -> None:
