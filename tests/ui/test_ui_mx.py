@@ -21,7 +21,7 @@ from smtptui.ui.app import SmtpTui
 from smtptui.ui.mx import GREETING, MxScreen
 from smtptui.ui.panes.connection import ConnectionPane
 
-from support.pilot import STEP_TIMEOUT, settle, step
+from support.pilot import STEP_TIMEOUT, settle, step, until
 
 SIZE = (100, 40)
 
@@ -136,8 +136,8 @@ async def test_connect_to_a_domain_goes_to_the_next_mx_when_the_first_refuses(
         pane = app.query_one(ConnectionPane)
         pane.text("host", "@mail.test")
         pane.text("nameserver", nameserver)
-        await pilot.pause()
-        assert app.query_one("#port", Input).placeholder == "25 (MX)"
+        port_field = app.query_one("#port", Input)
+        await until(pilot, lambda: port_field.placeholder == "25 (MX)", "the port from MX")
         pane.text("port", str(port))
         await step(pilot, "f2")
         lines = shown(app)
