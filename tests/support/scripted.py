@@ -16,6 +16,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 Script = Callable[["Peer"], Awaitable[None]]
 
+PATIENCE = 30.0
+"""How long a script waits for the client's next bytes before it fails: long, as a test on a
+loaded machine may look at its panes for seconds between two steps (a script still waiting
+when its test ends is cancelled, so a test that passes does not wait for it)."""
+
 Answer = bytes | Script
 """What a :func:`dialogue` server does in reply to a command: bytes to send, or a script
 that does what it likes with the peer (:func:`hang_up`, :func:`stall`, :func:`dribble`, …)."""
@@ -41,13 +46,13 @@ class Peer:
         self.received: list[bytes] = []
         self.message_sizes: list[int] = []
 
-    async def line(self, timeout: float = 5) -> bytes:
+    async def line(self, timeout: float = PATIENCE) -> bytes:
         """The next line from the client (b"" at EOF)."""
         data = await asyncio.wait_for(self.reader.readline(), timeout)
         self.received.append(data)
         return data
 
-    async def read(self, timeout: float = 5) -> bytes:
+    async def read(self, timeout: float = PATIENCE) -> bytes:
         """The next bytes from the client, however many arrived (b"" at EOF)."""
         data = await asyncio.wait_for(self.reader.read(65536), timeout)
         self.received.append(data)
