@@ -235,13 +235,14 @@ class _Sessions:
     loop: asyncio.AbstractEventLoop
     _protocol: type[_SMTP]
     _thread: threading.Thread | None
+    _open: weakref.WeakSet[SMTP] | None = None  # the connections' SMTPs, once the probe's made
 
     def factory(self) -> SMTP:
         """A connection's SMTP; the first is aiosmtpd's start-up probe, which meets no fault
         rule (it would use up a chance or a count)."""
         kwargs = self.SMTP_kwargs
-        if not hasattr(self, "_open"):  # the first: the probe
-            self._open: weakref.WeakSet[SMTP] = weakref.WeakSet()
+        if self._open is None:  # the first: the probe
+            self._open = weakref.WeakSet()
             kwargs = {**kwargs, "rules": None, "watch": None}
         smtp = self._protocol(self.handler, **kwargs)
         self._open.add(smtp)
@@ -251,7 +252,7 @@ class _Sessions:
         """Close every open connection, then stop as aiosmtpd does: it only cancels the
         sessions' tasks, and a close still queued when its loop ends never happens (the
         client is not told, and the socket is left to the collector)."""
-        if self._thread is not None and hasattr(self, "_open"):
+        if self._thread is not None and self._open is not None:
             closing = asyncio.run_coroutine_threadsafe(_closed(list(self._open)), self.loop)
             with contextlib.suppress(TimeoutError):  # a loop that busy is stopped anyway
                 closing.result(_CLOSE_TIMEOUT)

@@ -108,13 +108,14 @@ class SessionsView(Vertical):
         up to date."""
         self.set_class(len(workspaces) > 1, "-several")
         self.set_class(beside is not None, "-split")
-        for position, workspace in enumerate(workspaces, 1):
+        for workspace in workspaces:
             workspace.pane.display = workspace in (active, beside)
             workspace.pane.set_class(workspace is active, "-live")
-            if self._tabs is not None:
-                self._tabs.query_one(f"#{_tab(workspace)}", Tab).label = _label(position, workspace)
-        if self._tabs is not None:
-            self._tabs.active = _tab(active)
+        if self._tabs is None:  # one session so far: no strip
+            return
+        for position, workspace in enumerate(workspaces, 1):
+            self._tabs.query_one(f"#{_tab(workspace)}", Tab).label = _label(position, workspace)
+        self._tabs.active = _tab(active)
 
     @staticmethod
     def key_of(tab: Tab) -> int:
